@@ -1,0 +1,81 @@
+"""The cross-entropy cost J and its derivative dA[L] = dJ/dA[L] (times m).
+
+Binary (one output unit, sigmoid):
+``J = -(1/m) sum(Y log A[L] + (1 - Y) log(1 - A[L]))`` and
+``dA[L] = -(Y / A[L] - (1 - Y) / (1 - A[L]))``.
+
+Categorical (n[L] > 1 output units, softmax, one-hot Y):
+``J = -(1/m) sum(Y log A[L])`` and ``dA[L] = -Y / A[L]``.
+
+In both cases the output step combines to ``dZ[L] = A[L] - Y``
+(:func:`output_dZ`).  A[L] is kept a hair away from exactly 0 and 1 so that
+neither the cost nor its derivative is ever inf or NaN.
+
+Examples
+--------
+>>> import numpy as np
+>>> from deepstep import compute_cost
+>>> round(compute_cost(np.array([[0.8, 0.9, 0.4]]), np.array([[1, 1, 0]])), 6)
+0.279777
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import DeepstepError
+
+__all__ = ["compute_cost", "cost_derivative", "output_dZ"]
+
+
+def _check(AL: np.ndarray, Y: np.ndarray) -> None:
+    if not isinstance(AL, np.ndarray) or AL.ndim != 2 or AL.shape[1] == 0:
+        raise DeepstepError(f"AL: expected an array of shape (n[L], m) with m >= 1, got {getattr(AL, 'shape', AL)!r}")
+    if not isinstance(Y, np.ndarray) or Y.shape != AL.shape:
+        raise DeepstepError(f"Y: expected shape {AL.shape} (the shape of AL), got {getattr(Y, 'shape', Y)!r}")
+
+
+def _clip(AL: np.ndarray) -> np.ndarray:
+    """A[L] clipped to [tiny, 1 - epsneg] of its dtype (a no-op away from 0 and 1)."""
+    fi = np.finfo(AL.dtype)
+    return np.clip(AL, fi.tiny, 1 - fi.epsneg)
+
+
+def compute_cost(AL: np.ndarray, Y: np.ndarray) -> float:
+    """Cross-entropy cost J.
+
+    Parameters
+    ----------
+    AL : ndarray of shape (n[L], m)
+        Output probabilities.
+    Y : ndarray of shape (n[L], m)
+        0/1 labels (one-hot columns when n[L] > 1).
+
+    Returns
+    -------
+    J : float
+        -(1/m) sum(Y log AL + (1-Y) log(1-AL)) for n[L] = 1; -(1/m) sum(Y log AL) otherwise.
+    """
+    _check(AL, Y)
+    m = AL.shape[1]
+    A = _clip(AL)
+    if AL.shape[0] == 1:
+        total = np.dot(np.log(A)[0], Y[0]) + np.dot(np.log1p(-A)[0], 1 - Y[0])
+    else:
+        total = np.sum(Y * np.log(A))
+    return float(-total / m)
+
+
+def cost_derivative(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """dA[L] = -(Y/AL - (1-Y)/(1-AL)) for n[L] = 1, -Y/AL otherwise; shape (n[L], m)."""
+    _check(AL, Y)
+    A = _clip(AL)
+    Y = Y.astype(AL.dtype, copy=False)
+    if AL.shape[0] == 1:
+        return -(Y / A - (1 - Y) / (1 - A))
+    return -(Y / A)
+
+
+def output_dZ(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """dZ[L] = AL - Y: sigmoid + binary or softmax + categorical cross-entropy; shape (n[L], m)."""
+    return AL - Y

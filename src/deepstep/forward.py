@@ -1,0 +1,131 @@
+"""The forward step of a layer, and the forward pass of the whole network.
+
+Layer l: ``Z[l] = W[l] A[l-1] + b[l]`` (b broadcast over the m columns), then
+``A[l] = g[l](Z[l])``.  The training pass keeps, for every layer, the cache
+``((A[l-1], W[l], b[l]), Z[l])`` that the backward step needs; the prediction
+pass (:func:`predict_forward`) keeps nothing.
+
+Examples
+--------
+>>> import numpy as np
+>>> from deepstep import linear_forward
+>>> Z, cache = linear_forward(np.array([[1.0], [2.0]]), np.array([[3.0, -1.0]]), np.array([[0.5]]))
+>>> Z
+array([[1.5]])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import Activation, get_activation
+from .errors import DeepstepError, check_parameters, check_X
+
+__all__ = ["linear_forward", "linear_activation_forward", "model_forward", "predict_forward"]
+
+LinearCache = tuple[np.ndarray, np.ndarray, np.ndarray]
+Cache = tuple[LinearCache, np.ndarray]
+
+
+def linear_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, LinearCache]:
+    """Linear part of a layer's forward step: Z = W A_prev + b.
+
+    Parameters
+    ----------
+    A_prev : ndarray of shape (n[l-1], m)
+    W : ndarray of shape (n[l], n[l-1])
+    b : ndarray of shape (n[l], 1)
+
+    Returns
+    -------
+    Z : ndarray of shape (n[l], m)
+    cache : tuple (A_prev, W, b)
+    """
+    if W.ndim != 2 or A_prev.ndim != 2 or W.shape[1] != A_prev.shape[0] or b.shape != (W.shape[0], 1):
+        raise DeepstepError(
+            f"linear_forward: expected W (n, k), A_prev (k, m), b (n, 1), got W {W.shape}, "
+            f"A_prev {A_prev.shape}, b {b.shape}"
+        )
+    Z = W @ A_prev
+    Z += b
+    return Z, (A_prev, W, b)
+
+
+def linear_activation_forward(
+    A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, activation: str | Activation
+) -> tuple[np.ndarray, Cache]:
+    """One layer's forward step: A = g(W A_prev + b).
+
+    Parameters
+    ----------
+    A_prev : ndarray of shape (n[l-1], m)
+    W : ndarray of shape (n[l], n[l-1])
+    b : ndarray of shape (n[l], 1)
+    activation : str
+        A name from :data:`deepstep.activations.ACTIVATIONS`.
+
+    Returns
+    -------
+    A : ndarray of shape (n[l], m)
+    cache : tuple ((A_prev, W, b), Z), with Z of shape (n[l], m)
+    """
+    g = get_activation(activation).g
+    Z, linear_cache = linear_forward(A_prev, W, b)
+    return g(Z), (linear_cache, Z)
+
+
+def model_forward(
+    X: np.ndarray,
+    parameters: dict[str, np.ndarray],
+    hidden_activation: str = "relu",
+    output_activation: str = "sigmoid",
+) -> tuple[np.ndarray, list[Cache]]:
+    """Forward pass of the L-layer network, keeping every layer's cache.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n[0], m)
+    parameters : dict
+        "W{l}" of shape (n[l], n[l-1]) and "b{l}" of shape (n[l], 1), l = 1..L.
+    hidden_activation, output_activation : str
+        g[1] = ... = g[L-1] and g[L].
+
+    Returns
+    -------
+    AL : ndarray of shape (n[L], m)
+    caches : list of L caches ((A[l-1], W[l], b[l]), Z[l])
+    """
+    dims = check_parameters(parameters)
+    check_X(X, dims[0])
+    L = len(dims) - 1
+    A, caches = X, []
+    for l in range(1, L + 1):
+        activation = output_activation if l == L else hidden_activation
+        A, cache = linear_activation_forward(A, parameters[f"W{l}"], parameters[f"b{l}"], activation)
+        caches.append(cache)
+    return A, caches
+
+
+def forward_no_cache(
+    X: np.ndarray, parameters: dict[str, np.ndarray], hidden: Activation, output: Activation
+) -> np.ndarray:
+    """A[L] from X, keeping no caches (inputs not checked)."""
+    L = len(parameters) // 2
+    A = X
+    for l in range(1, L + 1):
+        Z = parameters[f"W{l}"] @ A
+        Z += parameters[f"b{l}"]
+        A = (output if l == L else hidden).g(Z)
+    return A
+
+
+def predict_forward(
+    X: np.ndarray,
+    parameters: dict[str, np.ndarray],
+    hidden_activation: str = "relu",
+    output_activation: str = "sigmoid",
+) -> np.ndarray:
+    """Forward pass for prediction: A[L] of shape (n[L], m), with no caches kept."""
+    dims = check_parameters(parameters)
+    check_X(X, dims[0])
+    return forward_no_cache(X, parameters, get_activation(hidden_activation), get_activation(output_activation))

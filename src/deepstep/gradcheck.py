@@ -1,0 +1,103 @@
+"""Gradient checking by centered finite differences, in float64.
+
+For every parameter entry theta_i: ``approx_i = (J(theta_i + eps) - J(theta_i - eps)) / (2 eps)``,
+compared with back-propagation's ``grad_i`` by
+``||grad - approx|| / (||grad|| + ||approx||)``.  Below about 1e-7 the
+back-propagation is right; above about 1e-3 it is almost certainly wrong.
+
+Examples
+--------
+>>> import numpy as np
+>>> import deepstep as ds
+>>> rng = np.random.default_rng(0)
+>>> params = ds.initialize_parameters([3, 4, 1], init="xavier", rng=rng)
+>>> X, Y = rng.standard_normal((3, 5)), np.array([[0, 1, 1, 0, 1]])
+>>> ds.gradient_check(params, X, Y, hidden_activation="tanh") < 1e-7
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import get_activation
+from .backward import model_backward
+from .cost import compute_cost
+from .errors import DeepstepError, check_parameters, check_X, check_Y
+from .forward import forward_no_cache, model_forward
+
+__all__ = ["gradient_check", "gradient_check_details"]
+
+
+def _relative_error(grad: np.ndarray, approx: np.ndarray) -> float:
+    denom = np.linalg.norm(grad) + np.linalg.norm(approx)
+    return 0.0 if denom == 0 else float(np.linalg.norm(grad - approx) / denom)
+
+
+def gradient_check_details(
+    parameters: dict[str, np.ndarray],
+    X: np.ndarray,
+    Y: np.ndarray,
+    hidden_activation: str = "relu",
+    output_activation: str = "sigmoid",
+    epsilon: float = 1e-7,
+) -> tuple[float, dict[str, float]]:
+    """Like :func:`gradient_check`, also returning the relative error of each parameter ("W1", "b1", ...)."""
+    dims = check_parameters(parameters)
+    check_X(X, dims[0])
+    check_Y(Y, X.shape[1], n_y=dims[-1])
+    if not (isinstance(epsilon, (int, float)) and 0 < epsilon < 1):
+        raise DeepstepError(f"epsilon: expected a small positive number such as 1e-7, got {epsilon!r}")
+    theta = {k: np.array(v, dtype=np.float64) for k, v in parameters.items()}  # copies
+    X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
+    hidden, output = get_activation(hidden_activation), get_activation(output_activation)
+
+    def J() -> float:
+        return compute_cost(forward_no_cache(X64, theta, hidden, output), Y64)
+
+    AL, caches = model_forward(X64, theta, hidden_activation, output_activation)
+    grads = model_backward(AL, Y64, caches, hidden_activation, output_activation)
+    per_param, all_grad, all_approx = {}, [], []
+    for key, P in theta.items():
+        approx = np.empty_like(P)
+        for i in np.ndindex(P.shape):
+            saved = P[i]
+            P[i] = saved + epsilon
+            J_plus = J()
+            P[i] = saved - epsilon
+            J_minus = J()
+            P[i] = saved
+            approx[i] = (J_plus - J_minus) / (2 * epsilon)
+        per_param[key] = _relative_error(grads["d" + key], approx)
+        all_grad.append(grads["d" + key].ravel())
+        all_approx.append(approx.ravel())
+    overall = _relative_error(np.concatenate(all_grad), np.concatenate(all_approx))
+    return overall, per_param
+
+
+def gradient_check(
+    parameters: dict[str, np.ndarray],
+    X: np.ndarray,
+    Y: np.ndarray,
+    hidden_activation: str = "relu",
+    output_activation: str = "sigmoid",
+    epsilon: float = 1e-7,
+) -> float:
+    """Relative difference between back-propagation and centered finite differences.
+
+    Parameters
+    ----------
+    parameters : dict
+        "W{l}" of shape (n[l], n[l-1]) and "b{l}" of shape (n[l], 1); not modified
+        (the check runs on float64 copies).
+    X : ndarray of shape (n[0], m)
+    Y : ndarray of shape (n[L], m)
+    epsilon : float
+        The step of the centered difference.
+
+    Returns
+    -------
+    float
+        ||grad - approx|| / (||grad|| + ||approx||) over all parameters together.
+    """
+    return gradient_check_details(parameters, X, Y, hidden_activation, output_activation, epsilon)[0]

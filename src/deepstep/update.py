@@ -1,0 +1,59 @@
+"""The gradient-descent update: W[l] := W[l] - alpha dW[l], b[l] := b[l] - alpha db[l].
+
+Examples
+--------
+>>> import numpy as np
+>>> from deepstep import update_parameters
+>>> p = update_parameters({"W1": np.array([[1.0]]), "b1": np.array([[0.0]])},
+...                       {"dW1": np.array([[2.0]]), "db1": np.array([[-1.0]])}, 0.1)
+>>> p["W1"], p["b1"]
+(array([[0.8]]), array([[0.1]]))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import DeepstepError, check_learning_rate, check_parameters
+
+__all__ = ["update_parameters", "gradient_descent_step"]
+
+
+def update_parameters(
+    parameters: dict[str, np.ndarray], grads: dict[str, np.ndarray], learning_rate: float
+) -> dict[str, np.ndarray]:
+    """One gradient-descent step; returns new parameters and leaves the inputs untouched.
+
+    Parameters
+    ----------
+    parameters : dict
+        "W{l}" of shape (n[l], n[l-1]), "b{l}" of shape (n[l], 1).
+    grads : dict
+        "dW{l}" and "db{l}" of the same shapes.
+    learning_rate : float
+        alpha > 0.
+
+    Returns
+    -------
+    dict
+        W[l] - alpha dW[l] and b[l] - alpha db[l] for every l.
+    """
+    alpha = check_learning_rate(learning_rate)
+    check_parameters(parameters)
+    for key, P in parameters.items():
+        dP = grads.get("d" + key)
+        if not isinstance(dP, np.ndarray) or dP.shape != P.shape:
+            raise DeepstepError(
+                f"grads: expected 'd{key}' of shape {P.shape}, got {getattr(dP, 'shape', dP)!r}"
+            )
+    return {key: P - alpha * grads["d" + key] for key, P in parameters.items()}
+
+
+def gradient_descent_step(
+    parameters: dict[str, np.ndarray], grads: dict[str, np.ndarray], alpha: float
+) -> None:
+    """In place: P -= alpha dP for every parameter (the trainer's step; consumes ``grads``)."""
+    for key, P in parameters.items():
+        dP = grads["d" + key]
+        dP *= alpha
+        P -= dP

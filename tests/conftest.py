@@ -1,0 +1,29 @@
+import numpy as np
+import pytest
+
+import deepstep as ds
+
+# Every hidden activation the registry holds (softmax is an output activation only).
+HIDDEN = [name for name, a in ds.ACTIVATIONS.items() if a.dg is not None] + ["leaky_relu:0.2"]
+
+
+def random_problem(layer_dims, m, rng, hidden="relu", output="sigmoid"):
+    """Random X, one-hot/0-1 Y and random parameters for a network of layer_dims."""
+    X = rng.standard_normal((layer_dims[0], m))
+    n_out = layer_dims[-1]
+    if n_out == 1:
+        Y = (rng.random((1, m)) < 0.5).astype(np.float64)
+    else:
+        Y = np.eye(n_out)[:, rng.integers(0, n_out, m)]
+    # unit-variance weights (gradients that do not vanish through deep sigmoid
+    # stacks) and non-zero biases, so that every db is really exercised
+    params = {}
+    for l in range(1, len(layer_dims)):
+        params[f"W{l}"] = rng.standard_normal((layer_dims[l], layer_dims[l - 1]))
+        params[f"b{l}"] = 0.5 * rng.standard_normal((layer_dims[l], 1))
+    return X, Y, params
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)

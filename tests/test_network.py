@@ -1,0 +1,171 @@
+"""DeepNetwork: training, the three classic cases, mini-batches, dtypes."""
+
+import numpy as np
+import pytest
+
+import deepstep as ds
+from conftest import HIDDEN
+
+
+def separable(rng, m=200):
+    """Two Gaussian blobs, linearly separable by construction (x0 + x1 > 0)."""
+    X = rng.standard_normal((2, m))
+    Y = (X[0] + X[1] > 0).astype(np.int64)[np.newaxis, :]
+    X += 0.5 * np.where(Y == 1, 1.0, -1.0)  # push the classes apart along (1, 1)
+    return X, Y
+
+
+def xor(rng, m=200):
+    X = rng.uniform(-1, 1, (2, m))
+    Y = ((X[0] > 0) ^ (X[1] > 0)).astype(np.int64)[np.newaxis, :]
+    return X, Y
+
+
+def test_logistic_regression_is_the_one_layer_case(rng):
+    X, Y = separable(rng)
+    net = ds.DeepNetwork([2, 1], init="zeros")
+    h = net.fit(X, Y, learning_rate=0.1, num_iterations=300)
+    assert h.cost[0] == pytest.approx(np.log(2), rel=1e-15)  # A = 1/2 everywhere at W = 0
+    assert h.cost[-1] < h.cost[0]
+    assert net.accuracy(X, Y) == 1.0
+
+
+def test_one_hidden_layer_tanh_learns_xor_where_logistic_regression_cannot(rng):
+    X, Y = xor(rng)
+    net = ds.DeepNetwork([2, 8, 1], hidden_activation="tanh", rng=0)
+    net.fit(X, Y, learning_rate=1.0, num_iterations=2000)
+    assert net.accuracy(X, Y) >= 0.95
+    lr = ds.DeepNetwork([2, 1], init="zeros")
+    lr.fit(X, Y, learning_rate=1.0, num_iterations=2000)
+    assert lr.accuracy(X, Y) < 0.75
+
+
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_deep_network_separates_a_separable_problem(hidden, rng):
+    X, Y = separable(rng)
+    net = ds.DeepNetwork([2, 6, 5, 4, 1], hidden_activation=hidden, rng=1)
+    h = net.fit(X, Y, learning_rate=0.5, num_iterations=600)
+    assert len(h.cost) == 600
+    assert h.cost[-1] < 0.5 * h.cost[0]
+    assert net.accuracy(X, Y) >= 0.98
+
+
+def test_history_cost_is_cost_before_each_update(rng):
+    X, Y = xor(rng, m=30)
+    net = ds.DeepNetwork([2, 3, 1], rng=2)
+    p0 = {k: v.copy() for k, v in net.parameters.items()}
+    h = net.fit(X, Y, learning_rate=0.5, num_iterations=2)
+    # iteration 0's cost is J(p0); iteration 1's is J after one manual step
+    AL, caches = ds.model_forward(X, p0)
+    assert h.cost[0] == pytest.approx(ds.compute_cost(AL, Y), rel=1e-14)
+    p1 = ds.update_parameters(p0, ds.model_backward(AL, Y, caches), 0.5)
+    assert h.cost[1] == pytest.approx(ds.compute_cost(ds.predict_forward(X, p1), Y), rel=1e-12)
+
+
+def test_training_matches_the_public_step_functions(rng):
+    X, Y = xor(rng, m=40)
+    net = ds.DeepNetwork([2, 4, 3, 1], hidden_activation="tanh", rng=5)
+    p = {k: v.copy() for k, v in net.parameters.items()}
+    net.fit(X, Y, learning_rate=0.2, num_iterations=25)
+    for _ in range(25):
+        AL, caches = ds.model_forward(X, p, "tanh")
+        p = ds.update_parameters(p, ds.model_backward(AL, Y, caches, "tanh"), 0.2)
+    for k in p:
+        np.testing.assert_allclose(net.parameters[k], p[k], rtol=1e-9, atol=1e-12)
+
+
+def test_mini_batches_are_epochs_of_shuffled_batches(rng):
+    X, Y = separable(rng, m=103)
+    net = ds.DeepNetwork([2, 4, 1], rng=np.random.default_rng(3))
+    h = net.fit(X, Y, learning_rate=0.1, num_iterations=30, batch_size=16)
+    assert len(h.cost) == 30 and h.batch_size == 16
+    assert h.cost[-1] < h.cost[0]
+    assert net.accuracy(X, Y) >= 0.95
+    # same rng seed, same shuffles, same result
+    net2 = ds.DeepNetwork([2, 4, 1], rng=np.random.default_rng(3))
+    h2 = net2.fit(X, Y, learning_rate=0.1, num_iterations=30, batch_size=16)
+    assert h2.cost == h.cost
+
+
+def test_first_epoch_cost_is_mean_of_batch_costs(rng):
+    X, Y = separable(rng, m=10)
+    net = ds.DeepNetwork([2, 3, 1], rng=np.random.default_rng(9))
+    p0 = {k: v.copy() for k, v in net.parameters.items()}
+    h = net.fit(X, Y, learning_rate=0.1, num_iterations=1, batch_size=4)
+    # replay: the network's generator drew the initial weights, then one permutation
+    replay = np.random.default_rng(9)
+    ds.initialize_parameters([2, 3, 1], rng=replay)
+    perm = replay.permutation(10)
+    p, costs = p0, []
+    for k in range(0, 10, 4):
+        idx = perm[k:k + 4]
+        AL, caches = ds.model_forward(X[:, idx], p)
+        costs.append(ds.compute_cost(AL, Y[:, idx]))
+        p = ds.update_parameters(p, ds.model_backward(AL, Y[:, idx], caches), 0.1)
+    assert h.cost[0] == pytest.approx(np.mean(costs), rel=1e-12)
+
+
+def test_softmax_network_learns_three_blobs(rng):
+    centers = np.array([[0.0, 3.0, -3.0], [3.0, -2.0, -2.0]])
+    labels = rng.integers(0, 3, 300)
+    X = centers[:, labels] + 0.5 * rng.standard_normal((2, 300))
+    net = ds.DeepNetwork([2, 8, 3], output_activation="softmax", rng=0)
+    net.fit(X, labels[np.newaxis, :], learning_rate=0.5, num_iterations=300)
+    assert net.accuracy(X, labels[np.newaxis, :]) > 0.97
+    assert net.predict_proba(X).shape == (3, 300)
+    np.testing.assert_allclose(net.predict_proba(X).sum(axis=0), 1.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("batch_size", [None, 8])
+def test_float32_stays_float32_end_to_end(batch_size, rng):
+    X, Y = xor(rng, m=32)
+    net = ds.DeepNetwork([2, 5, 3, 1], rng=0, dtype=np.float32)
+    assert all(v.dtype == np.float32 for v in net.parameters.values())
+    net.fit(X.astype(np.float32), Y, learning_rate=0.1, num_iterations=5, batch_size=batch_size)
+    assert all(v.dtype == np.float32 for v in net.parameters.values())
+    assert net.predict_proba(X).dtype == np.float32  # float64 X is cast, not the other way round
+    AL, caches = ds.model_forward(X.astype(np.float32), net.parameters)
+    assert AL.dtype == np.float32
+    assert all(a.dtype == np.float32 for (lin, Z) in caches for a in (*lin, Z))
+    grads = ds.model_backward(AL, Y, caches)
+    assert all(g.dtype == np.float32 for g in grads.values())
+    grads32 = ds.backward.backward_from_dZL(AL - Y.astype(np.float32), caches)
+    assert all(g.dtype == np.float32 for g in grads32.values())
+
+
+def test_float32_and_float64_agree(rng):
+    X, Y = xor(rng, m=64)
+    nets = [ds.DeepNetwork([2, 5, 1], hidden_activation="tanh", rng=4, dtype=dt) for dt in (np.float32, np.float64)]
+    for net in nets:
+        net.fit(X, Y, learning_rate=0.5, num_iterations=50)
+    np.testing.assert_allclose(nets[0].history.cost, nets[1].history.cost, rtol=1e-4)
+
+
+def test_fit_continues_and_history_accumulates(rng):
+    X, Y = separable(rng)
+    net = ds.DeepNetwork([2, 3, 1], rng=0)
+    net.fit(X, Y, learning_rate=0.1, num_iterations=5)
+    h = net.fit(X, Y, learning_rate=0.1, num_iterations=7)
+    assert len(h) == 7 and len(net.history.cost) == 12
+
+
+def test_callback_sees_every_iteration(rng):
+    X, Y = separable(rng, m=20)
+    seen = []
+    ds.DeepNetwork([2, 1], init="zeros").fit(X, Y, 0.1, 4, callback=lambda i, c: seen.append((i, c)))
+    assert [i for i, _ in seen] == [0, 1, 2, 3]
+
+
+def test_divergence_is_an_error_not_a_silent_nan(rng):
+    X, Y = separable(rng)
+    net = ds.DeepNetwork([2, 20, 1], rng=0)
+    with pytest.raises(ds.DeepstepError, match="diverged"):
+        net.fit(X * 1e10, Y, learning_rate=1e30, num_iterations=50)
+
+
+def test_predict_is_thresholded_at_one_half():
+    net = ds.DeepNetwork([1, 1], init="zeros")
+    net.parameters["W1"][:] = 1.0
+    X = np.array([[-1.0, -1e-9, 0.0, 1e-9, 2.0]])
+    np.testing.assert_array_equal(net.predict(X), [[0, 0, 0, 1, 1]])
+    assert net.predict(X).shape == (1, 5)
