@@ -13,6 +13,7 @@ Where to find what:
 * :mod:`deepstep.update` -- W := W - alpha dW
 * :mod:`deepstep.network` -- DeepNetwork and its trainer
 * :mod:`deepstep.gradcheck` -- centered finite differences
+* :mod:`deepstep.model_io` -- model files (.npz + JSON metadata), atomic writes
 """
 
 from .activations import ACTIVATIONS, Activation, get_activation
@@ -22,6 +23,7 @@ from .errors import DeepstepError
 from .forward import linear_activation_forward, linear_forward, model_forward, predict_forward
 from .gradcheck import gradient_check, gradient_check_details
 from .initialization import initialize_parameters
+from .model_io import load_model
 from .network import DeepNetwork, History
 from .update import update_parameters
 
@@ -38,6 +40,7 @@ __all__ = [
     "gradient_check",
     "gradient_check_details",
     "initialize_parameters",
+    "load_model",
     "linear_activation_backward",
     "linear_activation_forward",
     "linear_backward",

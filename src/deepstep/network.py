@@ -26,7 +26,7 @@ import numpy as np
 from .activations import get_activation
 from .backward import backward_from_dZL
 from .cost import compute_cost, output_dZ
-from .errors import DeepstepError, check_learning_rate, check_positive_int, check_X, check_Y
+from .errors import DeepstepError, check_learning_rate, check_parameters, check_positive_int, check_X, check_Y
 from .forward import forward_no_cache, linear_activation_forward
 from .initialization import RngLike, as_dtype, as_rng, initialize_parameters
 from .update import gradient_descent_step
@@ -103,6 +103,7 @@ class DeepNetwork:
             )
         self.init = init
         self.history = History()
+        self.metadata: dict[str, Any] = {}  # kept in model files: classes, input shape, training settings
 
     @property
     def hidden_activation(self) -> str:
@@ -238,3 +239,27 @@ class DeepNetwork:
             f"DeepNetwork({self.layer_dims}, hidden_activation={self.hidden_activation!r}, "
             f"output_activation={self.output_activation!r}, dtype={self.dtype.name})"
         )
+
+    # -- model files (see deepstep.model_io) ---------------------------------
+    def save(self, path: str) -> None:
+        """Write this network to a ``.npz`` model file, atomically (:func:`deepstep.model_io.save_model`)."""
+        from .model_io import save_model
+
+        save_model(self, path)
+
+    @classmethod
+    def from_parameters(
+        cls,
+        parameters: dict[str, np.ndarray],
+        hidden_activation: str = "relu",
+        output_activation: str = "sigmoid",
+        rng: RngLike = None,
+    ) -> DeepNetwork:
+        """A network holding copies of given parameters ("W{l}" (n[l], n[l-1]), "b{l}" (n[l], 1))."""
+        dims = check_parameters(parameters)
+        dtype = parameters["W1"].dtype
+        net = cls(dims, hidden_activation, output_activation, init="small", rng=0, dtype=dtype)
+        if rng is not None:
+            net._rng = as_rng(rng)
+        net.parameters = {k: np.array(v, dtype=dtype) for k, v in parameters.items()}
+        return net
