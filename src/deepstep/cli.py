@@ -1,0 +1,400 @@
+"""The ``deepstep`` command: train, evaluate, predict, gradcheck, info, demo.
+
+Every error the user can cause (a missing file, a bad flag value, a picture of
+the wrong size for the model) prints one line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .errors import DeepstepError
+from .model_io import load_model, write_json
+from .network import DeepNetwork
+
+# Settings that work for each built-in data set, used where a flag is not given.
+PRESETS: dict[str, dict[str, Any]] = {
+    "planar": {"hidden": [4], "hidden_activation": "tanh", "init": "auto", "learning_rate": 1.2, "iterations": 10000},
+    "cats": {"hidden": [20, 7, 5], "hidden_activation": "relu", "init": "xavier", "learning_rate": 0.0075,
+             "iterations": 2500},
+    "moons": {"hidden": [8], "hidden_activation": "tanh", "init": "auto", "learning_rate": 1.0, "iterations": 3000},
+    "circles": {"hidden": [8], "hidden_activation": "tanh", "init": "auto", "learning_rate": 1.0, "iterations": 3000},
+    "blobs": {"hidden": [8], "hidden_activation": "tanh", "init": "auto", "learning_rate": 1.0, "iterations": 3000},
+}
+DEFAULT_PRESET = {"hidden": [16], "hidden_activation": "relu", "init": "auto", "learning_rate": 0.01,
+                  "iterations": 2000}
+
+
+class UsageError(DeepstepError):
+    """A command-line argument is wrong."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but an error is one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def layers_arg(text: str) -> list[int]:
+    """Parse "12288,20,7,5,1" into a list of positive ints."""
+    try:
+        dims = [int(t) for t in text.split(",")]
+    except ValueError:
+        dims = []
+    if len(dims) < 2 or min(dims) <= 0:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive integers like 12288,20,7,5,1, got {text!r}"
+        )
+    return dims
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+# -- train ---------------------------------------------------------------------
+
+
+def _progress(total: int, initial: int, quiet: bool):
+    if quiet:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, initial=initial, desc="training", unit="it", disable=None, dynamic_ncols=True,
+                file=sys.stderr)
+
+
+def _say(bar, text: str) -> None:
+    if bar is not None and not bar.disable:
+        bar.write(text)
+    else:
+        print(text, flush=True)
+
+
+def _build_network(args: argparse.Namespace, data, preset: dict[str, Any]) -> DeepNetwork:
+    n_x = data.train_X.shape[0]
+    n_classes = len(data.classes)
+    n_out = 1 if n_classes <= 2 else n_classes
+    dims = args.layers or [n_x, *preset["hidden"], n_out]
+    if dims[0] != n_x:
+        raise UsageError(f"--layers: expected the first size to be {n_x} (the features of {data.name}), got {dims[0]}")
+    if dims[-1] != n_out:
+        raise UsageError(
+            f"--layers: expected the last size to be {n_out} for {n_classes} classes, got {dims[-1]}"
+        )
+    output = args.output_activation or ("sigmoid" if n_out == 1 else "softmax")
+    return DeepNetwork(dims, args.hidden_activation or preset["hidden_activation"], output,
+                       init=args.init or preset["init"], rng=args.seed, dtype=args.dtype)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .datasets import load_dataset
+
+    name = args.dataset
+    preset = PRESETS.get(name, DEFAULT_PRESET)
+    data = load_dataset(name, rng=args.seed)
+    out = Path(args.out or Path("runs") / Path(str(name)).stem)
+    model_path = out / "model.npz"
+    lr = args.learning_rate or preset["learning_rate"]
+    iterations = args.iterations or preset["iterations"]
+    if args.resume and model_path.exists():
+        net = load_model(model_path)
+        if net.layer_dims[0] != data.train_X.shape[0]:
+            raise UsageError(f"--resume: the model in {out} takes {net.layer_dims[0]} features, "
+                             f"{data.name} has {data.train_X.shape[0]}")
+        print(f"resuming {model_path} after {len(net.history.cost)} iterations")
+    else:
+        net = _build_network(args, data, preset)
+    net.metadata.update(
+        classes=list(data.classes), dataset=str(name), kind=data.kind,
+        image_shape=list(data.image_shape) if data.image_shape else None,
+        training={"learning_rate": lr, "iterations": iterations, "batch_size": args.batch_size,
+                  "init": args.init or preset["init"], "seed": args.seed, "dtype": np.dtype(args.dtype).name},
+    )
+    done = len(net.history.cost)
+    every = args.print_every or max(1, iterations // 10)
+    checkpoint = args.checkpoint_every or max(1, iterations // 5)
+    print(f"training {net} on {data.name}: m = {data.train_X.shape[1]}, learning rate {lr:g}, "
+          f"{iterations} {'epochs' if args.batch_size else 'iterations'} -> {out}/")
+    bar = _progress(iterations, done, args.quiet)
+
+    def report(i: int, cost: float) -> None:
+        k = done + i
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(cost=f"{cost:.6f}", refresh=False)
+        if k % every == 0 or k == iterations - 1:
+            _say(bar, f"iteration {k}: cost {cost:.6f}")
+
+    start = time.perf_counter()
+    try:
+        while done < iterations:
+            chunk = min(checkpoint, iterations - done)
+            net.fit(data.train_X, data.train_Y, lr, chunk, batch_size=args.batch_size, callback=report)
+            done += chunk
+            net.save(model_path)
+    except KeyboardInterrupt:
+        net.save(model_path)
+        if bar is not None:
+            bar.close()
+        print(f"\ninterrupted after {len(net.history.cost)} iterations; saved {model_path}; "
+              f"continue with the same command and --resume", file=sys.stderr)
+        return 130
+    seconds = time.perf_counter() - start
+    if bar is not None:
+        bar.close()
+    metrics = _evaluate(net, data)
+    metrics.update(seconds=round(seconds, 3), iterations=len(net.history.cost),
+                   final_cost=net.history.cost[-1] if net.history.cost else None,
+                   layer_dims=net.layer_dims, dataset=str(name))
+    write_json(out / "metrics.json", metrics)
+    print(f"train accuracy {metrics['train_accuracy']:.2%}   test accuracy {metrics['test_accuracy']:.2%}   "
+          f"({seconds:.1f} s)")
+    _plots(net, data, out, lr, bool(args.batch_size))
+    print(f"wrote {model_path}, {out / 'metrics.json'} and plots in {out}/")
+    return 0
+
+
+def _evaluate(net: DeepNetwork, data) -> dict[str, Any]:
+    from .metrics import classification_report
+
+    result = {"train_accuracy": net.accuracy(data.train_X, data.train_Y)}
+    result["test_accuracy"] = net.accuracy(data.test_X, data.test_Y)
+    result["test"] = classification_report(data.test_Y, net.predict(data.test_X), list(data.classes))
+    return result
+
+
+def _plots(net: DeepNetwork, data, out: Path, lr: float, epochs: bool) -> None:
+    from . import plots
+
+    try:
+        plots.plot_cost(net.history.cost, out / "cost.png", lr, per="epoch" if epochs else "iteration")
+        if data.train_X.shape[0] == 2:
+            plots.plot_decision_boundary(net, data.train_X, data.train_Y, out / "decision_boundary.png")
+        if data.image_shape:
+            n = plots.plot_mislabelled(data.test_X, data.test_Y, net.predict(data.test_X), data.classes,
+                                       tuple(data.image_shape), out / "mislabelled.png")
+            print(f"{n} mislabelled test pictures in {out / 'mislabelled.png'}")
+    except DeepstepError as exc:  # matplotlib missing: the model and metrics are still written
+        print(f"note: no plots ({exc})", file=sys.stderr)
+
+
+# -- evaluate, predict -----------------------------------------------------------
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .datasets import load_dataset
+    from .metrics import classification_report
+
+    net = load_model(args.model)
+    name = args.dataset or net.metadata.get("dataset")
+    if not name:
+        raise UsageError("--dataset: expected a data set name or path (the model does not name one)")
+    data = load_dataset(name, rng=net.metadata.get("training", {}).get("seed"))
+    X, Y = (data.test_X, data.test_Y) if args.split == "test" else (data.train_X, data.train_Y)
+    if X.shape[0] != net.layer_dims[0]:
+        raise UsageError(f"--dataset: the model takes {net.layer_dims[0]} features, {data.name} has {X.shape[0]}")
+    classes = list(net.metadata.get("classes") or data.classes)
+    report = classification_report(Y, net.predict(X), classes)
+    print(f"{args.split} set of {data.name}: m = {X.shape[1]}")
+    print(f"accuracy  {report['accuracy']:.2%}")
+    width = max(len(c) for c in classes) + 2
+    print("confusion matrix (rows: true, columns: predicted)")
+    print(" " * width + "".join(f"{c:>{width}}" for c in classes))
+    for c, row in zip(classes, report["confusion_matrix"], strict=True):
+        print(f"{c:>{width}}" + "".join(f"{v:>{width}}" for v in row))
+    print(f"{'class':>{width}} {'precision':>10} {'recall':>10} {'f1':>10} {'support':>8}")
+    for c, r in report["classes"].items():
+        print(f"{c:>{width}} {r['precision']:>10.3f} {r['recall']:>10.3f} {r['f1']:>10.3f} {r['support']:>8}")
+    if args.json:
+        write_json(args.json, report)
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .datasets import load_image
+
+    net = load_model(args.model)
+    shape = net.metadata.get("image_shape")
+    if not shape:
+        raise UsageError(f"MODEL: {args.model} was not trained on pictures, so it cannot label image files")
+    if int(np.prod(shape)) != net.layer_dims[0]:
+        raise UsageError(f"MODEL: expects {net.layer_dims[0]} inputs, its pictures give {int(np.prod(shape))}")
+    classes = net.metadata.get("classes") or [str(k) for k in range(max(2, net.layer_dims[-1]))]
+    for path in args.images:
+        x = load_image(path, size=(shape[0], shape[1]))
+        A = net.predict_proba(x)
+        k = int(net.predict(x)[0, 0])
+        p = float(A[0, 0]) if A.shape[0] == 1 else float(A[k, 0])
+        if A.shape[0] == 1 and k == 0:
+            p = 1 - p
+        print(f"{path}: {classes[k]} (p = {p:.2f})")
+    return 0
+
+
+# -- gradcheck, info --------------------------------------------------------------
+
+
+def cmd_gradcheck(args: argparse.Namespace) -> int:
+    from .gradcheck import gradient_check_details
+    from .initialization import initialize_parameters
+
+    rng = np.random.default_rng(args.seed)
+    dims = args.layers
+    output = args.output_activation or ("sigmoid" if dims[-1] == 1 else "softmax")
+    params = initialize_parameters(dims, init=args.init, rng=rng, hidden_activation=args.hidden_activation)
+    for key in params:  # non-zero biases so that every db is exercised
+        if key.startswith("b"):
+            params[key] = 0.1 * rng.standard_normal(params[key].shape)
+    X = rng.standard_normal((dims[0], args.m))
+    labels = rng.integers(0, max(2, dims[-1]), args.m)
+    Y = labels[np.newaxis, :] if dims[-1] == 1 else np.eye(dims[-1])[:, labels]
+    overall, per = gradient_check_details(params, X, Y, args.hidden_activation, output, args.epsilon)
+    print(f"gradient check of {dims} ({args.hidden_activation} hidden, {output} output), m = {args.m}, "
+          f"epsilon = {args.epsilon:g}")
+    print(f"{'parameter':>10} {'shape':>14} {'relative error':>16}")
+    for key, err in per.items():
+        print(f"{key:>10} {str(params[key].shape):>14} {err:>16.3e}")
+    ok = overall < args.threshold
+    print(f"{'all':>10} {'':>14} {overall:>16.3e}   {'PASS' if ok else 'FAIL'} (threshold {args.threshold:g})")
+    return 0 if ok else 1
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    dims, m = args.layers, args.m
+    print(f"network {dims}, m = {m} examples (one per column)")
+    print(f"{'layer':>5} {'W[l], dW[l]':>16} {'b[l], db[l]':>12} {'Z, A, dZ, dA':>16} {'parameters':>12}")
+    print(f"{0:>5} {'':>16} {'':>12} {str((dims[0], m)):>16} {'':>12}   A[0] = X")
+    total = 0
+    for l in range(1, len(dims)):
+        count = dims[l] * dims[l - 1] + dims[l]
+        total += count
+        print(f"{l:>5} {str((dims[l], dims[l - 1])):>16} {str((dims[l], 1)):>12} {str((dims[l], m)):>16} {count:>12,}")
+    print(f"total parameters: {total:,}")
+    return 0
+
+
+# -- demo ------------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .datasets import load_cat_dataset
+
+    runs = Path(args.out)
+    jobs = [["train", "--dataset", "planar", "--out", str(runs / "planar")]]
+    try:
+        load_cat_dataset()
+        jobs.append(["train", "--dataset", "cats", "--layers", "12288,20,7,5,1", "--init", "xavier",
+                     "--learning-rate", "0.0075", "--iterations", "2500", "--seed", "1", "--out", str(runs / "cats")])
+    except DeepstepError as exc:
+        print(f"skipping the cat model: {exc}")
+    for job in jobs:
+        print("$ deepstep " + " ".join(job))
+        code = main(job + (["--quiet"] if args.quiet else []))
+        if code:
+            return code
+    return 0
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="deepstep", description="Build, train and explain fully-connected deep networks.")
+    parser.add_argument("--version", action="version", version=f"deepstep {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    t = sub.add_parser("train", help="train a network on a data set", description="Train a network; writes "
+                       "model.npz, metrics.json, cost.png (and decision_boundary.png or mislabelled.png).")
+    t.add_argument("--dataset", default="planar", help="cats, planar, moons, circles, blobs, or a .npz/.csv file "
+                   "or a folder of pictures in one sub-folder per class (default: planar)")
+    t.add_argument("--layers", type=layers_arg, help="all layer sizes n[0],...,n[L], e.g. 12288,20,7,5,1")
+    t.add_argument("--hidden-activation", help="relu, leaky_relu, tanh, sigmoid or leaky_relu:SLOPE")
+    t.add_argument("--output-activation", choices=["sigmoid", "softmax"])
+    t.add_argument("--init", choices=["auto", "small", "xavier", "he", "zeros"])
+    t.add_argument("--learning-rate", type=positive_float)
+    t.add_argument("--iterations", type=positive_int, help="iterations (epochs with --batch-size)")
+    t.add_argument("--batch-size", type=positive_int, help="mini-batch size (default: the whole set)")
+    t.add_argument("--seed", type=int, default=1, help="seeds the initial weights, shuffles and toy data (default 1)")
+    t.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    t.add_argument("--out", help="output folder (default runs/DATASET)")
+    t.add_argument("--print-every", type=positive_int, help="print the cost every N iterations")
+    t.add_argument("--checkpoint-every", type=positive_int, help="save the model every N iterations")
+    t.add_argument("--resume", action="store_true", help="continue the model saved in --out")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("evaluate", help="accuracy, confusion matrix, precision, recall, F1")
+    e.add_argument("model", help="a model.npz written by deepstep train")
+    e.add_argument("--dataset", help="data set name or path (default: the one it was trained on)")
+    e.add_argument("--split", choices=["test", "train"], default="test")
+    e.add_argument("--json", help="also write the report to this JSON file")
+    e.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="label picture files with a trained model")
+    p.add_argument("model")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.set_defaults(func=cmd_predict)
+
+    g = sub.add_parser("gradcheck", help="check back-propagation against finite differences")
+    g.add_argument("--layers", type=layers_arg, default=[4, 5, 3, 1])
+    g.add_argument("--hidden-activation", default="relu")
+    g.add_argument("--output-activation", choices=["sigmoid", "softmax"])
+    g.add_argument("--init", default="xavier", choices=["small", "xavier", "he"])
+    g.add_argument("-m", type=positive_int, default=8, help="number of random examples")
+    g.add_argument("--seed", type=int, default=1)
+    g.add_argument("--epsilon", type=positive_float, default=1e-7)
+    g.add_argument("--threshold", type=positive_float, default=1e-7)
+    g.set_defaults(func=cmd_gradcheck)
+
+    i = sub.add_parser("info", help="shapes of every W, b, Z, A and their gradients")
+    i.add_argument("--layers", type=layers_arg, required=True)
+    i.add_argument("-m", type=positive_int, default=209, help="number of examples")
+    i.set_defaults(func=cmd_info)
+
+    d = sub.add_parser("demo", help="train the planar model, and the cat model when DEEPSTEP_DATA has the pictures")
+    d.add_argument("--out", default="runs")
+    d.add_argument("--quiet", action="store_true")
+    d.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (DeepstepError, OSError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"deepstep {args.command}: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

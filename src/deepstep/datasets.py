@@ -1,0 +1,861 @@
+"""Data sets: the course's cat pictures, toy 2-D point sets, and your own files.
+
+Every loader returns examples as columns: X of shape (n[0], m), float64, and
+labels Y of shape (1, m), int64, holding class indices 0..C-1 (0/1 for two
+classes) into the list of class names ``classes``.
+
+* :func:`load_cat_dataset` -- the deeplearning.ai cat vs non-cat HDF5 files
+  (folder from ``data_dir`` or the environment variable ``DEEPSTEP_DATA``)
+* :func:`make_planar`, :func:`make_moons`, :func:`make_circles`,
+  :func:`make_blobs` -- toy 2-D sets drawn from the ``rng`` given (never
+  NumPy's global state)
+* :func:`load_npz`, :func:`load_csv`, :func:`load_image_folder`,
+  :func:`load_image` -- your own data
+* :func:`load_dataset` -- one of the names in :data:`DATASET_NAMES` or a path,
+  split into a training and a test set (used by the command line)
+
+Reading HDF5 needs h5py and reading pictures needs Pillow: both come with
+``pip install 'deepstep[data]'``.
+
+Examples
+--------
+>>> from deepstep.datasets import make_planar, load_dataset
+>>> X, Y = make_planar(m=400, rng=1)
+>>> X.shape, Y.shape, X.dtype.name, Y.dtype.name, int(Y.sum())
+((2, 400), (1, 400), 'float64', 'int64', 200)
+>>> data = load_dataset("moons", m=300, rng=0)
+>>> data.train_X.shape, data.test_X.shape, data.classes, data.kind
+((2, 300), (2, 75), ['0', '1'], 'points')
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from numbers import Integral, Real
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import DeepstepError, _describe, check_positive_int
+from .initialization import RngLike, as_rng
+
+__all__ = [
+    "CAT_IMAGE_SHAPE",
+    "DATASET_NAMES",
+    "Dataset",
+    "DatasetError",
+    "column_to_image",
+    "load_cat_dataset",
+    "load_csv",
+    "load_dataset",
+    "load_image",
+    "load_image_folder",
+    "load_npz",
+    "make_blobs",
+    "make_circles",
+    "make_moons",
+    "make_planar",
+]
+
+DATA_ENV = "DEEPSTEP_DATA"
+CAT_FILES = ("train_catvnoncat.h5", "test_catvnoncat.h5")
+CAT_IMAGE_SHAPE = (64, 64, 3)
+DATASET_NAMES = ("cats", "planar", "moons", "circles", "blobs")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
+
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+_INSTALL_DATA = "pip install 'deepstep[data]'"
+
+
+class DatasetError(DeepstepError):
+    """A data set that cannot be found or read; a :class:`~deepstep.DeepstepError` (so a ``ValueError``)."""
+
+
+# -- small helpers -------------------------------------------------------------------
+
+
+def _check_noise(noise: Any, name: str = "noise") -> float:
+    if isinstance(noise, bool) or not isinstance(noise, Real) or not math.isfinite(noise) or noise < 0:
+        raise DeepstepError(f"{name}: expected a finite number >= 0, got {_describe(noise)}")
+    return float(noise)
+
+
+def _check_m(m: Any, n_classes: int) -> int:
+    m = check_positive_int(m, "m")
+    if m < n_classes:
+        raise DeepstepError(f"m: expected at least {n_classes} examples (one per class), got {m}")
+    return m
+
+
+def _check_size(size: Any) -> tuple[int, int]:
+    try:
+        h, w = size
+    except (TypeError, ValueError):
+        raise DeepstepError(f"size: expected (height, width) in pixels such as (64, 64), got {size!r}") from None
+    for v in (h, w):
+        if isinstance(v, bool) or not isinstance(v, Integral) or v <= 0:
+            raise DeepstepError(f"size: expected two positive integers (height, width), got {size!r}")
+    return int(h), int(w)
+
+
+def _class_counts(m: int, n_classes: int) -> list[int]:
+    """m examples shared as evenly as possible: the first m % C classes get one more."""
+    return [m // n_classes + (k < m % n_classes) for k in range(n_classes)]
+
+
+def _labels(counts: Sequence[int]) -> np.ndarray:
+    return np.repeat(np.arange(len(counts), dtype=np.int64), counts)[np.newaxis, :]
+
+
+def _where(path: Path) -> str:
+    """A path as given, with its absolute form when that differs."""
+    full = path.absolute()
+    return f"'{path}'" if str(full) == str(path) else f"'{path}' ({full})"
+
+
+# -- the cat pictures -----------------------------------------------------------------
+
+
+def _not_hdf5_reason(path: Path) -> str | None:
+    """None when ``path`` starts like an HDF5 file, else why it does not."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(1024)
+        if head.startswith(_HDF5_SIGNATURE):
+            return None
+        # an HDF5 file with a user block has its superblock at 512, 1024, 2048, ...
+        offset = 512
+        while offset + len(_HDF5_SIGNATURE) <= size:
+            f.seek(offset)
+            if f.read(len(_HDF5_SIGNATURE)) == _HDF5_SIGNATURE:
+                return None
+            offset *= 2
+    if size == 0:
+        return "it is empty (0 bytes)"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith(b"version https://git-lfs"):
+        real = next((line.split()[1] for line in head.decode("ascii", "replace").splitlines()
+                     if line.startswith("size ") and len(line.split()) == 2), "?")
+        return (f"it looks like a Git LFS pointer ({size} bytes of text standing in for the real {real}-byte "
+                f"file); fetch the real file with 'git lfs pull' or download the raw file")
+    if text.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head")) or b"<html" in text:
+        return ("it looks like an HTML page (a web page saved instead of the file itself); "
+                "download the raw file instead")
+    return f"it does not start with the HDF5 signature {_HDF5_SIGNATURE!r} (first bytes {head[:16]!r})"
+
+
+def _read_cat_file(h5py: Any, path: Path, prefix: str, where: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    keys = (f"{prefix}_set_x", f"{prefix}_set_y", "list_classes")
+    try:
+        with h5py.File(path, "r") as f:
+            missing = [k for k in keys if k not in f]
+            if missing:
+                raise DatasetError(
+                    f"data_dir: expected the key(s) {missing} in {_where(path)}{where}, "
+                    f"found keys {sorted(f.keys())}"
+                )
+            x, y, classes = (f[k][()] for k in keys)
+    except OSError as exc:
+        raise DatasetError(f"data_dir: expected a readable HDF5 file at {_where(path)}{where}, got: {exc}") from None
+    m = x.shape[0] if x.ndim else 0
+    if x.ndim != 4 or x.shape[1:] != CAT_IMAGE_SHAPE or x.dtype != np.uint8 or m == 0:
+        raise DatasetError(
+            f"data_dir: expected '{keys[0]}' in {_where(path)}{where} to be uint8 pictures of shape "
+            f"(m, 64, 64, 3), got {_describe(x)}"
+        )
+    if y.shape not in ((m,), (1, m)) or not np.issubdtype(y.dtype, np.integer) or not np.isin(y, (0, 1)).all():
+        raise DatasetError(
+            f"data_dir: expected '{keys[1]}' in {_where(path)}{where} to hold {m} integer labels 0/1 "
+            f"(shape ({m},)), got {_describe(y)}"
+        )
+    if classes.shape != (2,) or classes.dtype.kind not in "SU":
+        raise DatasetError(
+            f"data_dir: expected 'list_classes' in {_where(path)}{where} to hold 2 class names, "
+            f"got {_describe(classes)}"
+        )
+    names = [c.decode("utf-8") if isinstance(c, bytes) else str(c) for c in classes.tolist()]
+    return x, y.reshape(1, m).astype(np.int64), names
+
+
+def load_cat_dataset(
+    data_dir: str | os.PathLike | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Load the cat vs non-cat pictures of the course, flattened to columns.
+
+    Parameters
+    ----------
+    data_dir : str or path, optional
+        Folder holding ``train_catvnoncat.h5`` and ``test_catvnoncat.h5``;
+        defaults to the environment variable ``DEEPSTEP_DATA``.
+
+    Returns
+    -------
+    train_X : ndarray of shape (12288, 209), float64
+        ``train_set_x.reshape(m, -1).T / 255``: one 64x64x3 picture per column, values in [0, 1].
+    train_Y : ndarray of shape (1, 209), int64
+        1 = cat, 0 = non-cat.
+    test_X : ndarray of shape (12288, 50), float64
+    test_Y : ndarray of shape (1, 50), int64
+    classes : list of str
+        ``['non-cat', 'cat']``: a label is an index into it.
+
+    Raises
+    ------
+    DatasetError
+        When no folder is given, the folder or a file is missing, a file is not
+        HDF5 (a Git LFS pointer or an HTML page saved in its place), lacks a key
+        or holds arrays of the wrong shape; or h5py is not installed.
+    """
+    if data_dir is None or str(data_dir) == "":
+        env = os.environ.get(DATA_ENV, "")
+        if not env:
+            raise DatasetError(
+                f"data_dir: expected the folder holding {CAT_FILES[0]} and {CAT_FILES[1]}, got none: pass "
+                f"data_dir or set the environment variable {DATA_ENV} (export {DATA_ENV}=/path/to/catvnoncat)"
+            )
+        folder, where = Path(env).expanduser(), f" (from {DATA_ENV})"
+    else:
+        folder, where = Path(data_dir).expanduser(), ""
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise DatasetError(
+            f"data_dir: expected a folder holding {CAT_FILES[0]} and {CAT_FILES[1]}, "
+            f"got {_where(folder)}{where}, which {what}"
+        )
+    paths = [folder / name for name in CAT_FILES]
+    for path in paths:
+        if not path.is_file():
+            held = sorted(p.name for p in folder.iterdir())[:20]
+            raise DatasetError(
+                f"data_dir: expected {path.name} in {_where(folder)}{where}, but it is not there "
+                f"(the folder holds {held})"
+            )
+        reason = _not_hdf5_reason(path)
+        if reason is not None:
+            raise DatasetError(f"data_dir: expected {_where(path)}{where} to be an HDF5 file, but {reason}")
+    try:
+        import h5py
+    except ImportError:
+        raise DatasetError(f"load_cat_dataset: h5py is needed to read HDF5 files; install it with "
+                           f"{_INSTALL_DATA}") from None
+    train_x, train_Y, classes = _read_cat_file(h5py, paths[0], "train", where)
+    test_x, test_Y, _ = _read_cat_file(h5py, paths[1], "test", where)
+    train_X = train_x.reshape(train_x.shape[0], -1).T / 255
+    test_X = test_x.reshape(test_x.shape[0], -1).T / 255
+    return train_X, train_Y, test_X, test_Y, classes
+
+
+def column_to_image(x: np.ndarray, shape: Sequence[int] = CAT_IMAGE_SHAPE) -> np.ndarray:
+    """One picture back from a column of values in [0, 1], for plotting.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n0,) or (n0, 1)
+        A column of X, such as ``train_X[:, j]``, with n0 = prod(shape).
+    shape : tuple of int
+        (height, width, channels) of the picture.
+
+    Returns
+    -------
+    ndarray of shape ``shape``, uint8
+        ``round(x * 255)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> column_to_image(np.array([[0.0], [0.5], [1.0]]), shape=(1, 1, 3)).tolist()
+    [[[0, 128, 255]]]
+    """
+    x = np.asarray(x)
+    shape = tuple(int(s) for s in shape)
+    n0 = math.prod(shape)
+    if x.ndim not in (1, 2) or (x.ndim == 2 and x.shape[1] != 1) or x.size != n0:
+        raise DeepstepError(f"x: expected one column of {n0} values (shape ({n0},) or ({n0}, 1)) for a picture "
+                            f"of shape {shape}, got {_describe(x)}")
+    if not np.issubdtype(x.dtype, np.number) or not np.isfinite(x).all():
+        raise DeepstepError(f"x: expected finite numbers in [0, 1], got {_describe(x)}")
+    lo, hi = float(x.min()), float(x.max())
+    if lo < -1e-9 or hi > 1 + 1e-9:
+        raise DeepstepError(f"x: expected values in [0, 1] (pixels / 255), got values from {lo:g} to {hi:g}")
+    return np.clip(np.rint(x.reshape(shape) * 255), 0, 255).astype(np.uint8)
+
+
+# -- toy 2-D point sets ---------------------------------------------------------------
+
+
+def make_planar(m: int = 400, noise: float = 0.2, rng: RngLike = None) -> tuple[np.ndarray, np.ndarray]:
+    """The course's "flower": two classes on interleaved petals of the rose r = 4 sin(4 theta).
+
+    Class j (j = 0, 1) gets m/2 points with theta evenly spread over
+    [j * 3.12, (j + 1) * 3.12], then ``noise`` times standard normal noise is
+    added to theta and to r, and a point is (r sin theta, r cos theta).
+    Each class holds alternate petals, so no straight line separates them.
+    With ``rng=1`` (a ``RandomState(1)``) and m = 400 this is the course's
+    ``load_planar_dataset()`` draw for draw.
+
+    Parameters
+    ----------
+    m : int
+        Number of points; class 0 gets m // 2 and class 1 the rest.
+    noise : float
+        Standard deviation of the noise on theta and on r.
+    rng : None, int, numpy.random.Generator or numpy.random.RandomState
+        Source of randomness (see :func:`deepstep.initialization.as_rng`).
+
+    Returns
+    -------
+    X : ndarray of shape (2, m), float64
+    Y : ndarray of shape (1, m), int64
+        Class 0 first, then class 1.
+    """
+    m = _check_m(m, 2)
+    noise = _check_noise(noise)
+    gen = as_rng(rng)
+    a = 4  # the longest petal
+    counts = _class_counts(m, 2)[::-1]  # class 0: m // 2
+    parts = []
+    for j, n in enumerate(counts):
+        t = np.linspace(j * 3.12, (j + 1) * 3.12, n) + gen.standard_normal(n) * noise
+        r = a * np.sin(4 * t) + gen.standard_normal(n) * noise
+        parts.append(np.vstack([r * np.sin(t), r * np.cos(t)]))
+    return np.hstack(parts), _labels(counts)
+
+
+def make_moons(m: int = 400, noise: float = 0.2, rng: RngLike = None) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles.
+
+    Class 0: (cos t, sin t) and class 1: (1 - cos t, 0.5 - sin t) for t evenly
+    spread over [0, pi], shifted by (-0.5, -0.25) so that the set is centred,
+    plus ``noise`` times standard normal noise on each coordinate.
+
+    Parameters
+    ----------
+    m : int
+        Number of points; class 0 gets ceil(m / 2).
+    noise : float
+        Standard deviation of the Gaussian noise added to every coordinate.
+    rng : None, int, numpy.random.Generator or numpy.random.RandomState
+
+    Returns
+    -------
+    X : ndarray of shape (2, m), float64
+    Y : ndarray of shape (1, m), int64
+        Class 0 first, then class 1.
+    """
+    m = _check_m(m, 2)
+    noise = _check_noise(noise)
+    gen = as_rng(rng)
+    counts = _class_counts(m, 2)
+    t0, t1 = np.linspace(0, np.pi, counts[0]), np.linspace(0, np.pi, counts[1])
+    X = np.hstack([np.vstack([np.cos(t0), np.sin(t0)]), np.vstack([1 - np.cos(t1), 0.5 - np.sin(t1)])])
+    X += np.array([[-0.5], [-0.25]]) + gen.standard_normal((2, m)) * noise
+    return X, _labels(counts)
+
+
+def make_circles(
+    m: int = 400, noise: float = 0.1, rng: RngLike = None, factor: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
+    """A circle (class 0, radius 1) around a smaller one (class 1, radius ``factor``).
+
+    Points are evenly spaced in angle on each circle, plus ``noise`` times
+    standard normal noise on each coordinate.
+
+    Parameters
+    ----------
+    m : int
+        Number of points; class 0 gets ceil(m / 2).
+    noise : float
+        Standard deviation of the Gaussian noise added to every coordinate.
+    rng : None, int, numpy.random.Generator or numpy.random.RandomState
+    factor : float
+        Radius of the inner circle, 0 < factor < 1.
+
+    Returns
+    -------
+    X : ndarray of shape (2, m), float64
+    Y : ndarray of shape (1, m), int64
+        Class 0 first, then class 1.
+    """
+    m = _check_m(m, 2)
+    noise = _check_noise(noise)
+    if isinstance(factor, bool) or not isinstance(factor, Real) or not 0 < factor < 1:
+        raise DeepstepError(f"factor: expected a number with 0 < factor < 1, got {_describe(factor)}")
+    gen = as_rng(rng)
+    counts = _class_counts(m, 2)
+    parts = []
+    for radius, n in zip((1.0, float(factor)), counts, strict=True):
+        t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+        parts.append(radius * np.vstack([np.cos(t), np.sin(t)]))
+    X = np.hstack(parts) + gen.standard_normal((2, m)) * noise
+    return X, _labels(counts)
+
+
+def make_blobs(
+    m: int = 400, noise: float = 1.0, rng: RngLike = None, n_classes: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian blobs, one per class, centred on a circle of radius 2.5.
+
+    The centre of class k is 2.5 (cos a_k, sin a_k) with a_k = pi / 4 + 2 pi k / n_classes,
+    and every point is its centre plus ``noise`` times standard normal noise.
+
+    Parameters
+    ----------
+    m : int
+        Number of points, shared as evenly as possible between the classes.
+    noise : float
+        Standard deviation of each blob, in each coordinate.
+    rng : None, int, numpy.random.Generator or numpy.random.RandomState
+    n_classes : int
+        Number of classes (blobs), at least 2.
+
+    Returns
+    -------
+    X : ndarray of shape (2, m), float64
+    Y : ndarray of shape (1, m), int64
+        Class indices 0..n_classes-1, in order.
+    """
+    C = check_positive_int(n_classes, "n_classes")
+    if C < 2:
+        raise DeepstepError(f"n_classes: expected at least 2 classes, got {C}")
+    m = _check_m(m, C)
+    noise = _check_noise(noise)
+    gen = as_rng(rng)
+    counts = _class_counts(m, C)
+    angles = np.pi / 4 + 2 * np.pi * np.arange(C) / C
+    centres = 2.5 * np.vstack([np.cos(angles), np.sin(angles)])
+    X = np.repeat(centres, counts, axis=1) + gen.standard_normal((2, m)) * noise
+    return X, _labels(counts)
+
+
+_TOY = {"planar": make_planar, "moons": make_moons, "circles": make_circles, "blobs": make_blobs}
+
+
+# -- your own data: labels -------------------------------------------------------------
+
+
+def _number_name(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+
+def _encode_labels(values: np.ndarray, name: str) -> tuple[np.ndarray, list[str]]:
+    """Labels (any numbers or strings) -> (1, m) int64 indices into their sorted distinct values, and names."""
+    if values.dtype.kind in "biuf":
+        v = values.astype(np.float64)
+        if not np.isfinite(v).all():
+            raise DatasetError(f"{name}: expected finite labels, got NaN or inf")
+        distinct, Y = np.unique(v, return_inverse=True)
+        classes = [_number_name(c) for c in distinct]
+    elif values.dtype.kind in "SU":
+        strings = np.char.strip(np.char.decode(values, "utf-8") if values.dtype.kind == "S" else values)
+        distinct, Y = np.unique(strings, return_inverse=True)
+        classes = [str(c) for c in distinct]
+    else:
+        raise DatasetError(f"{name}: expected numbers or strings as labels, got dtype {values.dtype}")
+    if len(classes) < 2:
+        raise DatasetError(f"{name}: expected at least two different labels (classes), got only {classes}")
+    return Y.reshape(1, -1).astype(np.int64), classes
+
+
+def _text_labels(labels: list[str], name: str) -> tuple[np.ndarray, list[str]]:
+    """CSV labels: numeric when they all read as numbers (sorted by value), else strings (sorted)."""
+    try:
+        numbers = np.array([float(s) for s in labels])
+    except ValueError:
+        return _encode_labels(np.array(labels, dtype=str), name)
+    return _encode_labels(numbers, name)
+
+
+# -- your own data: files --------------------------------------------------------------
+
+
+def _existing_file(path: str | os.PathLike, name: str, what: str) -> Path:
+    p = Path(path).expanduser()
+    if not p.is_file():
+        state = "is a folder" if p.is_dir() else "does not exist"
+        raise DatasetError(f"{name}: expected {what}, got {_where(p)}, which {state}")
+    return p
+
+
+def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Load X and Y from a NumPy ``.npz`` file.
+
+    Parameters
+    ----------
+    path : str or path
+        A file written by ``np.savez(path, X=X, Y=Y)``.  X may hold one example
+        per column, shape (n0, m), or one per row, shape (m, n0): the axis whose
+        length matches Y is the examples axis (columns when both do).  Y has
+        shape (m,), (1, m) or (m, 1).  An optional array ``classes`` names the
+        classes; Y then holds indices into it.  Without it Y may hold any
+        numbers or strings, numbered in sorted order.
+
+    Returns
+    -------
+    X : ndarray of shape (n0, m), float64
+    Y : ndarray of shape (1, m), int64
+    classes : list of str
+    """
+    p = _existing_file(path, "path", "a .npz file with arrays X and Y")
+    try:
+        f = np.load(p, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise DatasetError(f"path: expected a readable .npz file at {_where(p)}, got: {exc}") from None
+    if not hasattr(f, "files"):
+        raise DatasetError(f"path: expected a .npz archive with arrays X and Y, got a single array in {_where(p)}")
+    try:
+        missing = [k for k in ("X", "Y") if k not in f.files]
+        if missing:
+            raise DatasetError(
+                f"path: expected the arrays X and Y in {_where(p)}, missing {missing}; found {sorted(f.files)}"
+            )
+        X, Y = f["X"], f["Y"]
+        names = f["classes"] if "classes" in f.files else None
+    except (OSError, EOFError, ValueError) as exc:
+        if isinstance(exc, DeepstepError):
+            raise
+        raise DatasetError(f"path: expected readable arrays X and Y in {_where(p)}, got: {exc}") from None
+    finally:
+        f.close()
+    if Y.ndim == 2 and 1 in Y.shape:
+        Y = Y.reshape(-1)
+    if Y.ndim != 1 or Y.size == 0:
+        raise DatasetError(f"Y: expected shape (m,) or (1, m) with m >= 1 in {_where(p)}, got shape {Y.shape}")
+    m = Y.size
+    if X.ndim != 2 or m not in X.shape:
+        raise DatasetError(
+            f"X: expected shape (n0, {m}) (examples as columns) or ({m}, n0) (as rows) to match the {m} labels "
+            f"of Y in {_where(p)}, got shape {X.shape}"
+        )
+    if X.dtype.kind not in "biuf":
+        raise DatasetError(f"X: expected numeric features in {_where(p)}, got dtype {X.dtype}")
+    X = (X if X.shape[1] == m else X.T).astype(np.float64)
+    if not np.isfinite(X).all():
+        raise DatasetError(f"X: expected finite values in {_where(p)}, got {int(np.size(X) - np.isfinite(X).sum())} "
+                           f"NaN or inf entries")
+    if names is None:
+        Y, classes = _encode_labels(Y, f"Y in {_where(p)}")
+    else:
+        if names.ndim != 1 or names.dtype.kind not in "SU" or names.size < 2:
+            raise DatasetError(f"classes: expected at least two class names in {_where(p)}, got {_describe(names)}")
+        classes = [c.decode("utf-8") if isinstance(c, bytes) else str(c) for c in names.tolist()]
+        ok = Y.dtype.kind in "biu" or (Y.dtype.kind == "f" and np.isfinite(Y).all() and (Y == np.round(Y)).all())
+        if not ok or Y.min() < 0 or Y.max() >= len(classes):
+            raise DatasetError(
+                f"Y: expected class indices 0..{len(classes) - 1} (into 'classes') in {_where(p)}, "
+                f"got {_describe(Y)}"
+            )
+        Y = Y.reshape(1, m).astype(np.int64)
+    return X, Y, classes
+
+
+def load_csv(
+    path: str | os.PathLike, label_column: str | None = None, delimiter: str = ","
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Load a table with a header row: numeric feature columns and one label column.
+
+    Parameters
+    ----------
+    path : str or path
+        The CSV file; its first row names the columns.
+    label_column : str, optional
+        Name of the label column; by default "label" when there is one, else
+        the last column.  Labels may be numbers or strings; the classes are
+        their distinct values, sorted (by value when all are numbers).
+    delimiter : str
+        Field separator.
+
+    Returns
+    -------
+    X : ndarray of shape (n0, m), float64
+        One column per data row; the features in file order.
+    Y : ndarray of shape (1, m), int64
+        Indices into ``classes``.
+    classes : list of str
+    """
+    p = _existing_file(path, "path", "a CSV file with a header row")
+    try:
+        with open(p, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f, delimiter=delimiter)
+            rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DatasetError(f"path: expected a readable UTF-8 CSV file at {_where(p)}, got: {exc}") from None
+    if not rows:
+        raise DatasetError(f"path: expected a header row and data rows in {_where(p)}, got an empty file")
+    header = [h.strip() for h in rows[0][1]]
+    data = rows[1:]
+    if len(header) < 2:
+        raise DatasetError(
+            f"path: expected at least two columns (features and a label) separated by {delimiter!r} in "
+            f"{_where(p)}, got the header {header}"
+        )
+    if not data:
+        raise DatasetError(f"path: expected data rows after the header in {_where(p)}, got none")
+    if label_column is None:
+        k = header.index("label") if "label" in header else len(header) - 1
+    elif label_column in header:
+        k = header.index(label_column)
+    else:
+        raise DatasetError(f"label_column: expected one of the columns {header} of {_where(p)}, got {label_column!r}")
+    features = [j for j in range(len(header)) if j != k]
+    X = np.empty((len(features), len(data)))
+    labels = []
+    for i, (line, row) in enumerate(data):
+        if len(row) != len(header):
+            raise DatasetError(
+                f"path: expected {len(header)} fields on every row like the header of {_where(p)}, "
+                f"got {len(row)} on line {line}"
+            )
+        for r, j in enumerate(features):
+            cell = row[j].strip()
+            try:
+                value = float(cell)
+            except ValueError:
+                value = math.nan if cell.lower() in ("nan", "") else None
+                if value is None:
+                    raise DatasetError(
+                        f"{header[j]}: expected numeric features in {_where(p)}, got {cell!r} on line {line} "
+                        f"(only the label column, here {header[k]!r}, may hold text)"
+                    ) from None
+            if not math.isfinite(value):
+                raise DatasetError(f"{header[j]}: expected a finite number in {_where(p)}, got {cell!r} on line {line}")
+            X[r, i] = value
+        label = row[k].strip()
+        if not label:
+            raise DatasetError(f"{header[k]}: expected a label in {_where(p)}, got an empty cell on line {line}")
+        labels.append(label)
+    Y, classes = _text_labels(labels, f"{header[k]} (labels) in {_where(p)}")
+    return X, Y, classes
+
+
+def _pillow() -> tuple[Any, Any]:
+    try:
+        from PIL import Image, ImageOps
+    except ImportError:
+        raise DatasetError(f"pictures: Pillow is needed to read image files; install it with {_INSTALL_DATA}") from None
+    return Image, ImageOps
+
+
+def _read_picture(Image: Any, ImageOps: Any, path: Path, size: tuple[int, int]) -> np.ndarray:
+    """(height, width, 3) uint8: turned upright (EXIF), made RGB and resized to ``size`` = (height, width)."""
+    try:
+        with Image.open(path) as im:
+            im = ImageOps.exif_transpose(im).convert("RGB")
+            if im.size != (size[1], size[0]):
+                im = im.resize((size[1], size[0]), Image.Resampling.LANCZOS)
+            return np.asarray(im, dtype=np.uint8)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise DatasetError(f"path: expected a picture Pillow can read, got {_where(path)}: {exc}") from None
+
+
+def load_image(path: str | os.PathLike, size: Sequence[int] = (64, 64)) -> np.ndarray:
+    """One picture file as a column, to predict its label.
+
+    The picture is turned upright by its EXIF orientation, converted to RGB and
+    resized (without keeping its aspect ratio) to ``size``, then flattened like
+    :func:`load_cat_dataset` does: ``x.reshape(1, -1).T / 255``.
+
+    Parameters
+    ----------
+    path : str or path
+        A file Pillow can read (PNG, JPEG, ...).
+    size : (int, int)
+        (height, width) in pixels.
+
+    Returns
+    -------
+    ndarray of shape (height * width * 3, 1), float64
+        Values in [0, 1].
+    """
+    h, w = _check_size(size)
+    p = _existing_file(path, "path", "a picture file")
+    Image, ImageOps = _pillow()
+    return _read_picture(Image, ImageOps, p, (h, w)).reshape(-1, 1) / 255
+
+
+def load_image_folder(
+    path: str | os.PathLike, size: Sequence[int] = (64, 64)
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Pictures sorted into one sub-folder per class, e.g. ``pets/cat/*.jpg`` and ``pets/dog/*.jpg``.
+
+    Class names are the sorted sub-folder names (hidden ones left out); the
+    files of a class are read in sorted order.  Files whose names do not end in
+    one of :data:`IMAGE_SUFFIXES` (or start with ".") are skipped.  Each picture
+    is read as by :func:`load_image`.
+
+    Parameters
+    ----------
+    path : str or path
+        The folder holding the class sub-folders (at least two).
+    size : (int, int)
+        (height, width) every picture is resized to.
+
+    Returns
+    -------
+    X : ndarray of shape (height * width * 3, m), float64
+        ``x.reshape(m, -1).T / 255`` of the (m, height, width, 3) pictures.
+    Y : ndarray of shape (1, m), int64
+        Index of the class folder of each picture.
+    classes : list of str
+    """
+    h, w = _check_size(size)
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        state = "is a file" if root.exists() else "does not exist"
+        raise DatasetError(f"path: expected a folder with one sub-folder of pictures per class, got {_where(root)}, "
+                           f"which {state}")
+    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if len(classes) < 2:
+        raise DatasetError(
+            f"path: expected at least two class sub-folders (e.g. {root / 'cat'} and {root / 'dog'}) in "
+            f"{_where(root)}, got {classes}"
+        )
+    files: list[tuple[int, Path]] = []
+    for k, name in enumerate(classes):
+        found = sorted(f for f in (root / name).iterdir()
+                       if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in IMAGE_SUFFIXES)
+        if not found:
+            raise DatasetError(
+                f"path: expected pictures ({', '.join(IMAGE_SUFFIXES)}) in the class folder {_where(root / name)}, "
+                f"got none"
+            )
+        files += [(k, f) for f in found]
+    Image, ImageOps = _pillow()
+    pictures = np.stack([_read_picture(Image, ImageOps, f, (h, w)) for _, f in files])
+    Y = np.array([[k for k, _ in files]], dtype=np.int64)
+    return pictures.reshape(len(files), -1).T / 255, Y, classes
+
+
+# -- one entry point ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class Dataset:
+    """A training set and a test set, examples as columns.
+
+    Attributes
+    ----------
+    train_X : ndarray of shape (n0, m_train), float64
+    train_Y : ndarray of shape (1, m_train), int64
+        Class indices into ``classes``.
+    test_X : ndarray of shape (n0, m_test), float64
+    test_Y : ndarray of shape (1, m_test), int64
+    classes : list of str
+    kind : {"image", "points", "table"}
+        Pictures, 2-D points, or other feature vectors.
+    image_shape : tuple of int or None
+        (height, width, 3) of one picture for ``kind == "image"``.
+    name : str
+        The name or path it was loaded from.
+    """
+
+    train_X: np.ndarray
+    train_Y: np.ndarray
+    test_X: np.ndarray
+    test_Y: np.ndarray
+    classes: list[str]
+    kind: str
+    image_shape: tuple[int, int, int] | None
+    name: str
+
+    def __repr__(self) -> str:
+        return (f"Dataset(name={self.name!r}, kind={self.kind!r}, train_X {self.train_X.shape}, "
+                f"test_X {self.test_X.shape}, classes={self.classes!r})")
+
+
+def _check_fraction(test_fraction: Any) -> float:
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, Real) or not 0 < test_fraction < 1:
+        raise DeepstepError(
+            f"test_fraction: expected a number with 0 < test_fraction < 1, got {_describe(test_fraction)}"
+        )
+    return float(test_fraction)
+
+
+def _split(X: np.ndarray, Y: np.ndarray, fraction: float, gen: Any, where: str) -> tuple[np.ndarray, ...]:
+    """Stratified split: round(fraction * count) random examples of each class go to the test set (file order kept)."""
+    test = np.zeros(Y.shape[1], dtype=bool)
+    for c in np.unique(Y):
+        idx = np.flatnonzero(Y[0] == c)
+        test[idx[gen.permutation(idx.size)[: round(fraction * idx.size)]]] = True
+    if not test.any() or test.all():
+        raise DatasetError(
+            f"test_fraction: expected enough examples in {where} to hold out {fraction:g} of each class as a test "
+            f"set and keep the rest for training, got m = {Y.shape[1]}"
+        )
+    return X[:, ~test], Y[:, ~test], X[:, test], Y[:, test]
+
+
+def load_dataset(
+    name_or_path: str | os.PathLike,
+    *,
+    m: int = 400,
+    noise: float | None = None,
+    rng: RngLike = None,
+    test_fraction: float = 0.2,
+    image_size: Sequence[int] = (64, 64),
+) -> Dataset:
+    """A named data set or a file, as a training and a test set.
+
+    Parameters
+    ----------
+    name_or_path : str or path
+        One of :data:`DATASET_NAMES` -- "cats" (:func:`load_cat_dataset`, with its own
+        test set), "planar", "moons", "circles", "blobs" (two classes) -- or a path:
+        a ``.npz`` file (:func:`load_npz`), a ``.csv`` file (:func:`load_csv`), or a
+        folder of class sub-folders of pictures (:func:`load_image_folder`).  Names
+        win over files of the same name in the working folder.
+    m : int
+        Training examples of a generated set; its test set, drawn next from the same
+        generator, has round(m * test_fraction / (1 - test_fraction)) (100 for m = 400),
+        so that it is ``test_fraction`` of all.
+    noise : float, optional
+        Noise of a generated set; None for each generator's default.
+    rng : None, int, numpy.random.Generator or numpy.random.RandomState
+        Draws the generated sets and the split of a file.  Pass the same seed again
+        to get the same sets (None gives a different split every time).
+    test_fraction : float
+        Share of the examples held out as the test set (generated sets and files;
+        a file is split per class, in file order).
+    image_size : (int, int)
+        (height, width) the pictures of a folder are resized to.
+
+    Returns
+    -------
+    Dataset
+    """
+    fraction = _check_fraction(test_fraction)
+    key = str(name_or_path).strip().lower() if isinstance(name_or_path, str) else None
+    if key == "cats":
+        train_X, train_Y, test_X, test_Y, classes = load_cat_dataset()
+        return Dataset(train_X, train_Y, test_X, test_Y, classes, "image", CAT_IMAGE_SHAPE, "cats")
+    if key in _TOY:
+        make = _TOY[key]
+        gen = as_rng(rng)
+        m_test = max(2, round(_check_m(m, 2) * fraction / (1 - fraction)))
+        extra = {} if noise is None else {"noise": noise}
+        train_X, train_Y = make(m, rng=gen, **extra)
+        test_X, test_Y = make(m_test, rng=gen, **extra)
+        return Dataset(train_X, train_Y, test_X, test_Y, ["0", "1"], "points", None, key)
+    path = Path(name_or_path).expanduser()
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        X, Y, classes = load_image_folder(path, image_size)
+        kind, shape = "image", (*_check_size(image_size), 3)
+    elif path.is_file() and suffix in (".npz", ".csv"):
+        X, Y, classes = load_npz(path) if suffix == ".npz" else load_csv(path)
+        kind, shape = ("points" if X.shape[0] == 2 else "table"), None
+    elif path.is_file():
+        raise DatasetError(
+            f"name_or_path: expected a .npz or .csv file or a folder of class sub-folders, got {_where(path)}"
+        )
+    else:
+        raise DatasetError(
+            f"name_or_path: expected one of the names {list(DATASET_NAMES)} or the path of a .npz file, a .csv file "
+            f"or a folder of class sub-folders of pictures, got {str(name_or_path)!r}, which is neither"
+        )
+    parts = _split(X, Y, fraction, as_rng(rng), _where(path))
+    return Dataset(*parts, classes, kind, shape, str(name_or_path))

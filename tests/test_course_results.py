@@ -1,0 +1,70 @@
+"""The published results of the course, reproduced by the engine on the real data.
+
+Figures from Course 1 of the Deep Learning Specialization (deeplearning.ai):
+logistic regression 70% test accuracy; the two-layer model 72%; the four-layer
+model 98.6% train and 80% test; a 4-unit tanh hidden layer above 90% on the
+planar flower, where logistic regression stays under 50%.
+"""
+
+import os
+
+import numpy as np
+import pytest
+
+import deepstep as ds
+
+needs_cats = pytest.mark.skipif(
+    not os.environ.get("DEEPSTEP_DATA"), reason="DEEPSTEP_DATA is not set (CI points it at ../shared)"
+)
+
+
+@pytest.fixture(scope="module")
+def cats():
+    return ds.datasets.load_cat_dataset()
+
+
+@needs_cats
+@pytest.mark.slow
+def test_logistic_regression_on_cats(cats):
+    train_X, train_Y, test_X, test_Y, _ = cats
+    net = ds.DeepNetwork([12288, 1], init="zeros")
+    h = net.fit(train_X, train_Y, learning_rate=0.005, num_iterations=2000)
+    assert h.cost[0] == pytest.approx(np.log(2), rel=1e-12)
+    assert net.accuracy(test_X, test_Y) == pytest.approx(0.70)
+    assert net.accuracy(train_X, train_Y) == pytest.approx(207 / 209)  # published: 99%
+    # published: "Cost after iteration 100: 0.584508"
+    assert h.cost[100] == pytest.approx(0.584508, abs=5e-7)
+
+
+@needs_cats
+@pytest.mark.slow
+def test_two_layer_model_on_cats(cats):
+    train_X, train_Y, test_X, test_Y, _ = cats
+    net = ds.DeepNetwork([12288, 7, 1], hidden_activation="relu", init="small", rng=1)
+    h = net.fit(train_X, train_Y, learning_rate=0.0075, num_iterations=2500)
+    # published: "Cost after iteration 0: 0.6930497356599888", "... 100: 0.6464320953428849"
+    assert h.cost[0] == pytest.approx(0.6930497356599888, rel=1e-10)
+    assert h.cost[100] == pytest.approx(0.6464320953428849, rel=1e-8)
+    assert net.accuracy(test_X, test_Y) == pytest.approx(0.72)
+
+
+@needs_cats
+@pytest.mark.slow
+def test_four_layer_model_on_cats(cats):
+    train_X, train_Y, test_X, test_Y, _ = cats
+    net = ds.DeepNetwork([12288, 20, 7, 5, 1], init="xavier", rng=1)
+    h = net.fit(train_X, train_Y, learning_rate=0.0075, num_iterations=2500)
+    # published: "Cost after iteration 0: 0.771749"
+    assert h.cost[0] == pytest.approx(0.771749, abs=5e-7)
+    assert net.accuracy(train_X, train_Y) == pytest.approx(0.9856, abs=5e-4)  # 206 / 209
+    assert net.accuracy(test_X, test_Y) == pytest.approx(0.80)
+
+
+def test_planar_needs_a_hidden_layer():
+    X, Y = ds.datasets.make_planar(m=400, rng=1)
+    shallow = ds.DeepNetwork([2, 4, 1], hidden_activation="tanh", rng=2)
+    shallow.fit(X, Y, learning_rate=1.2, num_iterations=10000)
+    assert shallow.accuracy(X, Y) >= 0.90
+    logreg = ds.DeepNetwork([2, 1], init="zeros")
+    logreg.fit(X, Y, learning_rate=1.2, num_iterations=10000)
+    assert logreg.accuracy(X, Y) < 0.50
