@@ -169,3 +169,83 @@ def test_predict_is_thresholded_at_one_half():
     X = np.array([[-1.0, -1e-9, 0.0, 1e-9, 2.0]])
     np.testing.assert_array_equal(net.predict(X), [[0, 0, 0, 1, 1]])
     assert net.predict(X).shape == (1, 5)
+
+
+def replay(X, Y, parameters, hidden, output, learning_rate, epochs, batch_size=None, rng=None):
+    """Train with the public step functions only; returns (costs, parameters)."""
+    m = X.shape[1]
+    p, costs = {k: v.copy() for k, v in parameters.items()}, []
+    for _ in range(epochs):
+        if batch_size is None:
+            batches = [np.arange(m)]
+        else:
+            perm = rng.permutation(m)
+            batches = [perm[k:k + batch_size] for k in range(0, m, batch_size)]
+        epoch = []
+        for idx in batches:
+            AL, caches = ds.model_forward(X[:, idx], p, hidden, output)
+            epoch.append(ds.compute_cost(AL, Y[:, idx]))
+            p = ds.update_parameters(p, ds.model_backward(AL, Y[:, idx], caches, hidden, output), learning_rate)
+        costs.append(float(np.mean(epoch)))
+    return costs, p
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
+@pytest.mark.parametrize("hidden", [*HIDDEN, "leaky_relu:0.123456789", "leaky_relu:1.5", "leaky_relu:-0.1"])
+def test_training_matches_the_public_step_functions_for_every_activation(hidden, output, rng):
+    X, Y = xor(rng, m=40)
+    if output == "softmax":
+        Y = np.eye(2)[:, Y[0]]
+    net = ds.DeepNetwork([2, 5, 4, Y.shape[0]], hidden_activation=hidden, output_activation=output, rng=5)
+    costs, p = replay(X, Y, net.parameters, hidden, output, 0.2, epochs=20)
+    h = net.fit(X, Y, learning_rate=0.2, num_iterations=20, method="plain")
+    np.testing.assert_allclose(h.cost, costs, rtol=1e-12)
+    for k in p:
+        np.testing.assert_allclose(net.parameters[k], p[k], rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize(("hidden", "output", "n_out"), [("relu", "softmax", 3), ("tanh", "sigmoid", 1)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_mini_batch_training_matches_the_public_step_functions(hidden, output, n_out, dtype, rng):
+    m = 53  # the last batch of each epoch is a short one
+    X = rng.standard_normal((6, m))
+    Y = np.eye(3)[:, rng.integers(0, 3, m)] if n_out == 3 else (X[:1] * X[1:2] > 0).astype(np.float64)
+    net = ds.DeepNetwork([6, 7, 5, n_out], hidden, output, rng=np.random.default_rng(4), dtype=dtype)
+    replay_rng = np.random.default_rng(4)
+    ds.initialize_parameters([6, 7, 5, n_out], rng=replay_rng, dtype=dtype)  # the draws the network made
+    X, Y = X.astype(dtype), Y.astype(dtype)
+    costs, p = replay(X, Y, net.parameters, hidden, output, 0.1, epochs=6, batch_size=16, rng=replay_rng)
+    h = net.fit(X, Y, learning_rate=0.1, num_iterations=6, batch_size=16)
+    rtol = 1e-10 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(h.cost, costs, rtol=rtol)
+    for k in p:
+        assert net.parameters[k].dtype == dtype
+        np.testing.assert_allclose(net.parameters[k], p[k], rtol=rtol, atol=rtol * np.abs(p[k]).max())
+
+
+@pytest.mark.parametrize("batch_size", [None, 8])
+def test_fit_updates_the_parameter_arrays_in_place(batch_size, rng):
+    X, Y = separable(rng, m=40)
+    net = ds.DeepNetwork([2, 4, 3, 1], rng=1)
+    arrays = dict(net.parameters)
+    before = {k: v.copy() for k, v in arrays.items()}
+    net.fit(X, Y, learning_rate=0.1, num_iterations=3, batch_size=batch_size)
+    for k, v in arrays.items():
+        assert net.parameters[k] is v and v.flags.c_contiguous
+        assert not np.array_equal(v, before[k])
+
+
+def test_callback_sees_the_parameters_after_each_epoch(rng):
+    X, Y = separable(rng, m=40)
+    seen = []
+    net = ds.DeepNetwork([2, 4, 1], rng=np.random.default_rng(2))
+
+    def callback(i, cost):
+        seen.append({k: v.copy() for k, v in net.parameters.items()})
+
+    net.fit(X, Y, 0.1, 3, batch_size=8, callback=callback)
+    for epochs in (1, 2, 3):
+        ref = ds.DeepNetwork([2, 4, 1], rng=np.random.default_rng(2))
+        ref.fit(X, Y, 0.1, epochs, batch_size=8)
+        for k, v in ref.parameters.items():
+            np.testing.assert_array_equal(seen[epochs - 1][k], v)

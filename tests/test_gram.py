@@ -1,0 +1,257 @@
+"""The Gram-matrix form of the first layer (deepstep.gram) and fit(method=...)."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import deepstep as ds
+from deepstep import gram
+
+N0, M = 30, 12  # fewer examples than features: the case the Gram form is for
+
+# depth 1 (logistic / softmax regression), 2 and 4, every hidden activation, both outputs;
+# the hidden activation plays no part without hidden layers, so depth 1 is taken once per output
+CASES = [
+    (dims, hidden, output)
+    for output, n_out in (("sigmoid", 1), ("softmax", 3))
+    for dims in ([N0, n_out], [N0, 5, n_out], [N0, 6, 5, 4, n_out])
+    for hidden in (["relu"] if len(dims) == 2 else ["relu", "tanh", "leaky_relu", "sigmoid"])
+]
+
+
+def problem(rng, n0=N0, m=M, n_out=1):
+    X = rng.standard_normal((n0, m))
+    labels = rng.integers(0, max(n_out, 2), m)
+    Y = labels[np.newaxis, :] if n_out == 1 else np.eye(n_out)[:, labels]
+    return X, Y
+
+
+def train(dims, hidden, output, X, Y, method, iterations=150, learning_rate=0.1, dtype=np.float64, **kw):
+    net = ds.DeepNetwork(dims, hidden, output, init="xavier", rng=np.random.default_rng(7), dtype=dtype)
+    history = net.fit(X, Y, learning_rate=learning_rate, num_iterations=iterations, method=method, **kw)
+    return net, history
+
+
+def assert_same_training(plain, gram_, rtol=1e-8):
+    (net_p, h_p), (net_g, h_g) = plain, gram_
+    assert h_p.method == "plain" and h_g.method == "gram"
+    cost_p, cost_g = np.array(h_p.cost), np.array(h_g.cost)
+    assert cost_p.shape == cost_g.shape
+    assert np.max(np.abs(cost_g - cost_p) / np.abs(cost_p)) < rtol
+    for k, P in net_p.parameters.items():
+        np.testing.assert_allclose(net_g.parameters[k], P, rtol=rtol, atol=rtol * np.abs(P).max())
+
+
+@pytest.mark.parametrize(("dims", "hidden", "output"), CASES,
+                         ids=[f"L{len(d) - 1}-{h}-{o}" for d, h, o in CASES])
+def test_gram_path_equals_plain_path(dims, hidden, output, rng):
+    X, Y = problem(rng, n_out=dims[-1])
+    plain = train(dims, hidden, output, X, Y, "plain")
+    gram_ = train(dims, hidden, output, X, Y, "gram")
+    assert plain[1].cost[-1] < plain[1].cost[0]  # it did learn something
+    assert_same_training(plain, gram_)
+
+
+def test_gram_path_continues_from_the_current_parameters(rng):
+    X, Y = problem(rng)
+    net_p, _ = train([N0, 4, 1], "tanh", "sigmoid", X, Y, "plain", iterations=30)
+    net_g, _ = train([N0, 4, 1], "tanh", "sigmoid", X, Y, "gram", iterations=30)
+    h_p = net_p.fit(X, Y, learning_rate=0.1, num_iterations=20, method="plain")
+    h_g = net_g.fit(X, Y, learning_rate=0.1, num_iterations=20, method="gram")
+    assert_same_training((net_p, h_p), (net_g, h_g))
+    assert len(net_g.history.cost) == 50
+
+
+def test_batch_size_at_least_m_is_a_full_batch_for_gram(rng):
+    X, Y = problem(rng)
+    plain = train([N0, 4, 1], "relu", "sigmoid", X, Y, "plain")
+    gram_ = train([N0, 4, 1], "relu", "sigmoid", X, Y, "gram", batch_size=M)
+    assert_same_training(plain, gram_)
+
+
+@pytest.mark.parametrize("method", ["plain", "gram"])
+def test_float32_stays_float32(method, rng):
+    X, Y = problem(rng)
+    X32 = X.astype(np.float32)
+    net, h = train([N0, 5, 3, 1], "relu", "sigmoid", X32, Y, method, dtype=np.float32)
+    assert h.method == method
+    assert all(v.dtype == np.float32 for v in net.parameters.values())
+    assert gram.gram_matrix(X32).dtype == np.float32
+    assert gram.update_products(X32[:5], X32[:5], gram.gram_matrix(X32), 0.1).dtype == np.float32
+    assert gram.first_layer_weights(np.ones((5, N0), np.float32), X32[:5], X32, 0.1).dtype == np.float32
+    # and it trains the same network as float64, to float32 precision
+    net64, h64 = train([N0, 5, 3, 1], "relu", "sigmoid", X, Y, method)
+    np.testing.assert_allclose(h.cost, h64.cost, rtol=1e-4)
+
+
+def test_float32_gram_form_works_in_float32_throughout(rng, monkeypatch):
+    seen = []
+    update_products = gram.update_products
+
+    def spy(P, dZ, G, learning_rate):
+        P_new = update_products(P, dZ, G, learning_rate)
+        seen.append({a.dtype for a in (P, dZ, G, P_new)})
+        return P_new
+
+    monkeypatch.setattr(gram, "update_products", spy)
+    X, Y = problem(rng)
+    train([N0, 5, 3, 1], "tanh", "sigmoid", X.astype(np.float32), Y, "gram", iterations=5, dtype=np.float32)
+    assert seen == [{np.dtype(np.float32)}] * 5
+
+
+@pytest.mark.parametrize("method", ["gram", "plain"])
+def test_divergence_is_an_error_in_both_paths(method, rng):
+    X, Y = problem(rng)
+    net = ds.DeepNetwork([N0, 20, 1], rng=0)
+    with pytest.raises(ds.DeepstepError, match="diverged"):
+        net.fit(X * 1e10, Y, learning_rate=1e30, num_iterations=50, method=method)
+    ref = ds.DeepNetwork([N0, 20, 1], rng=0)
+    with pytest.raises(ds.DeepstepError, match="diverged"):
+        ref.fit(X * 1e10, Y, learning_rate=1e30, num_iterations=50, method="plain")
+    assert len(net.history.cost) == len(ref.history.cost)
+
+
+def test_auto_picks_gram_for_few_examples_full_batch(rng):
+    X, Y = problem(rng)
+    assert gram.gram_pays_off(N0, 4, M, 150)
+    gram_ = train([N0, 4, 1], "relu", "sigmoid", X, Y, "auto")
+    assert gram_[1].method == "gram"
+    plain = train([N0, 4, 1], "relu", "sigmoid", X, Y, "plain")
+    assert_same_training(plain, gram_)
+
+
+@pytest.mark.parametrize(
+    ("n0", "m", "iterations", "batch_size"),
+    [(N0, M, 150, 4), (N0, N0, 150, None), (5, 40, 150, None), (N0, M, 1, None)],
+    ids=["mini-batches", "m == n0", "m > n0", "too short to repay G"],
+)
+def test_auto_picks_plain_otherwise(n0, m, iterations, batch_size, rng):
+    X, Y = problem(rng, n0=n0, m=m)
+    net, h = train([n0, 4, 1], "relu", "sigmoid", X, Y, "auto", iterations=iterations, batch_size=batch_size)
+    assert h.method == "plain" and net.history.method == "plain"
+
+
+def test_unknown_method_is_an_error_naming_it(rng):
+    X, Y = problem(rng)
+    net = ds.DeepNetwork([N0, 1], init="zeros")
+    with pytest.raises(ds.DeepstepError, match=r"method: expected one of \['auto', 'plain', 'gram'\], got 'dual'"):
+        net.fit(X, Y, method="dual")
+    assert net.history.cost == []
+
+
+def test_gram_with_mini_batches_is_an_error(rng):
+    X, Y = problem(rng)
+    net = ds.DeepNetwork([N0, 1], init="zeros")
+    with pytest.raises(ds.DeepstepError, match="method: 'gram' needs full-batch training"):
+        net.fit(X, Y, batch_size=4, method="gram")
+
+
+class Stop(KeyboardInterrupt):
+    pass
+
+
+def interrupt_at(k):
+    def callback(i, cost):
+        if i == k:
+            raise Stop
+    return callback
+
+
+@pytest.mark.parametrize("method", ["gram", "plain"])
+def test_keyboard_interrupt_leaves_the_parameters_of_the_iterations_done(method, rng):
+    X, Y = problem(rng)
+    net = ds.DeepNetwork([N0, 6, 4, 1], "tanh", init="xavier", rng=np.random.default_rng(7))
+    with pytest.raises(Stop):
+        net.fit(X, Y, learning_rate=0.1, num_iterations=100, callback=interrupt_at(16), method=method)
+    assert len(net.history.cost) == 17
+    done, h = train([N0, 6, 4, 1], "tanh", "sigmoid", X, Y, "plain", iterations=17)
+    assert net.history.cost == pytest.approx(h.cost, rel=1e-12)
+    for k, P in done.parameters.items():
+        np.testing.assert_allclose(net.parameters[k], P, rtol=1e-10, atol=1e-12)
+
+
+def test_keyboard_interrupt_between_epochs_leaves_the_epochs_done(rng):
+    X, Y = problem(rng, m=50)
+    net = ds.DeepNetwork([N0, 6, 1], rng=np.random.default_rng(7))
+    with pytest.raises(Stop):
+        net.fit(X, Y, learning_rate=0.1, num_iterations=10, batch_size=8, callback=interrupt_at(3))
+    done = ds.DeepNetwork([N0, 6, 1], rng=np.random.default_rng(7))
+    done.fit(X, Y, learning_rate=0.1, num_iterations=4, batch_size=8)
+    assert net.history.cost == done.history.cost
+    for k, P in done.parameters.items():
+        np.testing.assert_array_equal(net.parameters[k], P)
+
+
+# -- the pure functions, against direct computation ------------------------------------------
+
+
+def test_gram_matrix_holds_the_dot_products_of_the_examples(rng):
+    X = rng.standard_normal((7, 4))
+    G = gram.gram_matrix(X)
+    direct = [[sum(X[k, i] * X[k, j] for k in range(7)) for j in range(4)] for i in range(4)]
+    np.testing.assert_allclose(G, direct, rtol=1e-13)
+    np.testing.assert_array_equal(G, G.T)
+
+
+def test_first_layer_products(rng):
+    W, X = rng.standard_normal((3, 7)), rng.standard_normal((7, 4))
+    np.testing.assert_allclose(gram.first_layer_products(W, X), np.einsum("ik,kj->ij", W, X), rtol=1e-13)
+
+
+def test_update_products_is_the_products_of_the_updated_weights(rng):
+    W, X, dZ = rng.standard_normal((3, 7)), rng.standard_normal((7, 4)), rng.standard_normal((3, 4))
+    P = gram.update_products(W @ X, dZ, gram.gram_matrix(X), learning_rate=0.3)
+    _, dW, _ = ds.linear_backward(dZ, (X, W, np.zeros((3, 1))))  # dW = (1/m) dZ X^T
+    np.testing.assert_allclose(P, (W - 0.3 * dW) @ X, rtol=1e-12)
+
+
+def test_first_layer_weights_is_the_sum_of_the_updates(rng):
+    W0, X = rng.standard_normal((3, 7)), rng.standard_normal((7, 4))
+    dZs = [rng.standard_normal((3, 4)) for _ in range(5)]
+    W = W0
+    for dZ in dZs:  # W := W - alpha dW, dW = (1/m) dZ X^T, one step at a time
+        W = W - 0.2 * (dZ @ X.T) / 4
+    np.testing.assert_allclose(gram.first_layer_weights(W0, sum(dZs), X, 0.2), W, rtol=1e-12)
+
+
+def test_the_pure_functions_leave_their_inputs_untouched(rng):
+    P, dZ, G = rng.standard_normal((3, 4)), rng.standard_normal((3, 4)), rng.standard_normal((4, 4))
+    W0, X = rng.standard_normal((3, 7)), rng.standard_normal((7, 4))
+    copies = [a.copy() for a in (P, dZ, G, W0, X)]
+    gram.update_products(P, dZ, G, 0.1)
+    gram.first_layer_weights(W0, dZ, X, 0.1)
+    gram.gram_matrix(X)
+    for a, c in zip((P, dZ, G, W0, X), copies, strict=True):
+        np.testing.assert_array_equal(a, c)
+
+
+def test_gram_pays_off_when_it_does_fewer_multiply_adds():
+    for n0 in (10, 100, 12288):
+        for n1 in (1, 7, 50):
+            for m in (5, 99, 209, 5000, 20000):
+                for T in (1, 3, 10, 100, 2500):
+                    plain = T * 2 * n1 * n0 * m  # W[1] X and dZ[1] X^T, every iteration
+                    dual = n0 * m * m + 2 * n1 * n0 * m + T * n1 * m * m  # G, P, W[1] once; dZ[1] G each time
+                    assert gram.gram_pays_off(n0, n1, m, T) == (m < n0 and dual < plain), (n0, n1, m, T)
+
+
+# -- the cat pictures -------------------------------------------------------------------------
+
+CAT_DIR = Path(os.environ.get("DEEPSTEP_DATA", "/nonexistent"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (CAT_DIR / "train_catvnoncat.h5").is_file(), reason="DEEPSTEP_DATA has no cat data")
+def test_gram_path_equals_plain_path_on_the_cat_pictures():
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(CAT_DIR / "train_catvnoncat.h5", "r") as f:
+        X = f["train_set_x"][:].reshape(209, -1).T / 255
+        Y = f["train_set_y"][:].reshape(1, -1)
+    runs = {}
+    for method in ("auto", "plain"):
+        net = ds.DeepNetwork([12288, 20, 7, 5, 1], init="xavier", rng=1)
+        runs[method] = (net, net.fit(X, Y, learning_rate=0.0075, num_iterations=2500, method=method))
+    assert_same_training(runs["plain"], runs["auto"])
+    assert runs["auto"][0].accuracy(X, Y) == runs["plain"][0].accuracy(X, Y)
