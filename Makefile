@@ -27,5 +27,15 @@ test: lint
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache .hypothesis
 
-bench: $(BIN)/.installed
-	@echo "bench: not written yet" && exit 1
+# make bench [BENCH_ARGS="--quick"] -- deepstep vs PyTorch (CPU) and scikit-learn; see benchmarks/README.md.
+# The peers live in their own venv, never in $(VENV) (the test environment).
+BENCH_VENV ?= .venv-bench
+BENCH_ARGS ?=
+$(BENCH_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install -q -e . torch==2.13.0 scikit-learn h5py
+	touch $@
+
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python benchmarks/bench.py $(BENCH_ARGS)
