@@ -413,7 +413,9 @@ def runtime(framework: str) -> tuple[int, str]:
     pools.sort(key=lambda pool: "numpy" not in pool.get("filepath", ""))  # NumPy's own first (SciPy may bring one)
     if not pools:
         return CORES, "unknown"
-    return pools[0]["num_threads"], f"{pools[0]['internal_api']} {pools[0].get('version') or ''}".strip()
+    pool = pools[0]
+    kernel = f" {pool['architecture']} kernels" if pool.get("architecture") else ""
+    return pool["num_threads"], f"{pool['internal_api']} {pool.get('version') or ''}{kernel}".strip()
 
 
 class TrainingMemory:

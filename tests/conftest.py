@@ -1,3 +1,6 @@
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -27,3 +30,16 @@ def random_problem(layer_dims, m, rng, hidden="relu", output="sigmoid"):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+def cat_data_dir() -> Path | None:
+    """The folder DEEPSTEP_DATA names, when it names one (CI points it at ../shared/data/catvnoncat)."""
+    folder = os.environ.get("DEEPSTEP_DATA")
+    return Path(folder) if folder and Path(folder).is_dir() else None
+
+
+# Tests on the real cat pictures run where DEEPSTEP_DATA names a folder; a folder without
+# readable files is then a failure, not a skip.
+needs_cats = pytest.mark.skipif(
+    cat_data_dir() is None, reason="DEEPSTEP_DATA does not name a folder (CI points it at ../shared/data/catvnoncat)"
+)

@@ -1,7 +1,6 @@
 """The deepstep command: outputs, files, resume, and one-line errors with status 2."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ import numpy as np
 import pytest
 
 import deepstep as ds
+from conftest import needs_cats
 from deepstep.cli import main
 
 
@@ -131,7 +131,7 @@ def test_every_subcommand_has_help():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("DEEPSTEP_DATA"), reason="needs the cat pictures (DEEPSTEP_DATA)")
+@needs_cats
 def test_train_and_predict_cats_end_to_end_from_a_fresh_shell(tmp_path):
     from PIL import Image
 

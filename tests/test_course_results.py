@@ -6,16 +6,12 @@ model 98.6% train and 80% test; a 4-unit tanh hidden layer above 90% on the
 planar flower, where logistic regression stays under 50%.
 """
 
-import os
 
 import numpy as np
 import pytest
 
 import deepstep as ds
-
-needs_cats = pytest.mark.skipif(
-    not os.environ.get("DEEPSTEP_DATA"), reason="DEEPSTEP_DATA is not set (CI points it at ../shared)"
-)
+from conftest import needs_cats
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +64,18 @@ def test_planar_needs_a_hidden_layer():
     logreg = ds.DeepNetwork([2, 1], init="zeros")
     logreg.fit(X, Y, learning_rate=1.2, num_iterations=10000)
     assert logreg.accuracy(X, Y) < 0.50
+
+
+@needs_cats
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["auto", "plain"])
+def test_four_layer_model_on_cats_in_float32(cats, method):
+    """float32 end to end (the fast Gram form included) still reaches the published accuracies."""
+    train_X, train_Y, test_X, test_Y, _ = cats
+    net = ds.DeepNetwork([12288, 20, 7, 5, 1], init="xavier", rng=1, dtype=np.float32)
+    h = net.fit(train_X.astype(np.float32), train_Y, learning_rate=0.0075, num_iterations=2500, method=method)
+    assert h.method == ("gram" if method == "auto" else "plain")
+    assert all(P.dtype == np.float32 for P in net.parameters.values())
+    assert h.cost[0] == pytest.approx(0.771749, abs=5e-6)
+    assert net.accuracy(train_X, train_Y) == pytest.approx(0.9856, abs=5e-4)
+    assert net.accuracy(test_X, test_Y) == pytest.approx(0.80)

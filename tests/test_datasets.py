@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import deepstep as ds
+from conftest import needs_cats
 from deepstep import datasets
 from deepstep.datasets import (
     Dataset,
@@ -37,9 +38,6 @@ HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 # -- the real cat files (DEEPSTEP_DATA) ----------------------------------------------------
 
-needs_cats = pytest.mark.skipif(
-    not os.environ.get("DEEPSTEP_DATA"), reason="DEEPSTEP_DATA is not set (CI points it at ../shared)"
-)
 
 
 @pytest.fixture(scope="module")
@@ -687,3 +685,13 @@ def test_cats_through_the_dispatcher_uses_its_own_test_set(tmp_path, monkeypatch
 def test_module_lists_its_names():
     assert datasets.DATASET_NAMES == ("cats", "planar", "moons", "circles", "blobs")
     assert all(hasattr(datasets, name) for name in datasets.__all__)
+
+
+def test_submodules_are_reachable_from_a_plain_import():
+    """``import deepstep as ds`` alone gives ds.datasets, ds.metrics, ds.plots (a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    code = "import deepstep as ds; print(ds.datasets.make_planar(m=4, rng=0)[0].shape, ds.metrics.__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["(2,", "4)", "deepstep.metrics"]

@@ -1,12 +1,11 @@
 """The Gram-matrix form of the first layer (deepstep.gram) and fit(method=...)."""
 
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import deepstep as ds
+from conftest import needs_cats
 from deepstep import gram
 
 N0, M = 30, 12  # fewer examples than features: the case the Gram form is for
@@ -239,19 +238,21 @@ def test_gram_pays_off_when_it_does_fewer_multiply_adds():
 
 # -- the cat pictures -------------------------------------------------------------------------
 
-CAT_DIR = Path(os.environ.get("DEEPSTEP_DATA", "/nonexistent"))
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not (CAT_DIR / "train_catvnoncat.h5").is_file(), reason="DEEPSTEP_DATA has no cat data")
+@needs_cats
 def test_gram_path_equals_plain_path_on_the_cat_pictures():
-    h5py = pytest.importorskip("h5py")
-    with h5py.File(CAT_DIR / "train_catvnoncat.h5", "r") as f:
-        X = f["train_set_x"][:].reshape(209, -1).T / 255
-        Y = f["train_set_y"][:].reshape(1, -1)
+    X, Y, _, _, _ = ds.datasets.load_cat_dataset()
     runs = {}
     for method in ("auto", "plain"):
         net = ds.DeepNetwork([12288, 20, 7, 5, 1], init="xavier", rng=1)
         runs[method] = (net, net.fit(X, Y, learning_rate=0.0075, num_iterations=2500, method=method))
     assert_same_training(runs["plain"], runs["auto"])
     assert runs["auto"][0].accuracy(X, Y) == runs["plain"][0].accuracy(X, Y)
+
+
+def test_float32_gram_matrix_is_the_float64_one_rounded_once(rng):
+    X = rng.standard_normal((5000, 6)).astype(np.float32)
+    exact = X.astype(np.float64).T @ X.astype(np.float64)
+    G = gram.gram_matrix(X)
+    assert G.dtype == np.float32
+    np.testing.assert_array_equal(G, exact.astype(np.float32))

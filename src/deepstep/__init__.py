@@ -14,8 +14,13 @@ Where to find what:
 * :mod:`deepstep.network` -- DeepNetwork and its trainer
 * :mod:`deepstep.gradcheck` -- centered finite differences
 * :mod:`deepstep.model_io` -- model files (.npz + JSON metadata), atomic writes
+* :mod:`deepstep.gram` -- the Gram form of the first layer (full-batch fast path)
+* :mod:`deepstep.datasets` -- cat pictures, planar and other 2-D toys, your own files
+* :mod:`deepstep.metrics`, :mod:`deepstep.plots` -- confusion matrix, F1; cost curve, decision boundary
+* :mod:`deepstep.cli` -- the ``deepstep`` command
 """
 
+from . import datasets, gram, metrics, plots
 from .activations import ACTIVATIONS, Activation, get_activation
 from .backward import linear_activation_backward, linear_backward, model_backward
 from .cost import compute_cost
@@ -49,4 +54,8 @@ __all__ = [
     "model_forward",
     "predict_forward",
     "update_parameters",
+    "datasets",
+    "gram",
+    "metrics",
+    "plots",
 ]

@@ -50,8 +50,18 @@ def gram_matrix(X: np.ndarray) -> np.ndarray:
     -------
     G : ndarray of shape (m, m)
         G[i, j] = x(i) . x(j), symmetric, in X's dtype.
+
+    Notes
+    -----
+    Each entry is a sum of n[0] products (12288 for the cat pictures), so G is
+    accumulated in float64 and rounded once to X's dtype: a float32 G summed in
+    float32 would start the run off the float32 plain path's trajectory (on the
+    cat pictures it then ends at 78% test accuracy instead of 80%).  G is made
+    once per run, so this costs one product, not one per iteration.
     """
-    return X.T @ X
+    wide = np.promote_types(X.dtype, np.float64)
+    Xw = X.astype(wide, copy=False)
+    return (Xw.T @ Xw).astype(X.dtype, copy=False)
 
 
 def first_layer_products(W: np.ndarray, X: np.ndarray) -> np.ndarray:
