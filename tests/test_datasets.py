@@ -353,7 +353,7 @@ def test_blobs_classes_centres_and_spread():
         ({"m": 2.5}, r"m: expected a positive integer"),
         ({"noise": -0.1}, r"noise: expected a finite number >= 0"),
         ({"noise": float("nan")}, r"noise: expected a finite number >= 0"),
-        ({"rng": "seed"}, r"rng: expected None, a non-negative int seed"),
+        ({"rng": "seed"}, r"rng: expected None, an int seed from 0 to 2\*\*32 - 1"),
     ],
 )
 def test_toy_bad_arguments(make, kwargs, expected):

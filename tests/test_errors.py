@@ -65,7 +65,10 @@ def test_fit_rejects_bad_input_and_touches_nothing(X, Y, kwargs, expected):
         ({"layer_dims": [3, 0, 1]}, r"layer_dims: expected positive integers, got 0 at position 1"),
         ({"layer_dims": [3, 2.0, 1]}, r"layer_dims: expected positive integers, got 2.0"),
         ({"layer_dims": [3]}, r"layer_dims: expected at least two sizes"),
-        ({"layer_dims": [3, 2, 1], "hidden_activation": "swish"}, r"activation: expected one of .* got 'swish'"),
+        ({"layer_dims": [3, 2, 1], "hidden_activation": "swish"}, r"^hidden_activation: expected one of .* 'swish'"),
+        ({"layer_dims": [3, 2, 1], "output_activation": "softplus"}, r"^output_activation: expected one of .*"),
+        ({"layer_dims": [3, 2, 1], "init": ["he"]}, r"init: expected one of .* got \['he'\]"),
+        ({"layer_dims": [3, 2, 1], "rng": 2**40}, r"rng: expected None, an int seed from 0 to 2\*\*32 - 1"),
         ({"layer_dims": [3, 2, 1], "output_activation": "relu"}, r"output_activation: expected 'sigmoid'"),
         ({"layer_dims": [3, 2, 2], "output_activation": "sigmoid"}, r"output_activation: .* n\[L\] = 2"),
         ({"layer_dims": [3, 2, 1], "init": "glorot"}, r"init: expected one of .* got 'glorot'"),
@@ -93,3 +96,47 @@ def test_step_functions_check_shapes():
         ds.model_forward(np.ones((3, 2)), {"W1": np.ones((2, 3)), "b1": np.ones((1, 2))})
     with pytest.raises(ds.DeepstepError, match=r"Y: expected shape \(1, 2\)"):
         ds.compute_cost(np.full((1, 2), 0.5), np.ones((1, 3)))
+
+
+@pytest.mark.parametrize(
+    "call, expected",
+    [
+        (lambda: ds.linear_forward([[1.0]], np.ones((1, 1)), np.ones((1, 1))), r"^A_prev: expected a numeric"),
+        (lambda: ds.linear_backward(np.ones((1, 2)), (np.ones((1, 2)), "W", None)), r"^W: expected a numeric"),
+        (lambda: ds.compute_cost(np.array([[np.nan, 0.3]]), np.array([[1, 0]])), r"^AL: expected finite probabilities"),
+        (lambda: ds.compute_cost(np.array([[1.5, 0.3]]), np.array([[1, 0]])), r"^AL: expected finite probabilities"),
+        (lambda: ds.compute_cost(np.array([[0.5, 0.3]]), np.array([[2, 0]])), r"^Y: expected labels in \{0, 1\}"),
+        (lambda: ds.model_backward(np.full((1, 2), 0.5), np.ones((1, 2)), []), r"^caches: expected a list of L >= 1"),
+        (lambda: ds.model_forward(np.ones((2, 1)), {"W1": np.ones((1, 2)), "b1": np.ones((1, 1))}, "gelu"),
+         r"^hidden_activation: expected one of"),
+        (lambda: ds.gradient_check({"W1": np.ones((1, 2)), "b1": np.ones((1, 1))}, np.ones((2, 1)), np.ones((1, 1)),
+                                   epsilon=0), r"^epsilon: expected a small positive number"),
+    ],
+)
+def test_step_functions_name_the_bad_argument(call, expected):
+    with pytest.raises(ds.DeepstepError, match=expected):
+        call()
+
+
+def test_integer_arrays_work_in_the_step_functions():
+    # Z = [[1*1 + 2*3]] + 0.5 = 7.5;  dW = (1/1) [[2]] [[1, 3]] = [[2, 6]], db = [[2]], dA_prev = [[2], [4]]
+    Z, cache = ds.linear_forward(np.array([[1], [3]]), np.array([[1, 2]]), np.array([[0.5]]))
+    np.testing.assert_array_equal(Z, [[7.5]])
+    dA_prev, dW, db = ds.linear_backward(np.array([[2]]), (np.array([[1], [3]]), np.array([[1, 2]]), np.zeros((1, 1))))
+    np.testing.assert_array_equal(dW, [[2.0, 6.0]])
+    np.testing.assert_array_equal(db, [[2.0]])
+    np.testing.assert_array_equal(dA_prev, [[2], [4]])
+
+
+def test_values_beyond_float32_are_an_error_not_inf():
+    net = ds.DeepNetwork([2, 3, 1], rng=0, dtype=np.float32)
+    X = np.array([[1.0, 1e39], [0.0, 1.0]])
+    with pytest.raises(ds.DeepstepError, match=r"X: expected values that fit in float32"):
+        net.predict(X)
+    assert X[0, 1] == 1e39
+
+
+def test_model_forward_keeps_the_parameters_dtype():
+    params = ds.initialize_parameters([3, 2, 1], init="xavier", rng=0, dtype=np.float32)
+    AL, caches = ds.model_forward(np.ones((3, 4)), params)  # float64 X, float32 weights
+    assert AL.dtype == np.float32 and all(Z.dtype == np.float32 for _, Z in caches)

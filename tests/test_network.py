@@ -159,8 +159,14 @@ def test_callback_sees_every_iteration(rng):
 def test_divergence_is_an_error_not_a_silent_nan(rng):
     X, Y = separable(rng)
     net = ds.DeepNetwork([2, 20, 1], rng=0)
+    net.fit(X, Y, learning_rate=0.1, num_iterations=3)
+    before = {k: v.copy() for k, v in net.parameters.items()}
     with pytest.raises(ds.DeepstepError, match="diverged"):
         net.fit(X * 1e10, Y, learning_rate=1e30, num_iterations=50)
+    # put back as the failed call found them: finite, and the history of the good call only
+    for k, v in net.parameters.items():
+        np.testing.assert_array_equal(v, before[k])
+    assert len(net.history.cost) == 3
 
 
 def test_predict_is_thresholded_at_one_half():

@@ -168,3 +168,40 @@ def test_update_parameters_by_hand_and_pure():
         ds.update_parameters(p, g, -0.1)
     with pytest.raises(ds.DeepstepError, match="dW1"):
         ds.update_parameters(p, {"dW1": np.zeros((2, 1)), "db1": g["db1"]}, 0.1)
+
+
+def test_model_backward_starts_from_dAL_of_the_cost():
+    # A hand-built cache whose AL is not sigmoid(Z), so that dA[L] * g'(Z) and AL - Y differ.
+    # Z = [[0, 0]] (g'(0) = 1/4), AL = [[0.8, 0.25]], Y = [[1, 0]], A_prev = [[1, 2]], W = [[0.5]], m = 2:
+    # dA[L] = -(Y/AL - (1-Y)/(1-AL)) = [[-1.25, 4/3]];  dZ = dA[L] / 4 = [[-0.3125, 1/3]]
+    # dW = (1/2)(-0.3125*1 + (1/3)*2) = 17/96;  db = (1/2)(-0.3125 + 1/3) = 1/96;  dA0 = 0.5 dZ
+    caches = [((np.array([[1.0, 2.0]]), np.array([[0.5]]), np.zeros((1, 1))), np.zeros((1, 2)))]
+    grads = ds.model_backward(np.array([[0.8, 0.25]]), np.array([[1.0, 0.0]]), caches)
+    np.testing.assert_allclose(grads["dW1"], [[17 / 96]], rtol=1e-14)
+    np.testing.assert_allclose(grads["db1"], [[1 / 96]], rtol=1e-12)
+    np.testing.assert_allclose(grads["dA0"], [[-0.15625, 1 / 6]], rtol=1e-14)
+
+
+def test_linear_activation_backward_by_hand():
+    # A_prev = [[0, 1]] (m = 2), W = [[ln 3 / 2]], b = [[0]]: Z = [[0, ln 3 / 2]], and
+    # tanh(ln 3 / 2) = (3 - 1)/(3 + 1) = 1/2, so g'(Z) = [[1, 1 - 1/4]] = [[1, 3/4]].
+    # dA = [[2, 4]] -> dZ = dA * g'(Z) = [[2, 3]]
+    A_prev, W, b = np.array([[0.0, 1.0]]), np.array([[np.log(3) / 2]]), np.zeros((1, 1))
+    _, cache = ds.linear_activation_forward(A_prev, W, b, "tanh")
+    dA_prev, dW, db = ds.linear_activation_backward(np.array([[2.0, 4.0]]), cache, "tanh")
+    # dW = (1/2)(2*0 + 3*1) = 1.5;  db = (1/2)(2 + 3) = 2.5;  dA_prev = W dZ = [[ln3, 1.5 ln3]]
+    np.testing.assert_allclose(dW, [[1.5]], rtol=1e-14)
+    np.testing.assert_allclose(db, [[2.5]], rtol=1e-14)
+    np.testing.assert_allclose(dA_prev, [[np.log(3), 1.5 * np.log(3)]], rtol=1e-14)
+
+
+def test_model_forward_by_hand():
+    # relu then sigmoid: X = [[1, -1]]; W1 = [[2], [-1]], b1 = [[0], [0]] -> Z1 = [[2, -2], [-1, 1]],
+    # A1 = [[2, 0], [0, 1]]; W2 = [[1, 1]], b2 = [[-1]] -> Z2 = [[1, 0]], AL = [[s(1), 1/2]]
+    params = {"W1": np.array([[2.0], [-1.0]]), "b1": np.zeros((2, 1)), "W2": np.array([[1.0, 1.0]]),
+              "b2": np.array([[-1.0]])}
+    AL, caches = ds.model_forward(np.array([[1.0, -1.0]]), params)
+    np.testing.assert_allclose(AL, [[1 / (1 + np.exp(-1.0)), 0.5]], rtol=1e-15)
+    np.testing.assert_array_equal(caches[0][1], [[2.0, -2.0], [-1.0, 1.0]])
+    np.testing.assert_array_equal(caches[1][0][0], [[2.0, 0.0], [0.0, 1.0]])
+    np.testing.assert_array_equal(caches[1][1], [[1.0, 0.0]])

@@ -140,8 +140,11 @@ ACTIVATIONS: dict[str, Activation] = {
 """The registry: name -> :class:`Activation`."""
 
 
-def get_activation(name: str | Activation) -> Activation:
+def get_activation(name: str | Activation, argument: str = "activation") -> Activation:
     """Look up an activation by name (``"leaky_relu:0.2"`` sets the leaky slope).
+
+    ``argument`` is the name the caller knows it by ("hidden_activation",
+    "output_activation"), for the error message.
 
     Raises
     ------
@@ -151,7 +154,7 @@ def get_activation(name: str | Activation) -> Activation:
     if isinstance(name, Activation):
         return name
     if not isinstance(name, str):
-        raise DeepstepError(f"activation: expected one of {sorted(ACTIVATIONS)}, got {name!r}")
+        raise DeepstepError(f"{argument}: expected one of {sorted(ACTIVATIONS)}, got {name!r}")
     if name in ACTIVATIONS:
         return ACTIVATIONS[name]
     base, sep, arg = name.partition(":")
@@ -161,8 +164,8 @@ def get_activation(name: str | Activation) -> Activation:
         except ValueError:
             slope = float("nan")
         if not np.isfinite(slope):
-            raise DeepstepError(f"activation: expected 'leaky_relu:SLOPE' with a number, got {name!r}")
+            raise DeepstepError(f"{argument}: expected 'leaky_relu:SLOPE' with a number, got {name!r}")
         return _leaky(slope)
     raise DeepstepError(
-        f"activation: expected one of {sorted(ACTIVATIONS)} (or 'leaky_relu:SLOPE'), got {name!r}"
+        f"{argument}: expected one of {sorted(ACTIVATIONS)} (or 'leaky_relu:SLOPE'), got {name!r}"
     )

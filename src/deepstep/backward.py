@@ -25,20 +25,20 @@ import numpy as np
 
 from .activations import Activation, get_activation
 from .cost import cost_derivative
-from .errors import DeepstepError
+from .errors import DeepstepError, check_arrays
 from .forward import Cache, LinearCache
 
 __all__ = ["linear_backward", "linear_activation_backward", "model_backward", "backward_from_dZL"]
 
 
+def _shape(value: object) -> object:
+    return getattr(value, "shape", type(value).__name__)
+
+
 def weight_gradients(dZ: np.ndarray, A_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """dW = (1/m) dZ A_prev^T, shape (n[l], n[l-1]); db = (1/m) sum(dZ, axis=1), shape (n[l], 1)."""
     m = A_prev.shape[1]
-    dW = dZ @ A_prev.T
-    dW /= m
-    db = dZ.sum(axis=1, keepdims=True)
-    db /= m
-    return dW, db
+    return (dZ @ A_prev.T) / m, dZ.sum(axis=1, keepdims=True) / m
 
 
 def linear_backward(dZ: np.ndarray, cache: LinearCache) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -60,6 +60,7 @@ def linear_backward(dZ: np.ndarray, cache: LinearCache) -> tuple[np.ndarray, np.
         (1/m) sum(dZ, axis=1, keepdims=True).
     """
     A_prev, W, b = cache
+    check_arrays(dZ=dZ, A_prev=A_prev, W=W)
     if dZ.shape != (W.shape[0], A_prev.shape[1]):
         raise DeepstepError(
             f"dZ: expected shape {(W.shape[0], A_prev.shape[1])} (n[l], m), got shape {dZ.shape}"
@@ -86,6 +87,7 @@ def linear_activation_backward(
     db : ndarray of shape (n[l], 1)
     """
     linear_cache, Z = cache
+    check_arrays(dA=dA, Z=Z)
     if dA.shape != Z.shape:
         raise DeepstepError(f"dA: expected shape {Z.shape} (the shape of Z), got shape {dA.shape}")
     dZ = get_activation(activation).backward(dA, Z)
@@ -104,7 +106,7 @@ def backward_from_dZL(
     ``keep_dA0=False`` the product W[1]^T dZ[1], which training never uses,
     is not computed.
     """
-    hidden = get_activation(hidden_activation)
+    hidden = get_activation(hidden_activation, "hidden_activation")
     L = len(caches)
     grads: dict[str, np.ndarray] = {}
     dZ = dZL
@@ -139,8 +141,22 @@ def model_backward(
     grads : dict
         "dA{l-1}" of shape (n[l-1], m), "dW{l}" of shape (n[l], n[l-1]),
         "db{l}" of shape (n[l], 1), for l = 1..L.
+
+    Notes
+    -----
+    This is the chain rule as the course writes it, dZ[L] = dA[L] * g'(Z[L]).
+    Where a sigmoid output saturates (A[L] rounds to exactly 0 or 1, e.g. Z[L]
+    beyond about 37 in float64) that product loses the gradient: g'(Z[L])
+    rounds to 0 while dA[L] would be infinite, and A[L] is clipped to keep it
+    finite.  The trainer uses the combined dZ[L] = A[L] - Y, which stays exact.
     """
+    if not isinstance(caches, (list, tuple)) or not caches:
+        raise DeepstepError(f"caches: expected a list of L >= 1 layer caches ((A_prev, W, b), Z), got {caches!r}")
     dAL = cost_derivative(AL, Y)  # dA[L] = -(Y/A[L] - (1-Y)/(1-A[L]))
     _, ZL = caches[-1]
-    dZL = get_activation(output_activation).backward(dAL, ZL)
+    if not isinstance(ZL, np.ndarray) or ZL.shape != AL.shape:
+        raise DeepstepError(
+            f"caches: expected the last cache's Z[L] to have AL's shape {AL.shape}, got {_shape(ZL)}"
+        )
+    dZL = get_activation(output_activation, "output_activation").backward(dAL, ZL)
     return backward_from_dZL(dZL, caches, hidden_activation)

@@ -23,16 +23,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import DeepstepError
+from .errors import DeepstepError, check_arrays, check_Y
 
-__all__ = ["compute_cost", "cost_derivative", "output_dZ"]
+__all__ = ["compute_cost", "cross_entropy", "cost_derivative", "output_dZ"]
 
 
 def _check(AL: np.ndarray, Y: np.ndarray) -> None:
-    if not isinstance(AL, np.ndarray) or AL.ndim != 2 or AL.shape[1] == 0:
-        raise DeepstepError(f"AL: expected an array of shape (n[L], m) with m >= 1, got {getattr(AL, 'shape', AL)!r}")
-    if not isinstance(Y, np.ndarray) or Y.shape != AL.shape:
-        raise DeepstepError(f"Y: expected shape {AL.shape} (the shape of AL), got {getattr(Y, 'shape', Y)!r}")
+    """AL: finite probabilities in [0, 1] of shape (n[L], m), m >= 1; Y: 0/1 labels of AL's shape."""
+    check_arrays(AL=AL)
+    if AL.ndim != 2 or AL.shape[1] == 0:
+        raise DeepstepError(f"AL: expected an array of shape (n[L], m) with m >= 1, got shape {AL.shape}")
+    if not np.isfinite(AL).all() or AL.min() < 0 or AL.max() > 1:
+        raise DeepstepError(
+            f"AL: expected finite probabilities in [0, 1], got values from {AL.min()} to {AL.max()}"
+        )
+    check_Y(Y, AL.shape[1], n_y=AL.shape[0])
 
 
 def _clip(AL: np.ndarray) -> np.ndarray:
@@ -55,8 +60,18 @@ def compute_cost(AL: np.ndarray, Y: np.ndarray) -> float:
     -------
     J : float
         -(1/m) sum(Y log AL + (1-Y) log(1-AL)) for n[L] = 1; -(1/m) sum(Y log AL) otherwise.
+
+    Raises
+    ------
+    DeepstepError
+        If AL is not finite probabilities of shape (n[L], m) or Y not 0/1 labels of that shape.
     """
     _check(AL, Y)
+    return cross_entropy(AL, Y)
+
+
+def cross_entropy(AL: np.ndarray, Y: np.ndarray) -> float:
+    """:func:`compute_cost` without the input checks (the trainer's, once per iteration; NaN in, NaN out)."""
     m = AL.shape[1]
     A = _clip(AL)
     if AL.shape[0] == 1:

@@ -12,7 +12,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DeepstepError", "check_X", "check_Y", "check_layer_dims", "check_learning_rate"]
+__all__ = [
+    "DeepstepError",
+    "as_dtype_checked",
+    "check_arrays",
+    "check_X",
+    "check_Y",
+    "check_layer_dims",
+    "check_learning_rate",
+]
 
 
 class DeepstepError(ValueError):
@@ -23,6 +31,29 @@ def _describe(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"array of shape {value.shape} and dtype {value.dtype}"
     return f"{type(value).__name__} {value!r}"
+
+
+def check_arrays(**arrays: Any) -> None:
+    """Check that every argument is a numeric NumPy array (named by its keyword in the message)."""
+    for name, value in arrays.items():
+        if not isinstance(value, np.ndarray) or not (
+            np.issubdtype(value.dtype, np.floating) or np.issubdtype(value.dtype, np.integer)
+        ):
+            raise DeepstepError(f"{name}: expected a numeric NumPy array, got {_describe(value)}")
+
+
+def as_dtype_checked(X: np.ndarray, dtype: np.dtype, name: str = "X") -> np.ndarray:
+    """A checked X in ``dtype`` (no copy when it already is); values the cast makes inf are an error."""
+    if X.dtype == dtype:
+        return X
+    with np.errstate(over="ignore"):
+        cast = X.astype(dtype)
+    if not np.isfinite(cast).all():
+        raise DeepstepError(
+            f"{name}: expected values that fit in {np.dtype(dtype).name}, got values beyond its range "
+            f"(largest magnitude {np.abs(X).max():g})"
+        )
+    return cast
 
 
 def check_layer_dims(layer_dims: Any) -> list[int]:

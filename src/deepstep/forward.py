@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import Activation, get_activation
-from .errors import DeepstepError, check_parameters, check_X
+from .errors import DeepstepError, as_dtype_checked, check_arrays, check_parameters, check_X
 
 __all__ = ["linear_forward", "linear_activation_forward", "model_forward", "predict_forward"]
 
@@ -41,13 +41,13 @@ def linear_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np
     Z : ndarray of shape (n[l], m)
     cache : tuple (A_prev, W, b)
     """
+    check_arrays(A_prev=A_prev, W=W, b=b)
     if W.ndim != 2 or A_prev.ndim != 2 or W.shape[1] != A_prev.shape[0] or b.shape != (W.shape[0], 1):
         raise DeepstepError(
             f"linear_forward: expected W (n, k), A_prev (k, m), b (n, 1), got W {W.shape}, "
             f"A_prev {A_prev.shape}, b {b.shape}"
         )
-    Z = W @ A_prev
-    Z += b
+    Z = W @ A_prev + b
     return Z, (A_prev, W, b)
 
 
@@ -69,7 +69,7 @@ def linear_activation_forward(
     A : ndarray of shape (n[l], m)
     cache : tuple ((A_prev, W, b), Z), with Z of shape (n[l], m)
     """
-    g = get_activation(activation).g
+    g = get_activation(activation, "activation").g
     Z, linear_cache = linear_forward(A_prev, W, b)
     return g(Z), (linear_cache, Z)
 
@@ -96,11 +96,13 @@ def model_forward(
     caches : list of L caches ((A[l-1], W[l], b[l]), Z[l])
     """
     dims = check_parameters(parameters)
-    check_X(X, dims[0])
+    X = as_dtype_checked(check_X(X, dims[0]), parameters["W1"].dtype)  # float32 weights: a float32 pass
+    hidden = get_activation(hidden_activation, "hidden_activation")
+    output = get_activation(output_activation, "output_activation")
     L = len(dims) - 1
     A, caches = X, []
     for l in range(1, L + 1):
-        activation = output_activation if l == L else hidden_activation
+        activation = output if l == L else hidden
         A, cache = linear_activation_forward(A, parameters[f"W{l}"], parameters[f"b{l}"], activation)
         caches.append(cache)
     return A, caches
@@ -127,5 +129,7 @@ def predict_forward(
 ) -> np.ndarray:
     """Forward pass for prediction: A[L] of shape (n[L], m), with no caches kept."""
     dims = check_parameters(parameters)
-    check_X(X, dims[0])
-    return forward_no_cache(X, parameters, get_activation(hidden_activation), get_activation(output_activation))
+    X = as_dtype_checked(check_X(X, dims[0]), parameters["W1"].dtype)  # float32 weights: a float32 pass
+    hidden = get_activation(hidden_activation, "hidden_activation")
+    output = get_activation(output_activation, "output_activation")
+    return forward_no_cache(X, parameters, hidden, output)

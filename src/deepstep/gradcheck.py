@@ -18,11 +18,13 @@ True
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 
 from .activations import get_activation
 from .backward import model_backward
-from .cost import compute_cost
+from .cost import cross_entropy
 from .errors import DeepstepError, check_parameters, check_X, check_Y
 from .forward import forward_no_cache, model_forward
 
@@ -46,14 +48,16 @@ def gradient_check_details(
     dims = check_parameters(parameters)
     check_X(X, dims[0])
     check_Y(Y, X.shape[1], n_y=dims[-1])
-    if not (isinstance(epsilon, (int, float)) and 0 < epsilon < 1):
+    if isinstance(epsilon, bool) or not isinstance(epsilon, Real) or not 0 < epsilon < 1:
         raise DeepstepError(f"epsilon: expected a small positive number such as 1e-7, got {epsilon!r}")
+    epsilon = float(epsilon)
     theta = {k: np.array(v, dtype=np.float64) for k, v in parameters.items()}  # copies
     X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
-    hidden, output = get_activation(hidden_activation), get_activation(output_activation)
+    hidden = get_activation(hidden_activation, "hidden_activation")
+    output = get_activation(output_activation, "output_activation")
 
     def J() -> float:
-        return compute_cost(forward_no_cache(X64, theta, hidden, output), Y64)
+        return cross_entropy(forward_no_cache(X64, theta, hidden, output), Y64)
 
     AL, caches = model_forward(X64, theta, hidden_activation, output_activation)
     grads = model_backward(AL, Y64, caches, hidden_activation, output_activation)

@@ -52,10 +52,11 @@ def as_rng(rng: RngLike) -> np.random.Generator | np.random.RandomState:
         return np.random.default_rng()
     if isinstance(rng, (np.random.Generator, np.random.RandomState)):
         return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and 0 <= rng < 2**32:
         return np.random.RandomState(int(rng))
     raise DeepstepError(
-        f"rng: expected None, a non-negative int seed, a numpy.random.Generator or RandomState, got {rng!r}"
+        "rng: expected None, an int seed from 0 to 2**32 - 1, a numpy.random.Generator or RandomState, "
+        f"got {rng!r}"
     )
 
 
@@ -73,9 +74,9 @@ def as_dtype(dtype: Any) -> np.dtype:
 def resolve_init(init: str, hidden_activation: str, n_hidden_layers: int) -> str:
     """Resolve ``"auto"`` (he for ReLU-family hidden layers, xavier otherwise) and check the name."""
     if init == "auto":
-        base = get_activation(hidden_activation).name.partition(":")[0]
+        base = get_activation(hidden_activation, "hidden_activation").name.partition(":")[0]
         return "he" if n_hidden_layers and base in _RELU_FAMILY else "xavier"
-    if init not in INITS:
+    if not isinstance(init, str) or init not in INITS:
         raise DeepstepError(f"init: expected one of {['auto', *INITS]}, got {init!r}")
     if init == "zeros" and n_hidden_layers:
         raise DeepstepError(

@@ -25,8 +25,16 @@ import numpy as np
 
 from . import activations, gram
 from .activations import Activation, get_activation
-from .cost import compute_cost
-from .errors import DeepstepError, check_learning_rate, check_parameters, check_positive_int, check_X, check_Y
+from .cost import compute_cost, cross_entropy
+from .errors import (
+    DeepstepError,
+    as_dtype_checked,
+    check_learning_rate,
+    check_parameters,
+    check_positive_int,
+    check_X,
+    check_Y,
+)
 from .forward import forward_no_cache
 from .gram import gram_pays_off
 from .initialization import RngLike, as_dtype, as_rng, initialize_parameters
@@ -201,7 +209,7 @@ class _Trainer:
                 A.append(self.in_place.forward(Zl))
             else:
                 A.append(self.hidden.g(Zl))
-        cost = compute_cost(A[L], Y)
+        cost = cross_entropy(A[L], Y)
 
         step = self.alpha / m
         dZ = np.subtract(A[L], Y, out=A[L])  # dZ[L] = A[L] - Y
@@ -269,8 +277,8 @@ class DeepNetwork:
         rng: RngLike = None,
         dtype: Any = np.float64,
     ) -> None:
-        self.hidden = get_activation(hidden_activation)
-        self.output = get_activation(output_activation)
+        self.hidden = get_activation(hidden_activation, "hidden_activation")
+        self.output = get_activation(output_activation, "output_activation")
         self.dtype = as_dtype(dtype)
         self._rng = as_rng(rng)
         self.parameters = initialize_parameters(
@@ -305,7 +313,7 @@ class DeepNetwork:
     # -- data checks -------------------------------------------------------
     def _inputs(self, X: Any) -> np.ndarray:
         """X checked and in the network's dtype (a copy only when the dtype differs)."""
-        return check_X(X, self.layer_dims[0]).astype(self.dtype, copy=False)
+        return as_dtype_checked(check_X(X, self.layer_dims[0]), self.dtype)
 
     def _targets(self, Y: Any, m: int) -> np.ndarray:
         """Y as (n[L], m) 0/1 targets in the network's dtype; softmax also takes (1, m) class indices."""
@@ -365,9 +373,12 @@ class DeepNetwork:
         ------
         DeepstepError
             For bad arguments ("gram" with mini-batches included), or when the cost
-            stops being finite.  Whatever stops training (an error, or an exception
-            such as KeyboardInterrupt raised by ``callback``), ``parameters`` are
-            those after the iterations done.
+            stops being finite (training diverged): then ``parameters`` and
+            ``history`` are put back as they were when this call started.  Any other
+            exception that stops training (KeyboardInterrupt, or one raised by
+            ``callback``) leaves ``parameters`` as after the steps done: raised from
+            ``callback``, after whole iterations (epochs), so that training resumes
+            exactly where it stopped.
         """
         if not isinstance(method, str) or method not in _METHODS:
             raise DeepstepError(f"method: expected one of {list(_METHODS)}, got {method!r}")
@@ -405,23 +416,31 @@ class DeepNetwork:
                 trainer.sync()
                 return float(np.mean(costs))
 
-        with np.errstate(over="ignore", invalid="ignore"):
-            try:
-                if method == "gram":
-                    trainer.start_gram(X)
-                for i in range(iterations):
-                    cost = iteration()
-                    if not np.isfinite(cost):
-                        raise DeepstepError(
-                            f"learning_rate: training diverged at iteration {i} (cost {cost}); "
-                            f"try a smaller learning rate than {alpha}"
-                        )
-                    history.cost.append(cost)
-                    self.history.cost.append(cost)
-                    if callback is not None:
-                        callback(i, cost)
-            finally:
-                trainer.finish()
+        start = {key: P.copy() for key, P in self.parameters.items()}
+        done_before = len(self.history.cost)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                try:
+                    if method == "gram":
+                        trainer.start_gram(X)
+                    for i in range(iterations):
+                        cost = iteration()
+                        if not np.isfinite(cost):
+                            raise DeepstepError(
+                                f"learning_rate: training diverged at iteration {i} (cost {cost}); "
+                                f"try a smaller learning rate than {alpha}"
+                            )
+                        history.cost.append(cost)
+                        self.history.cost.append(cost)
+                        if callback is not None:
+                            callback(i, cost)
+                finally:
+                    trainer.finish()
+        except DeepstepError:  # diverged: back to where this call started, not to weights of inf and NaN
+            for key, P in self.parameters.items():
+                P[...] = start[key]
+            del self.history.cost[done_before:]
+            raise
         return history
 
     # -- prediction ----------------------------------------------------------
