@@ -1,6 +1,7 @@
 """The deepstep command: outputs, files, resume, and one-line errors with status 2."""
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 import deepstep as ds
 from conftest import needs_cats
+from deepstep import datasets
 from deepstep.cli import main
 
 
@@ -17,6 +19,13 @@ def run(*argv):
     """deepstep as a fresh process: (status, stdout, stderr)."""
     p = subprocess.run([sys.executable, "-m", "deepstep", *argv], capture_output=True, text=True, timeout=600)
     return p.returncode, p.stdout, p.stderr
+
+
+def installed_command() -> str:
+    """The ``deepstep`` script pip installed beside this Python (what a user types in a shell)."""
+    script = Path(sys.executable).parent / "deepstep"
+    assert script.is_file(), f"no deepstep script beside {sys.executable}: is the package installed?"
+    return str(script)
 
 
 def test_info_prints_every_shape_and_the_parameter_count(capsys):
@@ -109,6 +118,9 @@ def test_evaluate_reports_confusion_and_scores(tmp_path, capsys):
         (["predict", "missing.npz", "cat.png"], "missing.npz"),
         (["info"], "--layers"),
         (["train", "--bogus"], "unrecognized arguments"),
+        (["train", "--test-fraction", "1.5"], "--test-fraction"),
+        (["train", "--image-size", "64"], "--image-size"),
+        (["train", "--dataset", "moons", "--label-column", "x"], "--label-column: only a .csv data set"),
     ],
 )
 def test_errors_are_one_line_and_status_2(argv, expected, tmp_path):
@@ -136,9 +148,12 @@ def test_train_and_predict_cats_end_to_end_from_a_fresh_shell(tmp_path):
     from PIL import Image
 
     out = tmp_path / "runs" / "cats"
-    code, stdout, err = run("train", "--dataset", "cats", "--layers", "12288,20,7,5,1", "--init", "xavier",
-                            "--learning-rate", "0.0075", "--iterations", "2500", "--seed", "1", "--out", str(out))
-    assert code == 0, err
+    shell = subprocess.run(
+        f"{installed_command()} train --dataset cats --layers 12288,20,7,5,1 --init xavier --learning-rate 0.0075 "
+        f"--iterations 2500 --seed 1 --out {out}", shell=True, capture_output=True, text=True, timeout=600,
+    )
+    assert shell.returncode == 0, shell.stderr
+    assert "train accuracy 98.56%   test accuracy 80.00%" in shell.stdout
     for name in ("model.npz", "metrics.json", "cost.png", "mislabelled.png"):
         assert (out / name).exists(), name
     metrics = json.loads((out / "metrics.json").read_text())
@@ -153,9 +168,10 @@ def test_train_and_predict_cats_end_to_end_from_a_fresh_shell(tmp_path):
         path = tmp_path / f"picture{j}.png"
         Image.fromarray(np.round(test_X[:, j] * 255).astype(np.uint8).reshape(64, 64, 3)).save(path)
         pictures.append(str(path))
-    code, stdout, err = run("predict", str(out / "model.npz"), *pictures)
-    assert code == 0, err
-    lines = stdout.strip().splitlines()
+    shell = subprocess.run([installed_command(), "predict", str(out / "model.npz"), *pictures],
+                           capture_output=True, text=True, timeout=600)
+    assert shell.returncode == 0, shell.stderr
+    lines = shell.stdout.strip().splitlines()
     assert len(lines) == 3
     for j, line in enumerate(lines):
         p_cat = float(net.predict_proba(test_X[:, [j]])[0, 0])
@@ -163,3 +179,75 @@ def test_train_and_predict_cats_end_to_end_from_a_fresh_shell(tmp_path):
         p = p_cat if p_cat > 0.5 else 1 - p_cat
         assert line == f"{pictures[j]}: {label} (p = {p:.2f})"
     assert Path(pictures[0]).exists()
+
+
+def test_ctrl_c_stops_between_epochs_and_resume_is_exact(tmp_path):
+    """A real SIGINT in the middle of a mini-batch run; --resume then ends where an unbroken run ends."""
+    common = ["train", "--dataset", "moons", "--batch-size", "32", "--iterations", "300", "--quiet"]
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    assert main([*common, "--out", str(whole)]) == 0
+    proc = subprocess.Popen([installed_command(), *common, "--print-every", "1", "--out", str(broken)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        if line.startswith("iteration 20:"):
+            proc.send_signal(signal.SIGINT)
+            break
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "stopped after" in err and "Traceback" not in err
+    stopped = len(ds.load_model(broken / "model.npz").history.cost)
+    assert 20 < stopped < 300  # mid-run, not at a checkpoint of the plan (every 60 epochs)
+    assert main([*common, "--out", str(broken), "--resume"]) == 0
+    a, b = ds.load_model(whole / "model.npz"), ds.load_model(broken / "model.npz")
+    assert b.history.cost == a.history.cost
+    for k in a.parameters:
+        np.testing.assert_array_equal(b.parameters[k], a.parameters[k])
+
+
+def test_ctrl_c_outside_training_is_one_line(monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(datasets, "load_dataset", interrupted)
+    assert main(["train", "--dataset", "moons"]) == 130
+    assert capsys.readouterr().err.strip() == "deepstep train: interrupted"
+
+
+def test_an_unusable_out_is_refused_before_training(tmp_path, monkeypatch):
+    (tmp_path / "afile").write_text("x")
+    monkeypatch.setattr(ds.DeepNetwork, "fit", lambda *a, **k: pytest.fail("trained before checking --out"))
+    code, _, err = run("train", "--out", str(tmp_path / "afile"))
+    assert code == 2 and err.strip().endswith(f"--out: expected a folder for the model, metrics and plots, "
+                                              f"got {str(tmp_path / 'afile')!r}, a file")
+    assert main(["train", "--out", str(tmp_path / "afile")]) == 2
+
+
+def test_files_of_yours_train_into_their_own_folder_and_evaluate_from_anywhere(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 2))
+    rows = ["label,x1,x2"] + [f"{'big' if a + b > 0 else 'small'},{a},{b}" for a, b in X]
+    (tmp_path / "moons.csv").write_text("\n".join(rows) + "\n")
+    monkeypatch.chdir(tmp_path)
+    argv = ["train", "--dataset", "moons.csv", "--label-column", "label", "--iterations", "300",
+            "--learning-rate", "0.5", "--test-fraction", "0.25", "--quiet"]
+    assert main(argv) == 0
+    model = tmp_path / "runs" / "moons-csv" / "model.npz"  # not runs/moons, the built-in set's folder
+    assert model.exists() and not (tmp_path / "runs" / "moons").exists()
+    net = ds.load_model(model)
+    assert net.metadata["classes"] == ["big", "small"]
+    assert net.metadata["dataset"] == str(tmp_path / "moons.csv")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["evaluate", str(model), "--json", "r.json"]) == 0
+    report = json.loads((elsewhere / "r.json").read_text())
+    trained = json.loads((model.parent / "metrics.json").read_text())["test"]
+    assert report["confusion_matrix"] == trained["confusion_matrix"]  # the same held-out rows as in training
+    assert 12 <= sum(map(sum, report["confusion_matrix"])) <= 18  # about a quarter of the 60 rows
+
+
+def test_evaluate_refuses_a_data_set_with_other_classes(tmp_path):
+    assert main(["train", "--dataset", "moons", "--iterations", "5", "--out", str(tmp_path / "m"), "--quiet"]) == 0
+    np.savez(tmp_path / "other.npz", X=np.zeros((2, 10)), Y=np.array(["a", "b"] * 5))
+    code, _, err = run("evaluate", str(tmp_path / "m" / "model.npz"), "--dataset", str(tmp_path / "other.npz"))
+    assert code == 2 and "are not the model's" in err and len(err.strip().splitlines()) == 1

@@ -695,3 +695,11 @@ def test_submodules_are_reachable_from_a_plain_import():
     code = "import deepstep as ds; print(ds.datasets.make_planar(m=4, rng=0)[0].shape, ds.metrics.__name__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["(2,", "4)", "deepstep.metrics"]
+
+
+def test_a_truncated_npz_is_a_dataset_error(tmp_path):
+    path = tmp_path / "data.npz"
+    np.savez(path, X=np.zeros((3, 50)), Y=np.zeros(50))
+    path.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(DatasetError, match="expected a readable .npz file"):
+        ds.datasets.load_npz(path)

@@ -1,6 +1,8 @@
 """Model files: exact round trips, atomic writes, and refusal of anything else."""
 
 import json
+import os
+import stat
 import zipfile
 
 import numpy as np
@@ -95,6 +97,10 @@ def good_file(tmp_path):
         (lambda meta, a: a.update(W2=a["W2"].astype(np.float32)), r"expected W2 .* dtype float64 .* dtype float32"),
         (lambda meta, a: a.update(b1=np.full((2, 1), np.nan)), r"b1 .* NaN or inf"),
         (lambda meta, a: meta.pop("layer_dims"), r"lacks or garbles 'layer_dims'"),
+        (lambda meta, a: meta.update(cost_history=["a"]), r"'cost_history' .* a list of numbers"),
+        (lambda meta, a: meta.update(image_shape="abc"), r"'image_shape' .* \[height, width, channels\]"),
+        (lambda meta, a: meta.update(classes=["x"]), r"'classes' .* 2 class names for n\[L\] = 1"),
+        (lambda meta, a: meta.update(training=[1]), r"'training' .* a JSON dict"),
     ],
 )
 def test_damaged_files_are_refused(change, expected, tmp_path):
@@ -137,3 +143,35 @@ def test_write_json_is_atomic(tmp_path):
         model_io.write_json(tmp_path / "m.json", {"a": object()})
     assert json.loads((tmp_path / "m.json").read_text()) == {"a": 1}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]
+
+
+def test_truncated_or_corrupted_files_are_refused(tmp_path):
+    path = tmp_path / "model.npz"
+    ds.DeepNetwork([30, 20, 1], rng=0).save(path)
+    data = path.read_bytes()
+    (tmp_path / "truncated.npz").write_bytes(data[: len(data) // 2])
+    flipped = bytearray(data)
+    flipped[len(data) // 3] ^= 0xFF  # inside W1's stored bytes: the zip's CRC no longer matches
+    (tmp_path / "flipped.npz").write_bytes(bytes(flipped))
+    for name in ("truncated.npz", "flipped.npz"):
+        with pytest.raises(ModelFileError, match="could not read"):
+            ds.load_model(tmp_path / name)
+
+
+def test_metadata_that_is_not_an_object_is_refused(tmp_path):
+    _, arrays = good_file(tmp_path)
+    path = tmp_path / "list.npz"
+    write_npz(path, ["deepstep-model"], **arrays)
+    with pytest.raises(ModelFileError, match="to be a JSON object, got list"):
+        ds.load_model(path)
+
+
+def test_files_get_the_usual_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        ds.DeepNetwork([2, 1], init="zeros").save(tmp_path / "model.npz")
+        model_io.write_json(tmp_path / "m.json", {})
+    finally:
+        os.umask(old)
+    for name in ("model.npz", "m.json"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644, name

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +38,30 @@ DEFAULT_PRESET = {"hidden": [16], "hidden_activation": "relu", "init": "auto", "
 
 class UsageError(DeepstepError):
     """A command-line argument is wrong."""
+
+
+class _Stop(Exception):
+    """Raised from the training callback, between two iterations, after a first Ctrl-C."""
+
+
+class _StopRequest:
+    """SIGINT handler for a training run: the first Ctrl-C asks to stop after the current
+    iteration (epoch), so that the saved model resumes exactly; a second one stops at once."""
+
+    def __init__(self) -> None:
+        self.asked = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+        self.asked = True
+        print("\nstopping after this iteration (Ctrl-C again to stop at once) ...", file=sys.stderr, flush=True)
+
+    def install(self) -> Any:
+        """Install as the SIGINT handler (main thread only); returns the handler it replaces, or None."""
+        if threading.current_thread() is not threading.main_thread():
+            return None
+        return signal.signal(signal.SIGINT, self)
 
 
 class Parser(argparse.ArgumentParser):
@@ -66,6 +92,27 @@ def positive_float(text: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return value
+
+
+def fraction_arg(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1 such as 0.2, got {text!r}")
+    return value
+
+
+def size_arg(text: str) -> tuple[int, int]:
+    """Parse "64x64" (height x width) into (64, 64)."""
+    try:
+        height, width = (int(t) for t in text.lower().split("x"))
+    except ValueError:
+        height = width = 0
+    if height <= 0 or width <= 0:
+        raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH in pixels such as 64x64, got {text!r}")
+    return height, width
 
 
 def positive_int(text: str) -> int:
@@ -115,13 +162,44 @@ def _build_network(args: argparse.Namespace, data, preset: dict[str, Any]) -> De
                        init=args.init or preset["init"], rng=args.seed, dtype=args.dtype)
 
 
+def _dataset_key(name: str) -> str:
+    """How a model file names its data set: a built-in name, or the absolute path of a file or folder."""
+    from .datasets import DATASET_NAMES
+
+    return name if name.strip().lower() in DATASET_NAMES else str(Path(name).expanduser().resolve())
+
+
+def _default_out(name: str) -> Path:
+    """runs/NAME for a built-in data set; runs/STEM-SUFFIX (or STEM-folder) for a file or folder of yours."""
+    from .datasets import DATASET_NAMES
+
+    if name.strip().lower() in DATASET_NAMES:
+        return Path("runs") / name.strip().lower()
+    path = Path(name)
+    return Path("runs") / f"{path.stem}-{path.suffix.lstrip('.').lower() or 'folder'}"
+
+
+def _output_folder(out: Path) -> Path:
+    """Create --out before training, so that a bad one is found in a second, not after the run."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out: expected a folder for the model, metrics and plots, got {str(out)!r}, a file")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out: cannot create the folder {str(out)!r} ({exc.strerror})") from None
+    return out
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from .datasets import load_dataset
 
     name = args.dataset
     preset = PRESETS.get(name, DEFAULT_PRESET)
-    data = load_dataset(name, rng=args.seed)
-    out = Path(args.out or Path("runs") / Path(str(name)).stem)
+    if args.label_column is not None and not str(name).lower().endswith(".csv"):
+        raise UsageError(f"--label-column: only a .csv data set has label columns, got --dataset {name}")
+    data = load_dataset(name, rng=args.seed, test_fraction=args.test_fraction, image_size=args.image_size,
+                        label_column=args.label_column)
+    out = _output_folder(Path(args.out) if args.out else _default_out(name))
     model_path = out / "model.npz"
     lr = args.learning_rate or preset["learning_rate"]
     iterations = args.iterations or preset["iterations"]
@@ -134,10 +212,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         net = _build_network(args, data, preset)
     net.metadata.update(
-        classes=list(data.classes), dataset=str(name), kind=data.kind,
+        classes=list(data.classes), dataset=_dataset_key(name), kind=data.kind,
         image_shape=list(data.image_shape) if data.image_shape else None,
         training={"learning_rate": lr, "iterations": iterations, "batch_size": args.batch_size,
-                  "init": args.init or preset["init"], "seed": args.seed, "dtype": np.dtype(args.dtype).name},
+                  "init": args.init or preset["init"], "seed": args.seed, "dtype": np.dtype(args.dtype).name,
+                  "test_fraction": args.test_fraction, "image_size": list(args.image_size),
+                  "label_column": args.label_column},
     )
     done = len(net.history.cost)
     every = args.print_every or max(1, iterations // 10)
@@ -146,6 +226,8 @@ def cmd_train(args: argparse.Namespace) -> int:
           f"{iterations} {'epochs' if args.batch_size else 'iterations'} -> {out}/")
     bar = _progress(iterations, done, args.quiet)
 
+    stop = _StopRequest()
+
     def report(i: int, cost: float) -> None:
         k = done + i
         if bar is not None:
@@ -153,21 +235,31 @@ def cmd_train(args: argparse.Namespace) -> int:
             bar.set_postfix(cost=f"{cost:.6f}", refresh=False)
         if k % every == 0 or k == iterations - 1:
             _say(bar, f"iteration {k}: cost {cost:.6f}")
+        if stop.asked:
+            raise _Stop  # between two iterations: the parameters are those after iteration k
 
     start = time.perf_counter()
+    previous_handler = stop.install()
     try:
         while done < iterations:
             chunk = min(checkpoint, iterations - done)
             net.fit(data.train_X, data.train_Y, lr, chunk, batch_size=args.batch_size, callback=report)
             done += chunk
             net.save(model_path)
-    except KeyboardInterrupt:
-        net.save(model_path)
+    except (_Stop, KeyboardInterrupt) as exc:
         if bar is not None:
             bar.close()
-        print(f"\ninterrupted after {len(net.history.cost)} iterations; saved {model_path}; "
-              f"continue with the same command and --resume", file=sys.stderr)
+        if isinstance(exc, _Stop):
+            net.save(model_path)
+            print(f"\nstopped after {len(net.history.cost)} iterations; saved {model_path}; "
+                  f"continue with the same command and --resume", file=sys.stderr)
+        else:  # stopped inside an iteration: keep the last whole checkpoint
+            print(f"\ninterrupted; {model_path} holds the last checkpoint; continue with the same command "
+                  f"and --resume", file=sys.stderr)
         return 130
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGINT, previous_handler)
     seconds = time.perf_counter() - start
     if bar is not None:
         bar.close()
@@ -218,11 +310,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     name = args.dataset or net.metadata.get("dataset")
     if not name:
         raise UsageError("--dataset: expected a data set name or path (the model does not name one)")
-    data = load_dataset(name, rng=net.metadata.get("training", {}).get("seed"))
+    training = net.metadata.get("training") or {}
+    data = load_dataset(name, rng=training.get("seed"), test_fraction=training.get("test_fraction", 0.2),
+                        image_size=training.get("image_size", (64, 64)), label_column=training.get("label_column"))
     X, Y = (data.test_X, data.test_Y) if args.split == "test" else (data.train_X, data.train_Y)
     if X.shape[0] != net.layer_dims[0]:
         raise UsageError(f"--dataset: the model takes {net.layer_dims[0]} features, {data.name} has {X.shape[0]}")
     classes = list(net.metadata.get("classes") or data.classes)
+    if classes != list(data.classes):
+        raise UsageError(f"--dataset: the classes of {data.name}, {list(data.classes)}, are not the model's, {classes}")
     report = classification_report(Y, net.predict(X), classes)
     print(f"{args.split} set of {data.name}: m = {X.shape[1]}")
     print(f"accuracy  {report['accuracy']:.2%}")
@@ -329,8 +425,19 @@ def build_parser() -> Parser:
     parser.add_argument("--version", action="version", version=f"deepstep {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    t = sub.add_parser("train", help="train a network on a data set", description="Train a network; writes "
-                       "model.npz, metrics.json, cost.png (and decision_boundary.png or mislabelled.png).")
+    presets = "\n".join(
+        f"  {name:8} layers n0,{','.join(map(str, p['hidden']))},nL  {p['hidden_activation']} hidden, "
+        f"init {p['init']}, learning rate {p['learning_rate']:g}, {p['iterations']} iterations"
+        for name, p in [*PRESETS.items(), ("(files)", DEFAULT_PRESET)]
+    )
+    t = sub.add_parser(
+        "train", help="train a network on a data set", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train a network; writes model.npz, metrics.json, cost.png (and decision_boundary.png for 2-D "
+                    "points or mislabelled.png for pictures) in --out.",
+        epilog="defaults where a flag is not given:\n" + presets + "\n\nexample (the course's 4-layer cat model):\n"
+               "  deepstep train --dataset cats --layers 12288,20,7,5,1 --init xavier --learning-rate 0.0075 "
+               "--iterations 2500 --seed 1 --out runs/cats\n\nCtrl-C stops after the current iteration and saves the "
+               "model; the same command with --resume continues it exactly.")
     t.add_argument("--dataset", default="planar", help="cats, planar, moons, circles, blobs, or a .npz/.csv file "
                    "or a folder of pictures in one sub-folder per class (default: planar)")
     t.add_argument("--layers", type=layers_arg, help="all layer sizes n[0],...,n[L], e.g. 12288,20,7,5,1")
@@ -343,6 +450,11 @@ def build_parser() -> Parser:
     t.add_argument("--seed", type=int, default=1, help="seeds the initial weights, shuffles and toy data (default 1)")
     t.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     t.add_argument("--out", help="output folder (default runs/DATASET)")
+    t.add_argument("--test-fraction", type=fraction_arg, default=0.2,
+                   help="share of a generated set or of your file held out for testing (default 0.2)")
+    t.add_argument("--image-size", type=size_arg, default=(64, 64), metavar="HxW",
+                   help="size the pictures of a folder are resized to (default 64x64)")
+    t.add_argument("--label-column", help="the label column of a CSV file (default: the last column)")
     t.add_argument("--print-every", type=positive_int, help="print the cost every N iterations")
     t.add_argument("--checkpoint-every", type=positive_int, help="save the model every N iterations")
     t.add_argument("--resume", action="store_true", help="continue the model saved in --out")
@@ -356,14 +468,20 @@ def build_parser() -> Parser:
     e.add_argument("--json", help="also write the report to this JSON file")
     e.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("predict", help="label picture files with a trained model")
-    p.add_argument("model")
-    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p = sub.add_parser("predict", help="label picture files with a trained model",
+                       description="Label picture files with a model trained on pictures: one line per picture, "
+                                   "e.g. 'my_cat.jpg: cat (p = 0.93)'. Pictures are resized to the model's input.")
+    p.add_argument("model", help="a model.npz written by deepstep train on pictures")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="picture files (PNG, JPEG, ...)")
     p.set_defaults(func=cmd_predict)
 
-    g = sub.add_parser("gradcheck", help="check back-propagation against finite differences")
-    g.add_argument("--layers", type=layers_arg, default=[4, 5, 3, 1])
-    g.add_argument("--hidden-activation", default="relu")
+    g = sub.add_parser("gradcheck", help="check back-propagation against finite differences",
+                       description="Compare back-propagation's gradients with centered finite differences on a "
+                                   "random network and random data, in float64: the relative error "
+                                   "||grad - approx|| / (||grad|| + ||approx||) per parameter, and PASS below "
+                                   "the threshold (exit status 0), FAIL above it (exit status 1).")
+    g.add_argument("--layers", type=layers_arg, default=[4, 5, 3, 1], help="layer sizes (default 4,5,3,1)")
+    g.add_argument("--hidden-activation", default="relu", help="relu, leaky_relu, tanh, sigmoid (default relu)")
     g.add_argument("--output-activation", choices=["sigmoid", "softmax"])
     g.add_argument("--init", default="xavier", choices=["small", "xavier", "he"])
     g.add_argument("-m", type=positive_int, default=8, help="number of random examples")
@@ -372,8 +490,11 @@ def build_parser() -> Parser:
     g.add_argument("--threshold", type=positive_float, default=1e-7)
     g.set_defaults(func=cmd_gradcheck)
 
-    i = sub.add_parser("info", help="shapes of every W, b, Z, A and their gradients")
-    i.add_argument("--layers", type=layers_arg, required=True)
+    i = sub.add_parser("info", help="shapes of every W, b, Z, A and their gradients",
+                       description="The dimension check to do before debugging back-propagation: the shape of "
+                                   "every W[l], b[l], Z[l], A[l] (and of dW, db, dZ, dA, the same), and the "
+                                   "parameter count.")
+    i.add_argument("--layers", type=layers_arg, required=True, help="layer sizes, e.g. 12288,20,7,5,1")
     i.add_argument("-m", type=positive_int, default=209, help="number of examples")
     i.set_defaults(func=cmd_info)
 
@@ -394,6 +515,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"deepstep {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # outside a training loop (loading, evaluating, plotting)
+        print(f"\ndeepstep {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

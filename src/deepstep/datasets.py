@@ -33,6 +33,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -503,7 +504,7 @@ def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[str]
     p = _existing_file(path, "path", "a .npz file with arrays X and Y")
     try:
         f = np.load(p, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise DatasetError(f"path: expected a readable .npz file at {_where(p)}, got: {exc}") from None
     if not hasattr(f, "files"):
         raise DatasetError(f"path: expected a .npz archive with arrays X and Y, got a single array in {_where(p)}")
@@ -515,12 +516,14 @@ def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[str]
             )
         X, Y = f["X"], f["Y"]
         names = f["classes"] if "classes" in f.files else None
-    except (OSError, EOFError, ValueError) as exc:
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
         if isinstance(exc, DeepstepError):
             raise
         raise DatasetError(f"path: expected readable arrays X and Y in {_where(p)}, got: {exc}") from None
     finally:
         f.close()
+    if not all(isinstance(a, np.ndarray) for a in (X, Y)):
+        raise DatasetError(f"path: expected X and Y saved as NumPy arrays (np.savez) in {_where(p)}")
     if Y.ndim == 2 and 1 in Y.shape:
         Y = Y.reshape(-1)
     if Y.ndim != 1 or Y.size == 0:
@@ -797,6 +800,7 @@ def load_dataset(
     rng: RngLike = None,
     test_fraction: float = 0.2,
     image_size: Sequence[int] = (64, 64),
+    label_column: str | None = None,
 ) -> Dataset:
     """A named data set or a file, as a training and a test set.
 
@@ -822,6 +826,8 @@ def load_dataset(
         a file is split per class, in file order).
     image_size : (int, int)
         (height, width) the pictures of a folder are resized to.
+    label_column : str, optional
+        The label column of a ``.csv`` file (see :func:`load_csv`).
 
     Returns
     -------
@@ -846,7 +852,7 @@ def load_dataset(
         X, Y, classes = load_image_folder(path, image_size)
         kind, shape = "image", (*_check_size(image_size), 3)
     elif path.is_file() and suffix in (".npz", ".csv"):
-        X, Y, classes = load_npz(path) if suffix == ".npz" else load_csv(path)
+        X, Y, classes = load_npz(path) if suffix == ".npz" else load_csv(path, label_column)
         kind, shape = ("points" if X.shape[0] == 2 else "table"), None
     elif path.is_file():
         raise DatasetError(

@@ -27,6 +27,7 @@ import contextlib
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,10 +64,17 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         yield Path(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a file written in place would get 0666 - umask
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_json(path: str | os.PathLike, data: Any) -> None:
@@ -140,6 +148,34 @@ _CORE_KEYS = ("format", "format_version", "deepstep_version", "layer_dims", "hid
               "output_activation", "dtype", "cost_history", "rng_state")
 
 
+def _check_meta(meta: dict, dims: list[int], where: str) -> None:
+    """The optional metadata a model file may carry, each of the type its readers expect."""
+    costs = meta.get("cost_history", [])
+    if not isinstance(costs, list) or not all(isinstance(c, (int, float)) for c in costs):
+        raise ModelFileError(f"model: expected 'cost_history' in {where!r} to be a list of numbers")
+    shape = meta.get("image_shape")
+    if shape is not None and not (
+        isinstance(shape, list) and len(shape) == 3 and all(isinstance(n, int) and n > 0 for n in shape)
+    ):
+        raise ModelFileError(
+            f"model: expected 'image_shape' in {where!r} to be [height, width, channels], got {shape!r}"
+        )
+    classes = meta.get("classes")
+    n_classes = max(2, dims[-1])
+    if classes is not None and not (
+        isinstance(classes, list) and len(classes) == n_classes and all(isinstance(c, str) for c in classes)
+    ):
+        raise ModelFileError(
+            f"model: expected 'classes' in {where!r} to be {n_classes} class names for n[L] = {dims[-1]}, "
+            f"got {classes!r}"
+        )
+    for key, kind in (("training", dict), ("dataset", str)):
+        if meta.get(key) is not None and not isinstance(meta[key], kind):
+            raise ModelFileError(
+                f"model: expected {key!r} in {where!r} to be a JSON {kind.__name__}, got {meta[key]!r}"
+            )
+
+
 def load_model(path: str | os.PathLike) -> DeepNetwork:
     """Read a model written by :func:`save_model` (or ``net.save``).
 
@@ -157,17 +193,24 @@ def load_model(path: str | os.PathLike) -> DeepNetwork:
     try:
         with np.load(p, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # BadZipFile: truncated, bad CRC
         raise ModelFileError(
             f"model: expected a deepstep model file (.npz) at {str(p)!r}, could not read it ({exc})"
         ) from None
+    not_arrays = sorted(k for k, v in arrays.items() if not isinstance(v, np.ndarray))
+    if not_arrays:
+        raise ModelFileError(f"model: expected only NumPy arrays in {str(p)!r}, got other members {not_arrays}")
     if "meta" not in arrays or arrays["meta"].dtype.kind != "U" or arrays["meta"].ndim != 0:
         raise ModelFileError(f"model: expected a 'meta' JSON string in {str(p)!r}, found keys {sorted(arrays)}")
     try:
         meta = json.loads(str(arrays.pop("meta")))
     except json.JSONDecodeError as exc:
         raise ModelFileError(f"model: the metadata of {str(p)!r} is not valid JSON ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    if not isinstance(meta, dict):
+        raise ModelFileError(
+            f"model: expected the metadata of {str(p)!r} to be a JSON object, got {type(meta).__name__}"
+        )
+    if meta.get("format") != FORMAT:
         raise ModelFileError(f"model: expected format {FORMAT!r} in {str(p)!r}, got {meta.get('format')!r}")
     if meta.get("format_version") != FORMAT_VERSION:
         raise ModelFileError(
@@ -194,6 +237,7 @@ def load_model(path: str | os.PathLike) -> DeepNetwork:
             )
         if not np.isfinite(A).all():
             raise ModelFileError(f"model: {key} in {str(p)!r} holds NaN or inf")
+    _check_meta(meta, dims, str(p))
     net = DeepNetwork.from_parameters(
         {k: arrays[k] for k in expected}, hidden, output, rng=_restore_rng(meta.get("rng_state"))
     )
