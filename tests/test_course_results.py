@@ -70,12 +70,20 @@ def test_planar_needs_a_hidden_layer():
 @pytest.mark.slow
 @pytest.mark.parametrize("method", ["auto", "plain"])
 def test_four_layer_model_on_cats_in_float32(cats, method):
-    """float32 end to end (the fast Gram form included) still reaches the published accuracies."""
+    """float32 end to end (the fast Gram form included) follows the float64 run, then trains as well.
+
+    Not to the same last digit: in the long plateau of this model's cost (iterations ~90 to ~300)
+    float32 rounding moves the trajectory off the float64 one, at an iteration and by an amount that
+    depend on the BLAS kernels' summation order.  Seen here: final costs 0.067 to 0.085, train
+    accuracy 98.6% to 99.0%, test accuracy 76% to 80% (float64: 0.0884, 98.6%, 80%).
+    """
     train_X, train_Y, test_X, test_Y, _ = cats
     net = ds.DeepNetwork([12288, 20, 7, 5, 1], init="xavier", rng=1, dtype=np.float32)
     h = net.fit(train_X.astype(np.float32), train_Y, learning_rate=0.0075, num_iterations=2500, method=method)
     assert h.method == ("gram" if method == "auto" else "plain")
     assert all(P.dtype == np.float32 for P in net.parameters.values())
-    assert h.cost[0] == pytest.approx(0.771749, abs=5e-6)
-    assert net.accuracy(train_X, train_Y) == pytest.approx(0.9856, abs=5e-4)
-    assert net.accuracy(test_X, test_Y) == pytest.approx(0.80)
+    ref = ds.DeepNetwork([12288, 20, 7, 5, 1], init="xavier", rng=1).fit(train_X, train_Y, 0.0075, 50, method="plain")
+    np.testing.assert_allclose(h.cost[:50], ref.cost, rtol=1e-5)  # float32 eps ~ 1.2e-7: agreement to ~1e-7
+    assert h.cost[-1] < 0.1
+    assert net.accuracy(train_X, train_Y) >= 0.98
+    assert net.accuracy(test_X, test_Y) >= 0.74

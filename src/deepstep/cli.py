@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,24 +84,23 @@ def layers_arg(text: str) -> list[int]:
     return dims
 
 
-def positive_float(text: str) -> float:
+def _number(text: str, convert: Callable[[str], Any], ok: Callable[[Any], bool], expected: str) -> Any:
+    """``convert(text)`` where it succeeds and passes ``ok``; else argparse's one-line error."""
     try:
-        value = float(text)
+        value = convert(text)
     except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        value = None
+    if value is None or not ok(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return value
+
+
+def positive_float(text: str) -> float:
+    return _number(text, float, lambda v: math.isfinite(v) and v > 0, "a positive number")
 
 
 def fraction_arg(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1 such as 0.2, got {text!r}")
-    return value
+    return _number(text, float, lambda v: 0 < v < 1, "a number between 0 and 1 such as 0.2")
 
 
 def size_arg(text: str) -> tuple[int, int]:
@@ -116,13 +115,7 @@ def size_arg(text: str) -> tuple[int, int]:
 
 
 def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+    return _number(text, int, lambda v: v > 0, "a positive integer")
 
 
 # -- train ---------------------------------------------------------------------

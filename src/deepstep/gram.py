@@ -54,10 +54,10 @@ def gram_matrix(X: np.ndarray) -> np.ndarray:
     Notes
     -----
     Each entry is a sum of n[0] products (12288 for the cat pictures), so G is
-    accumulated in float64 and rounded once to X's dtype: a float32 G summed in
-    float32 would start the run off the float32 plain path's trajectory (on the
-    cat pictures it then ends at 78% test accuracy instead of 80%).  G is made
-    once per run, so this costs one product, not one per iteration.
+    accumulated in float64 and rounded once to X's dtype: every entry of a
+    float32 G is then the float32 nearest the exact dot product, whatever the
+    BLAS's summation order.  G is made once per run, so this costs one product,
+    not one per iteration.
     """
     wide = np.promote_types(X.dtype, np.float64)
     Xw = X.astype(wide, copy=False)
