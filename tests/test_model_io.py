@@ -66,7 +66,7 @@ def test_a_failed_save_leaves_the_old_file_and_no_litter(tmp_path, monkeypatch):
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(np, "savez", crash)
+    monkeypatch.setattr(np, "savez_compressed", crash)
     with pytest.raises(KeyboardInterrupt):
         ds.DeepNetwork([2, 3, 1], rng=0).save(path)
     assert path.read_bytes() == before
@@ -175,3 +175,12 @@ def test_files_get_the_usual_permissions(tmp_path):
         os.umask(old)
     for name in ("model.npz", "m.json"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644, name
+
+
+def test_a_long_cost_history_keeps_the_file_small(tmp_path):
+    net = ds.DeepNetwork([2, 4, 1], hidden_activation="tanh", rng=1)
+    net.history.cost = [0.123456789012345 + k * 1e-9 for k in range(10000)]  # 10000 iterations' worth
+    net.save(tmp_path / "model.npz")
+    # the JSON metadata alone is ~200 kB of text (800 kB as a NumPy unicode string, 4 bytes a character)
+    assert (tmp_path / "model.npz").stat().st_size < 150_000
+    assert ds.load_model(tmp_path / "model.npz").history.cost == net.history.cost

@@ -141,7 +141,7 @@ def save_model(net: DeepNetwork, path: str | os.PathLike) -> None:
     arrays = {k: np.ascontiguousarray(v) for k, v in net.parameters.items()}
     with atomic_path(path, suffix=".npz") as tmp:
         with open(tmp, "wb") as f:
-            np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
+            np.savez_compressed(f, meta=np.array(json.dumps(meta)), **arrays)
 
 
 _CORE_KEYS = ("format", "format_version", "deepstep_version", "layer_dims", "hidden_activation",
