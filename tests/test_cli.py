@@ -251,3 +251,31 @@ def test_evaluate_refuses_a_data_set_with_other_classes(tmp_path):
     np.savez(tmp_path / "other.npz", X=np.zeros((2, 10)), Y=np.array(["a", "b"] * 5))
     code, _, err = run("evaluate", str(tmp_path / "m" / "model.npz"), "--dataset", str(tmp_path / "other.npz"))
     assert code == 2 and "are not the model's" in err and len(err.strip().splitlines()) == 1
+
+
+def test_method_flag_reaches_fit_and_gives_the_same_model(tmp_path):
+    X = np.random.default_rng(0).standard_normal((40, 12))  # fewer examples than features: "gram" applies
+    np.savez(tmp_path / "wide.npz", X=X, Y=(X[0] > 0).astype(int))
+    models = {}
+    for method in ("plain", "gram"):
+        out = tmp_path / method
+        assert main(["train", "--dataset", str(tmp_path / "wide.npz"), "--iterations", "50", "--method", method,
+                     "--test-fraction", "0.25", "--out", str(out), "--quiet"]) == 0
+        models[method] = ds.load_model(out / "model.npz")
+    np.testing.assert_allclose(models["gram"].history.cost, models["plain"].history.cost, rtol=1e-10)
+    code, _, err = run("train", "--method", "gram", "--batch-size", "8", "--out", str(tmp_path / "x"))
+    assert code == 2 and "method: 'gram' needs full-batch training" in err
+
+
+def test_progress_bar_shows_the_cost_on_a_terminal(tmp_path, monkeypatch):
+    pytest.importorskip("tqdm")
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    assert main(["train", "--iterations", "50", "--out", str(tmp_path / "p")]) == 0
+    assert "training: 100%" in screen.getvalue() and "cost=" in screen.getvalue()

@@ -236,7 +236,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         while done < iterations:
             chunk = min(checkpoint, iterations - done)
-            net.fit(data.train_X, data.train_Y, lr, chunk, batch_size=args.batch_size, callback=report)
+            net.fit(data.train_X, data.train_Y, lr, chunk, batch_size=args.batch_size, callback=report,
+                    method=args.method)
             done += chunk
             net.save(model_path)
     except (_Stop, KeyboardInterrupt) as exc:
@@ -442,6 +443,10 @@ def build_parser() -> Parser:
     t.add_argument("--batch-size", type=positive_int, help="mini-batch size (default: the whole set)")
     t.add_argument("--seed", type=int, default=1, help="seeds the initial weights, shuffles and toy data (default 1)")
     t.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    t.add_argument("--method", choices=["auto", "plain", "gram"], default="auto",
+                   help="how full-batch training treats the first layer: 'gram' keeps W[1] X and updates it with "
+                        "X^T X (fewer examples than features), 'plain' is the textbook loop, 'auto' (default) "
+                        "takes 'gram' where it does less arithmetic; all give the same gradient descent")
     t.add_argument("--out", help="output folder (default runs/DATASET)")
     t.add_argument("--test-fraction", type=fraction_arg, default=0.2,
                    help="share of a generated set or of your file held out for testing (default 0.2)")
