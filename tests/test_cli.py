@@ -117,6 +117,10 @@ def test_evaluate_reports_confusion_and_scores(tmp_path, capsys):
         (["evaluate", "missing.npz"], "missing.npz"),
         (["predict", "missing.npz", "cat.png"], "missing.npz"),
         (["info"], "--layers"),
+        (["gradcheck", "--seed", "-1"], "--seed"),
+        (["train", "--seed", "2.5"], "--seed"),
+        (["gradcheck", "--layers", "4,5,1", "--output-activation", "softmax"], "output_activation: expected"),
+        (["train", "--hidden-activation", "softmax"], "hidden_activation: expected an element-wise activation"),
         (["train", "--bogus"], "unrecognized arguments"),
         (["train", "--test-fraction", "1.5"], "--test-fraction"),
         (["train", "--image-size", "64"], "--image-size"),
@@ -263,6 +267,7 @@ def test_method_flag_reaches_fit_and_gives_the_same_model(tmp_path):
                      "--test-fraction", "0.25", "--out", str(out), "--quiet"]) == 0
         models[method] = ds.load_model(out / "model.npz")
     np.testing.assert_allclose(models["gram"].history.cost, models["plain"].history.cost, rtol=1e-10)
+    assert [models[m].history.method for m in ("plain", "gram")] == ["plain", "gram"]
     code, _, err = run("train", "--method", "gram", "--batch-size", "8", "--out", str(tmp_path / "x"))
     assert code == 2 and "method: 'gram' needs full-batch training" in err
 

@@ -140,3 +140,14 @@ def test_model_forward_keeps_the_parameters_dtype():
     params = ds.initialize_parameters([3, 2, 1], init="xavier", rng=0, dtype=np.float32)
     AL, caches = ds.model_forward(np.ones((3, 4)), params)  # float64 X, float32 weights
     assert AL.dtype == np.float32 and all(Z.dtype == np.float32 for _, Z in caches)
+
+
+def test_integer_weights_take_float_inputs_as_they_are():
+    # W = [[2]], b = [[0]]: Z = [[1, 1.8]], A = sigmoid(Z) -- X is not cut down to the weights' integer dtype
+    AL, _ = ds.model_forward(np.array([[0.5, 0.9]]), {"W1": np.array([[2]]), "b1": np.array([[0]])})
+    np.testing.assert_allclose(AL, 1 / (1 + np.exp(-np.array([[1.0, 1.8]]))), rtol=1e-15)
+
+
+def test_softmax_is_refused_as_a_hidden_activation():
+    with pytest.raises(ds.DeepstepError, match=r"^hidden_activation: expected an element-wise activation"):
+        ds.DeepNetwork([3, 4, 1], hidden_activation="softmax")

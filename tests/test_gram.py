@@ -104,12 +104,34 @@ def test_float32_gram_form_works_in_float32_throughout(rng, monkeypatch):
 def test_divergence_is_an_error_in_both_paths(method, rng):
     X, Y = problem(rng)
     net = ds.DeepNetwork([N0, 20, 1], rng=0)
-    with pytest.raises(ds.DeepstepError, match="diverged"):
-        net.fit(X * 1e10, Y, learning_rate=1e30, num_iterations=50, method=method)
-    ref = ds.DeepNetwork([N0, 20, 1], rng=0)
-    with pytest.raises(ds.DeepstepError, match="diverged"):
-        ref.fit(X * 1e10, Y, learning_rate=1e30, num_iterations=50, method="plain")
-    assert len(net.history.cost) == len(ref.history.cost)
+    net.fit(X, Y, learning_rate=0.1, num_iterations=4, method=method)
+    good = {k: v.copy() for k, v in net.parameters.items()}
+    finite = []  # the iterations of this call whose cost was finite; the next one diverged
+    with pytest.raises(ds.DeepstepError, match=r"diverged at iteration (\d+)") as error:
+        net.fit(X * 1e10, Y, learning_rate=1e30, num_iterations=50, method=method,
+                callback=lambda i, cost: finite.append(i))
+    # numbered over the network's whole history (4 earlier iterations), as the CLI's progress counts
+    assert f"diverged at iteration {4 + len(finite)} " in str(error.value)
+    assert len(net.history.cost) == 4
+    for k, v in good.items():  # put back, in the Gram path too (where W[1] is formed only at the end)
+        np.testing.assert_array_equal(net.parameters[k], v)
+
+
+def test_gram_training_resumes_from_a_saved_model_to_rounding(rng, tmp_path):
+    """A run stopped, saved and continued ends where an unbroken one ends, to rounding: the Gram form
+    keeps W[1] X, not W[1], and forms W[1] when a fit call ends, so the split point changes the last bits."""
+    X, Y = problem(rng)
+    whole = ds.DeepNetwork([N0, 6, 1], rng=3)
+    whole.fit(X, Y, learning_rate=0.1, num_iterations=200, method="gram")
+    part = ds.DeepNetwork([N0, 6, 1], rng=3)
+    part.fit(X, Y, learning_rate=0.1, num_iterations=70, method="gram")
+    part.save(tmp_path / "model.npz")
+    resumed = ds.load_model(tmp_path / "model.npz")
+    resumed.fit(X, Y, learning_rate=0.1, num_iterations=130, method="gram")
+    np.testing.assert_allclose(resumed.history.cost, whole.history.cost, rtol=1e-12)
+    for k, v in whole.parameters.items():
+        np.testing.assert_allclose(resumed.parameters[k], v, rtol=1e-12, atol=1e-14)
+    assert resumed.history.method == "gram"
 
 
 def test_auto_picks_gram_for_few_examples_full_batch(rng):

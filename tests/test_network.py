@@ -255,3 +255,15 @@ def test_callback_sees_the_parameters_after_each_epoch(rng):
         ref.fit(X, Y, 0.1, epochs, batch_size=8)
         for k, v in ref.parameters.items():
             np.testing.assert_array_equal(seen[epochs - 1][k], v)
+
+
+def test_the_example_script_runs_and_shows_what_a_hidden_layer_buys():
+    """examples/demo.py: XOR, which no straight line separates (logistic regression at most 3/4 right)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "examples" / "demo.py"
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True).stdout
+    accuracy = [float(line.rsplit(" ", 1)[1].rstrip("%")) for line in out.strip().splitlines()]
+    assert len(accuracy) == 3 and accuracy[0] <= 75 and min(accuracy[1:]) >= 95

@@ -36,6 +36,8 @@ __all__ = [
     "ACTIVATIONS",
     "Activation",
     "get_activation",
+    "get_hidden_activation",
+    "check_output_activation",
     "sigmoid",
     "tanh",
     "relu",
@@ -169,3 +171,23 @@ def get_activation(name: str | Activation, argument: str = "activation") -> Acti
     raise DeepstepError(
         f"{argument}: expected one of {sorted(ACTIVATIONS)} (or 'leaky_relu:SLOPE'), got {name!r}"
     )
+
+
+def get_hidden_activation(name: str | Activation) -> Activation:
+    """:func:`get_activation` for g[1] .. g[L-1]: an element-wise activation (softmax is for the output only)."""
+    g = get_activation(name, "hidden_activation")
+    if g.dg is None:
+        raise DeepstepError(
+            f"hidden_activation: expected an element-wise activation such as 'relu' or 'tanh', got {g.name!r}, "
+            "which is an output activation only"
+        )
+    return g
+
+
+def check_output_activation(output: Activation, n_out: int) -> None:
+    """g[L] must fit the cross-entropy cost: sigmoid with one output unit, softmax with two or more."""
+    if (output.name, n_out > 1) not in (("sigmoid", False), ("softmax", True)):
+        raise DeepstepError(
+            f"output_activation: expected 'sigmoid' with one output unit or 'softmax' with two or more, "
+            f"got {output.name!r} with n[L] = {n_out}"
+        )

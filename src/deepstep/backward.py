@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import Activation, get_activation
+from .activations import Activation, get_activation, get_hidden_activation
 from .cost import cost_derivative
 from .errors import DeepstepError, check_arrays
 from .forward import Cache, LinearCache
@@ -98,15 +98,12 @@ def backward_from_dZL(
     dZL: np.ndarray,
     caches: list[Cache],
     hidden_activation: str | Activation = "relu",
-    keep_dA0: bool = True,
 ) -> dict[str, np.ndarray]:
     """Back-propagate from dZ[L] down to layer 1.
 
-    Layer l stores "dW{l}", "db{l}" and its dA[l-1] as "dA{l-1}".  With
-    ``keep_dA0=False`` the product W[1]^T dZ[1], which training never uses,
-    is not computed.
+    Layer l stores "dW{l}", "db{l}" and its dA[l-1] as "dA{l-1}".
     """
-    hidden = get_activation(hidden_activation, "hidden_activation")
+    hidden = get_hidden_activation(hidden_activation)
     L = len(caches)
     grads: dict[str, np.ndarray] = {}
     dZ = dZL
@@ -115,8 +112,7 @@ def backward_from_dZL(
         if l < L:
             dZ = hidden.backward(grads[f"dA{l}"], Z)
         grads[f"dW{l}"], grads[f"db{l}"] = weight_gradients(dZ, A_prev)
-        if l > 1 or keep_dA0:
-            grads[f"dA{l - 1}"] = W.T @ dZ
+        grads[f"dA{l - 1}"] = W.T @ dZ
     return grads
 
 

@@ -114,6 +114,10 @@ def size_arg(text: str) -> tuple[int, int]:
     return height, width
 
 
+def seed_arg(text: str) -> int:
+    return _number(text, int, lambda v: 0 <= v < 2**32, "a seed from 0 to 2**32 - 1")
+
+
 def positive_int(text: str) -> int:
     return _number(text, int, lambda v: v > 0, "a positive integer")
 
@@ -150,7 +154,7 @@ def _build_network(args: argparse.Namespace, data, preset: dict[str, Any]) -> De
         raise UsageError(
             f"--layers: expected the last size to be {n_out} for {n_classes} classes, got {dims[-1]}"
         )
-    output = args.output_activation or ("sigmoid" if n_out == 1 else "softmax")
+    output = "sigmoid" if n_out == 1 else "softmax"  # the output the cross-entropy cost pairs with
     return DeepNetwork(dims, args.hidden_activation or preset["hidden_activation"], output,
                        init=args.init or preset["init"], rng=args.seed, dtype=args.dtype)
 
@@ -208,7 +212,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         classes=list(data.classes), dataset=_dataset_key(name), kind=data.kind,
         image_shape=list(data.image_shape) if data.image_shape else None,
         training={"learning_rate": lr, "iterations": iterations, "batch_size": args.batch_size,
-                  "init": args.init or preset["init"], "seed": args.seed, "dtype": np.dtype(args.dtype).name,
+                  "init": args.init or preset["init"], "seed": args.seed, "dtype": net.dtype.name,
                   "test_fraction": args.test_fraction, "image_size": list(args.image_size),
                   "label_column": args.label_column},
     )
@@ -436,12 +440,12 @@ def build_parser() -> Parser:
                    "or a folder of pictures in one sub-folder per class (default: planar)")
     t.add_argument("--layers", type=layers_arg, help="all layer sizes n[0],...,n[L], e.g. 12288,20,7,5,1")
     t.add_argument("--hidden-activation", help="relu, leaky_relu, tanh, sigmoid or leaky_relu:SLOPE")
-    t.add_argument("--output-activation", choices=["sigmoid", "softmax"])
     t.add_argument("--init", choices=["auto", "small", "xavier", "he", "zeros"])
     t.add_argument("--learning-rate", type=positive_float)
     t.add_argument("--iterations", type=positive_int, help="iterations (epochs with --batch-size)")
     t.add_argument("--batch-size", type=positive_int, help="mini-batch size (default: the whole set)")
-    t.add_argument("--seed", type=int, default=1, help="seeds the initial weights, shuffles and toy data (default 1)")
+    t.add_argument("--seed", type=seed_arg, default=1,
+                   help="seeds the initial weights, shuffles and toy data (default 1)")
     t.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     t.add_argument("--method", choices=["auto", "plain", "gram"], default="auto",
                    help="how full-batch training treats the first layer: 'gram' keeps W[1] X and updates it with "
@@ -483,7 +487,7 @@ def build_parser() -> Parser:
     g.add_argument("--output-activation", choices=["sigmoid", "softmax"])
     g.add_argument("--init", default="xavier", choices=["small", "xavier", "he"])
     g.add_argument("-m", type=positive_int, default=8, help="number of random examples")
-    g.add_argument("--seed", type=int, default=1)
+    g.add_argument("--seed", type=seed_arg, default=1)
     g.add_argument("--epsilon", type=positive_float, default=1e-7)
     g.add_argument("--threshold", type=positive_float, default=1e-7)
     g.set_defaults(func=cmd_gradcheck)

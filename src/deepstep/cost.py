@@ -7,8 +7,8 @@ Binary (one output unit, sigmoid):
 Categorical (n[L] > 1 output units, softmax, one-hot Y):
 ``J = -(1/m) sum(Y log A[L])`` and ``dA[L] = -Y / A[L]``.
 
-In both cases the output step combines to ``dZ[L] = A[L] - Y``
-(:func:`output_dZ`).  A[L] is kept a hair away from exactly 0 and 1 so that
+In both cases the output step combines to ``dZ[L] = A[L] - Y`` (the trainer
+uses that form).  A[L] is kept a hair away from exactly 0 and 1 so that
 neither the cost nor its derivative is ever inf or NaN.
 
 Examples
@@ -25,7 +25,7 @@ import numpy as np
 
 from .errors import DeepstepError, check_arrays, check_Y
 
-__all__ = ["compute_cost", "cross_entropy", "cost_derivative", "output_dZ"]
+__all__ = ["compute_cost", "cross_entropy", "cost_derivative"]
 
 
 def _check(AL: np.ndarray, Y: np.ndarray) -> None:
@@ -89,8 +89,3 @@ def cost_derivative(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
     if AL.shape[0] == 1:
         return -(Y / A - (1 - Y) / (1 - A))
     return -(Y / A)
-
-
-def output_dZ(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    """dZ[L] = AL - Y: sigmoid + binary or softmax + categorical cross-entropy; shape (n[L], m)."""
-    return AL - Y

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import Activation, get_activation
+from .activations import Activation, get_activation, get_hidden_activation
 from .errors import DeepstepError, as_dtype_checked, check_arrays, check_parameters, check_X
 
 __all__ = ["linear_forward", "linear_activation_forward", "model_forward", "predict_forward"]
@@ -96,8 +96,8 @@ def model_forward(
     caches : list of L caches ((A[l-1], W[l], b[l]), Z[l])
     """
     dims = check_parameters(parameters)
-    X = as_dtype_checked(check_X(X, dims[0]), parameters["W1"].dtype)  # float32 weights: a float32 pass
-    hidden = get_activation(hidden_activation, "hidden_activation")
+    X = _in_weights_dtype(check_X(X, dims[0]), parameters)
+    hidden = get_hidden_activation(hidden_activation)
     output = get_activation(output_activation, "output_activation")
     L = len(dims) - 1
     A, caches = X, []
@@ -106,6 +106,12 @@ def model_forward(
         A, cache = linear_activation_forward(A, parameters[f"W{l}"], parameters[f"b{l}"], activation)
         caches.append(cache)
     return A, caches
+
+
+def _in_weights_dtype(X: np.ndarray, parameters: dict[str, np.ndarray]) -> np.ndarray:
+    """X in the floating dtype of the weights (float32 weights: a float32 pass); as it is for integer weights."""
+    dtype = parameters["W1"].dtype
+    return as_dtype_checked(X, dtype) if dtype.kind == "f" else X
 
 
 def forward_no_cache(
@@ -129,7 +135,7 @@ def predict_forward(
 ) -> np.ndarray:
     """Forward pass for prediction: A[L] of shape (n[L], m), with no caches kept."""
     dims = check_parameters(parameters)
-    X = as_dtype_checked(check_X(X, dims[0]), parameters["W1"].dtype)  # float32 weights: a float32 pass
-    hidden = get_activation(hidden_activation, "hidden_activation")
+    X = _in_weights_dtype(check_X(X, dims[0]), parameters)
+    hidden = get_hidden_activation(hidden_activation)
     output = get_activation(output_activation, "output_activation")
     return forward_no_cache(X, parameters, hidden, output)

@@ -22,7 +22,7 @@ from numbers import Real
 
 import numpy as np
 
-from .activations import get_activation
+from .activations import check_output_activation, get_activation, get_hidden_activation
 from .backward import model_backward
 from .cost import cross_entropy
 from .errors import DeepstepError, check_parameters, check_X, check_Y
@@ -53,8 +53,9 @@ def gradient_check_details(
     epsilon = float(epsilon)
     theta = {k: np.array(v, dtype=np.float64) for k, v in parameters.items()}  # copies
     X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
-    hidden = get_activation(hidden_activation, "hidden_activation")
+    hidden = get_hidden_activation(hidden_activation)
     output = get_activation(output_activation, "output_activation")
+    check_output_activation(output, dims[-1])
 
     def J() -> float:
         return cross_entropy(forward_no_cache(X64, theta, hidden, output), Y64)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .activations import get_activation
+from .activations import get_hidden_activation
 from .errors import DeepstepError, check_layer_dims
 
 __all__ = ["INITS", "initialize_parameters", "as_rng", "as_dtype"]
@@ -74,7 +74,7 @@ def as_dtype(dtype: Any) -> np.dtype:
 def resolve_init(init: str, hidden_activation: str, n_hidden_layers: int) -> str:
     """Resolve ``"auto"`` (he for ReLU-family hidden layers, xavier otherwise) and check the name."""
     if init == "auto":
-        base = get_activation(hidden_activation, "hidden_activation").name.partition(":")[0]
+        base = get_hidden_activation(hidden_activation).name.partition(":")[0]
         return "he" if n_hidden_layers and base in _RELU_FAMILY else "xavier"
     if not isinstance(init, str) or init not in INITS:
         raise DeepstepError(f"init: expected one of {['auto', *INITS]}, got {init!r}")

@@ -72,7 +72,14 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
 
 
 def _umask() -> int:
-    mask = os.umask(0)
+    """The process's umask, read without changing it where Linux tells it (os.umask can only set it)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and put back at once
     os.umask(mask)
     return mask
 
@@ -135,6 +142,7 @@ def save_model(net: DeepNetwork, path: str | os.PathLike) -> None:
         "output_activation": net.output_activation,
         "dtype": net.dtype.name,
         "cost_history": list(net.history.cost),
+        "method": net.history.method,
         "rng_state": _rng_state(net._rng),
         **net.metadata,
     }
@@ -145,7 +153,7 @@ def save_model(net: DeepNetwork, path: str | os.PathLike) -> None:
 
 
 _CORE_KEYS = ("format", "format_version", "deepstep_version", "layer_dims", "hidden_activation",
-              "output_activation", "dtype", "cost_history", "rng_state")
+              "output_activation", "dtype", "cost_history", "method", "rng_state")
 
 
 def _check_meta(meta: dict, dims: list[int], where: str) -> None:
@@ -242,5 +250,6 @@ def load_model(path: str | os.PathLike) -> DeepNetwork:
         {k: arrays[k] for k in expected}, hidden, output, rng=_restore_rng(meta.get("rng_state"))
     )
     net.history.cost = [float(c) for c in meta.get("cost_history", [])]
+    net.history.method = meta.get("method")
     net.metadata = {k: v for k, v in meta.items() if k not in _CORE_KEYS}
     return net

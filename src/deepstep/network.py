@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import activations, gram
-from .activations import Activation, get_activation
+from .activations import Activation, check_output_activation, get_activation, get_hidden_activation
 from .cost import compute_cost, cross_entropy
 from .errors import (
     DeepstepError,
@@ -277,7 +277,7 @@ class DeepNetwork:
         rng: RngLike = None,
         dtype: Any = np.float64,
     ) -> None:
-        self.hidden = get_activation(hidden_activation, "hidden_activation")
+        self.hidden = get_hidden_activation(hidden_activation)
         self.output = get_activation(output_activation, "output_activation")
         self.dtype = as_dtype(dtype)
         self._rng = as_rng(rng)
@@ -287,12 +287,7 @@ class DeepNetwork:
         self.layer_dims = [self.parameters["W1"].shape[1]] + [
             self.parameters[f"W{l}"].shape[0] for l in range(1, len(self.parameters) // 2 + 1)
         ]
-        n_out = self.layer_dims[-1]
-        if (self.output.name, n_out > 1) not in (("sigmoid", False), ("softmax", True)):
-            raise DeepstepError(
-                f"output_activation: expected 'sigmoid' with one output unit or 'softmax' with two or more, "
-                f"got {self.output.name!r} with n[L] = {n_out}"
-            )
+        check_output_activation(self.output, self.layer_dims[-1])
         self.init = init
         self.history = History()
         self.metadata: dict[str, Any] = {}  # kept in model files: classes, input shape, training settings
@@ -427,7 +422,7 @@ class DeepNetwork:
                         cost = iteration()
                         if not np.isfinite(cost):
                             raise DeepstepError(
-                                f"learning_rate: training diverged at iteration {i} (cost {cost}); "
+                                f"learning_rate: training diverged at iteration {done_before + i} (cost {cost}); "
                                 f"try a smaller learning rate than {alpha}"
                             )
                         history.cost.append(cost)
