@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import DeepstepError, check_learning_rate, check_parameters
 
-__all__ = ["update_parameters", "gradient_descent_step"]
+__all__ = ["update_parameters"]
 
 
 def update_parameters(
@@ -47,13 +47,3 @@ def update_parameters(
                 f"grads: expected 'd{key}' of shape {P.shape}, got {getattr(dP, 'shape', dP)!r}"
             )
     return {key: P - alpha * grads["d" + key] for key, P in parameters.items()}
-
-
-def gradient_descent_step(
-    parameters: dict[str, np.ndarray], grads: dict[str, np.ndarray], alpha: float
-) -> None:
-    """In place: P -= alpha dP for every parameter (the trainer's step; consumes ``grads``)."""
-    for key, P in parameters.items():
-        dP = grads["d" + key]
-        dP *= alpha
-        P -= dP
