@@ -2,7 +2,7 @@
 
 Prints one table and writes the same rows as JSON (see benchmarks/README.md)::
 
-    python benchmarks/bench.py                      # all three workloads, a few minutes on 2 cores
+    python benchmarks/bench.py                      # all five workloads, a few minutes on 2 cores
     python benchmarks/bench.py --quick              # about a minute
     python benchmarks/bench.py --workloads 1 --iterations 300 --out /tmp/b.json
 
@@ -57,6 +57,15 @@ SCALING_WIDTHS = (64, 256)
 SCALING_LR = 0.01
 SCALING_FLOP_TARGET = 3e10  # FLOPs per timed repeat (a few tenths of a second), within the bounds below
 SCALING_ITERATIONS = (2, 200)
+# Workload 4 ("2 mnist-shaped adam"): workload 2's data, weights and batches, trained with Adam.
+ADAM_LR = 0.001
+ADAM = {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
+# Workload 5 ("1 cats momentum+L2"): workload 1 with momentum and L2 regularization.
+MOMENTUM_BETA = 0.9
+CAT_L2 = 0.7  # lambda: J + (lambda / 2m) sum ||W[l]||^2, so dW[l] + (lambda / m) W[l]
+
+WORKLOADS = {1: "1 cats", 2: "2 mnist-shaped", 3: "3 scaling", 4: "2 mnist-shaped adam", 5: "1 cats momentum+L2"}
+CAT_WORKLOADS, MNIST_WORKLOADS = (1, 5), (2, 4)
 
 COST_WARN_REL = 1e-3  # a peer's final cost this far from deepstep's gets a warning line
 FIRST_COST_TOL = {"float64": 1e-6, "float32": 1e-5}  # iteration-0 cost: same weights, same data
@@ -74,13 +83,15 @@ class Spec:
     framework: str  # "deepstep", "torch" or "sklearn"
     variant: str
     dtype: str
-    iterations: int  # full-batch iterations, or epochs (workload 2)
+    iterations: int  # full-batch iterations, or epochs (workloads 2 and 4)
     repeats: int  # timed runs from the same initial weights; the best counts
     method: str | None = None  # deepstep fit(method=...), where fit has it
-    update: str | None = None  # torch: "manual" (p -= lr * p.grad) or "sgd" (torch.optim.SGD)
+    update: str | None = None  # torch: "manual" (p -= lr * p.grad), "sgd" or "adam" (torch.optim.SGD, .Adam)
     m: int | None = None  # workload 3: examples
     width: int | None = None  # workload 3: hidden width
     baseline: bool = False  # the deepstep row the other rows of its (label, dtype) are compared with
+    optimizer: str | None = None  # None: plain gradient descent; "momentum" or "adam" (workloads 5 and 4)
+    l2: float = 0.0  # lambda of L2 regularization (workload 5)
 
 
 @dataclass
@@ -94,7 +105,7 @@ class Result:
     ratio: float | None = None  # this row's time / the deepstep baseline's: > 1 means deepstep is faster
     gflops: float | None = None  # plain-arithmetic FLOPs (2 * forward MACs * 3) / time
     first_cost: float | None = None  # full batch: cost of iteration 0, before any update
-    final_cost: float | None = None  # cost of the last iteration (epoch: mean batch cost), before its update
+    final_cost: float | None = None  # last iteration's cost before its update (epoch: mean of examples' batch costs)
     train_acc: float | None = None
     test_acc: float | None = None
     peak_rss_mb: float | None = None  # the worker process's peak RSS (imports and data included)
@@ -106,6 +117,7 @@ class Result:
     history_rel_diff: float | None = None  # largest relative difference of the whole cost history from the reference
     cost_history: list[float] = field(default_factory=list)  # every iteration's (epoch's) cost, of the last repeat
     method_used: str | None = None  # deepstep: the method fit reports
+    optimizer_impl: str | None = None  # torch.optim: the implementation that ran ("for-loop", "foreach", "fused")
     data: str | None = None  # "cats", "random (cats absent)", "random"
     error: str | None = None
 
@@ -137,6 +149,7 @@ class Outcome:
     parameters: dict[str, np.ndarray]  # final, in deepstep's layout: W (n[l], n[l-1]), b (n[l], 1)
     method_used: str | None = None
     costs: list[float] = field(default_factory=list)  # the cost history of the last repeat
+    optimizer_impl: str | None = None  # torch.optim: which implementation ran
 
 
 # -- data ---------------------------------------------------------------------------------------
@@ -174,17 +187,18 @@ def _cat_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
 
 def load_data(spec: Spec) -> Data:
     dt = np.dtype(spec.dtype)
-    if spec.workload == 1:
+    if spec.workload in CAT_WORKLOADS:
         X, labels, X_test, labels_test, source = _cat_arrays()
         return Data(CAT_DIMS, "sigmoid", "xavier", CAT_LR, None, X.astype(dt), labels.astype(dt),
                     labels.astype(np.int64), X_test.astype(dt), labels_test.astype(np.int64), source)
     rng = np.random.default_rng(SEED)
-    if spec.workload == 2:
+    if spec.workload in MNIST_WORKLOADS:
         # examples as rows, as MNIST comes; deepstep gets the transpose (a view, Fortran-ordered: no copy)
         rows = rng.random((MNIST_M, MNIST_DIMS[0]), dtype=np.float32).astype(dt, copy=False)
         labels = rng.integers(0, MNIST_DIMS[-1], (1, MNIST_M))
         one_hot = np.eye(MNIST_DIMS[-1], dtype=dt)[:, labels[0]]
-        return Data(MNIST_DIMS, "softmax", "he", MNIST_LR, MNIST_BATCH, rows.T, one_hot, labels)
+        lr = ADAM_LR if spec.optimizer == "adam" else MNIST_LR
+        return Data(MNIST_DIMS, "softmax", "he", lr, MNIST_BATCH, rows.T, one_hot, labels)
     dims = scaling_dims(spec.width)
     X = rng.random((dims[0], spec.m), dtype=np.float32).astype(dt, copy=False)
     labels = rng.integers(0, 2, (1, spec.m))
@@ -197,9 +211,9 @@ def scaling_dims(width: int) -> list[int]:
 
 def workload_shape(spec: Spec) -> tuple[list[int], int]:
     """(layer_dims, examples per iteration or epoch) of a run, known without loading its data."""
-    if spec.workload == 1:
+    if spec.workload in CAT_WORKLOADS:
         return CAT_DIMS, 209
-    if spec.workload == 2:
+    if spec.workload in MNIST_WORKLOADS:
         return MNIST_DIMS, MNIST_M
     return scaling_dims(spec.width), spec.m
 
@@ -219,14 +233,32 @@ def initial_parameters(data: Data, dtype: str) -> tuple[dict[str, np.ndarray], n
 # -- the variants (each runs in its own worker process) --------------------------------------------
 
 
+def deepstep_optimizer(name: str) -> Any:
+    """A fresh deepstep optimizer object (its state starts empty) with the workload's hyperparameters."""
+    from deepstep import optimizers
+
+    if name == "adam":
+        return optimizers.Adam(**ADAM)
+    if name == "momentum":
+        return optimizers.Momentum(beta=MOMENTUM_BETA)
+    raise ValueError(f"unknown optimizer {name!r}")
+
+
 def run_deepstep(spec: Spec, data: Data) -> Outcome:
-    """DeepNetwork.fit: full batch, or mini-batches shuffled by the network's own rng."""
-    method = {"method": spec.method} if spec.method else {}
+    """DeepNetwork.fit: full batch, or mini-batches shuffled by the network's own rng.
+
+    Workloads 4 and 5 add ``optimizer=`` (a new object each repeat) and ``l2=``.
+    """
+    options: dict[str, Any] = {"method": spec.method} if spec.method else {}
+    if spec.l2:
+        options["l2"] = spec.l2
     times = []
     for _ in range(spec.repeats):
+        if spec.optimizer is not None:
+            options["optimizer"] = deepstep_optimizer(spec.optimizer)
         net = ds.DeepNetwork(data.dims, output_activation=data.output, init=data.init, rng=SEED, dtype=spec.dtype)
         start = time.perf_counter()
-        history = net.fit(data.X, data.Y, data.lr, spec.iterations, batch_size=data.batch_size, **method)
+        history = net.fit(data.X, data.Y, data.lr, spec.iterations, batch_size=data.batch_size, **options)
         times.append(time.perf_counter() - start)
     first = None if data.batch_size else history.cost[0]  # with mini-batches cost[0] is the epoch's mean
     return Outcome(times, first, history.cost[-1], net.parameters, getattr(history, "method", None), history.cost)
@@ -237,20 +269,41 @@ def run_torch_full_batch(spec: Spec, data: Data) -> Outcome:
 
     The update is either hand-written under no_grad (``update="manual"``) or torch.optim.SGD.
     The loss is BCE with logits, mean over the m examples: the same J as deepstep's.
+
+    Workload 5 (``optimizer="momentum"``, ``l2``) is the course's momentum,
+    v = beta v + (1 - beta) dW; W -= alpha v, from v = 0, and L2 regularization as a term
+    of the loss, (lambda / 2m) sum ||W[l]||^2 over the weights (not the biases): autograd
+    adds (lambda / m) W[l] to dW[l] before the momentum average, as the course does.
     """
     import torch
     import torch.nn.functional as F
 
     torch.set_num_threads(CORES)
     X, Y = torch.from_numpy(data.X), torch.from_numpy(data.Y)
-    L = len(data.dims) - 1
+    L, m = len(data.dims) - 1, data.X.shape[1]
+    if spec.optimizer not in (None, "momentum"):
+        raise ValueError(f"full batch: unknown optimizer {spec.optimizer!r}")
+    beta = MOMENTUM_BETA if spec.optimizer == "momentum" else 0.0
     times = []
     for _ in range(spec.repeats):
         init, _ = initial_parameters(data, spec.dtype)
         Ws = [torch.tensor(init[f"W{l}"], requires_grad=True) for l in range(1, L + 1)]
         bs = [torch.tensor(init[f"b{l}"], requires_grad=True) for l in range(1, L + 1)]
         params = Ws + bs
-        optimizer = torch.optim.SGD(params, lr=data.lr) if spec.update == "sgd" else None
+        optimizer, velocity = None, None
+        if spec.update == "sgd" and beta:
+            # torch.optim.SGD's momentum is buf = momentum buf + (1 - dampening) g; p -= lr buf (g already
+            # holds the L2 term).  momentum = dampening = beta makes buf the course's v = beta v + (1 - beta) dW.
+            # Plain momentum=0.9 (dampening 0) would be buf = 0.9 buf + g: a 10x larger step, not the course's.
+            # SGD's first step sets buf = g, undamped, where the course starts from v = 0 (v = (1 - beta) dW):
+            # zero buffers put in its state beforehand make the first step damped as well.
+            optimizer = torch.optim.SGD(params, lr=data.lr, momentum=beta, dampening=beta)
+            for p in params:
+                optimizer.state[p]["momentum_buffer"] = torch.zeros_like(p)
+        elif spec.update == "sgd":
+            optimizer = torch.optim.SGD(params, lr=data.lr)
+        elif beta:
+            velocity = [torch.zeros_like(p) for p in params]
         costs = []
         start = time.perf_counter()
         for _ in range(spec.iterations):
@@ -258,6 +311,8 @@ def run_torch_full_batch(spec: Spec, data: Data) -> Outcome:
             for W, b in zip(Ws[:-1], bs[:-1], strict=True):
                 A = torch.relu(W @ A + b)
             loss = F.binary_cross_entropy_with_logits(Ws[-1] @ A + bs[-1], Y)
+            if spec.l2:
+                loss = loss + spec.l2 / (2 * m) * sum((W * W).sum() for W in Ws)
             if optimizer is not None:
                 optimizer.zero_grad()
                 loss.backward()
@@ -265,22 +320,50 @@ def run_torch_full_batch(spec: Spec, data: Data) -> Outcome:
             else:
                 loss.backward()
                 with torch.no_grad():
-                    for p in params:
-                        p -= data.lr * p.grad
+                    for i, p in enumerate(params):
+                        step = p.grad
+                        if velocity is not None:
+                            step = velocity[i].mul_(beta).add_(p.grad, alpha=1 - beta)
+                        p -= data.lr * step
                         p.grad = None
             costs.append(loss.item())
         times.append(time.perf_counter() - start)
     final = {f"W{l}": Ws[l - 1].detach().numpy().copy() for l in range(1, L + 1)}
     final.update({f"b{l}": bs[l - 1].detach().numpy().copy() for l in range(1, L + 1)})
-    return Outcome(times, costs[0], costs[-1], final, costs=costs)
+    impl = None if optimizer is None else torch_optimizer_impl(optimizer)
+    return Outcome(times, costs[0], costs[-1], final, costs=costs, optimizer_impl=impl)
+
+
+def torch_optimizer_impl(optimizer: Any) -> str:
+    """Which implementation a torch.optim optimizer runs: "fused", "foreach" or "for-loop" (single tensor).
+
+    With foreach=None and fused=None (the defaults) SGD and Adam decide at each step by
+    ``_default_to_fused_or_foreach``: foreach where every parameter is on a device with
+    foreach kernels.  The CPU is not one in PyTorch 2.x, so on the CPU they run the for-loop.
+    """
+    group = optimizer.param_groups[0]
+    if group.get("fused"):
+        return "fused"
+    foreach = group.get("foreach")
+    if foreach is None:
+        try:
+            from torch.optim.optimizer import _default_to_fused_or_foreach
+        except ImportError:
+            return "default"
+        fused, foreach = _default_to_fused_or_foreach(list(group["params"]), differentiable=False, use_fused=False)
+        if fused:
+            return "fused"
+    return "foreach" if foreach else "for-loop"
 
 
 def run_torch_minibatch(spec: Spec, data: Data) -> Outcome:
-    """nn.Linear layers + torch.optim.SGD + CrossEntropyLoss over shuffled mini-batches.
+    """nn.Linear layers + torch.optim.SGD (or Adam) + CrossEntropyLoss over shuffled mini-batches.
 
     Examples are rows (the usual PyTorch layout); each epoch draws its permutation from
     the same RandomState that deepstep's network uses, so both see the same batches in
-    the same order.  Batches are index slices of the data tensor (no DataLoader).
+    the same order.  Batches are index slices of the data tensor (no DataLoader).  An
+    epoch's cost is the mean over its examples of their batch's cost (the last, smaller
+    batch weighs less), as deepstep's history has it.
     """
     import torch
 
@@ -299,26 +382,36 @@ def run_torch_minibatch(spec: Spec, data: Data) -> Outcome:
                 linear.bias.copy_(torch.from_numpy(init[f"b{l}"].ravel()))
             layers += [linear, torch.nn.ReLU()] if l < L else [linear]
         model = torch.nn.Sequential(*layers)
-        optimizer = torch.optim.SGD(model.parameters(), lr=data.lr)
+        if spec.optimizer == "adam":
+            # torch's Adam: p -= lr * m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - beta1^t), v_hat = v / (1 - beta2^t),
+            # t counting steps from 1: epsilon outside the square root, as in the course's (and deepstep's)
+            # W -= alpha * v_c / (sqrt(s_c) + epsilon).  Default foreach=None: see torch_optimizer_impl.
+            optimizer = torch.optim.Adam(model.parameters(), lr=data.lr, betas=(ADAM["beta1"], ADAM["beta2"]),
+                                         eps=ADAM["epsilon"])
+        elif spec.optimizer is None:
+            optimizer = torch.optim.SGD(model.parameters(), lr=data.lr)
+        else:
+            raise ValueError(f"mini-batch: unknown optimizer {spec.optimizer!r}")
         loss_fn = torch.nn.CrossEntropyLoss()
         epoch_costs = []
         start = time.perf_counter()
         for _ in range(spec.iterations):
             perm = torch.from_numpy(rng.permutation(m))
-            costs = []
+            total = 0.0
             for k in range(0, m, batch):
                 idx = perm[k : k + batch]
                 loss = loss_fn(model(X[idx]), y[idx])
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
-                costs.append(loss.item())
-            epoch_costs.append(float(np.mean(costs)))
+                total += loss.item() * len(idx)
+            epoch_costs.append(total / m)
         times.append(time.perf_counter() - start)
     linears = [layer for layer in model if isinstance(layer, torch.nn.Linear)]
     final = {f"W{l}": lin.weight.detach().numpy().copy() for l, lin in enumerate(linears, 1)}
     final.update({f"b{l}": lin.bias.detach().numpy().reshape(-1, 1).copy() for l, lin in enumerate(linears, 1)})
-    return Outcome(times, None, epoch_costs[-1], final, costs=epoch_costs)
+    impl = torch_optimizer_impl(optimizer)
+    return Outcome(times, None, epoch_costs[-1], final, costs=epoch_costs, optimizer_impl=impl)
 
 
 def start_torch_runtime(dtype: str) -> None:
@@ -338,6 +431,8 @@ def start_torch_runtime(dtype: str) -> None:
     loss = F.binary_cross_entropy_with_logits(z, x) + F.cross_entropy(linear(z), torch.zeros(4, dtype=torch.long))
     loss.backward()
     torch.optim.SGD([w, *linear.parameters()], lr=0.1).step()
+    torch.optim.SGD([w], lr=0.1, momentum=0.9, dampening=0.9).step()
+    torch.optim.Adam(linear.parameters(), lr=0.1).step()
     with torch.no_grad():
         w -= 0.1 * w.grad
 
@@ -349,6 +444,11 @@ def run_sklearn(spec: Spec, data: Data) -> Outcome:
     (called once per layer, in order, by MLPClassifier's first fit) hands them out
     instead of drawing its own.  Its ``loss_curve_`` is the mean loss over each
     epoch; with one batch per epoch that is the cost before each update, as deepstep's.
+
+    Workload 5: sklearn's momentum is u = mu u - eta g; W += u, from u = 0.  With mu = beta
+    and eta = alpha (1 - beta), u = -alpha v for the course's v = beta v + (1 - beta) dW:
+    the same updates.  Its ``alpha`` is the course's lambda: the loss gains
+    (alpha / 2m) sum ||W||^2 over the weights (not the intercepts), the gradient (alpha / m) W.
     """
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
@@ -364,16 +464,19 @@ def run_sklearn(spec: Spec, data: Data) -> Outcome:
                 raise ValueError(f"initial coef: expected shape {(fan_in, fan_out)}, got {coef.shape}")
             return coef.astype(dtype, copy=True), intercept.astype(dtype, copy=True)
 
+    if spec.optimizer not in (None, "momentum"):
+        raise ValueError(f"sklearn: unknown optimizer {spec.optimizer!r}")
+    momentum = MOMENTUM_BETA if spec.optimizer == "momentum" else 0.0
     L = len(data.dims) - 1
     rows, y = data.X.T, data.labels[0]
     times = []
     for _ in range(spec.repeats):
         init, _ = initial_parameters(data, spec.dtype)
         clf = MLPFromWeights(
-            hidden_layer_sizes=tuple(data.dims[1:-1]), activation="relu", solver="sgd", alpha=0.0,
-            batch_size=rows.shape[0], learning_rate="constant", learning_rate_init=data.lr,
+            hidden_layer_sizes=tuple(data.dims[1:-1]), activation="relu", solver="sgd", alpha=spec.l2,
+            batch_size=rows.shape[0], learning_rate="constant", learning_rate_init=data.lr * (1 - momentum),
             max_iter=spec.iterations, shuffle=False, tol=0.0, n_iter_no_change=spec.iterations + 1,
-            momentum=0.0, nesterovs_momentum=False, early_stopping=False,
+            momentum=momentum, nesterovs_momentum=False, early_stopping=False,
         )
         clf.start_weights = [(init[f"W{l}"].T, init[f"b{l}"].ravel()) for l in range(1, L + 1)]
         with warnings.catch_warnings():
@@ -474,7 +577,8 @@ def worker(spec_json: str) -> None:
         train_acc=accuracy(outcome.parameters, data, data.X, data.labels),
         test_acc=None if data.X_test is None else accuracy(outcome.parameters, data, data.X_test, data.labels_test),
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, train_extra_mb=extra,
-        threads=threads, blas=blas, method_used=outcome.method_used, data=data.source,
+        threads=threads, blas=blas, method_used=outcome.method_used, optimizer_impl=outcome.optimizer_impl,
+        data=data.source,
         cost_history=[float(c) for c in outcome.costs],
     )
     print(RESULT_MARK + json.dumps(asdict(result)), flush=True)
@@ -502,6 +606,12 @@ def fit_has_method() -> bool:
     return "method" in inspect.signature(ds.DeepNetwork.fit).parameters
 
 
+def fit_has_optimizers() -> bool:
+    """Whether this deepstep's fit takes optimizer= and l2= (and has deepstep.optimizers)."""
+    parameters = inspect.signature(ds.DeepNetwork.fit).parameters
+    return {"optimizer", "l2"} <= set(parameters) and find_spec("deepstep.optimizers") is not None
+
+
 def plan(
     workloads: list[int], quick: bool, iterations: int | None, repeats: int | None
 ) -> tuple[list[Spec], list[str]]:
@@ -509,29 +619,52 @@ def plan(
     have_torch, have_sklearn = find_spec("torch") is not None, find_spec("sklearn") is not None
     notes = [] if have_torch else ["PyTorch is not installed: its rows are left out"]
     notes += [] if have_sklearn else ["scikit-learn is not installed: its rows are left out"]
-    has_method = fit_has_method()
+    has_method, has_optimizers = fit_has_method(), fit_has_optimizers()
+    if not has_optimizers and {4, 5} & set(workloads):
+        notes.append("deepstep's fit takes no optimizer= and l2= (an older deepstep): the deepstep rows of "
+                     "workloads 4 and 5 are left out")
     specs: list[Spec] = []
-    if 1 in workloads:
+
+    def cats(workload: int, label: str, **training: Any) -> None:
+        """Workload 1 (or 5: the same with momentum and L2): deepstep auto and plain, and the peers."""
         n = iterations or (100 if quick else CAT_ITERATIONS)
         r = repeats or (3 if quick or n <= 500 else 1)
         for dtype in ("float64", "float32"):
-            common = {"workload": 1, "label": "1 cats", "dtype": dtype, "iterations": n, "repeats": r}
-            if has_method:
-                specs.append(Spec(framework="deepstep", variant="deepstep", method="auto", baseline=True, **common))
-                specs.append(Spec(framework="deepstep", variant="deepstep plain", method="plain", **common))
-            else:
-                specs.append(Spec(framework="deepstep", variant="deepstep", baseline=True, **common))
+            common = {"workload": workload, "label": label, "dtype": dtype, "iterations": n, "repeats": r,
+                      **training}
+            if workload == 1 or has_optimizers:
+                if has_method:
+                    specs.append(Spec(framework="deepstep", variant="deepstep", method="auto", baseline=True,
+                                      **common))
+                    specs.append(Spec(framework="deepstep", variant="deepstep plain", method="plain", **common))
+                else:
+                    specs.append(Spec(framework="deepstep", variant="deepstep", baseline=True, **common))
             if have_torch:
                 specs.append(Spec(framework="torch", variant="torch autograd", update="manual", **common))
                 specs.append(Spec(framework="torch", variant="torch optim.SGD", update="sgd", **common))
             if have_sklearn:
                 specs.append(Spec(framework="sklearn", variant="sklearn MLP", **common))
+
+    if 1 in workloads:
+        cats(1, WORKLOADS[1])
+    if 5 in workloads:
+        cats(5, WORKLOADS[5], optimizer="momentum", l2=CAT_L2)
     if 2 in workloads:
-        common = {"workload": 2, "label": "2 mnist-shaped", "dtype": "float32", "iterations": 1,
+        common = {"workload": 2, "label": WORKLOADS[2], "dtype": "float32", "iterations": 1,
                   "repeats": repeats or (1 if quick else 5)}
         specs.append(Spec(framework="deepstep", variant="deepstep", baseline=True, **common))
         if have_torch:
             specs.append(Spec(framework="torch", variant="torch nn+optim.SGD", update="sgd", **common))
+    if 4 in workloads:
+        # float32 is the workload (as workload 2); float64 is the check that both run the same Adam on the same
+        # batches: their epoch costs agree to rounding there (float32 rounding alone moves them by ~1e-6)
+        for dtype in ("float32", "float64"):
+            common = {"workload": 4, "label": WORKLOADS[4], "dtype": dtype, "iterations": 1,
+                      "repeats": repeats or (1 if quick else 5), "optimizer": "adam"}
+            if has_optimizers:
+                specs.append(Spec(framework="deepstep", variant="deepstep", baseline=True, **common))
+            if have_torch:
+                specs.append(Spec(framework="torch", variant="torch nn+optim.Adam", update="adam", **common))
     if 3 in workloads:
         ms = (256, 4096, 16384) if quick else SCALING_M
         r = repeats or (2 if quick else 5)
@@ -655,19 +788,24 @@ def explain(results: list[Result]) -> list[str]:
     """Notes under the table: threads, data, what the columns mean."""
     ok = [r for r in results if r.error is None]
     threads = sorted({(r.spec.framework, r.threads, r.blas) for r in ok})
-    sources = sorted({r.data for r in ok if r.spec.workload == 1})
+    sources = sorted({r.data for r in ok if r.spec.workload in CAT_WORKLOADS})
     notes = [
         f"cores: {CORES}; threads (BLAS): " + ", ".join(f"{f} {t} ({b})" for f, t, b in threads),
-        "iters: iterations (workload 2: epochs of "
+        "iters: iterations (workloads 2 and 4: epochs of "
         f"{math.ceil(MNIST_M / MNIST_BATCH)} mini-batches) x timed repeats; times are the best repeat",
         "ratio: this row's time / deepstep's (same workload and dtype): above 1, deepstep is faster",
         "GFLOP/s: 2 * forward multiply-adds * 3 per iteration / time (plain arithmetic: the Gram form does less)",
-        "final cost: cost of the last iteration before its update (workload 2: mean batch cost of the epoch)",
+        "final cost: cost of the last iteration before its update (workloads 2 and 4: the epoch's mean over"
+        " its examples of their batch's cost; workload 5: with its L2 term)",
         "peak MB: the worker process's peak RSS (imports and data included); +train MB: peak during training"
         " over RSS just before it",
     ]
     if sources:
-        notes.append("workload 1 data: " + ", ".join(sources))
+        notes.append("workload 1 and 5 data: " + ", ".join(sources))
+    impls = sorted({(r.spec.variant, r.optimizer_impl) for r in ok if r.optimizer_impl})
+    if impls:
+        notes.append("torch.optim ran (foreach=None, fused=None: the defaults): "
+                     + ", ".join(f"{variant} {impl}" for variant, impl in impls))
     starts = {(r.spec.label, r.spec.dtype): r.first_cost for r in ok if r.spec.baseline}
     gaps: dict[str, float] = {}
     for r in ok:
@@ -722,8 +860,10 @@ def write_json(path: Path, results: list[Result], notes: list[str], argv: list[s
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--workloads", default="1,2,3", help="comma-separated subset of 1,2,3 (default: all)")
-    p.add_argument("--iterations", type=int, help="iterations of workload 1 and of each timing of workload 3")
+    p.add_argument("--workloads", default="1,2,3,4,5",
+                   help="comma-separated subset of " + ", ".join(f"{n} ({label})" for n, label in WORKLOADS.items())
+                   + " (default: all)")
+    p.add_argument("--iterations", type=int, help="iterations of workloads 1 and 5, and of each timing of workload 3")
     p.add_argument("--repeats", type=int, help="timed repeats per row (default: 1 for 2500-iteration runs, else 2-3)")
     p.add_argument("--quick", action="store_true", help="a smoke run of about a minute: fewer iterations and points")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT,
@@ -735,9 +875,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         try:
             args.workloads = sorted({int(w) for w in args.workloads.split(",") if w.strip()})
         except ValueError:
-            p.error(f"--workloads: expected numbers from 1,2,3 separated by commas, got {args.workloads!r}")
-        if not args.workloads or not set(args.workloads) <= {1, 2, 3}:
-            p.error(f"--workloads: expected numbers from 1,2,3, got {args.workloads}")
+            p.error(f"--workloads: expected numbers from 1-5 separated by commas, got {args.workloads!r}")
+        if not args.workloads or not set(args.workloads) <= set(WORKLOADS):
+            p.error(f"--workloads: expected numbers from 1-5, got {args.workloads}")
         for name in ("iterations", "repeats"):
             if getattr(args, name) is not None and getattr(args, name) < 1:
                 p.error(f"--{name}: expected a positive number, got {getattr(args, name)}")

@@ -76,21 +76,18 @@ def test_resume_continues_to_the_same_model(tmp_path):
         np.testing.assert_array_equal(resumed.parameters[k], whole.parameters[k])
 
 
-def test_interrupt_saves_a_checkpoint(tmp_path, monkeypatch):
-    real_fit = ds.DeepNetwork.fit
-    calls = []
+def test_a_second_interrupt_keeps_the_last_checkpoint(tmp_path, monkeypatch):
+    from deepstep import cli
 
-    def fit_then_interrupt(self, *args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
+    def interrupt_at_25(self, run, epoch, logs):  # as a second Ctrl-C would, inside the run
+        if epoch == 25:
             raise KeyboardInterrupt
-        return real_fit(self, *args, **kwargs)
 
-    monkeypatch.setattr(ds.DeepNetwork, "fit", fit_then_interrupt)
+    monkeypatch.setattr(cli._StopRequest, "on_epoch_end", interrupt_at_25)
     out = tmp_path / "run"
     argv = ["train", "--iterations", "40", "--checkpoint-every", "10", "--out", str(out), "--quiet"]
     assert main(argv) == 130
-    assert len(ds.load_model(out / "model.npz").history.cost) == 10
+    assert len(ds.load_model(out / "model.npz").history.cost) == 20  # the checkpoint after iterations 0..19
 
 
 def test_evaluate_reports_confusion_and_scores(tmp_path, capsys):
@@ -269,7 +266,7 @@ def test_method_flag_reaches_fit_and_gives_the_same_model(tmp_path):
     np.testing.assert_allclose(models["gram"].history.cost, models["plain"].history.cost, rtol=1e-10)
     assert [models[m].history.method for m in ("plain", "gram")] == ["plain", "gram"]
     code, _, err = run("train", "--method", "gram", "--batch-size", "8", "--out", str(tmp_path / "x"))
-    assert code == 2 and "method: 'gram' needs full-batch training" in err
+    assert code == 2 and "method: 'gram' does not apply here: it needs full-batch training" in err
 
 
 def test_progress_bar_shows_the_cost_on_a_terminal(tmp_path, monkeypatch):

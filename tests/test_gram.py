@@ -78,8 +78,10 @@ def test_float32_stays_float32(method, rng):
     assert h.method == method
     assert all(v.dtype == np.float32 for v in net.parameters.values())
     assert gram.gram_matrix(X32).dtype == np.float32
-    assert gram.update_products(X32[:5], X32[:5], gram.gram_matrix(X32), 0.1).dtype == np.float32
-    assert gram.first_layer_weights(np.ones((5, N0), np.float32), X32[:5], X32, 0.1).dtype == np.float32
+    basis = gram.GramBasis(X32, [np.ones((5, N0), np.float32)])
+    T = basis.anchor(0)
+    T -= basis.gradient(X32[:5])
+    assert T.TX.dtype == T.K.dtype == np.asarray(T).dtype == np.float32
     # and it trains the same network as float64, to float32 precision
     net64, h64 = train([N0, 5, 3, 1], "relu", "sigmoid", X, Y, method)
     np.testing.assert_allclose(h.cost, h64.cost, rtol=1e-4)
@@ -87,14 +89,14 @@ def test_float32_stays_float32(method, rng):
 
 def test_float32_gram_form_works_in_float32_throughout(rng, monkeypatch):
     seen = []
-    update_products = gram.update_products
+    gradient = gram.GramBasis.gradient
 
-    def spy(P, dZ, G, learning_rate):
-        P_new = update_products(P, dZ, G, learning_rate)
-        seen.append({a.dtype for a in (P, dZ, G, P_new)})
-        return P_new
+    def spy(self, dZ1):
+        g = gradient(self, dZ1)
+        seen.append({a.dtype for a in (dZ1, self.G, g.K, g.TX)})
+        return g
 
-    monkeypatch.setattr(gram, "update_products", spy)
+    monkeypatch.setattr(gram.GramBasis, "gradient", spy)
     X, Y = problem(rng)
     train([N0, 5, 3, 1], "tanh", "sigmoid", X.astype(np.float32), Y, "gram", iterations=5, dtype=np.float32)
     assert seen == [{np.dtype(np.float32)}] * 5
@@ -105,16 +107,21 @@ def test_divergence_is_an_error_in_both_paths(method, rng):
     X, Y = problem(rng)
     net = ds.DeepNetwork([N0, 20, 1], rng=0)
     net.fit(X, Y, learning_rate=0.1, num_iterations=4, method=method)
-    good = {k: v.copy() for k, v in net.parameters.items()}
     finite = []  # the iterations of this call whose cost was finite; the next one diverged
     with pytest.raises(ds.DeepstepError, match=r"diverged at iteration (\d+)") as error:
         net.fit(X * 1e10, Y, learning_rate=1e30, num_iterations=50, method=method,
-                callback=lambda i, cost: finite.append(i))
+                callbacks=[lambda i, logs: finite.append(i)])
     # numbered over the network's whole history (4 earlier iterations), as the CLI's progress counts
     assert f"diverged at iteration {4 + len(finite)} " in str(error.value)
-    assert len(net.history.cost) == 4
-    for k, v in good.items():  # put back, in the Gram path too (where W[1] is formed only at the end)
-        np.testing.assert_array_equal(net.parameters[k], v)
+    # put back to those the last iteration of finite cost began with (its update broke them), Gram path too
+    kept = len(net.history.cost)
+    assert kept == 4 + len(finite)
+    ref = ds.DeepNetwork([N0, 20, 1], rng=0)
+    ref.fit(X, Y, learning_rate=0.1, num_iterations=4, method=method)
+    if kept > 4:
+        ref.fit(X * 1e10, Y, learning_rate=1e30, num_iterations=kept - 4, method=method)
+    for k, v in ref.parameters.items():
+        np.testing.assert_allclose(net.parameters[k], v, rtol=1e-12)
 
 
 def test_gram_training_resumes_from_a_saved_model_to_rounding(rng, tmp_path):
@@ -165,8 +172,77 @@ def test_unknown_method_is_an_error_naming_it(rng):
 def test_gram_with_mini_batches_is_an_error(rng):
     X, Y = problem(rng)
     net = ds.DeepNetwork([N0, 1], init="zeros")
-    with pytest.raises(ds.DeepstepError, match="method: 'gram' needs full-batch training"):
+    with pytest.raises(ds.DeepstepError, match="method: 'gram' does not apply here: it needs full-batch training"):
         net.fit(X, Y, batch_size=4, method="gram")
+    assert net.history.cost == [] and net.optimizer is None
+
+
+@pytest.mark.parametrize("optimizer", ["rmsprop", "adam"])
+def test_gram_is_never_chosen_where_it_does_not_apply(optimizer, rng):
+    X, Y = problem(rng)
+    net = ds.DeepNetwork([N0, 4, 1], rng=1)
+    with pytest.raises(ds.DeepstepError, match=f"does not apply here: the '{optimizer}' update is not linear"):
+        net.fit(X, Y, 0.01, 10, optimizer=optimizer, method="gram")
+    assert net.fit(X, Y, 0.01, 500, optimizer=optimizer).method == "plain"  # auto, where Gram would pay off
+
+
+CHOICES = {
+    "momentum": dict(optimizer=ds.optimizers.Momentum(beta=0.9)),
+    "l2": dict(l2=0.7),
+    "momentum+l2": dict(optimizer=ds.optimizers.Momentum(beta=0.8), l2=0.3),
+    "schedule": dict(optimizer=ds.optimizers.GradientDescent(schedule=ds.schedules.InverseTimeDecay(0.5, 10))),
+    "dropout": dict(keep_prob=[0.8, 0.6]),
+    "validation": dict(validation_fraction=0.25),
+    "all": dict(optimizer=ds.optimizers.Momentum(0.9, schedule=ds.schedules.StepDecay(0.5, 20)), l2=0.2,
+                keep_prob=0.7, validation_fraction=0.25),
+}
+
+
+@pytest.mark.parametrize("choice", list(CHOICES))
+def test_gram_path_equals_plain_path_with_every_linear_choice(choice, rng):
+    import copy
+
+    X, Y = problem(rng, m=16)
+    runs = {}
+    for method in ("plain", "gram"):
+        net = ds.DeepNetwork([N0, 6, 5, 1], "tanh", init="xavier", rng=np.random.default_rng(7))
+        h = net.fit(X, Y, learning_rate=0.1, num_iterations=150, method=method, **copy.deepcopy(CHOICES[choice]))
+        runs[method] = (net, h)
+    assert_same_training(runs["plain"], runs["gram"])
+    (_, hp), (_, hg) = runs["plain"], runs["gram"]
+    if hp.val_cost:
+        np.testing.assert_allclose(hg.val_cost, hp.val_cost, rtol=1e-8)
+        assert hg.val_accuracy == hp.val_accuracy
+    for slot in runs["plain"][0].optimizer.slots:  # the optimizer's state of W[1] is formed again too
+        np.testing.assert_allclose(runs["gram"][0].optimizer.state[slot]["dW1"],
+                                   runs["plain"][0].optimizer.state[slot]["dW1"], rtol=1e-8, atol=1e-12)
+
+
+def test_a_callback_never_sees_a_stale_first_layer(rng):
+    X, Y = problem(rng)
+    seen = {}
+    for method in ("plain", "gram"):
+        net = ds.DeepNetwork([N0, 4, 1], rng=np.random.default_rng(2))
+        seen[method] = []
+        net.fit(X, Y, 0.1, 5, method=method,
+                callbacks=[lambda i, logs, net=net, method=method: seen[method].append(net.parameters["W1"].copy())])
+    for Wp, Wg in zip(seen["plain"], seen["gram"], strict=True):
+        np.testing.assert_allclose(Wg, Wp, rtol=1e-10)
+
+
+def test_momentum_resumes_under_the_gram_form_from_a_saved_state(rng, tmp_path):
+    X, Y = problem(rng)
+    whole = ds.DeepNetwork([N0, 6, 1], rng=3)
+    whole.fit(X, Y, 0.1, 120, optimizer="momentum", method="gram")
+    part = ds.DeepNetwork([N0, 6, 1], rng=3)
+    part.fit(X, Y, 0.1, 50, optimizer="momentum", method="gram")
+    part.save(tmp_path / "m.npz")
+    resumed = ds.load_model(tmp_path / "m.npz")
+    assert resumed.optimizer.t == 50 and np.any(resumed.optimizer.state["v"]["dW1"])
+    resumed.fit(X, Y, 0.1, 70, optimizer="momentum", method="gram")  # v of W[1] becomes an anchor of the basis
+    np.testing.assert_allclose(resumed.history.cost, whole.history.cost, rtol=1e-11)
+    for k, v in whole.parameters.items():
+        np.testing.assert_allclose(resumed.parameters[k], v, rtol=1e-10, atol=1e-13)
 
 
 class Stop(KeyboardInterrupt):
@@ -174,7 +250,7 @@ class Stop(KeyboardInterrupt):
 
 
 def interrupt_at(k):
-    def callback(i, cost):
+    def callback(i, logs):
         if i == k:
             raise Stop
     return callback
@@ -185,7 +261,7 @@ def test_keyboard_interrupt_leaves_the_parameters_of_the_iterations_done(method,
     X, Y = problem(rng)
     net = ds.DeepNetwork([N0, 6, 4, 1], "tanh", init="xavier", rng=np.random.default_rng(7))
     with pytest.raises(Stop):
-        net.fit(X, Y, learning_rate=0.1, num_iterations=100, callback=interrupt_at(16), method=method)
+        net.fit(X, Y, learning_rate=0.1, num_iterations=100, callbacks=[interrupt_at(16)], method=method)
     assert len(net.history.cost) == 17
     done, h = train([N0, 6, 4, 1], "tanh", "sigmoid", X, Y, "plain", iterations=17)
     assert net.history.cost == pytest.approx(h.cost, rel=1e-12)
@@ -197,7 +273,7 @@ def test_keyboard_interrupt_between_epochs_leaves_the_epochs_done(rng):
     X, Y = problem(rng, m=50)
     net = ds.DeepNetwork([N0, 6, 1], rng=np.random.default_rng(7))
     with pytest.raises(Stop):
-        net.fit(X, Y, learning_rate=0.1, num_iterations=10, batch_size=8, callback=interrupt_at(3))
+        net.fit(X, Y, learning_rate=0.1, num_iterations=10, batch_size=8, callbacks=[interrupt_at(3)])
     done = ds.DeepNetwork([N0, 6, 1], rng=np.random.default_rng(7))
     done.fit(X, Y, learning_rate=0.1, num_iterations=4, batch_size=8)
     assert net.history.cost == done.history.cost
@@ -216,36 +292,36 @@ def test_gram_matrix_holds_the_dot_products_of_the_examples(rng):
     np.testing.assert_array_equal(G, G.T)
 
 
-def test_first_layer_products(rng):
-    W, X = rng.standard_normal((3, 7)), rng.standard_normal((7, 4))
-    np.testing.assert_allclose(gram.first_layer_products(W, X), np.einsum("ik,kj->ij", W, X), rtol=1e-13)
-
-
-def test_update_products_is_the_products_of_the_updated_weights(rng):
-    W, X, dZ = rng.standard_normal((3, 7)), rng.standard_normal((7, 4)), rng.standard_normal((3, 4))
-    P = gram.update_products(W @ X, dZ, gram.gram_matrix(X), learning_rate=0.3)
-    _, dW, _ = ds.linear_backward(dZ, (X, W, np.zeros((3, 1))))  # dW = (1/m) dZ X^T
-    np.testing.assert_allclose(P, (W - 0.3 * dW) @ X, rtol=1e-12)
-
-
-def test_first_layer_weights_is_the_sum_of_the_updates(rng):
-    W0, X = rng.standard_normal((3, 7)), rng.standard_normal((7, 4))
-    dZs = [rng.standard_normal((3, 4)) for _ in range(5)]
-    W = W0
-    for dZ in dZs:  # W := W - alpha dW, dW = (1/m) dZ X^T, one step at a time
-        W = W - 0.2 * (dZ @ X.T) / 4
-    np.testing.assert_allclose(gram.first_layer_weights(W0, sum(dZs), X, 0.2), W, rtol=1e-12)
-
-
-def test_the_pure_functions_leave_their_inputs_untouched(rng):
-    P, dZ, G = rng.standard_normal((3, 4)), rng.standard_normal((3, 4)), rng.standard_normal((4, 4))
-    W0, X = rng.standard_normal((3, 7)), rng.standard_normal((7, 4))
-    copies = [a.copy() for a in (P, dZ, G, W0, X)]
-    gram.update_products(P, dZ, G, 0.1)
-    gram.first_layer_weights(W0, dZ, X, 0.1)
-    gram.gram_matrix(X)
-    for a, c in zip((P, dZ, G, W0, X), copies, strict=True):
-        np.testing.assert_array_equal(a, c)
+def test_a_gram_tensor_is_the_matrix_it_stands_for(rng):
+    """T = a0 W0 + a1 V0 + K X^T, held as (a, K, T X): every operation against the dense matrices."""
+    n1, n0, m = 3, 7, 4
+    W0, V0, X = rng.standard_normal((n1, n0)), rng.standard_normal((n1, n0)), rng.standard_normal((n0, m))
+    Xv = rng.standard_normal((n0, 5))
+    W0_copy = W0.copy()
+    basis = gram.GramBasis(X, [W0, V0], Xv)
+    W, V = basis.anchor(0), basis.anchor(1)
+    dZ = rng.standard_normal((n1, m))
+    g = basis.gradient(dZ)  # dW = (1/m) dZ X^T
+    g += (0.3 / m) * W  # + the L2 term
+    dense_g = dZ @ X.T / m + 0.3 / m * W0
+    np.testing.assert_allclose(np.asarray(g), dense_g, rtol=1e-12)
+    V *= 0.9  # momentum on it
+    g *= 0.1
+    V += g
+    W -= 0.5 * V
+    dense_V = 0.9 * V0 + 0.1 * dense_g
+    dense_W = W0 - 0.5 * dense_V
+    for T, D in ((V, dense_V), (W, dense_W)):
+        np.testing.assert_allclose(np.asarray(T), D, rtol=1e-12)
+        np.testing.assert_allclose(T.TX, D @ X, rtol=1e-12)  # the products kept up to date
+        np.testing.assert_allclose(T.times_val(), D @ Xv, rtol=1e-12)  # validation through H = X^T X_val
+        assert T.sq_norm() == pytest.approx(float(np.sum(D * D)), rel=1e-12)  # ||T||_F^2 for the L2 cost
+    np.testing.assert_array_equal(W0, W0_copy)  # the anchors are copies: the caller's W0 is untouched
+    U = W.copy()
+    U *= 2.0
+    np.testing.assert_allclose(np.asarray(W), dense_W, rtol=1e-12)  # copy() is independent
+    W.copyto(U)
+    np.testing.assert_allclose(np.asarray(W), 2 * dense_W, rtol=1e-12)
 
 
 def test_gram_pays_off_when_it_does_fewer_multiply_adds():

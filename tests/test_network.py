@@ -87,7 +87,7 @@ def test_mini_batches_are_epochs_of_shuffled_batches(rng):
     assert h2.cost == h.cost
 
 
-def test_first_epoch_cost_is_mean_of_batch_costs(rng):
+def test_first_epoch_cost_is_the_mean_over_the_examples_of_the_batch_costs(rng):
     X, Y = separable(rng, m=10)
     net = ds.DeepNetwork([2, 3, 1], rng=np.random.default_rng(9))
     p0 = {k: v.copy() for k, v in net.parameters.items()}
@@ -97,12 +97,12 @@ def test_first_epoch_cost_is_mean_of_batch_costs(rng):
     ds.initialize_parameters([2, 3, 1], rng=replay)
     perm = replay.permutation(10)
     p, costs = p0, []
-    for k in range(0, 10, 4):
+    for k in range(0, 10, 4):  # batches of 4, 4 and 2 examples
         idx = perm[k:k + 4]
         AL, caches = ds.model_forward(X[:, idx], p)
         costs.append(ds.compute_cost(AL, Y[:, idx]))
         p = ds.update_parameters(p, ds.model_backward(AL, Y[:, idx], caches), 0.1)
-    assert h.cost[0] == pytest.approx(np.mean(costs), rel=1e-12)
+    assert h.cost[0] == pytest.approx((4 * costs[0] + 4 * costs[1] + 2 * costs[2]) / 10, rel=1e-12)
 
 
 def test_softmax_network_learns_three_blobs(rng):
@@ -152,7 +152,7 @@ def test_fit_continues_and_history_accumulates(rng):
 def test_callback_sees_every_iteration(rng):
     X, Y = separable(rng, m=20)
     seen = []
-    ds.DeepNetwork([2, 1], init="zeros").fit(X, Y, 0.1, 4, callback=lambda i, c: seen.append((i, c)))
+    ds.DeepNetwork([2, 1], init="zeros").fit(X, Y, 0.1, 4, callbacks=[lambda i, logs: seen.append((i, logs["cost"]))])
     assert [i for i, _ in seen] == [0, 1, 2, 3]
 
 
@@ -160,13 +160,33 @@ def test_divergence_is_an_error_not_a_silent_nan(rng):
     X, Y = separable(rng)
     net = ds.DeepNetwork([2, 20, 1], rng=0)
     net.fit(X, Y, learning_rate=0.1, num_iterations=3)
-    before = {k: v.copy() for k, v in net.parameters.items()}
-    with pytest.raises(ds.DeepstepError, match="diverged"):
+    with pytest.raises(ds.TrainingDiverged, match=r"diverged at iteration \d+ .*smaller learning rate than 1e\+30"):
         net.fit(X * 1e10, Y, learning_rate=1e30, num_iterations=50)
-    # put back as the failed call found them: finite, and the history of the good call only
-    for k, v in net.parameters.items():
-        np.testing.assert_array_equal(v, before[k])
-    assert len(net.history.cost) == 3
+    # put back to a sound state: finite parameters, and a history that ends where they were
+    assert all(np.isfinite(v).all() for v in net.parameters.values())
+    assert 3 <= len(net.history.cost) < 53 and all(np.isfinite(net.history.cost))
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam"])
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_divergence_puts_back_the_parameters_of_the_last_finite_epoch(optimizer, batch_size):
+    gen = np.random.default_rng(12345)
+    X = gen.standard_normal((2, 64))
+    Y = (X[:1] > 0).astype(np.float64)
+    lr = 1e200 if optimizer == "adam" else 1e30  # the cost or the parameters stop being finite within a few epochs
+    net = ds.DeepNetwork([2, 16, 16, 1], rng=3)
+    with pytest.raises(ds.TrainingDiverged) as caught:
+        net.fit(X * 1e10, Y, learning_rate=lr, num_iterations=200, batch_size=batch_size, optimizer=optimizer)
+    k = len(net.history.cost)
+    assert k == len(caught.value.history.cost) < 200
+    assert f"put back to those before iteration {k}" in str(caught.value)
+    # the parameters put back are exactly those an unbroken run has after those k epochs
+    ref = ds.DeepNetwork([2, 16, 16, 1], rng=3)
+    if k:
+        h = ref.fit(X * 1e10, Y, learning_rate=lr, num_iterations=k, batch_size=batch_size, optimizer=optimizer)
+        assert h.cost == net.history.cost
+    for key, P in net.parameters.items():
+        np.testing.assert_array_equal(P, ref.parameters[key])
 
 
 def test_predict_is_thresholded_at_one_half():
@@ -187,12 +207,12 @@ def replay(X, Y, parameters, hidden, output, learning_rate, epochs, batch_size=N
         else:
             perm = rng.permutation(m)
             batches = [perm[k:k + batch_size] for k in range(0, m, batch_size)]
-        epoch = []
+        total = 0.0
         for idx in batches:
             AL, caches = ds.model_forward(X[:, idx], p, hidden, output)
-            epoch.append(ds.compute_cost(AL, Y[:, idx]))
+            total += ds.compute_cost(AL, Y[:, idx]) * idx.size  # the course's cost_total, then / m
             p = ds.update_parameters(p, ds.model_backward(AL, Y[:, idx], caches, hidden, output), learning_rate)
-        costs.append(float(np.mean(epoch)))
+        costs.append(total / m)
     return costs, p
 
 
@@ -246,10 +266,10 @@ def test_callback_sees_the_parameters_after_each_epoch(rng):
     seen = []
     net = ds.DeepNetwork([2, 4, 1], rng=np.random.default_rng(2))
 
-    def callback(i, cost):
+    def callback(i, logs):
         seen.append({k: v.copy() for k, v in net.parameters.items()})
 
-    net.fit(X, Y, 0.1, 3, batch_size=8, callback=callback)
+    net.fit(X, Y, 0.1, 3, batch_size=8, callbacks=[callback])
     for epochs in (1, 2, 3):
         ref = ds.DeepNetwork([2, 4, 1], rng=np.random.default_rng(2))
         ref.fit(X, Y, 0.1, epochs, batch_size=8)

@@ -5,34 +5,47 @@ has W[l] of shape (n[l], n[l-1]) and b[l] of shape (n[l], 1).
 
 Where to find what:
 
-* :mod:`deepstep.activations` -- g and g' for sigmoid, tanh, relu, leaky_relu (one registry)
+* :mod:`deepstep.activations` -- g, g' and their in-place pair: sigmoid, tanh, relu, leaky_relu (one registry)
 * :mod:`deepstep.initialization` -- random W[l], zero b[l]
-* :mod:`deepstep.forward` -- Z = W A_prev + b, A = g(Z)
-* :mod:`deepstep.backward` -- dZ, dW, db, dA_prev
-* :mod:`deepstep.cost` -- cross-entropy J and dA[L]
-* :mod:`deepstep.update` -- W := W - alpha dW
-* :mod:`deepstep.network` -- DeepNetwork and its trainer
+* :mod:`deepstep.engine` -- the kernels (Z = W A_prev + b, dW = (1/m) dZ A_prev^T, ...) and the buffered passes
+* :mod:`deepstep.forward`, :mod:`deepstep.backward` -- the course's step functions with their caches
+* :mod:`deepstep.cost` -- cross-entropy J (with L2) and dA[L]
+* :mod:`deepstep.update`, :mod:`deepstep.optimizers` -- gradient descent, momentum, RMSprop, Adam
+* :mod:`deepstep.schedules` -- learning-rate decay
+* :mod:`deepstep.gram` -- the Gram form of the first layer (a full-batch strategy)
+* :mod:`deepstep.training`, :mod:`deepstep.callbacks` -- the loop, history, early stopping, checkpoints
+* :mod:`deepstep.network` -- DeepNetwork: hyperparameters, parameters, fit, predict, save
 * :mod:`deepstep.gradcheck` -- centered finite differences
 * :mod:`deepstep.model_io` -- model files (.npz + JSON metadata), atomic writes
-* :mod:`deepstep.gram` -- the Gram form of the first layer (full-batch fast path)
 * :mod:`deepstep.datasets` -- cat pictures, planar and other 2-D toys, your own files
 * :mod:`deepstep.metrics`, :mod:`deepstep.plots` -- confusion matrix, F1; cost curve, decision boundary
 * :mod:`deepstep.cli` -- the ``deepstep`` command
 """
 
-from . import datasets, gram, metrics, plots
+__version__ = "0.2.0"
+
+from . import callbacks, datasets, gram, metrics, optimizers, plots, schedules
 from .activations import ACTIVATIONS, Activation, get_activation
 from .backward import linear_activation_backward, linear_backward, model_backward
-from .cost import compute_cost
+from .cost import compute_cost, compute_cost_with_regularization
 from .errors import DeepstepError
 from .forward import linear_activation_forward, linear_forward, model_forward, predict_forward
 from .gradcheck import gradient_check, gradient_check_details
 from .initialization import initialize_parameters
-from .model_io import load_model
-from .network import DeepNetwork, History
+from .model_io import ModelFileError
+from .network import DeepNetwork
+from .optimizers import (
+    initialize_adam,
+    initialize_rmsprop,
+    initialize_velocity,
+    update_parameters_with_adam,
+    update_parameters_with_momentum,
+    update_parameters_with_rmsprop,
+)
+from .training import History, TrainingDiverged
 from .update import update_parameters
 
-__version__ = "0.1.0"
+load_model = DeepNetwork.load
 
 __all__ = [
     "ACTIVATIONS",
@@ -40,11 +53,17 @@ __all__ = [
     "DeepNetwork",
     "DeepstepError",
     "History",
+    "ModelFileError",
+    "TrainingDiverged",
     "compute_cost",
+    "compute_cost_with_regularization",
     "get_activation",
     "gradient_check",
     "gradient_check_details",
+    "initialize_adam",
     "initialize_parameters",
+    "initialize_rmsprop",
+    "initialize_velocity",
     "load_model",
     "linear_activation_backward",
     "linear_activation_forward",
@@ -54,6 +73,12 @@ __all__ = [
     "model_forward",
     "predict_forward",
     "update_parameters",
+    "update_parameters_with_adam",
+    "update_parameters_with_momentum",
+    "update_parameters_with_rmsprop",
+    "callbacks",
+    "optimizers",
+    "schedules",
     "datasets",
     "gram",
     "metrics",

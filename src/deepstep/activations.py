@@ -1,14 +1,24 @@
 """Activation functions g and their derivatives g', one registry entry each.
 
-Every entry holds the function ``g(Z)`` and its derivative ``g'(Z)``; **the
-derivative takes Z** (the pre-activation), not A.  Both are element-wise, keep
-the dtype of Z and never warn.  Adding an activation is adding one entry to
+Every entry holds the function ``g(Z)`` and its derivative ``g'(Z)`` (**the
+derivative takes Z**, the pre-activation), both element-wise, keeping the dtype
+of Z and never warning, and, beside them, the **in-place pair** the training
+engine uses on its reused buffers:
+
+* ``forward_(Z)`` writes A = g(Z) over Z's buffer and returns it;
+* ``backward_(dA, A)`` writes dZ = dA * g'(Z) over dA's buffer, reading g'(Z)
+  off A = g(Z) (so Z need not be kept), and returns it.
+
+Both give exactly the values of ``g`` and ``backward`` (a test holds every entry
+to that).  An entry without an in-place pair is trained with ``g`` and
+``backward`` on kept Z buffers.  Adding an activation is adding one entry to
 :data:`ACTIVATIONS`.
 
-``"leaky_relu"`` has slope 0.01 for Z < 0; another slope is asked for by name,
-as ``"leaky_relu:0.2"``.  ``"softmax"`` is an output activation only: it is not
-element-wise, and with the cross-entropy cost its backward step is
-``dZ[L] = A[L] - Y``.
+``"leaky_relu"`` has slope 0.01 for Z < 0; another slope is a parameter,
+``leaky_relu(slope=0.2)`` or by name ``"leaky_relu:0.2"`` (the name carries the
+slope's exact decimal form, so a saved network predicts the same when loaded).
+``"softmax"`` is an output activation only: it is not element-wise, and with the
+cross-entropy cost its backward step is ``dZ[L] = A[L] - Y``.
 
 Examples
 --------
@@ -19,14 +29,17 @@ Examples
 array([[0., 0., 3.]])
 >>> relu.dg(np.array([[-2.0, 0.5, 3.0]]))
 array([[0., 1., 1.]])
->>> get_activation("leaky_relu:0.2").g(np.array([[-1.0, 1.0]]))
-array([[-0.2,  1. ]])
+>>> leaky = get_activation("leaky_relu:0.2")
+>>> leaky.g(np.array([[-1.0, 1.0]])), leaky.params
+(array([[-0.2,  1. ]]), {'slope': 0.2})
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -50,23 +63,51 @@ Array = np.ndarray
 
 @dataclass(frozen=True)
 class Activation:
-    """One activation: ``g(Z)`` and its derivative ``dg(Z)`` (which takes Z).
+    """One activation: ``g(Z)``, its derivative ``dg(Z)`` (which takes Z), and its in-place pair.
 
-    An activation that is not element-wise (softmax) has no ``dg`` and gives
-    instead ``vjp(dA, Z)``, the product of dA with the Jacobian of g at Z.
+    Attributes
+    ----------
+    name : str
+        The registry name; with parameters, ``"base:value"`` (e.g. ``"leaky_relu:0.2"``).
+    g : callable
+        Z (n, m) -> A (n, m).
+    dg : callable or None
+        Z (n, m) -> g'(Z) (n, m); None for an activation that is not element-wise (softmax).
+    vjp : callable or None
+        (dA, Z) -> dZ, the product of dA with the Jacobian of g at Z, where ``dg`` is None.
+    forward_, backward_ : callable or None
+        The in-place pair (see the module docstring), or None.
+    params : dict
+        The activation's own parameters (``{"slope": 0.01}`` for leaky_relu).
     """
 
     name: str
     g: Callable[[Array], Array]
     dg: Callable[[Array], Array] | None = None
     vjp: Callable[[Array, Array], Array] | None = None
+    forward_: Callable[[Array], Array] | None = None
+    backward_: Callable[[Array, Array], Array] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def base(self) -> str:
+        """The name without parameters ("leaky_relu" for "leaky_relu:0.2")."""
+        return self.name.partition(":")[0]
+
+    @property
+    def in_place(self) -> bool:
+        """Whether the engine may compute this activation over its Z buffer (it has the in-place pair)."""
+        return self.forward_ is not None and self.backward_ is not None
 
     def backward(self, dA: Array, Z: Array) -> Array:
-        """dZ = dA * g'(Z) (element-wise), or the Jacobian product for softmax."""
+        """dZ = dA * g'(Z) (element-wise), or the Jacobian product for softmax; a new array."""
         if self.dg is not None:
             return dA * self.dg(Z)
         assert self.vjp is not None
         return self.vjp(dA, Z)
+
+
+# -- sigmoid ---------------------------------------------------------------------------
 
 
 def sigmoid(Z: Array) -> Array:
@@ -81,6 +122,22 @@ def sigmoid_prime(Z: Array) -> Array:
     return S * (1.0 - S)
 
 
+def _sigmoid_(Z: Array) -> Array:
+    A = sigmoid(Z)
+    Z[...] = A
+    return Z
+
+
+def _sigmoid_backward_(dA: Array, A: Array) -> Array:
+    dA *= A
+    np.subtract(1.0, A, out=A)  # A's last use
+    dA *= A
+    return dA
+
+
+# -- tanh ---------------------------------------------------------------------------------
+
+
 def tanh(Z: Array) -> Array:
     """tanh(Z)."""
     return np.tanh(Z)
@@ -90,6 +147,19 @@ def tanh_prime(Z: Array) -> Array:
     """tanh'(Z) = 1 - tanh(Z)^2."""
     T = np.tanh(Z)
     return 1.0 - T * T
+
+
+def _tanh_(Z: Array) -> Array:
+    return np.tanh(Z, out=Z)
+
+
+def _tanh_backward_(dA: Array, A: Array) -> Array:
+    np.multiply(A, A, out=A)
+    np.subtract(1.0, A, out=A)  # 1 - tanh(Z)^2, A's last use
+    return np.multiply(dA, A, out=dA)
+
+
+# -- relu -----------------------------------------------------------------------------------
 
 
 def relu(Z: Array) -> Array:
@@ -102,6 +172,17 @@ def relu_prime(Z: Array) -> Array:
     return (Z > 0).astype(Z.dtype)
 
 
+def _relu_(Z: Array) -> Array:
+    return np.maximum(Z, 0, out=Z)
+
+
+def _relu_backward_(dA: Array, A: Array) -> Array:
+    return np.multiply(dA, A > 0, out=dA)  # A > 0 exactly where Z > 0
+
+
+# -- leaky relu (a parameter: the slope) -------------------------------------------------------
+
+
 def leaky_relu(Z: Array, slope: float = 0.01) -> Array:
     """LeakyReLU(Z) = Z where Z > 0, else slope * Z."""
     return np.where(Z > 0, Z, slope * Z)
@@ -109,7 +190,30 @@ def leaky_relu(Z: Array, slope: float = 0.01) -> Array:
 
 def leaky_relu_prime(Z: Array, slope: float = 0.01) -> Array:
     """LeakyReLU'(Z) = 1 where Z > 0, else slope."""
-    return np.where(Z > 0, 1.0, slope).astype(Z.dtype, copy=False)
+    return np.where(Z > 0, 1.0, slope).astype(Z.dtype if Z.dtype.kind == "f" else np.float64, copy=False)
+
+
+def _leaky(slope: float) -> Activation:
+    """The leaky_relu entry for one slope (in-place for slope >= 0, where A > 0 exactly where Z > 0)."""
+
+    def g(Z: Array) -> Array:
+        return leaky_relu(Z, slope)
+
+    def dg(Z: Array) -> Array:
+        return leaky_relu_prime(Z, slope)
+
+    def forward_(Z: Array) -> Array:
+        return np.multiply(Z, Z.dtype.type(slope), out=Z, where=Z <= 0)
+
+    def backward_(dA: Array, A: Array) -> Array:
+        return np.multiply(dA, dA.dtype.type(slope), out=dA, where=A <= 0)
+
+    name = "leaky_relu" if slope == 0.01 else f"leaky_relu:{slope!r}"
+    pair = {"forward_": forward_, "backward_": backward_} if slope >= 0 else {}
+    return Activation(name, g, dg, params={"slope": slope}, **pair)
+
+
+# -- softmax (output only) ---------------------------------------------------------------------
 
 
 def softmax(Z: Array) -> Array:
@@ -124,22 +228,20 @@ def softmax_vjp(dA: Array, Z: Array) -> Array:
     return A * (dA - (dA * A).sum(axis=0, keepdims=True))
 
 
-def _leaky(slope: float) -> Activation:
-    return Activation(
-        f"leaky_relu:{slope:g}" if slope != 0.01 else "leaky_relu",
-        lambda Z: leaky_relu(Z, slope),
-        lambda Z: leaky_relu_prime(Z, slope),
-    )
-
-
 ACTIVATIONS: dict[str, Activation] = {
-    "sigmoid": Activation("sigmoid", sigmoid, sigmoid_prime),
-    "tanh": Activation("tanh", tanh, tanh_prime),
-    "relu": Activation("relu", relu, relu_prime),
+    "sigmoid": Activation("sigmoid", sigmoid, sigmoid_prime, forward_=_sigmoid_, backward_=_sigmoid_backward_),
+    "tanh": Activation("tanh", tanh, tanh_prime, forward_=_tanh_, backward_=_tanh_backward_),
+    "relu": Activation("relu", relu, relu_prime, forward_=_relu_, backward_=_relu_backward_),
     "leaky_relu": _leaky(0.01),
     "softmax": Activation("softmax", softmax, vjp=softmax_vjp),
 }
 """The registry: name -> :class:`Activation`."""
+
+# parametrized entries: base name -> (parameter name, factory)
+_FACTORIES: dict[str, tuple[str, Callable[[float], Activation]]] = {"leaky_relu": ("slope", _leaky)}
+
+# slopes beyond this make slope * Z overflow for ordinary inputs: refused rather than warned about
+_MAX_PARAMETER = 1e6
 
 
 def get_activation(name: str | Activation, argument: str = "activation") -> Activation:
@@ -151,7 +253,7 @@ def get_activation(name: str | Activation, argument: str = "activation") -> Acti
     Raises
     ------
     DeepstepError
-        If the name is unknown or the slope is not a finite number.
+        If the name is unknown or the parameter is not a finite number of sensible size.
     """
     if isinstance(name, Activation):
         return name
@@ -160,14 +262,18 @@ def get_activation(name: str | Activation, argument: str = "activation") -> Acti
     if name in ACTIVATIONS:
         return ACTIVATIONS[name]
     base, sep, arg = name.partition(":")
-    if base == "leaky_relu" and sep:
+    if base in _FACTORIES and sep:
+        pname, make = _FACTORIES[base]
         try:
-            slope = float(arg)
+            value = float(arg)
         except ValueError:
-            slope = float("nan")
-        if not np.isfinite(slope):
-            raise DeepstepError(f"{argument}: expected 'leaky_relu:SLOPE' with a number, got {name!r}")
-        return _leaky(slope)
+            value = math.nan
+        if not math.isfinite(value) or abs(value) > _MAX_PARAMETER:
+            raise DeepstepError(
+                f"{argument}: expected '{base}:{pname.upper()}' with a finite {pname} of magnitude at most "
+                f"{_MAX_PARAMETER:g}, got {name!r}"
+            )
+        return make(value)
     raise DeepstepError(
         f"{argument}: expected one of {sorted(ACTIVATIONS)} (or 'leaky_relu:SLOPE'), got {name!r}"
     )

@@ -19,9 +19,15 @@ from typing import Any
 import numpy as np
 
 from . import __version__
+from .callbacks import Callback, EarlyStopping, ModelCheckpoint, ProgressBar
 from .errors import DeepstepError
-from .model_io import load_model, write_json
+from .model_io import write_json
 from .network import DeepNetwork
+from .optimizers import OPTIMIZERS, get_optimizer
+from .schedules import SCHEDULES, get_schedule
+from .training import TrainingDiverged, stratified_split
+
+load_model = DeepNetwork.load
 
 # Settings that work for each built-in data set, used where a flag is not given.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -40,28 +46,36 @@ class UsageError(DeepstepError):
     """A command-line argument is wrong."""
 
 
-class _Stop(Exception):
-    """Raised from the training callback, between two iterations, after a first Ctrl-C."""
+class _StopRequest(Callback):
+    """SIGINT/SIGTERM during training: the first asks to stop after the current epoch (so that the saved
+    model resumes exactly), a second one stops at once (the last checkpoint is kept)."""
 
-
-class _StopRequest:
-    """SIGINT handler for a training run: the first Ctrl-C asks to stop after the current
-    iteration (epoch), so that the saved model resumes exactly; a second one stops at once."""
+    SIGNALS = ("SIGINT", "SIGTERM")
 
     def __init__(self) -> None:
-        self.asked = False
+        self.asked: int | None = None  # the signal number that asked
 
     def __call__(self, signum: int, frame: Any) -> None:
-        if self.asked:
+        if self.asked is not None:
             raise KeyboardInterrupt
-        self.asked = True
-        print("\nstopping after this iteration (Ctrl-C again to stop at once) ...", file=sys.stderr, flush=True)
+        self.asked = signum
+        print(f"\n{signal.Signals(signum).name}: stopping after this iteration (again to stop at once) ...",
+              file=sys.stderr, flush=True)
 
-    def install(self) -> Any:
-        """Install as the SIGINT handler (main thread only); returns the handler it replaces, or None."""
+    def on_epoch_end(self, run: Any, epoch: int, logs: dict[str, float]) -> None:
+        if self.asked is not None:
+            run.stop_training = True
+
+    def install(self) -> dict[int, Any]:
+        """Install for SIGINT and SIGTERM (main thread only); returns the handlers it replaces."""
         if threading.current_thread() is not threading.main_thread():
-            return None
-        return signal.signal(signal.SIGINT, self)
+            return {}
+        return {int(getattr(signal, n)): signal.signal(getattr(signal, n), self) for n in self.SIGNALS}
+
+    @staticmethod
+    def uninstall(previous: dict[int, Any]) -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 class Parser(argparse.ArgumentParser):
@@ -122,25 +136,19 @@ def positive_int(text: str) -> int:
     return _number(text, int, lambda v: v > 0, "a positive integer")
 
 
+def nonnegative_float(text: str) -> float:
+    return _number(text, float, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
+
+
+def keep_prob_arg(text: str) -> float:
+    return _number(text, float, lambda v: 0 < v <= 1, "a probability with 0 < P <= 1 such as 0.8")
+
+
+def beta_arg(text: str) -> float:
+    return _number(text, float, lambda v: 0 <= v < 1, "a number with 0 <= beta < 1 such as 0.9")
+
+
 # -- train ---------------------------------------------------------------------
-
-
-def _progress(total: int, initial: int, quiet: bool):
-    if quiet:
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, initial=initial, desc="training", unit="it", disable=None, dynamic_ncols=True,
-                file=sys.stderr)
-
-
-def _say(bar, text: str) -> None:
-    if bar is not None and not bar.disable:
-        bar.write(text)
-    else:
-        print(text, flush=True)
 
 
 def _build_network(args: argparse.Namespace, data, preset: dict[str, Any]) -> DeepNetwork:
@@ -161,17 +169,19 @@ def _build_network(args: argparse.Namespace, data, preset: dict[str, Any]) -> De
 
 def _dataset_key(name: str) -> str:
     """How a model file names its data set: a built-in name, or the absolute path of a file or folder."""
-    from .datasets import DATASET_NAMES
+    from .datasets import DATASET_NAMES, resolve_name
 
-    return name if name.strip().lower() in DATASET_NAMES else str(Path(name).expanduser().resolve())
+    name = resolve_name(name)
+    return name if name in DATASET_NAMES else str(Path(name).expanduser().resolve())
 
 
 def _default_out(name: str) -> Path:
     """runs/NAME for a built-in data set; runs/STEM-SUFFIX (or STEM-folder) for a file or folder of yours."""
-    from .datasets import DATASET_NAMES
+    from .datasets import DATASET_NAMES, resolve_name
 
-    if name.strip().lower() in DATASET_NAMES:
-        return Path("runs") / name.strip().lower()
+    name = resolve_name(name)
+    if name in DATASET_NAMES:
+        return Path("runs") / name
     path = Path(name)
     return Path("runs") / f"{path.stem}-{path.suffix.lstrip('.').lower() or 'folder'}"
 
@@ -187,90 +197,163 @@ def _output_folder(out: Path) -> Path:
     return out
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from .datasets import load_dataset
+def _optimizer(args: argparse.Namespace):
+    """The optimizer the flags ask for (its hyperparameters and learning-rate schedule), checked."""
+    kwargs: dict[str, Any] = {}
+    for flag, key, names in (("beta", "beta", ("momentum",)), ("beta1", "beta1", ("adam",)),
+                             ("beta2", "beta2", ("adam", "rmsprop")), ("epsilon", "epsilon", ("adam", "rmsprop"))):
+        value = getattr(args, flag)
+        if value is not None:
+            if args.optimizer not in names:
+                raise UsageError(f"--{flag}: applies to --optimizer {' or '.join(names)}, "
+                                 f"got --optimizer {args.optimizer}")
+            kwargs[key] = value
+    schedule = None
+    if args.lr_decay is not None or args.schedule not in (None, "constant"):
+        name = args.schedule or "inverse_time"
+        if name != "constant" and args.lr_decay is None:
+            raise UsageError(f"--schedule: {name} needs --lr-decay RATE")
+        rate_key = "drop" if name == "step" else "decay_rate"
+        schedule = get_schedule({"name": name, rate_key: args.lr_decay, "interval": args.lr_decay_every or 1})
+    return get_optimizer(args.optimizer, schedule=schedule, **kwargs)
 
-    name = args.dataset
+
+def _check_resume(net: DeepNetwork, args: argparse.Namespace, data, optimizer, model_path: Path) -> None:
+    """--resume continues only a model made for this data and these flags: one line naming the difference."""
+    n_x, n_classes = data.train_X.shape[0], len(data.classes)
+    n_out = 1 if n_classes <= 2 else n_classes
+    checks = [
+        ("--dataset", net.layer_dims[0], n_x, f"inputs ({data.name} has {n_x} features)"),
+        ("--dataset", net.layer_dims[-1], n_out, f"outputs ({data.name} has {n_classes} classes)"),
+        ("--layers", net.layer_dims, args.layers or net.layer_dims, "layers"),
+        ("--hidden-activation", net.hidden_activation, args.hidden_activation or net.hidden_activation,
+         "hidden activation"),
+        ("--dtype", net.dtype.name, args.dtype, "dtype"),
+    ]
+    saved_classes = net.metadata.get("classes")
+    if saved_classes is not None:
+        checks.append(("--dataset", saved_classes, list(data.classes), "classes"))
+    for flag, saved, asked, what in checks:
+        if saved != asked:
+            raise UsageError(f"{flag}: the model in {model_path} has {what} {saved}, this run asks for {asked}; "
+                             "train into another --out, or drop --resume")
+    if net.optimizer is not None and net.optimizer.config() != optimizer.config():
+        raise UsageError(f"--optimizer: the model in {model_path} was trained with {net.optimizer!r}, this run asks "
+                         f"for {optimizer!r}; give the same optimizer flags to resume")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .datasets import load_dataset, resolve_name
+
+    name = resolve_name(args.dataset)
     preset = PRESETS.get(name, DEFAULT_PRESET)
     if args.label_column is not None and not str(name).lower().endswith(".csv"):
         raise UsageError(f"--label-column: only a .csv data set has label columns, got --dataset {name}")
+    if args.early_stopping is not None and args.validation_fraction is None:
+        raise UsageError("--early-stopping: watches the validation cost; give --validation-fraction too")
+    optimizer = _optimizer(args)
     data = load_dataset(name, rng=args.seed, test_fraction=args.test_fraction, image_size=args.image_size,
                         label_column=args.label_column)
     out = _output_folder(Path(args.out) if args.out else _default_out(name))
     model_path = out / "model.npz"
     lr = args.learning_rate or preset["learning_rate"]
     iterations = args.iterations or preset["iterations"]
-    if args.resume and model_path.exists():
+    method = args.method
+    if args.resume:
+        if not model_path.exists():
+            raise UsageError(f"--resume: there is no model to continue at {model_path}; drop --resume to start one")
         net = load_model(model_path)
-        if net.layer_dims[0] != data.train_X.shape[0]:
-            raise UsageError(f"--resume: the model in {out} takes {net.layer_dims[0]} features, "
-                             f"{data.name} has {data.train_X.shape[0]}")
+        _check_resume(net, args, data, optimizer, model_path)
+        if net.optimizer is not None:
+            optimizer = net.optimizer
+        method = (net.metadata.get("training") or {}).get("method") or method
         print(f"resuming {model_path} after {len(net.history.cost)} iterations")
     else:
         net = _build_network(args, data, preset)
+    train_X, train_Y = data.train_X, data.train_Y
+    validation = None
+    if args.validation_fraction is not None:  # drawn from the seed alone, so that --resume holds out the same
+        held = stratified_split(train_Y[0], args.validation_fraction, np.random.default_rng([args.seed, 1]))
+        if not held.any() or held.all():
+            raise UsageError(f"--validation-fraction: {args.validation_fraction:g} of {train_Y.shape[1]} training "
+                             "examples leaves no validation or no training examples")
+        validation = (train_X[:, held], train_Y[:, held])
+        train_X, train_Y = train_X[:, ~held], train_Y[:, ~held]
+    if method == "auto":  # decided once per run, on the whole plan, and kept for --resume
+        from .gram import applies, pays_off
+
+        full = args.batch_size is None or args.batch_size >= train_X.shape[1]
+        method = "gram" if applies(full, optimizer) is None and pays_off(
+            net.layer_dims[0], net.layer_dims[1], train_X.shape[1], iterations) else "plain"
     net.metadata.update(
         classes=list(data.classes), dataset=_dataset_key(name), kind=data.kind,
         image_shape=list(data.image_shape) if data.image_shape else None,
         training={"learning_rate": lr, "iterations": iterations, "batch_size": args.batch_size,
                   "init": args.init or preset["init"], "seed": args.seed, "dtype": net.dtype.name,
                   "test_fraction": args.test_fraction, "image_size": list(args.image_size),
-                  "label_column": args.label_column},
+                  "label_column": args.label_column, "optimizer": optimizer.config(), "l2": args.l2,
+                  "keep_prob": args.keep_prob, "validation_fraction": args.validation_fraction,
+                  "early_stopping": args.early_stopping, "method": method},
     )
     done = len(net.history.cost)
     every = args.print_every or max(1, iterations // 10)
     checkpoint = args.checkpoint_every or max(1, iterations // 5)
-    print(f"training {net} on {data.name}: m = {data.train_X.shape[1]}, learning rate {lr:g}, "
+    print(f"training {net} on {data.name}: m = {train_X.shape[1]}, {optimizer!r}, learning rate {lr:g}, "
           f"{iterations} {'epochs' if args.batch_size else 'iterations'} -> {out}/")
-    bar = _progress(iterations, done, args.quiet)
-
     stop = _StopRequest()
-
-    def report(i: int, cost: float) -> None:
-        k = done + i
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(cost=f"{cost:.6f}", refresh=False)
-        if k % every == 0 or k == iterations - 1:
-            _say(bar, f"iteration {k}: cost {cost:.6f}")
-        if stop.asked:
-            raise _Stop  # between two iterations: the parameters are those after iteration k
-
+    callbacks: list[Callback] = [stop, ModelCheckpoint(model_path, every=checkpoint),
+                                 ProgressBar(total=iterations, print_every=every, bar=not args.quiet,
+                                             file=sys.stdout)]
+    if args.early_stopping is not None:
+        early = EarlyStopping(patience=args.early_stopping)
+        if args.resume and "early_stopping" in net.callback_state:
+            early.load_state(*net.callback_state["early_stopping"])
+        callbacks.insert(0, early)
     start = time.perf_counter()
-    previous_handler = stop.install()
+    previous = stop.install()
     try:
-        while done < iterations:
-            chunk = min(checkpoint, iterations - done)
-            net.fit(data.train_X, data.train_Y, lr, chunk, batch_size=args.batch_size, callback=report,
-                    method=args.method)
-            done += chunk
-            net.save(model_path)
-    except (_Stop, KeyboardInterrupt) as exc:
-        if bar is not None:
-            bar.close()
-        if isinstance(exc, _Stop):
-            net.save(model_path)
-            print(f"\nstopped after {len(net.history.cost)} iterations; saved {model_path}; "
-                  f"continue with the same command and --resume", file=sys.stderr)
-        else:  # stopped inside an iteration: keep the last whole checkpoint
-            print(f"\ninterrupted; {model_path} holds the last checkpoint; continue with the same command "
-                  f"and --resume", file=sys.stderr)
+        if done < iterations and not (args.resume and _early_stopped(net)):
+            net.fit(train_X, train_Y, lr, iterations - done, batch_size=args.batch_size, optimizer=optimizer,
+                    l2=args.l2, keep_prob=args.keep_prob, validation_data=validation, callbacks=callbacks,
+                    method=method)
+    except TrainingDiverged as exc:
+        net.save(model_path)  # the last sound parameters, put back by the guard
+        raise UsageError(f"{exc}; saved them in {model_path}") from None
+    except KeyboardInterrupt:  # a second signal, inside an iteration: keep the last whole checkpoint
+        print(f"\ninterrupted; {model_path} holds the last checkpoint; continue with the same command and "
+              "--resume", file=sys.stderr)
         return 130
     finally:
-        if previous_handler is not None:
-            signal.signal(signal.SIGINT, previous_handler)
+        _StopRequest.uninstall(previous)
+    net.save(model_path)
+    if stop.asked is not None:
+        print(f"\nstopped after {len(net.history.cost)} iterations; saved {model_path}; continue with the same "
+              "command and --resume", file=sys.stderr)
+        return 128 + stop.asked
     seconds = time.perf_counter() - start
-    if bar is not None:
-        bar.close()
     metrics = _evaluate(net, data)
-    metrics.update(seconds=round(seconds, 3), iterations=len(net.history.cost),
-                   final_cost=net.history.cost[-1] if net.history.cost else None,
-                   layer_dims=net.layer_dims, dataset=str(name))
+    h = net.history
+    metrics.update(seconds=round(seconds, 3), iterations=len(h.cost), final_cost=h.cost[-1] if h.cost else None,
+                   layer_dims=net.layer_dims, dataset=str(name), optimizer=optimizer.config(),
+                   history={"cost": h.cost, "accuracy": h.accuracy, "val_cost": h.val_cost,
+                            "val_accuracy": h.val_accuracy})
+    if h.val_cost:
+        metrics.update(val_cost=h.val_cost[-1], val_accuracy=h.val_accuracy[-1])
+    if args.early_stopping is not None and callbacks[0].stopped_epoch is not None:
+        print(f"early stopping at iteration {callbacks[0].stopped_epoch}: no better validation cost for "
+              f"{args.early_stopping} iterations; kept the parameters of iteration {callbacks[0].best_epoch}")
     write_json(out / "metrics.json", metrics)
-    print(f"train accuracy {metrics['train_accuracy']:.2%}   test accuracy {metrics['test_accuracy']:.2%}   "
+    val = f"   validation accuracy {h.val_accuracy[-1]:.2%}" if h.val_accuracy else ""
+    print(f"train accuracy {metrics['train_accuracy']:.2%}   test accuracy {metrics['test_accuracy']:.2%}{val}   "
           f"({seconds:.1f} s)")
-    _plots(net, data, out, lr, bool(args.batch_size))
-    print(f"wrote {model_path}, {out / 'metrics.json'} and plots in {out}/")
+    plotted = _plots(net, data, out, lr, bool(args.batch_size))
+    print(f"wrote {model_path}, {out / 'metrics.json'}" + (f" and plots in {out}/" if plotted else ""))
     return 0
+
+
+def _early_stopped(net: DeepNetwork) -> bool:
+    state = net.callback_state.get("early_stopping")
+    return state is not None and state[0].get("stopped_epoch") is not None
 
 
 def _evaluate(net: DeepNetwork, data) -> dict[str, Any]:
@@ -282,11 +365,12 @@ def _evaluate(net: DeepNetwork, data) -> dict[str, Any]:
     return result
 
 
-def _plots(net: DeepNetwork, data, out: Path, lr: float, epochs: bool) -> None:
+def _plots(net: DeepNetwork, data, out: Path, lr: float, epochs: bool) -> bool:
     from . import plots
 
     try:
-        plots.plot_cost(net.history.cost, out / "cost.png", lr, per="epoch" if epochs else "iteration")
+        plots.plot_cost(net.history.cost, out / "cost.png", lr, per="epoch" if epochs else "iteration",
+                        val_cost=net.history.val_cost or None)
         if data.train_X.shape[0] == 2:
             plots.plot_decision_boundary(net, data.train_X, data.train_Y, out / "decision_boundary.png")
         if data.image_shape:
@@ -295,6 +379,8 @@ def _plots(net: DeepNetwork, data, out: Path, lr: float, epochs: bool) -> None:
             print(f"{n} mislabelled test pictures in {out / 'mislabelled.png'}")
     except DeepstepError as exc:  # matplotlib missing: the model and metrics are still written
         print(f"note: no plots ({exc})", file=sys.stderr)
+        return False
+    return True
 
 
 # -- evaluate, predict -----------------------------------------------------------
@@ -447,6 +533,28 @@ def build_parser() -> Parser:
     t.add_argument("--seed", type=seed_arg, default=1,
                    help="seeds the initial weights, shuffles and toy data (default 1)")
     t.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    t.add_argument("--optimizer", choices=list(OPTIMIZERS), default="gd",
+                   help="gd: W -= alpha dW; momentum: v = beta v + (1-beta) dW, W -= alpha v; rmsprop: "
+                        "s = beta2 s + (1-beta2) dW^2, W -= alpha dW/(sqrt(s)+epsilon); adam: both, bias-corrected "
+                        "(default gd)")
+    t.add_argument("--beta", type=beta_arg, help="momentum's beta (default 0.9)")
+    t.add_argument("--beta1", type=beta_arg, help="Adam's beta1 (default 0.9)")
+    t.add_argument("--beta2", type=beta_arg, help="Adam's and RMSprop's beta2 (default 0.999)")
+    t.add_argument("--epsilon", type=positive_float, help="Adam's and RMSprop's epsilon (default 1e-8)")
+    t.add_argument("--schedule", choices=list(SCHEDULES),
+                   help="learning-rate decay (default inverse_time with --lr-decay): inverse_time: "
+                        "alpha0/(1+RATE*floor(e/N)); exponential: alpha0*RATE^(e/N); step: alpha0*RATE^floor(e/N)")
+    t.add_argument("--lr-decay", type=nonnegative_float, metavar="RATE", help="the schedule's decay rate")
+    t.add_argument("--lr-decay-every", type=positive_int, metavar="N", help="the schedule's interval N (default 1)")
+    t.add_argument("--l2", type=nonnegative_float, default=0.0, metavar="LAMBDA",
+                   help="L2 regularization: J + (lambda/2m) sum ||W||^2 (default 0)")
+    t.add_argument("--keep-prob", type=keep_prob_arg, default=1.0, metavar="P",
+                   help="inverted dropout on the hidden layers, keeping each unit with probability P (default 1)")
+    t.add_argument("--validation-fraction", type=fraction_arg, metavar="F",
+                   help="hold out F of the training set (per class) and score it after every iteration")
+    t.add_argument("--early-stopping", type=positive_int, metavar="PATIENCE",
+                   help="stop when the validation cost has not improved for PATIENCE iterations, and keep the "
+                        "best parameters (needs --validation-fraction)")
     t.add_argument("--method", choices=["auto", "plain", "gram"], default="auto",
                    help="how full-batch training treats the first layer: 'gram' keeps W[1] X and updates it with "
                         "X^T X (fewer examples than features), 'plain' is the textbook loop, 'auto' (default) "

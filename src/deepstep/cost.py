@@ -11,6 +11,9 @@ In both cases the output step combines to ``dZ[L] = A[L] - Y`` (the trainer
 uses that form).  A[L] is kept a hair away from exactly 0 and 1 so that
 neither the cost nor its derivative is ever inf or NaN.
 
+With L2 regularization, ``J + (lambd / 2m) sum_l ||W[l]||_F^2``
+(:func:`compute_cost_with_regularization`).
+
 Examples
 --------
 >>> import numpy as np
@@ -23,17 +26,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import DeepstepError, check_arrays, check_Y
+from .errors import DeepstepError, check_arrays, check_parameters, check_Y
 
-__all__ = ["compute_cost", "cross_entropy", "cost_derivative"]
+__all__ = ["compute_cost", "compute_cost_with_regularization", "cross_entropy", "cost_derivative"]
 
 
-def _check(AL: np.ndarray, Y: np.ndarray) -> None:
-    """AL: finite probabilities in [0, 1] of shape (n[L], m), m >= 1; Y: 0/1 labels of AL's shape."""
+def _check(AL: np.ndarray, Y: np.ndarray, probabilities: bool = True) -> None:
+    """AL: finite values of shape (n[L], m), m >= 1 (probabilities in [0, 1] for the cost); Y: 0/1 labels."""
     check_arrays(AL=AL)
     if AL.ndim != 2 or AL.shape[1] == 0:
         raise DeepstepError(f"AL: expected an array of shape (n[L], m) with m >= 1, got shape {AL.shape}")
-    if not np.isfinite(AL).all() or AL.min() < 0 or AL.max() > 1:
+    if not np.isfinite(AL).all():
+        raise DeepstepError(f"AL: expected finite {'probabilities in [0, 1]' if probabilities else 'values'}, "
+                            "got NaN or inf")
+    if probabilities and (AL.min() < 0 or AL.max() > 1):
         raise DeepstepError(
             f"AL: expected finite probabilities in [0, 1], got values from {AL.min()} to {AL.max()}"
         )
@@ -81,10 +87,36 @@ def cross_entropy(AL: np.ndarray, Y: np.ndarray) -> float:
     return float(-total / m)
 
 
+def compute_cost_with_regularization(AL: np.ndarray, Y: np.ndarray, parameters: dict, lambd: float) -> float:
+    """J + (lambd / 2m) sum_l ||W[l]||_F^2: the cross-entropy cost with the L2 term.
+
+    Parameters
+    ----------
+    AL, Y : ndarray of shape (n[L], m)
+    parameters : dict
+        "W{l}" (n[l], n[l-1]), "b{l}" (n[l], 1); the biases are not regularized.
+    lambd : float
+        lambda >= 0.
+    """
+    from .engine import l2_cost
+    from .training import check_l2
+
+    lambd = check_l2(lambd)
+    L = len(check_parameters(parameters)) - 1
+    norms = [float(np.vdot(parameters[f"W{l}"], parameters[f"W{l}"])) for l in range(1, L + 1)]
+    return compute_cost(AL, Y) + l2_cost(norms, lambd, AL.shape[1])
+
+
 def cost_derivative(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    """dA[L] = -(Y/AL - (1-Y)/(1-AL)) for n[L] = 1, -Y/AL otherwise; shape (n[L], m)."""
-    _check(AL, Y)
-    A = _clip(AL)
+    """dA[L] = -(Y/AL - (1-Y)/(1-AL)) for n[L] = 1, -Y/AL otherwise; shape (n[L], m).
+
+    Defined for any finite AL other than exactly 0 and 1 (those are moved a hair inside).
+    """
+    _check(AL, Y, probabilities=False)
+    AL = AL.astype(np.result_type(AL.dtype, np.float16), copy=False)
+    fi = np.finfo(AL.dtype)
+    A = np.where(np.abs(AL) < fi.tiny, np.copysign(fi.tiny, AL), AL)  # 1/A stays finite
+    A = np.where(A == 1, 1 - fi.epsneg, A)
     Y = Y.astype(AL.dtype, copy=False)
     if AL.shape[0] == 1:
         return -(Y / A - (1 - Y) / (1 - A))

@@ -57,6 +57,7 @@ __all__ = [
     "load_image",
     "load_image_folder",
     "load_npz",
+    "resolve_name",
     "make_blobs",
     "make_circles",
     "make_moons",
@@ -792,6 +793,17 @@ def _split(X: np.ndarray, Y: np.ndarray, fraction: float, gen: Any, where: str) 
     return X[:, ~test], Y[:, ~test], X[:, test], Y[:, test]
 
 
+def resolve_name(name_or_path: str | os.PathLike) -> str | os.PathLike:
+    """A built-in data set's canonical name (names match case-insensitively, spaces trimmed), else the path as given.
+
+    >>> resolve_name(" Planar "), resolve_name("data/my.csv")
+    ('planar', 'data/my.csv')
+    """
+    if isinstance(name_or_path, str) and name_or_path.strip().lower() in DATASET_NAMES:
+        return name_or_path.strip().lower()
+    return name_or_path
+
+
 def load_dataset(
     name_or_path: str | os.PathLike,
     *,
@@ -834,7 +846,8 @@ def load_dataset(
     Dataset
     """
     fraction = _check_fraction(test_fraction)
-    key = str(name_or_path).strip().lower() if isinstance(name_or_path, str) else None
+    name_or_path = resolve_name(name_or_path)
+    key = name_or_path if name_or_path in DATASET_NAMES else None
     if key == "cats":
         train_X, train_Y, test_X, test_Y, classes = load_cat_dataset()
         return Dataset(train_X, train_Y, test_X, test_Y, classes, "image", CAT_IMAGE_SHAPE, "cats")

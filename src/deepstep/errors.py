@@ -7,6 +7,7 @@ modifies what it is given.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from numbers import Integral, Real
 from typing import Any
 
@@ -138,7 +139,7 @@ def check_positive_int(value: Any, name: str, allow_none: bool = False) -> int |
 
 def check_parameters(parameters: Any) -> list[int]:
     """Check that ``parameters`` holds W1, b1, ..., WL, bL of chained shapes; return layer_dims."""
-    if not isinstance(parameters, dict) or "W1" not in parameters:
+    if not isinstance(parameters, Mapping) or "W1" not in parameters:
         raise DeepstepError(
             f"parameters: expected a dict with keys 'W1', 'b1', ..., 'WL', 'bL', got {_describe(parameters)}"
         )

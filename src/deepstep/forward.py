@@ -2,8 +2,10 @@
 
 Layer l: ``Z[l] = W[l] A[l-1] + b[l]`` (b broadcast over the m columns), then
 ``A[l] = g[l](Z[l])``.  The training pass keeps, for every layer, the cache
-``((A[l-1], W[l], b[l]), Z[l])`` that the backward step needs; the prediction
-pass (:func:`predict_forward`) keeps nothing.
+``((A[l-1], W[l], b[l]), Z[l])`` that the backward step needs (with dropout, a
+hidden layer's cache also holds its mask: ``((A[l-1], W[l], b[l]), Z[l], (D[l], keep_prob))``);
+the prediction pass (:func:`predict_forward`) keeps nothing.  The arithmetic is
+the engine's (:mod:`deepstep.engine`), the same the training loop runs.
 
 Examples
 --------
@@ -19,12 +21,14 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import Activation, get_activation, get_hidden_activation
+from .engine import apply_dropout, dropout_mask, forward_no_cache, linear
 from .errors import DeepstepError, as_dtype_checked, check_arrays, check_parameters, check_X
+from .initialization import RngLike, as_rng
 
-__all__ = ["linear_forward", "linear_activation_forward", "model_forward", "predict_forward"]
+__all__ = ["linear_forward", "linear_activation_forward", "model_forward", "predict_forward", "forward_no_cache"]
 
 LinearCache = tuple[np.ndarray, np.ndarray, np.ndarray]
-Cache = tuple[LinearCache, np.ndarray]
+Cache = tuple  # ((A_prev, W, b), Z), or ((A_prev, W, b), Z, (D, keep_prob)) with dropout
 
 
 def linear_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, LinearCache]:
@@ -47,8 +51,7 @@ def linear_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np
             f"linear_forward: expected W (n, k), A_prev (k, m), b (n, 1), got W {W.shape}, "
             f"A_prev {A_prev.shape}, b {b.shape}"
         )
-    Z = W @ A_prev + b
-    return Z, (A_prev, W, b)
+    return linear(W, A_prev, b), (A_prev, W, b)
 
 
 def linear_activation_forward(
@@ -79,6 +82,8 @@ def model_forward(
     parameters: dict[str, np.ndarray],
     hidden_activation: str = "relu",
     output_activation: str = "sigmoid",
+    keep_prob: float | list[float] = 1.0,
+    rng: RngLike = None,
 ) -> tuple[np.ndarray, list[Cache]]:
     """Forward pass of the L-layer network, keeping every layer's cache.
 
@@ -89,21 +94,35 @@ def model_forward(
         "W{l}" of shape (n[l], n[l-1]) and "b{l}" of shape (n[l], 1), l = 1..L.
     hidden_activation, output_activation : str
         g[1] = ... = g[L-1] and g[L].
+    keep_prob : float or list of L-1 floats
+        Inverted dropout on the hidden layers: A[l] = A[l] * D[l] / keep_prob with
+        D[l] = rng.random(A[l].shape) < keep_prob (1.0: none).
+    rng : None, int, Generator or RandomState
+        Draws the dropout masks, layer by layer.
 
     Returns
     -------
     AL : ndarray of shape (n[L], m)
-    caches : list of L caches ((A[l-1], W[l], b[l]), Z[l])
+    caches : list of L caches ((A[l-1], W[l], b[l]), Z[l]), with (D[l], keep_prob) as a third
+        element on hidden layers with dropout
     """
+    from .training import check_keep_prob
+
     dims = check_parameters(parameters)
     X = _in_weights_dtype(check_X(X, dims[0]), parameters)
     hidden = get_hidden_activation(hidden_activation)
     output = get_activation(output_activation, "output_activation")
     L = len(dims) - 1
+    keep = [1.0, *check_keep_prob(keep_prob, L - 1)]
+    gen = as_rng(rng) if any(p < 1 for p in keep) else None
     A, caches = X, []
     for l in range(1, L + 1):
         activation = output if l == L else hidden
         A, cache = linear_activation_forward(A, parameters[f"W{l}"], parameters[f"b{l}"], activation)
+        if l < L and keep[l] < 1:
+            D = dropout_mask(gen, A.shape, keep[l])
+            A = apply_dropout(A, D, keep[l])
+            cache = (*cache, (D, keep[l]))
         caches.append(cache)
     return A, caches
 
@@ -112,19 +131,6 @@ def _in_weights_dtype(X: np.ndarray, parameters: dict[str, np.ndarray]) -> np.nd
     """X in the floating dtype of the weights (float32 weights: a float32 pass); as it is for integer weights."""
     dtype = parameters["W1"].dtype
     return as_dtype_checked(X, dtype) if dtype.kind == "f" else X
-
-
-def forward_no_cache(
-    X: np.ndarray, parameters: dict[str, np.ndarray], hidden: Activation, output: Activation
-) -> np.ndarray:
-    """A[L] from X, keeping no caches (inputs not checked)."""
-    L = len(parameters) // 2
-    A = X
-    for l in range(1, L + 1):
-        Z = parameters[f"W{l}"] @ A
-        Z += parameters[f"b{l}"]
-        A = (output if l == L else hidden).g(Z)
-    return A
 
 
 def predict_forward(

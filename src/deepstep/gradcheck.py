@@ -25,8 +25,10 @@ import numpy as np
 from .activations import check_output_activation, get_activation, get_hidden_activation
 from .backward import model_backward
 from .cost import cross_entropy
+from .engine import apply_dropout, l2_cost, linear
 from .errors import DeepstepError, check_parameters, check_X, check_Y
-from .forward import forward_no_cache, model_forward
+from .forward import model_forward
+from .initialization import RngLike
 
 __all__ = ["gradient_check", "gradient_check_details"]
 
@@ -43,9 +45,16 @@ def gradient_check_details(
     hidden_activation: str = "relu",
     output_activation: str = "sigmoid",
     epsilon: float = 1e-7,
+    l2: float = 0.0,
+    keep_prob: float | list[float] = 1.0,
+    rng: RngLike = None,
 ) -> tuple[float, dict[str, float]]:
     """Like :func:`gradient_check`, also returning the relative error of each parameter ("W1", "b1", ...)."""
+    from .training import check_keep_prob, check_l2
+
     dims = check_parameters(parameters)
+    lambd = check_l2(l2)
+    check_keep_prob(keep_prob, len(dims) - 2)
     check_X(X, dims[0])
     check_Y(Y, X.shape[1], n_y=dims[-1])
     if isinstance(epsilon, bool) or not isinstance(epsilon, Real) or not 0 < epsilon < 1:
@@ -57,11 +66,23 @@ def gradient_check_details(
     output = get_activation(output_activation, "output_activation")
     check_output_activation(output, dims[-1])
 
-    def J() -> float:
-        return cross_entropy(forward_no_cache(X64, theta, hidden, output), Y64)
+    L = len(dims) - 1
+    AL, caches = model_forward(X64, theta, hidden_activation, output_activation, keep_prob, rng)
+    masks = [cache[2] if len(cache) == 3 else None for cache in caches]  # fixed for every J below
 
-    AL, caches = model_forward(X64, theta, hidden_activation, output_activation)
-    grads = model_backward(AL, Y64, caches, hidden_activation, output_activation)
+    def J() -> float:
+        A = X64
+        for l in range(1, L + 1):
+            A = (output if l == L else hidden).g(linear(theta[f"W{l}"], A, theta[f"b{l}"]))
+            if masks[l - 1] is not None:
+                A = apply_dropout(A, *masks[l - 1])
+        cost = cross_entropy(A, Y64)
+        if lambd:
+            cost += l2_cost([float(np.vdot(theta[f"W{l}"], theta[f"W{l}"])) for l in range(1, L + 1)], lambd,
+                            X64.shape[1])
+        return cost
+
+    grads = model_backward(AL, Y64, caches, hidden_activation, output_activation, lambd=lambd)
     per_param, all_grad, all_approx = {}, [], []
     for key, P in theta.items():
         approx = np.empty_like(P)
@@ -87,6 +108,9 @@ def gradient_check(
     hidden_activation: str = "relu",
     output_activation: str = "sigmoid",
     epsilon: float = 1e-7,
+    l2: float = 0.0,
+    keep_prob: float | list[float] = 1.0,
+    rng: RngLike = None,
 ) -> float:
     """Relative difference between back-propagation and centered finite differences.
 
@@ -99,10 +123,17 @@ def gradient_check(
     Y : ndarray of shape (n[L], m)
     epsilon : float
         The step of the centered difference.
+    l2 : float
+        lambda: the cost includes (lambda/2m) sum ||W[l]||_F^2 and the gradients (lambda/m) W[l].
+    keep_prob : float or list of L-1 floats
+        Dropout on the hidden layers, with one mask drawn from ``rng`` and kept for every
+        evaluation of J (so J is a fixed function of the parameters).
+    rng : None, int, Generator or RandomState
 
     Returns
     -------
     float
         ||grad - approx|| / (||grad|| + ||approx||) over all parameters together.
     """
-    return gradient_check_details(parameters, X, Y, hidden_activation, output_activation, epsilon)[0]
+    return gradient_check_details(parameters, X, Y, hidden_activation, output_activation, epsilon, l2, keep_prob,
+                                  rng)[0]

@@ -1,166 +1,232 @@
-"""The Gram-matrix ("dual") form of the first layer, for full-batch gradient descent.
+"""The Gram-matrix ("dual") form of the first layer: a first-layer strategy for full-batch training.
 
-With full-batch gradient descent every update of W[1] is a combination of the
-examples: ``W[1] := W[1] - (alpha/m) dZ[1] X^T``.  So instead of W[1] the
-trainer can keep ``P = W[1] X`` (n[1], m) and update it with the Gram matrix
-``G = X^T X`` (m, m), computed once:
+With full-batch training whose update is a linear combination of gradients and
+parameters (gradient descent, momentum, L2, any learning-rate schedule, dropout on
+hidden layers), every first-layer quantity stays of the form
 
-* ``P := P - (alpha/m) dZ[1] G`` (since ``dZ[1] X^T X = dZ[1] G``), and ``Z[1] = P + b[1]``;
-* ``S := S + dZ[1]``, the running sum of the first layer's dZ;
-* when training stops, ``W[1] = W[1](0) - (alpha/m) S X^T``, once.
+    T = sum_i a_i B_i + K X^T        (n[1], n[0])
 
-Per iteration the first layer then costs about n[1] m^2 multiply-adds instead
-of 2 n[1] n[0] m (the forward product W[1] X and dW[1] = (1/m) dZ[1] X^T),
-and dA[0] is never needed.  This pays off when there are fewer examples than
-features (m < n[0]) and the run is long enough to repay the one-off cost of G
-(:func:`gram_pays_off`).  The result is the same gradient descent, up to
-rounding.
+where the B_i are fixed n[1] x n[0] matrices (W[1] when training started, and
+the optimizer's state such as momentum's v when it was not zero), a holds one
+number per B_i, and K is (n[1], m): the update of W[1] is
+``(1/m) dZ[1] X^T (+ (lambd/m) W[1])``, which is of that form.  The trainer
+then never needs W[1] itself, only the products with the examples
+
+    T X = sum_i a_i (B_i X) + K G,     G = X^T X  (m, m, computed once),
+
+so that Z[1] = W[1] X + b[1] costs nothing and each update one product dZ[1] G
+of n[1] m^2 multiply-adds instead of 2 n[1] n[0] m.  :class:`GramTensor` holds
+(a, K, T X) and supports exactly the linear operations the optimizers'
+kernels use (``*=``, ``+=``, ``-=`` and scalar products), so that momentum runs
+its own kernel on it.  W[1] is formed (``np.asarray(T)``) only when somebody reads
+it; ||W[1]||_F^2 for the L2 cost and validation (with H = X^T X_val, computed
+once) cost O(n[1] m) and O(n[1] m m_val).
+
+Which runs it applies to, and when it pays off, is one rule: :func:`applies`
+and :func:`pays_off`.  It never applies to RMSprop or Adam (their element-wise
+division and square take the update out of the span of the examples) nor to
+mini-batches (each batch spans different examples).
 
 Examples
 --------
 >>> import numpy as np
->>> from deepstep.gram import gram_matrix, update_products
+>>> from deepstep.gram import gram_matrix, GramBasis
 >>> X = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])   # n[0] = 3 features, m = 2 examples
->>> G = gram_matrix(X)
->>> G
+>>> gram_matrix(X)
 array([[2., 1.],
        [1., 5.]])
->>> W = np.array([[1.0, -1.0, 0.5]])
->>> dZ = np.array([[0.25, -0.5]])
->>> P = update_products(W @ X, dZ, G, learning_rate=0.1)
->>> bool(np.allclose(P, (W - 0.1 / 2 * dZ @ X.T) @ X))
+>>> W1 = np.array([[1.0, -1.0, 0.5]])
+>>> basis = GramBasis(X, [W1])
+>>> W = basis.anchor(0)                        # W[1] itself
+>>> g = basis.gradient(np.array([[0.25, -0.5]]))    # (1/m) dZ[1] X^T
+>>> g *= 0.1
+>>> W -= g                                      # gradient descent, learning rate 0.1
+>>> bool(np.allclose(np.asarray(W), W1 - 0.1 / 2 * np.array([[0.25, -0.5]]) @ X.T))
+True
+>>> bool(np.allclose(W.TX, np.asarray(W) @ X))
 True
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
-__all__ = ["gram_matrix", "first_layer_products", "update_products", "first_layer_weights", "gram_pays_off"]
+__all__ = ["GramBasis", "GramTensor", "applies", "pays_off", "gram_matrix", "gram_pays_off"]
+
+Array = np.ndarray
 
 
-def gram_matrix(X: np.ndarray) -> np.ndarray:
-    """The Gram matrix of the examples: G = X^T X.
+def gram_matrix(X: Array, X2: Array | None = None) -> Array:
+    """The Gram matrix of the examples: G = X^T X (m, m), or X^T X2 (m, m2).
 
-    Parameters
-    ----------
-    X : ndarray of shape (n[0], m)
-
-    Returns
-    -------
-    G : ndarray of shape (m, m)
-        G[i, j] = x(i) . x(j), symmetric, in X's dtype.
-
-    Notes
-    -----
     Each entry is a sum of n[0] products (12288 for the cat pictures), so G is
     accumulated in float64 and rounded once to X's dtype: every entry of a
     float32 G is then the float32 nearest the exact dot product, whatever the
-    BLAS's summation order.  G is made once per run, so this costs one product,
-    not one per iteration.
+    BLAS's summation order.  It is made once per run.
     """
     wide = np.promote_types(X.dtype, np.float64)
     Xw = X.astype(wide, copy=False)
-    return (Xw.T @ Xw).astype(X.dtype, copy=False)
+    X2w = Xw if X2 is None else X2.astype(wide, copy=False)
+    return (Xw.T @ X2w).astype(X.dtype, copy=False)
 
 
-def first_layer_products(W: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """The first layer's linear part without its bias: P = W[1] X.
+def applies(full_batch: bool, optimizer: Any) -> str | None:
+    """None where the Gram form applies to a run, else the reason it does not.
 
-    Parameters
-    ----------
-    W : ndarray of shape (n[1], n[0])
-    X : ndarray of shape (n[0], m)
-
-    Returns
-    -------
-    P : ndarray of shape (n[1], m)
-        Z[1] = P + b[1].
+    It applies wherever the first layer's update stays in the span of the
+    examples: full batch, with an optimizer whose update is linear (gradient
+    descent, momentum), with or without L2, a learning-rate schedule and dropout on
+    hidden layers (deepstep has no dropout on the input).
     """
-    return W @ X
+    if not full_batch:
+        return "it needs full-batch training (batch_size None or >= m)"
+    if not getattr(optimizer, "linear", False):
+        return f"the {getattr(optimizer, 'name', optimizer)!r} update is not linear in the gradients"
+    return None
 
 
-def update_products(P: np.ndarray, dZ: np.ndarray, G: np.ndarray, learning_rate: float) -> np.ndarray:
-    """One gradient-descent step of P = W[1] X: P - (alpha/m) dZ[1] G.
-
-    Equal to (W[1] - alpha dW[1]) X with dW[1] = (1/m) dZ[1] X^T, since X^T X = G.
-
-    Parameters
-    ----------
-    P : ndarray of shape (n[1], m)
-        W[1] X before the step.
-    dZ : ndarray of shape (n[1], m)
-        dZ[1] of this iteration.
-    G : ndarray of shape (m, m)
-        X^T X.
-    learning_rate : float
-        alpha.
-
-    Returns
-    -------
-    ndarray of shape (n[1], m)
-        W[1] X after the step (a new array; the inputs are left untouched).
-    """
-    m = dZ.shape[1]
-    return P - (float(learning_rate) / m) * (dZ @ G)
-
-
-def first_layer_weights(W0: np.ndarray, S: np.ndarray, X: np.ndarray, learning_rate: float) -> np.ndarray:
-    """W[1] after the iterations summed in S: W[1](0) - (alpha/m) S X^T.
-
-    Parameters
-    ----------
-    W0 : ndarray of shape (n[1], n[0])
-        W[1] before the first of those iterations.
-    S : ndarray of shape (n[1], m)
-        The sum of dZ[1] over the iterations done.
-    X : ndarray of shape (n[0], m)
-    learning_rate : float
-        alpha.
-
-    Returns
-    -------
-    W : ndarray of shape (n[1], n[0])
-        A new array; the inputs are left untouched.
-    """
-    m = X.shape[1]
-    return W0 - (float(learning_rate) / m) * (S @ X.T)
-
-
-def gram_pays_off(n0: int, n1: int, m: int, num_iterations: int) -> bool:
+def pays_off(n0: int, n1: int, m: int, num_iterations: int) -> bool:
     """Whether the Gram form of the first layer does less arithmetic than the plain one.
 
     Counting multiply-adds of the first layer over a run of T full-batch
-    iterations:
-
-    * plain: ``2 n1 n0 m`` per iteration (W[1] X and dZ[1] X^T);
-    * Gram: ``n1 m^2`` per iteration (dZ[1] G), plus, once, ``n0 m^2`` for G,
-      ``n1 n0 m`` for P = W[1] X and ``n1 n0 m`` for W[1] at the end.
-
-    The Gram form is chosen when m < n0 (then G, m x m, is also smaller than X)
-    and ``T n1 (2 n0 - m) > n0 (m + 2 n1)``, i.e. the per-iteration saving
-    repays the one-off cost within T iterations.
-
-    Parameters
-    ----------
-    n0, n1 : int
-        Input size n[0] and first-layer size n[1].
-    m : int
-        Number of examples (full batch).
-    num_iterations : int
-        T.
-
-    Returns
-    -------
-    bool
+    iterations: plain, ``2 n1 n0 m`` per iteration (W[1] X and dZ[1] X^T); Gram,
+    ``n1 m^2`` per iteration (dZ[1] G), plus once ``n0 m^2`` for G, ``n1 n0 m`` for
+    W[1] X and ``n1 n0 m`` for W[1] at the end.  Chosen when m < n0 and
+    ``T n1 (2 n0 - m) > n0 (m + 2 n1)``.
 
     Examples
     --------
-    >>> gram_pays_off(12288, 20, 209, 2500)   # the cat pictures
+    >>> pays_off(12288, 20, 209, 2500)   # the cat pictures
     True
-    >>> gram_pays_off(784, 256, 60000, 100)   # more examples than features
+    >>> pays_off(784, 256, 60000, 100)   # more examples than features
     False
     """
     if m >= n0:
         return False
     return num_iterations * n1 * (2 * n0 - m) > n0 * (m + 2 * n1)
+
+
+gram_pays_off = pays_off  # the name of earlier versions
+
+
+class GramBasis:
+    """What every :class:`GramTensor` of one run shares: X, G = X^T X, the anchors B_i and their products.
+
+    Parameters
+    ----------
+    X : ndarray (n[0], m)
+    anchors : list of ndarray (n[1], n[0])
+        Fixed matrices the tensors may hold multiples of (W[1] at the start, ...).
+    X_val : ndarray (n[0], m_val), optional
+        Validation examples: H = X^T X_val and B_i X_val are computed once.
+    """
+
+    def __init__(self, X: Array, anchors: Sequence[Array], X_val: Array | None = None) -> None:
+        self.X = X
+        self.dtype = X.dtype
+        self.m = X.shape[1]
+        self.G = gram_matrix(X)
+        self.B = [np.array(B, dtype=self.dtype) for B in anchors]  # copies: the anchors must not move
+        self.BX = [B @ X for B in self.B]
+        k = len(self.B)
+        self.M = np.array([[float(np.vdot(self.B[i], self.B[j])) for j in range(k)] for i in range(k)]).reshape(k, k)
+        self.n1 = self.B[0].shape[0] if self.B else 0
+        self.H = self.BXv = None
+        if X_val is not None:
+            self.H = gram_matrix(X, X_val)
+            self.BXv = [B @ X_val for B in self.B]
+
+    def anchor(self, i: int) -> GramTensor:
+        """The tensor equal to anchor B_i."""
+        a = np.zeros(len(self.B))
+        a[i] = 1.0
+        return GramTensor(self, a, np.zeros((self.n1, self.m), self.dtype), self.BX[i].copy())
+
+    def zeros(self) -> GramTensor:
+        return GramTensor(self, np.zeros(len(self.B)), np.zeros((self.n1, self.m), self.dtype),
+                          np.zeros((self.n1, self.m), self.dtype))
+
+    def gradient(self, dZ1: Array) -> GramTensor:
+        """dW[1] = (1/m) dZ[1] X^T, as a tensor: K = dZ[1] / m, T X = dZ[1] G / m."""
+        K = dZ1 / self.m
+        return GramTensor(self, np.zeros(len(self.B)), K, K @ self.G)
+
+
+class GramTensor:
+    """T = sum_i a_i B_i + K X^T, held as (a, K, T X); see the module docstring.
+
+    Supports ``T *= s``, ``T += U``, ``T -= U``, ``s * T``, ``np.asarray(T)`` (forms
+    the (n[1], n[0]) matrix), :meth:`sq_norm` and :meth:`times_val`.
+    """
+
+    __array_priority__ = 100.0  # s * T and T * s come here, not to NumPy
+
+    def __init__(self, basis: GramBasis, a: Array, K: Array, TX: Array) -> None:
+        self.basis, self.a, self.K, self.TX = basis, a, K, TX
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.basis.n1, self.basis.X.shape[0])
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.basis.dtype
+
+    def __imul__(self, s: float) -> GramTensor:
+        self.a *= s
+        self.K *= s
+        self.TX *= s
+        return self
+
+    def __mul__(self, s: float) -> GramTensor:
+        return GramTensor(self.basis, self.a * s, self.K * s, self.TX * s)
+
+    __rmul__ = __mul__
+
+    def __iadd__(self, other: GramTensor) -> GramTensor:
+        self.a += other.a
+        self.K += other.K
+        self.TX += other.TX
+        return self
+
+    def __isub__(self, other: GramTensor) -> GramTensor:
+        self.a -= other.a
+        self.K -= other.K
+        self.TX -= other.TX
+        return self
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Array:
+        """The (n[1], n[0]) matrix: sum_i a_i B_i + K X^T."""
+        T = self.K @ self.basis.X.T
+        for ai, B in zip(self.a, self.basis.B, strict=True):
+            if ai:
+                T += ai * B
+        return T if dtype is None else T.astype(dtype, copy=False)
+
+    def sq_norm(self) -> float:
+        """||T||_F^2 = a^T M a + sum_i a_i <B_i X, K> + <K, T X>, in O(n[1] m)."""
+        total = float(self.a @ self.basis.M @ self.a) + float(np.vdot(self.K, self.TX))
+        for ai, BX in zip(self.a, self.basis.BX, strict=True):
+            if ai:
+                total += ai * float(np.vdot(BX, self.K))
+        return total
+
+    def times_val(self) -> Array:
+        """T X_val = sum_i a_i (B_i X_val) + K H, (n[1], m_val)."""
+        out = self.K @ self.basis.H
+        for ai, BXv in zip(self.a, self.basis.BXv, strict=True):
+            if ai:
+                out += ai * BXv
+        return out
+
+    def copy(self) -> GramTensor:
+        return GramTensor(self.basis, self.a.copy(), self.K.copy(), self.TX.copy())
+
+    def copyto(self, src: GramTensor) -> None:
+        """Make this tensor equal to ``src`` (same basis), in place."""
+        self.a[...] = src.a
+        np.copyto(self.K, src.K)
+        np.copyto(self.TX, src.TX)

@@ -1,11 +1,15 @@
 """Model files: one ``.npz`` per model, written atomically, loaded without pickle.
 
-The file holds the arrays W1, b1, ..., WL, bL and ``meta``, a JSON string:
-format and deepstep versions, layer sizes, activations, dtype, and whatever the
-trainer adds (class names, input shape, training settings, cost history, the
-random generator's state so that an interrupted run resumes exactly).
-Loading checks the format version, the keys, every shape and dtype, and never
-executes code from the file (``allow_pickle=False``).
+The file holds the parameters W1, b1, ..., WL, bL, the training state arrays
+(``optimizer.v.dW1``, ``callback.early_stopping.W1``, ...) and ``meta``, a JSON
+string: format and deepstep versions, layer sizes, activations, dtype, the
+history, the random generator's state, the optimizer (settings, t, epoch) and
+the callbacks' state, so that an interrupted run resumes exactly, and the
+metadata the trainer adds (class names, input shape, training settings).
+Reading checks the format version, the keys, every shape and dtype, and never
+executes code from the file (``allow_pickle=False``).  This module knows files,
+not networks: :meth:`deepstep.DeepNetwork.save` and :meth:`deepstep.DeepNetwork.load`
+(``deepstep.load_model``) build on it.
 
 Examples
 --------
@@ -29,20 +33,20 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from zlib import error as zlib_error
 
 import numpy as np
 
 from .errors import DeepstepError
 
-if TYPE_CHECKING:
-    from .network import DeepNetwork
-
-__all__ = ["FORMAT", "FORMAT_VERSION", "ModelFileError", "atomic_path", "load_model", "save_model", "write_json"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "ModelFile", "ModelFileError", "atomic_path", "read_model", "write_model",
+           "write_json", "rng_state"]
 
 FORMAT = "deepstep-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class ModelFileError(DeepstepError):
@@ -90,166 +94,291 @@ def write_json(path: str | os.PathLike, data: Any) -> None:
         tmp.write_text(json.dumps(data, indent=2) + "\n")
 
 
-def _rng_state(rng: Any) -> dict | None:
-    """The generator's state as plain JSON data (None if it cannot be kept)."""
+def _to_json(value: Any) -> Any:
+    """Generator states as JSON: arrays become {"__array__": [...], "dtype": ...}."""
+    if isinstance(value, np.ndarray):
+        return {"__array__": value.tolist(), "dtype": value.dtype.str}
+    if isinstance(value, dict):
+        return {k: _to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_json(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def _from_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"__array__", "dtype"}:
+            dt = np.dtype(value["dtype"])
+            if dt.kind not in "iu":
+                raise ValueError(f"generator state arrays are integers, got dtype {dt}")
+            return np.array(value["__array__"], dtype=dt)
+        return {k: _from_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    return value
+
+
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+def rng_state(rng: Any) -> dict | None:
+    """The generator's state as plain JSON data (a Generator on any of NumPy's bit generators, or a RandomState)."""
     if isinstance(rng, np.random.Generator):
-        return {"kind": "Generator", "state": rng.bit_generator.state}
+        name = type(rng.bit_generator).__name__
+        if name not in _BIT_GENERATORS:
+            raise ModelFileError(f"rng: a Generator on {name} cannot be saved; use one of {list(_BIT_GENERATORS)}")
+        return {"kind": "Generator", "state": _to_json(rng.bit_generator.state)}
     if isinstance(rng, np.random.RandomState):
         name, key, pos, has_gauss, gauss = rng.get_state()
-        return {"kind": "RandomState", "state": [name, key.tolist(), pos, has_gauss, gauss]}
+        return {"kind": "RandomState", "state": [name, key.tolist(), int(pos), int(has_gauss), float(gauss)]}
     return None
 
 
-def _restore_rng(saved: dict | None) -> np.random.Generator | np.random.RandomState | None:
-    if not saved:
+def restore_rng(saved: Any, where: str) -> np.random.Generator | np.random.RandomState | None:
+    """The generator :func:`rng_state` described, or ModelFileError."""
+    if saved is None:
         return None
     try:
         if saved["kind"] == "Generator":
-            state = saved["state"]
-            if state.get("bit_generator") != "PCG64":
-                return None
-            bitgen = np.random.PCG64()
+            state = _from_json(saved["state"])
+            name = state["bit_generator"]
+            if name not in _BIT_GENERATORS:
+                raise ValueError(f"unknown bit generator {name!r}")
+            bitgen = getattr(np.random, name)()
             bitgen.state = state
             return np.random.Generator(bitgen)
         if saved["kind"] == "RandomState":
             name, key, pos, has_gauss, gauss = saved["state"]
+            if name != "MT19937" or len(key) != 624:
+                raise ValueError("expected an MT19937 state of 624 words")
             rs = np.random.RandomState()
-            rs.set_state((name, np.array(key, dtype=np.uint32), pos, has_gauss, gauss))
+            rs.set_state((name, np.array(key, dtype=np.uint32), int(pos), int(has_gauss), float(gauss)))
             return rs
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"meta: the saved random generator state is damaged ({exc})") from None
-    return None
+        raise ValueError(f"unknown kind {saved['kind']!r}")
+    except (KeyError, TypeError, ValueError, OverflowError, IndexError) as exc:
+        raise ModelFileError(f"model: the random generator state in {where!r} is damaged ({exc})") from None
 
 
-def save_model(net: DeepNetwork, path: str | os.PathLike) -> None:
-    """Write ``net`` to ``path`` (a ``.npz``), atomically.
+@dataclass
+class ModelFile:
+    """What a model file holds, checked: parameters, training state arrays, metadata, the generator."""
 
-    Parameters
-    ----------
-    net : DeepNetwork
-        Its parameters "W{l}" (n[l], n[l-1]) and "b{l}" (n[l], 1), its
-        activations, dtype, cost history and ``net.metadata`` are kept.
-    path : str or PathLike
-    """
+    parameters: dict[str, np.ndarray]
+    state: dict[str, np.ndarray]
+    meta: dict[str, Any]
+    rng: np.random.Generator | np.random.RandomState | None
+
+
+def write_model(path: str | os.PathLike, parameters: dict[str, np.ndarray], state: dict[str, np.ndarray],
+                meta: dict[str, Any]) -> None:
+    """Write a model file atomically: the parameters, the state arrays and the metadata (JSON)."""
     from . import __version__
 
-    meta = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "deepstep_version": __version__,
-        "layer_dims": net.layer_dims,
-        "hidden_activation": net.hidden_activation,
-        "output_activation": net.output_activation,
-        "dtype": net.dtype.name,
-        "cost_history": list(net.history.cost),
-        "method": net.history.method,
-        "rng_state": _rng_state(net._rng),
-        **net.metadata,
-    }
-    arrays = {k: np.ascontiguousarray(v) for k, v in net.parameters.items()}
+    doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "deepstep_version": __version__, **meta}
+    arrays = {k: np.ascontiguousarray(v) for k, v in parameters.items()}
+    arrays.update({f"state.{k}": np.ascontiguousarray(v) for k, v in state.items()})
+    try:
+        text = json.dumps(doc, allow_nan=False)
+    except ValueError as exc:  # a NaN or inf in the history or the metadata
+        raise DeepstepError(f"model: cannot save non-finite numbers in the metadata ({exc})") from None
     with atomic_path(path, suffix=".npz") as tmp:
         with open(tmp, "wb") as f:
-            np.savez_compressed(f, meta=np.array(json.dumps(meta)), **arrays)
+            np.savez_compressed(f, meta=np.array(text), **arrays)
 
 
-_CORE_KEYS = ("format", "format_version", "deepstep_version", "layer_dims", "hidden_activation",
-              "output_activation", "dtype", "cost_history", "method", "rng_state")
+_MAX_META_CHARS = 64 * 2**20  # a 10^6-epoch history is about 20 MB of JSON
+_MAX_LAYERS = 10_000
 
 
-def _check_meta(meta: dict, dims: list[int], where: str) -> None:
-    """The optional metadata a model file may carry, each of the type its readers expect."""
-    costs = meta.get("cost_history", [])
-    if not isinstance(costs, list) or not all(isinstance(c, (int, float)) for c in costs):
-        raise ModelFileError(f"model: expected 'cost_history' in {where!r} to be a list of numbers")
-    shape = meta.get("image_shape")
+def _fail(where: str, what: str) -> ModelFileError:
+    return ModelFileError(f"model: {what} in {where!r}")
+
+
+def _read_members(p: Path, where: str) -> dict[str, np.ndarray]:
+    """Every member of the .npz, each header checked against the member's real size before it is read."""
+    try:
+        zf = zipfile.ZipFile(p)
+    except (OSError, zipfile.BadZipFile, ValueError) as exc:
+        raise ModelFileError(f"model: expected a deepstep model file (.npz, a zip archive) at {where!r}, "
+                             f"could not read it ({exc})") from None
+    arrays: dict[str, np.ndarray] = {}
+    with zf:
+        for info in zf.infolist():
+            name = info.filename
+            if not name.endswith(".npy") or "/" in name:
+                raise _fail(where, f"expected only .npy members, got {name!r}")
+            key = name[: -len(".npy")]
+            try:
+                with zf.open(info) as f:
+                    version = np.lib.format.read_magic(f)
+                    if version == (1, 0):
+                        shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+                    elif version == (2, 0):
+                        shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+                    else:
+                        raise ValueError(f"npy format version {version}")
+                    if dtype.hasobject or dtype.kind not in "fU" or dtype.fields is not None:
+                        raise ValueError(f"dtype {dtype}: expected floating-point arrays and one string")
+                    if any(n < 0 for n in shape) or len(shape) > 2:
+                        raise ValueError(f"shape {shape}")
+                    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+                    if declared > info.file_size:
+                        raise ValueError(f"the header declares {declared} bytes, the member holds {info.file_size}")
+                    data = f.read(declared + 1)
+                    if len(data) != declared:
+                        raise ValueError(f"expected {declared} bytes of data, got {len(data)}")
+                    array = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
+            except (OSError, ValueError, EOFError, zipfile.BadZipFile, RuntimeError, OverflowError,
+                    MemoryError, SyntaxError, TypeError, zlib_error) as exc:
+                raise _fail(where, f"member {key!r} is not a readable array ({exc})") from None
+            arrays[key] = array
+    return arrays
+
+
+def _meta(arrays: dict[str, np.ndarray], where: str) -> dict[str, Any]:
+    M = arrays.pop("meta", None)
+    if M is None or M.dtype.kind != "U" or M.ndim != 0:
+        raise _fail(where, f"expected a 'meta' JSON string, found keys {sorted(arrays)}")
+    text = str(M)
+    if len(text) > _MAX_META_CHARS:
+        raise _fail(where, f"the metadata is {len(text)} characters, more than {_MAX_META_CHARS}")
+    try:
+        meta = json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"{c} is not allowed")))
+    except (ValueError, RecursionError) as exc:
+        raise _fail(where, f"the metadata is not valid JSON ({str(exc)[:100]})") from None
+    if not isinstance(meta, dict):
+        raise _fail(where, f"expected the metadata to be a JSON object, got {type(meta).__name__}")
+    if meta.get("format") != FORMAT:
+        raise _fail(where, f"expected format {FORMAT!r}, got {str(meta.get('format'))[:40]!r}")
+    if meta.get("format_version") == 1:
+        meta = _upgrade_v1(meta)
+    if meta.get("format_version") != FORMAT_VERSION:
+        version = str(meta.get("format_version"))[:20]
+        raise _fail(where, f"expected format version {FORMAT_VERSION} (or 1), got {version} "
+                           "(written by another deepstep version)")
+    return meta
+
+
+def _upgrade_v1(meta: dict[str, Any]) -> dict[str, Any]:
+    """A format-1 file's metadata in format 2's layout (cost history, method and extras moved)."""
+    core = ("format", "format_version", "deepstep_version", "layer_dims", "hidden_activation", "output_activation",
+            "dtype", "cost_history", "method", "rng_state")
+    return {
+        **{k: meta.get(k) for k in core[:7]}, "format_version": FORMAT_VERSION,
+        "history": {"cost": meta.get("cost_history", []), "method": meta.get("method")},
+        "rng_state": meta.get("rng_state"),
+        "metadata": {k: v for k, v in meta.items() if k not in core},
+    }
+
+
+def _is_number_list(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1.8e308 for v in value)
+
+
+def _check_meta(meta: dict[str, Any], dims: list[int], where: str) -> None:
+    """The metadata's parts, each of the type its readers expect."""
+    history = meta.get("history")
+    if not isinstance(history, dict):
+        raise _fail(where, "expected 'history' to be a JSON object")
+    for name in ("cost", "accuracy", "val_cost", "val_accuracy", "learning_rates"):
+        if not _is_number_list(history.get(name, [])):
+            raise _fail(where, f"expected history {name!r} to be a list of finite numbers")
+    for name, kinds in (("learning_rate", (int, float)), ("batch_size", (int,)), ("method", (str,)),
+                        ("optimizer", (str,))):
+        v = history.get(name)
+        if v is not None and (not isinstance(v, kinds) or isinstance(v, bool)):
+            raise _fail(where, f"expected history {name!r} to be {kinds[0].__name__} or null, got {str(v)[:40]!r}")
+    opt = meta.get("optimizer")
+    if opt is not None and not (isinstance(opt, dict) and isinstance(opt.get("name"), str)
+                                and all(isinstance(opt.get(k), int) and not isinstance(opt.get(k), bool)
+                                        and 0 <= opt[k] < 2**53 for k in ("t", "epoch"))):
+        raise _fail(where, "expected 'optimizer' to name an optimizer with whole numbers 't' and 'epoch'")
+    if not isinstance(meta.get("callbacks", {}), dict) or not all(
+            isinstance(v, dict) for v in meta.get("callbacks", {}).values()):
+        raise _fail(where, "expected 'callbacks' to be a JSON object of objects")
+    extra = meta.get("metadata", {})
+    if not isinstance(extra, dict):
+        raise _fail(where, "expected 'metadata' to be a JSON object")
+    shape = extra.get("image_shape")
     if shape is not None and not (
-        isinstance(shape, list) and len(shape) == 3 and all(isinstance(n, int) and n > 0 for n in shape)
+        isinstance(shape, list) and len(shape) == 3
+        and all(isinstance(n, int) and not isinstance(n, bool) and 0 < n <= 100_000 for n in shape)
     ):
-        raise ModelFileError(
-            f"model: expected 'image_shape' in {where!r} to be [height, width, channels], got {shape!r}"
-        )
-    classes = meta.get("classes")
+        raise _fail(where, f"expected 'image_shape' to be [height, width, channels], got {str(shape)[:60]}")
+    classes = extra.get("classes")
     n_classes = max(2, dims[-1])
     if classes is not None and not (
         isinstance(classes, list) and len(classes) == n_classes and all(isinstance(c, str) for c in classes)
     ):
-        raise ModelFileError(
-            f"model: expected 'classes' in {where!r} to be {n_classes} class names for n[L] = {dims[-1]}, "
-            f"got {classes!r}"
-        )
-    for key, kind in (("training", dict), ("dataset", str)):
-        if meta.get(key) is not None and not isinstance(meta[key], kind):
-            raise ModelFileError(
-                f"model: expected {key!r} in {where!r} to be a JSON {kind.__name__}, got {meta[key]!r}"
-            )
+        raise _fail(where, f"expected 'classes' to be {n_classes} class names for n[L] = {dims[-1]}, "
+                           f"got {str(classes)[:80]}")
+    for key, kind in (("training", dict), ("dataset", str), ("kind", str)):
+        if extra.get(key) is not None and not isinstance(extra[key], kind):
+            raise _fail(where, f"expected {key!r} to be a JSON {kind.__name__}, got {str(extra[key])[:60]}")
 
 
-def load_model(path: str | os.PathLike) -> DeepNetwork:
-    """Read a model written by :func:`save_model` (or ``net.save``).
+def read_model(path: str | os.PathLike) -> ModelFile:
+    """Read and check a model file written by :func:`write_model`.
 
     Raises
     ------
     ModelFileError
-        If the file is missing, not an ``.npz``, of another format or version,
-        or its keys, shapes or dtypes do not match its metadata.
+        If the file is missing, not an ``.npz``, of another format or version, or any
+        part (arrays, shapes, dtypes, metadata types and ranges) is not what it must be.
     """
-    from .network import DeepNetwork
-
+    if not isinstance(path, (str, os.PathLike)):
+        raise ModelFileError(f"model: expected the path of a deepstep model file (.npz), got {type(path).__name__}")
     p = Path(path)
+    where = str(p)
     if not p.is_file():
-        raise ModelFileError(f"model: expected a deepstep model file (.npz), found nothing at {str(p)!r}")
+        raise ModelFileError(f"model: expected a deepstep model file (.npz), found nothing at {where!r}")
+    arrays = _read_members(p, where)
+    meta = _meta(arrays, where)
     try:
-        with np.load(p, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # BadZipFile: truncated, bad CRC
-        raise ModelFileError(
-            f"model: expected a deepstep model file (.npz) at {str(p)!r}, could not read it ({exc})"
-        ) from None
-    not_arrays = sorted(k for k, v in arrays.items() if not isinstance(v, np.ndarray))
-    if not_arrays:
-        raise ModelFileError(f"model: expected only NumPy arrays in {str(p)!r}, got other members {not_arrays}")
-    if "meta" not in arrays or arrays["meta"].dtype.kind != "U" or arrays["meta"].ndim != 0:
-        raise ModelFileError(f"model: expected a 'meta' JSON string in {str(p)!r}, found keys {sorted(arrays)}")
-    try:
-        meta = json.loads(str(arrays.pop("meta")))
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(f"model: the metadata of {str(p)!r} is not valid JSON ({exc})") from None
-    if not isinstance(meta, dict):
-        raise ModelFileError(
-            f"model: expected the metadata of {str(p)!r} to be a JSON object, got {type(meta).__name__}"
-        )
-    if meta.get("format") != FORMAT:
-        raise ModelFileError(f"model: expected format {FORMAT!r} in {str(p)!r}, got {meta.get('format')!r}")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise ModelFileError(
-            f"model: expected format version {FORMAT_VERSION} in {str(p)!r}, got {meta.get('format_version')!r} "
-            "(written by another deepstep version)"
-        )
-    try:
-        dims = [int(n) for n in meta["layer_dims"]]
-        dtype = np.dtype(meta["dtype"])
+        raw = meta["layer_dims"]
+        if not (isinstance(raw, list) and 2 <= len(raw) <= _MAX_LAYERS
+                and all(isinstance(n, int) and not isinstance(n, bool) and 0 < n < 2**31 for n in raw)):
+            raise ValueError(f"layer_dims {str(raw)[:60]}")
+        dims = list(raw)
+        dtype = np.dtype(meta["dtype"]) if isinstance(meta["dtype"], str) else None
+        if dtype is None or dtype.kind != "f":
+            raise ValueError(f"dtype {str(meta['dtype'])[:20]}")
         hidden, output = meta["hidden_activation"], meta["output_activation"]
+        if not isinstance(hidden, str) or not isinstance(output, str):
+            raise ValueError("activation names")
     except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"model: the metadata of {str(p)!r} lacks or garbles {exc}") from None
+        raise _fail(where, f"the metadata lacks or garbles {exc}") from None
+    from .activations import check_output_activation, get_activation, get_hidden_activation
+
+    try:
+        check_output_activation(get_activation(output, "output_activation"), dims[-1])
+        get_hidden_activation(hidden)
+    except DeepstepError as exc:
+        raise _fail(where, f"the activations are not valid ({exc})") from None
     L = len(dims) - 1
     expected = {f"W{l}": (dims[l], dims[l - 1]) for l in range(1, L + 1)}
     expected |= {f"b{l}": (dims[l], 1) for l in range(1, L + 1)}
-    if sorted(arrays) != sorted(expected):
-        raise ModelFileError(f"model: expected arrays {sorted(expected)} in {str(p)!r}, found {sorted(arrays)}")
+    state = {k[len("state."):]: a for k, a in arrays.items() if k.startswith("state.")}
+    params = {k: a for k, a in arrays.items() if not k.startswith("state.")}
+    if sorted(params) != sorted(expected):
+        raise _fail(where, f"expected arrays {sorted(expected)}, found {sorted(params)[:20]}")
     for key, shape in expected.items():
-        A = arrays[key]
+        A = params[key]
         if A.shape != shape or A.dtype != dtype:
-            raise ModelFileError(
-                f"model: expected {key} of shape {shape} and dtype {dtype} in {str(p)!r}, "
-                f"got shape {A.shape} and dtype {A.dtype}"
-            )
+            raise _fail(where, f"expected {key} of shape {shape} and dtype {dtype}, got shape {A.shape} and dtype "
+                               f"{A.dtype}")
         if not np.isfinite(A).all():
-            raise ModelFileError(f"model: {key} in {str(p)!r} holds NaN or inf")
-    _check_meta(meta, dims, str(p))
-    net = DeepNetwork.from_parameters(
-        {k: arrays[k] for k in expected}, hidden, output, rng=_restore_rng(meta.get("rng_state"))
-    )
-    net.history.cost = [float(c) for c in meta.get("cost_history", [])]
-    net.history.method = meta.get("method")
-    net.metadata = {k: v for k, v in meta.items() if k not in _CORE_KEYS}
-    return net
+            raise _fail(where, f"{key} holds NaN or inf")
+    for key, A in state.items():
+        if A.dtype != dtype or not np.isfinite(A).all():
+            raise _fail(where, f"expected finite {dtype} state array {key!r}, got dtype {A.dtype}")
+    if meta.get("history") is None:
+        meta["history"] = {}
+    _check_meta(meta, dims, where)
+    rng = restore_rng(meta.get("rng_state"), where)
+    return ModelFile(params, state, meta, rng)

@@ -36,11 +36,14 @@ def _save(fig, path: str | os.PathLike) -> None:
 
 
 def plot_cost(cost: Sequence[float], path: str | os.PathLike, learning_rate: float | None = None,
-              per: str = "iteration") -> None:
-    """The cost J against iterations (or epochs), saved as a PNG."""
+              per: str = "iteration", val_cost: Sequence[float] | None = None) -> None:
+    """The cost J against iterations (or epochs), with the validation cost beside it when given, saved as a PNG."""
     fig = _figure(6, 4)
     ax = fig.add_subplot()
-    ax.plot(np.arange(len(cost)), cost)
+    ax.plot(np.arange(len(cost)), cost, label="training")
+    if val_cost:
+        ax.plot(np.arange(len(cost) - len(val_cost), len(cost)), val_cost, label="validation")
+        ax.legend()
     ax.set_xlabel(per)
     ax.set_ylabel("cost J")
     ax.set_title("cost" + (f" (learning rate {learning_rate:g})" if learning_rate else ""))

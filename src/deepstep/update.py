@@ -1,5 +1,7 @@
 """The gradient-descent update: W[l] := W[l] - alpha dW[l], b[l] := b[l] - alpha db[l].
 
+The other optimizers (momentum, RMSprop, Adam) are in :mod:`deepstep.optimizers`.
+
 Examples
 --------
 >>> import numpy as np
@@ -15,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import DeepstepError, check_learning_rate, check_parameters
+from .optimizers import gd_kernel
 
 __all__ = ["update_parameters"]
 
@@ -46,4 +49,7 @@ def update_parameters(
             raise DeepstepError(
                 f"grads: expected 'd{key}' of shape {P.shape}, got {getattr(dP, 'shape', dP)!r}"
             )
-    return {key: P - alpha * grads["d" + key] for key, P in parameters.items()}
+    new = {key: np.array(P, dtype=np.result_type(P.dtype, np.float16)) for key, P in parameters.items()}
+    for key, P in new.items():
+        gd_kernel(P, np.array(grads["d" + key], dtype=P.dtype), alpha)  # the trainer's kernel, on copies
+    return new

@@ -1,0 +1,266 @@
+"""The engine: the kernels of one layer, and forward/backward passes over reused buffers.
+
+The kernels are the maths of the course, one function each, written with
+``out=`` buffers so that the course's step functions (:mod:`deepstep.forward`,
+:mod:`deepstep.backward`, which allocate) and the training loop (which reuses
+buffers from batch to batch) run the *same* code:
+
+* :func:`linear` -- ``Z = W A_prev + b``
+* :func:`output_delta` -- ``dZ[L] = A[L] - Y`` (sigmoid or softmax output with the cross-entropy cost)
+* :func:`weight_gradients` -- ``dW = (1/m) dZ A_prev^T``, ``db = (1/m) sum(dZ, axis=1)``
+* :func:`input_gradient` -- ``dA_prev = W^T dZ``
+* :func:`add_l2_gradient` -- ``dW += (lambd/m) W``
+* :func:`dropout_mask`, :func:`apply_dropout` -- inverted dropout ``A = A * D / keep_prob``
+
+:class:`Engine` runs them layer by layer: :meth:`Engine.forward` fills Z[l]/A[l]
+(hidden activations computed in place where the activation has its in-place
+pair), :meth:`Engine.backward` fills the raw gradients dW[l], db[l] exactly as
+the contract defines them.  The learning rate is the optimizer's business
+(:mod:`deepstep.optimizers`); the first layer may be handed to a strategy
+(:mod:`deepstep.gram`) that never forms dW[1].
+
+Examples
+--------
+>>> import numpy as np
+>>> from deepstep.engine import linear, weight_gradients
+>>> Z = linear(np.array([[3.0, -1.0]]), np.array([[1.0], [2.0]]), np.array([[0.5]]))
+>>> Z
+array([[1.5]])
+>>> dW, db = weight_gradients(np.array([[1.0, 3.0]]), np.array([[1.0, 2.0]]))
+>>> dW, db
+(array([[3.5]]), array([[2.]]))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .activations import Activation
+
+__all__ = [
+    "Engine",
+    "forward_no_cache",
+    "linear",
+    "output_delta",
+    "weight_gradients",
+    "bias_gradient",
+    "input_gradient",
+    "add_l2_gradient",
+    "l2_cost",
+    "dropout_mask",
+    "apply_dropout",
+]
+
+Array = np.ndarray
+
+
+# -- the kernels ---------------------------------------------------------------------------
+
+
+def linear(W: Array, A_prev: Array, b: Array, out: Array | None = None) -> Array:
+    """Z = W A_prev + b: W (n[l], n[l-1]), A_prev (n[l-1], m), b (n[l], 1) -> Z (n[l], m)."""
+    if out is None:  # (integer arrays give a float Z when b is float)
+        return np.matmul(W, A_prev) + b
+    Z = np.matmul(W, A_prev, out=out)
+    Z += b
+    return Z
+
+
+def output_delta(AL: Array, Y: Array, out: Array | None = None) -> Array:
+    """dZ[L] = A[L] - Y, (n[L], m): the output step of a sigmoid or softmax output with the cross-entropy cost."""
+    return np.subtract(AL, Y, out=out)
+
+
+def weight_gradients(
+    dZ: Array, A_prev: Array, dW: Array | None = None, db: Array | None = None
+) -> tuple[Array, Array]:
+    """dW = (1/m) dZ A_prev^T, shape (n[l], n[l-1]); db = (1/m) sum(dZ, axis=1, keepdims=True), shape (n[l], 1)."""
+    if dW is None:  # (integer arrays give float gradients)
+        return np.matmul(dZ, A_prev.T) / A_prev.shape[1], bias_gradient(dZ, db)
+    dW = np.matmul(dZ, A_prev.T, out=dW)
+    dW /= A_prev.shape[1]
+    return dW, bias_gradient(dZ, db)
+
+
+def bias_gradient(dZ: Array, out: Array | None = None) -> Array:
+    """db = (1/m) sum(dZ, axis=1, keepdims=True), shape (n[l], 1)."""
+    if out is None:
+        return np.add.reduce(dZ, axis=1, keepdims=True) / dZ.shape[1]
+    db = np.add.reduce(dZ, axis=1, keepdims=True, out=out)
+    db /= dZ.shape[1]
+    return db
+
+
+def input_gradient(W: Array, dZ: Array, out: Array | None = None) -> Array:
+    """dA_prev = W^T dZ: W (n[l], n[l-1]), dZ (n[l], m) -> (n[l-1], m)."""
+    return np.matmul(W.T, dZ, out=out)
+
+
+def add_l2_gradient(dW: Array, W: Array, lambd: float, m: int) -> Array:
+    """dW += (lambd/m) W, in place (the gradient of the L2 term (lambd/2m) ||W||_F^2)."""
+    dW += (lambd / m) * W
+    return dW
+
+
+def l2_cost(squared_norms: Sequence[float], lambd: float, m: int) -> float:
+    """(lambd / 2m) * sum over l of ||W[l]||_F^2, from the squared norms."""
+    return lambd / (2 * m) * float(sum(squared_norms))
+
+
+def dropout_mask(rng: np.random.Generator | np.random.RandomState, shape: tuple[int, int], keep_prob: float) -> Array:
+    """D of ``shape``: True with probability keep_prob (``rng.random(shape) < keep_prob``, as the course draws it)."""
+    return rng.random(shape) < keep_prob
+
+
+def apply_dropout(A: Array, D: Array, keep_prob: float, out: Array | None = None) -> Array:
+    """Inverted dropout: A * D / keep_prob (also dA * D / keep_prob on the way back)."""
+    out = np.multiply(A, D, out=out)
+    out /= keep_prob
+    return out
+
+
+def forward_no_cache(X: Array, parameters: Any, hidden: Activation, output: Activation) -> Array:
+    """A[L] (n[L], m) from X (n[0], m), keeping no caches (prediction; inputs not checked)."""
+    L = len(parameters) // 2
+    A = X
+    for l in range(1, L + 1):
+        Z = linear(parameters[f"W{l}"], A, parameters[f"b{l}"])
+        A = (output if l == L else hidden).g(Z)
+    return A
+
+
+# -- the passes over reused buffers ----------------------------------------------------------
+
+
+@dataclass
+class _Buffers:
+    """Per batch width m: Z[l] (A[l] in place), A[l] apart where it cannot be in place, dropped A, dA."""
+
+    Z: list  # Z[l], (n[l], m), l = 1..L (index 0 unused)
+    A: list  # A[l]: the Z buffer itself (in place) or a buffer of its own
+    Ad: list  # A[l] after dropout (hidden layers with keep_prob < 1), else None
+    dA: list  # dA[l], (n[l], m), l = 1..L-1
+
+
+class Engine:
+    """Forward and backward passes of one network, over buffers reused from batch to batch.
+
+    Parameters
+    ----------
+    layer_dims : list of int
+        [n[0], ..., n[L]].
+    hidden, output : Activation
+        g[1] = ... = g[L-1] and g[L] (sigmoid or softmax: dZ[L] = A[L] - Y).
+    dtype : numpy dtype
+    keep_prob : sequence of L-1 floats
+        Inverted-dropout keep probability of each hidden layer (1.0: no dropout).
+    lambd : float
+        L2 strength; the gradients returned include (lambd/m) W[l].
+
+    Notes
+    -----
+    After :meth:`forward`, ``A[L]`` holds the output; :meth:`backward` writes
+    dZ[L] over it.  The gradients ``dW[l]``, ``db[l]`` are the engine's own
+    buffers (the optimizer may use them as scratch).  With ``first`` (a first-layer
+    strategy, :mod:`deepstep.gram`), Z[1] comes from the strategy and dZ[1] is
+    left in :attr:`dZ1` instead of forming dW[1].
+    """
+
+    def __init__(
+        self,
+        layer_dims: list[int],
+        hidden: Activation,
+        output: Activation,
+        dtype: np.dtype,
+        keep_prob: Sequence[float],
+        lambd: float = 0.0,
+    ) -> None:
+        self.dims = list(layer_dims)
+        self.L = len(layer_dims) - 1
+        self.hidden, self.output = hidden, output
+        self.dtype = dtype
+        self.keep_prob = [1.0, *keep_prob, 1.0]  # index l = 0..L; input and output layers keep everything
+        self.lambd = float(lambd)
+        self.dW = [None] + [np.empty((n, p), dtype) for p, n in zip(self.dims[:-1], self.dims[1:], strict=True)]
+        self.db = [None] + [np.empty((n, 1), dtype) for n in self.dims[1:]]
+        self.masks: list = [None] * (self.L + 1)
+        self.dZ1: Array | None = None
+        self._buffers: dict[int, _Buffers] = {}
+        self._A: list = []
+        self._m = 0
+
+    def _buffers_for(self, m: int) -> _Buffers:
+        if m not in self._buffers:
+            L, dt = self.L, self.dtype
+            Z = [None] + [np.empty((n, m), dt) for n in self.dims[1:]]
+            own = not self.hidden.in_place
+            A = [None] + [np.empty((n, m), dt) if own and l < L else Z[l] for l, n in enumerate(self.dims[1:], 1)]
+            Ad = [None] + [np.empty((n, m), dt) if l < L and self.keep_prob[l] < 1 else None
+                           for l, n in enumerate(self.dims[1:], 1)]
+            dA = [None] + [np.empty((n, m), dt) for n in self.dims[1:-1]]
+            self._buffers[m] = _Buffers(Z, A, Ad, dA)
+        return self._buffers[m]
+
+    def forward(
+        self,
+        W: list,
+        b: list,
+        X: Array,
+        rng: np.random.Generator | np.random.RandomState | None = None,
+        first: Callable[[Array], Array] | None = None,
+    ) -> Array:
+        """A[L] (n[L], m) of the batch X (n[0], m); dropout masks drawn from ``rng`` in layer order.
+
+        ``W``, ``b``: lists indexed 1..L.  ``first(out)`` writes Z[1] into ``out`` when given.
+        """
+        m = X.shape[1]
+        buf = self._buffers_for(m)
+        self._m, L = m, self.L
+        A_prev = X
+        A_used = [X]
+        for l in range(1, L + 1):
+            Z = buf.Z[l]
+            if l == 1 and first is not None:
+                first(Z)
+            else:
+                linear(W[l], A_prev, b[l], out=Z)
+            if l == L:
+                A = self.output.g(Z)
+            elif self.hidden.in_place:
+                A = self.hidden.forward_(Z)
+            else:
+                A = buf.A[l]
+                A[...] = self.hidden.g(Z)
+            if buf.Ad[l] is not None:
+                self.masks[l] = dropout_mask(rng, A.shape, self.keep_prob[l])
+                A = apply_dropout(A, self.masks[l], self.keep_prob[l], out=buf.Ad[l])
+            A_used.append(A)
+            A_prev = A
+        self._A = A_used
+        return A_used[L]
+
+    def backward(self, Y: Array, W: list, skip_first: bool = False) -> None:
+        """Fill dW[l], db[l] (l = 1..L; from l = 2 with ``skip_first``, leaving dZ[1] in :attr:`dZ1`)."""
+        buf, A, L, m = self._buffers[self._m], self._A, self.L, self._m
+        dZ = output_delta(A[L], Y, out=A[L])
+        for l in range(L, 0, -1):
+            if l == 1 and skip_first:  # dW[1] is the strategy's; db[1] is not
+                self.dZ1 = dZ
+                bias_gradient(dZ, self.db[1])
+                break
+            weight_gradients(dZ, A[l - 1], self.dW[l], self.db[l])
+            if self.lambd:
+                add_l2_gradient(self.dW[l], W[l], self.lambd, m)
+            if l == 1:
+                break
+            dA = input_gradient(W[l], dZ, out=buf.dA[l - 1])
+            if self.masks[l - 1] is not None:
+                apply_dropout(dA, self.masks[l - 1], self.keep_prob[l - 1], out=dA)
+            if self.hidden.in_place:
+                dZ = self.hidden.backward_(dA, buf.Z[l - 1])  # the Z buffer holds A[l-1] = g(Z[l-1])
+            else:
+                dZ = self.hidden.backward(dA, buf.Z[l - 1])

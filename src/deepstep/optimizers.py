@@ -1,0 +1,450 @@
+"""Optimizers: how a gradient becomes an update, each a small object with its state per parameter key.
+
+Course 2's formulas, for every parameter P ("W1", "b1", ...) and its gradient dP ("dW1", ...):
+
+* :class:`GradientDescent` -- ``P := P - alpha dP``
+* :class:`Momentum` -- ``v := beta v + (1 - beta) dP``; ``P := P - alpha v``
+* :class:`RMSprop` -- ``s := beta2 s + (1 - beta2) dP^2``; ``P := P - alpha dP / (sqrt(s) + epsilon)``
+* :class:`Adam` -- ``v := beta1 v + (1 - beta1) dP``, ``s := beta2 s + (1 - beta2) dP^2``,
+  ``v_c = v / (1 - beta1^t)``, ``s_c = s / (1 - beta2^t)``, ``P := P - alpha v_c / (sqrt(s_c) + epsilon)``,
+  where t counts updates from 1.
+
+The state is kept per gradient key: ``opt.state["v"]["dW1"]`` has W1's shape.  The
+learning rate of epoch e is ``opt.schedule(alpha0, e)`` (:mod:`deepstep.schedules`).
+Each optimizer is also a course-style function that returns new arrays and leaves
+its inputs untouched (:func:`update_parameters_with_momentum`,
+:func:`update_parameters_with_adam`, ...); the function and the object run the
+same kernel.  Adding an optimizer is one class and one entry in :data:`OPTIMIZERS`.
+
+Examples
+--------
+>>> import numpy as np
+>>> import deepstep as ds
+>>> p = {"W1": np.array([[1.0]]), "b1": np.array([[0.0]])}
+>>> g = {"dW1": np.array([[0.5]]), "db1": np.array([[-1.0]])}
+>>> v, s = ds.initialize_adam(p)
+>>> p1, v, s = ds.update_parameters_with_adam(p, g, v, s, t=1, learning_rate=0.1)
+>>> round(float(p1["W1"][0, 0]), 6)        # 1 - 0.1 * 0.5 / (sqrt(0.25) + 1e-8)
+0.9
+>>> p["W1"]                                 # the input is left as it was
+array([[1.]])
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping
+from numbers import Integral, Real
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .errors import DeepstepError, _describe, check_learning_rate, check_parameters
+from .schedules import Schedule, get_schedule
+
+__all__ = [
+    "OPTIMIZERS",
+    "Optimizer",
+    "GradientDescent",
+    "Momentum",
+    "RMSprop",
+    "Adam",
+    "get_optimizer",
+    "initialize_velocity",
+    "initialize_rmsprop",
+    "initialize_adam",
+    "update_parameters_with_momentum",
+    "update_parameters_with_rmsprop",
+    "update_parameters_with_adam",
+]
+
+Array = np.ndarray
+
+
+def _check_beta(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value < 1:
+        raise DeepstepError(f"{name}: expected a number with 0 <= {name} < 1 such as 0.9, got {_describe(value)}")
+    return float(value)
+
+
+def _check_epsilon(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or value <= 0:
+        raise DeepstepError(f"epsilon: expected a small positive number such as 1e-8, got {_describe(value)}")
+    return float(value)
+
+
+# -- the kernels (in place on P, dP and the state; dP is scratch afterwards) ---------------------
+
+
+def gd_kernel(P: Any, dP: Any, lr: float) -> None:
+    """P -= lr dP (dP is scaled in place)."""
+    dP *= lr
+    P -= dP
+
+
+def momentum_kernel(P: Any, dP: Any, v: Any, beta: float, lr: float) -> None:
+    """v = beta v + (1 - beta) dP; P -= lr v."""
+    v *= beta
+    dP *= 1.0 - beta
+    v += dP
+    P -= lr * v
+
+
+def _squared_average(s: Array, dP: Array, beta2: float, tmp: Array) -> None:
+    """s = beta2 s + (1 - beta2) dP^2."""
+    s *= beta2
+    np.multiply(dP, dP, out=tmp)
+    tmp *= 1.0 - beta2
+    s += tmp
+
+
+def rmsprop_kernel(P: Array, dP: Array, s: Array, beta2: float, epsilon: float, lr: float) -> None:
+    """s = beta2 s + (1 - beta2) dP^2; P -= lr dP / (sqrt(s) + epsilon)."""
+    tmp = np.empty_like(dP)
+    _squared_average(s, dP, beta2, tmp)
+    np.sqrt(s, out=tmp)
+    tmp += epsilon
+    np.divide(dP, tmp, out=tmp)
+    tmp *= lr
+    P -= tmp
+
+
+def adam_kernel(
+    P: Array, dP: Array, v: Array, s: Array, t: int, beta1: float, beta2: float, epsilon: float, lr: float,
+    tmp: Array | None = None,
+) -> None:
+    """Adam's step t (t >= 1), bias correction included; ``tmp`` is scratch of P's shape."""
+    tmp = np.empty_like(dP) if tmp is None else tmp
+    _squared_average(s, dP, beta2, tmp)
+    v *= beta1
+    dP *= 1.0 - beta1
+    v += dP
+    np.divide(v, 1.0 - beta1**t, out=tmp)  # v_c
+    np.divide(s, 1.0 - beta2**t, out=dP)  # s_c (dP's last use was above)
+    np.sqrt(dP, out=dP)
+    dP += epsilon
+    tmp /= dP
+    tmp *= lr
+    P -= tmp
+
+
+# -- the objects --------------------------------------------------------------------------------
+
+
+class Optimizer:
+    """Base class: an update rule with its state per gradient key ("dW1", "db1", ...).
+
+    Subclasses set :attr:`name`, :attr:`slots` (the state arrays it keeps per key,
+    e.g. ``("v", "s")``) and :attr:`linear` (True when every update is a linear
+    combination of the gradients and parameters, so that the Gram form of the first
+    layer applies, :mod:`deepstep.gram`), and implement :meth:`update_one`.
+    """
+
+    name: ClassVar[str] = ""
+    slots: ClassVar[tuple[str, ...]] = ()
+    linear: ClassVar[bool] = False
+
+    def __init__(self, schedule: Schedule | str | None = None) -> None:
+        self.schedule = get_schedule(schedule)
+        self.state: dict[str, dict[str, Any]] = {slot: {} for slot in self.slots}
+        self.t = 0  # updates done
+        self.epoch = 0  # epochs done (the schedule's position)
+
+    # -- configuration ---------------------------------------------------------------
+    def hyperparameters(self) -> dict[str, float]:
+        """The optimizer's own numbers (beta, ...), as keyword arguments of its constructor."""
+        return {}
+
+    def config(self) -> dict[str, Any]:
+        """Plain JSON data naming the optimizer, its hyperparameters and its schedule."""
+        return {"name": self.name, **self.hyperparameters(), "schedule": self.schedule.config()}
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Optimizer:
+        kwargs = {k: v for k, v in config.items() if k not in ("name", "schedule")}
+        return get_optimizer(config["name"], schedule=config.get("schedule"), **kwargs)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
+        sched = "" if self.schedule.name == "constant" else f"{', ' if args else ''}schedule={self.schedule!r}"
+        return f"{type(self).__name__}({args}{sched})"
+
+    # -- the update --------------------------------------------------------------------------
+    def learning_rate(self, learning_rate: float, epoch: int | None = None) -> float:
+        """alpha at ``epoch`` (default: the current one) from alpha0 = ``learning_rate``."""
+        return self.schedule(learning_rate, self.epoch if epoch is None else epoch)
+
+    def init_state(self, parameters: Mapping[str, Any]) -> None:
+        """Zero state for every parameter that has none yet (shape and dtype of the parameter)."""
+        for slot in self.slots:
+            for key, P in parameters.items():
+                self.state[slot].setdefault("d" + key, np.zeros(np.shape(P), dtype=P.dtype))
+
+    def step(self, parameters: Mapping[str, Any], grads: Mapping[str, Any], lr: float) -> None:
+        """One update of every parameter, in place (the grads may be used as scratch)."""
+        self.t += 1
+        for key, P in parameters.items():
+            self.update_one(key, P, grads["d" + key], lr)
+
+    def update_one(self, key: str, P: Any, dP: Any, lr: float) -> None:
+        raise NotImplementedError
+
+    # -- state as data (model files, snapshots) -------------------------------------------------
+    def state_arrays(self) -> dict[str, Array]:
+        """Every state array as ``"slot.dKEY"`` -> ndarray (formed where the Gram form holds it)."""
+        return {f"{slot}.{key}": np.asarray(a) for slot, per in self.state.items() for key, a in per.items()}
+
+    def load_state(self, arrays: Mapping[str, Array], t: int, epoch: int) -> None:
+        """Put back what :meth:`state_arrays`, :attr:`t` and :attr:`epoch` gave."""
+        self.state = {slot: {} for slot in self.slots}
+        for name, a in arrays.items():
+            slot, _, key = name.partition(".")
+            if slot not in self.state:
+                raise DeepstepError(f"optimizer state: {type(self).__name__} keeps {list(self.slots)}, got {name!r}")
+            self.state[slot][key] = np.array(a)
+        self.t, self.epoch = int(t), int(epoch)
+
+    def copy(self) -> Optimizer:
+        return copy.deepcopy(self)
+
+
+class GradientDescent(Optimizer):
+    """P := P - alpha dP."""
+
+    name = "gd"
+    linear = True
+
+    def update_one(self, key: str, P: Any, dP: Any, lr: float) -> None:
+        gd_kernel(P, dP, lr)
+
+
+class Momentum(Optimizer):
+    """Gradient descent with momentum: v := beta v + (1 - beta) dP; P := P - alpha v."""
+
+    name = "momentum"
+    slots = ("v",)
+    linear = True
+
+    def __init__(self, beta: float = 0.9, schedule: Schedule | str | None = None) -> None:
+        self.beta = _check_beta(beta, "beta")
+        super().__init__(schedule)
+
+    def hyperparameters(self) -> dict[str, float]:
+        return {"beta": self.beta}
+
+    def update_one(self, key: str, P: Any, dP: Any, lr: float) -> None:
+        momentum_kernel(P, dP, self.state["v"]["d" + key], self.beta, lr)
+
+
+class RMSprop(Optimizer):
+    """s := beta2 s + (1 - beta2) dP^2; P := P - alpha dP / (sqrt(s) + epsilon)."""
+
+    name = "rmsprop"
+    slots = ("s",)
+
+    def __init__(self, beta2: float = 0.999, epsilon: float = 1e-8, schedule: Schedule | str | None = None) -> None:
+        self.beta2 = _check_beta(beta2, "beta2")
+        self.epsilon = _check_epsilon(epsilon)
+        super().__init__(schedule)
+
+    def hyperparameters(self) -> dict[str, float]:
+        return {"beta2": self.beta2, "epsilon": self.epsilon}
+
+    def update_one(self, key: str, P: Array, dP: Array, lr: float) -> None:
+        rmsprop_kernel(P, dP, self.state["s"]["d" + key], self.beta2, self.epsilon, lr)
+
+
+class Adam(Optimizer):
+    """Momentum and RMSprop together, with bias correction (t counts updates from 1)."""
+
+    name = "adam"
+    slots = ("v", "s")
+
+    def __init__(
+        self, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8, schedule: Schedule | str | None = None
+    ) -> None:
+        self.beta1 = _check_beta(beta1, "beta1")
+        self.beta2 = _check_beta(beta2, "beta2")
+        self.epsilon = _check_epsilon(epsilon)
+        self._scratch: dict[str, Array] = {}
+        super().__init__(schedule)
+
+    def hyperparameters(self) -> dict[str, float]:
+        return {"beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
+
+    def update_one(self, key: str, P: Array, dP: Array, lr: float) -> None:
+        gk = "d" + key
+        tmp = self._scratch.get(gk)
+        if tmp is None or tmp.shape != dP.shape or tmp.dtype != dP.dtype:
+            tmp = self._scratch[gk] = np.empty_like(dP)
+        adam_kernel(P, dP, self.state["v"][gk], self.state["s"][gk], self.t, self.beta1, self.beta2, self.epsilon,
+                    lr, tmp)
+
+    def __deepcopy__(self, memo: dict) -> Adam:
+        new = Adam.__new__(Adam)
+        new.__dict__ = {k: copy.deepcopy(v, memo) for k, v in self.__dict__.items() if k != "_scratch"}
+        new._scratch = {}
+        return new
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    "gd": GradientDescent,
+    "momentum": Momentum,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+}
+"""The registry: name -> optimizer class."""
+
+
+def get_optimizer(optimizer: str | Optimizer | None = "gd", **kwargs: Any) -> Optimizer:
+    """An optimizer object from a name in :data:`OPTIMIZERS` (with its keyword arguments), or the object itself."""
+    if isinstance(optimizer, Optimizer):
+        if kwargs:
+            raise DeepstepError(f"optimizer: settings {sorted(kwargs)} go to the constructor of {optimizer!r}")
+        return optimizer
+    if optimizer is None:
+        optimizer = "gd"
+    if not isinstance(optimizer, str) or optimizer.lower() not in OPTIMIZERS:
+        raise DeepstepError(
+            f"optimizer: expected one of {list(OPTIMIZERS)} or a deepstep.optimizers.Optimizer, got {optimizer!r}"
+        )
+    cls = OPTIMIZERS[optimizer.lower()]
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise DeepstepError(f"optimizer: {optimizer!r} does not take these settings ({exc})") from None
+
+
+# -- the course-style functions (pure: copies in, new arrays out) -------------------------------------
+
+
+def _check_grads(parameters: Mapping[str, Array], grads: Any, name: str = "grads") -> None:
+    if not isinstance(grads, Mapping):
+        raise DeepstepError(f"{name}: expected a dict with keys 'dW1', 'db1', ..., got {_describe(grads)}")
+    for key, P in parameters.items():
+        dP = grads.get("d" + key)
+        if not isinstance(dP, np.ndarray) or dP.shape != P.shape:
+            raise DeepstepError(f"{name}: expected 'd{key}' of shape {P.shape}, got {_describe(dP)}")
+        if not np.isfinite(dP).all():
+            raise DeepstepError(f"{name}: expected finite values in 'd{key}', got NaN or inf")
+
+
+def _copies(parameters: Mapping[str, Array], *states: Mapping[str, Array]) -> list[dict[str, Array]]:
+    """Float copies of the parameters and of each state dict (same dtype as the parameter)."""
+    out = [{k: np.array(P, dtype=np.result_type(P.dtype, np.float16)) for k, P in parameters.items()}]
+    for state in states:
+        out.append({"d" + k: np.array(state["d" + k], dtype=out[0][k].dtype) for k in parameters})
+    return out
+
+
+def _zeros(parameters: Mapping[str, Array]) -> dict[str, Array]:
+    check_parameters(parameters)
+    return {"d" + k: np.zeros(P.shape, dtype=np.result_type(P.dtype, np.float16)) for k, P in parameters.items()}
+
+
+def initialize_velocity(parameters: Mapping[str, Array]) -> dict[str, Array]:
+    """v["dW{l}"], v["db{l}"]: zeros of W[l]'s and b[l]'s shapes, for momentum."""
+    return _zeros(parameters)
+
+
+def initialize_rmsprop(parameters: Mapping[str, Array]) -> dict[str, Array]:
+    """s["dW{l}"], s["db{l}"]: zeros of W[l]'s and b[l]'s shapes, for RMSprop."""
+    return _zeros(parameters)
+
+
+def initialize_adam(parameters: Mapping[str, Array]) -> tuple[dict[str, Array], dict[str, Array]]:
+    """(v, s): zeros of every parameter's shape under "dW{l}", "db{l}", for Adam."""
+    return _zeros(parameters), _zeros(parameters)
+
+
+def _check_state(parameters: Mapping[str, Array], state: Any, name: str) -> None:
+    _check_grads(parameters, state, name)
+
+
+def update_parameters_with_momentum(
+    parameters: Mapping[str, Array], grads: Mapping[str, Array], v: Mapping[str, Array], beta: float,
+    learning_rate: float,
+) -> tuple[dict[str, Array], dict[str, Array]]:
+    """One momentum step: v = beta v + (1 - beta) dP, P = P - alpha v, for every P.
+
+    Parameters
+    ----------
+    parameters : dict
+        "W{l}" (n[l], n[l-1]), "b{l}" (n[l], 1).
+    grads : dict
+        "dW{l}", "db{l}" of the same shapes.
+    v : dict
+        The velocity, "dW{l}", "db{l}" (:func:`initialize_velocity`).
+    beta : float
+        0 <= beta < 1.
+    learning_rate : float
+
+    Returns
+    -------
+    (parameters, v) : new dicts; the inputs are left untouched.
+    """
+    check_parameters(parameters)
+    beta = _check_beta(beta, "beta")
+    lr = check_learning_rate(learning_rate)
+    _check_grads(parameters, grads)
+    _check_state(parameters, v, "v")
+    new, vel, g = _copies(parameters, v, grads)
+    for key, P in new.items():
+        momentum_kernel(P, g["d" + key], vel["d" + key], beta, lr)
+    return new, vel
+
+
+def update_parameters_with_rmsprop(
+    parameters: Mapping[str, Array], grads: Mapping[str, Array], s: Mapping[str, Array], beta2: float = 0.999,
+    learning_rate: float = 0.01, epsilon: float = 1e-8,
+) -> tuple[dict[str, Array], dict[str, Array]]:
+    """One RMSprop step: s = beta2 s + (1 - beta2) dP^2, P = P - alpha dP / (sqrt(s) + epsilon).
+
+    Returns new (parameters, s); the inputs are left untouched.
+    """
+    check_parameters(parameters)
+    beta2 = _check_beta(beta2, "beta2")
+    lr = check_learning_rate(learning_rate)
+    eps = _check_epsilon(epsilon)
+    _check_grads(parameters, grads)
+    _check_state(parameters, s, "s")
+    new, sq, g = _copies(parameters, s, grads)
+    for key, P in new.items():
+        rmsprop_kernel(P, g["d" + key], sq["d" + key], beta2, eps, lr)
+    return new, sq
+
+
+def update_parameters_with_adam(
+    parameters: Mapping[str, Array], grads: Mapping[str, Array], v: Mapping[str, Array], s: Mapping[str, Array],
+    t: int, learning_rate: float = 0.01, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8,
+) -> tuple[dict[str, Array], dict[str, Array], dict[str, Array]]:
+    """One Adam step (the course's formulas, bias correction included).
+
+    Parameters
+    ----------
+    parameters, grads : dict
+        "W{l}", "b{l}" and "dW{l}", "db{l}" of the same shapes.
+    v, s : dict
+        First and second moment estimates, "dW{l}", "db{l}" (:func:`initialize_adam`).
+    t : int
+        The number of this update, from 1.
+    learning_rate, beta1, beta2, epsilon : float
+
+    Returns
+    -------
+    (parameters, v, s) : new dicts; the inputs are left untouched.
+    """
+    check_parameters(parameters)
+    if isinstance(t, bool) or not isinstance(t, Integral) or t < 1:
+        raise DeepstepError(f"t: expected the update count, an integer >= 1, got {_describe(t)}")
+    beta1, beta2 = _check_beta(beta1, "beta1"), _check_beta(beta2, "beta2")
+    lr = check_learning_rate(learning_rate)
+    eps = _check_epsilon(epsilon)
+    _check_grads(parameters, grads)
+    _check_state(parameters, v, "v")
+    _check_state(parameters, s, "s")
+    new, vel, sq, g = _copies(parameters, v, s, grads)
+    for key, P in new.items():
+        adam_kernel(P, g["d" + key], vel["d" + key], sq["d" + key], int(t), beta1, beta2, eps, lr)
+    return new, vel, sq

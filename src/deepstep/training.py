@@ -1,0 +1,540 @@
+"""The training loop: epochs, mini-batches, validation, callbacks and history.
+
+One epoch is one full-batch iteration, or one pass over shuffled mini-batches.
+Each step is the engine's forward pass, the cost, the engine's backward pass
+(raw gradients) and the optimizer's update; the first layer may be handed to the
+Gram strategy (:mod:`deepstep.gram`).  Bookkeeping lives here, the maths in
+:mod:`deepstep.engine` and :mod:`deepstep.optimizers`.
+
+Nothing is half-done: the loop keeps a copy of the state (parameters, optimizer
+state, random generator, history length) at the start of every epoch, so that
+an interruption inside an epoch (Ctrl-C) leaves the network as it was at the
+epoch's start, and the divergence guard can put back the last sound state.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from numbers import Real
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import gram
+from .callbacks import Callback, DivergenceGuard, ProgressBar, as_callback
+from .cost import cross_entropy
+from .engine import Engine, add_l2_gradient, l2_cost, linear
+from .errors import DeepstepError, _describe, check_learning_rate, check_positive_int
+from .optimizers import Optimizer, get_optimizer
+
+if TYPE_CHECKING:
+    from .network import DeepNetwork
+
+__all__ = ["History", "Run", "TrainingDiverged", "METHODS"]
+
+METHODS = ("auto", "plain", "gram")
+
+
+class TrainingDiverged(DeepstepError):
+    """Training stopped because the cost stopped being finite (or exploded); the last good state was put back.
+
+    Attributes
+    ----------
+    history : History
+        What this call did up to the state put back.
+    """
+
+    def __init__(self, message: str, history: History) -> None:
+        super().__init__(message)
+        self.history = history
+
+
+@dataclass(repr=False)
+class History:
+    """What training did, one entry per epoch (full-batch iteration, or pass over the mini-batches).
+
+    ``cost[i]`` is the cost of epoch i's forward pass, before its update (with
+    mini-batches: the mean over the epoch's examples of the batch costs), L2 term
+    included; ``accuracy[i]`` the training accuracy of the same pass.
+    ``val_cost[i]``, ``val_accuracy[i]``: on the validation data with the
+    parameters after epoch i (when validation data is given).
+    ``learning_rates[i]``: the learning rate epoch i used.
+    """
+
+    cost: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    val_cost: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    learning_rates: list[float] = field(default_factory=list)
+    learning_rate: float | None = None  # alpha0 of the (last) run
+    batch_size: int | None = None
+    method: str | None = None  # "plain" or "gram": how the first layer was trained
+    optimizer: str | None = None
+
+    _SERIES = ("cost", "accuracy", "val_cost", "val_accuracy", "learning_rates")
+
+    def __len__(self) -> int:
+        return len(self.cost)
+
+    def __repr__(self) -> str:
+        last = f", cost[-1]={self.cost[-1]:.6g}" if self.cost else ""
+        val = f", val_cost[-1]={self.val_cost[-1]:.6g}" if self.val_cost else ""
+        return f"History({len(self.cost)} epochs{last}{val}, method={self.method!r}, optimizer={self.optimizer!r})"
+
+    def append(self, logs: Mapping[str, float]) -> None:
+        self.cost.append(logs["cost"])
+        self.accuracy.append(logs["accuracy"])
+        self.learning_rates.append(logs["learning_rate"])
+        if "val_cost" in logs:
+            self.val_cost.append(logs["val_cost"])
+            self.val_accuracy.append(logs["val_accuracy"])
+
+    def truncate(self, n: int) -> None:
+        """Keep the first n epochs."""
+        for name in self._SERIES:
+            del getattr(self, name)[n:]
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {name: list(getattr(self, name)) for name in self._SERIES}
+        out.update(learning_rate=self.learning_rate, batch_size=self.batch_size, method=self.method,
+                   optimizer=self.optimizer)
+        return out
+
+
+# -- argument checks (all before anything is touched) -----------------------------------------------------
+
+
+def check_l2(l2: Any) -> float:
+    if isinstance(l2, bool) or not isinstance(l2, Real) or not math.isfinite(l2) or l2 < 0:
+        raise DeepstepError(f"l2: expected lambda, a finite number >= 0, got {_describe(l2)}")
+    return float(l2)
+
+
+def check_keep_prob(keep_prob: Any, n_hidden: int) -> list[float]:
+    """keep_prob as one float per hidden layer, each in (0, 1]."""
+    values = list(keep_prob) if isinstance(keep_prob, (Sequence, np.ndarray)) and not isinstance(keep_prob, str) \
+        else [keep_prob] * n_hidden
+    if isinstance(keep_prob, (Sequence, np.ndarray)) and not isinstance(keep_prob, str) and len(values) != n_hidden:
+        raise DeepstepError(f"keep_prob: expected one number or {n_hidden} (one per hidden layer), got {len(values)}")
+    for p in values:
+        if isinstance(p, bool) or not isinstance(p, Real) or not 0 < p <= 1:
+            raise DeepstepError(f"keep_prob: expected numbers with 0 < keep_prob <= 1, got {_describe(p)}")
+    return [float(p) for p in values]
+
+
+def check_fraction(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0 < value < 1:
+        raise DeepstepError(f"{name}: expected a number with 0 < {name} < 1 such as 0.2, got {_describe(value)}")
+    return float(value)
+
+
+def stratified_split(labels: np.ndarray, fraction: float, rng: Any) -> np.ndarray:
+    """A boolean mask of the examples held out: round(fraction * count) drawn at random from each class."""
+    held = np.zeros(labels.shape[0], dtype=bool)
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        held[idx[rng.permutation(idx.size)[: round(fraction * idx.size)]]] = True
+    return held
+
+
+# -- the run -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Snapshot:
+    values: list  # copies of the parameters and the optimizer state, in _state_values order
+    t: int
+    epoch: int
+    rng_state: Any
+    n_history: int
+
+
+def _copy(value: Any) -> Any:
+    return value.copy()
+
+
+def _copyto(dst: Any, src: Any) -> None:
+    if isinstance(dst, np.ndarray):
+        np.copyto(dst, src)
+    else:
+        dst.copyto(src)
+
+
+def _rng_get(rng: Any) -> Any:
+    return rng.bit_generator.state if isinstance(rng, np.random.Generator) else rng.get_state()
+
+
+def _rng_set(rng: Any, state: Any) -> None:
+    if isinstance(rng, np.random.Generator):
+        rng.bit_generator.state = state
+    else:
+        rng.set_state(state)
+
+
+class Run:
+    """One call of :meth:`deepstep.DeepNetwork.fit`: what callbacks see and may act on.
+
+    Attributes
+    ----------
+    network : DeepNetwork
+    history : History
+        This run's epochs (the network's ``history`` accumulates every run).
+    optimizer : Optimizer
+    learning_rate : float
+        alpha0.
+    first_epoch, epochs_planned : int
+        The network's epoch count when the run began, and the epochs asked for.
+    method : str
+        "plain" or "gram".
+    stop_training : bool
+        Set to True to end the run after the current epoch.
+    has_validation : bool
+    """
+
+    def __init__(self, net: DeepNetwork, X: np.ndarray, Y: np.ndarray, *, learning_rate: float, epochs: int,
+                 batch_size: int | None, optimizer: Optimizer, l2: float, keep_prob: list[float],
+                 validation: tuple[np.ndarray, np.ndarray] | None, callbacks: list[Callback], method: str) -> None:
+        self.network, self.X, self.Y = net, X, Y
+        self.m = X.shape[1]
+        self.learning_rate, self.epochs_planned, self.batch_size = learning_rate, epochs, batch_size
+        self.optimizer, self.l2, self.method = optimizer, l2, method
+        self.callbacks = callbacks
+        self.validation = validation
+        self.has_validation = validation is not None
+        self.first_epoch = len(net.history.cost)
+        self.stop_training = False
+        self.diverged: str | None = None
+        self.history = History(learning_rate=learning_rate, batch_size=batch_size, method=method,
+                               optimizer=optimizer.name)
+        self.engine = Engine(net.layer_dims, net.hidden, net.output, net.dtype, keep_prob, l2)
+        self.dropout = any(p < 1 for p in keep_prob)
+        L = net.L
+        params = net.parameters
+        self.W = [None] + [params[f"W{l}"] for l in range(1, L + 1)]
+        self.b = [None] + [params[f"b{l}"] for l in range(1, L + 1)]
+        optimizer.init_state(params)
+        self.basis: gram.GramBasis | None = None
+        if method == "gram":
+            self._start_gram()
+        self.work = {}
+        for l in range(1, L + 1):
+            self.work[f"W{l}"], self.work[f"b{l}"] = self.W[l], self.b[l]
+        self.grads = {}
+        for l in range(1, L + 1):
+            self.grads[f"dW{l}"], self.grads[f"db{l}"] = self.engine.dW[l], self.engine.db[l]
+        self._good: _Snapshot | None = None
+        self._pending: _Snapshot | None = None
+        self._spare: _Snapshot | None = None
+        classes = Y.shape[0]
+        self.labels = (Y[0] > 0.5) if classes == 1 else Y.argmax(axis=0)
+        if validation is not None:
+            Yv = validation[1]
+            self.val_labels = (Yv[0] > 0.5) if classes == 1 else Yv.argmax(axis=0)
+
+    # -- the Gram strategy ----------------------------------------------------------------------
+    def _start_gram(self) -> None:
+        """Hand W[1] (and the optimizer's state of dW[1]) to the Gram form."""
+        W1 = self.W[1]
+        states = [(slot, self.optimizer.state[slot]["dW1"]) for slot in self.optimizer.slots]
+        anchors = [W1] + [a for _, a in states if np.any(a)]
+        Xv = self.validation[0] if self.validation is not None else None
+        self.basis = basis = gram.GramBasis(self.X, anchors, Xv)
+        k = 1
+        for slot, a in states:
+            if np.any(a):
+                self.optimizer.state[slot]["dW1"] = basis.anchor(k)
+                k += 1
+            else:
+                self.optimizer.state[slot]["dW1"] = basis.zeros()
+        self.W[1] = basis.anchor(0)
+        self._dense_W1 = W1
+
+    def _mark_pending(self) -> None:
+        if self.basis is not None:
+            T = self.W[1]
+            self.network.parameters.pending("W1", lambda: np.asarray(T))
+
+    def _finish_gram(self) -> None:
+        """Form W[1] and the optimizer's dW[1] state as matrices again; the run no longer holds them."""
+        if self.basis is None:
+            return
+        params = self.network.parameters
+        params.pending("W1", lambda T=self.W[1]: np.asarray(T))
+        params.settle()
+        for slot in self.optimizer.slots:
+            self.optimizer.state[slot]["dW1"] = np.asarray(self.optimizer.state[slot]["dW1"])
+        self.W[1] = self.work["W1"] = self._dense_W1
+        self.basis = None
+
+    # -- snapshots -------------------------------------------------------------------------------
+    def _state_values(self) -> list:
+        values = list(self.work.values())
+        for slot in self.optimizer.slots:
+            values += [self.optimizer.state[slot][k] for k in sorted(self.optimizer.state[slot])]
+        return values
+
+    def _take(self, into: _Snapshot | None) -> _Snapshot:
+        values = self._state_values()
+        rng_state = _rng_get(self.network._rng)
+        n = len(self.history.cost)
+        if into is None:
+            return _Snapshot([_copy(v) for v in values], self.optimizer.t, self.optimizer.epoch, rng_state, n)
+        for dst, src in zip(into.values, values, strict=True):
+            _copyto(dst, src)
+        into.t, into.epoch, into.rng_state, into.n_history = self.optimizer.t, self.optimizer.epoch, rng_state, n
+        return into
+
+    def _restore(self, snap: _Snapshot) -> None:
+        for dst, src in zip(self._state_values(), snap.values, strict=True):
+            _copyto(dst, src)
+        self.optimizer.t, self.optimizer.epoch = snap.t, snap.epoch
+        _rng_set(self.network._rng, snap.rng_state)
+        self.history.truncate(snap.n_history)
+        self.network.history.truncate(self.first_epoch + snap.n_history)
+        self._mark_pending()
+
+    def confirm_good(self) -> None:
+        """The state at the start of the epoch just ended is sound (called by the divergence guard)."""
+        self._good, self._spare = self._pending, self._good
+        self._pending = None
+
+    def diverge(self, message: str, epoch_start_sound: bool = False) -> None:
+        """Put back the last sound state and stop (called by the divergence guard).
+
+        That is the start of the epoch just ended when ``epoch_start_sound`` (its cost was finite
+        but its update was not), else the start of the epoch before.
+        """
+        snap = self._pending if epoch_start_sound else (self._good or self._pending)
+        if snap is not None:
+            self._restore(snap)
+        self.diverged = message
+        self.stop_training = True
+
+    def parameters_finite(self, cheap: bool = False) -> bool:
+        """Whether every parameter is finite (``cheap``: W[1] checked through its products under the Gram form)."""
+        for key, P in self.work.items():
+            if isinstance(P, np.ndarray):
+                if not np.isfinite(P).all():
+                    return False
+            elif not (np.isfinite(P.TX).all() and np.isfinite(P.K).all() and np.isfinite(P.a).all()):
+                return False
+            elif not cheap and not np.isfinite(self.network.parameters[key]).all():
+                return False
+        return True
+
+    def save(self, path: str | Path) -> None:
+        """Write the network with this run's optimizer and callback state (a checkpoint)."""
+        self.sync_state()
+        self.network.save(path)
+
+    def sync_state(self) -> None:
+        """Copy the callbacks' state onto the network, so that its model file carries it."""
+        for cb in self.callbacks:
+            state = cb.state() if cb.key else None
+            if state is not None:
+                self.network.callback_state[cb.key] = state
+
+    # -- the epochs ------------------------------------------------------------------------------
+    def _cost(self, AL: np.ndarray, Y: np.ndarray, m: int) -> float:
+        J = cross_entropy(AL, Y)
+        if self.l2:
+            norms = [float(np.vdot(W, W)) if isinstance(W, np.ndarray) else W.sq_norm() for W in self.W[1:]]
+            J += l2_cost(norms, self.l2, m)
+        return J
+
+    @staticmethod
+    def _correct(AL: np.ndarray, labels: np.ndarray) -> int:
+        predicted = (AL[0] > 0.5) if AL.shape[0] == 1 else AL.argmax(axis=0)
+        return int(np.count_nonzero(predicted == labels))
+
+    def _step(self, X: np.ndarray, Y: np.ndarray, labels: np.ndarray, lr: float) -> tuple[float, int]:
+        """Forward, cost, backward, update on one batch; returns (cost, examples right)."""
+        engine, basis, m = self.engine, self.basis, X.shape[1]
+        rng = self.network._rng if self.dropout else None
+        first = None
+        if basis is not None:
+            T, b1 = self.W[1], self.b[1]
+
+            def first(out: np.ndarray) -> np.ndarray:
+                return np.add(T.TX, b1, out=out)
+
+        AL = engine.forward(self.W, self.b, X, rng, first)
+        cost = self._cost(AL, Y, m)
+        right = self._correct(AL, labels)
+        engine.backward(Y, self.W, skip_first=basis is not None)
+        if basis is not None:
+            g = basis.gradient(engine.dZ1)
+            if self.l2:
+                add_l2_gradient(g, self.W[1], self.l2, m)
+            self.grads["dW1"] = g
+        self.optimizer.step(self.work, self.grads, lr)
+        return cost, right
+
+    def _epoch(self, lr: float) -> tuple[float, float]:
+        if self.batch_size is None or self.batch_size >= self.m:
+            cost, right = self._step(self.X, self.Y, self.labels, lr)
+            return cost, right / self.m
+        m, batch = self.m, self.batch_size
+        perm = self.network._rng.permutation(m)
+        total = right = 0
+        for k in range(0, m, batch):
+            idx = perm[k : k + batch]
+            c, r = self._step(self.XT[idx].T, self.YT[idx].T, self.labels[idx], lr)
+            total += c * idx.size
+            right += r
+        return total / m, right / m
+
+    def _validate(self) -> tuple[float, float]:
+        Xv, Yv = self.validation
+        net = self.network
+        A = Xv
+        for l in range(1, net.L + 1):
+            if l == 1 and self.basis is not None:
+                Z = self.W[1].times_val()
+                Z += self.b[1]
+            else:
+                Z = linear(self.W[l], A, self.b[l])
+            A = (net.output if l == net.L else net.hidden).g(Z)
+        cost = cross_entropy(A, Yv)
+        if self.l2:
+            norms = [float(np.vdot(W, W)) if isinstance(W, np.ndarray) else W.sq_norm() for W in self.W[1:]]
+            cost += l2_cost(norms, self.l2, Xv.shape[1])
+        return cost, self._correct(A, self.val_labels) / Xv.shape[1]
+
+    def run(self) -> History:
+        """Train; returns this run's history (raises TrainingDiverged after putting back the last sound state)."""
+        net = self.network
+        if self.batch_size is not None and self.batch_size < self.m:
+            # example-major copies: a mini-batch is then contiguous rows, not scattered columns
+            self.XT = self.X.T if self.X.flags.f_contiguous else np.ascontiguousarray(self.X.T)
+            self.YT = np.ascontiguousarray(self.Y.T)
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                for cb in self.callbacks:
+                    cb.on_train_begin(self)
+                for _ in range(self.epochs_planned):
+                    self._pending = self._take(self._spare)
+                    self._spare = None
+                    epoch = self.optimizer.epoch
+                    lr = self.optimizer.learning_rate(self.learning_rate)
+                    try:
+                        cost, acc = self._epoch(lr)
+                    except BaseException:  # inside an epoch (Ctrl-C): back to the epoch's start
+                        self._restore(self._pending)
+                        raise
+                    self.optimizer.epoch += 1
+                    self._mark_pending()
+                    logs = {"cost": cost, "accuracy": acc, "learning_rate": lr}
+                    if self.has_validation:
+                        logs["val_cost"], logs["val_accuracy"] = self._validate()
+                    self.history.append(logs)
+                    net.history.append(logs)
+                    for cb in self.callbacks:
+                        cb.on_epoch_end(self, epoch, logs)
+                        if self.diverged:
+                            break
+                    if self.stop_training:
+                        break
+        finally:
+            self._finish_gram()
+            net.history.learning_rate, net.history.batch_size = self.learning_rate, self.batch_size
+            net.history.method, net.history.optimizer = self.method, self.optimizer.name
+            for cb in self.callbacks:
+                if hasattr(cb, "cleanup"):
+                    cb.cleanup(self)
+        if self.diverged:
+            raise TrainingDiverged(
+                f"learning_rate: {self.diverged}; the parameters are put back to those before iteration "
+                f"{self.first_epoch + len(self.history.cost)}; try a smaller learning rate than {self.learning_rate:g}"
+                + ("" if self.optimizer.name in ("adam", "rmsprop") else " or optimizer 'adam'"),
+                self.history,
+            )
+        with np.errstate(over="ignore", invalid="ignore"):
+            for cb in self.callbacks:
+                cb.on_train_end(self)
+        self.sync_state()
+        return self.history
+
+
+def fit(
+    net: DeepNetwork,
+    X: Any,
+    Y: Any,
+    learning_rate: float,
+    num_iterations: int,
+    batch_size: int | None = None,
+    optimizer: str | Optimizer = "gd",
+    l2: float = 0.0,
+    keep_prob: float | Sequence[float] = 1.0,
+    validation_data: tuple[Any, Any] | None = None,
+    validation_fraction: float | None = None,
+    callbacks: Sequence[Any] | None = None,
+    method: str = "auto",
+    verbose: bool = False,
+) -> History:
+    """:meth:`deepstep.DeepNetwork.fit` (see there): checks every argument, then runs the loop."""
+    if not isinstance(method, str) or method not in METHODS:
+        raise DeepstepError(f"method: expected one of {list(METHODS)}, got {method!r}")
+    alpha = check_learning_rate(learning_rate)
+    epochs = check_positive_int(num_iterations, "num_iterations")
+    batch = check_positive_int(batch_size, "batch_size", allow_none=True)
+    lambd = check_l2(l2)
+    keep = check_keep_prob(keep_prob, net.L - 1)
+    if not isinstance(verbose, (bool, int)):
+        raise DeepstepError(f"verbose: expected True or False, got {_describe(verbose)}")
+    if callbacks is not None and (isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Sequence)):
+        callbacks = [callbacks] if callable(callbacks) or isinstance(callbacks, Callback) else callbacks
+        if not isinstance(callbacks, Sequence):
+            raise DeepstepError(f"callbacks: expected a list of callbacks, got {_describe(callbacks)}")
+    given = [as_callback(cb) for cb in (callbacks or [])]
+    opt = _optimizer_for(net, optimizer)
+    X = net._inputs(X)
+    Y = net._targets(Y, X.shape[1])
+    validation = None
+    if validation_data is not None and validation_fraction is not None:
+        raise DeepstepError("validation_fraction: give validation_data or validation_fraction, not both")
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise DeepstepError(f"validation_data: expected a pair (X_val, Y_val), got {_describe(validation_data)}")
+        Xv = net._inputs(validation_data[0], "validation_data[0]")
+        validation = (Xv, net._targets(validation_data[1], Xv.shape[1], "validation_data[1]"))
+    elif validation_fraction is not None:
+        fraction = check_fraction(validation_fraction, "validation_fraction")
+        labels = Y[0] > 0.5 if Y.shape[0] == 1 else Y.argmax(axis=0)
+        held = stratified_split(labels, fraction, net._rng)
+        if not held.any() or held.all():
+            raise DeepstepError(f"validation_fraction: {fraction:g} of m = {X.shape[1]} examples leaves no "
+                                "validation or no training examples")
+        validation = (X[:, held], Y[:, held])
+        X, Y = X[:, ~held], Y[:, ~held]
+    m = X.shape[1]
+    full_batch = batch is None or batch >= m
+    why_not = gram.applies(full_batch, opt)
+    if method == "gram" and why_not:
+        raise DeepstepError(f"method: 'gram' does not apply here: {why_not}; use method='plain' or 'auto'")
+    if method == "auto":
+        method = "gram" if why_not is None and gram.pays_off(net.layer_dims[0], net.layer_dims[1], m, epochs) \
+            else "plain"
+    cbs: list[Callback] = [] if any(isinstance(cb, DivergenceGuard) for cb in given) else [DivergenceGuard()]
+    cbs += given
+    if verbose:
+        cbs.append(ProgressBar())
+    net.optimizer = opt
+    run = Run(net, X, Y, learning_rate=alpha, epochs=epochs, batch_size=batch, optimizer=opt, l2=lambd,
+              keep_prob=keep, validation=validation, callbacks=cbs, method=method)
+    return run.run()
+
+
+def _optimizer_for(net: DeepNetwork, optimizer: str | Optimizer) -> Optimizer:
+    """The optimizer to train with: the network's own (its state goes on) when the same one is asked for again."""
+    if isinstance(optimizer, Optimizer):
+        return optimizer
+    fresh = get_optimizer(optimizer)
+    current = getattr(net, "optimizer", None)
+    if current is not None and current.config() == fresh.config():
+        return current
+    fresh.epoch = len(net.history.cost)  # a schedule counts epochs over the network's whole training
+    return fresh
