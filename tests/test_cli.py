@@ -36,6 +36,13 @@ def test_info_prints_every_shape_and_the_parameter_count(capsys):
     assert f"total parameters: {total:,}" in out
 
 
+@pytest.mark.parametrize("extra", [["--l2", "0.7"], ["--keep-prob", "0.8"], ["--l2", "0.3", "--keep-prob", "0.5"]])
+def test_gradcheck_with_l2_and_dropout_passes(extra, capsys):
+    assert main(["gradcheck", "--layers", "4,5,3,1", "--hidden-activation", "tanh", *extra]) == 0
+    out = capsys.readouterr().out
+    assert "PASS" in out and ("L2 lambda" in out or "dropout keep_prob" in out)
+
+
 def test_gradcheck_passes_and_fails(capsys, monkeypatch):
     assert main(["gradcheck", "--layers", "3,4,2,1", "--hidden-activation", "tanh"]) == 0
     assert "PASS" in capsys.readouterr().out
@@ -182,8 +189,11 @@ def test_train_and_predict_cats_end_to_end_from_a_fresh_shell(tmp_path):
     assert Path(pictures[0]).exists()
 
 
-def test_ctrl_c_stops_between_epochs_and_resume_is_exact(tmp_path):
-    """A real SIGINT in the middle of a mini-batch run; --resume then ends where an unbroken run ends."""
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
+                         ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_between_epochs_and_resume_is_exact(signum, status, tmp_path):
+    """A real SIGINT (Ctrl-C) or SIGTERM in the middle of a mini-batch run; --resume then ends where an unbroken
+    run ends.  The exit status is 128 + the signal's number, as a shell reports it."""
     common = ["train", "--dataset", "moons", "--batch-size", "32", "--iterations", "300", "--quiet"]
     whole, broken = tmp_path / "whole", tmp_path / "broken"
     assert main([*common, "--out", str(whole)]) == 0
@@ -191,13 +201,15 @@ def test_ctrl_c_stops_between_epochs_and_resume_is_exact(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for line in proc.stdout:
         if line.startswith("iteration 20:"):
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signum)
             break
     out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
-    assert "stopped after" in err and "Traceback" not in err
+    assert proc.returncode == status, err
+    assert "stopped after" in err and signal.Signals(signum).name in err and "Traceback" not in err
     stopped = len(ds.load_model(broken / "model.npz").history.cost)
     assert 20 < stopped < 300  # mid-run, not at a checkpoint of the plan (every 60 epochs)
+    assert f"stopped after {stopped} iterations" in err
+    assert not (broken / "metrics.json").exists()  # a stopped run is not a finished one
     assert main([*common, "--out", str(broken), "--resume"]) == 0
     a, b = ds.load_model(whole / "model.npz"), ds.load_model(broken / "model.npz")
     assert b.history.cost == a.history.cost

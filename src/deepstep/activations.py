@@ -129,10 +129,8 @@ def _sigmoid_(Z: Array) -> Array:
 
 
 def _sigmoid_backward_(dA: Array, A: Array) -> Array:
-    dA *= A
-    np.subtract(1.0, A, out=A)  # A's last use
-    dA *= A
-    return dA
+    np.multiply(A, 1.0 - A, out=A)  # sigma'(Z) = A (1 - A), as sigmoid_prime forms it; A's last use
+    return np.multiply(dA, A, out=dA)
 
 
 # -- tanh ---------------------------------------------------------------------------------

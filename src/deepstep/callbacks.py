@@ -54,6 +54,9 @@ class Callback:
 
     key: str | None = None
 
+    def check(self, has_validation: bool) -> None:
+        """Refuse, before training starts, a run this callback cannot work with (DeepstepError)."""
+
     def on_train_begin(self, run: Run) -> None:
         pass
 
@@ -135,10 +138,12 @@ class EarlyStopping(Callback):
         self.stopped_epoch: int | None = None
         self.best_parameters: dict[str, np.ndarray] | None = None
 
-    def on_train_begin(self, run: Run) -> None:
-        if self.monitor == "val_cost" and not run.has_validation:
+    def check(self, has_validation: bool) -> None:
+        if self.monitor == "val_cost" and not has_validation:
             raise DeepstepError("callbacks: EarlyStopping watches the validation cost; give validation_data or "
                                 "validation_fraction (or EarlyStopping(monitor='cost'))")
+
+    def on_train_begin(self, run: Run) -> None:
         if not self._loaded:
             self._reset()
         self._loaded = False
@@ -221,17 +226,13 @@ class DivergenceGuard(Callback):
         if self.first is None and math.isfinite(cost):
             self.first = cost
         exploded = self.first is not None and self.first > 0 and cost > self.factor * self.first
-        finite = math.isfinite(cost) and run.parameters_finite(cheap=True)
-        if finite and not exploded:
+        if math.isfinite(cost) and not exploded:  # NaN parameters show as a NaN cost next epoch (or at the end)
             run.confirm_good()
             return
         what = f"cost {cost:g}" if math.isfinite(cost) else f"cost {cost}"
         if exploded:
             what += f", over {self.factor:g} times the first cost {self.first:g}"
-        elif math.isfinite(cost):  # the epoch began from sound parameters; its update broke them
-            what += ", then parameters of NaN or inf"
-        run.diverge(f"training diverged at iteration {epoch} ({what})",
-                    epoch_start_sound=math.isfinite(cost) and not exploded)
+        run.diverge(f"training diverged at iteration {epoch} ({what})")
 
 
 class ProgressBar(Callback):

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
+from .activations import get_hidden_activation
 from .callbacks import Callback, EarlyStopping, ModelCheckpoint, ProgressBar
 from .errors import DeepstepError
 from .model_io import write_json
@@ -209,12 +210,20 @@ def _optimizer(args: argparse.Namespace):
                                  f"got --optimizer {args.optimizer}")
             kwargs[key] = value
     schedule = None
-    if args.lr_decay is not None or args.schedule not in (None, "constant"):
-        name = args.schedule or "inverse_time"
-        if name != "constant" and args.lr_decay is None:
+    name = args.schedule or ("inverse_time" if args.lr_decay is not None else "constant")
+    if name == "constant":
+        for flag in ("lr_decay", "lr_decay_every"):
+            if getattr(args, flag) is not None:
+                raise UsageError(f"--{flag.replace('_', '-')}: applies to a decaying --schedule (inverse_time, "
+                                 f"exponential or step), got {'--schedule constant' if args.schedule else 'none'}")
+    else:
+        if args.lr_decay is None:
             raise UsageError(f"--schedule: {name} needs --lr-decay RATE")
         rate_key = "drop" if name == "step" else "decay_rate"
-        schedule = get_schedule({"name": name, rate_key: args.lr_decay, "interval": args.lr_decay_every or 1})
+        try:
+            schedule = get_schedule({"name": name, rate_key: args.lr_decay, "interval": args.lr_decay_every or 1})
+        except DeepstepError as exc:
+            raise UsageError(f"--lr-decay: {str(exc).partition(': ')[2]} for the {name} schedule") from None
     return get_optimizer(args.optimizer, schedule=schedule, **kwargs)
 
 
@@ -222,20 +231,26 @@ def _check_resume(net: DeepNetwork, args: argparse.Namespace, data, optimizer, m
     """--resume continues only a model made for this data and these flags: one line naming the difference."""
     n_x, n_classes = data.train_X.shape[0], len(data.classes)
     n_out = 1 if n_classes <= 2 else n_classes
+    training = net.metadata.get("training") or {}
     checks = [
-        ("--dataset", net.layer_dims[0], n_x, f"inputs ({data.name} has {n_x} features)"),
-        ("--dataset", net.layer_dims[-1], n_out, f"outputs ({data.name} has {n_classes} classes)"),
-        ("--layers", net.layer_dims, args.layers or net.layer_dims, "layers"),
-        ("--hidden-activation", net.hidden_activation, args.hidden_activation or net.hidden_activation,
-         "hidden activation"),
-        ("--dtype", net.dtype.name, args.dtype, "dtype"),
+        ("--dataset", net.layer_dims[0], n_x, f"{net.layer_dims[0]} inputs; {data.name} has {n_x} features", None),
+        ("--dataset", net.layer_dims[-1], n_out,
+         f"{net.layer_dims[-1]} output unit(s); {data.name} has {n_classes} classes, which need {n_out}", None),
+        ("--layers", net.layer_dims, args.layers or net.layer_dims, "layers", None),
+        ("--hidden-activation", net.hidden_activation,
+         get_hidden_activation(args.hidden_activation).name if args.hidden_activation else net.hidden_activation,
+         "hidden activation", None),
+        ("--dtype", net.dtype.name, args.dtype, "dtype", None),
+        ("--seed", training.get("seed", args.seed), args.seed, "seed (it draws the data split and the toy data)",
+         None),
     ]
     saved_classes = net.metadata.get("classes")
     if saved_classes is not None:
-        checks.append(("--dataset", saved_classes, list(data.classes), "classes"))
-    for flag, saved, asked, what in checks:
+        checks.append(("--dataset", saved_classes, list(data.classes), "classes", None))
+    for flag, saved, asked, what, _ in checks:
         if saved != asked:
-            raise UsageError(f"{flag}: the model in {model_path} has {what} {saved}, this run asks for {asked}; "
+            detail = what if ";" in what else f"{what} {saved}"
+            raise UsageError(f"{flag}: the model in {model_path} has {detail}, this run asks for {asked}; "
                              "train into another --out, or drop --resume")
     if net.optimizer is not None and net.optimizer.config() != optimizer.config():
         raise UsageError(f"--optimizer: the model in {model_path} was trained with {net.optimizer!r}, this run asks "
@@ -254,19 +269,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     optimizer = _optimizer(args)
     data = load_dataset(name, rng=args.seed, test_fraction=args.test_fraction, image_size=args.image_size,
                         label_column=args.label_column)
-    out = _output_folder(Path(args.out) if args.out else _default_out(name))
+    out = Path(args.out) if args.out else _default_out(name)
     model_path = out / "model.npz"
+    if args.resume and not model_path.exists():
+        raise UsageError(f"--resume: there is no model to continue at {model_path}; drop --resume to start one")
+    out = _output_folder(out)
     lr = args.learning_rate or preset["learning_rate"]
     iterations = args.iterations or preset["iterations"]
     method = args.method
     if args.resume:
-        if not model_path.exists():
-            raise UsageError(f"--resume: there is no model to continue at {model_path}; drop --resume to start one")
         net = load_model(model_path)
         _check_resume(net, args, data, optimizer, model_path)
         if net.optimizer is not None:
             optimizer = net.optimizer
-        method = (net.metadata.get("training") or {}).get("method") or method
+        if method == "auto":  # the method the run decided at its start, where it still applies
+            saved = (net.metadata.get("training") or {}).get("method")
+            full = args.batch_size is None or args.batch_size >= data.train_X.shape[1]
+            if saved == "plain" or (saved == "gram" and _gram_applies(full, optimizer)):
+                method = saved
         print(f"resuming {model_path} after {len(net.history.cost)} iterations")
     else:
         net = _build_network(args, data, preset)
@@ -280,10 +300,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         validation = (train_X[:, held], train_Y[:, held])
         train_X, train_Y = train_X[:, ~held], train_Y[:, ~held]
     if method == "auto":  # decided once per run, on the whole plan, and kept for --resume
-        from .gram import applies, pays_off
+        from .gram import pays_off
 
         full = args.batch_size is None or args.batch_size >= train_X.shape[1]
-        method = "gram" if applies(full, optimizer) is None and pays_off(
+        method = "gram" if _gram_applies(full, optimizer) and pays_off(
             net.layer_dims[0], net.layer_dims[1], train_X.shape[1], iterations) else "plain"
     net.metadata.update(
         classes=list(data.classes), dataset=_dataset_key(name), kind=data.kind,
@@ -349,6 +369,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     plotted = _plots(net, data, out, lr, bool(args.batch_size))
     print(f"wrote {model_path}, {out / 'metrics.json'}" + (f" and plots in {out}/" if plotted else ""))
     return 0
+
+
+def _gram_applies(full_batch: bool, optimizer: Any) -> bool:
+    from .gram import applies
+
+    return applies(full_batch, optimizer) is None
 
 
 def _early_stopped(net: DeepNetwork) -> bool:
@@ -457,9 +483,12 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     X = rng.standard_normal((dims[0], args.m))
     labels = rng.integers(0, max(2, dims[-1]), args.m)
     Y = labels[np.newaxis, :] if dims[-1] == 1 else np.eye(dims[-1])[:, labels]
-    overall, per = gradient_check_details(params, X, Y, args.hidden_activation, output, args.epsilon)
+    overall, per = gradient_check_details(params, X, Y, args.hidden_activation, output, args.epsilon, l2=args.l2,
+                                          keep_prob=args.keep_prob, rng=rng)
+    extra = (f", L2 lambda = {args.l2:g}" if args.l2 else "") + (
+        f", dropout keep_prob = {args.keep_prob:g} (one fixed mask)" if args.keep_prob < 1 else "")
     print(f"gradient check of {dims} ({args.hidden_activation} hidden, {output} output), m = {args.m}, "
-          f"epsilon = {args.epsilon:g}")
+          f"epsilon = {args.epsilon:g}{extra}")
     print(f"{'parameter':>10} {'shape':>14} {'relative error':>16}")
     for key, err in per.items():
         print(f"{key:>10} {str(params[key].shape):>14} {err:>16.3e}")
@@ -598,6 +627,10 @@ def build_parser() -> Parser:
     g.add_argument("--seed", type=seed_arg, default=1)
     g.add_argument("--epsilon", type=positive_float, default=1e-7)
     g.add_argument("--threshold", type=positive_float, default=1e-7)
+    g.add_argument("--l2", type=nonnegative_float, default=0.0, metavar="LAMBDA",
+                   help="check the gradient of J + (lambda/2m) sum ||W||^2 (default 0)")
+    g.add_argument("--keep-prob", type=keep_prob_arg, default=1.0, metavar="P",
+                   help="check with inverted dropout on the hidden layers, one fixed mask (default 1)")
     g.set_defaults(func=cmd_gradcheck)
 
     i = sub.add_parser("info", help="shapes of every W, b, Z, A and their gradients",

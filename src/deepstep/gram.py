@@ -149,10 +149,14 @@ class GramBasis:
         return GramTensor(self, np.zeros(len(self.B)), np.zeros((self.n1, self.m), self.dtype),
                           np.zeros((self.n1, self.m), self.dtype))
 
-    def gradient(self, dZ1: Array) -> GramTensor:
-        """dW[1] = (1/m) dZ[1] X^T, as a tensor: K = dZ[1] / m, T X = dZ[1] G / m."""
-        K = dZ1 / self.m
-        return GramTensor(self, np.zeros(len(self.B)), K, K @ self.G)
+    def gradient(self, dZ1: Array, out: GramTensor | None = None) -> GramTensor:
+        """dW[1] = (1/m) dZ[1] X^T, as a tensor: K = dZ[1] / m, T X = dZ[1] G / m (into ``out``'s arrays when given)."""
+        if out is None:
+            out = self.zeros()
+        np.divide(dZ1, self.m, out=out.K)
+        np.matmul(out.K, self.G, out=out.TX)
+        out.a[...] = 0.0
+        return out
 
 
 class GramTensor:

@@ -51,8 +51,8 @@ class DeepNetwork:
     init : {"auto", "small", "xavier", "he", "zeros"}
         See :func:`deepstep.initialize_parameters`.
     rng : None, int, Generator or RandomState
-        Randomness for the initial weights, the mini-batch shuffles, dropout masks and
-        validation splits (an int seeds a RandomState, as the course's np.random.seed).
+        Randomness for the initial weights, the mini-batch shuffles and the dropout masks (an int
+        seeds a RandomState, as the course's np.random.seed).
     dtype : float32 or float64
         Dtype of parameters, activations and gradients.
 
@@ -172,7 +172,9 @@ class DeepNetwork:
         validation_data : (X_val, Y_val), optional
             Scored after every epoch (no dropout): ``history.val_cost``, ``history.val_accuracy``.
         validation_fraction : float, optional
-            Hold out this share of (X, Y), per class, drawn with the network's rng, as validation data.
+            Hold out this share of (X, Y), per class, as validation data.  The examples are drawn by a
+            fixed shuffle, the same on every call for the same Y (so a resumed fit holds out the same
+            ones, and the network's rng is not used); give ``validation_data`` for a split of your own.
         callbacks : list, optional
             :class:`deepstep.callbacks.Callback` objects or functions ``f(epoch, logs)``.  A
             :class:`~deepstep.callbacks.DivergenceGuard` is added unless one is given.

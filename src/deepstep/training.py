@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["History", "Run", "TrainingDiverged", "METHODS"]
 
 METHODS = ("auto", "plain", "gram")
+VALIDATION_SPLIT_SEED = 0  # validation_fraction: the same shuffle on every call, so a resumed fit holds out the same
 
 
 class TrainingDiverged(DeepstepError):
@@ -119,9 +120,15 @@ def check_keep_prob(keep_prob: Any, n_hidden: int) -> list[float]:
         else [keep_prob] * n_hidden
     if isinstance(keep_prob, (Sequence, np.ndarray)) and not isinstance(keep_prob, str) and len(values) != n_hidden:
         raise DeepstepError(f"keep_prob: expected one number or {n_hidden} (one per hidden layer), got {len(values)}")
+    if n_hidden == 0 and not (isinstance(keep_prob, (Sequence, np.ndarray)) and not isinstance(keep_prob, str)):
+        values = [keep_prob]
     for p in values:
         if isinstance(p, bool) or not isinstance(p, Real) or not 0 < p <= 1:
             raise DeepstepError(f"keep_prob: expected numbers with 0 < keep_prob <= 1, got {_describe(p)}")
+    if n_hidden == 0:
+        if values and values[0] < 1:
+            raise DeepstepError(f"keep_prob: dropout acts on hidden layers and this network has none, got {values[0]}")
+        return []
     return [float(p) for p in values]
 
 
@@ -157,7 +164,7 @@ def _copy(value: Any) -> Any:
 
 
 def _copyto(dst: Any, src: Any) -> None:
-    if isinstance(dst, np.ndarray):
+    if type(dst) is np.ndarray:
         np.copyto(dst, src)
     else:
         dst.copyto(src)
@@ -211,12 +218,15 @@ class Run:
                                optimizer=optimizer.name)
         self.engine = Engine(net.layer_dims, net.hidden, net.output, net.dtype, keep_prob, l2)
         self.dropout = any(p < 1 for p in keep_prob)
+        self.minibatch = batch_size is not None and batch_size < self.m
+        self.uses_rng = self.dropout or self.minibatch  # else the run never draws: no need to keep its state
         L = net.L
         params = net.parameters
         self.W = [None] + [params[f"W{l}"] for l in range(1, L + 1)]
         self.b = [None] + [params[f"b{l}"] for l in range(1, L + 1)]
         optimizer.init_state(params)
         self.basis: gram.GramBasis | None = None
+        self._g1 = None
         if method == "gram":
             self._start_gram()
         self.work = {}
@@ -225,6 +235,7 @@ class Run:
         self.grads = {}
         for l in range(1, L + 1):
             self.grads[f"dW{l}"], self.grads[f"db{l}"] = self.engine.dW[l], self.engine.db[l]
+        self._live = self._state_values()  # updated in place during the run: listed once
         self._good: _Snapshot | None = None
         self._pending: _Snapshot | None = None
         self._spare: _Snapshot | None = None
@@ -251,6 +262,7 @@ class Run:
                 self.optimizer.state[slot]["dW1"] = basis.zeros()
         self.W[1] = basis.anchor(0)
         self._dense_W1 = W1
+        self._g1 = basis.zeros()  # dW[1]'s tensor, reused every iteration
 
     def _mark_pending(self) -> None:
         if self.basis is not None:
@@ -277,12 +289,12 @@ class Run:
         return values
 
     def _take(self, into: _Snapshot | None) -> _Snapshot:
-        values = self._state_values()
-        rng_state = _rng_get(self.network._rng)
+        rng_state = _rng_get(self.network._rng) if self.uses_rng else None
         n = len(self.history.cost)
         if into is None:
+            values = self._state_values()
             return _Snapshot([_copy(v) for v in values], self.optimizer.t, self.optimizer.epoch, rng_state, n)
-        for dst, src in zip(into.values, values, strict=True):
+        for dst, src in zip(into.values, self._live, strict=True):  # the live values are the same objects all run
             _copyto(dst, src)
         into.t, into.epoch, into.rng_state, into.n_history = self.optimizer.t, self.optimizer.epoch, rng_state, n
         return into
@@ -291,7 +303,8 @@ class Run:
         for dst, src in zip(self._state_values(), snap.values, strict=True):
             _copyto(dst, src)
         self.optimizer.t, self.optimizer.epoch = snap.t, snap.epoch
-        _rng_set(self.network._rng, snap.rng_state)
+        if snap.rng_state is not None:
+            _rng_set(self.network._rng, snap.rng_state)
         self.history.truncate(snap.n_history)
         self.network.history.truncate(self.first_epoch + snap.n_history)
         self._mark_pending()
@@ -366,7 +379,7 @@ class Run:
         right = self._correct(AL, labels)
         engine.backward(Y, self.W, skip_first=basis is not None)
         if basis is not None:
-            g = basis.gradient(engine.dZ1)
+            g = basis.gradient(engine.dZ1, self._g1)
             if self.l2:
                 add_l2_gradient(g, self.W[1], self.l2, m)
             self.grads["dW1"] = g
@@ -374,7 +387,7 @@ class Run:
         return cost, right
 
     def _epoch(self, lr: float) -> tuple[float, float]:
-        if self.batch_size is None or self.batch_size >= self.m:
+        if not self.minibatch:
             cost, right = self._step(self.X, self.Y, self.labels, lr)
             return cost, right / self.m
         m, batch = self.m, self.batch_size
@@ -407,7 +420,7 @@ class Run:
     def run(self) -> History:
         """Train; returns this run's history (raises TrainingDiverged after putting back the last sound state)."""
         net = self.network
-        if self.batch_size is not None and self.batch_size < self.m:
+        if self.minibatch:
             # example-major copies: a mini-batch is then contiguous rows, not scattered columns
             self.XT = self.X.T if self.X.flags.f_contiguous else np.ascontiguousarray(self.X.T)
             self.YT = np.ascontiguousarray(self.Y.T)
@@ -438,10 +451,15 @@ class Run:
                             break
                     if self.stop_training:
                         break
+                if not self.diverged and self.history.cost and not self.parameters_finite(cheap=True):
+                    # the last update broke the parameters (a NaN shows in the next cost; there is none)
+                    self.diverge(f"training diverged at iteration {self.optimizer.epoch - 1} (its update gave "
+                                 "parameters of NaN or inf)", epoch_start_sound=True)
         finally:
             self._finish_gram()
-            net.history.learning_rate, net.history.batch_size = self.learning_rate, self.batch_size
-            net.history.method, net.history.optimizer = self.method, self.optimizer.name
+            if self.history.cost:  # the accumulated history names the last run that kept epochs
+                net.history.learning_rate, net.history.batch_size = self.learning_rate, self.batch_size
+                net.history.method, net.history.optimizer = self.method, self.optimizer.name
             for cb in self.callbacks:
                 if hasattr(cb, "cleanup"):
                     cb.cleanup(self)
@@ -504,7 +522,7 @@ def fit(
     elif validation_fraction is not None:
         fraction = check_fraction(validation_fraction, "validation_fraction")
         labels = Y[0] > 0.5 if Y.shape[0] == 1 else Y.argmax(axis=0)
-        held = stratified_split(labels, fraction, net._rng)
+        held = stratified_split(labels, fraction, np.random.default_rng(VALIDATION_SPLIT_SEED))
         if not held.any() or held.all():
             raise DeepstepError(f"validation_fraction: {fraction:g} of m = {X.shape[1]} examples leaves no "
                                 "validation or no training examples")
@@ -518,10 +536,14 @@ def fit(
     if method == "auto":
         method = "gram" if why_not is None and gram.pays_off(net.layer_dims[0], net.layer_dims[1], m, epochs) \
             else "plain"
+    for cb in given:
+        cb.check(validation is not None)
     cbs: list[Callback] = [] if any(isinstance(cb, DivergenceGuard) for cb in given) else [DivergenceGuard()]
     cbs += given
     if verbose:
         cbs.append(ProgressBar())
+    if opt.t == 0 and opt.epoch == 0:  # a fresh optimizer: its schedule counts the network's epochs
+        opt.epoch = len(net.history.cost)
     net.optimizer = opt
     run = Run(net, X, Y, learning_rate=alpha, epochs=epochs, batch_size=batch, optimizer=opt, l2=lambd,
               keep_prob=keep, validation=validation, callbacks=cbs, method=method)
@@ -536,5 +558,4 @@ def _optimizer_for(net: DeepNetwork, optimizer: str | Optimizer) -> Optimizer:
     current = getattr(net, "optimizer", None)
     if current is not None and current.config() == fresh.config():
         return current
-    fresh.epoch = len(net.history.cost)  # a schedule counts epochs over the network's whole training
     return fresh
