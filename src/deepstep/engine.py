@@ -76,13 +76,23 @@ def output_delta(AL: Array, Y: Array, out: Array | None = None) -> Array:
 
 
 def weight_gradients(
-    dZ: Array, A_prev: Array, dW: Array | None = None, db: Array | None = None
+    dZ: Array, A_prev: Array, dW: Array | None = None, db: Array | None = None, scratch: Array | None = None
 ) -> tuple[Array, Array]:
-    """dW = (1/m) dZ A_prev^T, shape (n[l], n[l-1]); db = (1/m) sum(dZ, axis=1, keepdims=True), shape (n[l], 1)."""
+    """dW = (1/m) dZ A_prev^T, shape (n[l], n[l-1]); db = (1/m) sum(dZ, axis=1, keepdims=True), shape (n[l], 1).
+
+    The 1/m goes on the smaller of dZ (n[l], m) and dW (n[l], n[l-1]): with few examples and many inputs
+    (the cat pictures' first layer: 20 x 209 against 20 x 12288) dW = (dZ / m) A_prev^T, using ``scratch``
+    (dZ's shape) when given, else dW = (dZ A_prev^T) / m.  dZ itself is left as it is.
+    """
+    m = A_prev.shape[1]
     if dW is None:  # (integer arrays give float gradients)
-        return np.matmul(dZ, A_prev.T) / A_prev.shape[1], bias_gradient(dZ, db)
-    dW = np.matmul(dZ, A_prev.T, out=dW)
-    dW /= A_prev.shape[1]
+        return np.matmul(dZ, A_prev.T) / m, bias_gradient(dZ, db)
+    if m < A_prev.shape[0]:
+        S = np.divide(dZ, m, out=scratch)
+        np.matmul(S, A_prev.T, out=dW)
+        return dW, np.add.reduce(S, axis=1, keepdims=True, out=db)
+    np.matmul(dZ, A_prev.T, out=dW)
+    dW /= m
     return dW, bias_gradient(dZ, db)
 
 
@@ -144,6 +154,7 @@ class _Buffers:
     A: list  # A[l]: the Z buffer itself (in place) or a buffer of its own
     Ad: list  # A[l] after dropout (hidden layers with keep_prob < 1), else None
     dA: list  # dA[l], (n[l], m), l = 1..L-1
+    S: list  # dZ[l] / m, (n[l], m), where the 1/m goes on dZ (see weight_gradients)
 
 
 class Engine:
@@ -202,7 +213,9 @@ class Engine:
             Ad = [None] + [np.empty((n, m), dt) if l < L and self.keep_prob[l] < 1 else None
                            for l, n in enumerate(self.dims[1:], 1)]
             dA = [None] + [np.empty((n, m), dt) for n in self.dims[1:-1]]
-            self._buffers[m] = _Buffers(Z, A, Ad, dA)
+            S = [None] + [np.empty((n, m), dt) if m < p else None for p, n in zip(self.dims[:-1], self.dims[1:],
+                                                                                  strict=True)]
+            self._buffers[m] = _Buffers(Z, A, Ad, dA, S)
         return self._buffers[m]
 
     def forward(
@@ -252,7 +265,7 @@ class Engine:
                 self.dZ1 = dZ
                 bias_gradient(dZ, self.db[1])
                 break
-            weight_gradients(dZ, A[l - 1], self.dW[l], self.db[l])
+            weight_gradients(dZ, A[l - 1], self.dW[l], self.db[l], buf.S[l])
             if self.lambd:
                 add_l2_gradient(self.dW[l], W[l], self.lambd, m)
             if l == 1:
