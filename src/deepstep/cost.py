@@ -49,7 +49,7 @@ def _check(AL: np.ndarray, Y: np.ndarray, probabilities: bool = True) -> None:
 def _clip(AL: np.ndarray) -> np.ndarray:
     """A[L] clipped to [tiny, 1 - epsneg] of its dtype (a no-op away from 0 and 1)."""
     fi = np.finfo(AL.dtype)
-    return np.clip(AL, fi.tiny, 1 - fi.epsneg)
+    return np.minimum(np.maximum(AL, fi.tiny), 1 - fi.epsneg)  # np.clip's values, without its dispatch
 
 
 def compute_cost(AL: np.ndarray, Y: np.ndarray) -> float:

@@ -80,20 +80,26 @@ def weight_gradients(
 ) -> tuple[Array, Array]:
     """dW = (1/m) dZ A_prev^T, shape (n[l], n[l-1]); db = (1/m) sum(dZ, axis=1, keepdims=True), shape (n[l], 1).
 
-    The 1/m goes on the smaller of dZ (n[l], m) and dW (n[l], n[l-1]): with few examples and many inputs
-    (the cat pictures' first layer: 20 x 209 against 20 x 12288) dW = (dZ / m) A_prev^T, using ``scratch``
-    (dZ's shape) when given, else dW = (dZ A_prev^T) / m.  dZ itself is left as it is.
+    Where dZ (n[l], m) is not much larger than dW (n[l], n[l-1]) -- the cat pictures' first layer: 20 x 209
+    against 20 x 12288, or any small layer -- the 1/m goes on dZ: dW = (dZ / m) A_prev^T and db = sum(dZ / m),
+    three operations, using ``scratch`` (dZ's shape) when given; else dW = (dZ A_prev^T) / m.  dZ itself is
+    left as it is.
     """
     m = A_prev.shape[1]
     if dW is None:  # (integer arrays give float gradients)
         return np.matmul(dZ, A_prev.T) / m, bias_gradient(dZ, db)
-    if m < A_prev.shape[0]:
+    if scales_dZ(m, A_prev.shape[0]):
         S = np.divide(dZ, m, out=scratch)
         np.matmul(S, A_prev.T, out=dW)
         return dW, np.add.reduce(S, axis=1, keepdims=True, out=db)
     np.matmul(dZ, A_prev.T, out=dW)
     dW /= m
     return dW, bias_gradient(dZ, db)
+
+
+def scales_dZ(m: int, n_prev: int) -> bool:
+    """Whether :func:`weight_gradients` puts 1/m on dZ (n[l], m) rather than on dW (n[l], n[l-1])."""
+    return m <= 4 * n_prev or m * n_prev <= 65536
 
 
 def bias_gradient(dZ: Array, out: Array | None = None) -> Array:
@@ -213,8 +219,8 @@ class Engine:
             Ad = [None] + [np.empty((n, m), dt) if l < L and self.keep_prob[l] < 1 else None
                            for l, n in enumerate(self.dims[1:], 1)]
             dA = [None] + [np.empty((n, m), dt) for n in self.dims[1:-1]]
-            S = [None] + [np.empty((n, m), dt) if m < p else None for p, n in zip(self.dims[:-1], self.dims[1:],
-                                                                                  strict=True)]
+            S = [None] + [np.empty((n, m), dt) if scales_dZ(m, p) else None
+                          for p, n in zip(self.dims[:-1], self.dims[1:], strict=True)]
             self._buffers[m] = _Buffers(Z, A, Ad, dA, S)
         return self._buffers[m]
 

@@ -100,14 +100,14 @@ def _squared_average(s: Array, dP: Array, beta2: float, tmp: Array) -> None:
 
 
 def rmsprop_kernel(P: Array, dP: Array, s: Array, beta2: float, epsilon: float, lr: float) -> None:
-    """s = beta2 s + (1 - beta2) dP^2; P -= lr dP / (sqrt(s) + epsilon)."""
+    """s = beta2 s + (1 - beta2) dP^2; P -= lr dP / (sqrt(s) + epsilon) (dP is scratch afterwards)."""
     tmp = np.empty_like(dP)
     _squared_average(s, dP, beta2, tmp)
     np.sqrt(s, out=tmp)
     tmp += epsilon
-    np.divide(dP, tmp, out=tmp)
-    tmp *= lr
-    P -= tmp
+    np.divide(dP, tmp, out=dP)
+    dP *= lr
+    P -= dP
 
 
 def adam_kernel(
@@ -181,13 +181,26 @@ class Optimizer:
             for key, P in parameters.items():
                 self.state[slot].setdefault("d" + key, np.zeros(np.shape(P), dtype=P.dtype))
 
-    def step(self, parameters: Mapping[str, Any], grads: Mapping[str, Any], lr: float) -> None:
-        """One update of every parameter, in place (the grads may be used as scratch)."""
+    def step(self, parameters: Mapping[str, Any], grads: Mapping[str, Any], lr: float,
+             flat: tuple[Array, Array, dict[str, Array]] | None = None) -> None:
+        """One update of every parameter, in place (the grads may be used as scratch).
+
+        ``flat``: (P, dP, state) -- every dense parameter, its gradient and its state as one flat
+        array each (the parameters given are then only those outside it, e.g. W[1] in Gram form).
+        The update is element-wise, so one call on the flat arrays is the same as one per key.
+        """
         self.t += 1
+        if flat is not None:
+            self.update_arrays(*flat, lr)
         for key, P in parameters.items():
             self.update_one(key, P, grads["d" + key], lr)
 
     def update_one(self, key: str, P: Any, dP: Any, lr: float) -> None:
+        """Update one parameter with its own state."""
+        self.update_arrays(P, dP, {slot: self.state[slot]["d" + key] for slot in self.slots}, lr)
+
+    def update_arrays(self, P: Any, dP: Any, state: dict[str, Any], lr: float) -> None:
+        """The kernel: update P from dP and the state arrays of the same shape (slot -> array)."""
         raise NotImplementedError
 
     # -- state as data (model files, snapshots) -------------------------------------------------
@@ -215,7 +228,7 @@ class GradientDescent(Optimizer):
     name = "gd"
     linear = True
 
-    def update_one(self, key: str, P: Any, dP: Any, lr: float) -> None:
+    def update_arrays(self, P: Any, dP: Any, state: dict[str, Any], lr: float) -> None:
         gd_kernel(P, dP, lr)
 
 
@@ -233,8 +246,8 @@ class Momentum(Optimizer):
     def hyperparameters(self) -> dict[str, float]:
         return {"beta": self.beta}
 
-    def update_one(self, key: str, P: Any, dP: Any, lr: float) -> None:
-        momentum_kernel(P, dP, self.state["v"]["d" + key], self.beta, lr)
+    def update_arrays(self, P: Any, dP: Any, state: dict[str, Any], lr: float) -> None:
+        momentum_kernel(P, dP, state["v"], self.beta, lr)
 
 
 class RMSprop(Optimizer):
@@ -251,8 +264,8 @@ class RMSprop(Optimizer):
     def hyperparameters(self) -> dict[str, float]:
         return {"beta2": self.beta2, "epsilon": self.epsilon}
 
-    def update_one(self, key: str, P: Array, dP: Array, lr: float) -> None:
-        rmsprop_kernel(P, dP, self.state["s"]["d" + key], self.beta2, self.epsilon, lr)
+    def update_arrays(self, P: Array, dP: Array, state: dict[str, Array], lr: float) -> None:
+        rmsprop_kernel(P, dP, state["s"], self.beta2, self.epsilon, lr)
 
 
 class Adam(Optimizer):
@@ -273,13 +286,11 @@ class Adam(Optimizer):
     def hyperparameters(self) -> dict[str, float]:
         return {"beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
 
-    def update_one(self, key: str, P: Array, dP: Array, lr: float) -> None:
-        gk = "d" + key
-        tmp = self._scratch.get(gk)
-        if tmp is None or tmp.shape != dP.shape or tmp.dtype != dP.dtype:
-            tmp = self._scratch[gk] = np.empty_like(dP)
-        adam_kernel(P, dP, self.state["v"][gk], self.state["s"][gk], self.t, self.beta1, self.beta2, self.epsilon,
-                    lr, tmp)
+    def update_arrays(self, P: Array, dP: Array, state: dict[str, Array], lr: float) -> None:
+        tmp = self._scratch.get((dP.shape, dP.dtype))
+        if tmp is None:
+            tmp = self._scratch[(dP.shape, dP.dtype)] = np.empty_like(dP)
+        adam_kernel(P, dP, state["v"], state["s"], self.t, self.beta1, self.beta2, self.epsilon, lr, tmp)
 
     def __deepcopy__(self, memo: dict) -> Adam:
         new = Adam.__new__(Adam)

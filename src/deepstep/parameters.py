@@ -38,6 +38,10 @@ class Parameters(MutableMapping):
         """Mark ``key`` stale: its array is refreshed in place from ``form()`` when next read."""
         self._pending[key] = form
 
+    def pending_many(self, forms: dict[str, Callable[[], np.ndarray]]) -> None:
+        """:meth:`pending` for several keys at once."""
+        self._pending.update(forms)
+
     def settle(self) -> None:
         """Form every pending array now."""
         for key in list(self._pending):

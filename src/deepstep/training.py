@@ -235,6 +235,7 @@ class Run:
         self.grads = {}
         for l in range(1, L + 1):
             self.grads[f"dW{l}"], self.grads[f"db{l}"] = self.engine.dW[l], self.engine.db[l]
+        self._flatten()
         self._live = self._state_values()  # updated in place during the run: listed once
         self._good: _Snapshot | None = None
         self._pending: _Snapshot | None = None
@@ -264,7 +265,44 @@ class Run:
         self._dense_W1 = W1
         self._g1 = basis.zeros()  # dW[1]'s tensor, reused every iteration
 
+    def _flatten(self) -> None:
+        """Dense parameters, their gradients and their optimizer state as views into one flat array each.
+
+        The element-wise optimizers then update all of them in one call, and a snapshot is one copy.  The
+        network's own arrays stay the ones in ``network.parameters``: they are refreshed from the views
+        when read (:class:`deepstep.parameters.Parameters`) and when the run ends.
+        """
+        keys = [k for k, v in self.work.items() if isinstance(v, np.ndarray)]
+        total = sum(self.work[k].size for k in keys)
+        dt = self.network.dtype
+        self.flat, self.gflat = np.empty(total, dt), np.empty(total, dt)
+        self.sflat = {slot: np.empty(total, dt) for slot in self.optimizer.slots}
+        self._forms = {}
+        o = 0
+        for k in keys:
+            P = self.work[k]
+            n, shape = P.size, P.shape
+            view = self.flat[o : o + n].reshape(shape)
+            view[...] = P
+            self.work[k] = view
+            self._forms[k] = (lambda view=view: view)
+            gview = self.gflat[o : o + n].reshape(shape)
+            self.grads["d" + k] = gview
+            for slot in self.optimizer.slots:
+                sview = self.sflat[slot][o : o + n].reshape(shape)
+                sview[...] = self.optimizer.state[slot]["d" + k]
+                self.optimizer.state[slot]["d" + k] = sview
+            o += n
+        L = self.network.L
+        for l in range(1, L + 1):
+            if isinstance(self.work[f"W{l}"], np.ndarray):
+                self.W[l], self.engine.dW[l] = self.work[f"W{l}"], self.grads[f"dW{l}"]
+            self.b[l], self.engine.db[l] = self.work[f"b{l}"], self.grads[f"db{l}"]
+        self.sparse = {k: v for k, v in self.work.items() if not isinstance(v, np.ndarray)}  # W[1] in Gram form
+        self.flat_update = (self.flat, self.gflat, self.sflat)
+
     def _mark_pending(self) -> None:
+        self.network.parameters.pending_many(self._forms)
         if self.basis is not None:
             T = self.W[1]
             self.network.parameters.pending("W1", lambda: np.asarray(T))
@@ -279,13 +317,15 @@ class Run:
         for slot in self.optimizer.slots:
             self.optimizer.state[slot]["dW1"] = np.asarray(self.optimizer.state[slot]["dW1"])
         self.W[1] = self.work["W1"] = self._dense_W1
+        self.sparse = {}
         self.basis = None
 
     # -- snapshots -------------------------------------------------------------------------------
     def _state_values(self) -> list:
-        values = list(self.work.values())
+        """What a snapshot copies: the flat arrays, and the first layer's tensors under the Gram form."""
+        values = [self.flat, *self.sflat.values(), *self.sparse.values()]
         for slot in self.optimizer.slots:
-            values += [self.optimizer.state[slot][k] for k in sorted(self.optimizer.state[slot])]
+            values += [a for a in self.optimizer.state[slot].values() if not isinstance(a, np.ndarray)]
         return values
 
     def _take(self, into: _Snapshot | None) -> _Snapshot:
@@ -383,7 +423,7 @@ class Run:
             if self.l2:
                 add_l2_gradient(g, self.W[1], self.l2, m)
             self.grads["dW1"] = g
-        self.optimizer.step(self.work, self.grads, lr)
+        self.optimizer.step(self.sparse, self.grads, lr, self.flat_update)
         return cost, right
 
     def _epoch(self, lr: float) -> tuple[float, float]:
@@ -456,7 +496,9 @@ class Run:
                     self.diverge(f"training diverged at iteration {self.optimizer.epoch - 1} (its update gave "
                                  "parameters of NaN or inf)", epoch_start_sound=True)
         finally:
+            self._mark_pending()
             self._finish_gram()
+            net.parameters.settle()  # the network's own arrays hold the result
             if self.history.cost:  # the accumulated history names the last run that kept epochs
                 net.history.learning_rate, net.history.batch_size = self.learning_rate, self.batch_size
                 net.history.method, net.history.optimizer = self.method, self.optimizer.name
