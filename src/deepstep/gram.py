@@ -141,13 +141,13 @@ class GramBasis:
 
     def anchor(self, i: int) -> GramTensor:
         """The tensor equal to anchor B_i."""
-        a = np.zeros(len(self.B))
-        a[i] = 1.0
-        return GramTensor(self, a, np.zeros((self.n1, self.m), self.dtype), self.BX[i].copy())
+        T = self.zeros()
+        T.a[i] = 1.0
+        T.TX[...] = self.BX[i]
+        return T
 
     def zeros(self) -> GramTensor:
-        return GramTensor(self, np.zeros(len(self.B)), np.zeros((self.n1, self.m), self.dtype),
-                          np.zeros((self.n1, self.m), self.dtype))
+        return GramTensor(self, np.zeros(len(self.B)), np.zeros((self.n1, 2 * self.m), self.dtype))
 
     def gradient(self, dZ1: Array, out: GramTensor | None = None) -> GramTensor:
         """dW[1] = (1/m) dZ[1] X^T, as a tensor: K = dZ[1] / m, T X = dZ[1] G / m (into ``out``'s arrays when given)."""
@@ -162,14 +162,18 @@ class GramBasis:
 class GramTensor:
     """T = sum_i a_i B_i + K X^T, held as (a, K, T X); see the module docstring.
 
-    Supports ``T *= s``, ``T += U``, ``T -= U``, ``s * T``, ``np.asarray(T)`` (forms
-    the (n[1], n[0]) matrix), :meth:`sq_norm` and :meth:`times_val`.
+    K and T X sit side by side in one (n[1], 2m) array ``KT`` (``K = KT[:, :m]``,
+    ``TX = KT[:, m:]``), so that each linear operation is two NumPy calls.  Supports
+    ``T *= s``, ``T += U``, ``T -= U``, ``s * T``, ``np.asarray(T)`` (forms the
+    (n[1], n[0]) matrix), :meth:`sq_norm` and :meth:`times_val`.
     """
 
     __array_priority__ = 100.0  # s * T and T * s come here, not to NumPy
 
-    def __init__(self, basis: GramBasis, a: Array, K: Array, TX: Array) -> None:
-        self.basis, self.a, self.K, self.TX = basis, a, K, TX
+    def __init__(self, basis: GramBasis, a: Array, KT: Array) -> None:
+        self.basis, self.a, self.KT = basis, a, KT
+        m = basis.m
+        self.K, self.TX = KT[:, :m], KT[:, m:]
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -181,25 +185,22 @@ class GramTensor:
 
     def __imul__(self, s: float) -> GramTensor:
         self.a *= s
-        self.K *= s
-        self.TX *= s
+        self.KT *= s
         return self
 
     def __mul__(self, s: float) -> GramTensor:
-        return GramTensor(self.basis, self.a * s, self.K * s, self.TX * s)
+        return GramTensor(self.basis, self.a * s, self.KT * s)
 
     __rmul__ = __mul__
 
     def __iadd__(self, other: GramTensor) -> GramTensor:
         self.a += other.a
-        self.K += other.K
-        self.TX += other.TX
+        self.KT += other.KT
         return self
 
     def __isub__(self, other: GramTensor) -> GramTensor:
         self.a -= other.a
-        self.K -= other.K
-        self.TX -= other.TX
+        self.KT -= other.KT
         return self
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Array:
@@ -227,10 +228,9 @@ class GramTensor:
         return out
 
     def copy(self) -> GramTensor:
-        return GramTensor(self.basis, self.a.copy(), self.K.copy(), self.TX.copy())
+        return GramTensor(self.basis, self.a.copy(), self.KT.copy())
 
     def copyto(self, src: GramTensor) -> None:
         """Make this tensor equal to ``src`` (same basis), in place."""
         self.a[...] = src.a
-        np.copyto(self.K, src.K)
-        np.copyto(self.TX, src.TX)
+        np.copyto(self.KT, src.KT)

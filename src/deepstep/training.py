@@ -272,7 +272,9 @@ class Run:
         network's own arrays stay the ones in ``network.parameters``: they are refreshed from the views
         when read (:class:`deepstep.parameters.Parameters`) and when the run ends.
         """
-        keys = [k for k, v in self.work.items() if isinstance(v, np.ndarray)]
+        keys = [k for k, v in self.work.items() if isinstance(v, np.ndarray) and k[0] == "W"]
+        self._n_W = sum(self.work[k].size for k in keys)  # the weights first: the L2 norm is one dot product
+        keys += [k for k, v in self.work.items() if isinstance(v, np.ndarray) and k[0] == "b"]
         total = sum(self.work[k].size for k in keys)
         dt = self.network.dtype
         self.flat, self.gflat = np.empty(total, dt), np.empty(total, dt)
@@ -300,6 +302,7 @@ class Run:
             self.b[l], self.engine.db[l] = self.work[f"b{l}"], self.grads[f"db{l}"]
         self.sparse = {k: v for k, v in self.work.items() if not isinstance(v, np.ndarray)}  # W[1] in Gram form
         self.flat_update = (self.flat, self.gflat, self.sflat)
+        self.flat_W = self.flat[: self._n_W]
 
     def _mark_pending(self) -> None:
         self.network.parameters.pending_many(self._forms)
@@ -372,7 +375,7 @@ class Run:
             if isinstance(P, np.ndarray):
                 if not np.isfinite(P).all():
                     return False
-            elif not (np.isfinite(P.TX).all() and np.isfinite(P.K).all() and np.isfinite(P.a).all()):
+            elif not (np.isfinite(P.KT).all() and np.isfinite(P.a).all()):
                 return False
             elif not cheap and not np.isfinite(self.network.parameters[key]).all():
                 return False
@@ -394,9 +397,12 @@ class Run:
     def _cost(self, AL: np.ndarray, Y: np.ndarray, m: int) -> float:
         J = cross_entropy(AL, Y)
         if self.l2:
-            norms = [float(np.vdot(W, W)) if isinstance(W, np.ndarray) else W.sq_norm() for W in self.W[1:]]
-            J += l2_cost(norms, self.l2, m)
+            J += l2_cost(self._squared_norms(), self.l2, m)
         return J
+
+    def _squared_norms(self) -> list[float]:
+        """||W[l]||_F^2 of every layer: the dense ones in one dot product, W[1] in Gram form by its own."""
+        return [float(np.vdot(self.flat_W, self.flat_W))] + [T.sq_norm() for k, T in self.sparse.items()]
 
     @staticmethod
     def _correct(AL: np.ndarray, labels: np.ndarray) -> int:
@@ -453,8 +459,7 @@ class Run:
             A = (net.output if l == net.L else net.hidden).g(Z)
         cost = cross_entropy(A, Yv)
         if self.l2:
-            norms = [float(np.vdot(W, W)) if isinstance(W, np.ndarray) else W.sq_norm() for W in self.W[1:]]
-            cost += l2_cost(norms, self.l2, Xv.shape[1])
+            cost += l2_cost(self._squared_norms(), self.l2, Xv.shape[1])
         return cost, self._correct(A, self.val_labels) / Xv.shape[1]
 
     def run(self) -> History:
