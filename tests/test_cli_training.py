@@ -521,3 +521,12 @@ def test_method_auto_is_decided_once_per_run(tmp_path):
     for k in a.parameters:
         np.testing.assert_allclose(a.parameters[k], b.parameters[k], rtol=1e-12, atol=1e-12, err_msg=k)
         np.testing.assert_allclose(a.parameters[k], models["plain"].parameters[k], rtol=1e-9, atol=1e-12, err_msg=k)
+
+
+def test_resume_or_start_starts_where_there_is_nothing_and_continues_where_there_is(tmp_path):
+    common = ["train", "--dataset", "moons", "--batch-size", "32", "--quiet", "--out", str(tmp_path / "o")]
+    assert main([*common, "--iterations", "5", "--resume-or-start"]) == 0
+    assert len(ds.load_model(tmp_path / "o" / "model.npz").history.cost) == 5
+    assert main([*common, "--iterations", "12", "--resume-or-start"]) == 0
+    assert main([*common, "--iterations", "12", "--out", str(tmp_path / "whole")]) == 0
+    assert_same_model(ds.load_model(tmp_path / "o" / "model.npz"), ds.load_model(tmp_path / "whole" / "model.npz"))

@@ -88,7 +88,7 @@ def linear_backward(dZ: np.ndarray, cache: LinearCache) -> tuple[np.ndarray, np.
         (1/m) sum(dZ, axis=1, keepdims=True).
     """
     A_prev, W, b = _linear_cache(cache)
-    check_arrays(dZ=dZ, A_prev=A_prev, W=W)
+    dZ, A_prev, W = check_arrays(dZ=dZ, A_prev=A_prev, W=W)
     if dZ.shape != (W.shape[0], A_prev.shape[1]):
         raise DeepstepError(
             f"dZ: expected shape {(W.shape[0], A_prev.shape[1])} (n[l], m), got shape {dZ.shape}"
@@ -115,7 +115,7 @@ def linear_activation_backward(
     db : ndarray of shape (n[l], 1)
     """
     linear_cache, Z, dropout = _activation_cache(cache)
-    check_arrays(dA=dA, Z=Z)
+    dA, Z = check_arrays(dA=dA, Z=Z)
     if dA.shape != Z.shape:
         raise DeepstepError(f"dA: expected shape {Z.shape} (the shape of Z), got shape {dA.shape}")
     if dropout is not None:

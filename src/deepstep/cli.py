@@ -271,6 +271,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                         label_column=args.label_column)
     out = Path(args.out) if args.out else _default_out(name)
     model_path = out / "model.npz"
+    if args.resume_or_start:
+        args.resume = model_path.exists()
     if args.resume and not model_path.exists():
         raise UsageError(f"--resume: there is no model to continue at {model_path}; drop --resume to start one")
     out = _output_folder(out)
@@ -596,7 +598,13 @@ def build_parser() -> Parser:
     t.add_argument("--label-column", help="the label column of a CSV file (default: the last column)")
     t.add_argument("--print-every", type=positive_int, help="print the cost every N iterations")
     t.add_argument("--checkpoint-every", type=positive_int, help="save the model every N iterations")
-    t.add_argument("--resume", action="store_true", help="continue the model saved in --out")
+    resume = t.add_mutually_exclusive_group()
+    resume.add_argument("--resume", action="store_true",
+                        help="continue the model saved in --out (refused when there is none, or when it was made for "
+                             "other data or flags)")
+    resume.add_argument("--resume-or-start", action="store_true",
+                        help="continue the model saved in --out if there is one, else start a new one (for a job "
+                             "that is re-run until it finishes)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_train)
 

@@ -31,9 +31,13 @@ from .errors import DeepstepError, check_arrays, check_parameters, check_Y
 __all__ = ["compute_cost", "compute_cost_with_regularization", "cross_entropy", "cost_derivative"]
 
 
-def _check(AL: np.ndarray, Y: np.ndarray, probabilities: bool = True) -> None:
-    """AL: finite values of shape (n[L], m), m >= 1 (probabilities in [0, 1] for the cost); Y: 0/1 labels."""
-    check_arrays(AL=AL)
+def _check(AL: np.ndarray, Y: np.ndarray, probabilities: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """AL: finite values of shape (n[L], m), m >= 1 (probabilities in [0, 1] for the cost); Y: 0/1 labels.
+
+    Returns AL as floats (integer 0/1 probabilities are taken as float64) and Y."""
+    (AL,) = check_arrays(AL=AL)
+    if AL.dtype.kind != "f":
+        AL = AL.astype(np.float64)
     if AL.ndim != 2 or AL.shape[1] == 0:
         raise DeepstepError(f"AL: expected an array of shape (n[L], m) with m >= 1, got shape {AL.shape}")
     if not np.isfinite(AL).all():
@@ -43,7 +47,7 @@ def _check(AL: np.ndarray, Y: np.ndarray, probabilities: bool = True) -> None:
         raise DeepstepError(
             f"AL: expected finite probabilities in [0, 1], got values from {AL.min()} to {AL.max()}"
         )
-    check_Y(Y, AL.shape[1], n_y=AL.shape[0])
+    return AL, check_Y(Y, AL.shape[1], n_y=AL.shape[0])
 
 
 def _clip(AL: np.ndarray) -> np.ndarray:
@@ -72,7 +76,7 @@ def compute_cost(AL: np.ndarray, Y: np.ndarray) -> float:
     DeepstepError
         If AL is not finite probabilities of shape (n[L], m) or Y not 0/1 labels of that shape.
     """
-    _check(AL, Y)
+    AL, Y = _check(AL, Y)
     return cross_entropy(AL, Y)
 
 
@@ -112,8 +116,7 @@ def cost_derivative(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
 
     Defined for any finite AL other than exactly 0 and 1 (those are moved a hair inside).
     """
-    _check(AL, Y, probabilities=False)
-    AL = AL.astype(np.result_type(AL.dtype, np.float16), copy=False)
+    AL, Y = _check(AL, Y, probabilities=False)
     fi = np.finfo(AL.dtype)
     A = np.where(np.abs(AL) < fi.tiny, np.copysign(fi.tiny, AL), AL)  # 1/A stays finite
     A = np.where(A == 1, 1 - fi.epsneg, A)

@@ -22,7 +22,7 @@ import numpy as np
 
 from .activations import Activation, get_activation, get_hidden_activation
 from .engine import apply_dropout, dropout_mask, forward_no_cache, linear
-from .errors import DeepstepError, as_dtype_checked, check_arrays, check_parameters, check_X
+from .errors import DeepstepError, as_dtype_checked, check_arrays, check_forward_result, check_X, plain_parameters
 from .initialization import RngLike, as_rng
 
 __all__ = ["linear_forward", "linear_activation_forward", "model_forward", "predict_forward", "forward_no_cache"]
@@ -45,7 +45,7 @@ def linear_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np
     Z : ndarray of shape (n[l], m)
     cache : tuple (A_prev, W, b)
     """
-    check_arrays(A_prev=A_prev, W=W, b=b)
+    A_prev, W, b = check_arrays(A_prev=A_prev, W=W, b=b)
     if W.ndim != 2 or A_prev.ndim != 2 or W.shape[1] != A_prev.shape[0] or b.shape != (W.shape[0], 1):
         raise DeepstepError(
             f"linear_forward: expected W (n, k), A_prev (k, m), b (n, 1), got W {W.shape}, "
@@ -108,7 +108,8 @@ def model_forward(
     """
     from .training import check_keep_prob
 
-    dims = check_parameters(parameters)
+    parameters = plain_parameters(parameters)
+    dims = [parameters["W1"].shape[1]] + [parameters[f"W{l}"].shape[0] for l in range(1, len(parameters) // 2 + 1)]
     X = _in_weights_dtype(check_X(X, dims[0]), parameters)
     hidden = get_hidden_activation(hidden_activation)
     output = get_activation(output_activation, "output_activation")
@@ -116,15 +117,16 @@ def model_forward(
     keep = [1.0, *check_keep_prob(keep_prob, L - 1)]
     gen = as_rng(rng) if any(p < 1 for p in keep) else None
     A, caches = X, []
-    for l in range(1, L + 1):
-        activation = output if l == L else hidden
-        A, cache = linear_activation_forward(A, parameters[f"W{l}"], parameters[f"b{l}"], activation)
-        if l < L and keep[l] < 1:
-            D = dropout_mask(gen, A.shape, keep[l])
-            A = apply_dropout(A, D, keep[l])
-            cache = (*cache, (D, keep[l]))
-        caches.append(cache)
-    return A, caches
+    with np.errstate(over="ignore", invalid="ignore"):
+        for l in range(1, L + 1):
+            activation = output if l == L else hidden
+            A, cache = linear_activation_forward(A, parameters[f"W{l}"], parameters[f"b{l}"], activation)
+            if l < L and keep[l] < 1:
+                D = dropout_mask(gen, A.shape, keep[l])
+                A = apply_dropout(A, D, keep[l])
+                cache = (*cache, (D, keep[l]))
+            caches.append(cache)
+    return check_forward_result(A), caches
 
 
 def _in_weights_dtype(X: np.ndarray, parameters: dict[str, np.ndarray]) -> np.ndarray:
@@ -140,8 +142,9 @@ def predict_forward(
     output_activation: str = "sigmoid",
 ) -> np.ndarray:
     """Forward pass for prediction: A[L] of shape (n[L], m), with no caches kept."""
-    dims = check_parameters(parameters)
-    X = _in_weights_dtype(check_X(X, dims[0]), parameters)
+    parameters = plain_parameters(parameters)
+    X = _in_weights_dtype(check_X(X, parameters["W1"].shape[1]), parameters)
     hidden = get_hidden_activation(hidden_activation)
     output = get_activation(output_activation, "output_activation")
-    return forward_no_cache(X, parameters, hidden, output)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return check_forward_result(forward_no_cache(X, parameters, hidden, output))

@@ -55,8 +55,8 @@ def gradient_check_details(
     dims = check_parameters(parameters)
     lambd = check_l2(l2)
     check_keep_prob(keep_prob, len(dims) - 2)
-    check_X(X, dims[0])
-    check_Y(Y, X.shape[1], n_y=dims[-1])
+    X = check_X(X, dims[0])
+    Y = check_Y(Y, X.shape[1], n_y=dims[-1])
     if isinstance(epsilon, bool) or not isinstance(epsilon, Real) or not 0 < epsilon < 1:
         raise DeepstepError(f"epsilon: expected a small positive number such as 1e-7, got {epsilon!r}")
     epsilon = float(epsilon)

@@ -16,21 +16,37 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import DeepstepError
+from .errors import DeepstepError, as_array, check_positive_int
 
 __all__ = ["confusion_matrix", "precision_recall_f1", "classification_report"]
 
 
-def _labels(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    t, p = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+def _class_indices(y: np.ndarray, name: str, n_classes: int | None) -> np.ndarray:
+    """Labels as int64 class indices 0, 1, ...: whole numbers >= 0 (and < n_classes when given), or DeepstepError."""
+    y = as_array(y, name).ravel()
+    if y.dtype.kind == "f" and not (np.isfinite(y).all() and (y == np.round(y)).all()):
+        raise DeepstepError(f"{name}: expected class indices (whole numbers), got values such as "
+                            f"{y[~(np.isfinite(y) & (y == np.round(y)))][:3].tolist()}")
+    if y.size and y.min() < 0:
+        raise DeepstepError(f"{name}: expected class indices >= 0, got {y.min():g}")
+    if n_classes is not None and y.size and y.max() >= n_classes:
+        raise DeepstepError(f"{name}: expected class indices below {n_classes} (the number of classes), "
+                            f"got {y.max():g}")
+    return y.astype(np.int64)
+
+
+def _labels(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    t, p = _class_indices(y_true, "y_true", n_classes), _class_indices(y_pred, "y_pred", n_classes)
     if t.shape != p.shape or t.size == 0:
         raise DeepstepError(f"y_pred: expected {t.size} labels like y_true, got {p.size}")
-    return t.astype(np.int64), p.astype(np.int64)
+    return t, p
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int | None = None) -> np.ndarray:
     """C[i, j] = number of examples of true class i predicted as class j; shape (n_classes, n_classes)."""
-    t, p = _labels(y_true, y_pred)
+    if n_classes is not None:
+        n_classes = check_positive_int(n_classes, "n_classes")
+    t, p = _labels(y_true, y_pred, n_classes)
     k = n_classes or int(max(t.max(), p.max(), 1)) + 1
     C = np.zeros((k, k), dtype=np.int64)
     np.add.at(C, (t, p), 1)
@@ -51,7 +67,7 @@ def precision_recall_f1(y_true: np.ndarray, y_pred: np.ndarray, positive: int = 
 
 def classification_report(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str]) -> dict:
     """Accuracy, confusion matrix, and per-class precision, recall and F1, as plain JSON data."""
-    t, p = _labels(y_true, y_pred)
+    t, p = _labels(y_true, y_pred, len(classes))
     C = confusion_matrix(t, p, len(classes))
     per_class = {}
     for k, name in enumerate(classes):

@@ -192,6 +192,8 @@ def write_model(path: str | os.PathLike, parameters: dict[str, np.ndarray], stat
 
 _MAX_META_CHARS = 64 * 2**20  # a 10^6-epoch history is about 20 MB of JSON
 _MAX_LAYERS = 10_000
+_MAX_UNPACK_RATIO = 1000  # all-zero weights compress about 1000-fold; a larger ratio is a zip bomb
+_UNPACK_ALLOWANCE = 64 * 2**20
 
 
 def _fail(where: str, what: str) -> ModelFileError:
@@ -207,7 +209,13 @@ def _read_members(p: Path, where: str) -> dict[str, np.ndarray]:
                              f"could not read it ({exc})") from None
     arrays: dict[str, np.ndarray] = {}
     with zf:
-        for info in zf.infolist():
+        infos = zf.infolist()
+        unpacked = sum(info.file_size for info in infos)
+        limit = _MAX_UNPACK_RATIO * p.stat().st_size + _UNPACK_ALLOWANCE
+        if unpacked > limit:  # a zip bomb: refused before anything is unpacked
+            raise _fail(where, f"the archive unpacks to {unpacked} bytes, more than {_MAX_UNPACK_RATIO} times its "
+                               "size allows")
+        for info in infos:
             name = info.filename
             if not name.endswith(".npy") or "/" in name:
                 raise _fail(where, f"expected only .npy members, got {name!r}")

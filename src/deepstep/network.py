@@ -28,7 +28,15 @@ from .activations import check_output_activation, get_activation, get_hidden_act
 from .callbacks import Callback
 from .cost import compute_cost
 from .engine import forward_no_cache
-from .errors import DeepstepError, as_dtype_checked, check_parameters, check_X, check_Y
+from .errors import (
+    DeepstepError,
+    as_dtype_checked,
+    check_forward_result,
+    check_parameters,
+    check_X,
+    check_Y,
+    plain_parameters,
+)
 from .initialization import RngLike, as_dtype, as_rng, initialize_parameters
 from .optimizers import Optimizer
 from .parameters import Parameters
@@ -207,7 +215,9 @@ class DeepNetwork:
     # -- prediction --------------------------------------------------------------------------------
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """A[L] of shape (n[L], m), computed without keeping caches."""
-        return forward_no_cache(self._inputs(X), self.parameters, self.hidden, self.output)
+        X = self._inputs(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return check_forward_result(forward_no_cache(X, self.parameters, self.hidden, self.output))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Labels of shape (1, m): 1 where A[L] > 0.5 (sigmoid), else the most likely class (softmax)."""
@@ -312,8 +322,11 @@ class DeepNetwork:
         rng: RngLike = None,
     ) -> DeepNetwork:
         """A network holding copies of given parameters ("W{l}" (n[l], n[l-1]), "b{l}" (n[l], 1)); finite ones only."""
+        parameters = plain_parameters(parameters)
         dims = check_parameters(parameters)
         dtype = parameters["W1"].dtype
+        if dtype.kind != "f":
+            raise DeepstepError(f"parameters: expected floating-point arrays (float32 or float64), got {dtype}")
         for key, P in parameters.items():
             if P.dtype.kind == "f" and not np.isfinite(P).all():
                 raise DeepstepError(f"parameters: expected finite values, got NaN or inf in {key}")
