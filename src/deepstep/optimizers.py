@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .errors import DeepstepError, _describe, check_learning_rate, check_parameters
+from .errors import DeepstepError, _describe, as_array, check_learning_rate, check_parameters
 from .schedules import Schedule, get_schedule
 
 __all__ = [
@@ -337,15 +337,16 @@ def _check_grads(parameters: Mapping[str, Array], grads: Any, name: str = "grads
         dP = grads.get("d" + key)
         if not isinstance(dP, np.ndarray) or dP.shape != P.shape:
             raise DeepstepError(f"{name}: expected 'd{key}' of shape {P.shape}, got {_describe(dP)}")
+        dP = as_array(dP, f"{name}['d{key}']")
         if not np.isfinite(dP).all():
             raise DeepstepError(f"{name}: expected finite values in 'd{key}', got NaN or inf")
 
 
 def _copies(parameters: Mapping[str, Array], *states: Mapping[str, Array]) -> list[dict[str, Array]]:
     """Float copies of the parameters and of each state dict (same dtype as the parameter)."""
-    out = [{k: np.array(P, dtype=np.result_type(P.dtype, np.float16)) for k, P in parameters.items()}]
+    out = [{k: np.array(as_array(P, k), dtype=np.result_type(P.dtype, np.float16)) for k, P in parameters.items()}]
     for state in states:
-        out.append({"d" + k: np.array(state["d" + k], dtype=out[0][k].dtype) for k in parameters})
+        out.append({"d" + k: np.array(as_array(state["d" + k], "d" + k), dtype=out[0][k].dtype) for k in parameters})
     return out
 
 

@@ -363,7 +363,8 @@ class Run:
         That is the start of the epoch just ended when ``epoch_start_sound`` (its cost was finite
         but its update was not), else the start of the epoch before.
         """
-        snap = self._pending if epoch_start_sound else (self._good or self._pending)
+        # the epoch's start is _pending, or _good once the guard has confirmed it
+        snap = (self._pending or self._good) if epoch_start_sound else (self._good or self._pending)
         if snap is not None:
             self._restore(snap)
         self.diverged = message

@@ -14,9 +14,11 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
-from .errors import DeepstepError, check_learning_rate, check_parameters
+from .errors import DeepstepError, as_array, check_learning_rate, plain_parameters
 from .optimizers import gd_kernel
 
 __all__ = ["update_parameters"]
@@ -42,14 +44,18 @@ def update_parameters(
         W[l] - alpha dW[l] and b[l] - alpha db[l] for every l.
     """
     alpha = check_learning_rate(learning_rate)
-    check_parameters(parameters)
+    parameters = plain_parameters(parameters)
+    if not isinstance(grads, Mapping):
+        raise DeepstepError(f"grads: expected a dict with keys 'dW1', 'db1', ..., got {type(grads).__name__}")
     for key, P in parameters.items():
         dP = grads.get("d" + key)
         if not isinstance(dP, np.ndarray) or dP.shape != P.shape:
             raise DeepstepError(
                 f"grads: expected 'd{key}' of shape {P.shape}, got {getattr(dP, 'shape', dP)!r}"
             )
+        if not np.isfinite(as_array(dP, f"grads['d{key}']")).all():
+            raise DeepstepError(f"grads: expected finite values in 'd{key}', got NaN or inf")
     new = {key: np.array(P, dtype=np.result_type(P.dtype, np.float16)) for key, P in parameters.items()}
     for key, P in new.items():
-        gd_kernel(P, np.array(grads["d" + key], dtype=P.dtype), alpha)  # the trainer's kernel, on copies
+        gd_kernel(P, np.array(as_array(grads["d" + key], "d" + key), dtype=P.dtype), alpha)  # the trainer's kernel
     return new
