@@ -1,4 +1,6 @@
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -43,3 +45,16 @@ def cat_data_dir() -> Path | None:
 needs_cats = pytest.mark.skipif(
     cat_data_dir() is None, reason="DEEPSTEP_DATA does not name a folder (CI points it at ../shared/data/catvnoncat)"
 )
+
+
+def run(*argv):
+    """deepstep as a fresh process: (status, stdout, stderr)."""
+    p = subprocess.run([sys.executable, "-m", "deepstep", *argv], capture_output=True, text=True, timeout=600)
+    return p.returncode, p.stdout, p.stderr
+
+
+def installed_command() -> str:
+    """The ``deepstep`` script pip installed beside this Python (what a user types in a shell)."""
+    script = Path(sys.executable).parent / "deepstep"
+    assert script.is_file(), f"no deepstep script beside {sys.executable}: is the package installed?"
+    return str(script)

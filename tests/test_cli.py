@@ -10,22 +10,9 @@ import numpy as np
 import pytest
 
 import deepstep as ds
-from conftest import needs_cats
+from conftest import installed_command, needs_cats, run
 from deepstep import datasets
 from deepstep.cli import main
-
-
-def run(*argv):
-    """deepstep as a fresh process: (status, stdout, stderr)."""
-    p = subprocess.run([sys.executable, "-m", "deepstep", *argv], capture_output=True, text=True, timeout=600)
-    return p.returncode, p.stdout, p.stderr
-
-
-def installed_command() -> str:
-    """The ``deepstep`` script pip installed beside this Python (what a user types in a shell)."""
-    script = Path(sys.executable).parent / "deepstep"
-    assert script.is_file(), f"no deepstep script beside {sys.executable}: is the package installed?"
-    return str(script)
 
 
 def test_info_prints_every_shape_and_the_parameter_count(capsys):

@@ -3,32 +3,17 @@ divergence, SIGTERM and the once-per-run --method auto."""
 
 import json
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import deepstep as ds
+from conftest import run
 from deepstep.callbacks import EarlyStopping
 from deepstep.cli import main
 from deepstep.gram import pays_off
 from deepstep.schedules import ExponentialDecay, InverseTimeDecay, StepDecay
 from deepstep.training import stratified_split
-
-
-def run(*argv):
-    """deepstep as a fresh process: (status, stdout, stderr)."""
-    p = subprocess.run([sys.executable, "-m", "deepstep", *argv], capture_output=True, text=True, timeout=600)
-    return p.returncode, p.stdout, p.stderr
-
-
-def installed_command() -> str:
-    """The ``deepstep`` script pip installed beside this Python (what a user types in a shell)."""
-    script = Path(sys.executable).parent / "deepstep"
-    assert script.is_file(), f"no deepstep script beside {sys.executable}: is the package installed?"
-    return str(script)
 
 
 def refused(capsys, *argv):
