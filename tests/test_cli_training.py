@@ -515,3 +515,28 @@ def test_resume_or_start_starts_where_there_is_nothing_and_continues_where_there
     assert main([*common, "--iterations", "12", "--resume-or-start"]) == 0
     assert main([*common, "--iterations", "12", "--out", str(tmp_path / "whole")]) == 0
     assert_same_model(ds.load_model(tmp_path / "o" / "model.npz"), ds.load_model(tmp_path / "whole" / "model.npz"))
+
+
+@pytest.mark.parametrize(("flags", "named"), [
+    (["--l2", "0.5"], "--l2: the model in"), (["--keep-prob", "0.8"], "--keep-prob: the model in"),
+    (["--batch-size", "32"], "--batch-size: the model in"),
+    (["--validation-fraction", "0.2"], "--validation-fraction: the model in"),
+])
+def test_resume_refuses_another_design_of_the_run(flags, named, moons_model, capsys):
+    model = moons_model / "model.npz"
+    before = model.read_bytes()
+    line = refused(capsys, "train", "--dataset", "moons", "--iterations", "10", "--out", str(moons_model),
+                   "--resume", *flags)
+    assert named in line
+    assert model.read_bytes() == before
+
+
+def test_resume_may_lower_the_learning_rate(moons_model, tmp_path):
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(moons_model, out)
+    assert main(["train", "--dataset", "moons", "--iterations", "8", "--out", str(out), "--resume",
+                 "--learning-rate", "0.1", "--quiet"]) == 0
+    h = ds.load_model(out / "model.npz").history
+    assert len(h.cost) == 8 and h.learning_rates[-3:] == [0.1] * 3

@@ -280,3 +280,56 @@ def test_the_course_cache_mix_up_names_the_cache_expected(cache, message):
     _, act_cache = ds.linear_activation_forward(np.ones((2, 3)), np.ones((1, 2)), np.ones((1, 1)), "relu")
     with pytest.raises(ds.DeepstepError, match=r"expected the linear cache .* got an activation cache"):
         ds.linear_backward(np.ones((1, 3)), act_cache)
+
+
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_a_callback_can_change_the_parameters_during_training(batch_size):
+    X, Y = moons()
+
+    def zero_W2_after_epoch_1(epoch, logs, net=None):
+        if epoch == 1:
+            box[0].parameters["W2"][...] = 0.0
+
+    box = [ds.DeepNetwork([2, 5, 1], rng=4)]
+    box[0].fit(X, Y, 0.2, 6, batch_size=batch_size, callbacks=[zero_W2_after_epoch_1], method="plain")
+    ref = ds.DeepNetwork([2, 5, 1], rng=4)  # the same by hand: 2 epochs, W2 := 0, 4 epochs
+    ref.fit(X, Y, 0.2, 2, batch_size=batch_size, method="plain")
+    ref.parameters["W2"][...] = 0.0
+    ref.fit(X, Y, 0.2, 4, batch_size=batch_size, method="plain")
+    for k, P in ref.parameters.items():
+        np.testing.assert_array_equal(box[0].parameters[k], P)
+
+
+def test_an_optimizer_object_holding_another_networks_state_is_refused():
+    X, Y = moons()
+    opt = ds.optimizers.Momentum()
+    ds.DeepNetwork([2, 4, 1], rng=0).fit(X, Y, 0.1, 2, optimizer=opt)
+    other = ds.DeepNetwork([2, 5, 1], rng=0)
+    before = {k: v.copy() for k, v in other.parameters.items()}
+    with pytest.raises(ds.DeepstepError, match=r"optimizer: its state v\['dW1'\] has shape \(4, 2\).*own optimizer"):
+        other.fit(X, Y, 0.1, 2, optimizer=opt)
+    assert other.optimizer is None and other.history.cost == []
+    assert all(np.array_equal(other.parameters[k], v) for k, v in before.items())
+
+
+def test_a_divergence_under_the_gram_form_never_leaves_a_non_finite_first_layer():
+    gen = np.random.default_rng(0)
+    X = gen.standard_normal((30, 12))
+    Y = (X[0:1] > 0).astype(np.float64)
+    net = ds.DeepNetwork([30, 4, 1], rng=1)
+    net.fit(X, Y, 0.1, 3, method="plain", batch_size=5)
+    with pytest.raises(ds.TrainingDiverged):
+        net.fit(X * 1e10, Y, 1e30, 20, method="gram", optimizer="momentum")
+    assert all(np.isfinite(P).all() for P in net.parameters.values())
+    assert net.history.method == "plain"  # the diverged run kept no epoch: the history still names the last one
+
+
+def test_a_run_that_keeps_no_epoch_leaves_the_history_naming_the_run_before(rng):
+    X = rng.standard_normal((3, 20))
+    Y = (X[:1] > 0).astype(np.float64)
+    net = ds.DeepNetwork([3, 4, 1], rng=0)
+    net.fit(X, Y, 0.1, 2, batch_size=5, optimizer="adam")
+    with pytest.raises(ds.TrainingDiverged):
+        net.fit(X * 1e10, Y, 1e308, 1, method="gram")
+    h = net.history
+    assert (h.method, h.optimizer, h.batch_size, h.learning_rate, len(h)) == ("plain", "adam", 5, 0.1, 2)

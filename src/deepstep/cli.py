@@ -247,6 +247,10 @@ def _check_resume(net: DeepNetwork, args: argparse.Namespace, data, optimizer, m
     saved_classes = net.metadata.get("classes")
     if saved_classes is not None:
         checks.append(("--dataset", saved_classes, list(data.classes), "classes", None))
+    for flag, key in (("--batch-size", "batch_size"), ("--l2", "l2"), ("--keep-prob", "keep_prob"),
+                      ("--validation-fraction", "validation_fraction"), ("--early-stopping", "early_stopping")):
+        if key in training:  # the run's design; the learning rate may change (e.g. smaller after a divergence)
+            checks.append((flag, training[key], getattr(args, key), f"{flag.lstrip('-')}", None))
     for flag, saved, asked, what, _ in checks:
         if saved != asked:
             detail = what if ";" in what else f"{what} {saved}"

@@ -86,7 +86,10 @@ def weight_gradients(
     left as it is.
     """
     m = A_prev.shape[1]
-    if dW is None:  # (integer arrays give float gradients)
+    if dW is None:  # allocating (the course's functions): the same choice, so the same bits as the loop's
+        if scales_dZ(m, A_prev.shape[0]):
+            S = dZ / m
+            return S @ A_prev.T, np.add.reduce(S, axis=1, keepdims=True)
         return np.matmul(dZ, A_prev.T) / m, bias_gradient(dZ, db)
     if scales_dZ(m, A_prev.shape[0]):
         S = np.divide(dZ, m, out=scratch)

@@ -1,10 +1,14 @@
 """The network's parameters: a mapping "W1", "b1", ..., "WL", "bL" -> ndarray.
 
-It behaves like a dict.  While a run trains the first layer in its Gram form
-(:mod:`deepstep.gram`), W[1] is not kept as a matrix; the run marks it
-*pending*, and the first read of ``parameters["W1"]`` (by a callback, a
-checkpoint, ``predict``) forms it.  So nobody ever reads a stale W[1], and a run
-that nobody looks at never pays for forming it.
+It behaves like a dict.  During a run, ``parameters[key]`` is the array the run
+updates in place (a callback may read it or write into it); when the run ends the
+values go back into the network's own arrays, which keep their identity.  While a
+run trains the first layer in its Gram form (:mod:`deepstep.gram`), W[1] is not
+kept as a matrix; the run marks it *pending*, and the first read of
+``parameters["W1"]`` (by a callback, a checkpoint, ``predict``) forms it.  So
+nobody ever reads a stale W[1], and a run that nobody looks at never pays for
+forming it.  (A write into the formed W[1] does not reach the Gram form: to change
+W[1] during a run, train with ``method="plain"``.)
 
 Examples
 --------
@@ -33,6 +37,17 @@ class Parameters(MutableMapping):
     def __init__(self, arrays: dict[str, np.ndarray] | None = None) -> None:
         self._arrays: dict[str, np.ndarray] = dict(arrays or {})
         self._pending: dict[str, Callable[[], np.ndarray]] = {}
+        self._live: dict[str, np.ndarray] = {}
+
+    def go_live(self, views: dict[str, np.ndarray]) -> None:
+        """While a run trains on ``views`` (same shapes), hand them out: a read sees, and a write changes,
+        what training updates.  :meth:`end_live` copies them back into the network's own arrays."""
+        self._live = dict(views)
+
+    def end_live(self) -> None:
+        live, self._live = self._live, {}
+        for key, view in live.items():
+            np.copyto(self._arrays[key], view)
 
     def pending(self, key: str, form: Callable[[], np.ndarray]) -> None:
         """Mark ``key`` stale: its array is refreshed in place from ``form()`` when next read."""
@@ -48,6 +63,8 @@ class Parameters(MutableMapping):
             self[key]
 
     def __getitem__(self, key: str) -> np.ndarray:
+        if key in self._live:
+            return self._live[key]
         form = self._pending.pop(key, None)
         if form is not None:
             np.copyto(self._arrays[key], form())
@@ -55,6 +72,9 @@ class Parameters(MutableMapping):
 
     def __setitem__(self, key: str, value: np.ndarray) -> None:
         self._pending.pop(key, None)
+        if key in self._live:  # during a run: the new values go into what training updates
+            np.copyto(self._live[key], value)
+            return
         self._arrays[key] = value
 
     def __delitem__(self, key: str) -> None:

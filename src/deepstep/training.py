@@ -116,6 +116,8 @@ def check_l2(l2: Any) -> float:
 
 def check_keep_prob(keep_prob: Any, n_hidden: int) -> list[float]:
     """keep_prob as one float per hidden layer, each in (0, 1]."""
+    if isinstance(keep_prob, np.ndarray) and keep_prob.ndim == 0:
+        keep_prob = keep_prob.item()
     values = list(keep_prob) if isinstance(keep_prob, (Sequence, np.ndarray)) and not isinstance(keep_prob, str) \
         else [keep_prob] * n_hidden
     if isinstance(keep_prob, (Sequence, np.ndarray)) and not isinstance(keep_prob, str) and len(values) != n_hidden:
@@ -279,7 +281,7 @@ class Run:
         dt = self.network.dtype
         self.flat, self.gflat = np.empty(total, dt), np.empty(total, dt)
         self.sflat = {slot: np.empty(total, dt) for slot in self.optimizer.slots}
-        self._forms = {}
+        live = {}
         o = 0
         for k in keys:
             P = self.work[k]
@@ -287,7 +289,7 @@ class Run:
             view = self.flat[o : o + n].reshape(shape)
             view[...] = P
             self.work[k] = view
-            self._forms[k] = (lambda view=view: view)
+            live[k] = view
             gview = self.gflat[o : o + n].reshape(shape)
             self.grads["d" + k] = gview
             for slot in self.optimizer.slots:
@@ -301,11 +303,11 @@ class Run:
                 self.W[l], self.engine.dW[l] = self.work[f"W{l}"], self.grads[f"dW{l}"]
             self.b[l], self.engine.db[l] = self.work[f"b{l}"], self.grads[f"db{l}"]
         self.sparse = {k: v for k, v in self.work.items() if not isinstance(v, np.ndarray)}  # W[1] in Gram form
+        self.network.parameters.go_live(live)
         self.flat_update = (self.flat, self.gflat, self.sflat)
         self.flat_W = self.flat[: self._n_W]
 
     def _mark_pending(self) -> None:
-        self.network.parameters.pending_many(self._forms)
         if self.basis is not None:
             T = self.W[1]
             self.network.parameters.pending("W1", lambda: np.asarray(T))
@@ -361,12 +363,18 @@ class Run:
         """Put back the last sound state and stop (called by the divergence guard).
 
         That is the start of the epoch just ended when ``epoch_start_sound`` (its cost was finite
-        but its update was not), else the start of the epoch before.
+        but its update was not), else the start of the epoch before.  Under the Gram form, where
+        W[1] itself is formed only now, a state whose W[1] is not finite gives way to the run's start.
         """
         # the epoch's start is _pending, or _good once the guard has confirmed it
         snap = (self._pending or self._good) if epoch_start_sound else (self._good or self._pending)
         if snap is not None:
             self._restore(snap)
+        if self.basis is not None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                sound = np.isfinite(np.asarray(self.W[1])).all()
+            if not sound:
+                self._restore(self._start)
         self.diverged = message
         self.stop_training = True
 
@@ -474,6 +482,7 @@ class Run:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
                 for cb in self.callbacks:
                     cb.on_train_begin(self)
+                self._start = self._take(None) if self.basis is not None else None  # see diverge()
                 for _ in range(self.epochs_planned):
                     self._pending = self._take(self._spare)
                     self._spare = None
@@ -497,14 +506,16 @@ class Run:
                             break
                     if self.stop_training:
                         break
-                if not self.diverged and self.history.cost and not self.parameters_finite(cheap=True):
+                if not self.diverged and self.history.cost and not self.parameters_finite():
                     # the last update broke the parameters (a NaN shows in the next cost; there is none)
                     self.diverge(f"training diverged at iteration {self.optimizer.epoch - 1} (its update gave "
                                  "parameters of NaN or inf)", epoch_start_sound=True)
         finally:
-            self._mark_pending()
-            self._finish_gram()
-            net.parameters.settle()  # the network's own arrays hold the result
+            with np.errstate(over="ignore", invalid="ignore"):
+                self._mark_pending()
+                self._finish_gram()
+                net.parameters.end_live()  # the network's own arrays hold the result
+                net.parameters.settle()
             if self.history.cost:  # the accumulated history names the last run that kept epochs
                 net.history.learning_rate, net.history.batch_size = self.learning_rate, self.batch_size
                 net.history.method, net.history.optimizer = self.method, self.optimizer.name
@@ -590,6 +601,13 @@ def fit(
     cbs += given
     if verbose:
         cbs.append(ProgressBar())
+    for slot in opt.slots:  # an optimizer object used before must hold state of this network's shapes
+        for key, P in net.parameters.items():
+            a = opt.state[slot].get("d" + key)
+            if a is not None and (np.shape(a) != P.shape or a.dtype != P.dtype):
+                raise DeepstepError(
+                    f"optimizer: its state {slot}['d{key}'] has shape {np.shape(a)} and dtype {a.dtype}, this "
+                    f"network's {key} has {P.shape} and {P.dtype}; give each network its own optimizer object")
     if opt.t == 0 and opt.epoch == 0:  # a fresh optimizer: its schedule counts the network's epochs
         opt.epoch = len(net.history.cost)
     net.optimizer = opt
