@@ -468,12 +468,11 @@ def test_resume_refuses_another_seed(moons_model, capsys):
     assert "--seed:" in line and "1" in line and "7" in line
 
 
-def test_resume_takes_an_explicit_method_and_falls_back_where_gram_no_longer_applies(tmp_path):
+def test_resume_takes_an_explicit_method_and_keeps_the_decided_one_otherwise(tmp_path):
     X = np.random.default_rng(0).standard_normal((30, 12))  # 30 features, 12 examples: Gram pays off
     np.savez(tmp_path / "wide.npz", X=X, Y=(X[0] > 0).astype(int))
     base = ["train", "--dataset", str(tmp_path / "wide.npz"), "--quiet"]
     for name, resume_flags, expected in (("plain", ["--method", "plain"], "plain"),
-                                         ("batches", ["--batch-size", "4"], "plain"),
                                          ("auto", [], "gram")):
         out = str(tmp_path / name)
         assert main([*base, "--iterations", "5", "--out", out]) == 0

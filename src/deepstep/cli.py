@@ -119,13 +119,16 @@ def fraction_arg(text: str) -> float:
 
 
 def size_arg(text: str) -> tuple[int, int]:
-    """Parse "64x64" (height x width) into (64, 64)."""
+    """Parse "64x64" (height x width) into (64, 64); each side from 1 to 4096 (datasets.MAX_IMAGE_SIDE)."""
+    from .datasets import MAX_IMAGE_SIDE
+
     try:
         height, width = (int(t) for t in text.lower().split("x"))
-    except ValueError:
+    except ValueError:  # not two integers (or one of more than 4300 digits)
         height = width = 0
-    if height <= 0 or width <= 0:
-        raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH in pixels such as 64x64, got {text!r}")
+    if not (0 < height <= MAX_IMAGE_SIDE and 0 < width <= MAX_IMAGE_SIDE):
+        raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH in pixels such as 64x64, from 1x1 to "
+                                         f"{MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE}, got {text!r}")
     return height, width
 
 

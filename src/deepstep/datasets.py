@@ -17,6 +17,23 @@ classes) into the list of class names ``classes``.
 Reading HDF5 needs h5py and reading pictures needs Pillow: both come with
 ``pip install 'deepstep[data]'``.
 
+Every loader fails with a :class:`DatasetError` (a :class:`~deepstep.DeepstepError`,
+so a ``ValueError``) of one line naming the argument at fault -- never with an
+``OSError``, a ``UnicodeError``, a ``MemoryError`` or a warning of Pillow's.
+
+Limits
+------
+Sizes that would exhaust memory are refused before anything is allocated:
+
+* :data:`MAX_IMAGE_SIDE` -- pictures are resized to at most 4096 x 4096 pixels;
+* :data:`MAX_PICTURE_PIXELS` -- a picture file of more than 2**26 pixels
+  (8192 x 8192) is not decoded (Pillow's own decompression-bomb limit,
+  ``PIL.Image.MAX_IMAGE_PIXELS``, applies too);
+* :data:`MAX_EXAMPLES` -- a generated set, training or test part, holds at most
+  10 million examples;
+* :data:`MAX_VALUES` -- an array read from a file, or the X of a folder of
+  pictures, holds at most 2**30 values (8 GiB as float64).
+
 Examples
 --------
 >>> from deepstep.datasets import make_planar, load_dataset
@@ -31,9 +48,14 @@ Examples
 from __future__ import annotations
 
 import csv
+import errno
 import math
 import os
+import stat
+import struct
+import warnings
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -50,6 +72,10 @@ __all__ = [
     "DATASET_NAMES",
     "Dataset",
     "DatasetError",
+    "MAX_EXAMPLES",
+    "MAX_IMAGE_SIDE",
+    "MAX_PICTURE_PIXELS",
+    "MAX_VALUES",
     "column_to_image",
     "load_cat_dataset",
     "load_csv",
@@ -70,6 +96,13 @@ CAT_IMAGE_SHAPE = (64, 64, 3)
 DATASET_NAMES = ("cats", "planar", "moons", "circles", "blobs")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 
+# Bounds on what a loader allocates (see "Limits" in the module docstring); read at call time,
+# so a program that knows its memory may change them.
+MAX_IMAGE_SIDE = 4096
+MAX_PICTURE_PIXELS = 2**26
+MAX_EXAMPLES = 10_000_000
+MAX_VALUES = 2**30
+
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _INSTALL_DATA = "pip install 'deepstep[data]'"
 
@@ -81,28 +114,77 @@ class DatasetError(DeepstepError):
 # -- small helpers -------------------------------------------------------------------
 
 
+def _one_line(text: Any) -> str:
+    """A message (from Pillow, h5py, NumPy, ...) on one line."""
+    return " ".join(str(text).split())
+
+
+def _dataset_check(check: Any, *args: Any) -> Any:
+    """``check(*args)``, its DeepstepError raised as a DatasetError with the same message."""
+    try:
+        return check(*args)
+    except DatasetError:
+        raise
+    except DeepstepError as exc:
+        raise DatasetError(str(exc)) from None
+
+
+def _rng(rng: Any) -> Any:
+    return _dataset_check(as_rng, rng)
+
+
 def _check_noise(noise: Any, name: str = "noise") -> float:
     if isinstance(noise, bool) or not isinstance(noise, Real) or not math.isfinite(noise) or noise < 0:
-        raise DeepstepError(f"{name}: expected a finite number >= 0, got {_describe(noise)}")
+        raise DatasetError(f"{name}: expected a finite number >= 0, got {_describe(noise)}")
     return float(noise)
 
 
 def _check_m(m: Any, n_classes: int) -> int:
-    m = check_positive_int(m, "m")
+    m = _dataset_check(check_positive_int, m, "m")
+    if m > MAX_EXAMPLES:
+        raise DatasetError(f"m: expected at most {MAX_EXAMPLES} examples (MAX_EXAMPLES), got {m}")
     if m < n_classes:
-        raise DeepstepError(f"m: expected at least {n_classes} examples (one per class), got {m}")
+        raise DatasetError(f"m: expected at least {n_classes} examples (one per class), got {m}")
     return m
 
 
-def _check_size(size: Any) -> tuple[int, int]:
+def _check_size(size: Any, name: str = "size") -> tuple[int, int]:
     try:
         h, w = size
     except (TypeError, ValueError):
-        raise DeepstepError(f"size: expected (height, width) in pixels such as (64, 64), got {size!r}") from None
+        raise DatasetError(f"{name}: expected (height, width) in pixels such as (64, 64), got {size!r}") from None
     for v in (h, w):
         if isinstance(v, bool) or not isinstance(v, Integral) or v <= 0:
-            raise DeepstepError(f"size: expected two positive integers (height, width), got {size!r}")
+            raise DatasetError(f"{name}: expected two positive integers (height, width), got {size!r}")
+    if h > MAX_IMAGE_SIDE or w > MAX_IMAGE_SIDE:
+        raise DatasetError(f"{name}: expected at most {MAX_IMAGE_SIDE} x {MAX_IMAGE_SIDE} pixels (height, width; "
+                           f"MAX_IMAGE_SIDE), got {size!r}")
     return int(h), int(w)
+
+
+def _as_path(value: Any, name: str, what: str) -> Path:
+    """``value`` (a str or os.PathLike) as a Path with ~ expanded, else DatasetError naming ``name``."""
+    if isinstance(value, (str, os.PathLike)):
+        try:
+            return Path(value).expanduser()
+        except (TypeError, ValueError, RuntimeError):  # a PathLike giving bytes, an unknown ~user
+            pass
+    raise DatasetError(f"{name}: expected a path (str or os.PathLike) to {what}, got {_describe(value)}")
+
+
+def _path_state(path: Path) -> str:
+    """ "file", "folder", or why ``path`` is neither, to follow "which" in a message."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return "does not exist"
+        return f"cannot be reached ({_one_line(exc.strerror or exc)})"
+    except ValueError:  # an embedded NUL
+        return "does not exist"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    return "file" if stat.S_ISREG(mode) else "is neither a file nor a folder"
 
 
 def _class_counts(m: int, n_classes: int) -> list[int]:
@@ -152,7 +234,9 @@ def _not_hdf5_reason(path: Path) -> str | None:
 
 
 def _read_cat_file(h5py: Any, path: Path, prefix: str, where: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The pictures, labels and class names of one cat file; shapes and dtypes are checked before reading."""
     keys = (f"{prefix}_set_x", f"{prefix}_set_y", "list_classes")
+    n_pixels = math.prod(CAT_IMAGE_SHAPE)
     try:
         with h5py.File(path, "r") as f:
             missing = [k for k in keys if k not in f]
@@ -161,26 +245,53 @@ def _read_cat_file(h5py: Any, path: Path, prefix: str, where: str) -> tuple[np.n
                     f"data_dir: expected the key(s) {missing} in {_where(path)}{where}, "
                     f"found keys {sorted(f.keys())}"
                 )
-            x, y, classes = (f[k][()] for k in keys)
-    except OSError as exc:
-        raise DatasetError(f"data_dir: expected a readable HDF5 file at {_where(path)}{where}, got: {exc}") from None
-    m = x.shape[0] if x.ndim else 0
-    if x.ndim != 4 or x.shape[1:] != CAT_IMAGE_SHAPE or x.dtype != np.uint8 or m == 0:
-        raise DatasetError(
-            f"data_dir: expected '{keys[0]}' in {_where(path)}{where} to be uint8 pictures of shape "
-            f"(m, 64, 64, 3), got {_describe(x)}"
-        )
-    if y.shape not in ((m,), (1, m)) or not np.issubdtype(y.dtype, np.integer) or not np.isin(y, (0, 1)).all():
+            arrays = [f[k] for k in keys]
+            for key, item in zip(keys, arrays, strict=True):
+                if not isinstance(item, h5py.Dataset):
+                    raise DatasetError(f"data_dir: expected '{key}' in {_where(path)}{where} to be an array, got "
+                                       f"{type(item).__name__} (an HDF5 group or type)")
+            dx, dy, dc = arrays
+            x_shape, y_shape, c_shape = (tuple(d.shape or ()) for d in arrays)
+            m = x_shape[0] if x_shape else 0
+            if len(x_shape) != 4 or x_shape[1:] != CAT_IMAGE_SHAPE or dx.dtype != np.uint8 or m == 0:
+                raise DatasetError(
+                    f"data_dir: expected '{keys[0]}' in {_where(path)}{where} to be uint8 pictures of shape "
+                    f"(m, 64, 64, 3), got array of shape {x_shape} and dtype {dx.dtype}"
+                )
+            if m * n_pixels > MAX_VALUES:
+                raise DatasetError(
+                    f"data_dir: expected at most {MAX_VALUES // n_pixels} pictures in '{keys[0]}' of "
+                    f"{_where(path)}{where} (MAX_VALUES = {MAX_VALUES} values), got {m}"
+                )
+            if y_shape not in ((m,), (1, m)) or not np.issubdtype(dy.dtype, np.integer):
+                raise DatasetError(
+                    f"data_dir: expected '{keys[1]}' in {_where(path)}{where} to hold {m} integer labels 0/1 "
+                    f"(shape ({m},)), got array of shape {y_shape} and dtype {dy.dtype}"
+                )
+            if c_shape != (2,) or dc.dtype.kind not in "SU":
+                raise DatasetError(
+                    f"data_dir: expected 'list_classes' in {_where(path)}{where} to hold 2 class names, "
+                    f"got array of shape {c_shape} and dtype {dc.dtype}"
+                )
+            x, y, classes = dx[()], dy[()], dc[()]
+    except DatasetError:
+        raise
+    except MemoryError:
+        raise DatasetError(f"data_dir: expected {_where(path)}{where} to fit in memory, got a MemoryError "
+                           f"reading it") from None
+    except (OSError, KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise DatasetError(f"data_dir: expected a readable HDF5 file at {_where(path)}{where}, "
+                           f"got: {_one_line(exc)}") from None
+    if not np.isin(y, (0, 1)).all():
         raise DatasetError(
             f"data_dir: expected '{keys[1]}' in {_where(path)}{where} to hold {m} integer labels 0/1 "
-            f"(shape ({m},)), got {_describe(y)}"
+            f"(shape ({m},)), got {_describe(y)} with values {sorted(set(np.unique(y).tolist()))[:10]}"
         )
-    if classes.shape != (2,) or classes.dtype.kind not in "SU":
-        raise DatasetError(
-            f"data_dir: expected 'list_classes' in {_where(path)}{where} to hold 2 class names, "
-            f"got {_describe(classes)}"
-        )
-    names = [c.decode("utf-8") if isinstance(c, bytes) else str(c) for c in classes.tolist()]
+    try:
+        names = [c.decode("utf-8") if isinstance(c, bytes) else str(c) for c in classes.tolist()]
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"data_dir: expected 'list_classes' in {_where(path)}{where} to hold UTF-8 class "
+                           f"names, got {exc.object[:40]!r}, which is not UTF-8") from None
     return x, y.reshape(1, m).astype(np.int64), names
 
 
@@ -210,34 +321,43 @@ def load_cat_dataset(
     ------
     DatasetError
         When no folder is given, the folder or a file is missing, a file is not
-        HDF5 (a Git LFS pointer or an HTML page saved in its place), lacks a key
-        or holds arrays of the wrong shape; or h5py is not installed.
+        HDF5 (a Git LFS pointer or an HTML page saved in its place), lacks a key,
+        holds arrays of the wrong shape, more than :data:`MAX_VALUES` values or
+        class names that are not UTF-8; or h5py is not installed.
     """
-    if data_dir is None or str(data_dir) == "":
+    what = f"the folder holding {CAT_FILES[0]} and {CAT_FILES[1]}"
+    if data_dir is None or (isinstance(data_dir, str) and data_dir == ""):
         env = os.environ.get(DATA_ENV, "")
         if not env:
             raise DatasetError(
-                f"data_dir: expected the folder holding {CAT_FILES[0]} and {CAT_FILES[1]}, got none: pass "
+                f"data_dir: expected {what}, got none: pass "
                 f"data_dir or set the environment variable {DATA_ENV} (export {DATA_ENV}=/path/to/catvnoncat)"
             )
-        folder, where = Path(env).expanduser(), f" (from {DATA_ENV})"
+        folder, where = _as_path(env, "data_dir", what), f" (from {DATA_ENV})"
     else:
-        folder, where = Path(data_dir).expanduser(), ""
-    if not folder.is_dir():
-        what = "is not a folder" if folder.exists() else "does not exist"
+        folder, where = _as_path(data_dir, "data_dir", what), ""
+    state = _path_state(folder)
+    if state != "folder":
         raise DatasetError(
             f"data_dir: expected a folder holding {CAT_FILES[0]} and {CAT_FILES[1]}, "
-            f"got {_where(folder)}{where}, which {what}"
+            f"got {_where(folder)}{where}, which {'is not a folder' if state == 'file' else state}"
         )
     paths = [folder / name for name in CAT_FILES]
     for path in paths:
-        if not path.is_file():
-            held = sorted(p.name for p in folder.iterdir())[:20]
+        if _path_state(path) != "file":
+            try:
+                held = sorted(p.name for p in folder.iterdir())[:20]
+            except OSError as exc:
+                held = f"nothing it lets us list: {_one_line(exc.strerror or exc)}"
             raise DatasetError(
                 f"data_dir: expected {path.name} in {_where(folder)}{where}, but it is not there "
                 f"(the folder holds {held})"
             )
-        reason = _not_hdf5_reason(path)
+        try:
+            reason = _not_hdf5_reason(path)
+        except OSError as exc:
+            raise DatasetError(f"data_dir: expected a readable file at {_where(path)}{where}, got: "
+                               f"{_one_line(exc.strerror or exc)}") from None
         if reason is not None:
             raise DatasetError(f"data_dir: expected {_where(path)}{where} to be an HDF5 file, but {reason}")
     try:
@@ -303,7 +423,8 @@ def make_planar(m: int = 400, noise: float = 0.2, rng: RngLike = None) -> tuple[
     Parameters
     ----------
     m : int
-        Number of points; class 0 gets m // 2 and class 1 the rest.
+        Number of points, at most :data:`MAX_EXAMPLES` (10 million); class 0 gets
+        m // 2 and class 1 the rest.
     noise : float
         Standard deviation of the noise on theta and on r.
     rng : None, int, numpy.random.Generator or numpy.random.RandomState
@@ -317,7 +438,7 @@ def make_planar(m: int = 400, noise: float = 0.2, rng: RngLike = None) -> tuple[
     """
     m = _check_m(m, 2)
     noise = _check_noise(noise)
-    gen = as_rng(rng)
+    gen = _rng(rng)
     a = 4  # the longest petal
     counts = _class_counts(m, 2)[::-1]  # class 0: m // 2
     parts = []
@@ -338,7 +459,7 @@ def make_moons(m: int = 400, noise: float = 0.2, rng: RngLike = None) -> tuple[n
     Parameters
     ----------
     m : int
-        Number of points; class 0 gets ceil(m / 2).
+        Number of points, at most :data:`MAX_EXAMPLES` (10 million); class 0 gets ceil(m / 2).
     noise : float
         Standard deviation of the Gaussian noise added to every coordinate.
     rng : None, int, numpy.random.Generator or numpy.random.RandomState
@@ -351,7 +472,7 @@ def make_moons(m: int = 400, noise: float = 0.2, rng: RngLike = None) -> tuple[n
     """
     m = _check_m(m, 2)
     noise = _check_noise(noise)
-    gen = as_rng(rng)
+    gen = _rng(rng)
     counts = _class_counts(m, 2)
     t0, t1 = np.linspace(0, np.pi, counts[0]), np.linspace(0, np.pi, counts[1])
     X = np.hstack([np.vstack([np.cos(t0), np.sin(t0)]), np.vstack([1 - np.cos(t1), 0.5 - np.sin(t1)])])
@@ -370,7 +491,7 @@ def make_circles(
     Parameters
     ----------
     m : int
-        Number of points; class 0 gets ceil(m / 2).
+        Number of points, at most :data:`MAX_EXAMPLES` (10 million); class 0 gets ceil(m / 2).
     noise : float
         Standard deviation of the Gaussian noise added to every coordinate.
     rng : None, int, numpy.random.Generator or numpy.random.RandomState
@@ -386,8 +507,8 @@ def make_circles(
     m = _check_m(m, 2)
     noise = _check_noise(noise)
     if isinstance(factor, bool) or not isinstance(factor, Real) or not 0 < factor < 1:
-        raise DeepstepError(f"factor: expected a number with 0 < factor < 1, got {_describe(factor)}")
-    gen = as_rng(rng)
+        raise DatasetError(f"factor: expected a number with 0 < factor < 1, got {_describe(factor)}")
+    gen = _rng(rng)
     counts = _class_counts(m, 2)
     parts = []
     for radius, n in zip((1.0, float(factor)), counts, strict=True):
@@ -408,7 +529,8 @@ def make_blobs(
     Parameters
     ----------
     m : int
-        Number of points, shared as evenly as possible between the classes.
+        Number of points, at most :data:`MAX_EXAMPLES` (10 million), shared as evenly
+        as possible between the classes.
     noise : float
         Standard deviation of each blob, in each coordinate.
     rng : None, int, numpy.random.Generator or numpy.random.RandomState
@@ -421,12 +543,12 @@ def make_blobs(
     Y : ndarray of shape (1, m), int64
         Class indices 0..n_classes-1, in order.
     """
-    C = check_positive_int(n_classes, "n_classes")
+    C = _dataset_check(check_positive_int, n_classes, "n_classes")
     if C < 2:
-        raise DeepstepError(f"n_classes: expected at least 2 classes, got {C}")
+        raise DatasetError(f"n_classes: expected at least 2 classes, got {C}")
     m = _check_m(m, C)
     noise = _check_noise(noise)
-    gen = as_rng(rng)
+    gen = _rng(rng)
     counts = _class_counts(m, C)
     angles = np.pi / 4 + 2 * np.pi * np.arange(C) / C
     centres = 2.5 * np.vstack([np.cos(angles), np.sin(angles)])
@@ -453,7 +575,8 @@ def _encode_labels(values: np.ndarray, name: str) -> tuple[np.ndarray, list[str]
         distinct, Y = np.unique(v, return_inverse=True)
         classes = [_number_name(c) for c in distinct]
     elif values.dtype.kind in "SU":
-        strings = np.char.strip(np.char.decode(values, "utf-8") if values.dtype.kind == "S" else values)
+        strings = np.char.strip(_decode_utf8(values, f"{name}: expected UTF-8 text labels") if values.dtype.kind == "S"
+                                else values)
         distinct, Y = np.unique(strings, return_inverse=True)
         classes = [str(c) for c in distinct]
     else:
@@ -461,6 +584,24 @@ def _encode_labels(values: np.ndarray, name: str) -> tuple[np.ndarray, list[str]
     if len(classes) < 2:
         raise DatasetError(f"{name}: expected at least two different labels (classes), got only {classes}")
     return Y.reshape(1, -1).astype(np.int64), classes
+
+
+def _decode_utf8(values: np.ndarray, expected: str) -> np.ndarray:
+    """Byte strings as text, or DatasetError starting with ``expected`` and quoting the first undecodable one."""
+    try:
+        return np.char.decode(values, "utf-8")
+    except UnicodeDecodeError:
+        bad = next(b for b in values.ravel().tolist() if not _is_utf8(b))
+        raise DatasetError(f"{expected}, got the bytes {bad[:40]!r}{'...' if len(bad) > 40 else ''}, which are "
+                           f"not UTF-8") from None
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _text_labels(labels: list[str], name: str) -> tuple[np.ndarray, list[str]]:
@@ -476,11 +617,49 @@ def _text_labels(labels: list[str], name: str) -> tuple[np.ndarray, list[str]]:
 
 
 def _existing_file(path: str | os.PathLike, name: str, what: str) -> Path:
-    p = Path(path).expanduser()
-    if not p.is_file():
-        state = "is a folder" if p.is_dir() else "does not exist"
-        raise DatasetError(f"{name}: expected {what}, got {_where(p)}, which {state}")
+    p = _as_path(path, name, what)
+    state = _path_state(p)
+    if state != "file":
+        which = "is a folder" if state == "folder" else state
+        raise DatasetError(f"{name}: expected {what}, got {_where(p)}, which {which}")
     return p
+
+
+_NPZ_ARRAYS = {"X": "numbers", "Y": "numbers or strings", "classes": "strings"}
+
+
+def _check_npz_headers(p: Path) -> None:
+    """Refuse X, Y or classes of a .npz before NumPy allocates them: Python objects (pickled), more than
+    :data:`MAX_VALUES` values, or more bytes than the file holds (a truncated or forged header)."""
+    with zipfile.ZipFile(p) as z:
+        for info in z.infolist():
+            key = info.filename[:-4] if info.filename.endswith(".npy") else None
+            if key not in _NPZ_ARRAYS:
+                continue
+            with z.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                elif version == (2, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                else:  # later versions: np.load judges, and a MemoryError is caught there
+                    continue
+                held = info.file_size - f.tell()
+            if dtype.hasobject:
+                raise DatasetError(
+                    f"{key}: expected {_NPZ_ARRAYS[key]} in {_where(p)}, got an array of Python objects (dtype "
+                    f"{dtype}), which NumPy reads only by unpickling (allow_pickle=True), unsafe for a file from "
+                    f"elsewhere; save numbers, or text as a string dtype such as np.array(labels, dtype=str)"
+                )
+            count = math.prod(shape)
+            if count > MAX_VALUES:
+                raise DatasetError(f"{key}: expected at most {MAX_VALUES} values (MAX_VALUES) in {_where(p)}, "
+                                   f"got shape {shape}")
+            if count * dtype.itemsize > held:
+                raise DatasetError(
+                    f"{key}: expected {count * dtype.itemsize} bytes of data in {_where(p)} for the shape {shape} "
+                    f"and dtype {dtype} its header gives, got {max(held, 0)}: the file is truncated or damaged"
+                )
 
 
 def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -501,12 +680,28 @@ def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[str]
     X : ndarray of shape (n0, m), float64
     Y : ndarray of shape (1, m), int64
     classes : list of str
+
+    Raises
+    ------
+    DatasetError
+        Also for arrays of Python objects (which NumPy reads only by unpickling;
+        deepstep never unpickles), byte strings that are not UTF-8, and an array
+        of more than :data:`MAX_VALUES` values or whose header announces more
+        data than the file holds -- refused before anything is allocated.
     """
     p = _existing_file(path, "path", "a .npz file with arrays X and Y")
+    # what zipfile, zlib and NumPy raise on damaged, encrypted or exotic archives
+    unreadable = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, struct.error, KeyError, IndexError,
+                  TypeError, OverflowError, NotImplementedError, RuntimeError)
     try:
-        f = np.load(p, allow_pickle=False)
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise DatasetError(f"path: expected a readable .npz file at {_where(p)}, got: {exc}") from None
+        with open(p, "rb") as raw:
+            single = raw.read(6) == b"\x93NUMPY"  # a .npy array: np.load would read all of it first
+        f = None if single else np.load(p, allow_pickle=False)
+    except MemoryError:
+        raise DatasetError(f"path: expected a .npz file that fits in memory at {_where(p)}, "
+                           f"got a MemoryError") from None
+    except unreadable as exc:
+        raise DatasetError(f"path: expected a readable .npz file at {_where(p)}, got: {_one_line(exc)}") from None
     if not hasattr(f, "files"):
         raise DatasetError(f"path: expected a .npz archive with arrays X and Y, got a single array in {_where(p)}")
     try:
@@ -515,12 +710,16 @@ def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[str]
             raise DatasetError(
                 f"path: expected the arrays X and Y in {_where(p)}, missing {missing}; found {sorted(f.files)}"
             )
+        _check_npz_headers(p)
         X, Y = f["X"], f["Y"]
         names = f["classes"] if "classes" in f.files else None
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
-        if isinstance(exc, DeepstepError):
-            raise
-        raise DatasetError(f"path: expected readable arrays X and Y in {_where(p)}, got: {exc}") from None
+    except DatasetError:
+        raise
+    except MemoryError:
+        raise DatasetError(f"path: expected arrays X and Y that fit in memory in {_where(p)}, got a MemoryError "
+                           f"reading them") from None
+    except unreadable as exc:
+        raise DatasetError(f"path: expected readable arrays X and Y in {_where(p)}, got: {_one_line(exc)}") from None
     finally:
         f.close()
     if not all(isinstance(a, np.ndarray) for a in (X, Y)):
@@ -546,7 +745,9 @@ def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[str]
     else:
         if names.ndim != 1 or names.dtype.kind not in "SU" or names.size < 2:
             raise DatasetError(f"classes: expected at least two class names in {_where(p)}, got {_describe(names)}")
-        classes = [c.decode("utf-8") if isinstance(c, bytes) else str(c) for c in names.tolist()]
+        if names.dtype.kind == "S":
+            names = _decode_utf8(names, f"classes: expected UTF-8 class names in {_where(p)}")
+        classes = [str(c) for c in names.tolist()]
         ok = Y.dtype.kind in "biu" or (Y.dtype.kind == "f" and np.isfinite(Y).all() and (Y == np.round(Y)).all())
         if not ok or Y.min() < 0 or Y.max() >= len(classes):
             raise DatasetError(
@@ -581,6 +782,9 @@ def load_csv(
         Indices into ``classes``.
     classes : list of str
     """
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n':
+        raise DatasetError(f"delimiter: expected one character such as ',' or ';' (not a quote or a line break), "
+                           f"got {_describe(delimiter)}")
     p = _existing_file(path, "path", "a CSV file with a header row")
     try:
         with open(p, newline="", encoding="utf-8-sig") as f:
@@ -644,16 +848,84 @@ def _pillow() -> tuple[Any, Any]:
     return Image, ImageOps
 
 
+def _picture_values(Image: Any, im: Any, size: tuple[int, int], where: str) -> np.ndarray:
+    """(height, width, 3) float64 in [0, 1] from an opened, upright picture; see :func:`load_image`."""
+    h, w = size
+    mode = im.mode
+    if mode.startswith("I;16") or mode in ("I", "F"):  # one channel of 16 or 32 bits: Pillow's "RGB" would clip it
+        v = np.asarray(im).astype(np.float64)
+        if mode == "F":
+            finite = np.isfinite(v).all()
+            if not finite or v.min() < 0 or v.max() > 1:
+                lo, hi = np.nanmin(v), np.nanmax(v)
+                raise DatasetError(f"path: expected floating-point pixel values in [0, 1] in {where} (mode F), got "
+                                   f"values from {lo:g} to {hi:g}{'' if finite else ' and NaN'}")
+        else:
+            if v.min() < 0 or v.max() > 65535:
+                raise DatasetError(f"path: expected 16-bit pixel values 0..65535 in {where} (mode {mode}), got "
+                                   f"values from {int(v.min())} to {int(v.max())}")
+            v /= 65535
+        if v.shape != (h, w):  # resized in 32-bit floats, far finer than the 16-bit steps
+            small = Image.fromarray(v.astype(np.float32)).resize((w, h), Image.Resampling.LANCZOS)
+            v = np.clip(np.asarray(small, dtype=np.float64), 0, 1)
+        return np.repeat(v[:, :, np.newaxis], 3, axis=2)
+    if mode in ("P", "PA"):
+        # through RGBA: a palette's transparency (one entry or an alpha per entry) becomes an alpha channel
+        # without Pillow's warning about "Transparency expressed in bytes"; the alpha is then dropped
+        im = im.convert("RGBA")
+    if im.mode != "RGB":
+        im = im.convert("RGB")
+    if im.size != (w, h):
+        im = im.resize((w, h), Image.Resampling.LANCZOS)
+    return np.asarray(im, dtype=np.uint8) / 255
+
+
+_PICTURE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError, KeyError, TypeError,
+                   ZeroDivisionError, OverflowError)
+
+
 def _read_picture(Image: Any, ImageOps: Any, path: Path, size: tuple[int, int]) -> np.ndarray:
-    """(height, width, 3) uint8: turned upright (EXIF), made RGB and resized to ``size`` = (height, width)."""
+    """(height, width, 3) float64 in [0, 1]: turned upright (EXIF), made RGB and resized to ``size`` = (height, width).
+
+    Pillow's warnings about the file (its decompression-bomb warning, "possibly corrupt EXIF data", ...) are
+    raised as a DatasetError; warnings about code rather than the file (deprecations) are passed on.
+    """
+    where = _where(path)
+    about_code = (DeprecationWarning, PendingDeprecationWarning, ResourceWarning)
+    caught: list[warnings.WarningMessage] = []
+    dims = ""
+
+    def refuse_warnings(doing: str) -> None:
+        for w in caught:
+            if not issubclass(w.category, about_code):
+                raise DatasetError(f"path: Pillow warned while {doing} {where}{dims}: {_one_line(w.message)}")
+
     try:
-        with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im).convert("RGB")
-            if im.size != (size[1], size[0]):
-                im = im.resize((size[1], size[0]), Image.Resampling.LANCZOS)
-            return np.asarray(im, dtype=np.uint8)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise DatasetError(f"path: expected a picture Pillow can read, got {_where(path)}: {exc}") from None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with Image.open(path) as im:
+                dims = f" ({im.width} x {im.height} pixels)"
+                refuse_warnings("opening")
+                if im.width * im.height > MAX_PICTURE_PIXELS:
+                    raise DatasetError(
+                        f"path: expected a picture of at most {MAX_PICTURE_PIXELS} pixels (MAX_PICTURE_PIXELS), got "
+                        f"{where}, which is {im.width} x {im.height} = {im.width * im.height} pixels; shrink it first"
+                    )
+                values = _picture_values(Image, ImageOps.exif_transpose(im), size, where)
+            refuse_warnings("reading")
+        return values
+    except DatasetError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise DatasetError(f"path: Pillow refused {where} as a possible decompression bomb: {_one_line(exc)}") from None
+    except MemoryError:
+        raise DatasetError(f"path: expected a picture that fits in memory, got {where}{dims}") from None
+    except _PICTURE_ERRORS as exc:
+        raise DatasetError(f"path: expected a picture Pillow can read, got {where}: {_one_line(exc)}") from None
+    finally:
+        for w in caught:
+            if issubclass(w.category, about_code):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def load_image(path: str | os.PathLike, size: Sequence[int] = (64, 64)) -> np.ndarray:
@@ -661,24 +933,51 @@ def load_image(path: str | os.PathLike, size: Sequence[int] = (64, 64)) -> np.nd
 
     The picture is turned upright by its EXIF orientation, converted to RGB and
     resized (without keeping its aspect ratio) to ``size``, then flattened like
-    :func:`load_cat_dataset` does: ``x.reshape(1, -1).T / 255``.
+    :func:`load_cat_dataset` does: ``x.reshape(1, -1).T / 255`` for 8-bit pictures.
+
+    Every Pillow mode becomes RGB values in [0, 1]:
+
+    * 8-bit modes -- "RGB" (read exactly as before: value / 255), "L" (grey: the
+      same value / 255 in the three channels), "1" (0 or 1), "P" (the palette's
+      RGB / 255), "CMYK" (Pillow's R = (255 - C)(255 - K) / 255, rounded to 8 bits,
+      and so on), "YCbCr", "LAB", "HSV" -- through Pillow's conversion to "RGB",
+      resized in 8 bits with Lanczos filtering;
+    * 16-bit grey ("I;16", "I;16B", ... -- 16-bit PNG and TIFF files) -- value / 65535
+      in the three channels, never clipped at 255; "I" (32-bit integers, as
+      Pillow may open a 16-bit file) is taken as 16-bit too and values outside
+      0..65535 are refused; "F" (32-bit floats) is taken as is and values outside
+      [0, 1] (or NaN) are refused.  These are resized in 32-bit floats, so no
+      16-bit precision is lost to an 8-bit step;
+    * alpha ("RGBA", "LA", "PA", a palette's or a colour's transparency) is
+      dropped: a pixel keeps the colour it stores, transparent or not, as
+      Pillow's own conversion to "RGB" does.
+
+    Only the first frame of an animation or a multi-page file is read; Pillow
+    opens 16-bit colour PNGs as 8-bit "RGB".
 
     Parameters
     ----------
     path : str or path
-        A file Pillow can read (PNG, JPEG, ...).
+        A file Pillow can read (PNG, JPEG, ...) of at most :data:`MAX_PICTURE_PIXELS` pixels.
     size : (int, int)
-        (height, width) in pixels.
+        (height, width) in pixels, each at most :data:`MAX_IMAGE_SIDE` (4096).
 
     Returns
     -------
     ndarray of shape (height * width * 3, 1), float64
         Values in [0, 1].
+
+    Raises
+    ------
+    DatasetError
+        For a size beyond the bounds, a missing file, a file Pillow cannot read or
+        warns about (a decompression bomb, corrupt EXIF data, ...), 16-bit or
+        float values out of range, or a missing Pillow.
     """
     h, w = _check_size(size)
     p = _existing_file(path, "path", "a picture file")
     Image, ImageOps = _pillow()
-    return _read_picture(Image, ImageOps, p, (h, w)).reshape(-1, 1) / 255
+    return _read_picture(Image, ImageOps, p, (h, w)).reshape(-1, 1)
 
 
 def load_image_folder(
@@ -689,30 +988,41 @@ def load_image_folder(
     Class names are the sorted sub-folder names (hidden ones left out); the
     files of a class are read in sorted order.  Files whose names do not end in
     one of :data:`IMAGE_SUFFIXES` (or start with ".") are skipped.  Each picture
-    is read as by :func:`load_image`.
+    is read as by :func:`load_image` (every mode to RGB in [0, 1]).
 
     Parameters
     ----------
     path : str or path
         The folder holding the class sub-folders (at least two).
     size : (int, int)
-        (height, width) every picture is resized to.
+        (height, width) every picture is resized to, each at most
+        :data:`MAX_IMAGE_SIDE` (4096); the m pictures together may give at most
+        :data:`MAX_VALUES` values (m * height * width * 3), checked before any is read.
 
     Returns
     -------
     X : ndarray of shape (height * width * 3, m), float64
-        ``x.reshape(m, -1).T / 255`` of the (m, height, width, 3) pictures.
+        ``x.reshape(m, -1).T / 255`` of the (m, height, width, 3) pictures (8-bit ones).
     Y : ndarray of shape (1, m), int64
         Index of the class folder of each picture.
     classes : list of str
     """
-    h, w = _check_size(size)
-    root = Path(path).expanduser()
-    if not root.is_dir():
-        state = "is a file" if root.exists() else "does not exist"
-        raise DatasetError(f"path: expected a folder with one sub-folder of pictures per class, got {_where(root)}, "
-                           f"which {state}")
-    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    return _image_folder(path, size, "size")
+
+
+def _image_folder(path: Any, size: Any, size_name: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    h, w = _check_size(size, size_name)
+    what = "a folder with one sub-folder of pictures per class"
+    root = _as_path(path, "path", what)
+    state = _path_state(root)
+    if state != "folder":
+        which = "is a file" if state == "file" else state
+        raise DatasetError(f"path: expected {what}, got {_where(root)}, which {which}")
+    try:
+        classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    except OSError as exc:
+        raise DatasetError(f"path: expected a folder that can be listed, got {_where(root)}: "
+                           f"{_one_line(exc.strerror or exc)}") from None
     if len(classes) < 2:
         raise DatasetError(
             f"path: expected at least two class sub-folders (e.g. {root / 'cat'} and {root / 'dog'}) in "
@@ -720,18 +1030,35 @@ def load_image_folder(
         )
     files: list[tuple[int, Path]] = []
     for k, name in enumerate(classes):
-        found = sorted(f for f in (root / name).iterdir()
-                       if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in IMAGE_SUFFIXES)
+        try:
+            found = sorted(f for f in (root / name).iterdir()
+                           if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in IMAGE_SUFFIXES)
+        except OSError as exc:
+            raise DatasetError(f"path: expected a class folder that can be listed, got {_where(root / name)}: "
+                               f"{_one_line(exc.strerror or exc)}") from None
         if not found:
             raise DatasetError(
                 f"path: expected pictures ({', '.join(IMAGE_SUFFIXES)}) in the class folder {_where(root / name)}, "
                 f"got none"
             )
         files += [(k, f) for f in found]
+    n0, m = h * w * 3, len(files)
+    if n0 * m > MAX_VALUES:
+        raise DatasetError(
+            f"{size_name}: expected at most {MAX_VALUES} values in X (MAX_VALUES, {MAX_VALUES * 8 / 2**30:g} GiB as "
+            f"float64), got {m} pictures of {h} x {w} x 3 = {n0 * m} values in {_where(root)}; use a smaller "
+            f"{size_name} or fewer pictures"
+        )
     Image, ImageOps = _pillow()
-    pictures = np.stack([_read_picture(Image, ImageOps, f, (h, w)) for _, f in files])
+    try:
+        X = np.empty((m, n0))
+    except MemoryError:
+        raise DatasetError(f"{size_name}: expected {m} pictures of {h} x {w} x 3 to fit in memory "
+                           f"({n0 * m * 8 / 2**30:.3g} GiB as float64), got a MemoryError") from None
+    for j, (_, f) in enumerate(files):
+        X[j] = _read_picture(Image, ImageOps, f, (h, w)).ravel()
     Y = np.array([[k for k, _ in files]], dtype=np.int64)
-    return pictures.reshape(len(files), -1).T / 255, Y, classes
+    return X.T, Y, classes
 
 
 # -- one entry point ---------------------------------------------------------------------
@@ -773,7 +1100,7 @@ class Dataset:
 
 def _check_fraction(test_fraction: Any) -> float:
     if isinstance(test_fraction, bool) or not isinstance(test_fraction, Real) or not 0 < test_fraction < 1:
-        raise DeepstepError(
+        raise DatasetError(
             f"test_fraction: expected a number with 0 < test_fraction < 1, got {_describe(test_fraction)}"
         )
     return float(test_fraction)
@@ -785,10 +1112,16 @@ def _split(X: np.ndarray, Y: np.ndarray, fraction: float, gen: Any, where: str) 
     for c in np.unique(Y):
         idx = np.flatnonzero(Y[0] == c)
         test[idx[gen.permutation(idx.size)[: round(fraction * idx.size)]]] = True
-    if not test.any() or test.all():
+    m = Y.shape[1]
+    if not test.any():
         raise DatasetError(
-            f"test_fraction: expected enough examples in {where} to hold out {fraction:g} of each class as a test "
-            f"set and keep the rest for training, got m = {Y.shape[1]}"
+            f"test_fraction: expected enough examples in {where} to hold out {fraction!r} of each class as a test "
+            f"set, got m = {m}, which leaves no test example; use a larger test_fraction or more examples"
+        )
+    if test.all():
+        raise DatasetError(
+            f"test_fraction: expected a share that keeps examples for training, got {fraction!r}, which puts all "
+            f"m = {m} examples of {where} in the test set and leaves no training example; use a smaller test_fraction"
         )
     return X[:, ~test], Y[:, ~test], X[:, test], Y[:, test]
 
@@ -827,7 +1160,10 @@ def load_dataset(
     m : int
         Training examples of a generated set; its test set, drawn next from the same
         generator, has round(m * test_fraction / (1 - test_fraction)) (100 for m = 400),
-        so that it is ``test_fraction`` of all.
+        so that it is ``test_fraction`` of all.  Each part holds at most
+        :data:`MAX_EXAMPLES` (10 million) examples: a ``test_fraction`` so close to 1
+        that the test set would be bigger (0.999999999 asks for 400 billion test
+        examples with m = 400) is refused.
     noise : float, optional
         Noise of a generated set; None for each generator's default.
     rng : None, int, numpy.random.Generator or numpy.random.RandomState
@@ -835,17 +1171,27 @@ def load_dataset(
         to get the same sets (None gives a different split every time).
     test_fraction : float
         Share of the examples held out as the test set (generated sets and files;
-        a file is split per class, in file order).
+        a file is split per class, in file order), 0 < test_fraction < 1.  A split of
+        a file that would leave no test example, or no training example, is refused.
     image_size : (int, int)
-        (height, width) the pictures of a folder are resized to.
+        (height, width) the pictures of a folder are resized to, each at most
+        :data:`MAX_IMAGE_SIDE` (4096).
     label_column : str, optional
         The label column of a ``.csv`` file (see :func:`load_csv`).
 
     Returns
     -------
     Dataset
+
+    Raises
+    ------
+    DatasetError
+        For anything it cannot use, naming the argument: see the loaders above.
     """
     fraction = _check_fraction(test_fraction)
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise DatasetError(f"name_or_path: expected one of the names {list(DATASET_NAMES)} or a path (str or "
+                           f"os.PathLike), got {_describe(name_or_path)}")
     name_or_path = resolve_name(name_or_path)
     key = name_or_path if name_or_path in DATASET_NAMES else None
     if key == "cats":
@@ -853,21 +1199,30 @@ def load_dataset(
         return Dataset(train_X, train_Y, test_X, test_Y, classes, "image", CAT_IMAGE_SHAPE, "cats")
     if key in _TOY:
         make = _TOY[key]
-        gen = as_rng(rng)
-        m_test = max(2, round(_check_m(m, 2) * fraction / (1 - fraction)))
+        gen = _rng(rng)
+        m = _check_m(m, 2)
+        wanted = m * fraction / (1 - fraction)
+        if wanted > MAX_EXAMPLES + 0.5:
+            raise DatasetError(
+                f"test_fraction: expected at most {MAX_EXAMPLES} test examples (MAX_EXAMPLES), got {fraction!r}, "
+                f"which with m = {m} asks for a test set of {round(wanted)} examples (m * test_fraction / "
+                f"(1 - test_fraction)); use a smaller test_fraction"
+            )
+        m_test = max(2, round(wanted))
         extra = {} if noise is None else {"noise": noise}
         train_X, train_Y = make(m, rng=gen, **extra)
         test_X, test_Y = make(m_test, rng=gen, **extra)
         return Dataset(train_X, train_Y, test_X, test_Y, ["0", "1"], "points", None, key)
-    path = Path(name_or_path).expanduser()
+    path = _as_path(name_or_path, "name_or_path", "a .npz file, a .csv file or a folder of class sub-folders")
     suffix = path.suffix.lower()
-    if path.is_dir():
-        X, Y, classes = load_image_folder(path, image_size)
-        kind, shape = "image", (*_check_size(image_size), 3)
-    elif path.is_file() and suffix in (".npz", ".csv"):
+    state = _path_state(path)
+    if state == "folder":
+        X, Y, classes = _image_folder(path, image_size, "image_size")
+        kind, shape = "image", (*_check_size(image_size, "image_size"), 3)
+    elif state == "file" and suffix in (".npz", ".csv"):
         X, Y, classes = load_npz(path) if suffix == ".npz" else load_csv(path, label_column)
         kind, shape = ("points" if X.shape[0] == 2 else "table"), None
-    elif path.is_file():
+    elif state == "file":
         raise DatasetError(
             f"name_or_path: expected a .npz or .csv file or a folder of class sub-folders, got {_where(path)}"
         )
@@ -876,5 +1231,5 @@ def load_dataset(
             f"name_or_path: expected one of the names {list(DATASET_NAMES)} or the path of a .npz file, a .csv file "
             f"or a folder of class sub-folders of pictures, got {str(name_or_path)!r}, which is neither"
         )
-    parts = _split(X, Y, fraction, as_rng(rng), _where(path))
+    parts = _split(X, Y, fraction, _rng(rng), _where(path))
     return Dataset(*parts, classes, kind, shape, str(name_or_path))
