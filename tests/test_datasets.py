@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import deepstep as ds
+from _picture_helpers import Image, h5py, write_cat_file
 from conftest import needs_cats
 from deepstep import datasets
 from deepstep.datasets import (
@@ -28,9 +29,6 @@ from deepstep.datasets import (
     make_moons,
     make_planar,
 )
-
-h5py = pytest.importorskip("h5py")
-Image = pytest.importorskip("PIL.Image")
 
 TOYS = [make_planar, make_moons, make_circles, make_blobs]
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -93,13 +91,6 @@ def test_real_cats_by_argument_and_through_the_dispatcher(real_cats, monkeypatch
 
 
 # -- cat files made here ------------------------------------------------------------------
-
-
-def write_cat_file(path, prefix, x, y, classes=(b"non-cat", b"cat"), skip=()):
-    with h5py.File(path, "w") as f:
-        for key, value in ((f"{prefix}_set_x", x), (f"{prefix}_set_y", y), ("list_classes", np.array(classes))):
-            if key not in skip:
-                f[key] = value
 
 
 def small_cats(folder, m_train=3, m_test=2, seed=0):

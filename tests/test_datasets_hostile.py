@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 import deepstep as ds
-from deepstep import datasets
+from _picture_helpers import Image, write_cat_file
+from deepstep import datasets, limits
 from deepstep.cli import fraction_arg, main, size_arg
 from deepstep.datasets import (
     DatasetError,
@@ -31,9 +32,6 @@ from deepstep.datasets import (
     make_moons,
     make_planar,
 )
-
-Image = pytest.importorskip("PIL.Image")
-h5py = pytest.importorskip("h5py")
 
 
 def one_line_error(match, fn, *args, **kwargs):
@@ -297,7 +295,7 @@ def test_deepstep_has_its_own_pixel_limit_below_pillows(tmp_path):
 
 def test_pixel_limit_is_checked_on_real_pictures(tmp_path, monkeypatch):
     Image.new("RGB", (40, 40), (1, 2, 3)).save(tmp_path / "p.png")
-    monkeypatch.setattr(datasets, "MAX_PICTURE_PIXELS", 1000)
+    monkeypatch.setattr(limits, "MAX_PICTURE_PIXELS", 1000)
     one_line_error(r"path: expected a picture of at most 1000 pixels .*40 x 40", load_image, tmp_path / "p.png")
 
 
@@ -341,7 +339,7 @@ def test_a_folder_that_would_not_fit_in_memory_is_refused_before_reading(tmp_pat
         for k in range(3):
             Image.new("RGB", (4, 4)).save(tmp_path / cls / f"{k}.png")
     assert load_image_folder(tmp_path, size=(4, 4))[0].shape == (48, 6)
-    monkeypatch.setattr(datasets, "MAX_VALUES", 6 * 48 - 1)
+    monkeypatch.setattr(limits, "MAX_VALUES", 6 * 48 - 1)
     one_line_error(r"^size: expected at most 287 values .*6 pictures of 4 x 4 x 3 = 288 values", load_image_folder,
                    tmp_path, size=(4, 4))
     one_line_error(r"^image_size: expected at most 287 values", load_dataset, tmp_path, image_size=(4, 4))
@@ -470,7 +468,7 @@ def test_npz_header_claiming_more_than_the_file_holds(tmp_path):
 def test_npz_arrays_have_an_upper_bound(tmp_path, monkeypatch):
     np.savez(tmp_path / "d.npz", X=np.ones((10, 30)), Y=np.arange(30) % 2)
     assert load_npz(tmp_path / "d.npz")[0].shape == (10, 30)
-    monkeypatch.setattr(datasets, "MAX_VALUES", 299)
+    monkeypatch.setattr(limits, "MAX_VALUES", 299)
     one_line_error(r"^X: expected at most 299 values .*d.npz.*\(10, 30\)", load_npz, tmp_path / "d.npz")
 
 
@@ -511,15 +509,7 @@ def test_generator_arguments_give_dataset_errors():
 def cat_files(folder, classes=(b"non-cat", b"cat"), x=None):
     x = np.zeros((2, 64, 64, 3), np.uint8) if x is None else x
     for prefix in ("train", "test"):
-        with h5py.File(folder / f"{prefix}_catvnoncat.h5", "w") as f:
-            if isinstance(x, str):
-                f.create_group(f"{prefix}_set_x")
-            elif isinstance(x, tuple):
-                f.create_dataset(f"{prefix}_set_x", shape=x, dtype=np.uint8, chunks=True)  # declared, never written
-            else:
-                f[f"{prefix}_set_x"] = x
-            f[f"{prefix}_set_y"] = np.array([0, 1])
-            f["list_classes"] = np.array(classes)
+        write_cat_file(folder / f"{prefix}_catvnoncat.h5", prefix, x, np.array([0, 1]), classes)
 
 
 def test_cat_class_names_that_are_not_utf8(tmp_path):

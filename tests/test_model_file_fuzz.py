@@ -21,6 +21,7 @@ import io
 import json
 import math
 import re
+import shutil
 import struct
 import tempfile
 import warnings
@@ -200,7 +201,18 @@ def dumps(doc) -> str:
 
 # -- the property ------------------------------------------------------------------------------------------
 
-WORK = Path(tempfile.mkdtemp(prefix="deepstep-fuzz-"))
+WORK: Path = None  # type: ignore[assignment]  # the module's own folder while its tests run (work_folder)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def work_folder():
+    """The folder the model files of this module are written to, created for it and removed after it."""
+    global WORK
+    WORK = Path(tempfile.mkdtemp(prefix="deepstep-fuzz-"))
+    try:
+        yield WORK
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)
 
 
 def check_file(data: bytes, name: str = "model.npz"):
@@ -374,6 +386,18 @@ def test_raw_byte_mutations(data):
 COMPRESSIONS = [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA]
 
 
+def member_info(draw, name) -> zipfile.ZipInfo:
+    """A fresh ZipInfo for the member ``name`` (a str or a ZipInfo), with a drawn compression."""
+    info = zipfile.ZipInfo(name if isinstance(name, str) else name.filename)
+    info.compress_type = draw(st.sampled_from(COMPRESSIONS))
+    return info
+
+
+def rezipped(draw, members) -> bytes:
+    """The members zipped again, the archive's default compression drawn (stored or deflated)."""
+    return build_zip(members, draw(st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])))
+
+
 @st.composite
 def member_edits(draw):
     data = bases()[draw(st.sampled_from(BASE_NAMES))]
@@ -385,10 +409,8 @@ def member_edits(draw):
         edited = draw(byte_edits(head, max_edits=3)) + payload[128:]
     else:
         edited = draw(byte_edits(payload, max_edits=3))
-    info = zipfile.ZipInfo(name)
-    info.compress_type = draw(st.sampled_from(COMPRESSIONS))  # LZMA and bzip2 for this member only (slow to set up)
-    members[i] = (info, edited)
-    return build_zip(members, draw(st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])))
+    members[i] = (member_info(draw, name), edited)  # LZMA and bzip2 for this member only (slow to set up)
+    return rezipped(draw, members)
 
 
 @fuzz(1000)
@@ -465,12 +487,11 @@ def archive_rewrites(draw):
             members[i], members[j] = (members[i][0], members[j][1]), (members[j][0], members[i][1])
         else:  # odd ZipInfo: encrypted flag, another compression, a directory attribute
             name, payload = members[i]
-            info = zipfile.ZipInfo(name if isinstance(name, str) else name.filename)
-            info.compress_type = draw(st.sampled_from(COMPRESSIONS))
+            info = member_info(draw, name)
             info.flag_bits |= draw(st.sampled_from([0, 0x1, 0x40, 0x2000]))
             info.external_attr = draw(st.sampled_from([0, 0o40755 << 16 | 0x10, 0o120777 << 16]))
             members[i] = (info, payload)
-    return build_zip(members, draw(st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])))
+    return rezipped(draw, members)
 
 
 @fuzz(600)

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import DeepstepError, _describe, check_positive_int
+from .errors import DeepstepError, _describe, check_number, check_positive_int
 
 if TYPE_CHECKING:
     from .training import Run
@@ -120,10 +120,7 @@ class EarlyStopping(Callback):
     def __init__(self, patience: int = 10, min_delta: float = 0.0, restore_best: bool = True,
                  monitor: str = "val_cost") -> None:
         self.patience = check_positive_int(patience, "patience")
-        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or not math.isfinite(min_delta) \
-                or min_delta < 0:
-            raise DeepstepError(f"min_delta: expected a finite number >= 0, got {_describe(min_delta)}")
-        self.min_delta = float(min_delta)
+        self.min_delta = check_number(min_delta, "min_delta", low=0, expected="a finite number >= 0")
         self.restore_best = bool(restore_best)
         if monitor not in ("val_cost", "cost"):
             raise DeepstepError(f"monitor: expected 'val_cost' or 'cost', got {monitor!r}")
@@ -214,9 +211,7 @@ class DivergenceGuard(Callback):
     """
 
     def __init__(self, factor: float = 1e3) -> None:
-        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor > 1:
-            raise DeepstepError(f"factor: expected a number > 1, got {_describe(factor)}")
-        self.factor = float(factor)
+        self.factor = check_number(factor, "factor", low=1, low_inclusive=False, expected="a finite number > 1")
 
     def on_train_begin(self, run: Run) -> None:
         self.first: float | None = None
@@ -252,7 +247,9 @@ class ProgressBar(Callback):
 
     def __init__(self, total: int | None = None, print_every: int | None = None, bar: bool = True,
                  file: Any = None) -> None:
-        self.total, self.print_every, self.show_bar = total, print_every, bar
+        self.total = check_positive_int(total, "total", allow_none=True)
+        self.print_every = check_positive_int(print_every, "print_every", allow_none=True)
+        self.show_bar = bar
         self.file = file
         self.bar = None
 

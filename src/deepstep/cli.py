@@ -22,8 +22,9 @@ from . import __version__
 from .activations import get_hidden_activation
 from .callbacks import Callback, EarlyStopping, ModelCheckpoint, ProgressBar
 from .errors import DeepstepError
+from .limits import check_parameter_count
 from .model_io import write_json
-from .network import DeepNetwork
+from .network import DeepNetwork, one_hot
 from .optimizers import OPTIMIZERS, get_optimizer
 from .schedules import SCHEDULES, get_schedule
 from .training import TrainingDiverged, stratified_split
@@ -79,11 +80,19 @@ class _StopRequest(Callback):
             signal.signal(signum, handler)
 
 
+def error_line(prog: str, message: str) -> str:
+    """The one line every error of the command prints: "PROG: error: MESSAGE", where line breaks and other
+    unprintable characters of the message (a file name, an argument as typed) are escaped as Python writes
+    them in a string ("a\\nb"), so that the message stays on one line."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    return f"{prog}: error: {text}\n"
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, but an error is one line on stderr and exit status 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, error_line(self.prog, f"{message} (see {self.prog} --help)"))
 
 
 def layers_arg(text: str) -> list[int]:
@@ -119,8 +128,8 @@ def fraction_arg(text: str) -> float:
 
 
 def size_arg(text: str) -> tuple[int, int]:
-    """Parse "64x64" (height x width) into (64, 64); each side from 1 to 4096 (datasets.MAX_IMAGE_SIDE)."""
-    from .datasets import MAX_IMAGE_SIDE
+    """Parse "64x64" (height x width) into (64, 64); each side from 1 to 4096 (limits.MAX_IMAGE_SIDE)."""
+    from .limits import MAX_IMAGE_SIDE
 
     try:
         height, width = (int(t) for t in text.lower().split("x"))
@@ -166,6 +175,7 @@ def _build_network(args: argparse.Namespace, data, preset: dict[str, Any]) -> De
         raise UsageError(
             f"--layers: expected the last size to be {n_out} for {n_classes} classes, got {dims[-1]}"
         )
+    check_parameter_count(dims, "--layers")
     output = "sigmoid" if n_out == 1 else "softmax"  # the output the cross-entropy cost pairs with
     return DeepNetwork(dims, args.hidden_activation or preset["hidden_activation"], output,
                        init=args.init or preset["init"], rng=args.seed, dtype=args.dtype)
@@ -478,12 +488,26 @@ def cmd_predict(args: argparse.Namespace) -> int:
 # -- gradcheck, info --------------------------------------------------------------
 
 
+def _check_examples(dims: list[int], m: int) -> None:
+    """-m random examples through --layers: X and the activations hold sum(n[l]) * m values, at most
+    deepstep.limits.MAX_VALUES (checked before anything is drawn)."""
+    from . import limits
+
+    per_example = sum(dims)
+    if per_example * m > limits.MAX_VALUES:
+        raise UsageError(f"-m: expected at most {limits.MAX_VALUES // per_example} examples for --layers "
+                         f"{','.join(map(str, dims))} (X and the activations hold sum(n[l]) * m values, at most "
+                         f"{limits.MAX_VALUES}, deepstep.limits.MAX_VALUES), got {m}")
+
+
 def cmd_gradcheck(args: argparse.Namespace) -> int:
     from .gradcheck import gradient_check_details
     from .initialization import initialize_parameters
 
     rng = np.random.default_rng(args.seed)
     dims = args.layers
+    check_parameter_count(dims, "--layers")
+    _check_examples(dims, args.m)
     output = args.output_activation or ("sigmoid" if dims[-1] == 1 else "softmax")
     params = initialize_parameters(dims, init=args.init, rng=rng, hidden_activation=args.hidden_activation)
     for key in params:  # non-zero biases so that every db is exercised
@@ -491,7 +515,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
             params[key] = 0.1 * rng.standard_normal(params[key].shape)
     X = rng.standard_normal((dims[0], args.m))
     labels = rng.integers(0, max(2, dims[-1]), args.m)
-    Y = labels[np.newaxis, :] if dims[-1] == 1 else np.eye(dims[-1])[:, labels]
+    Y = labels[np.newaxis, :] if dims[-1] == 1 else one_hot(labels, dims[-1])
     overall, per = gradient_check_details(params, X, Y, args.hidden_activation, output, args.epsilon, l2=args.l2,
                                           keep_prob=args.keep_prob, rng=rng)
     extra = (f", L2 lambda = {args.l2:g}" if args.l2 else "") + (
@@ -670,8 +694,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except (DeepstepError, OSError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"deepstep {args.command}: error: {message}", file=sys.stderr)
+        print(error_line(f"deepstep {args.command}", str(exc) or type(exc).__name__), end="", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # outside a training loop (loading, evaluating, plotting)
         print(f"\ndeepstep {args.command}: interrupted", file=sys.stderr)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import DeepstepError, check_arrays, check_parameters, check_Y
+from .errors import DeepstepError, check_arrays, check_l2, check_Y, finite_result, plain_parameters
 
 __all__ = ["compute_cost", "compute_cost_with_regularization", "cross_entropy", "cost_derivative"]
 
@@ -40,6 +40,8 @@ def _check(AL: np.ndarray, Y: np.ndarray, probabilities: bool = True) -> tuple[n
         AL = AL.astype(np.float64)
     if AL.ndim != 2 or AL.shape[1] == 0:
         raise DeepstepError(f"AL: expected an array of shape (n[L], m) with m >= 1, got shape {AL.shape}")
+    if AL.shape[0] == 0:
+        raise DeepstepError(f"AL: expected at least one output unit (n[L] >= 1), got shape {AL.shape}")
     if not np.isfinite(AL).all():
         raise DeepstepError(f"AL: expected finite {'probabilities in [0, 1]' if probabilities else 'values'}, "
                             "got NaN or inf")
@@ -101,14 +103,27 @@ def compute_cost_with_regularization(AL: np.ndarray, Y: np.ndarray, parameters: 
         "W{l}" (n[l], n[l-1]), "b{l}" (n[l], 1); the biases are not regularized.
     lambd : float
         lambda >= 0.
+
+    Raises
+    ------
+    DeepstepError
+        For bad arguments, and where the L2 term is beyond the float range (naming the weights or lambd).
     """
     from .engine import l2_cost
-    from .training import check_l2
 
-    lambd = check_l2(lambd)
-    L = len(check_parameters(parameters)) - 1
-    norms = [float(np.vdot(parameters[f"W{l}"], parameters[f"W{l}"])) for l in range(1, L + 1)]
-    return compute_cost(AL, Y) + l2_cost(norms, lambd, AL.shape[1])
+    lambd = check_l2(lambd, "lambd")
+    W = [P for key, P in plain_parameters(parameters).items() if key.startswith("W")]
+    J = compute_cost(AL, Y)
+    m = np.shape(AL)[1]
+    return finite_result(lambda: J + l2_cost([squared_norm(Wl) for Wl in W], lambd, m),
+                         "compute_cost_with_regularization", parameters=W, lambd=lambd)
+
+
+def squared_norm(W: np.ndarray) -> float:
+    """||W||_F^2, in W's floating dtype (float64 for integer W: no wrap-around)."""
+    if W.dtype.kind != "f":
+        W = W.astype(np.float64)
+    return float(np.vdot(W, W))
 
 
 def cost_derivative(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:

@@ -23,16 +23,18 @@ so a ``ValueError``) of one line naming the argument at fault -- never with an
 
 Limits
 ------
-Sizes that would exhaust memory are refused before anything is allocated:
+Sizes that would exhaust memory are refused before anything is allocated; the
+bounds are in :mod:`deepstep.limits` (change them there):
 
-* :data:`MAX_IMAGE_SIDE` -- pictures are resized to at most 4096 x 4096 pixels;
-* :data:`MAX_PICTURE_PIXELS` -- a picture file of more than 2**26 pixels
+* ``MAX_IMAGE_SIDE`` -- pictures are resized to at most 4096 x 4096 pixels;
+* ``MAX_PICTURE_PIXELS`` -- a picture file of more than 2**26 pixels
   (8192 x 8192) is not decoded (Pillow's own decompression-bomb limit,
   ``PIL.Image.MAX_IMAGE_PIXELS``, applies too);
-* :data:`MAX_EXAMPLES` -- a generated set, training or test part, holds at most
+* ``MAX_EXAMPLES`` -- a generated set, training or test part, holds at most
   10 million examples;
-* :data:`MAX_VALUES` -- an array read from a file, or the X of a folder of
-  pictures, holds at most 2**30 values (8 GiB as float64).
+* ``MAX_VALUES`` -- an array read from a file, or the X of a folder of
+  pictures, holds at most 2**30 values (8 GiB as float64);
+* ``MAX_CSV_BYTES`` -- a CSV file of more than 2**30 bytes (1 GiB) is not read.
 
 Examples
 --------
@@ -49,6 +51,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import itertools
 import math
 import os
 import stat
@@ -56,6 +59,7 @@ import struct
 import warnings
 import zipfile
 import zlib
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -64,18 +68,16 @@ from typing import Any
 
 import numpy as np
 
+from . import limits
 from .errors import DeepstepError, _describe, check_positive_int
 from .initialization import RngLike, as_rng
+from .limits import NpyVersionError, read_npy_header
 
 __all__ = [
     "CAT_IMAGE_SHAPE",
     "DATASET_NAMES",
     "Dataset",
     "DatasetError",
-    "MAX_EXAMPLES",
-    "MAX_IMAGE_SIDE",
-    "MAX_PICTURE_PIXELS",
-    "MAX_VALUES",
     "column_to_image",
     "load_cat_dataset",
     "load_csv",
@@ -96,12 +98,17 @@ CAT_IMAGE_SHAPE = (64, 64, 3)
 DATASET_NAMES = ("cats", "planar", "moons", "circles", "blobs")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 
-# Bounds on what a loader allocates (see "Limits" in the module docstring); read at call time,
-# so a program that knows its memory may change them.
-MAX_IMAGE_SIDE = 4096
-MAX_PICTURE_PIXELS = 2**26
-MAX_EXAMPLES = 10_000_000
-MAX_VALUES = 2**30
+# The bounds on what a loader allocates (see "Limits" above) live in deepstep.limits and are read from there at
+# call time, so that a program that knows its memory may change them there.  datasets.MAX_VALUES (and the
+# others, as before) still reads them.
+_LIMITS = ("MAX_CSV_BYTES", "MAX_EXAMPLES", "MAX_IMAGE_SIDE", "MAX_PICTURE_PIXELS", "MAX_VALUES")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LIMITS:
+        return getattr(limits, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _INSTALL_DATA = "pip install 'deepstep[data]'"
@@ -141,8 +148,9 @@ def _check_noise(noise: Any, name: str = "noise") -> float:
 
 def _check_m(m: Any, n_classes: int) -> int:
     m = _dataset_check(check_positive_int, m, "m")
-    if m > MAX_EXAMPLES:
-        raise DatasetError(f"m: expected at most {MAX_EXAMPLES} examples (MAX_EXAMPLES), got {m}")
+    if m > limits.MAX_EXAMPLES:
+        raise DatasetError(f"m: expected at most {limits.MAX_EXAMPLES} examples (deepstep.limits.MAX_EXAMPLES), "
+                           f"got {m}")
     if m < n_classes:
         raise DatasetError(f"m: expected at least {n_classes} examples (one per class), got {m}")
     return m
@@ -156,9 +164,10 @@ def _check_size(size: Any, name: str = "size") -> tuple[int, int]:
     for v in (h, w):
         if isinstance(v, bool) or not isinstance(v, Integral) or v <= 0:
             raise DatasetError(f"{name}: expected two positive integers (height, width), got {size!r}")
-    if h > MAX_IMAGE_SIDE or w > MAX_IMAGE_SIDE:
-        raise DatasetError(f"{name}: expected at most {MAX_IMAGE_SIDE} x {MAX_IMAGE_SIDE} pixels (height, width; "
-                           f"MAX_IMAGE_SIDE), got {size!r}")
+    if h > limits.MAX_IMAGE_SIDE or w > limits.MAX_IMAGE_SIDE:
+        side = limits.MAX_IMAGE_SIDE
+        raise DatasetError(f"{name}: expected at most {side} x {side} pixels (height, width; "
+                           f"deepstep.limits.MAX_IMAGE_SIDE), got {size!r}")
     return int(h), int(w)
 
 
@@ -258,10 +267,10 @@ def _read_cat_file(h5py: Any, path: Path, prefix: str, where: str) -> tuple[np.n
                     f"data_dir: expected '{keys[0]}' in {_where(path)}{where} to be uint8 pictures of shape "
                     f"(m, 64, 64, 3), got array of shape {x_shape} and dtype {dx.dtype}"
                 )
-            if m * n_pixels > MAX_VALUES:
+            if m * n_pixels > limits.MAX_VALUES:
                 raise DatasetError(
-                    f"data_dir: expected at most {MAX_VALUES // n_pixels} pictures in '{keys[0]}' of "
-                    f"{_where(path)}{where} (MAX_VALUES = {MAX_VALUES} values), got {m}"
+                    f"data_dir: expected at most {limits.MAX_VALUES // n_pixels} pictures in '{keys[0]}' of "
+                    f"{_where(path)}{where} (deepstep.limits.MAX_VALUES = {limits.MAX_VALUES} values), got {m}"
                 )
             if y_shape not in ((m,), (1, m)) or not np.issubdtype(dy.dtype, np.integer):
                 raise DatasetError(
@@ -322,7 +331,7 @@ def load_cat_dataset(
     DatasetError
         When no folder is given, the folder or a file is missing, a file is not
         HDF5 (a Git LFS pointer or an HTML page saved in its place), lacks a key,
-        holds arrays of the wrong shape, more than :data:`MAX_VALUES` values or
+        holds arrays of the wrong shape, more than :data:`~deepstep.limits.MAX_VALUES` values or
         class names that are not UTF-8; or h5py is not installed.
     """
     what = f"the folder holding {CAT_FILES[0]} and {CAT_FILES[1]}"
@@ -423,7 +432,7 @@ def make_planar(m: int = 400, noise: float = 0.2, rng: RngLike = None) -> tuple[
     Parameters
     ----------
     m : int
-        Number of points, at most :data:`MAX_EXAMPLES` (10 million); class 0 gets
+        Number of points, at most :data:`~deepstep.limits.MAX_EXAMPLES` (10 million); class 0 gets
         m // 2 and class 1 the rest.
     noise : float
         Standard deviation of the noise on theta and on r.
@@ -459,7 +468,7 @@ def make_moons(m: int = 400, noise: float = 0.2, rng: RngLike = None) -> tuple[n
     Parameters
     ----------
     m : int
-        Number of points, at most :data:`MAX_EXAMPLES` (10 million); class 0 gets ceil(m / 2).
+        Number of points, at most :data:`~deepstep.limits.MAX_EXAMPLES` (10 million); class 0 gets ceil(m / 2).
     noise : float
         Standard deviation of the Gaussian noise added to every coordinate.
     rng : None, int, numpy.random.Generator or numpy.random.RandomState
@@ -491,7 +500,7 @@ def make_circles(
     Parameters
     ----------
     m : int
-        Number of points, at most :data:`MAX_EXAMPLES` (10 million); class 0 gets ceil(m / 2).
+        Number of points, at most :data:`~deepstep.limits.MAX_EXAMPLES` (10 million); class 0 gets ceil(m / 2).
     noise : float
         Standard deviation of the Gaussian noise added to every coordinate.
     rng : None, int, numpy.random.Generator or numpy.random.RandomState
@@ -529,7 +538,7 @@ def make_blobs(
     Parameters
     ----------
     m : int
-        Number of points, at most :data:`MAX_EXAMPLES` (10 million), shared as evenly
+        Number of points, at most :data:`~deepstep.limits.MAX_EXAMPLES` (10 million), shared as evenly
         as possible between the classes.
     noise : float
         Standard deviation of each blob, in each coordinate.
@@ -630,21 +639,17 @@ _NPZ_ARRAYS = {"X": "numbers", "Y": "numbers or strings", "classes": "strings"}
 
 def _check_npz_headers(p: Path) -> None:
     """Refuse X, Y or classes of a .npz before NumPy allocates them: Python objects (pickled), more than
-    :data:`MAX_VALUES` values, or more bytes than the file holds (a truncated or forged header)."""
+    :data:`~deepstep.limits.MAX_VALUES` values, or more bytes than the file holds (a truncated or forged header)."""
     with zipfile.ZipFile(p) as z:
         for info in z.infolist():
             key = info.filename[:-4] if info.filename.endswith(".npy") else None
             if key not in _NPZ_ARRAYS:
                 continue
-            with z.open(info) as f:
-                version = np.lib.format.read_magic(f)
-                if version == (1, 0):
-                    shape, _, dtype = np.lib.format.read_array_header_1_0(f)
-                elif version == (2, 0):
-                    shape, _, dtype = np.lib.format.read_array_header_2_0(f)
-                else:  # later versions: np.load judges, and a MemoryError is caught there
-                    continue
-                held = info.file_size - f.tell()
+            try:
+                with z.open(info) as f:
+                    shape, _, dtype, size, held = read_npy_header(f, info.file_size)
+            except NpyVersionError:  # later versions: np.load judges, and a MemoryError is caught there
+                continue
             if dtype.hasobject:
                 raise DatasetError(
                     f"{key}: expected {_NPZ_ARRAYS[key]} in {_where(p)}, got an array of Python objects (dtype "
@@ -652,12 +657,13 @@ def _check_npz_headers(p: Path) -> None:
                     f"elsewhere; save numbers, or text as a string dtype such as np.array(labels, dtype=str)"
                 )
             count = math.prod(shape)
-            if count > MAX_VALUES:
-                raise DatasetError(f"{key}: expected at most {MAX_VALUES} values (MAX_VALUES) in {_where(p)}, "
+            if count > limits.MAX_VALUES:
+                raise DatasetError(f"{key}: expected at most {limits.MAX_VALUES} values (deepstep.limits.MAX_VALUES) "
+                                   f"in {_where(p)}, "
                                    f"got shape {shape}")
-            if count * dtype.itemsize > held:
+            if size > held:
                 raise DatasetError(
-                    f"{key}: expected {count * dtype.itemsize} bytes of data in {_where(p)} for the shape {shape} "
+                    f"{key}: expected {size} bytes of data in {_where(p)} for the shape {shape} "
                     f"and dtype {dtype} its header gives, got {max(held, 0)}: the file is truncated or damaged"
                 )
 
@@ -686,7 +692,7 @@ def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[str]
     DatasetError
         Also for arrays of Python objects (which NumPy reads only by unpickling;
         deepstep never unpickles), byte strings that are not UTF-8, and an array
-        of more than :data:`MAX_VALUES` values or whose header announces more
+        of more than :data:`~deepstep.limits.MAX_VALUES` values or whose header announces more
         data than the file holds -- refused before anything is allocated.
     """
     p = _existing_file(path, "path", "a .npz file with arrays X and Y")
@@ -758,6 +764,51 @@ def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[str]
     return X, Y, classes
 
 
+def _check_csv_size(p: Path) -> None:
+    """Refuse a CSV file of more than :data:`~deepstep.limits.MAX_CSV_BYTES` bytes before reading it."""
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise DatasetError(f"path: expected a readable CSV file at {_where(p)}, got: "
+                           f"{_one_line(exc.strerror or exc)}") from None
+    if size > limits.MAX_CSV_BYTES:
+        raise DatasetError(f"path: expected a CSV file of at most {limits.MAX_CSV_BYTES} bytes "
+                           f"(deepstep.limits.MAX_CSV_BYTES), got {_where(p)}, which is {size} bytes; save a large "
+                           f"data set as a .npz file (np.savez(path, X=X, Y=Y))")
+
+
+def _csv_rows(rows: Any, header: list[str], k: int, where: str) -> tuple[array, list[str]]:
+    """The feature values (row after row, float64) and the labels (column ``k``) of the data rows (line, cells)."""
+    features = [j for j in range(len(header)) if j != k]
+    values = array("d")
+    labels: list[str] = []
+    for line, row in rows:
+        if len(row) != len(header):
+            raise DatasetError(
+                f"path: expected {len(header)} fields on every row like the header of {where}, "
+                f"got {len(row)} on line {line}"
+            )
+        for j in features:
+            cell = row[j].strip()
+            try:
+                value = float(cell)
+            except ValueError:
+                value = math.nan if cell.lower() in ("nan", "") else None
+                if value is None:
+                    raise DatasetError(
+                        f"{header[j]}: expected numeric features in {where}, got {cell!r} on line {line} "
+                        f"(only the label column, here {header[k]!r}, may hold text)"
+                    ) from None
+            if not math.isfinite(value):
+                raise DatasetError(f"{header[j]}: expected a finite number in {where}, got {cell!r} on line {line}")
+            values.append(value)
+        label = row[k].strip()
+        if not label:
+            raise DatasetError(f"{header[k]}: expected a label in {where}, got an empty cell on line {line}")
+        labels.append(label)
+    return values, labels
+
+
 def load_csv(
     path: str | os.PathLike, label_column: str | None = None, delimiter: str = ","
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -781,61 +832,45 @@ def load_csv(
     Y : ndarray of shape (1, m), int64
         Indices into ``classes``.
     classes : list of str
+
+    Raises
+    ------
+    DatasetError
+        For a file of more than :data:`~deepstep.limits.MAX_CSV_BYTES` bytes (refused before it is read; the
+        rows are read one at a time, as float64 values), and for anything else it cannot use, naming the line.
     """
     if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n':
         raise DatasetError(f"delimiter: expected one character such as ',' or ';' (not a quote or a line break), "
                            f"got {_describe(delimiter)}")
     p = _existing_file(path, "path", "a CSV file with a header row")
+    _check_csv_size(p)
     try:
         with open(p, newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f, delimiter=delimiter)
-            rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+            rows = ((reader.line_num, row) for row in reader if any(cell.strip() for cell in row))
+            first = next(rows, None)
+            if first is None:
+                raise DatasetError(f"path: expected a header row and data rows in {_where(p)}, got an empty file")
+            header = [h.strip() for h in first[1]]
+            if len(header) < 2:
+                raise DatasetError(
+                    f"path: expected at least two columns (features and a label) separated by {delimiter!r} in "
+                    f"{_where(p)}, got the header {header}"
+                )
+            row1 = next(rows, None)
+            if row1 is None:
+                raise DatasetError(f"path: expected data rows after the header in {_where(p)}, got none")
+            if label_column is None:
+                k = header.index("label") if "label" in header else len(header) - 1
+            elif label_column in header:
+                k = header.index(label_column)
+            else:
+                raise DatasetError(f"label_column: expected one of the columns {header} of {_where(p)}, "
+                                   f"got {label_column!r}")
+            values, labels = _csv_rows(itertools.chain([row1], rows), header, k, _where(p))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DatasetError(f"path: expected a readable UTF-8 CSV file at {_where(p)}, got: {exc}") from None
-    if not rows:
-        raise DatasetError(f"path: expected a header row and data rows in {_where(p)}, got an empty file")
-    header = [h.strip() for h in rows[0][1]]
-    data = rows[1:]
-    if len(header) < 2:
-        raise DatasetError(
-            f"path: expected at least two columns (features and a label) separated by {delimiter!r} in "
-            f"{_where(p)}, got the header {header}"
-        )
-    if not data:
-        raise DatasetError(f"path: expected data rows after the header in {_where(p)}, got none")
-    if label_column is None:
-        k = header.index("label") if "label" in header else len(header) - 1
-    elif label_column in header:
-        k = header.index(label_column)
-    else:
-        raise DatasetError(f"label_column: expected one of the columns {header} of {_where(p)}, got {label_column!r}")
-    features = [j for j in range(len(header)) if j != k]
-    X = np.empty((len(features), len(data)))
-    labels = []
-    for i, (line, row) in enumerate(data):
-        if len(row) != len(header):
-            raise DatasetError(
-                f"path: expected {len(header)} fields on every row like the header of {_where(p)}, "
-                f"got {len(row)} on line {line}"
-            )
-        for r, j in enumerate(features):
-            cell = row[j].strip()
-            try:
-                value = float(cell)
-            except ValueError:
-                value = math.nan if cell.lower() in ("nan", "") else None
-                if value is None:
-                    raise DatasetError(
-                        f"{header[j]}: expected numeric features in {_where(p)}, got {cell!r} on line {line} "
-                        f"(only the label column, here {header[k]!r}, may hold text)"
-                    ) from None
-            if not math.isfinite(value):
-                raise DatasetError(f"{header[j]}: expected a finite number in {_where(p)}, got {cell!r} on line {line}")
-            X[r, i] = value
-        label = row[k].strip()
-        if not label:
-            raise DatasetError(f"{header[k]}: expected a label in {_where(p)}, got an empty cell on line {line}")
-        labels.append(label)
+    X = np.frombuffer(values, dtype=np.float64).reshape(len(labels), len(header) - 1).T.copy()
     Y, classes = _text_labels(labels, f"{header[k]} (labels) in {_where(p)}")
     return X, Y, classes
 
@@ -906,9 +941,10 @@ def _read_picture(Image: Any, ImageOps: Any, path: Path, size: tuple[int, int]) 
             with Image.open(path) as im:
                 dims = f" ({im.width} x {im.height} pixels)"
                 refuse_warnings("opening")
-                if im.width * im.height > MAX_PICTURE_PIXELS:
+                if im.width * im.height > limits.MAX_PICTURE_PIXELS:
                     raise DatasetError(
-                        f"path: expected a picture of at most {MAX_PICTURE_PIXELS} pixels (MAX_PICTURE_PIXELS), got "
+                        f"path: expected a picture of at most {limits.MAX_PICTURE_PIXELS} pixels "
+                        f"(deepstep.limits.MAX_PICTURE_PIXELS), got "
                         f"{where}, which is {im.width} x {im.height} = {im.width * im.height} pixels; shrink it first"
                     )
                 values = _picture_values(Image, ImageOps.exif_transpose(im), size, where)
@@ -958,9 +994,9 @@ def load_image(path: str | os.PathLike, size: Sequence[int] = (64, 64)) -> np.nd
     Parameters
     ----------
     path : str or path
-        A file Pillow can read (PNG, JPEG, ...) of at most :data:`MAX_PICTURE_PIXELS` pixels.
+        A file Pillow can read (PNG, JPEG, ...) of at most :data:`~deepstep.limits.MAX_PICTURE_PIXELS` pixels.
     size : (int, int)
-        (height, width) in pixels, each at most :data:`MAX_IMAGE_SIDE` (4096).
+        (height, width) in pixels, each at most :data:`~deepstep.limits.MAX_IMAGE_SIDE` (4096).
 
     Returns
     -------
@@ -996,8 +1032,8 @@ def load_image_folder(
         The folder holding the class sub-folders (at least two).
     size : (int, int)
         (height, width) every picture is resized to, each at most
-        :data:`MAX_IMAGE_SIDE` (4096); the m pictures together may give at most
-        :data:`MAX_VALUES` values (m * height * width * 3), checked before any is read.
+        :data:`~deepstep.limits.MAX_IMAGE_SIDE` (4096); the m pictures together may give at most
+        :data:`~deepstep.limits.MAX_VALUES` values (m * height * width * 3), checked before any is read.
 
     Returns
     -------
@@ -1043,9 +1079,10 @@ def _image_folder(path: Any, size: Any, size_name: str) -> tuple[np.ndarray, np.
             )
         files += [(k, f) for f in found]
     n0, m = h * w * 3, len(files)
-    if n0 * m > MAX_VALUES:
+    if n0 * m > limits.MAX_VALUES:
         raise DatasetError(
-            f"{size_name}: expected at most {MAX_VALUES} values in X (MAX_VALUES, {MAX_VALUES * 8 / 2**30:g} GiB as "
+            f"{size_name}: expected at most {limits.MAX_VALUES} values in X (deepstep.limits.MAX_VALUES, "
+            f"{limits.MAX_VALUES * 8 / 2**30:g} GiB as "
             f"float64), got {m} pictures of {h} x {w} x 3 = {n0 * m} values in {_where(root)}; use a smaller "
             f"{size_name} or fewer pictures"
         )
@@ -1106,12 +1143,18 @@ def _check_fraction(test_fraction: Any) -> float:
     return float(test_fraction)
 
 
-def _split(X: np.ndarray, Y: np.ndarray, fraction: float, gen: Any, where: str) -> tuple[np.ndarray, ...]:
-    """Stratified split: round(fraction * count) random examples of each class go to the test set (file order kept)."""
+def _split(X: np.ndarray, Y: np.ndarray, fraction: float, gen: Any, where: str,
+           classes: Sequence[str]) -> tuple[np.ndarray, ...]:
+    """Stratified split: round(fraction * count) random examples of each class go to the test set (file order
+    kept).  A split leaving no test example, or a class without a training example, is refused."""
     test = np.zeros(Y.shape[1], dtype=bool)
+    untrained = []  # (class, count) of the classes the test set would take whole
     for c in np.unique(Y):
         idx = np.flatnonzero(Y[0] == c)
-        test[idx[gen.permutation(idx.size)[: round(fraction * idx.size)]]] = True
+        n_test = round(fraction * idx.size)
+        test[idx[gen.permutation(idx.size)[:n_test]]] = True
+        if n_test == idx.size:
+            untrained.append((classes[c], idx.size))
     m = Y.shape[1]
     if not test.any():
         raise DatasetError(
@@ -1122,6 +1165,13 @@ def _split(X: np.ndarray, Y: np.ndarray, fraction: float, gen: Any, where: str) 
         raise DatasetError(
             f"test_fraction: expected a share that keeps examples for training, got {fraction!r}, which puts all "
             f"m = {m} examples of {where} in the test set and leaves no training example; use a smaller test_fraction"
+        )
+    if untrained:
+        name, count = untrained[0]
+        raise DatasetError(
+            f"test_fraction: expected a share that keeps a training example of every class, got {fraction!r}, which "
+            f"puts all {count} example(s) of class {name!r} of {where} in the test set, so the network would never "
+            f"see it; use a smaller test_fraction or more examples of that class"
         )
     return X[:, ~test], Y[:, ~test], X[:, test], Y[:, test]
 
@@ -1161,7 +1211,7 @@ def load_dataset(
         Training examples of a generated set; its test set, drawn next from the same
         generator, has round(m * test_fraction / (1 - test_fraction)) (100 for m = 400),
         so that it is ``test_fraction`` of all.  Each part holds at most
-        :data:`MAX_EXAMPLES` (10 million) examples: a ``test_fraction`` so close to 1
+        :data:`~deepstep.limits.MAX_EXAMPLES` (10 million) examples: a ``test_fraction`` so close to 1
         that the test set would be bigger (0.999999999 asks for 400 billion test
         examples with m = 400) is refused.
     noise : float, optional
@@ -1172,10 +1222,11 @@ def load_dataset(
     test_fraction : float
         Share of the examples held out as the test set (generated sets and files;
         a file is split per class, in file order), 0 < test_fraction < 1.  A split of
-        a file that would leave no test example, or no training example, is refused.
+        a file that would leave no test example, or a class without a training
+        example, is refused (naming the class).
     image_size : (int, int)
         (height, width) the pictures of a folder are resized to, each at most
-        :data:`MAX_IMAGE_SIDE` (4096).
+        :data:`~deepstep.limits.MAX_IMAGE_SIDE` (4096).
     label_column : str, optional
         The label column of a ``.csv`` file (see :func:`load_csv`).
 
@@ -1202,9 +1253,10 @@ def load_dataset(
         gen = _rng(rng)
         m = _check_m(m, 2)
         wanted = m * fraction / (1 - fraction)
-        if wanted > MAX_EXAMPLES + 0.5:
+        if wanted > limits.MAX_EXAMPLES + 0.5:
             raise DatasetError(
-                f"test_fraction: expected at most {MAX_EXAMPLES} test examples (MAX_EXAMPLES), got {fraction!r}, "
+                f"test_fraction: expected at most {limits.MAX_EXAMPLES} test examples "
+                f"(deepstep.limits.MAX_EXAMPLES), got {fraction!r}, "
                 f"which with m = {m} asks for a test set of {round(wanted)} examples (m * test_fraction / "
                 f"(1 - test_fraction)); use a smaller test_fraction"
             )
@@ -1231,5 +1283,5 @@ def load_dataset(
             f"name_or_path: expected one of the names {list(DATASET_NAMES)} or the path of a .npz file, a .csv file "
             f"or a folder of class sub-folders of pictures, got {str(name_or_path)!r}, which is neither"
         )
-    parts = _split(X, Y, fraction, _rng(rng), _where(path))
+    parts = _split(X, Y, fraction, _rng(rng), _where(path), classes)
     return Dataset(*parts, classes, kind, shape, str(name_or_path))

@@ -136,7 +136,10 @@ def dropout_mask(rng: np.random.Generator | np.random.RandomState, shape: tuple[
 
 
 def apply_dropout(A: Array, D: Array, keep_prob: float, out: Array | None = None) -> Array:
-    """Inverted dropout: A * D / keep_prob (also dA * D / keep_prob on the way back)."""
+    """Inverted dropout: A * D / keep_prob (also dA * D / keep_prob on the way back); a new array without ``out``
+    (a float one for integer A)."""
+    if out is None:
+        return np.multiply(A, D) / keep_prob
     out = np.multiply(A, D, out=out)
     out /= keep_prob
     return out

@@ -7,9 +7,9 @@ modifies what it is given.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -24,7 +24,13 @@ __all__ = [
     "check_Y",
     "check_layer_dims",
     "check_learning_rate",
+    "check_l2",
+    "check_number",
+    "check_positive_int",
+    "finite_result",
 ]
+
+T = TypeVar("T")
 
 
 class DeepstepError(ValueError):
@@ -34,6 +40,8 @@ class DeepstepError(ValueError):
 def _describe(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, int) and value.bit_length() > 1000:  # (repr of a huge int is slow, or refused)
+        return f"{type(value).__name__} of magnitude about 10**{int(value.bit_length() * math.log10(2))}"
     return f"{type(value).__name__} {value!r}"
 
 
@@ -154,23 +162,98 @@ def check_Y(Y: Any, m: int, n_y: int = 1, name: str = "Y") -> np.ndarray:
     return Y
 
 
+def _bounds(name: str, low: float | None, high: float | None, low_inclusive: bool, high_inclusive: bool) -> str:
+    """"0 <= beta < 1", "decay_rate >= 0", ... (empty without bounds)."""
+    if high is None:
+        return "" if low is None else f"{name} {'>=' if low_inclusive else '>'} {low:g}"
+    left = "" if low is None else f"{low:g} {'<=' if low_inclusive else '<'} "
+    return f"{left}{name} {'<=' if high_inclusive else '<'} {high:g}"
+
+
+def check_number(
+    value: Any,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+    integer: bool = False,
+    expected: str | None = None,
+) -> Any:
+    """The one check of a number argument (a hyperparameter): a finite Python float (an int with ``integer``).
+
+    Parameters
+    ----------
+    value : Any
+        What the user gave.
+    name : str
+        The argument's name, for the message.
+    low, high : float, optional
+        Bounds; ``low_inclusive`` / ``high_inclusive`` say whether they are allowed themselves.
+    integer : bool
+        Take only integers (``numbers.Integral``, not bool) and return an int.
+    expected : str, optional
+        What is expected, in words ("a small positive number such as 1e-8"); by default made from the bounds.
+
+    Returns
+    -------
+    float or int
+        The value as a finite Python float (or int).
+
+    Raises
+    ------
+    DeepstepError
+        For bool, anything not a real number (strings, arrays, complex, Decimal, None), a value float() cannot
+        convert (an int beyond the float range such as 10**400), NaN, inf, or a value out of bounds; the message
+        names ``name``, what was expected and what came.
+    """
+    bounds = _bounds(name, low, high, low_inclusive, high_inclusive)
+    kind = "integer" if integer else "number"
+    if expected is not None:
+        wanted = finite_wanted = expected
+    elif low == (1 if integer else 0) and high is None and low_inclusive == integer:
+        wanted, finite_wanted = f"a positive {kind}", f"a positive {'' if integer else 'finite '}{kind}"
+    else:
+        article = "an" if integer else "a"
+        wanted = f"{article} {kind}" + (f" with {bounds}" if bounds else "")
+        finite_wanted = wanted if integer else f"a finite {kind}" + (f" with {bounds}" if bounds else "")
+    if isinstance(value, bool) or not isinstance(value, Integral if integer else Real):
+        raise DeepstepError(f"{name}: expected {wanted}, got {_describe(value)}")
+    if integer:
+        number: Any = int(value)
+        shown = _describe(value)
+    else:
+        try:
+            number = float(value)
+        except OverflowError:
+            raise DeepstepError(f"{name}: expected {finite_wanted}, got {type(value).__name__} beyond the float "
+                                "range (magnitude over 1.8e308)") from None
+        shown = repr(number)
+        if not math.isfinite(number):
+            raise DeepstepError(f"{name}: expected {finite_wanted}, got {shown}")
+    too_low = low is not None and (number < low if low_inclusive else number <= low)
+    too_high = high is not None and (number > high if high_inclusive else number >= high)
+    if too_low or too_high:
+        raise DeepstepError(f"{name}: expected {finite_wanted}, got {shown}")
+    return number
+
+
 def check_learning_rate(learning_rate: Any) -> float:
     """Return ``learning_rate`` as a positive finite Python float."""
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, Real):
-        raise DeepstepError(f"learning_rate: expected a positive number, got {_describe(learning_rate)}")
-    lr = float(learning_rate)
-    if not math.isfinite(lr) or lr <= 0:
-        raise DeepstepError(f"learning_rate: expected a positive finite number, got {lr!r}")
-    return lr
+    return check_number(learning_rate, "learning_rate", low=0, low_inclusive=False)
+
+
+def check_l2(l2: Any, name: str = "l2") -> float:
+    """Return the L2 strength lambda as a finite Python float >= 0."""
+    return check_number(l2, name, low=0, expected="lambda, a finite number >= 0")
 
 
 def check_positive_int(value: Any, name: str, allow_none: bool = False) -> int | None:
     """Return ``value`` as a positive int (or None when allowed)."""
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, Integral) or value <= 0:
-        raise DeepstepError(f"{name}: expected a positive integer, got {_describe(value)}")
-    return int(value)
+    return check_number(value, name, low=1, integer=True)
 
 
 def check_parameters(parameters: Any) -> list[int]:
@@ -220,3 +303,69 @@ def check_forward_result(A: np.ndarray, name: str = "X") -> np.ndarray:
             "float range); scale the inputs (e.g. standardize the features)"
         )
     return A
+
+
+def finite_result(compute: Callable[[], T], function: str, **inputs: Any) -> T:
+    """``compute()`` without NumPy's overflow warnings, refused (DeepstepError) where its result is not finite.
+
+    The one guard of the public step functions: NumPy's arithmetic runs under ``np.errstate`` (no
+    RuntimeWarning), then every float in the result (an array, a float, or tuples, lists and dicts of them) is
+    checked.  A non-finite result of finite inputs names the input of largest magnitude (the one to scale);
+    of non-finite inputs, the input holding NaN or inf.
+
+    Parameters
+    ----------
+    compute : callable
+        The computation, without arguments.
+    function : str
+        The public function's name, for the message.
+    **inputs
+        The function's (checked) inputs by name: arrays, numbers, or dicts, tuples and lists of them.
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        result = compute()
+    if not _finite(result):
+        raise DeepstepError(_overflow_message(function, inputs))
+    return result
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind not in "fc" or bool(np.isfinite(value).all())
+    if isinstance(value, (float, np.floating)):
+        return math.isfinite(value)
+    if isinstance(value, Mapping):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, (tuple, list)):
+        return all(_finite(v) for v in value)
+    return True
+
+
+def _magnitude(value: Any) -> float:
+    """The largest |entry| of an input (NaN where it holds NaN, inf where inf; 0 for what holds no numbers)."""
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    if isinstance(value, (tuple, list)):
+        parts = [_magnitude(v) for v in value]
+        return math.nan if any(math.isnan(p) for p in parts) else max(parts, default=0.0)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf" and value.size:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(np.max(np.abs(np.asarray(value, dtype=np.float64))))
+    if isinstance(value, Real) and not isinstance(value, bool):
+        try:
+            return abs(float(value))
+        except OverflowError:
+            return math.inf
+    return 0.0
+
+
+def _overflow_message(function: str, inputs: dict[str, Any]) -> str:
+    sizes = {name: _magnitude(value) for name, value in inputs.items()}
+    bad = [name for name, size in sizes.items() if not math.isfinite(size)]
+    if bad:
+        return f"{function}: expected finite values, got NaN or inf in {' and '.join(bad)}"
+    biggest = max(sizes, key=lambda name: sizes[name])
+    listed = ", ".join(f"{name} {size:.3g}" for name, size in sizes.items())
+    return (f"{function}: the result overflows to inf or NaN with these finite values: {biggest} is too large "
+            f"(largest magnitudes: {listed}); scale {biggest} down (e.g. standardize the features, use smaller "
+            "weights or a smaller learning rate)")

@@ -22,7 +22,15 @@ import numpy as np
 
 from .activations import Activation, get_activation, get_hidden_activation
 from .engine import apply_dropout, dropout_mask, forward_no_cache, linear
-from .errors import DeepstepError, as_dtype_checked, check_arrays, check_forward_result, check_X, plain_parameters
+from .errors import (
+    DeepstepError,
+    as_dtype_checked,
+    check_arrays,
+    check_forward_result,
+    check_X,
+    finite_result,
+    plain_parameters,
+)
 from .initialization import RngLike, as_rng
 
 __all__ = ["linear_forward", "linear_activation_forward", "model_forward", "predict_forward", "forward_no_cache"]
@@ -45,13 +53,26 @@ def linear_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> tuple[np
     Z : ndarray of shape (n[l], m)
     cache : tuple (A_prev, W, b)
     """
+    A_prev, W, b = _linear_inputs(A_prev, W, b)
+    Z = finite_result(lambda: linear(W, A_prev, b), "linear_forward", A_prev=A_prev, W=W, b=b)
+    return Z, (A_prev, W, b)
+
+
+def _linear_inputs(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> LinearCache:
+    """A_prev (k, m), W (n, k), b (n, 1) as plain arrays (:func:`deepstep.errors.as_array`), or DeepstepError."""
     A_prev, W, b = check_arrays(A_prev=A_prev, W=W, b=b)
     if W.ndim != 2 or A_prev.ndim != 2 or W.shape[1] != A_prev.shape[0] or b.shape != (W.shape[0], 1):
         raise DeepstepError(
             f"linear_forward: expected W (n, k), A_prev (k, m), b (n, 1), got W {W.shape}, "
             f"A_prev {A_prev.shape}, b {b.shape}"
         )
-    return linear(W, A_prev, b), (A_prev, W, b)
+    return A_prev, W, b
+
+
+def _layer_forward(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, g: Activation) -> tuple[np.ndarray, Cache]:
+    """A = g(W A_prev + b) and its cache, unchecked (the caller checks the inputs and the result)."""
+    Z = linear(W, A_prev, b)
+    return g.g(Z), ((A_prev, W, b), Z)
 
 
 def linear_activation_forward(
@@ -71,10 +92,16 @@ def linear_activation_forward(
     -------
     A : ndarray of shape (n[l], m)
     cache : tuple ((A_prev, W, b), Z), with Z of shape (n[l], m)
+
+    Raises
+    ------
+    DeepstepError
+        For inputs of the wrong shape or type, and where finite inputs overflow (naming the one to scale).
     """
-    g = get_activation(activation, "activation").g
-    Z, linear_cache = linear_forward(A_prev, W, b)
-    return g(Z), (linear_cache, Z)
+    g = get_activation(activation, "activation")
+    A_prev, W, b = _linear_inputs(A_prev, W, b)
+    return finite_result(lambda: _layer_forward(A_prev, W, b, g), "linear_activation_forward", A_prev=A_prev, W=W,
+                         b=b)
 
 
 def model_forward(
@@ -119,8 +146,7 @@ def model_forward(
     A, caches = X, []
     with np.errstate(over="ignore", invalid="ignore"):
         for l in range(1, L + 1):
-            activation = output if l == L else hidden
-            A, cache = linear_activation_forward(A, parameters[f"W{l}"], parameters[f"b{l}"], activation)
+            A, cache = _layer_forward(A, parameters[f"W{l}"], parameters[f"b{l}"], output if l == L else hidden)
             if l < L and keep[l] < 1:
                 D = dropout_mask(gen, A.shape, keep[l])
                 A = apply_dropout(A, D, keep[l])

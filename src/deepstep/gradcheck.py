@@ -18,15 +18,13 @@ True
 
 from __future__ import annotations
 
-from numbers import Real
-
 import numpy as np
 
-from .activations import check_output_activation, get_activation, get_hidden_activation
-from .backward import model_backward
-from .cost import cross_entropy
+from .activations import Activation, check_output_activation, get_activation, get_hidden_activation
+from .backward import backpropagate
+from .cost import cost_derivative, cross_entropy, squared_norm
 from .engine import apply_dropout, l2_cost, linear
-from .errors import DeepstepError, check_parameters, check_X, check_Y
+from .errors import check_l2, check_number, check_parameters, check_X, check_Y, finite_result
 from .forward import model_forward
 from .initialization import RngLike
 
@@ -50,39 +48,48 @@ def gradient_check_details(
     rng: RngLike = None,
 ) -> tuple[float, dict[str, float]]:
     """Like :func:`gradient_check`, also returning the relative error of each parameter ("W1", "b1", ...)."""
-    from .training import check_keep_prob, check_l2
+    from .training import check_keep_prob
 
     dims = check_parameters(parameters)
     lambd = check_l2(l2)
     check_keep_prob(keep_prob, len(dims) - 2)
     X = check_X(X, dims[0])
     Y = check_Y(Y, X.shape[1], n_y=dims[-1])
-    if isinstance(epsilon, bool) or not isinstance(epsilon, Real) or not 0 < epsilon < 1:
-        raise DeepstepError(f"epsilon: expected a small positive number such as 1e-7, got {epsilon!r}")
-    epsilon = float(epsilon)
+    epsilon = check_number(epsilon, "epsilon", low=0, high=1, low_inclusive=False, high_inclusive=False,
+                           expected="a small positive number such as 1e-7")
     theta = {k: np.array(v, dtype=np.float64) for k, v in parameters.items()}  # copies
     X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
     hidden = get_hidden_activation(hidden_activation)
     output = get_activation(output_activation, "output_activation")
     check_output_activation(output, dims[-1])
 
-    L = len(dims) - 1
-    AL, caches = model_forward(X64, theta, hidden_activation, output_activation, keep_prob, rng)
+    def check() -> tuple[float, dict[str, float]]:
+        return _check(theta, X64, Y64, hidden, output, epsilon, lambd, keep_prob, rng)
+
+    return finite_result(check, "gradient_check", parameters=theta, X=X64, l2=lambd, epsilon=epsilon)
+
+
+def _check(
+    theta: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray, hidden: Activation, output: Activation,
+    epsilon: float, lambd: float, keep_prob: float | list[float], rng: RngLike,
+) -> tuple[float, dict[str, float]]:
+    """The check on checked float64 arguments (``theta`` is moved and put back entry by entry)."""
+    L = len(theta) // 2
+    AL, caches = model_forward(X, theta, hidden, output, keep_prob, rng)
     masks = [cache[2] if len(cache) == 3 else None for cache in caches]  # fixed for every J below
 
     def J() -> float:
-        A = X64
+        A = X
         for l in range(1, L + 1):
             A = (output if l == L else hidden).g(linear(theta[f"W{l}"], A, theta[f"b{l}"]))
             if masks[l - 1] is not None:
                 A = apply_dropout(A, *masks[l - 1])
-        cost = cross_entropy(A, Y64)
+        cost = cross_entropy(A, Y)
         if lambd:
-            cost += l2_cost([float(np.vdot(theta[f"W{l}"], theta[f"W{l}"])) for l in range(1, L + 1)], lambd,
-                            X64.shape[1])
+            cost += l2_cost([squared_norm(theta[f"W{l}"]) for l in range(1, L + 1)], lambd, X.shape[1])
         return cost
 
-    grads = model_backward(AL, Y64, caches, hidden_activation, output_activation, lambd=lambd)
+    grads = backpropagate(cost_derivative(AL, Y), caches, hidden, output, lambd)
     per_param, all_grad, all_approx = {}, [], []
     for key, P in theta.items():
         approx = np.empty_like(P)

@@ -25,8 +25,12 @@ import numpy as np
 
 from .activations import get_hidden_activation
 from .errors import DeepstepError, check_layer_dims
+from .limits import check_parameter_count
 
-__all__ = ["INITS", "initialize_parameters", "as_rng", "as_dtype"]
+__all__ = ["DTYPES", "INITS", "initialize_parameters", "as_rng", "as_dtype"]
+
+# The dtypes the engine computes in (every kernel, the model files, the command line's --dtype).
+DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 RngLike = int | np.random.Generator | np.random.RandomState | None
 
@@ -61,13 +65,18 @@ def as_rng(rng: RngLike) -> np.random.Generator | np.random.RandomState:
 
 
 def as_dtype(dtype: Any) -> np.dtype:
-    """Return ``dtype`` as a NumPy floating dtype, or raise DeepstepError."""
+    """Return ``dtype`` as one of :data:`DTYPES` (float32 or float64, native byte order), or raise DeepstepError.
+
+    The engine computes in those two only: float16 makes Adam's epsilon 0 and overflows at 65504, and
+    longdouble is not what BLAS computes in.  None is NumPy's float64.
+    """
     try:
         dt = np.dtype(dtype)
-    except TypeError:
+    except (TypeError, ValueError):  # not a dtype; a string NumPy cannot parse
         dt = None
-    if dt is None or dt.kind != "f":
-        raise DeepstepError(f"dtype: expected a floating dtype such as float32 or float64, got {dtype!r}")
+    if dt is None or dt.type not in (np.float32, np.float64) or not dt.isnative:
+        raise DeepstepError(f"dtype: expected a floating dtype the engine computes in, float32 or float64, "
+                            f"got {dtype!r}")
     return dt
 
 
@@ -100,14 +109,15 @@ def initialize_parameters(
     Parameters
     ----------
     layer_dims : sequence of int
-        [n[0], n[1], ..., n[L]]: input size, hidden sizes, output size.
+        [n[0], n[1], ..., n[L]]: input size, hidden sizes, output size; at most
+        :data:`deepstep.limits.MAX_PARAMETERS` parameters in all (checked before anything is drawn).
     init : {"auto", "small", "xavier", "he", "zeros"}
         "small": N(0,1) * 0.01; "xavier": N(0,1) / sqrt(n[l-1]);
         "he": N(0,1) * sqrt(2 / n[l-1]); "zeros" (no hidden layers only);
         "auto": he for ReLU-family hidden layers, xavier otherwise.
     rng : None, int, numpy.random.Generator or numpy.random.RandomState
         Source of randomness (see :func:`as_rng`).
-    dtype : floating dtype
+    dtype : float32 or float64
         Dtype of every array returned.
     hidden_activation : str
         Used only to resolve ``init="auto"``.
@@ -118,6 +128,7 @@ def initialize_parameters(
         "W{l}" : ndarray of shape (n[l], n[l-1]); "b{l}" : ndarray of shape (n[l], 1), zeros.
     """
     dims = check_layer_dims(layer_dims)
+    check_parameter_count(dims)
     dt = as_dtype(dtype)
     name = resolve_init(init, hidden_activation, len(dims) - 2)
     gen = as_rng(rng)

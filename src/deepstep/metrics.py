@@ -14,24 +14,38 @@ array([[1, 1],
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from .errors import DeepstepError, as_array, check_positive_int
+from . import limits
+from .errors import DeepstepError, _describe, as_array, check_positive_int
 
 __all__ = ["confusion_matrix", "precision_recall_f1", "classification_report"]
 
 
+def _show(v: np.generic) -> str:
+    """A label as it reads: exact for integers (2**64 - 1, not 1.84467e+19), %g for floats."""
+    return str(int(v)) if np.issubdtype(type(v), np.integer) else f"{v:g}"
+
+
 def _class_indices(y: np.ndarray, name: str, n_classes: int | None) -> np.ndarray:
-    """Labels as int64 class indices 0, 1, ...: whole numbers >= 0 (and < n_classes when given), or DeepstepError."""
+    """Labels as int64 class indices 0, 1, ...: whole numbers >= 0 and below n_classes (when given) and below
+    :data:`deepstep.limits.MAX_CLASSES`, or DeepstepError; checked before any cast (no wrap-around, no warning)."""
     y = as_array(y, name).ravel()
     if y.dtype.kind == "f" and not (np.isfinite(y).all() and (y == np.round(y)).all()):
         raise DeepstepError(f"{name}: expected class indices (whole numbers), got values such as "
                             f"{y[~(np.isfinite(y) & (y == np.round(y)))][:3].tolist()}")
-    if y.size and y.min() < 0:
-        raise DeepstepError(f"{name}: expected class indices >= 0, got {y.min():g}")
-    if n_classes is not None and y.size and y.max() >= n_classes:
+    if not y.size:
+        return y.astype(np.int64)
+    if y.min() < 0:
+        raise DeepstepError(f"{name}: expected class indices >= 0, got {_show(y.min())}")
+    if n_classes is not None and y.max() >= n_classes:
         raise DeepstepError(f"{name}: expected class indices below {n_classes} (the number of classes), "
-                            f"got {y.max():g}")
+                            f"got {_show(y.max())}")
+    if y.max() >= limits.MAX_CLASSES:
+        raise DeepstepError(f"{name}: expected class indices below {limits.MAX_CLASSES} (at most "
+                            f"{limits.MAX_CLASSES} classes, deepstep.limits.MAX_CLASSES), got {_show(y.max())}")
     return y.astype(np.int64)
 
 
@@ -42,10 +56,22 @@ def _labels(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int | None = None
     return t, p
 
 
+def _check_n_classes(n_classes: object) -> int:
+    k = check_positive_int(n_classes, "n_classes")
+    if k > limits.MAX_CLASSES:
+        raise DeepstepError(f"n_classes: expected at most {limits.MAX_CLASSES} classes "
+                            f"(deepstep.limits.MAX_CLASSES), got {k}")
+    return k
+
+
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int | None = None) -> np.ndarray:
-    """C[i, j] = number of examples of true class i predicted as class j; shape (n_classes, n_classes)."""
+    """C[i, j] = number of examples of true class i predicted as class j; shape (n_classes, n_classes).
+
+    Without ``n_classes`` the classes are 0 .. max(label) (at least 0 and 1).  Class indices and ``n_classes``
+    are at most :data:`deepstep.limits.MAX_CLASSES` (the matrix has n_classes**2 entries).
+    """
     if n_classes is not None:
-        n_classes = check_positive_int(n_classes, "n_classes")
+        n_classes = _check_n_classes(n_classes)
     t, p = _labels(y_true, y_pred, n_classes)
     k = n_classes or int(max(t.max(), p.max(), 1)) + 1
     C = np.zeros((k, k), dtype=np.int64)
@@ -65,12 +91,39 @@ def precision_recall_f1(y_true: np.ndarray, y_pred: np.ndarray, positive: int = 
     return precision, recall, f1
 
 
-def classification_report(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str]) -> dict:
-    """Accuracy, confusion matrix, and per-class precision, recall and F1, as plain JSON data."""
-    t, p = _labels(y_true, y_pred, len(classes))
-    C = confusion_matrix(t, p, len(classes))
+def _check_classes(classes: object) -> list[str]:
+    """Class names: a list or tuple of distinct strings, at most MAX_CLASSES of them; or DeepstepError."""
+    if not isinstance(classes, (list, tuple)) or not classes or not all(isinstance(c, str) for c in classes):
+        raise DeepstepError(f"classes: expected None or a list of class names (strings) such as ['non-cat', 'cat'], "
+                            f"got {_describe(classes)}")
+    if len(set(classes)) != len(classes):
+        repeated = sorted({c for c in classes if classes.count(c) > 1})[:3]
+        raise DeepstepError(f"classes: expected distinct class names, got {repeated} more than once")
+    if len(classes) > limits.MAX_CLASSES:
+        raise DeepstepError(f"classes: expected at most {limits.MAX_CLASSES} class names "
+                            f"(deepstep.limits.MAX_CLASSES), got {len(classes)}")
+    return list(classes)
+
+
+def classification_report(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str] | None = None) -> dict:
+    """Accuracy, confusion matrix, and per-class precision, recall and F1, as plain JSON data.
+
+    ``classes`` names the classes 0, 1, ... (labels must be below its length); None names them "0", "1", ...
+    up to the largest label (at least "0" and "1").
+
+    >>> report = classification_report(np.array([[0, 1, 1]]), np.array([[0, 1, 0]]))
+    >>> report["accuracy"], report["confusion_matrix"], sorted(report["classes"])
+    (0.6666666666666666, [[1, 0], [1, 1]], ['0', '1'])
+    """
+    if classes is None:
+        t, p = _labels(y_true, y_pred)
+        names = [str(k) for k in range(int(max(t.max(), p.max(), 1)) + 1)]
+    else:
+        names = _check_classes(classes)
+        t, p = _labels(y_true, y_pred, len(names))
+    C = confusion_matrix(t, p, len(names))
     per_class = {}
-    for k, name in enumerate(classes):
+    for k, name in enumerate(names):
         precision, recall, f1 = precision_recall_f1(t, p, positive=k)
         per_class[name] = {"precision": precision, "recall": recall, "f1": f1, "support": int(C[k].sum())}
     return {"accuracy": float(np.mean(t == p)), "confusion_matrix": C.tolist(), "classes": per_class}

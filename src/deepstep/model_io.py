@@ -39,7 +39,10 @@ from typing import Any
 
 import numpy as np
 
+from . import limits
 from .errors import DeepstepError
+from .initialization import DTYPES
+from .limits import read_npy_header
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFile", "ModelFileError", "atomic_path", "read_model", "write_model",
            "write_json", "rng_state"]
@@ -316,20 +319,13 @@ def _read_members(p: Path, where: str) -> dict[str, np.ndarray]:
 
 def _read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
     with zf.open(info) as f:
-        version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-        elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-        else:
-            raise ValueError(f"npy format version {version}")
+        shape, fortran, dtype, declared, held = read_npy_header(f, info.file_size)
         if dtype.hasobject or dtype.kind not in "fU" or dtype.fields is not None or dtype.subdtype is not None:
             raise ValueError(f"dtype {dtype}: expected floating-point arrays and one string")
         if any(n < 0 for n in shape) or len(shape) > 2:
             raise ValueError(f"shape {shape}")
-        declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
-        if declared > info.file_size:
-            raise ValueError(f"the header declares {declared} bytes, the member holds {info.file_size}")
+        if declared > held:
+            raise ValueError(f"the header declares {declared} bytes of data, the member holds {held}")
         data = f.read(declared + 1)
         if len(data) != declared:
             raise ValueError(f"expected {declared} bytes of data, got {len(data)}")
@@ -508,9 +504,12 @@ def read_model(path: str | os.PathLike) -> ModelFile:
                 and all(isinstance(n, int) and not isinstance(n, bool) and 0 < n < 2**31 for n in raw)):
             raise ValueError(f"layer_dims {str(raw)[:60]}")
         dims = list(raw)
+        if limits.parameter_count(dims) > limits.MAX_PARAMETERS:
+            raise ValueError(f"layer_dims {str(raw)[:60]} (more than {limits.MAX_PARAMETERS} parameters, "
+                             "deepstep.limits.MAX_PARAMETERS)")
         dtype = np.dtype(meta["dtype"]) if isinstance(meta["dtype"], str) and len(meta["dtype"]) < 20 else None
-        if dtype is None or dtype.kind != "f" or not dtype.isnative:
-            raise ValueError(f"dtype {str(meta['dtype'])[:20]}")
+        if dtype is None or dtype not in DTYPES:  # the dtypes the engine computes in
+            raise ValueError(f"dtype {str(meta['dtype'])[:20]} (expected float32 or float64)")
         hidden, output = meta["hidden_activation"], meta["output_activation"]
         if not isinstance(hidden, str) or not isinstance(output, str):
             raise ValueError("activation names")

@@ -37,12 +37,24 @@ from .errors import (
     check_Y,
     plain_parameters,
 )
-from .initialization import RngLike, as_dtype, as_rng, initialize_parameters
+from .initialization import DTYPES, RngLike, as_dtype, as_rng, initialize_parameters
 from .optimizers import Optimizer
 from .parameters import Parameters
 from .training import History, fit
 
-__all__ = ["DeepNetwork", "History"]
+__all__ = ["DeepNetwork", "History", "one_hot"]
+
+
+def one_hot(labels: np.ndarray, n_classes: int, dtype: Any = np.float64) -> np.ndarray:
+    """Columns of ``n_classes`` zeros with a 1 at each label: shape (n_classes, m), built without an
+    (n_classes, n_classes) identity matrix.
+
+    >>> one_hot(np.array([2, 0]), 3).tolist()
+    [[0.0, 1.0], [0.0, 0.0], [1.0, 0.0]]
+    """
+    Y = np.zeros((n_classes, labels.size), dtype=dtype)
+    Y[labels, np.arange(labels.size)] = 1
+    return Y
 
 
 class DeepNetwork:
@@ -137,7 +149,7 @@ class DeepNetwork:
                     and (labels == np.round(labels)).all() and labels.min() >= 0 and labels.max() < n_out):
                 raise DeepstepError(
                     f"{name}: expected class indices 0..{n_out - 1}, got values {np.unique(labels)[:5].tolist()}")
-            Y = np.eye(n_out, dtype=self.dtype)[:, labels.astype(np.intp)]
+            Y = one_hot(labels.astype(np.intp), n_out, self.dtype)
         return check_Y(Y, m, n_y=n_out, name=name).astype(self.dtype, copy=False)
 
     # -- training -------------------------------------------------------------------------------
@@ -325,8 +337,8 @@ class DeepNetwork:
         parameters = plain_parameters(parameters)
         dims = check_parameters(parameters)
         dtype = parameters["W1"].dtype
-        if dtype.kind != "f":
-            raise DeepstepError(f"parameters: expected floating-point arrays (float32 or float64), got {dtype}")
+        if dtype not in DTYPES:
+            raise DeepstepError(f"parameters: expected float32 or float64 arrays, got {dtype}")
         for key, P in parameters.items():
             if P.dtype.kind == "f" and not np.isfinite(P).all():
                 raise DeepstepError(f"parameters: expected finite values, got NaN or inf in {key}")

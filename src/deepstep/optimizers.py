@@ -33,14 +33,20 @@ array([[1.]])
 from __future__ import annotations
 
 import copy
-import math
-from collections.abc import Mapping
-from numbers import Integral, Real
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .errors import DeepstepError, _describe, as_array, check_learning_rate, check_parameters
+from .errors import (
+    DeepstepError,
+    _describe,
+    as_array,
+    check_learning_rate,
+    check_number,
+    check_parameters,
+    finite_result,
+)
 from .schedules import Schedule, get_schedule
 
 __all__ = [
@@ -63,15 +69,13 @@ Array = np.ndarray
 
 
 def _check_beta(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value < 1:
-        raise DeepstepError(f"{name}: expected a number with 0 <= {name} < 1 such as 0.9, got {_describe(value)}")
-    return float(value)
+    return check_number(value, name, low=0, high=1, high_inclusive=False,
+                        expected=f"a number with 0 <= {name} < 1 such as 0.9")
 
 
 def _check_epsilon(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or value <= 0:
-        raise DeepstepError(f"epsilon: expected a small positive number such as 1e-8, got {_describe(value)}")
-    return float(value)
+    return check_number(value, "epsilon", low=0, low_inclusive=False,
+                        expected="a small positive number such as 1e-8")
 
 
 # -- the kernels (in place on P, dP and the state; dP is scratch afterwards) ---------------------
@@ -330,7 +334,9 @@ def get_optimizer(optimizer: str | Optimizer | None = "gd", **kwargs: Any) -> Op
 # -- the course-style functions (pure: copies in, new arrays out) -------------------------------------
 
 
-def _check_grads(parameters: Mapping[str, Array], grads: Any, name: str = "grads") -> None:
+def check_grads(parameters: Mapping[str, Array], grads: Any, name: str = "grads", nonnegative: bool = False) -> None:
+    """``grads`` (or a state dict such as v, s) holds a finite array of P's shape under "dP" for every parameter P
+    (and no negative value, with ``nonnegative``)."""
     if not isinstance(grads, Mapping):
         raise DeepstepError(f"{name}: expected a dict with keys 'dW1', 'db1', ..., got {_describe(grads)}")
     for key, P in parameters.items():
@@ -340,11 +346,20 @@ def _check_grads(parameters: Mapping[str, Array], grads: Any, name: str = "grads
         dP = as_array(dP, f"{name}['d{key}']")
         if not np.isfinite(dP).all():
             raise DeepstepError(f"{name}: expected finite values in 'd{key}', got NaN or inf")
+        if nonnegative and (dP < 0).any():
+            raise DeepstepError(f"{name}: expected values >= 0 in 'd{key}' (a running average of squared gradients), "
+                                f"got {int(np.count_nonzero(dP < 0))} negative values")
 
 
-def _copies(parameters: Mapping[str, Array], *states: Mapping[str, Array]) -> list[dict[str, Array]]:
-    """Float copies of the parameters and of each state dict (same dtype as the parameter)."""
-    out = [{k: np.array(as_array(P, k), dtype=np.result_type(P.dtype, np.float16)) for k, P in parameters.items()}]
+def update_dtype(dtype: np.dtype) -> np.dtype:
+    """The dtype a parameter is updated in: its own floating dtype (float32 stays float32), else float64."""
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
+def copies(parameters: Mapping[str, Array], *states: Mapping[str, Array]) -> list[dict[str, Array]]:
+    """Float copies of the parameters (see :func:`update_dtype`) and of each state dict (in its parameter's dtype)."""
+    plain = {k: as_array(P, f"parameters['{k}']") for k, P in parameters.items()}
+    out = [{k: np.array(P, dtype=update_dtype(P.dtype)) for k, P in plain.items()}]
     for state in states:
         out.append({"d" + k: np.array(as_array(state["d" + k], "d" + k), dtype=out[0][k].dtype) for k in parameters})
     return out
@@ -352,7 +367,23 @@ def _copies(parameters: Mapping[str, Array], *states: Mapping[str, Array]) -> li
 
 def _zeros(parameters: Mapping[str, Array]) -> dict[str, Array]:
     check_parameters(parameters)
-    return {"d" + k: np.zeros(P.shape, dtype=np.result_type(P.dtype, np.float16)) for k, P in parameters.items()}
+    return {"d" + k: np.zeros(P.shape, dtype=update_dtype(as_array(P, k).dtype)) for k, P in parameters.items()}
+
+
+def course_step(
+    function: str, kernel: Callable[..., None], parameters: Mapping[str, Array], grads: Mapping[str, Array],
+    states: dict[str, Mapping[str, Array]], **hyper: float,
+) -> list[dict[str, Array]]:
+    """A course-style update: new arrays (parameters, then each state) from copies, the inputs untouched, under
+    :func:`deepstep.errors.finite_result` (finite inputs that overflow are refused, naming the largest)."""
+    def step() -> list[dict[str, Array]]:
+        new, *state, g = copies(parameters, *states.values(), grads)
+        for key, P in new.items():
+            kernel(P, g["d" + key], *(s["d" + key] for s in state))
+        return [new, *state]
+
+    given = {name: {"d" + k: d["d" + k] for k in parameters} for name, d in {"grads": grads, **states}.items()}
+    return finite_result(step, function, parameters=dict(parameters), **given, **hyper)
 
 
 def initialize_velocity(parameters: Mapping[str, Array]) -> dict[str, Array]:
@@ -368,10 +399,6 @@ def initialize_rmsprop(parameters: Mapping[str, Array]) -> dict[str, Array]:
 def initialize_adam(parameters: Mapping[str, Array]) -> tuple[dict[str, Array], dict[str, Array]]:
     """(v, s): zeros of every parameter's shape under "dW{l}", "db{l}", for Adam."""
     return _zeros(parameters), _zeros(parameters)
-
-
-def _check_state(parameters: Mapping[str, Array], state: Any, name: str) -> None:
-    _check_grads(parameters, state, name)
 
 
 def update_parameters_with_momentum(
@@ -399,11 +426,11 @@ def update_parameters_with_momentum(
     check_parameters(parameters)
     beta = _check_beta(beta, "beta")
     lr = check_learning_rate(learning_rate)
-    _check_grads(parameters, grads)
-    _check_state(parameters, v, "v")
-    new, vel, g = _copies(parameters, v, grads)
-    for key, P in new.items():
-        momentum_kernel(P, g["d" + key], vel["d" + key], beta, lr)
+    check_grads(parameters, grads)
+    check_grads(parameters, v, "v")
+    new, vel = course_step("update_parameters_with_momentum",
+                            lambda P, dP, v: momentum_kernel(P, dP, v, beta, lr),
+                            parameters, grads, {"v": v}, beta=beta, learning_rate=lr)
     return new, vel
 
 
@@ -419,11 +446,11 @@ def update_parameters_with_rmsprop(
     beta2 = _check_beta(beta2, "beta2")
     lr = check_learning_rate(learning_rate)
     eps = _check_epsilon(epsilon)
-    _check_grads(parameters, grads)
-    _check_state(parameters, s, "s")
-    new, sq, g = _copies(parameters, s, grads)
-    for key, P in new.items():
-        rmsprop_kernel(P, g["d" + key], sq["d" + key], beta2, eps, lr)
+    check_grads(parameters, grads)
+    check_grads(parameters, s, "s", nonnegative=True)
+    new, sq = course_step("update_parameters_with_rmsprop",
+                           lambda P, dP, s: rmsprop_kernel(P, dP, s, beta2, eps, lr),
+                           parameters, grads, {"s": s}, beta2=beta2, learning_rate=lr, epsilon=eps)
     return new, sq
 
 
@@ -448,15 +475,16 @@ def update_parameters_with_adam(
     (parameters, v, s) : new dicts; the inputs are left untouched.
     """
     check_parameters(parameters)
-    if isinstance(t, bool) or not isinstance(t, Integral) or t < 1:
-        raise DeepstepError(f"t: expected the update count, an integer >= 1, got {_describe(t)}")
+    t = check_number(t, "t", low=1, integer=True, expected="the update count, an integer >= 1")
     beta1, beta2 = _check_beta(beta1, "beta1"), _check_beta(beta2, "beta2")
     lr = check_learning_rate(learning_rate)
     eps = _check_epsilon(epsilon)
-    _check_grads(parameters, grads)
-    _check_state(parameters, v, "v")
-    _check_state(parameters, s, "s")
-    new, vel, sq, g = _copies(parameters, v, s, grads)
-    for key, P in new.items():
-        adam_kernel(P, g["d" + key], vel["d" + key], sq["d" + key], int(t), beta1, beta2, eps, lr)
+    check_grads(parameters, grads)
+    check_grads(parameters, v, "v")
+    check_grads(parameters, s, "s", nonnegative=True)
+    t = min(t, 2**64)  # from here on beta**t is 0.0 for every float beta < 1: the same update, and no OverflowError
+    new, vel, sq = course_step("update_parameters_with_adam",
+                                lambda P, dP, v, s: adam_kernel(P, dP, v, s, t, beta1, beta2, eps, lr),
+                                parameters, grads, {"v": v, "s": s}, learning_rate=lr, beta1=beta1, beta2=beta2,
+                                epsilon=eps)
     return new, vel, sq

@@ -20,12 +20,10 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from numbers import Integral, Real
 from typing import Any, ClassVar
 
-from .errors import DeepstepError, _describe
+from .errors import DeepstepError, check_number
 
 __all__ = [
     "SCHEDULES",
@@ -41,19 +39,14 @@ __all__ = [
 
 
 def _check_rate(value: Any, name: str, upper: float | None = None) -> float:
-    ok = not isinstance(value, bool) and isinstance(value, Real) and math.isfinite(value) and value >= 0
-    if ok and upper is not None:
-        ok = 0 < value <= upper
-    if not ok:
-        bound = f"0 < {name} <= {upper:g}" if upper is not None else f"{name} >= 0"
-        raise DeepstepError(f"{name}: expected a finite number with {bound}, got {_describe(value)}")
-    return float(value)
+    """A decay rate: a finite number >= 0, or with ``upper`` one in (0, upper]."""
+    if upper is None:
+        return check_number(value, name, low=0)
+    return check_number(value, name, low=0, low_inclusive=False, high=upper)
 
 
 def _check_interval(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise DeepstepError(f"interval: expected a positive integer (epochs), got {_describe(value)}")
-    return int(value)
+    return check_number(value, "interval", low=1, integer=True, expected="a positive integer (epochs)")
 
 
 class Schedule:
@@ -154,7 +147,7 @@ def get_schedule(schedule: Schedule | str | Mapping[str, Any] | None) -> Schedul
         return schedule
     if isinstance(schedule, str):
         schedule = {"name": schedule}
-    if isinstance(schedule, Mapping) and schedule.get("name") in SCHEDULES:
+    if isinstance(schedule, Mapping) and isinstance(schedule.get("name"), str) and schedule["name"] in SCHEDULES:
         kwargs = {k: v for k, v in schedule.items() if k != "name"}
         try:
             return SCHEDULES[schedule["name"]](**kwargs)
@@ -167,9 +160,17 @@ def get_schedule(schedule: Schedule | str | Mapping[str, Any] | None) -> Schedul
 
 def schedule_lr_decay(learning_rate0: float, epoch_num: int, decay_rate: float, time_interval: int = 1000) -> float:
     """The course's fixed-interval decay: alpha0 / (1 + decay_rate * floor(epoch_num / time_interval))."""
-    return InverseTimeDecay(decay_rate, time_interval)(learning_rate0, epoch_num)
+    schedule = InverseTimeDecay(decay_rate, time_interval)
+    alpha0 = check_number(learning_rate0, "learning_rate0", low=0, low_inclusive=False)
+    return schedule(alpha0, _check_epoch(epoch_num))
 
 
 def update_lr(learning_rate0: float, epoch_num: int, decay_rate: float) -> float:
     """The course's decay every epoch: alpha0 / (1 + decay_rate * epoch_num)."""
-    return InverseTimeDecay(decay_rate, 1)(learning_rate0, epoch_num)
+    return schedule_lr_decay(learning_rate0, epoch_num, decay_rate, 1)
+
+
+def _check_epoch(epoch_num: Any) -> int:
+    """An epoch number: an integer from 0 (below 2**63, where decay_rate * epoch_num is a float)."""
+    return check_number(epoch_num, "epoch_num", low=0, high=2**63 - 1, integer=True,
+                        expected="an epoch number, an integer with 0 <= epoch_num < 2**63")

@@ -14,10 +14,8 @@ epoch's start, and the divergence guard can put back the last sound state.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +25,7 @@ from . import gram
 from .callbacks import Callback, DivergenceGuard, ProgressBar, as_callback
 from .cost import cross_entropy
 from .engine import Engine, add_l2_gradient, l2_cost, linear
-from .errors import DeepstepError, _describe, check_learning_rate, check_positive_int
+from .errors import DeepstepError, _describe, check_l2, check_learning_rate, check_number, check_positive_int
 from .optimizers import Optimizer, get_optimizer
 
 if TYPE_CHECKING:
@@ -108,12 +106,6 @@ class History:
 # -- argument checks (all before anything is touched) -----------------------------------------------------
 
 
-def check_l2(l2: Any) -> float:
-    if isinstance(l2, bool) or not isinstance(l2, Real) or not math.isfinite(l2) or l2 < 0:
-        raise DeepstepError(f"l2: expected lambda, a finite number >= 0, got {_describe(l2)}")
-    return float(l2)
-
-
 def check_keep_prob(keep_prob: Any, n_hidden: int) -> list[float]:
     """keep_prob as one float per hidden layer, each in (0, 1]."""
     if isinstance(keep_prob, np.ndarray) and keep_prob.ndim == 0:
@@ -124,9 +116,8 @@ def check_keep_prob(keep_prob: Any, n_hidden: int) -> list[float]:
         raise DeepstepError(f"keep_prob: expected one number or {n_hidden} (one per hidden layer), got {len(values)}")
     if n_hidden == 0 and not (isinstance(keep_prob, (Sequence, np.ndarray)) and not isinstance(keep_prob, str)):
         values = [keep_prob]
-    for p in values:
-        if isinstance(p, bool) or not isinstance(p, Real) or not 0 < p <= 1:
-            raise DeepstepError(f"keep_prob: expected numbers with 0 < keep_prob <= 1, got {_describe(p)}")
+    values = [check_number(p, "keep_prob", low=0, low_inclusive=False, high=1,
+                           expected="numbers with 0 < keep_prob <= 1") for p in values]
     if n_hidden == 0:
         if values and values[0] < 1:
             raise DeepstepError(f"keep_prob: dropout acts on hidden layers and this network has none, got {values[0]}")
@@ -135,9 +126,8 @@ def check_keep_prob(keep_prob: Any, n_hidden: int) -> list[float]:
 
 
 def check_fraction(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not 0 < value < 1:
-        raise DeepstepError(f"{name}: expected a number with 0 < {name} < 1 such as 0.2, got {_describe(value)}")
-    return float(value)
+    return check_number(value, name, low=0, high=1, low_inclusive=False, high_inclusive=False,
+                        expected=f"a number with 0 < {name} < 1 such as 0.2")
 
 
 def stratified_split(labels: np.ndarray, fraction: float, rng: Any) -> np.ndarray:

@@ -14,12 +14,10 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
-from .errors import DeepstepError, as_array, check_learning_rate, plain_parameters
-from .optimizers import gd_kernel
+from .errors import check_learning_rate, plain_parameters
+from .optimizers import check_grads, course_step, gd_kernel
 
 __all__ = ["update_parameters"]
 
@@ -41,21 +39,16 @@ def update_parameters(
     Returns
     -------
     dict
-        W[l] - alpha dW[l] and b[l] - alpha db[l] for every l.
+        W[l] - alpha dW[l] and b[l] - alpha db[l] for every l, in W[l]'s floating dtype (float64 for
+        integer or bool parameters).
+
+    Raises
+    ------
+    DeepstepError
+        For bad arguments, and where finite inputs overflow (naming the one to scale).
     """
     alpha = check_learning_rate(learning_rate)
     parameters = plain_parameters(parameters)
-    if not isinstance(grads, Mapping):
-        raise DeepstepError(f"grads: expected a dict with keys 'dW1', 'db1', ..., got {type(grads).__name__}")
-    for key, P in parameters.items():
-        dP = grads.get("d" + key)
-        if not isinstance(dP, np.ndarray) or dP.shape != P.shape:
-            raise DeepstepError(
-                f"grads: expected 'd{key}' of shape {P.shape}, got {getattr(dP, 'shape', dP)!r}"
-            )
-        if not np.isfinite(as_array(dP, f"grads['d{key}']")).all():
-            raise DeepstepError(f"grads: expected finite values in 'd{key}', got NaN or inf")
-    new = {key: np.array(P, dtype=np.result_type(P.dtype, np.float16)) for key, P in parameters.items()}
-    for key, P in new.items():
-        gd_kernel(P, np.array(as_array(grads["d" + key], "d" + key), dtype=P.dtype), alpha)  # the trainer's kernel
-    return new
+    check_grads(parameters, grads)
+    return course_step("update_parameters", lambda P, dP: gd_kernel(P, dP, alpha),  # the trainer's kernel
+                        parameters, grads, {}, learning_rate=alpha)[0]

@@ -1,0 +1,110 @@
+"""Size bounds, in one place: what deepstep refuses to allocate, before it allocates anything.
+
+Every bound is generous for real use and far below what would exhaust a computer's memory; a size beyond
+one is refused with a :class:`~deepstep.DeepstepError` naming the argument, the bound and the size asked
+for, instead of a ``MemoryError`` (or NumPy's "array is too big") halfway through.  The bounds are read at
+call time, so a program that knows its memory may change them (``deepstep.limits.MAX_PARAMETERS = ...``).
+
+* :data:`MAX_VALUES` -- values in one array read from a file or made of a data set (2**30: 8 GiB as float64);
+* :data:`MAX_PARAMETERS` -- parameters of a network, W[l] and b[l] of every layer together (2**28: 2 GiB as
+  float64; training holds the gradients and an optimizer's state besides, several times that);
+* :data:`MAX_CLASSES` -- classes of a confusion matrix or a classification report (10 000: a matrix of
+  10**8 counts, 800 MB);
+* :data:`MAX_EXAMPLES` -- examples of a generated set, training or test part (10 million);
+* :data:`MAX_IMAGE_SIDE` -- pictures are resized to at most 4096 x 4096 pixels;
+* :data:`MAX_PICTURE_PIXELS` -- a picture file of more than 2**26 pixels (8192 x 8192) is not decoded;
+* :data:`MAX_CSV_BYTES` -- a CSV file of more than 2**30 bytes (1 GiB) is not read.
+
+It also holds :func:`read_npy_header`, the one reader of a ``.npy`` header that model files and data files
+use to size an array before NumPy allocates it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import IO, NamedTuple
+
+import numpy as np
+
+from .errors import DeepstepError
+
+__all__ = [
+    "MAX_CLASSES",
+    "MAX_CSV_BYTES",
+    "MAX_EXAMPLES",
+    "MAX_IMAGE_SIDE",
+    "MAX_PARAMETERS",
+    "MAX_PICTURE_PIXELS",
+    "MAX_VALUES",
+    "NpyHeader",
+    "check_parameter_count",
+    "parameter_count",
+    "read_npy_header",
+]
+
+MAX_VALUES = 2**30
+MAX_PARAMETERS = 2**28
+MAX_CLASSES = 10_000
+MAX_EXAMPLES = 10_000_000
+MAX_IMAGE_SIDE = 4096
+MAX_PICTURE_PIXELS = 2**26
+MAX_CSV_BYTES = 2**30
+
+
+def parameter_count(layer_dims: Sequence[int]) -> int:
+    """sum over l of n[l] * n[l-1] + n[l]: the values of W[1], b[1], ..., W[L], b[L] (exact Python ints).
+
+    >>> parameter_count([12288, 20, 7, 5, 1])
+    245973
+    """
+    return sum(n * (n_prev + 1) for n_prev, n in zip(layer_dims[:-1], layer_dims[1:], strict=False))
+
+
+def check_parameter_count(layer_dims: Sequence[int], name: str = "layer_dims") -> int:
+    """The parameter count of ``layer_dims`` (positive ints), or DeepstepError when beyond :data:`MAX_PARAMETERS`."""
+    count = parameter_count(layer_dims)
+    if count > MAX_PARAMETERS:
+        raise DeepstepError(
+            f"{name}: expected at most {MAX_PARAMETERS} parameters in all (deepstep.limits.MAX_PARAMETERS, "
+            f"{MAX_PARAMETERS * 8 / 2**30:g} GiB as float64), got {list(layer_dims)}, which makes {count}"
+        )
+    return count
+
+
+class NpyHeader(NamedTuple):
+    """What a ``.npy`` header declares, and how many bytes of data follow it."""
+
+    shape: tuple[int, ...]
+    fortran_order: bool
+    dtype: np.dtype
+    data_bytes: int  # prod(shape) * itemsize, as the header declares it
+    held_bytes: int  # the bytes after the header in a stream of the given size
+
+
+class NpyVersionError(ValueError):
+    """A ``.npy`` format version other than 1.0 and 2.0."""
+
+
+def read_npy_header(f: IO[bytes], size: int) -> NpyHeader:
+    """Read the magic and the header of a ``.npy`` stream of ``size`` bytes, leaving ``f`` at the data.
+
+    Nothing is allocated for the data: the caller compares ``data_bytes`` with ``held_bytes`` (a truncated or
+    forged header declares more than the file holds) and the shape with its bounds before reading it.
+
+    Raises
+    ------
+    NpyVersionError
+        For a format version other than 1.0 or 2.0 (a ValueError).
+    ValueError
+        (or what NumPy's header parser raises) for a damaged header.
+    """
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+    else:
+        raise NpyVersionError(f"npy format version {version}")
+    data_bytes = math.prod(int(n) for n in shape) * dtype.itemsize
+    return NpyHeader(tuple(shape), bool(fortran), dtype, data_bytes, size - f.tell())
