@@ -1,0 +1,127 @@
+"""What the output layer is for: its cost J, its score, and what Y holds; one registry entry per output activation.
+
+=============  ==========================  =====================================================  =========
+output g[L]    task                        cost J                                                 score
+=============  ==========================  =====================================================  =========
+sigmoid        binary classification       -(1/m) sum(Y log A + (1 - Y) log(1 - A))               accuracy
+softmax        multi-class classification  -(1/m) sum_j sum_k Y[k, j] log A[k, j]                 accuracy
+linear         regression                  (1/2m) sum_j ||A[:, j] - Y[:, j]||^2                   R^2
+=============  ==========================  =====================================================  =========
+
+Each cost is paired with its output activation so that ``dZ[L] = A[L] - Y`` in
+every row (the engine's ``output_delta``): the 1/2 of the squared error is there
+for that.  The score of regression is the coefficient of determination
+R^2 = 1 - sum (Y - A)^2 / sum (Y - mean(Y))^2, averaged over the outputs (as
+scikit-learn's ``r2_score``).
+
+>>> import numpy as np
+>>> from deepstep.tasks import task_for
+>>> reg = task_for("linear")
+>>> reg.cost(np.array([[1.0, 2.0]]), np.array([[0.0, 4.0]]))   # (1/(2*2)) (1 + 4)
+1.25
+>>> float(reg.score(np.array([[1.0, 2.0, 3.0]]), np.array([[1.0, 2.0, 4.0]])))   # 1 - 1 / (14/3)
+0.7857142857142857
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .cost import cross_entropy
+from .errors import DeepstepError
+
+__all__ = ["Task", "TASKS", "task_for", "mean_squared_error", "r2_score"]
+
+Array = np.ndarray
+
+
+def mean_squared_error(AL: Array, Y: Array) -> float:
+    """J = (1/2m) sum ||A[L] - Y||^2 over the m columns; dJ/dA[L] = (1/m)(A[L] - Y)."""
+    m = AL.shape[1]
+    with np.errstate(over="ignore"):
+        D = AL - Y
+        return float(np.vdot(D, D)) / (2 * m)
+
+
+def _sums_of_squares(AL: Array, Y: Array) -> Array:
+    """sum_j (A[k, j] - Y[k, j])^2 for each output k, shape (n[L],)."""
+    D = AL - Y
+    return np.einsum("kj,kj->k", D, D)
+
+
+def _r2_from(residual: Array, total: Array) -> float:
+    """Mean over the outputs of 1 - residual/total (a constant target: 1 when predicted exactly, else 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per = np.where(total > 0, 1 - residual / np.where(total > 0, total, 1), np.where(residual == 0, 1.0, 0.0))
+    return float(per.mean())
+
+
+def r2_score(AL: Array, Y: Array) -> float:
+    """R^2 = 1 - sum (Y - A)^2 / sum (Y - mean(Y))^2 per output, averaged over the n[L] outputs."""
+    return _r2_from(_sums_of_squares(AL, Y), _sums_of_squares(Y.mean(axis=1, keepdims=True), Y))
+
+
+@dataclass(frozen=True)
+class Task:
+    """An output layer's task.
+
+    Attributes
+    ----------
+    name : str
+        "classification" or "regression".
+    score_name : str
+        The history series and log key of the score: "accuracy" or "r2".
+    """
+
+    name: str
+    score_name: str
+
+    @property
+    def is_classification(self) -> bool:
+        return self.name == "classification"
+
+    def cost(self, AL: Array, Y: Array) -> float:
+        """J of A[L] (n[L], m) against Y (n[L], m), without the L2 term."""
+        return cross_entropy(AL, Y) if self.is_classification else mean_squared_error(AL, Y)
+
+    # the loop adds up a score over mini-batches: "tally" per batch, "score_of" over the epoch
+    def tally(self, AL: Array, Y: Array, labels: Array | None) -> Any:
+        """What one batch adds to the epoch's score: examples right, or the residual sums of squares."""
+        if self.is_classification:
+            predicted = (AL[0] > 0.5) if AL.shape[0] == 1 else AL.argmax(axis=0)
+            return int(np.count_nonzero(predicted == labels))
+        return _sums_of_squares(AL, Y)
+
+    def score_of(self, tally: Any, m: int, reference: Any) -> float:
+        """The epoch's score from the summed tallies: accuracy = right / m, or R^2 against ``reference``."""
+        if self.is_classification:
+            return tally / m
+        return _r2_from(tally, reference)
+
+    def reference(self, Y: Array) -> Any:
+        """What score_of compares with: nothing for accuracy, sum_j (Y - mean(Y))^2 per output for R^2."""
+        return None if self.is_classification else _sums_of_squares(Y.mean(axis=1, keepdims=True), Y)
+
+    def score(self, AL: Array, Y: Array, labels: Array | None = None) -> float:
+        """The score of A[L] against Y in one go (accuracy or R^2)."""
+        if labels is None and self.is_classification:
+            labels = (Y[0] > 0.5) if Y.shape[0] == 1 else Y.argmax(axis=0)
+        return self.score_of(self.tally(AL, Y, labels), Y.shape[1], self.reference(Y))
+
+
+CLASSIFICATION = Task("classification", "accuracy")
+REGRESSION = Task("regression", "r2")
+
+TASKS: dict[str, Task] = {"sigmoid": CLASSIFICATION, "softmax": CLASSIFICATION, "linear": REGRESSION}
+"""The registry: output activation name -> its :class:`Task`."""
+
+
+def task_for(output_activation: str) -> Task:
+    """The task of an output activation (its registry entry), or DeepstepError."""
+    try:
+        return TASKS[output_activation]
+    except (KeyError, TypeError):
+        raise DeepstepError(f"output_activation: expected one of {sorted(TASKS)}, got {output_activation!r}") from None
