@@ -32,7 +32,11 @@ def assert_same_predictions(net, X, path):
     ours = net.predict_proba(X)
     theirs = run_onnx(path, X)
     assert theirs.dtype == net.dtype and theirs.shape == ours.shape
-    np.testing.assert_allclose(theirs, ours, rtol=RTOL[net.dtype.type], atol=0)
+    rtol = RTOL[net.dtype.type]
+    # regression values may cross 0, where a relative difference means nothing: there the tolerance is relative
+    # to the outputs' magnitude (the size of the terms the rounding acts on)
+    atol = rtol * float(np.abs(ours).max()) if net.output_activation == "linear" else 0
+    np.testing.assert_allclose(theirs, ours, rtol=rtol, atol=atol)
     if net.output_activation == "sigmoid":
         np.testing.assert_array_equal(theirs > 0.5, ours > 0.5)
     elif net.output_activation == "softmax":
@@ -43,7 +47,7 @@ def trained(dims, hidden, output, dtype, seed=0, m=200):
     """A network trained a little on random data (so that its weights are not the initial ones)."""
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((dims[0], m)).astype(dtype)
-    Y = rng.integers(0, max(2, dims[-1]), (1, m))
+    Y = rng.standard_normal((dims[-1], m)) if output == "linear" else rng.integers(0, max(2, dims[-1]), (1, m))
     net = ds.DeepNetwork(dims, hidden_activation=hidden, output_activation=output, init="he", rng=seed, dtype=dtype)
     net.fit(X, Y, learning_rate=0.01, num_iterations=20, optimizer="adam", batch_size=64)
     return net, X
@@ -56,12 +60,20 @@ def trained(dims, hidden, output, dtype, seed=0, m=200):
     ([4, 6, 5, 4], "tanh", "softmax"),
     ([3, 4, 1], "sigmoid", "sigmoid"),
     ([3, 1], "sigmoid", "sigmoid"),            # logistic regression
-], ids=["relu-sigmoid", "leaky-softmax", "tanh-softmax", "sigmoid-sigmoid", "logreg"])
+    ([4, 6, 2], "tanh", "linear"),             # regression, two outputs
+    ([3, 5, 1], "relu", "identity"),           # regression
+], ids=["relu-sigmoid", "leaky-softmax", "tanh-softmax", "sigmoid-sigmoid", "logreg", "regression-2",
+        "regression-1"])
 def test_export_predicts_what_deepstep_predicts(tmp_path, dims, hidden, output, dtype):
     net, X = trained(dims, hidden, output, dtype)
     path = export_onnx(net, tmp_path / "model.onnx")
-    onnx.checker.check_model(onnx.load(str(path)), full_check=True)
+    model = onnx.load(str(path))
+    onnx.checker.check_model(model, full_check=True)
     assert_same_predictions(net, X, path)
+    regression = net.output_activation == "linear"
+    assert [o.name for o in model.graph.output] == ["values" if regression else "probabilities"]
+    props = {p.key: p.value for p in model.metadata_props}
+    assert props["task"] == ("regression" if regression else "classification")
 
 
 @needs_cats

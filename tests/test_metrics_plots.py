@@ -1,11 +1,7 @@
 import numpy as np
 import pytest
 
-import deepstep as ds
-from deepstep import plots
 from deepstep.metrics import classification_report, confusion_matrix, precision_recall_f1
-
-PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def test_confusion_matrix_and_scores_by_hand():
@@ -24,25 +20,3 @@ def test_confusion_matrix_and_scores_by_hand():
 
 def test_scores_are_zero_not_nan_when_undefined():
     assert precision_recall_f1(np.array([[0, 0]]), np.array([[0, 0]])) == (0.0, 0.0, 0.0)
-
-
-def test_cost_and_boundary_pictures(tmp_path, rng):
-    X = rng.standard_normal((2, 40))
-    Y = (X[0] > 0).astype(int)[np.newaxis, :]
-    net = ds.DeepNetwork([2, 3, 1], rng=0)
-    h = net.fit(X, Y, 0.5, 20)
-    plots.plot_cost(h.cost, tmp_path / "cost.png", 0.5)
-    plots.plot_decision_boundary(net, X, Y, tmp_path / "boundary.png", resolution=50)
-    for name in ("cost.png", "boundary.png"):
-        assert (tmp_path / name).read_bytes()[:8] == PNG
-    with pytest.raises(ds.DeepstepError, match="2 features"):
-        plots.plot_decision_boundary(net, np.ones((3, 4)), Y[:, :4], tmp_path / "x.png")
-
-
-def test_mislabelled_grid_counts_the_mistakes(tmp_path, rng):
-    X = rng.random((4 * 4 * 3, 6))
-    Y = np.array([[0, 1, 1, 0, 1, 0]])
-    predicted = np.array([[0, 0, 1, 1, 1, 0]])
-    n = plots.plot_mislabelled(X, Y, predicted, ["non-cat", "cat"], (4, 4, 3), tmp_path / "wrong.png")
-    assert n == 2
-    assert (tmp_path / "wrong.png").read_bytes()[:8] == PNG

@@ -3,13 +3,15 @@ clone), the defaults on real tables, and the estimators computing exactly what t
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
 pytest.importorskip("sklearn")
 
 from sklearn.base import clone  # noqa: E402
-from sklearn.datasets import load_breast_cancer, load_digits, load_wine  # noqa: E402
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_wine  # noqa: E402
 from sklearn.exceptions import NotFittedError  # noqa: E402
 from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
@@ -18,9 +20,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 import deepstep as ds  # noqa: E402
 from deepstep.errors import DeepstepError  # noqa: E402
-from deepstep.sklearn import DeepClassifier  # noqa: E402
+from deepstep.sklearn import DeepClassifier, DeepRegressor  # noqa: E402
 
-ESTIMATORS = [DeepClassifier(random_state=0)]
+ESTIMATORS = [DeepClassifier(random_state=0), DeepRegressor(random_state=0)]
 EXPECTED_FAILURES: dict = {}  # none: every check of scikit-learn passes
 
 
@@ -177,3 +179,54 @@ def test_unfitted_and_unknown_labels():
     clf = DeepClassifier(num_iterations=1, warm_start=True, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match=r"y: expected labels among classes_"):
         clf.fit(X, y + 5)
+
+
+# -- the regressor -------------------------------------------------------------------------------------------
+
+
+def test_regressor_defaults_on_the_diabetes_table():
+    """The issue's bar: make_pipeline(StandardScaler(), DeepRegressor()) no worse than MLPRegressor(max_iter=2000)
+    on held-out R^2 (one split here; the README gives 5-fold means over three shuffles)."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPRegressor
+
+    X, y = load_diabetes(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    ours = make_pipeline(StandardScaler(), DeepRegressor(random_state=0)).fit(X_train, y_train)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # MLP's own note, if it stops at max_iter
+        theirs = make_pipeline(StandardScaler(), MLPRegressor(max_iter=2000, random_state=0)).fit(X_train, y_train)
+    assert ours.score(X_test, y_test) >= theirs.score(X_test, y_test)
+
+
+def test_regressor_is_the_engine_on_standardized_targets():
+    """Real targets: the network is trained on (X.T, (y - mean) / std) with a linear output, bit for bit."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((80, 3))
+    y = np.column_stack([X @ [1.0, -2.0, 0.5] * 100 + 30, np.sin(X[:, 0])])  # two targets, different scales
+    reg = DeepRegressor(hidden_layer_sizes=(6,), num_iterations=12, batch_size=32, l2=0.5, random_state=7).fit(X, y)
+    seed = np.random.default_rng(np.random.RandomState(7).randint(0, 2**31 - 1))
+    net = ds.DeepNetwork([3, 6, 2], output_activation="linear", rng=seed)
+    mean, std = y.mean(axis=0), y.std(axis=0)
+    net.fit(X.T.copy(), ((y - mean) / std).T, learning_rate=0.001, num_iterations=12, batch_size=32,
+            optimizer="adam", l2=0.5)
+    for key, P in net.parameters.items():
+        np.testing.assert_array_equal(reg.network_.parameters[key], P)
+    np.testing.assert_allclose(reg.predict(X), net.predict(X.T.copy()).T * std + mean, rtol=1e-12)
+    assert reg.predict(X).shape == (80, 2) and reg.n_outputs_ == 2
+    one = DeepRegressor(num_iterations=2, random_state=0).fit(X, y[:, 0])
+    assert one.predict(X).shape == (80,)
+
+
+def test_regressor_float32_and_partial_fit():
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    reg = DeepRegressor(num_iterations=2, dtype=np.float32, random_state=0).fit(X, y)
+    assert reg.predict(X).dtype == np.float32
+    settings = dict(hidden_layer_sizes=(8,), batch_size=64, random_state=3)
+    whole = DeepRegressor(num_iterations=3, **settings).fit(X, y)
+    parts = DeepRegressor(**settings)
+    for _ in range(3):
+        parts.partial_fit(X, y)
+    np.testing.assert_array_equal(parts.network_.parameters["W1"], whole.network_.parameters["W1"])
+    assert parts.score(X, y) == whole.score(X, y)

@@ -56,6 +56,7 @@ __all__ = [
     "relu",
     "leaky_relu",
     "softmax",
+    "linear",
 ]
 
 Array = np.ndarray
@@ -211,6 +212,27 @@ def _leaky(slope: float) -> Activation:
     return Activation(name, g, dg, params={"slope": slope}, **pair)
 
 
+# -- linear (the identity: the output of regression) -------------------------------------------
+
+
+def linear(Z: Array) -> Array:
+    """g(Z) = Z (a new array): the output of regression, where J is the squared error."""
+    return Z.copy()
+
+
+def linear_prime(Z: Array) -> Array:
+    """g'(Z) = 1."""
+    return np.ones_like(Z, dtype=Z.dtype if Z.dtype.kind == "f" else np.float64)
+
+
+def _linear_(Z: Array) -> Array:
+    return Z
+
+
+def _linear_backward_(dA: Array, A: Array) -> Array:
+    return dA  # dZ = dA * 1
+
+
 # -- softmax (output only) ---------------------------------------------------------------------
 
 
@@ -232,7 +254,9 @@ ACTIVATIONS: dict[str, Activation] = {
     "relu": Activation("relu", relu, relu_prime, forward_=_relu_, backward_=_relu_backward_),
     "leaky_relu": _leaky(0.01),
     "softmax": Activation("softmax", softmax, vjp=softmax_vjp),
+    "linear": Activation("linear", linear, linear_prime, forward_=_linear_, backward_=_linear_backward_),
 }
+ACTIVATIONS["identity"] = ACTIVATIONS["linear"]  # the same entry under its other name
 """The registry: name -> :class:`Activation`."""
 
 # parametrized entries: base name -> (parameter name, factory)
@@ -289,9 +313,10 @@ def get_hidden_activation(name: str | Activation) -> Activation:
 
 
 def check_output_activation(output: Activation, n_out: int) -> None:
-    """g[L] must fit the cross-entropy cost: sigmoid with one output unit, softmax with two or more."""
-    if (output.name, n_out > 1) not in (("sigmoid", False), ("softmax", True)):
+    """g[L] must pair with a cost (:mod:`deepstep.tasks`): sigmoid with one output unit, softmax with two or more
+    (cross-entropy), linear with any number (squared error)."""
+    if output.name != "linear" and (output.name, n_out > 1) not in (("sigmoid", False), ("softmax", True)):
         raise DeepstepError(
-            f"output_activation: expected 'sigmoid' with one output unit or 'softmax' with two or more, "
-            f"got {output.name!r} with n[L] = {n_out}"
+            f"output_activation: expected 'sigmoid' with one output unit, 'softmax' with two or more, or 'linear' "
+            f"(regression), got {output.name!r} with n[L] = {n_out}"
         )

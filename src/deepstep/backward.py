@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 
 from .activations import Activation, get_activation, get_hidden_activation
-from .cost import cost_derivative
 from .engine import add_l2_gradient, apply_dropout, input_gradient, weight_gradients
 from .errors import DeepstepError, _describe, as_array, check_l2, check_number, finite_result
 from .forward import Cache, LinearCache
+from .tasks import CLASSIFICATION, TASKS
 
 __all__ = ["linear_backward", "linear_activation_backward", "model_backward", "backward_from_dZL"]
 
@@ -243,7 +243,8 @@ def model_backward(
     output_activation: str = "sigmoid",
     lambd: float = 0.0,
 ) -> dict[str, np.ndarray]:
-    """Back-propagation through the L-layer network, from dA[L] of the cross-entropy cost.
+    """Back-propagation through the L-layer network, from dA[L] of the cost (cross-entropy; squared error for a
+    linear output).
 
     Parameters
     ----------
@@ -279,11 +280,12 @@ def model_backward(
     """
     lambd = check_l2(lambd, "lambd")
     checked = _model_caches(caches)
-    dAL = cost_derivative(AL, Y)  # dA[L] = -(Y/A[L] - (1-Y)/(1-A[L]))
+    output = get_activation(output_activation, "output_activation")
+    hidden = get_hidden_activation(hidden_activation)
+    # dA[L] = -(Y/A[L] - (1-Y)/(1-A[L])) for cross-entropy; A[L] - Y for a linear output's squared error
+    dAL = TASKS.get(output.name, CLASSIFICATION).derivative(AL, Y)
     ZL = checked[-1][1]
     if ZL.shape != dAL.shape:
         raise DeepstepError(f"caches: expected the last cache's Z[L] to have AL's shape {dAL.shape}, got {ZL.shape}")
-    output = get_activation(output_activation, "output_activation")
-    hidden = get_hidden_activation(hidden_activation)
     return finite_result(lambda: backpropagate(dAL, checked, hidden, output, lambd), "model_backward", AL=AL,
                          caches=checked, lambd=lambd)

@@ -5,7 +5,8 @@ The protocol (all three methods optional; subclass :class:`Callback`):
 * ``on_train_begin(run)``
 * ``on_epoch_end(run, epoch, logs)`` -- after each full-batch iteration or each pass over the
   mini-batches; ``epoch`` counts over the network's whole training (0-based) and ``logs`` holds
-  "cost", "accuracy", "learning_rate", and "val_cost", "val_accuracy" when validation data is given
+  "cost", "accuracy" ("r2" for regression), "learning_rate", and "val_cost", "val_accuracy" ("val_r2") when
+  validation data is given
 * ``on_train_end(run)`` -- also after a stop or an exception from a callback
 
 Setting ``run.stop_training = True`` ends training after the current epoch.
@@ -276,7 +277,11 @@ class ProgressBar(Callback):
     def on_epoch_end(self, run: Run, epoch: int, logs: dict[str, float]) -> None:
         figures = {"cost": f"{logs['cost']:.6f}"}
         if "val_cost" in logs:
-            figures.update(val_cost=f"{logs['val_cost']:.6f}", val_acc=f"{logs['val_accuracy']:.2%}")
+            figures["val_cost"] = f"{logs['val_cost']:.6f}"
+            if "val_accuracy" in logs:
+                figures["val_acc"] = f"{logs['val_accuracy']:.2%}"
+            if "val_r2" in logs:
+                figures["val_r2"] = f"{logs['val_r2']:.4f}"
         if self.bar is not None:
             self.bar.update(1)
             self.bar.set_postfix(figures, refresh=False)

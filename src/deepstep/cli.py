@@ -419,8 +419,10 @@ def _plots(net: DeepNetwork, data, out: Path, lr: float, epochs: bool) -> bool:
         if data.train_X.shape[0] == 2:
             plots.plot_decision_boundary(net, data.train_X, data.train_Y, out / "decision_boundary.png")
         if data.image_shape:
-            n = plots.plot_mislabelled(data.test_X, data.test_Y, net.predict(data.test_X), data.classes,
-                                       tuple(data.image_shape), out / "mislabelled.png")
+            predicted = net.predict(data.test_X)
+            plots.plot_mislabelled(data.test_X, data.test_Y, predicted, data.classes,
+                                   tuple(data.image_shape), out / "mislabelled.png")
+            n = plots.mislabelled_indices(data.test_Y, predicted).size
             print(f"{n} mislabelled test pictures in {out / 'mislabelled.png'}")
     except DeepstepError as exc:  # matplotlib missing: the model and metrics are still written
         print(f"note: no plots ({exc})", file=sys.stderr)

@@ -26,9 +26,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import DeepstepError, check_arrays, check_l2, check_Y, finite_result, plain_parameters
+from .errors import (
+    DeepstepError,
+    check_arrays,
+    check_l2,
+    check_real_targets,
+    check_Y,
+    finite_result,
+    plain_parameters,
+)
 
-__all__ = ["compute_cost", "compute_cost_with_regularization", "cross_entropy", "cost_derivative"]
+__all__ = ["compute_cost", "compute_cost_with_regularization", "cross_entropy", "cost_derivative",
+           "compute_squared_error_cost", "mean_squared_error"]
 
 
 def _check(AL: np.ndarray, Y: np.ndarray, probabilities: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -139,3 +148,42 @@ def cost_derivative(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
     if AL.shape[0] == 1:
         return -(Y / A - (1 - Y) / (1 - A))
     return -(Y / A)
+
+
+# -- regression: the squared error, paired with a linear output ------------------------------------
+
+
+def mean_squared_error(AL: np.ndarray, Y: np.ndarray) -> float:
+    """J = (1/2m) sum_j ||A[:, j] - Y[:, j]||^2 on checked arrays (the training loop's form); dZ[L] = A[L] - Y."""
+    m = AL.shape[1]
+    D = AL - Y
+    return float(np.vdot(D, D)) / (2 * m)
+
+
+def compute_squared_error_cost(AL: np.ndarray, Y: np.ndarray) -> float:
+    """The regression cost J = (1/2m) sum ||A[L] - Y||^2 of outputs AL (n[L], m) against real targets Y (n[L], m).
+
+    >>> import numpy as np
+    >>> compute_squared_error_cost(np.array([[1.0, 2.0]]), np.array([[0.0, 4.0]]))   # (1 + 4) / (2 * 2)
+    1.25
+    """
+    AL, Y = _check_real(AL, Y)
+    return finite_result(lambda: mean_squared_error(AL, Y), "compute_squared_error_cost", AL=AL, Y=Y)
+
+
+def _check_real(AL: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """AL: finite values of shape (n[L], m), n[L], m >= 1; Y: finite real targets of AL's shape."""
+    (AL,) = check_arrays(AL=AL)
+    if AL.dtype.kind != "f":
+        AL = AL.astype(np.float64)
+    if AL.ndim != 2 or AL.shape[0] == 0 or AL.shape[1] == 0:
+        raise DeepstepError(f"AL: expected an array of shape (n[L], m) with n[L], m >= 1, got shape {AL.shape}")
+    if not np.isfinite(AL).all():
+        raise DeepstepError("AL: expected finite values, got NaN or inf")
+    return AL, check_real_targets(Y, AL.shape[1], n_y=AL.shape[0])
+
+
+def squared_error_derivative(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """dA[L] = A[L] - Y (m dJ/dA[L] of the squared error; the 1/m is dW's), checked."""
+    AL, Y = _check_real(AL, Y)
+    return finite_result(lambda: AL - Y, "squared_error_derivative", AL=AL, Y=Y)

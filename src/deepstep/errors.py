@@ -22,6 +22,7 @@ __all__ = [
     "check_forward_result",
     "plain_parameters",
     "check_Y",
+    "check_real_targets",
     "check_layer_dims",
     "check_learning_rate",
     "check_l2",
@@ -237,6 +238,18 @@ def check_number(
     if too_low or too_high:
         raise DeepstepError(f"{name}: expected {finite_wanted}, got {shown}")
     return number
+
+
+def check_real_targets(Y: Any, m: int, n_y: int = 1, name: str = "Y") -> np.ndarray:
+    """``Y`` of shape (n_y, m) holding finite real values (regression targets; see :func:`as_array`)."""
+    if not isinstance(Y, np.ndarray):
+        raise DeepstepError(f"{name}: expected a NumPy array of shape ({n_y}, {m}), got {_describe(Y)}")
+    Y = as_array(Y, name)
+    if Y.shape != (n_y, m):
+        raise DeepstepError(f"{name}: expected shape ({n_y}, {m}) (one row per output), got shape {Y.shape}")
+    if not _all_finite(Y):
+        raise DeepstepError(f"{name}: expected finite target values, got NaN or inf")
+    return Y
 
 
 def check_learning_rate(learning_rate: Any) -> float:

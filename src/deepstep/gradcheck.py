@@ -22,11 +22,12 @@ import numpy as np
 
 from .activations import Activation, check_output_activation, get_activation, get_hidden_activation
 from .backward import backpropagate
-from .cost import cost_derivative, cross_entropy, squared_norm
+from .cost import squared_norm
 from .engine import apply_dropout, l2_cost, linear
-from .errors import check_l2, check_number, check_parameters, check_X, check_Y, finite_result
+from .errors import check_l2, check_number, check_parameters, check_X, finite_result
 from .forward import model_forward
 from .initialization import RngLike
+from .tasks import Task, task_for
 
 __all__ = ["gradient_check", "gradient_check_details"]
 
@@ -54,23 +55,24 @@ def gradient_check_details(
     lambd = check_l2(l2)
     check_keep_prob(keep_prob, len(dims) - 2)
     X = check_X(X, dims[0])
-    Y = check_Y(Y, X.shape[1], n_y=dims[-1])
+    output = get_activation(output_activation, "output_activation")
+    check_output_activation(output, dims[-1])
+    task = task_for(output.name)
+    Y = task.check_targets(Y, X.shape[1], dims[-1])
     epsilon = check_number(epsilon, "epsilon", low=0, high=1, low_inclusive=False, high_inclusive=False,
                            expected="a small positive number such as 1e-7")
     theta = {k: np.array(v, dtype=np.float64) for k, v in parameters.items()}  # copies
     X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
     hidden = get_hidden_activation(hidden_activation)
-    output = get_activation(output_activation, "output_activation")
-    check_output_activation(output, dims[-1])
 
     def check() -> tuple[float, dict[str, float]]:
-        return _check(theta, X64, Y64, hidden, output, epsilon, lambd, keep_prob, rng)
+        return _check(theta, X64, Y64, hidden, output, task, epsilon, lambd, keep_prob, rng)
 
     return finite_result(check, "gradient_check", parameters=theta, X=X64, l2=lambd, epsilon=epsilon)
 
 
 def _check(
-    theta: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray, hidden: Activation, output: Activation,
+    theta: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray, hidden: Activation, output: Activation, task: Task,
     epsilon: float, lambd: float, keep_prob: float | list[float], rng: RngLike,
 ) -> tuple[float, dict[str, float]]:
     """The check on checked float64 arguments (``theta`` is moved and put back entry by entry)."""
@@ -84,12 +86,12 @@ def _check(
             A = (output if l == L else hidden).g(linear(theta[f"W{l}"], A, theta[f"b{l}"]))
             if masks[l - 1] is not None:
                 A = apply_dropout(A, *masks[l - 1])
-        cost = cross_entropy(A, Y)
+        cost = task.cost(A, Y)
         if lambd:
             cost += l2_cost([squared_norm(theta[f"W{l}"]) for l in range(1, L + 1)], lambd, X.shape[1])
         return cost
 
-    grads = backpropagate(cost_derivative(AL, Y), caches, hidden, output, lambd)
+    grads = backpropagate(task.derivative(AL, Y), caches, hidden, output, lambd)
     per_param, all_grad, all_approx = {}, [], []
     for key, P in theta.items():
         approx = np.empty_like(P)

@@ -1,4 +1,5 @@
-"""Classification metrics from true and predicted labels of shape (1, m).
+"""Metrics: classification from true and predicted labels of shape (1, m); regression from true and predicted
+values of shape (n[L], m) (R^2, mean absolute error, root mean squared error).
 
 Examples
 --------
@@ -10,6 +11,10 @@ array([[1, 1],
        [1, 2]])
 >>> [round(v, 4) for v in precision_recall_f1(y_true, y_pred)]
 [0.6667, 0.6667, 0.6667]
+>>> from deepstep.metrics import r2_score, mean_absolute_error
+>>> Y, A = np.array([[1.0, 2.0, 3.0]]), np.array([[1.0, 2.0, 4.0]])
+>>> round(r2_score(Y, A), 6), round(mean_absolute_error(Y, A), 6)   # 1 - 1/2, (0 + 0 + 1)/3
+(0.5, 0.333333)
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ import numpy as np
 from . import limits
 from .errors import DeepstepError, _describe, as_array, check_positive_int
 
-__all__ = ["confusion_matrix", "precision_recall_f1", "classification_report"]
+__all__ = ["confusion_matrix", "precision_recall_f1", "classification_report", "r2_score", "mean_absolute_error",
+           "root_mean_squared_error", "regression_report"]
 
 
 def _show(v: np.generic) -> str:
@@ -127,3 +133,60 @@ def classification_report(y_true: np.ndarray, y_pred: np.ndarray, classes: Seque
         precision, recall, f1 = precision_recall_f1(t, p, positive=k)
         per_class[name] = {"precision": precision, "recall": recall, "f1": f1, "support": int(C[k].sum())}
     return {"accuracy": float(np.mean(t == p)), "confusion_matrix": C.tolist(), "classes": per_class}
+
+
+# -- regression ------------------------------------------------------------------------------------------
+
+
+def _values(Y: np.ndarray, A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """True values Y and predictions A: finite arrays of one shape (n[L], m), m >= 1, as float64."""
+    Y, A = as_array(Y, "Y"), as_array(A, "A")
+    Y, A = (np.atleast_2d(v).astype(np.float64) for v in (Y, A))
+    if Y.shape != A.shape or Y.ndim != 2 or Y.shape[1] == 0:
+        raise DeepstepError(f"A: expected predictions of the true values' shape (n[L], m), got {A.shape} for {Y.shape}")
+    if not (np.isfinite(Y).all() and np.isfinite(A).all()):
+        raise DeepstepError("Y: expected finite true values and predictions, got NaN or inf")
+    return Y, A
+
+
+def r2_score(Y: np.ndarray, A: np.ndarray) -> float:
+    """R^2 = 1 - sum (Y - A)^2 / sum (Y - mean(Y))^2 per output (row), averaged over the outputs.
+
+    1 is a perfect fit, 0 is no better than predicting the mean; a constant row scores 1 when predicted exactly,
+    else 0 (as scikit-learn's ``r2_score``).
+    """
+    from .tasks import r2_score as r2
+
+    Y, A = _values(Y, A)
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = r2(A, Y)
+    if not np.isfinite(value):
+        raise DeepstepError("Y: expected values whose squares are finite, got values beyond the float range")
+    return value
+
+
+def mean_absolute_error(Y: np.ndarray, A: np.ndarray) -> float:
+    """MAE = (1 / (n[L] m)) sum |Y - A|."""
+    Y, A = _values(Y, A)
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = float(np.mean(np.abs(Y - A)))
+    if not np.isfinite(value):
+        raise DeepstepError("Y: expected values whose differences are finite, got values beyond the float range")
+    return value
+
+
+def root_mean_squared_error(Y: np.ndarray, A: np.ndarray) -> float:
+    """RMSE = sqrt((1 / (n[L] m)) sum (Y - A)^2)."""
+    Y, A = _values(Y, A)
+    scale = float(np.max(np.abs(Y - A))) if Y.size else 0.0
+    if not np.isfinite(scale):
+        raise DeepstepError("Y: expected values whose differences are finite, got values beyond the float range")
+    if scale == 0:
+        return 0.0
+    return scale * float(np.sqrt(np.mean(((Y - A) / scale) ** 2)))  # scaled: no overflow of the squares
+
+
+def regression_report(Y: np.ndarray, A: np.ndarray) -> dict:
+    """R^2, MAE and RMSE of predictions A against true values Y, and m."""
+    return {"r2": r2_score(Y, A), "mae": mean_absolute_error(Y, A), "rmse": root_mean_squared_error(Y, A),
+            "m": int(np.atleast_2d(as_array(Y, "Y")).shape[1])}

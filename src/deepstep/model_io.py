@@ -395,7 +395,7 @@ def _check_meta(meta: dict[str, Any], dims: list[int], where: str) -> None:
     history = meta.get("history")
     if not isinstance(history, dict):
         raise _fail(where, "expected 'history' to be a JSON object")
-    for name in ("cost", "accuracy", "val_cost", "val_accuracy", "learning_rates"):
+    for name in ("cost", "accuracy", "val_cost", "val_accuracy", "r2", "val_r2", "learning_rates"):
         if not _is_number_list(history.get(name, [])):
             raise _fail(where, f"expected history {name!r} to be a list of finite numbers")
     for name, kinds in (("learning_rate", (int, float)), ("batch_size", (int,)), ("method", (str,)),
@@ -447,9 +447,10 @@ def _check_meta(meta: dict[str, Any], dims: list[int], where: str) -> None:
 
 def _check_state(state: dict[str, np.ndarray], params: dict[str, np.ndarray], meta: dict[str, Any],
                  where: str) -> None:
-    """Every state array is an optimizer slot of a parameter ("optimizer.v.dW1", of its shape) or a callback's
+    """Every state array is an optimizer slot of a parameter ("optimizer.v.dW1", of its shape), a callback's
     ("callback.KEY.NAME" for a callback in 'callbacks'; early stopping's are copies of parameters, of their
-    shapes; another callback's arrays are its own business)."""
+    shapes; another callback's arrays are its own business), or the input standardization ("input.mean" and
+    "input.scale", (n[0], 1), a positive scale)."""
     from .optimizers import OPTIMIZERS
 
     opt = meta.get("optimizer")
@@ -458,9 +459,19 @@ def _check_state(state: dict[str, np.ndarray], params: dict[str, np.ndarray], me
         raise _fail(where, f"expected an optimizer among {list(OPTIMIZERS)}, got {opt['name'][:40]!r}")
     slots = cls.slots if cls is not None else ()
     callbacks = meta.get("callbacks") or {}
+    inputs = sorted(k for k in state if k.startswith("input."))
+    if inputs and inputs != ["input.mean", "input.scale"]:
+        raise _fail(where, f"expected the input standardization as 'input.mean' and 'input.scale', got {inputs[:4]}")
+    if inputs and not (state["input.scale"] > 0).all():
+        raise _fail(where, "expected a positive input scale for every feature")
     for key, A in state.items():
         kind, _, rest = key.partition(".")
         owner, _, name = rest.rpartition(".")
+        if kind == "input" and key in ("input.mean", "input.scale"):
+            n0 = params["W1"].shape[1]
+            if A.shape != (n0, 1):
+                raise _fail(where, f"expected state array {key!r} of shape {(n0, 1)}, got shape {A.shape}")
+            continue
         if kind == "optimizer" and owner in slots and name[:1] == "d":
             P = params.get(name[1:])
         elif kind == "callback" and owner in callbacks:

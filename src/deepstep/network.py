@@ -26,13 +26,14 @@ import numpy as np
 from . import model_io
 from .activations import check_output_activation, get_activation, get_hidden_activation
 from .callbacks import Callback
-from .cost import compute_cost
+from .cost import compute_cost, compute_squared_error_cost
 from .engine import forward_no_cache
 from .errors import (
     DeepstepError,
     as_dtype_checked,
     check_forward_result,
     check_parameters,
+    check_real_targets,
     check_X,
     check_Y,
     plain_parameters,
@@ -40,6 +41,8 @@ from .errors import (
 from .initialization import DTYPES, RngLike, as_dtype, as_rng, initialize_parameters
 from .optimizers import Optimizer
 from .parameters import Parameters
+from .standardize import Standardizer
+from .tasks import Task, task_for
 from .training import History, fit
 
 __all__ = ["DeepNetwork", "History", "one_hot"]
@@ -55,6 +58,26 @@ def one_hot(labels: np.ndarray, n_classes: int, dtype: Any = np.float64) -> np.n
     Y = np.zeros((n_classes, labels.size), dtype=dtype)
     Y[labels, np.arange(labels.size)] = 1
     return Y
+
+
+def _predicted_labels(A: np.ndarray) -> np.ndarray:
+    """Labels (1, m) of A[L]: 1 where A > 0.5 (one sigmoid unit), else the most likely class (softmax)."""
+    if A.shape[0] == 1:
+        return (A > 0.5).astype(np.int64)
+    return A.argmax(axis=0).astype(np.int64)[np.newaxis, :]
+
+
+def _class_names(classes: Any, n_out: int, task: Task) -> list[str]:
+    """``classes`` as the list of class names a classifier with n[L] = n_out outputs has (2 for one output)."""
+    n_classes = 2 if n_out == 1 else n_out
+    if not task.is_classification:
+        raise DeepstepError("classes: names classes, and this network does regression (a linear output); leave it out")
+    if isinstance(classes, (str, bytes)) or not isinstance(classes, (Sequence, np.ndarray)):
+        raise DeepstepError(f"classes: expected a list of {n_classes} class names, got {type(classes).__name__}")
+    names = [str(c) for c in classes]
+    if len(names) != n_classes or len(set(names)) != n_classes:
+        raise DeepstepError(f"classes: expected {n_classes} distinct class names for n[L] = {n_out}, got {names[:8]}")
+    return names
 
 
 class DeepNetwork:
@@ -97,7 +120,11 @@ class DeepNetwork:
         init: str = "auto",
         rng: RngLike = None,
         dtype: Any = np.float64,
+        standardize: bool = False,
+        classes: Sequence[str] | None = None,
     ) -> None:
+        if not isinstance(standardize, (bool, np.bool_)):
+            raise DeepstepError(f"standardize: expected True or False, got {standardize!r}")
         self.hidden = get_hidden_activation(hidden_activation)
         self.output = get_activation(output_activation, "output_activation")
         self.dtype = as_dtype(dtype)
@@ -105,11 +132,15 @@ class DeepNetwork:
         self.parameters = initialize_parameters(layer_dims, init, self._rng, self.dtype,
                                                 hidden_activation=hidden_activation)
         check_output_activation(self.output, self.layer_dims[-1])
+        self.task = task_for(self.output.name)
+        names = None if classes is None else _class_names(classes, self.layer_dims[-1], self.task)
         self.init = init
+        self.standardize = bool(standardize)
+        self.standardizer: Standardizer | None = None
         self.history = History()
         self.optimizer: Optimizer | None = None
         self.callback_state: dict[str, tuple[dict[str, Any], dict[str, np.ndarray]]] = {}
-        self.metadata: dict[str, Any] = {}
+        self.metadata: dict[str, Any] = {} if names is None else {"classes": names}
 
     # -- parameters ----------------------------------------------------------------------
     @property
@@ -136,13 +167,24 @@ class DeepNetwork:
         return len(self.layer_dims) - 1
 
     # -- data checks -------------------------------------------------------------------------
-    def _inputs(self, X: Any, name: str = "X") -> np.ndarray:
-        """X checked and in the network's dtype (a copy only when the dtype differs)."""
-        return as_dtype_checked(check_X(X, self.layer_dims[0], name), self.dtype, name)
+    def _inputs(self, X: Any, name: str = "X", standardizer: Standardizer | None = None) -> np.ndarray:
+        """X checked, in the network's dtype (a copy only when the dtype differs), standardized when the network
+        standardizes its inputs (by ``standardizer``, else its own)."""
+        X = as_dtype_checked(check_X(X, self.layer_dims[0], name), self.dtype, name)
+        standardizer = standardizer or self.standardizer
+        if standardizer is not None:
+            try:
+                X = standardizer.transform(X)
+            except DeepstepError as exc:
+                raise DeepstepError(f"{name}: {str(exc).partition(': ')[2]}") from None
+        return X
 
     def _targets(self, Y: Any, m: int, name: str = "Y") -> np.ndarray:
-        """Y as (n[L], m) 0/1 targets in the network's dtype; softmax also takes (1, m) class indices."""
+        """Y as (n[L], m) targets in the network's dtype: 0/1 labels (softmax also takes (1, m) class indices), or
+        real values for regression."""
         n_out = self.layer_dims[-1]
+        if not self.task.is_classification:
+            return as_dtype_checked(check_real_targets(Y, m, n_out, name), self.dtype, name)
         if n_out > 1 and isinstance(Y, np.ndarray) and Y.shape == (1, m):
             labels = Y[0]
             if not (np.issubdtype(Y.dtype, np.number) and np.isfinite(labels).all()
@@ -232,23 +274,33 @@ class DeepNetwork:
             return check_forward_result(forward_no_cache(X, self.parameters, self.hidden, self.output))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """Labels of shape (1, m): 1 where A[L] > 0.5 (sigmoid), else the most likely class (softmax)."""
+        """Labels of shape (1, m): 1 where A[L] > 0.5 (sigmoid), else the most likely class (softmax); for
+        regression the values A[L] (n[L], m)."""
         A = self.predict_proba(X)
-        if A.shape[0] == 1:
-            return (A > 0.5).astype(np.int64)
-        return A.argmax(axis=0).astype(np.int64)[np.newaxis, :]
+        return A if not self.task.is_classification else _predicted_labels(A)
 
     def accuracy(self, X: np.ndarray, Y: np.ndarray) -> float:
-        """Fraction of the m examples whose predicted label equals Y's, in [0, 1]."""
-        X = self._inputs(X)
-        Y = self._targets(Y, X.shape[1])
+        """Fraction of the m examples whose predicted label equals Y's, in [0, 1] (classifiers only)."""
+        if not self.task.is_classification:
+            raise DeepstepError("accuracy: is for classifiers; this network does regression (a linear output): "
+                                "use score (R^2) or deepstep.metrics (mean_absolute_error, root_mean_squared_error)")
+        A = self.predict_proba(X)  # (X is standardized there, once)
+        Y = self._targets(Y, A.shape[1])
         truth = Y if Y.shape[0] == 1 else Y.argmax(axis=0)[np.newaxis, :]
-        return float(np.mean(self.predict(X) == truth))
+        return float(np.mean(_predicted_labels(A) == truth))
+
+    def score(self, X: np.ndarray, Y: np.ndarray) -> float:
+        """The task's score on (X, Y): accuracy for a classifier, R^2 (averaged over the outputs) for regression."""
+        if self.task.is_classification:
+            return self.accuracy(X, Y)
+        A = self.predict_proba(X)
+        return self.task.score(A, self._targets(Y, A.shape[1]))
 
     def cost(self, X: np.ndarray, Y: np.ndarray) -> float:
-        """The cross-entropy cost J on (X, Y) with the current parameters."""
-        X = self._inputs(X)
-        return compute_cost(self.predict_proba(X), self._targets(Y, X.shape[1]))
+        """The cost J on (X, Y) with the current parameters: cross-entropy, or the squared error for regression."""
+        A = self.predict_proba(X)
+        Y = self._targets(Y, A.shape[1])
+        return compute_cost(A, Y) if self.task.is_classification else compute_squared_error_cost(A, Y)
 
     def __repr__(self) -> str:
         return (
@@ -281,6 +333,9 @@ class DeepNetwork:
         if self.optimizer is not None:
             meta["optimizer"] = {**self.optimizer.config(), "t": self.optimizer.t, "epoch": self.optimizer.epoch}
             state.update({f"optimizer.{k}": a for k, a in self.optimizer.state_arrays().items()})
+        if self.standardizer is not None:  # in the model's dtype, the one it is applied in
+            state.update({f"input.{k}": a.astype(self.dtype) for k, a in self.standardizer.arrays().items()})
+        meta["standardize"] = self.standardize
         meta["callbacks"] = {}
         for key, (data, cb_arrays) in self.callback_state.items():
             meta["callbacks"][key] = data
@@ -323,6 +378,9 @@ class DeepNetwork:
             net.callback_state[key] = (data, {k[len(prefix):]: a for k, a in model.state.items()
                                               if k.startswith(prefix)})
         net.metadata = dict(meta.get("metadata") or {})
+        net.standardize = meta.get("standardize") is True
+        if "input.mean" in model.state:
+            net.standardizer = Standardizer.from_arrays({k: model.state[f"input.{k}"] for k in ("mean", "scale")})
         return net
 
     @classmethod

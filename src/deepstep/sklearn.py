@@ -267,9 +267,11 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
 class DeepRegressor(RegressorMixin, _DeepEstimator):
     """A fully-connected regressor: linear output units and the mean squared error (1/2m) sum ||A[L] - Y||^2.
 
-    The parameters are :class:`DeepClassifier`'s.  The targets are standardized inside (each output's mean and
-    standard deviation on the training data) and predictions put back in their units, so that the defaults
-    work whatever the targets' scale; ``network_`` predicts standardized targets.
+    The parameters are :class:`DeepClassifier`'s, with two other defaults: ``num_iterations=500`` and
+    ``l2=3.0`` (small tables of real targets overfit a 100-unit layer; on scikit-learn's diabetes table these
+    reach a 5-fold R^2 above MLPRegressor(max_iter=2000)'s, see the README).  The targets are standardized
+    inside (each output's mean and standard deviation on the training data) and predictions put back in their
+    units, so that the defaults work whatever the targets' scale; ``network_`` predicts standardized targets.
 
     Attributes
     ----------
@@ -280,6 +282,29 @@ class DeepRegressor(RegressorMixin, _DeepEstimator):
     """
 
     _output_activation = "linear"
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Sequence[int] = (100,),
+        hidden_activation: str = "relu",
+        optimizer: str = "adam",
+        learning_rate: float = 0.001,
+        num_iterations: int = 500,
+        batch_size: int | None = 200,
+        l2: float = 3.0,
+        keep_prob: float = 1.0,
+        init: str = "auto",
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        patience: int = 10,
+        random_state: Any = None,
+        dtype: Any = np.float64,
+        verbose: bool = False,
+        warm_start: bool = False,
+    ) -> None:
+        super().__init__(hidden_layer_sizes, hidden_activation, optimizer, learning_rate, num_iterations, batch_size,
+                         l2, keep_prob, init, early_stopping, validation_fraction, patience, random_state, dtype,
+                         verbose, warm_start)
 
     def _targets(self, y: np.ndarray) -> np.ndarray:
         Y = y.reshape(y.shape[0], -1).T.astype(np.float64)

@@ -30,20 +30,12 @@ from typing import Any
 
 import numpy as np
 
-from .cost import cross_entropy
-from .errors import DeepstepError
+from .cost import cost_derivative, cross_entropy, mean_squared_error, squared_error_derivative
+from .errors import DeepstepError, check_real_targets, check_Y
 
-__all__ = ["Task", "TASKS", "task_for", "mean_squared_error", "r2_score"]
+__all__ = ["Task", "TASKS", "task_for", "r2_score"]
 
 Array = np.ndarray
-
-
-def mean_squared_error(AL: Array, Y: Array) -> float:
-    """J = (1/2m) sum ||A[L] - Y||^2 over the m columns; dJ/dA[L] = (1/m)(A[L] - Y)."""
-    m = AL.shape[1]
-    with np.errstate(over="ignore"):
-        D = AL - Y
-        return float(np.vdot(D, D)) / (2 * m)
 
 
 def _sums_of_squares(AL: Array, Y: Array) -> Array:
@@ -84,8 +76,12 @@ class Task:
         return self.name == "classification"
 
     def cost(self, AL: Array, Y: Array) -> float:
-        """J of A[L] (n[L], m) against Y (n[L], m), without the L2 term."""
+        """J of A[L] (n[L], m) against Y (n[L], m), without the L2 term (checked arrays: the loop's form)."""
         return cross_entropy(AL, Y) if self.is_classification else mean_squared_error(AL, Y)
+
+    def derivative(self, AL: Array, Y: Array) -> Array:
+        """dA[L] = m dJ/dA[L] (the 1/m is dW's): -(Y/A - (1 - Y)/(1 - A)) for cross-entropy, A - Y for squared error."""
+        return cost_derivative(AL, Y) if self.is_classification else squared_error_derivative(AL, Y)
 
     # the loop adds up a score over mini-batches: "tally" per batch, "score_of" over the epoch
     def tally(self, AL: Array, Y: Array, labels: Array | None) -> Any:
@@ -100,6 +96,10 @@ class Task:
         if self.is_classification:
             return tally / m
         return _r2_from(tally, reference)
+
+    def check_targets(self, Y: Any, m: int, n_y: int, name: str = "Y") -> Array:
+        """Y checked for this task: 0/1 (one-hot) labels, or finite real values; shape (n_y, m)."""
+        return check_Y(Y, m, n_y, name) if self.is_classification else check_real_targets(Y, m, n_y, name)
 
     def reference(self, Y: Array) -> Any:
         """What score_of compares with: nothing for accuracy, sum_j (Y - mean(Y))^2 per output for R^2."""

@@ -23,10 +23,10 @@ import numpy as np
 
 from . import gram
 from .callbacks import Callback, DivergenceGuard, ProgressBar, as_callback
-from .cost import cross_entropy
 from .engine import Engine, add_l2_gradient, l2_cost, linear
 from .errors import DeepstepError, _describe, check_l2, check_learning_rate, check_number, check_positive_int
 from .optimizers import Optimizer, get_optimizer
+from .standardize import Standardizer
 
 if TYPE_CHECKING:
     from .network import DeepNetwork
@@ -57,9 +57,10 @@ class History:
 
     ``cost[i]`` is the cost of epoch i's forward pass, before its update (with
     mini-batches: the mean over the epoch's examples of the batch costs), L2 term
-    included; ``accuracy[i]`` the training accuracy of the same pass.
-    ``val_cost[i]``, ``val_accuracy[i]``: on the validation data with the
-    parameters after epoch i (when validation data is given).
+    included; ``accuracy[i]`` the training accuracy of the same pass (``r2[i]``, the
+    coefficient of determination, for regression).
+    ``val_cost[i]``, ``val_accuracy[i]`` (``val_r2[i]``): on the validation data
+    with the parameters after epoch i (when validation data is given).
     ``learning_rates[i]``: the learning rate epoch i used.
     """
 
@@ -67,13 +68,15 @@ class History:
     accuracy: list[float] = field(default_factory=list)
     val_cost: list[float] = field(default_factory=list)
     val_accuracy: list[float] = field(default_factory=list)
+    r2: list[float] = field(default_factory=list)  # regression's score in place of accuracy
+    val_r2: list[float] = field(default_factory=list)
     learning_rates: list[float] = field(default_factory=list)
     learning_rate: float | None = None  # alpha0 of the (last) run
     batch_size: int | None = None
     method: str | None = None  # "plain" or "gram": how the first layer was trained
     optimizer: str | None = None
 
-    _SERIES = ("cost", "accuracy", "val_cost", "val_accuracy", "learning_rates")
+    _SERIES = ("cost", "accuracy", "val_cost", "val_accuracy", "r2", "val_r2", "learning_rates")
 
     def __len__(self) -> int:
         return len(self.cost)
@@ -85,11 +88,10 @@ class History:
 
     def append(self, logs: Mapping[str, float]) -> None:
         self.cost.append(logs["cost"])
-        self.accuracy.append(logs["accuracy"])
         self.learning_rates.append(logs["learning_rate"])
-        if "val_cost" in logs:
-            self.val_cost.append(logs["val_cost"])
-            self.val_accuracy.append(logs["val_accuracy"])
+        for name in ("accuracy", "r2", "val_cost", "val_accuracy", "val_r2"):
+            if name in logs:
+                getattr(self, name).append(logs[name])
 
     def truncate(self, n: int) -> None:
         """Keep the first n epochs."""
@@ -128,6 +130,11 @@ def check_keep_prob(keep_prob: Any, n_hidden: int) -> list[float]:
 def check_fraction(value: Any, name: str) -> float:
     return check_number(value, name, low=0, high=1, low_inclusive=False, high_inclusive=False,
                         expected=f"a number with 0 < {name} < 1 such as 0.2")
+
+
+def _labels(Y: np.ndarray) -> np.ndarray:
+    """The class of each column of 0/1 or one-hot Y: (m,)."""
+    return (Y[0] > 0.5) if Y.shape[0] == 1 else Y.argmax(axis=0)
 
 
 def stratified_split(labels: np.ndarray, fraction: float, rng: Any) -> np.ndarray:
@@ -232,11 +239,12 @@ class Run:
         self._good: _Snapshot | None = None
         self._pending: _Snapshot | None = None
         self._spare: _Snapshot | None = None
-        classes = Y.shape[0]
-        self.labels = (Y[0] > 0.5) if classes == 1 else Y.argmax(axis=0)
+        self.task = net.task
+        self.labels = _labels(Y) if self.task.is_classification else np.zeros(0)  # (indexable; unused)
+        self.reference = self.task.reference(Y)  # R^2's sum (Y - mean Y)^2 over the whole training set
         if validation is not None:
             Yv = validation[1]
-            self.val_labels = (Yv[0] > 0.5) if classes == 1 else Yv.argmax(axis=0)
+            self.val_labels = _labels(Yv) if self.task.is_classification else None
 
     # -- the Gram strategy ----------------------------------------------------------------------
     def _start_gram(self) -> None:
@@ -394,7 +402,7 @@ class Run:
 
     # -- the epochs ------------------------------------------------------------------------------
     def _cost(self, AL: np.ndarray, Y: np.ndarray, m: int) -> float:
-        J = cross_entropy(AL, Y)
+        J = self.task.cost(AL, Y)
         if self.l2:
             J += l2_cost(self._squared_norms(), self.l2, m)
         return J
@@ -403,13 +411,8 @@ class Run:
         """||W[l]||_F^2 of every layer: the dense ones in one dot product, W[1] in Gram form by its own."""
         return [float(np.vdot(self.flat_W, self.flat_W))] + [T.sq_norm() for k, T in self.sparse.items()]
 
-    @staticmethod
-    def _correct(AL: np.ndarray, labels: np.ndarray) -> int:
-        predicted = (AL[0] > 0.5) if AL.shape[0] == 1 else AL.argmax(axis=0)
-        return int(np.count_nonzero(predicted == labels))
-
-    def _step(self, X: np.ndarray, Y: np.ndarray, labels: np.ndarray, lr: float) -> tuple[float, int]:
-        """Forward, cost, backward, update on one batch; returns (cost, examples right)."""
+    def _step(self, X: np.ndarray, Y: np.ndarray, labels: np.ndarray, lr: float) -> tuple[float, Any]:
+        """Forward, cost, backward, update on one batch; returns (cost, the batch's tally of the score)."""
         engine, basis, m = self.engine, self.basis, X.shape[1]
         rng = self.network._rng if self.dropout else None
         first = None
@@ -421,7 +424,7 @@ class Run:
 
         AL = engine.forward(self.W, self.b, X, rng, first)
         cost = self._cost(AL, Y, m)
-        right = self._correct(AL, labels)
+        right = self.task.tally(AL, Y, labels)
         engine.backward(Y, self.W, skip_first=basis is not None)
         if basis is not None:
             g = basis.gradient(engine.dZ1, self._g1)
@@ -434,16 +437,16 @@ class Run:
     def _epoch(self, lr: float) -> tuple[float, float]:
         if not self.minibatch:
             cost, right = self._step(self.X, self.Y, self.labels, lr)
-            return cost, right / self.m
+            return cost, self.task.score_of(right, self.m, self.reference)
         m, batch = self.m, self.batch_size
         perm = self.network._rng.permutation(m)
         total = right = 0
         for k in range(0, m, batch):
             idx = perm[k : k + batch]
-            c, r = self._step(self.XT[idx].T, self.YT[idx].T, self.labels[idx], lr)
+            c, r = self._step(self.XT[idx].T, self.YT[idx].T, self.labels[idx] if self.labels.size else None, lr)
             total += c * idx.size
-            right += r
-        return total / m, right / m
+            right = right + r
+        return total / m, self.task.score_of(right, m, self.reference)
 
     def _validate(self) -> tuple[float, float]:
         Xv, Yv = self.validation
@@ -456,10 +459,10 @@ class Run:
             else:
                 Z = linear(self.W[l], A, self.b[l])
             A = (net.output if l == net.L else net.hidden).g(Z)
-        cost = cross_entropy(A, Yv)
+        cost = self.task.cost(A, Yv)
         if self.l2:
             cost += l2_cost(self._squared_norms(), self.l2, Xv.shape[1])
-        return cost, self._correct(A, self.val_labels) / Xv.shape[1]
+        return cost, self.task.score(A, Yv, self.val_labels)
 
     def run(self) -> History:
         """Train; returns this run's history (raises TrainingDiverged after putting back the last sound state)."""
@@ -485,9 +488,10 @@ class Run:
                         raise
                     self.optimizer.epoch += 1
                     self._mark_pending()
-                    logs = {"cost": cost, "accuracy": acc, "learning_rate": lr}
+                    score = self.task.score_name
+                    logs = {"cost": cost, score: acc, "learning_rate": lr}
                     if self.has_validation:
-                        logs["val_cost"], logs["val_accuracy"] = self._validate()
+                        logs["val_cost"], logs["val_" + score] = self._validate()
                     self.history.append(logs)
                     net.history.append(logs)
                     for cb in self.callbacks:
@@ -558,7 +562,12 @@ def fit(
             raise DeepstepError(f"callbacks: expected a list of callbacks, got {_describe(callbacks)}")
     given = [as_callback(cb) for cb in (callbacks or [])]
     opt = _optimizer_for(net, optimizer)
-    X = net._inputs(X)
+    # with standardize=True, the first fit learns the standardization on its training examples (not the
+    # validation ones); until then X stays raw, and the network is changed only once every check has passed
+    standardizer = net.standardizer
+    learn = net.standardize and standardizer is None
+    inputs = (lambda A, name="X": net._inputs(A, name, standardizer=_RAW)) if learn else net._inputs
+    X = inputs(X)
     Y = net._targets(Y, X.shape[1])
     validation = None
     if validation_data is not None and validation_fraction is not None:
@@ -566,17 +575,23 @@ def fit(
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise DeepstepError(f"validation_data: expected a pair (X_val, Y_val), got {_describe(validation_data)}")
-        Xv = net._inputs(validation_data[0], "validation_data[0]")
+        Xv = inputs(validation_data[0], "validation_data[0]")
         validation = (Xv, net._targets(validation_data[1], Xv.shape[1], "validation_data[1]"))
     elif validation_fraction is not None:
         fraction = check_fraction(validation_fraction, "validation_fraction")
-        labels = Y[0] > 0.5 if Y.shape[0] == 1 else Y.argmax(axis=0)
+        # per class for a classifier; for regression one group, a random share
+        labels = _labels(Y) if net.task.is_classification else np.zeros(Y.shape[1])
         held = stratified_split(labels, fraction, np.random.default_rng(VALIDATION_SPLIT_SEED))
         if not held.any() or held.all():
             raise DeepstepError(f"validation_fraction: {fraction:g} of m = {X.shape[1]} examples leaves no "
                                 "validation or no training examples")
         validation = (X[:, held], Y[:, held])
         X, Y = X[:, ~held], Y[:, ~held]
+    if learn:
+        standardizer = Standardizer.fit(X)
+        X = standardizer.transform(X)
+        if validation is not None:
+            validation = (standardizer.transform(validation[0]), validation[1])
     m = X.shape[1]
     full_batch = batch is None or batch >= m
     why_not = gram.applies(full_batch, opt)
@@ -601,9 +616,23 @@ def fit(
     if opt.t == 0 and opt.epoch == 0:  # a fresh optimizer: its schedule counts the network's epochs
         opt.epoch = len(net.history.cost)
     net.optimizer = opt
+    net.standardizer = standardizer
     run = Run(net, X, Y, learning_rate=alpha, epochs=epochs, batch_size=batch, optimizer=opt, l2=lambd,
               keep_prob=keep, validation=validation, callbacks=cbs, method=method)
     return run.run()
+
+
+class _Raw:
+    """A standardizer that leaves X as it is (X before the standardization is learned)."""
+
+    def __bool__(self) -> bool:
+        return True
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        return X
+
+
+_RAW = _Raw()
 
 
 def _optimizer_for(net: DeepNetwork, optimizer: str | Optimizer) -> Optimizer:
