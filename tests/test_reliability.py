@@ -154,3 +154,13 @@ def test_model_files_refuse_what_is_not_a_model(tmp_path):
     for path in (tmp_path / "array.npy", tmp_path, None, 42):
         with pytest.raises(ds.ModelFileError):
             ds.load_model(path)
+
+
+def test_the_guard_never_puts_back_infinite_parameters_behind_a_finite_cost():
+    """A saturated tanh gives a finite cost of infinite weights: the guard must not take that state as sound."""
+    X = np.random.default_rng(0).standard_normal((3, 40)) * 1e10
+    Y = (X[:1] > 0) * 1.0
+    net = ds.DeepNetwork([3, 4, 1], hidden_activation="tanh", rng=0)
+    with pytest.raises(ds.TrainingDiverged, match="hold NaN or inf"):
+        net.fit(X, Y, learning_rate=1e308, num_iterations=3, optimizer="adam", method="plain")
+    assert all(np.isfinite(P).all() for P in net.parameters.values())

@@ -102,3 +102,29 @@ def test_bad_arguments():
     with pytest.raises(DeepstepError, match="learning_rate"):
         net.fit(np.ones((2, 4)), np.array([[0, 1, 0, 1]]), learning_rate=-1)
     assert net.standardizer is None  # an error leaves the network as it was
+
+
+def test_a_regression_network_standardizes_its_targets_too(tmp_path):
+    """y in hundreds: the network learns (y - mean) / std, predict gives values in y's units again, the model
+    file and the ONNX graph carry both standardizations."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(50, 10, (2, 200))
+    Y = 3.0 * X[:1] - 2.0 * X[1:] + 200 + rng.normal(0, 1, (1, 200))
+    net = ds.DeepNetwork([2, 1], output_activation="linear", standardize=True, init="zeros")
+    net.fit(X, Y, learning_rate=0.5, num_iterations=300)
+    np.testing.assert_allclose(net.target_standardizer.mean.ravel(), Y.mean(axis=1), rtol=1e-14)
+    # linear regression on standardized data, by the normal equations (a second implementation), in y's units
+    design = np.vstack([X, np.ones((1, 200))]).T
+    coef, *_ = np.linalg.lstsq(design, Y[0], rcond=None)
+    np.testing.assert_allclose(net.predict(X)[0], design @ coef, rtol=1e-9)
+    assert net.score(X, Y) > 0.99
+    net.save(tmp_path / "m.npz")
+    back = ds.load_model(tmp_path / "m.npz")
+    np.testing.assert_array_equal(back.predict(X), net.predict(X))
+    ort = pytest.importorskip("onnxruntime")
+    from deepstep.export import export_onnx
+
+    export_onnx(back, tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    out = session.run(None, {"X": np.ascontiguousarray(X.T)})[0].T
+    np.testing.assert_allclose(out, net.predict(X), rtol=1e-6)

@@ -318,10 +318,12 @@ def test_a_divergence_under_the_gram_form_never_leaves_a_non_finite_first_layer(
     Y = (X[0:1] > 0).astype(np.float64)
     net = ds.DeepNetwork([30, 4, 1], rng=1)
     net.fit(X, Y, 0.1, 3, method="plain", batch_size=5)
-    with pytest.raises(ds.TrainingDiverged):
+    with pytest.raises(ds.TrainingDiverged) as info:
         net.fit(X * 1e10, Y, 1e30, 20, method="gram", optimizer="momentum")
     assert all(np.isfinite(P).all() for P in net.parameters.values())
-    assert net.history.method == "plain"  # the diverged run kept no epoch: the history still names the last one
+    kept = len(info.value.history.cost)  # the sound epochs before the divergence (finite parameters at their start)
+    assert len(net.history.cost) == 3 + kept and all(np.isfinite(net.history.cost))
+    assert net.history.method == ("gram" if kept else "plain")  # the history names the last run that kept epochs
 
 
 def test_a_run_that_keeps_no_epoch_leaves_the_history_naming_the_run_before(rng):

@@ -9,7 +9,9 @@ Where to find what:
 * :mod:`deepstep.initialization` -- random W[l], zero b[l]
 * :mod:`deepstep.engine` -- the kernels (Z = W A_prev + b, dW = (1/m) dZ A_prev^T, ...) and the buffered passes
 * :mod:`deepstep.forward`, :mod:`deepstep.backward` -- the course's step functions with their caches
-* :mod:`deepstep.cost` -- cross-entropy J (with L2) and dA[L]
+* :mod:`deepstep.cost` -- cross-entropy J (with L2) and dA[L]; the squared error of regression
+* :mod:`deepstep.tasks` -- each output activation's cost and score (accuracy, R^2)
+* :mod:`deepstep.standardize` -- input (and regression target) standardization kept with the model
 * :mod:`deepstep.update`, :mod:`deepstep.optimizers` -- gradient descent, momentum, RMSprop, Adam
 * :mod:`deepstep.schedules` -- learning-rate decay
 * :mod:`deepstep.gram` -- the Gram form of the first layer (a full-batch strategy)
@@ -18,17 +20,21 @@ Where to find what:
 * :mod:`deepstep.gradcheck` -- centered finite differences
 * :mod:`deepstep.model_io` -- model files (.npz + JSON metadata), atomic writes
 * :mod:`deepstep.datasets` -- cat pictures, planar and other 2-D toys, your own files
-* :mod:`deepstep.metrics`, :mod:`deepstep.plots` -- confusion matrix, F1; cost curve, decision boundary
+* :mod:`deepstep.metrics`, :mod:`deepstep.plots` -- confusion matrix, F1, R^2, MAE; cost curve, decision boundary
+* :mod:`deepstep.diagnostics` -- what a trained network's results say went wrong
+* :mod:`deepstep.export` -- ONNX export (``pip install 'deepstep[onnx]'``)
+* :mod:`deepstep.sklearn` -- DeepClassifier, DeepRegressor (``pip install 'deepstep[sklearn]'``; imported on demand)
 * :mod:`deepstep.cli` -- the ``deepstep`` command
 """
 
 __version__ = "0.2.0"
 
-from . import callbacks, datasets, gram, metrics, optimizers, plots, schedules
+from . import callbacks, datasets, diagnostics, export, gram, metrics, optimizers, plots, schedules, standardize, tasks
 from .activations import ACTIVATIONS, Activation, get_activation
 from .backward import linear_activation_backward, linear_backward, model_backward
 from .cost import compute_cost, compute_cost_with_regularization
 from .errors import DeepstepError
+from .export import export_onnx
 from .forward import linear_activation_forward, linear_forward, model_forward, predict_forward
 from .gradcheck import gradient_check, gradient_check_details
 from .initialization import initialize_parameters
@@ -65,6 +71,7 @@ __all__ = [
     "initialize_rmsprop",
     "initialize_velocity",
     "load_model",
+    "export_onnx",
     "linear_activation_backward",
     "linear_activation_forward",
     "linear_backward",
@@ -83,4 +90,8 @@ __all__ = [
     "gram",
     "metrics",
     "plots",
+    "diagnostics",
+    "export",
+    "standardize",
+    "tasks",
 ]

@@ -238,7 +238,8 @@ def _linear_backward_(dA: Array, A: Array) -> Array:
 
 def softmax(Z: Array) -> Array:
     """softmax(Z)[i, j] = exp(Z[i, j]) / sum_k exp(Z[k, j]), column by column, overflow-free."""
-    E = np.exp(Z - Z.max(axis=0, keepdims=True))
+    with np.errstate(over="ignore"):  # Z - max(Z) of -1e308 and 1e308 is -inf: exp gives its exact 0
+        E = np.exp(Z - Z.max(axis=0, keepdims=True))
     return E / E.sum(axis=0, keepdims=True)
 
 

@@ -33,7 +33,8 @@ from .errors import DeepstepError, _describe, as_array, check_l2, check_number, 
 from .forward import Cache, LinearCache
 from .tasks import CLASSIFICATION, TASKS
 
-__all__ = ["linear_backward", "linear_activation_backward", "model_backward", "backward_from_dZL"]
+# (backward_from_dZL is the unchecked core the checked functions share: public in the module, not in __all__)
+__all__ = ["linear_backward", "linear_activation_backward", "model_backward"]
 
 Dropout = tuple[np.ndarray, float]
 

@@ -223,7 +223,10 @@ class DivergenceGuard(Callback):
             self.first = cost
         exploded = self.first is not None and self.first > 0 and cost > self.factor * self.first
         if math.isfinite(cost) and not exploded:  # NaN parameters show as a NaN cost next epoch (or at the end)
-            run.confirm_good()
+            if run.confirm_good():
+                return
+            run.diverge(f"training diverged by iteration {epoch} (its parameters hold NaN or inf although the "
+                        f"cost {cost:g} is finite: a saturated activation)")
             return
         what = f"cost {cost:g}" if math.isfinite(cost) else f"cost {cost}"
         if exploded:

@@ -23,7 +23,7 @@ from .activations import get_hidden_activation
 from .callbacks import Callback, EarlyStopping, ModelCheckpoint, ProgressBar
 from .errors import DeepstepError
 from .limits import check_parameter_count
-from .model_io import write_json
+from .model_io import atomic_path, write_json
 from .network import DeepNetwork, one_hot
 from .optimizers import OPTIMIZERS, get_optimizer
 from .schedules import SCHEDULES, get_schedule
@@ -157,6 +157,13 @@ def keep_prob_arg(text: str) -> float:
     return _number(text, float, lambda v: 0 < v <= 1, "a probability with 0 < P <= 1 such as 0.8")
 
 
+def delimiter_arg(text: str) -> str:
+    text = {"\\t": "\t", "tab": "\t"}.get(text, text)
+    if len(text) != 1 or text in '"\r\n':
+        raise argparse.ArgumentTypeError(f"expected one character such as ',' or ';' (or 'tab'), got {text!r}")
+    return text
+
+
 def beta_arg(text: str) -> float:
     return _number(text, float, lambda v: 0 <= v < 1, "a number with 0 <= beta < 1 such as 0.9")
 
@@ -164,21 +171,35 @@ def beta_arg(text: str) -> float:
 # -- train ---------------------------------------------------------------------
 
 
+def _outputs(data) -> tuple[int, str]:
+    """n[L] and what it is for: one unit per target (regression), 1 for two classes, else one per class."""
+    if data.task == "regression":
+        return data.train_Y.shape[0], f"{data.train_Y.shape[0]} real-valued target(s)"
+    n_classes = len(data.classes)
+    return (1 if n_classes <= 2 else n_classes), f"{n_classes} classes"
+
+
+def _standardizes(args: argparse.Namespace, name: Any) -> bool:
+    """--standardize / --no-standardize, else on for the features of a .csv or .npz table."""
+    if args.standardize is not None:
+        return bool(args.standardize)
+    return str(name).lower().endswith((".csv", ".npz"))
+
+
 def _build_network(args: argparse.Namespace, data, preset: dict[str, Any]) -> DeepNetwork:
     n_x = data.train_X.shape[0]
-    n_classes = len(data.classes)
-    n_out = 1 if n_classes <= 2 else n_classes
+    n_out, what = _outputs(data)
     dims = args.layers or [n_x, *preset["hidden"], n_out]
     if dims[0] != n_x:
         raise UsageError(f"--layers: expected the first size to be {n_x} (the features of {data.name}), got {dims[0]}")
     if dims[-1] != n_out:
-        raise UsageError(
-            f"--layers: expected the last size to be {n_out} for {n_classes} classes, got {dims[-1]}"
-        )
+        raise UsageError(f"--layers: expected the last size to be {n_out} for {what}, got {dims[-1]}")
     check_parameter_count(dims, "--layers")
-    output = "sigmoid" if n_out == 1 else "softmax"  # the output the cross-entropy cost pairs with
+    # the output each cost pairs with: cross-entropy (sigmoid, softmax), squared error (linear)
+    output = "linear" if data.task == "regression" else "sigmoid" if n_out == 1 else "softmax"
     return DeepNetwork(dims, args.hidden_activation or preset["hidden_activation"], output,
-                       init=args.init or preset["init"], rng=args.seed, dtype=args.dtype)
+                       init=args.init or preset["init"], rng=args.seed, dtype=args.dtype,
+                       standardize=_standardizes(args, data.name))
 
 
 def _dataset_key(name: str) -> str:
@@ -242,13 +263,14 @@ def _optimizer(args: argparse.Namespace):
 
 def _check_resume(net: DeepNetwork, args: argparse.Namespace, data, optimizer, model_path: Path) -> None:
     """--resume continues only a model made for this data and these flags: one line naming the difference."""
-    n_x, n_classes = data.train_X.shape[0], len(data.classes)
-    n_out = 1 if n_classes <= 2 else n_classes
+    n_x = data.train_X.shape[0]
+    n_out, what = _outputs(data)
     training = net.metadata.get("training") or {}
     checks = [
         ("--dataset", net.layer_dims[0], n_x, f"{net.layer_dims[0]} inputs; {data.name} has {n_x} features", None),
+        ("--task", net.task.name, data.task, f"task {net.task.name}; {data.name} gives {data.task}", None),
         ("--dataset", net.layer_dims[-1], n_out,
-         f"{net.layer_dims[-1]} output unit(s); {data.name} has {n_classes} classes, which need {n_out}", None),
+         f"{net.layer_dims[-1]} output unit(s); {data.name} has {what}, which need {n_out}", None),
         ("--layers", net.layer_dims, args.layers or net.layer_dims, "layers", None),
         ("--hidden-activation", net.hidden_activation,
          get_hidden_activation(args.hidden_activation).name if args.hidden_activation else net.hidden_activation,
@@ -258,10 +280,18 @@ def _check_resume(net: DeepNetwork, args: argparse.Namespace, data, optimizer, m
          None),
     ]
     saved_classes = net.metadata.get("classes")
-    if saved_classes is not None:
+    if saved_classes is not None and data.classes is not None:
         checks.append(("--dataset", saved_classes, list(data.classes), "classes", None))
+    checks.append(("--standardize", net.standardize, _standardizes(args, data.name), "standardize", None))
+    if net.metadata.get("dataset") is not None:
+        checks.append(("--dataset", net.metadata["dataset"], _dataset_key(data.name), "data set", None))
+    if "test_data" in training:
+        asked = str(Path(args.test_data).resolve()) if args.test_data else None
+        checks.append(("--test-data", training["test_data"], asked, "test data", None))
     for flag, key in (("--batch-size", "batch_size"), ("--l2", "l2"), ("--keep-prob", "keep_prob"),
-                      ("--validation-fraction", "validation_fraction"), ("--early-stopping", "early_stopping")):
+                      ("--validation-fraction", "validation_fraction"), ("--early-stopping", "early_stopping"),
+                      ("--test-fraction", "test_fraction"), ("--label-column", "label_column"),
+                      ("--delimiter", "delimiter")):
         if key in training:  # the run's design; the learning rate may change (e.g. smaller after a divergence)
             checks.append((flag, training[key], getattr(args, key), f"{flag.lstrip('-')}", None))
     for flag, saved, asked, what, _ in checks:
@@ -281,11 +311,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     preset = PRESETS.get(name, DEFAULT_PRESET)
     if args.label_column is not None and not str(name).lower().endswith(".csv"):
         raise UsageError(f"--label-column: only a .csv data set has label columns, got --dataset {name}")
+    if args.delimiter != "," and not str(name).lower().endswith(".csv"):
+        raise UsageError(f"--delimiter: only a .csv data set has a delimiter, got --dataset {name}")
     if args.early_stopping is not None and args.validation_fraction is None:
         raise UsageError("--early-stopping: watches the validation cost; give --validation-fraction too")
     optimizer = _optimizer(args)
     data = load_dataset(name, rng=args.seed, test_fraction=args.test_fraction, image_size=args.image_size,
-                        label_column=args.label_column)
+                        label_column=args.label_column, task=args.task, delimiter=args.delimiter,
+                        test_data=args.test_data)
     out = Path(args.out) if args.out else _default_out(name)
     model_path = out / "model.npz"
     if args.resume_or_start:
@@ -312,7 +345,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     train_X, train_Y = data.train_X, data.train_Y
     validation = None
     if args.validation_fraction is not None:  # drawn from the seed alone, so that --resume holds out the same
-        held = stratified_split(train_Y[0], args.validation_fraction, np.random.default_rng([args.seed, 1]))
+        groups = train_Y[0] if data.task == "classification" else np.zeros(train_Y.shape[1])
+        held = stratified_split(groups, args.validation_fraction, np.random.default_rng([args.seed, 1]))
         if not held.any() or held.all():
             raise UsageError(f"--validation-fraction: {args.validation_fraction:g} of {train_Y.shape[1]} training "
                              "examples leaves no validation or no training examples")
@@ -325,14 +359,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         method = "gram" if _gram_applies(full, optimizer) and pays_off(
             net.layer_dims[0], net.layer_dims[1], train_X.shape[1], iterations) else "plain"
     net.metadata.update(
-        classes=list(data.classes), dataset=_dataset_key(name), kind=data.kind,
-        image_shape=list(data.image_shape) if data.image_shape else None,
+        classes=list(data.classes) if data.classes is not None else None, dataset=_dataset_key(name),
+        kind=data.kind, image_shape=list(data.image_shape) if data.image_shape else None, task=data.task,
+        features=data.features,
         training={"learning_rate": lr, "iterations": iterations, "batch_size": args.batch_size,
                   "init": args.init or preset["init"], "seed": args.seed, "dtype": net.dtype.name,
                   "test_fraction": args.test_fraction, "image_size": list(args.image_size),
                   "label_column": args.label_column, "optimizer": optimizer.config(), "l2": args.l2,
                   "keep_prob": args.keep_prob, "validation_fraction": args.validation_fraction,
-                  "early_stopping": args.early_stopping, "method": method},
+                  "early_stopping": args.early_stopping, "method": method, "delimiter": args.delimiter,
+                  "test_data": str(Path(args.test_data).resolve()) if args.test_data else None},
     )
     done = len(net.history.cost)
     every = args.print_every or max(1, iterations // 10)
@@ -355,6 +391,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             net.fit(train_X, train_Y, lr, iterations - done, batch_size=args.batch_size, optimizer=optimizer,
                     l2=args.l2, keep_prob=args.keep_prob, validation_data=validation, callbacks=callbacks,
                     method=method)
+        net.save(model_path)  # (the handlers stay until this is written: a second signal here is handled too)
     except TrainingDiverged as exc:
         net.save(model_path)  # the last sound parameters, put back by the guard
         raise UsageError(f"{exc}; saved them in {model_path}") from None
@@ -364,7 +401,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 130
     finally:
         _StopRequest.uninstall(previous)
-    net.save(model_path)
     if stop.asked is not None:
         print(f"\nstopped after {len(net.history.cost)} iterations; saved {model_path}; continue with the same "
               "command and --resume", file=sys.stderr)
@@ -374,17 +410,27 @@ def cmd_train(args: argparse.Namespace) -> int:
     h = net.history
     metrics.update(seconds=round(seconds, 3), iterations=len(h.cost), final_cost=h.cost[-1] if h.cost else None,
                    layer_dims=net.layer_dims, dataset=str(name), optimizer=optimizer.config(),
-                   history={"cost": h.cost, "accuracy": h.accuracy, "val_cost": h.val_cost,
-                            "val_accuracy": h.val_accuracy})
+                   history={k: v for k, v in h.as_dict().items() if k in ("cost", "accuracy", "val_cost",
+                                                                            "val_accuracy", "r2", "val_r2")})
+    score = net.task.score_name
     if h.val_cost:
-        metrics.update(val_cost=h.val_cost[-1], val_accuracy=h.val_accuracy[-1])
+        metrics.update(val_cost=h.val_cost[-1], **{"val_" + score: getattr(h, "val_" + score)[-1]})
     if args.early_stopping is not None and callbacks[0].stopped_epoch is not None:
         print(f"early stopping at iteration {callbacks[0].stopped_epoch}: no better validation cost for "
               f"{args.early_stopping} iterations; kept the parameters of iteration {callbacks[0].best_epoch}")
     write_json(out / "metrics.json", metrics)
-    val = f"   validation accuracy {h.val_accuracy[-1]:.2%}" if h.val_accuracy else ""
-    print(f"train accuracy {metrics['train_accuracy']:.2%}   test accuracy {metrics['test_accuracy']:.2%}{val}   "
-          f"({seconds:.1f} s)")
+    if net.task.is_classification:
+        val = f"   validation accuracy {h.val_accuracy[-1]:.2%}" if h.val_accuracy else ""
+        print(f"train accuracy {metrics['train_accuracy']:.2%}   test accuracy {metrics['test_accuracy']:.2%}{val}"
+              f"   ({seconds:.1f} s)")
+    else:
+        val = f"   validation R^2 {h.val_r2[-1]:.4f}" if h.val_r2 else ""
+        print(f"train R^2 {metrics['train']['r2']:.4f}   test R^2 {metrics['test']['r2']:.4f}   test MAE "
+              f"{metrics['test']['mae']:.4g}   test RMSE {metrics['test']['rmse']:.4g}{val}   ({seconds:.1f} s)")
+    from .diagnostics import diagnose
+
+    for note in diagnose(net, data.train_X, data.train_Y):
+        print(f"note: {note}", file=sys.stderr)
     plotted = _plots(net, data, out, lr, bool(args.batch_size))
     print(f"wrote {model_path}, {out / 'metrics.json'}" + (f" and plots in {out}/" if plotted else ""))
     return 0
@@ -402,8 +448,11 @@ def _early_stopped(net: DeepNetwork) -> bool:
 
 
 def _evaluate(net: DeepNetwork, data) -> dict[str, Any]:
-    from .metrics import classification_report
+    from .metrics import classification_report, regression_report
 
+    if not net.task.is_classification:
+        return {"train": regression_report(data.train_Y, net.predict(data.train_X)),
+                "test": regression_report(data.test_Y, net.predict(data.test_X))}
     result = {"train_accuracy": net.accuracy(data.train_X, data.train_Y)}
     result["test_accuracy"] = net.accuracy(data.test_X, data.test_Y)
     result["test"] = classification_report(data.test_Y, net.predict(data.test_X), list(data.classes))
@@ -435,7 +484,7 @@ def _plots(net: DeepNetwork, data, out: Path, lr: float, epochs: bool) -> bool:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .datasets import load_dataset
-    from .metrics import classification_report
+    from .metrics import classification_report, regression_report
 
     net = load_model(args.model)
     name = args.dataset or net.metadata.get("dataset")
@@ -443,10 +492,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise UsageError("--dataset: expected a data set name or path (the model does not name one)")
     training = net.metadata.get("training") or {}
     data = load_dataset(name, rng=training.get("seed"), test_fraction=training.get("test_fraction", 0.2),
-                        image_size=training.get("image_size", (64, 64)), label_column=training.get("label_column"))
+                        image_size=training.get("image_size", (64, 64)), label_column=training.get("label_column"),
+                        task=net.task.name if str(name).lower().endswith((".csv", ".npz")) else "auto",
+                        delimiter=training.get("delimiter") or ",",
+                        test_data=training.get("test_data") if not args.dataset else None)
     X, Y = (data.test_X, data.test_Y) if args.split == "test" else (data.train_X, data.train_Y)
     if X.shape[0] != net.layer_dims[0]:
         raise UsageError(f"--dataset: the model takes {net.layer_dims[0]} features, {data.name} has {X.shape[0]}")
+    if not net.task.is_classification:
+        report = regression_report(Y, net.predict(X))
+        print(f"{args.split} set of {data.name}: m = {X.shape[1]}")
+        print(f"R^2   {report['r2']:.4f}\nMAE   {report['mae']:.6g}\nRMSE  {report['rmse']:.6g}")
+        if args.json:
+            write_json(args.json, report)
+        return 0
     classes = list(net.metadata.get("classes") or data.classes)
     if classes != list(data.classes):
         raise UsageError(f"--dataset: the classes of {data.name}, {list(data.classes)}, are not the model's, {classes}")
@@ -470,13 +529,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from .datasets import load_image
 
     net = load_model(args.model)
+    if len(args.inputs) == 1 and str(args.inputs[0]).lower().endswith((".csv", ".npz")):
+        return _predict_rows(net, args)
+    if args.out is not None:
+        raise UsageError("--out: writes the predictions for a .csv or .npz file of rows; pictures are printed")
     shape = net.metadata.get("image_shape")
     if not shape:
         raise UsageError(f"MODEL: {args.model} was not trained on pictures, so it cannot label image files")
     if int(np.prod(shape)) != net.layer_dims[0]:
         raise UsageError(f"MODEL: expects {net.layer_dims[0]} inputs, its pictures give {int(np.prod(shape))}")
     classes = net.metadata.get("classes") or [str(k) for k in range(max(2, net.layer_dims[-1]))]
-    for path in args.images:
+    for path in args.inputs:
         x = load_image(path, size=(shape[0], shape[1]))
         A = net.predict_proba(x)
         k = int(net.predict(x)[0, 0])
@@ -484,6 +547,49 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if A.shape[0] == 1 and k == 0:
             p = 1 - p
         print(f"{path}: {classes[k]} (p = {p:.2f})")
+    return 0
+
+
+def _predict_rows(net: DeepNetwork, args: argparse.Namespace) -> int:
+    """Label the rows of a .csv or .npz: a CSV of each row's prediction and probabilities (or values)."""
+    import csv
+    import io
+
+    from .datasets import load_rows
+
+    training = net.metadata.get("training") or {}
+    X = load_rows(args.inputs[0], net.layer_dims[0], net.metadata.get("features"),
+                  args.delimiter or training.get("delimiter") or ",")
+    A = net.predict_proba(X)
+    text = io.StringIO()
+    w = csv.writer(text, lineterminator="\n")
+    if net.task.is_classification:
+        classes = net.metadata.get("classes") or [str(k) for k in range(max(2, net.layer_dims[-1]))]
+        P = np.vstack([1 - A, A]) if A.shape[0] == 1 else A
+        w.writerow(["row", "prediction", *[f"p({c})" for c in classes]])
+        for j, k in enumerate(net.predict(X)[0]):
+            w.writerow([j, classes[k], *[f"{p:.6g}" for p in P[:, j]]])
+    else:
+        V = net.predict(X)
+        w.writerow(["row", *(["value"] if V.shape[0] == 1 else [f"value{k}" for k in range(V.shape[0])])])
+        for j in range(V.shape[1]):
+            w.writerow([j, *[repr(float(v)) for v in V[:, j]]])
+    if args.out is None:
+        print(text.getvalue(), end="")
+    else:
+        with atomic_path(args.out) as tmp:
+            tmp.write_text(text.getvalue())
+        print(f"wrote {X.shape[1]} predictions to {args.out}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export import export_onnx
+
+    net = load_model(args.model)
+    path = export_onnx(net, args.onnx)
+    print(f"wrote {path}: ONNX (opset 17), input 'X' of shape (N, {net.layer_dims[0]}), "
+          f"{'values' if not net.task.is_classification else 'probabilities'} of shape (N, {net.layer_dims[-1]})")
     return 0
 
 
@@ -629,6 +735,14 @@ def build_parser() -> Parser:
     t.add_argument("--image-size", type=size_arg, default=(64, 64), metavar="HxW",
                    help="size the pictures of a folder are resized to (default 64x64)")
     t.add_argument("--label-column", help="the label column of a CSV file (default: the last column)")
+    t.add_argument("--delimiter", type=delimiter_arg, default=",", help="the field separator of a CSV file")
+    t.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
+                   help="what a .csv/.npz file's labels are: auto refuses real-valued labels and asks for "
+                        "regression (a linear output and the squared-error cost)")
+    t.add_argument("--test-data", metavar="FILE", help="a separate .csv/.npz test set (instead of --test-fraction)")
+    t.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=None,
+                   help="standardize the features with the training set's mean and standard deviation, kept in the "
+                        "model (default: on for .csv/.npz files, off for the built-in sets)")
     t.add_argument("--print-every", type=positive_int, help="print the cost every N iterations")
     t.add_argument("--checkpoint-every", type=positive_int, help="save the model every N iterations")
     resume = t.add_mutually_exclusive_group()
@@ -648,12 +762,25 @@ def build_parser() -> Parser:
     e.add_argument("--json", help="also write the report to this JSON file")
     e.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("predict", help="label picture files with a trained model",
+    p = sub.add_parser("predict", help="label pictures or table rows with a trained model",
                        description="Label picture files with a model trained on pictures: one line per picture, "
-                                   "e.g. 'my_cat.jpg: cat (p = 0.93)'. Pictures are resized to the model's input.")
-    p.add_argument("model", help="a model.npz written by deepstep train on pictures")
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="picture files (PNG, JPEG, ...)")
+                                   "e.g. 'my_cat.jpg: cat (p = 0.93)'; pictures are resized to the model's input. "
+                                   "Or label the rows of one .csv/.npz file with a model trained on a table: a CSV "
+                                   "of each row's prediction and class probabilities (values for regression).")
+    p.add_argument("model", help="a model.npz written by deepstep train")
+    p.add_argument("inputs", nargs="+", metavar="FILE",
+                   help="picture files (PNG, JPEG, ...), or one .csv/.npz file of table rows")
+    p.add_argument("--out", help="write the table rows' predictions to this CSV file (default: print them)")
+    p.add_argument("--delimiter", type=delimiter_arg, help="the field separator of a CSV file of rows")
     p.set_defaults(func=cmd_predict)
+
+    x = sub.add_parser("export", help="write a trained model as an ONNX graph",
+                       description="Write MODEL as a standard ONNX graph (opset 17): input 'X' of shape (N, n[0]) "
+                                   "(raw features: a model's standardization is part of the graph), output the "
+                                   "probabilities (or values). Needs pip install 'deepstep[onnx]'.")
+    x.add_argument("model", help="a model.npz written by deepstep train")
+    x.add_argument("onnx", help="the .onnx file to write (atomically)")
+    x.set_defaults(func=cmd_export)
 
     g = sub.add_parser("gradcheck", help="check back-propagation against finite differences",
                        description="Compare back-propagation's gradients with centered finite differences on a "
@@ -662,7 +789,7 @@ def build_parser() -> Parser:
                                    "the threshold (exit status 0), FAIL above it (exit status 1).")
     g.add_argument("--layers", type=layers_arg, default=[4, 5, 3, 1], help="layer sizes (default 4,5,3,1)")
     g.add_argument("--hidden-activation", default="relu", help="relu, leaky_relu, tanh, sigmoid (default relu)")
-    g.add_argument("--output-activation", choices=["sigmoid", "softmax"])
+    g.add_argument("--output-activation", choices=["sigmoid", "softmax", "linear"])
     g.add_argument("--init", default="xavier", choices=["small", "xavier", "he"])
     g.add_argument("-m", type=positive_int, default=8, help="number of random examples")
     g.add_argument("--seed", type=seed_arg, default=1)

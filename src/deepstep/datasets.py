@@ -69,7 +69,7 @@ from typing import Any
 import numpy as np
 
 from . import limits
-from .errors import DeepstepError, _describe, check_positive_int
+from .errors import DeepstepError, _describe, check_number, check_positive_int
 from .initialization import RngLike, as_rng
 from .limits import NpyVersionError, read_npy_header
 
@@ -82,6 +82,8 @@ __all__ = [
     "load_cat_dataset",
     "load_csv",
     "load_dataset",
+    "load_rows",
+    "targets",
     "load_image",
     "load_image_folder",
     "load_npz",
@@ -140,10 +142,12 @@ def _rng(rng: Any) -> Any:
     return _dataset_check(as_rng, rng)
 
 
+MAX_NOISE = 1e6  # the toy sets' points lie within a few units: more noise than this is only overflow to come
+
+
 def _check_noise(noise: Any, name: str = "noise") -> float:
-    if isinstance(noise, bool) or not isinstance(noise, Real) or not math.isfinite(noise) or noise < 0:
-        raise DatasetError(f"{name}: expected a finite number >= 0, got {_describe(noise)}")
-    return float(noise)
+    return _dataset_check(lambda: check_number(noise, name, low=0, high=MAX_NOISE,
+                                               expected=f"a finite number >= 0 (at most {MAX_NOISE:g})"))
 
 
 def _check_m(m: Any, n_classes: int) -> int:
@@ -613,13 +617,83 @@ def _is_utf8(data: bytes) -> bool:
     return True
 
 
-def _text_labels(labels: list[str], name: str) -> tuple[np.ndarray, list[str]]:
-    """CSV labels: numeric when they all read as numbers (sorted by value), else strings (sorted)."""
-    try:
-        numbers = np.array([float(s) for s in labels])
-    except ValueError:
-        return _encode_labels(np.array(labels, dtype=str), name)
-    return _encode_labels(numbers, name)
+TASKS = ("auto", "classification", "regression")
+"""What the labels of a file are for: "auto" takes classes, and refuses labels that look real-valued."""
+
+# "auto" calls integer labels real-valued when they have more distinct values than this and than m / 10
+MAX_AUTO_CLASSES = 20
+
+
+def _check_task(task: Any) -> str:
+    if not isinstance(task, str) or task not in TASKS:
+        raise DatasetError(f"task: expected one of {list(TASKS)}, got {_describe(task)}")
+    return task
+
+
+def _continuous(values: np.ndarray) -> str | None:
+    """Why numeric labels look like a real-valued target rather than classes (None when they look like classes)."""
+    fractional = values[values != np.round(values)]
+    if fractional.size:
+        return f"non-integer values such as {_number_name(fractional[0])}"
+    distinct = np.unique(values).size
+    if distinct > MAX_AUTO_CLASSES and distinct > values.size / 10:
+        return f"{distinct} distinct values among {values.size} examples"
+    return None
+
+
+def targets(parts: Sequence[np.ndarray], task: str, name: str, names: np.ndarray | None = None
+            ) -> tuple[list[np.ndarray], list[str] | None, str]:
+    """Label arrays (one per file: the training file, and a test file) as the targets of one task.
+
+    Parameters
+    ----------
+    parts : list of 1-D arrays
+        Labels as read: numbers or strings.
+    task : {"auto", "classification", "regression"}
+        "classification": the distinct labels of all parts, sorted, are the classes.  "regression": the labels
+        must be numbers, kept as float64 values.  "auto": classification, unless the labels are numbers that
+        look like a real-valued target (a non-integer value, or more than 20 distinct values and more than
+        m / 10): then DatasetError asks for task="regression" (``--task regression``) -- a real target is never
+        silently made into hundreds of classes.
+    name : str
+        How the labels are named in messages.
+    names : array of str, optional
+        Class names stored with the labels (a .npz's ``classes``): the labels are indices into them.
+
+    Returns
+    -------
+    Ys : list of (1, m) arrays
+        int64 class indices, or float64 values for regression.
+    classes : list of str, or None for regression
+    task : "classification" or "regression"
+    """
+    if names is not None:
+        if task == "regression":
+            raise DatasetError(f"task: 'regression' takes real-valued labels, and {name} holds class indices "
+                               "into its 'classes'")
+        out = [_npz_targets(Y, names, name) for Y in parts]
+        return [Y for Y, _ in out], out[0][1], "classification"
+    numeric = all(Y.dtype.kind in "biuf" for Y in parts)
+    if task == "regression":
+        if not numeric:
+            text = next(Y for Y in parts if Y.dtype.kind not in "biuf")
+            raise DatasetError(f"{name}: expected numbers as regression targets, got text such as "
+                               f"{str(text.ravel()[0])[:40]!r}")
+        values = [Y.astype(np.float64).reshape(1, -1) for Y in parts]
+        if not all(np.isfinite(v).all() for v in values):
+            raise DatasetError(f"{name}: expected finite targets, got NaN or inf")
+        return values, None, "regression"
+    joined = np.concatenate([Y.ravel() for Y in parts])
+    if task == "auto" and numeric:
+        v = joined.astype(np.float64)
+        why = _continuous(v) if np.isfinite(v).all() else None
+        if why is not None:
+            raise DatasetError(f"{name}: expected class labels, got what looks like a real-valued target ({why}); "
+                               "train a regression (task='regression', deepstep train --task regression), or give "
+                               "task='classification' (--task classification) to take each value as a class")
+    Y, classes = _encode_labels(joined, name)
+    bounds = np.cumsum([0] + [P.size for P in parts])
+    return [Y[:, a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)], classes, "classification"
 
 
 # -- your own data: files --------------------------------------------------------------
@@ -668,7 +742,7 @@ def _check_npz_headers(p: Path) -> None:
                 )
 
 
-def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def load_npz(path: str | os.PathLike, task: str = "auto") -> tuple[np.ndarray, np.ndarray, list[str] | None]:
     """Load X and Y from a NumPy ``.npz`` file.
 
     Parameters
@@ -685,16 +759,26 @@ def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[str]
     -------
     X : ndarray of shape (n0, m), float64
     Y : ndarray of shape (1, m), int64
-    classes : list of str
+        Class indices; for ``task="regression"`` the values, float64.
+    classes : list of str, or None for regression
 
     Raises
     ------
     DatasetError
-        Also for arrays of Python objects (which NumPy reads only by unpickling;
-        deepstep never unpickles), byte strings that are not UTF-8, and an array
+        Also for real-valued labels when ``task`` is "auto" (see :func:`targets`), for arrays of Python
+        objects (which NumPy reads only by unpickling; deepstep never unpickles), byte strings that are not UTF-8,
+        and an array
         of more than :data:`~deepstep.limits.MAX_VALUES` values or whose header announces more
         data than the file holds -- refused before anything is allocated.
     """
+    task = _check_task(task)
+    X, Y, names = _read_npz(path)
+    (Y,), classes, _ = targets([Y], task, f"Y in {_where(Path(path))}", names)
+    return X, Y, classes
+
+
+def _read_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """X (n0, m) float64, the labels as stored (m,), and the 'classes' array or None, checked."""
     p = _existing_file(path, "path", "a .npz file with arrays X and Y")
     # what zipfile, zlib and NumPy raise on damaged, encrypted or exotic archives
     unreadable = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, struct.error, KeyError, IndexError,
@@ -746,22 +830,21 @@ def load_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[str]
     if not np.isfinite(X).all():
         raise DatasetError(f"X: expected finite values in {_where(p)}, got {int(np.size(X) - np.isfinite(X).sum())} "
                            f"NaN or inf entries")
-    if names is None:
-        Y, classes = _encode_labels(Y, f"Y in {_where(p)}")
-    else:
-        if names.ndim != 1 or names.dtype.kind not in "SU" or names.size < 2:
-            raise DatasetError(f"classes: expected at least two class names in {_where(p)}, got {_describe(names)}")
-        if names.dtype.kind == "S":
-            names = _decode_utf8(names, f"classes: expected UTF-8 class names in {_where(p)}")
-        classes = [str(c) for c in names.tolist()]
-        ok = Y.dtype.kind in "biu" or (Y.dtype.kind == "f" and np.isfinite(Y).all() and (Y == np.round(Y)).all())
-        if not ok or Y.min() < 0 or Y.max() >= len(classes):
-            raise DatasetError(
-                f"Y: expected class indices 0..{len(classes) - 1} (into 'classes') in {_where(p)}, "
-                f"got {_describe(Y)}"
-            )
-        Y = Y.reshape(1, m).astype(np.int64)
-    return X, Y, classes
+    return X, Y, names
+
+
+def _npz_targets(Y: np.ndarray, names: np.ndarray, where: str) -> tuple[np.ndarray, list[str]]:
+    """Y of a .npz with its own 'classes': (1, m) class indices into those names, checked."""
+    if names.ndim != 1 or names.dtype.kind not in "SU" or names.size < 2:
+        raise DatasetError(f"classes: expected at least two class names with {where}, got {_describe(names)}")
+    if names.dtype.kind == "S":
+        names = _decode_utf8(names, f"classes: expected UTF-8 class names with {where}")
+    classes = [str(c) for c in names.tolist()]
+    ok = Y.dtype.kind in "biu" or (Y.dtype.kind == "f" and np.isfinite(Y).all() and (Y == np.round(Y)).all())
+    if not ok or Y.min() < 0 or Y.max() >= len(classes):
+        raise DatasetError(f"Y: expected class indices 0..{len(classes) - 1} (into 'classes') in {where}, "
+                           f"got {_describe(Y)}")
+    return Y.reshape(1, -1).astype(np.int64), classes
 
 
 def _check_csv_size(p: Path) -> None:
@@ -810,8 +893,8 @@ def _csv_rows(rows: Any, header: list[str], k: int, where: str) -> tuple[array, 
 
 
 def load_csv(
-    path: str | os.PathLike, label_column: str | None = None, delimiter: str = ","
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    path: str | os.PathLike, label_column: str | None = None, delimiter: str = ",", task: str = "auto"
+) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
     """Load a table with a header row: numeric feature columns and one label column.
 
     Parameters
@@ -824,14 +907,16 @@ def load_csv(
         their distinct values, sorted (by value when all are numbers).
     delimiter : str
         Field separator.
+    task : {"auto", "classification", "regression"}
+        See :func:`targets`: "auto" refuses labels that look real-valued.
 
     Returns
     -------
     X : ndarray of shape (n0, m), float64
         One column per data row; the features in file order.
     Y : ndarray of shape (1, m), int64
-        Indices into ``classes``.
-    classes : list of str
+        Indices into ``classes``; for ``task="regression"`` the values, float64.
+    classes : list of str, or None for regression
 
     Raises
     ------
@@ -839,6 +924,15 @@ def load_csv(
         For a file of more than :data:`~deepstep.limits.MAX_CSV_BYTES` bytes (refused before it is read; the
         rows are read one at a time, as float64 values), and for anything else it cannot use, naming the line.
     """
+    task = _check_task(task)
+    X, labels, header, k = _read_csv(path, label_column, delimiter)
+    (Y,), classes, _ = targets([_csv_labels(labels)], task, f"{header[k]} (labels) in {_where(Path(path))}")
+    return X, Y, classes
+
+
+def _read_csv(path: str | os.PathLike, label_column: str | None, delimiter: str
+              ) -> tuple[np.ndarray, list[str], list[str], int]:
+    """X (n0, m) float64, the label cells, the header and the label column's index."""
     if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n':
         raise DatasetError(f"delimiter: expected one character such as ',' or ';' (not a quote or a line break), "
                            f"got {_describe(delimiter)}")
@@ -871,8 +965,15 @@ def load_csv(
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DatasetError(f"path: expected a readable UTF-8 CSV file at {_where(p)}, got: {exc}") from None
     X = np.frombuffer(values, dtype=np.float64).reshape(len(labels), len(header) - 1).T.copy()
-    Y, classes = _text_labels(labels, f"{header[k]} (labels) in {_where(p)}")
-    return X, Y, classes
+    return X, labels, header, k
+
+
+def _csv_labels(labels: list[str]) -> np.ndarray:
+    """CSV labels as numbers when every one reads as a number, else as text."""
+    try:
+        return np.array([float(s) for s in labels])
+    except ValueError:
+        return np.array(labels, dtype=str)
 
 
 def _pillow() -> tuple[Any, Any]:
@@ -1119,19 +1220,25 @@ class Dataset:
         (height, width, 3) of one picture for ``kind == "image"``.
     name : str
         The name or path it was loaded from.
+    task : {"classification", "regression"}
+        For regression, Y holds real values (float64) and ``classes`` is None.
+    features : list of str or None
+        The feature columns' names (a CSV file's header), in the order of X's rows.
     """
 
     train_X: np.ndarray
     train_Y: np.ndarray
     test_X: np.ndarray
     test_Y: np.ndarray
-    classes: list[str]
+    classes: list[str] | None
     kind: str
     image_shape: tuple[int, int, int] | None
     name: str
+    task: str = "classification"
+    features: list[str] | None = None
 
     def __repr__(self) -> str:
-        return (f"Dataset(name={self.name!r}, kind={self.kind!r}, train_X {self.train_X.shape}, "
+        return (f"Dataset(name={self.name!r}, kind={self.kind!r}, task={self.task!r}, train_X {self.train_X.shape}, "
                 f"test_X {self.test_X.shape}, classes={self.classes!r})")
 
 
@@ -1143,18 +1250,15 @@ def _check_fraction(test_fraction: Any) -> float:
     return float(test_fraction)
 
 
-def _split(X: np.ndarray, Y: np.ndarray, fraction: float, gen: Any, where: str,
-           classes: Sequence[str]) -> tuple[np.ndarray, ...]:
-    """Stratified split: round(fraction * count) random examples of each class go to the test set (file order
-    kept).  A split leaving no test example, or a class without a training example, is refused."""
-    test = np.zeros(Y.shape[1], dtype=bool)
-    untrained = []  # (class, count) of the classes the test set would take whole
-    for c in np.unique(Y):
-        idx = np.flatnonzero(Y[0] == c)
-        n_test = round(fraction * idx.size)
-        test[idx[gen.permutation(idx.size)[:n_test]]] = True
-        if n_test == idx.size:
-            untrained.append((classes[c], idx.size))
+def _test_mask(Y: np.ndarray, fraction: float, gen: Any, where: str, classes: Sequence[str]) -> np.ndarray:
+    """Stratified split: round(fraction * count) random examples of each class (index in Y) go to the test set
+    (the mask returned; file order kept).  A split leaving no test example, or a class without a training example,
+    is refused."""
+    from .training import stratified_split
+
+    test = stratified_split(Y[0], fraction, gen)
+    untrained = [(classes[c], n) for c, n in zip(*np.unique(Y[0], return_counts=True), strict=True)
+                 if test[Y[0] == c].all()]  # (class, count) of the classes the test set would take whole
     m = Y.shape[1]
     if not test.any():
         raise DatasetError(
@@ -1173,7 +1277,131 @@ def _split(X: np.ndarray, Y: np.ndarray, fraction: float, gen: Any, where: str,
             f"puts all {count} example(s) of class {name!r} of {where} in the test set, so the network would never "
             f"see it; use a smaller test_fraction or more examples of that class"
         )
-    return X[:, ~test], Y[:, ~test], X[:, test], Y[:, test]
+    return test
+
+
+def _read_table(path: Path, label_column: str | None, delimiter: str
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[str] | None, str]:
+    """A .csv or .npz file: X (n0, m), its labels as read, the .npz's class names, the CSV's feature names, and
+    how messages name the labels."""
+    if path.suffix.lower() == ".npz":
+        X, Y, names = _read_npz(path)
+        return X, Y.ravel(), names, None, f"Y in {_where(path)}"
+    X, labels, header, k = _read_csv(path, label_column, delimiter)
+    return (X, _csv_labels(labels), None, [h for j, h in enumerate(header) if j != k],
+            f"{header[k]} (labels) in {_where(path)}")
+
+
+def _table_dataset(path: Path, label_column: str | None, delimiter: str, task: str, test_data: Any,
+                   fraction: float, rng: Any, name: str) -> Dataset:
+    """A .csv or .npz file as a Dataset: split by ``fraction``, or with ``test_data`` as its test set."""
+    if path.suffix.lower() == ".npz" and label_column is not None:
+        raise DatasetError(f"label_column: only a .csv file has named columns, got {_where(path)}")
+    X, raw, names, features, label_name = _read_table(path, label_column, delimiter)
+    parts, tests = [raw], []
+    if test_data is not None:
+        tpath = _existing_file(test_data, "test_data", "a .csv or .npz file with the training file's columns")
+        if tpath.suffix.lower() not in (".csv", ".npz"):
+            raise DatasetError(f"test_data: expected a .csv or .npz file, got {_where(tpath)}")
+        tX, traw, tnames, tfeatures, _ = _read_table(tpath, label_column, delimiter)
+        if tX.shape[0] != X.shape[0] or (features and tfeatures and tfeatures != features):
+            raise DatasetError(f"test_data: expected the {X.shape[0]} feature columns of {_where(path)}"
+                               f"{' ' + str(features) if features else ''}, got {tX.shape[0]} in {_where(tpath)}"
+                               f"{' ' + str(tfeatures) if tfeatures else ''}")
+        if (names is None) != (tnames is None) or (names is not None and names.tolist() != tnames.tolist()):
+            raise DatasetError(f"test_data: expected the class names of {_where(path)}, got others in "
+                               f"{_where(tpath)}")
+        parts.append(traw)
+        tests.append(tX)
+    Ys, classes, task = targets(parts, task, label_name, names)
+    kind = "points" if X.shape[0] == 2 else "table"
+    if tests:
+        return Dataset(X, Ys[0], tests[0], Ys[1], classes, kind, None, name, task, features)
+    # classes are split each on its own; real-valued targets as one group
+    groups = Ys[0] if task == "classification" else np.zeros((1, X.shape[1]), dtype=np.int64)
+    test = _test_mask(groups, fraction, _rng(rng), _where(path), classes or ["all"])
+    Y = Ys[0]
+    return Dataset(X[:, ~test], Y[:, ~test], X[:, test], Y[:, test], classes, kind, None, name, task, features)
+
+
+def load_rows(path: str | os.PathLike, n_features: int, features: Sequence[str] | None = None,
+              delimiter: str = ",") -> np.ndarray:
+    """Rows to predict: X (n_features, m) from a .csv (header row; the columns named ``features`` when given and
+    present -- other columns such as the label are left out -- else exactly ``n_features`` numeric columns) or a
+    .npz (an array ``X`` of shape (m, n_features), or (n_features, m))."""
+    p = _existing_file(path, "rows", "a .csv or .npz file of rows to label")
+    suffix = p.suffix.lower()
+    if suffix == ".npz":
+        X, _, _ = _read_npz_x(p)
+    elif suffix == ".csv":
+        _check_csv_size(p)
+        try:
+            with open(p, newline="", encoding="utf-8-sig") as f:
+                header = [h.strip() for h in next(csv.reader(f, delimiter=delimiter), [])]
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise DatasetError(f"rows: expected a readable UTF-8 CSV file at {_where(p)}, got: {exc}") from None
+        if features and all(name in header for name in features):
+            keep = [header.index(name) for name in features]
+        elif len(header) == n_features:
+            keep = list(range(n_features))
+        else:
+            raise DatasetError(f"rows: expected the model's {n_features} feature columns"
+                               f"{' ' + str(list(features)) if features else ''} in {_where(p)}, got {header}")
+        X = _csv_columns(p, header, keep, delimiter)
+    else:
+        raise DatasetError(f"rows: expected a .csv or .npz file, got {_where(p)}")
+    if X.shape[0] != n_features and X.shape[1] == n_features:
+        X = X.T
+    if X.shape[0] != n_features:
+        raise DatasetError(f"rows: expected {n_features} features per row in {_where(p)}, got an array of shape "
+                           f"{X.shape}")
+    return np.ascontiguousarray(X)
+
+
+def _csv_columns(p: Path, header: list[str], keep: list[int], delimiter: str) -> np.ndarray:
+    """The numeric columns ``keep`` of a CSV file with a header, as (len(keep), m) float64."""
+    values = array("d")
+    m = 0
+    with open(p, newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f, delimiter=delimiter)
+        next(reader, None)
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                raise DatasetError(f"rows: expected {len(header)} fields on every row like the header of {_where(p)}, "
+                                   f"got {len(row)} on line {reader.line_num}")
+            for j in keep:
+                try:
+                    value = float(row[j])
+                except ValueError:
+                    raise DatasetError(f"{header[j]}: expected numbers in {_where(p)}, got {row[j][:40]!r} on line "
+                                       f"{reader.line_num}") from None
+                if not math.isfinite(value):
+                    raise DatasetError(f"{header[j]}: expected finite numbers in {_where(p)}, got {row[j]!r} on "
+                                       f"line {reader.line_num}")
+                values.append(value)
+            m += 1
+    if m == 0:
+        raise DatasetError(f"rows: expected data rows after the header of {_where(p)}, got none")
+    return np.frombuffer(values, dtype=np.float64).reshape(m, len(keep)).T.copy()
+
+
+def _read_npz_x(p: Path) -> tuple[np.ndarray, None, None]:
+    """The array X of a .npz of rows to label (no labels needed)."""
+    try:
+        with np.load(p, allow_pickle=False) as f:
+            if not hasattr(f, "files") or "X" not in f.files:
+                raise DatasetError(f"rows: expected a .npz archive with an array X in {_where(p)}")
+            _check_npz_headers(p)
+            X = f["X"]
+    except DatasetError:
+        raise
+    except Exception as exc:  # zipfile, zlib and NumPy's many ways of failing on a damaged archive
+        raise DatasetError(f"rows: expected a readable .npz file at {_where(p)}, got: {_one_line(exc)}") from None
+    if X.ndim != 2 or X.dtype.kind not in "biuf" or not np.isfinite(X).all():
+        raise DatasetError(f"X: expected a finite 2-D numeric array in {_where(p)}, got {_describe(X)}")
+    return X.astype(np.float64), None, None
 
 
 def resolve_name(name_or_path: str | os.PathLike) -> str | os.PathLike:
@@ -1196,6 +1424,9 @@ def load_dataset(
     test_fraction: float = 0.2,
     image_size: Sequence[int] = (64, 64),
     label_column: str | None = None,
+    task: str = "auto",
+    delimiter: str = ",",
+    test_data: str | os.PathLike | None = None,
 ) -> Dataset:
     """A named data set or a file, as a training and a test set.
 
@@ -1229,6 +1460,13 @@ def load_dataset(
         :data:`~deepstep.limits.MAX_IMAGE_SIDE` (4096).
     label_column : str, optional
         The label column of a ``.csv`` file (see :func:`load_csv`).
+    task : {"auto", "classification", "regression"}
+        What a file's labels are (see :func:`targets`); the built-in sets and picture folders are classification.
+    delimiter : str
+        The field separator of ``.csv`` files.
+    test_data : str or path, optional
+        A second ``.csv`` or ``.npz`` file (the same columns) as the test set, instead of holding out
+        ``test_fraction`` of the first; the classes are the labels of both files.
 
     Returns
     -------
@@ -1240,11 +1478,19 @@ def load_dataset(
         For anything it cannot use, naming the argument: see the loaders above.
     """
     fraction = _check_fraction(test_fraction)
+    task = _check_task(task)
     if not isinstance(name_or_path, (str, os.PathLike)):
         raise DatasetError(f"name_or_path: expected one of the names {list(DATASET_NAMES)} or a path (str or "
                            f"os.PathLike), got {_describe(name_or_path)}")
     name_or_path = resolve_name(name_or_path)
     key = name_or_path if name_or_path in DATASET_NAMES else None
+    table = not key and str(name_or_path).lower().endswith((".csv", ".npz"))
+    if task == "regression" and not table:
+        raise DatasetError(f"task: 'regression' needs a .csv or .npz file of real-valued labels, got "
+                           f"{str(name_or_path)!r}")
+    if test_data is not None and not table:
+        raise DatasetError(f"test_data: a separate test file goes with a .csv or .npz data set, got "
+                           f"{str(name_or_path)!r}")
     if key == "cats":
         train_X, train_Y, test_X, test_Y, classes = load_cat_dataset()
         return Dataset(train_X, train_Y, test_X, test_Y, classes, "image", CAT_IMAGE_SHAPE, "cats")
@@ -1272,8 +1518,7 @@ def load_dataset(
         X, Y, classes = _image_folder(path, image_size, "image_size")
         kind, shape = "image", (*_check_size(image_size, "image_size"), 3)
     elif state == "file" and suffix in (".npz", ".csv"):
-        X, Y, classes = load_npz(path) if suffix == ".npz" else load_csv(path, label_column)
-        kind, shape = ("points" if X.shape[0] == 2 else "table"), None
+        return _table_dataset(path, label_column, delimiter, task, test_data, fraction, rng, str(name_or_path))
     elif state == "file":
         raise DatasetError(
             f"name_or_path: expected a .npz or .csv file or a folder of class sub-folders, got {_where(path)}"
@@ -1283,5 +1528,5 @@ def load_dataset(
             f"name_or_path: expected one of the names {list(DATASET_NAMES)} or the path of a .npz file, a .csv file "
             f"or a folder of class sub-folders of pictures, got {str(name_or_path)!r}, which is neither"
         )
-    parts = _split(X, Y, fraction, _rng(rng), _where(path), classes)
-    return Dataset(*parts, classes, kind, shape, str(name_or_path))
+    test = _test_mask(Y, fraction, _rng(rng), _where(path), classes)
+    return Dataset(X[:, ~test], Y[:, ~test], X[:, test], Y[:, test], classes, kind, shape, str(name_or_path))

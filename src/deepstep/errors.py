@@ -43,7 +43,13 @@ def _describe(value: Any) -> str:
         return f"array of shape {value.shape} and dtype {value.dtype}"
     if isinstance(value, int) and value.bit_length() > 1000:  # (repr of a huge int is slow, or refused)
         return f"{type(value).__name__} of magnitude about 10**{int(value.bit_length() * math.log10(2))}"
-    return f"{type(value).__name__} {value!r}"
+    if isinstance(value, (str, bytes)) and len(value) > 60:
+        value = value[:60]
+        return f"{type(value).__name__} {value!r}... (cut)"
+    if isinstance(value, (tuple, list, dict)):  # a cache or a dict of arrays: its kind and size, not its contents
+        return f"{type(value).__name__} of {len(value)} items"
+    text = " ".join(repr(value).split())
+    return f"{type(value).__name__} {text[:80]}{'...' if len(text) > 80 else ''}"
 
 
 def as_array(value: Any, name: str) -> np.ndarray:

@@ -111,6 +111,14 @@ def to_onnx(net: Any, opset: int = ONNX_OPSET) -> Any:
         more_nodes, more_weights = _activation_nodes(onnx, net.hidden if l < L else net.output, f"Z{l}", A, dtype)
         nodes += more_nodes
         weights += more_weights
+    targets = getattr(net, "target_standardizer", None)
+    if targets is not None:  # the network learned standardized targets: the graph gives them in their units
+        nodes[-1].output[0] = nodes[-1].name = "values_standardized"
+        weights += [numpy_helper.from_array(targets.scale.ravel().astype(dtype), "target_scale"),
+                    numpy_helper.from_array(targets.mean.ravel().astype(dtype), "target_mean")]
+        nodes += [helper.make_node("Mul", ["values_standardized", "target_scale"], ["values_scaled"],
+                                   name="values_scaled"),
+                  helper.make_node("Add", ["values_scaled", "target_mean"], ["values"], name="values")]
     graph = helper.make_graph(
         nodes, "deepstep_network",
         [helper.make_tensor_value_info("X", elem, ["N", net.layer_dims[0]])],

@@ -88,6 +88,9 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int | No
 def precision_recall_f1(y_true: np.ndarray, y_pred: np.ndarray, positive: int = 1) -> tuple[float, float, float]:
     """Precision TP/(TP+FP), recall TP/(TP+FN) and F1 = 2PR/(P+R) of class ``positive`` (0 where undefined)."""
     t, p = _labels(y_true, y_pred)
+    if isinstance(positive, (bool, np.bool_)) or not isinstance(positive, (int, np.integer)) or positive < 0 \
+            or positive >= limits.MAX_CLASSES:
+        raise DeepstepError(f"positive: expected a class index (an integer >= 0), got {_describe(positive)}")
     tp = int(np.sum((p == positive) & (t == positive)))
     fp = int(np.sum((p == positive) & (t != positive)))
     fn = int(np.sum((p != positive) & (t == positive)))

@@ -449,8 +449,8 @@ def _check_state(state: dict[str, np.ndarray], params: dict[str, np.ndarray], me
                  where: str) -> None:
     """Every state array is an optimizer slot of a parameter ("optimizer.v.dW1", of its shape), a callback's
     ("callback.KEY.NAME" for a callback in 'callbacks'; early stopping's are copies of parameters, of their
-    shapes; another callback's arrays are its own business), or the input standardization ("input.mean" and
-    "input.scale", (n[0], 1), a positive scale)."""
+    shapes; another callback's arrays are its own business), or the standardization of the inputs ("input.mean"
+    and "input.scale", (n[0], 1), a positive scale) or of regression targets ("target.*", (n[L], 1))."""
     from .optimizers import OPTIMIZERS
 
     opt = meta.get("optimizer")
@@ -459,18 +459,23 @@ def _check_state(state: dict[str, np.ndarray], params: dict[str, np.ndarray], me
         raise _fail(where, f"expected an optimizer among {list(OPTIMIZERS)}, got {opt['name'][:40]!r}")
     slots = cls.slots if cls is not None else ()
     callbacks = meta.get("callbacks") or {}
-    inputs = sorted(k for k in state if k.startswith("input."))
-    if inputs and inputs != ["input.mean", "input.scale"]:
-        raise _fail(where, f"expected the input standardization as 'input.mean' and 'input.scale', got {inputs[:4]}")
-    if inputs and not (state["input.scale"] > 0).all():
-        raise _fail(where, "expected a positive input scale for every feature")
+    sizes = {"input": params["W1"].shape[1], "target": params[f"W{len(params) // 2}"].shape[0]}
+    for kind, n in sizes.items():  # the standardization of the inputs (and of regression targets)
+        keys = sorted(k for k in state if k.startswith(kind + "."))
+        if keys and keys != [f"{kind}.mean", f"{kind}.scale"]:
+            raise _fail(where, f"expected the {kind} standardization as '{kind}.mean' and '{kind}.scale', got "
+                               f"{keys[:4]}")
+        if keys and not (state[f"{kind}.scale"] > 0).all():
+            raise _fail(where, f"expected a positive {kind} scale for every {kind} column")
+        if kind == "target" and keys and meta.get("output_activation") not in ("linear", "identity"):
+            raise _fail(where, "expected target standardization only with a linear output (regression)")
+        for key in keys:
+            if state[key].shape != (n, 1):
+                raise _fail(where, f"expected state array {key!r} of shape {(n, 1)}, got shape {state[key].shape}")
     for key, A in state.items():
         kind, _, rest = key.partition(".")
         owner, _, name = rest.rpartition(".")
-        if kind == "input" and key in ("input.mean", "input.scale"):
-            n0 = params["W1"].shape[1]
-            if A.shape != (n0, 1):
-                raise _fail(where, f"expected state array {key!r} of shape {(n0, 1)}, got shape {A.shape}")
+        if kind in sizes and key in (f"{kind}.mean", f"{kind}.scale"):
             continue
         if kind == "optimizer" and owner in slots and name[:1] == "d":
             P = params.get(name[1:])

@@ -89,8 +89,10 @@ class DeepNetwork:
         Input size, hidden sizes, output size.  [n_x, 1] is logistic regression.
     hidden_activation : str
         g[1] .. g[L-1]: "relu", "leaky_relu", "tanh", "sigmoid" (or "leaky_relu:SLOPE").
-    output_activation : {"sigmoid", "softmax"}
-        g[L]: sigmoid for one output unit (binary), softmax for n[L] >= 2 classes.
+    output_activation : {"sigmoid", "softmax", "linear"}
+        g[L]: sigmoid for one output unit (binary), softmax for n[L] >= 2 classes (both with the
+        cross-entropy cost), "linear" (or "identity") for regression with the squared-error cost
+        J = (1/2m) sum ||A[L] - Y||^2 (see :mod:`deepstep.tasks`).
     init : {"auto", "small", "xavier", "he", "zeros"}
         See :func:`deepstep.initialize_parameters`.
     rng : None, int, Generator or RandomState
@@ -98,6 +100,16 @@ class DeepNetwork:
         seeds a RandomState, as the course's np.random.seed).
     dtype : float32 or float64
         Dtype of parameters, activations and gradients.
+    standardize : bool
+        Standardize the inputs: the first ``fit`` learns each feature's mean and standard deviation on
+        its training examples (:class:`deepstep.standardize.Standardizer`), and every X given to fit,
+        predict, accuracy, score or cost is mapped x := (x - mean) / scale first.  For regression the
+        targets too: the network learns y := (y - mean) / scale (so that one learning rate suits targets
+        in any unit), ``predict`` gives values in the targets' units, ``predict_proba`` and the costs are
+        of the standardized ones.  Saved with the model.
+    classes : list of str, optional
+        Class names (2 for one sigmoid output, n[L] for softmax), kept in ``metadata["classes"]`` and the
+        model file.
 
     Attributes
     ----------
@@ -110,6 +122,10 @@ class DeepNetwork:
         fit with the same optimizer settings goes on with it.
     metadata : dict
         Kept in model files: class names, input shape, training settings.
+    task : deepstep.tasks.Task
+        Classification or regression, from the output activation: its cost and score.
+    standardizer, target_standardizer : Standardizer or None
+        The standardization of the inputs (and of regression targets) learned by the first fit.
     """
 
     def __init__(
@@ -137,6 +153,7 @@ class DeepNetwork:
         self.init = init
         self.standardize = bool(standardize)
         self.standardizer: Standardizer | None = None
+        self.target_standardizer: Standardizer | None = None
         self.history = History()
         self.optimizer: Optimizer | None = None
         self.callback_state: dict[str, tuple[dict[str, Any], dict[str, np.ndarray]]] = {}
@@ -179,12 +196,14 @@ class DeepNetwork:
                 raise DeepstepError(f"{name}: {str(exc).partition(': ')[2]}") from None
         return X
 
-    def _targets(self, Y: Any, m: int, name: str = "Y") -> np.ndarray:
+    def _targets(self, Y: Any, m: int, name: str = "Y", standardizer: Standardizer | None = None) -> np.ndarray:
         """Y as (n[L], m) targets in the network's dtype: 0/1 labels (softmax also takes (1, m) class indices), or
         real values for regression."""
         n_out = self.layer_dims[-1]
         if not self.task.is_classification:
-            return as_dtype_checked(check_real_targets(Y, m, n_out, name), self.dtype, name)
+            Y = as_dtype_checked(check_real_targets(Y, m, n_out, name), self.dtype, name)
+            standardizer = standardizer or self.target_standardizer
+            return Y if standardizer is None else standardizer.transform(Y)
         if n_out > 1 and isinstance(Y, np.ndarray) and Y.shape == (1, m):
             labels = Y[0]
             if not (np.issubdtype(Y.dtype, np.number) and np.isfinite(labels).all()
@@ -277,7 +296,9 @@ class DeepNetwork:
         """Labels of shape (1, m): 1 where A[L] > 0.5 (sigmoid), else the most likely class (softmax); for
         regression the values A[L] (n[L], m)."""
         A = self.predict_proba(X)
-        return A if not self.task.is_classification else _predicted_labels(A)
+        if self.task.is_classification:
+            return _predicted_labels(A)
+        return A if self.target_standardizer is None else self.target_standardizer.inverse_transform(A)
 
     def accuracy(self, X: np.ndarray, Y: np.ndarray) -> float:
         """Fraction of the m examples whose predicted label equals Y's, in [0, 1] (classifiers only)."""
@@ -293,7 +314,7 @@ class DeepNetwork:
         """The task's score on (X, Y): accuracy for a classifier, R^2 (averaged over the outputs) for regression."""
         if self.task.is_classification:
             return self.accuracy(X, Y)
-        A = self.predict_proba(X)
+        A = self.predict_proba(X)  # R^2 is the same of standardized targets and predictions
         return self.task.score(A, self._targets(Y, A.shape[1]))
 
     def cost(self, X: np.ndarray, Y: np.ndarray) -> float:
@@ -335,6 +356,9 @@ class DeepNetwork:
             state.update({f"optimizer.{k}": a for k, a in self.optimizer.state_arrays().items()})
         if self.standardizer is not None:  # in the model's dtype, the one it is applied in
             state.update({f"input.{k}": a.astype(self.dtype) for k, a in self.standardizer.arrays().items()})
+        if self.target_standardizer is not None:
+            state.update({f"target.{k}": a.astype(self.dtype)
+                          for k, a in self.target_standardizer.arrays().items()})
         meta["standardize"] = self.standardize
         meta["callbacks"] = {}
         for key, (data, cb_arrays) in self.callback_state.items():
@@ -379,8 +403,10 @@ class DeepNetwork:
                                               if k.startswith(prefix)})
         net.metadata = dict(meta.get("metadata") or {})
         net.standardize = meta.get("standardize") is True
-        if "input.mean" in model.state:
-            net.standardizer = Standardizer.from_arrays({k: model.state[f"input.{k}"] for k in ("mean", "scale")})
+        for prefix, attr in (("input", "standardizer"), ("target", "target_standardizer")):
+            if f"{prefix}.mean" in model.state:
+                setattr(net, attr, Standardizer.from_arrays({k: model.state[f"{prefix}.{k}"]
+                                                             for k in ("mean", "scale")}))
         return net
 
     @classmethod

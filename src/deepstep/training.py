@@ -24,7 +24,15 @@ import numpy as np
 from . import gram
 from .callbacks import Callback, DivergenceGuard, ProgressBar, as_callback
 from .engine import Engine, add_l2_gradient, l2_cost, linear
-from .errors import DeepstepError, _describe, check_l2, check_learning_rate, check_number, check_positive_int
+from .errors import (
+    DeepstepError,
+    _all_finite,
+    _describe,
+    check_l2,
+    check_learning_rate,
+    check_number,
+    check_positive_int,
+)
 from .optimizers import Optimizer, get_optimizer
 from .standardize import Standardizer
 
@@ -156,6 +164,15 @@ class _Snapshot:
     epoch: int
     rng_state: Any
     n_history: int
+
+
+def _snapshot_finite(snap: _Snapshot) -> bool:
+    """Whether every value kept is finite: one summing pass each (W[1] in Gram form: its two factors)."""
+    for v in snap.values:
+        arrays = (v,) if isinstance(v, np.ndarray) else (v.KT, v.a)
+        if not all(_all_finite(a) for a in arrays):
+            return False
+    return True
 
 
 def _copy(value: Any) -> Any:
@@ -352,10 +369,15 @@ class Run:
         self.network.history.truncate(self.first_epoch + snap.n_history)
         self._mark_pending()
 
-    def confirm_good(self) -> None:
-        """The state at the start of the epoch just ended is sound (called by the divergence guard)."""
+    def confirm_good(self) -> bool:
+        """Take the state at the start of the epoch just ended as sound (called by the divergence guard when its
+        cost was finite); False, and nothing taken, where that state holds NaN or inf anyway (a saturated
+        activation can give a finite cost of infinite weights)."""
+        if self._pending is not None and not _snapshot_finite(self._pending):
+            return False
         self._good, self._spare = self._pending, self._good
         self._pending = None
+        return True
 
     def diverge(self, message: str, epoch_start_sound: bool = False) -> None:
         """Put back the last sound state and stop (called by the divergence guard).
@@ -567,8 +589,9 @@ def fit(
     standardizer = net.standardizer
     learn = net.standardize and standardizer is None
     inputs = (lambda A, name="X": net._inputs(A, name, standardizer=_RAW)) if learn else net._inputs
+    targets = (lambda B, m, name="Y": net._targets(B, m, name, standardizer=_RAW)) if learn else net._targets
     X = inputs(X)
-    Y = net._targets(Y, X.shape[1])
+    Y = targets(Y, X.shape[1])
     validation = None
     if validation_data is not None and validation_fraction is not None:
         raise DeepstepError("validation_fraction: give validation_data or validation_fraction, not both")
@@ -576,7 +599,7 @@ def fit(
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise DeepstepError(f"validation_data: expected a pair (X_val, Y_val), got {_describe(validation_data)}")
         Xv = inputs(validation_data[0], "validation_data[0]")
-        validation = (Xv, net._targets(validation_data[1], Xv.shape[1], "validation_data[1]"))
+        validation = (Xv, targets(validation_data[1], Xv.shape[1], "validation_data[1]"))
     elif validation_fraction is not None:
         fraction = check_fraction(validation_fraction, "validation_fraction")
         # per class for a classifier; for regression one group, a random share
@@ -587,11 +610,17 @@ def fit(
                                 "validation or no training examples")
         validation = (X[:, held], Y[:, held])
         X, Y = X[:, ~held], Y[:, ~held]
+    target_standardizer = net.target_standardizer
     if learn:
         standardizer = Standardizer.fit(X)
         X = standardizer.transform(X)
         if validation is not None:
             validation = (standardizer.transform(validation[0]), validation[1])
+        if not net.task.is_classification:
+            target_standardizer = Standardizer.fit(Y)
+            Y = target_standardizer.transform(Y)
+            if validation is not None:
+                validation = (validation[0], target_standardizer.transform(validation[1]))
     m = X.shape[1]
     full_batch = batch is None or batch >= m
     why_not = gram.applies(full_batch, opt)
@@ -616,7 +645,7 @@ def fit(
     if opt.t == 0 and opt.epoch == 0:  # a fresh optimizer: its schedule counts the network's epochs
         opt.epoch = len(net.history.cost)
     net.optimizer = opt
-    net.standardizer = standardizer
+    net.standardizer, net.target_standardizer = standardizer, target_standardizer
     run = Run(net, X, Y, learning_rate=alpha, epochs=epochs, batch_size=batch, optimizer=opt, l2=lambd,
               keep_prob=keep, validation=validation, callbacks=cbs, method=method)
     return run.run()
