@@ -22,6 +22,7 @@ Where to find what:
 * :mod:`deepstep.datasets` -- cat pictures, planar and other 2-D toys, your own files
 * :mod:`deepstep.metrics`, :mod:`deepstep.plots` -- confusion matrix, F1, R^2, MAE; cost curve, decision boundary
 * :mod:`deepstep.diagnostics` -- what a trained network's results say went wrong
+* :mod:`deepstep.sweep` -- hyperparameter sweeps: grids, random samples, worker processes
 * :mod:`deepstep.export` -- ONNX export (``pip install 'deepstep[onnx]'``)
 * :mod:`deepstep.sklearn` -- DeepClassifier, DeepRegressor (``pip install 'deepstep[sklearn]'``; imported on demand)
 * :mod:`deepstep.cli` -- the ``deepstep`` command
@@ -48,6 +49,7 @@ from .optimizers import (
     update_parameters_with_momentum,
     update_parameters_with_rmsprop,
 )
+from .sweep import SweepInterrupted, SweepResult, sweep  # ds.sweep is the function (module: importlib)
 from .training import History, TrainingDiverged
 from .update import update_parameters
 
@@ -72,6 +74,9 @@ __all__ = [
     "initialize_velocity",
     "load_model",
     "export_onnx",
+    "sweep",
+    "SweepResult",
+    "SweepInterrupted",
     "linear_activation_backward",
     "linear_activation_forward",
     "linear_backward",

@@ -151,15 +151,19 @@ def _all_finite(X: np.ndarray) -> bool:
     return bool(np.isfinite(total)) or bool(np.isfinite(X).all())
 
 
-def check_Y(Y: Any, m: int, n_y: int = 1, name: str = "Y") -> np.ndarray:
-    """``Y`` of shape (n_y, m) holding only 0/1 labels (see :func:`as_array`)."""
+def _targets_array(Y: Any, m: int, n_y: int, name: str) -> np.ndarray:
+    """``Y`` as a numeric array (see :func:`as_array`) of shape (n_y, m): one row per output unit."""
     if not isinstance(Y, np.ndarray):
         raise DeepstepError(f"{name}: expected a NumPy array of shape ({n_y}, {m}), got {_describe(Y)}")
     Y = as_array(Y, name)
     if Y.shape != (n_y, m):
         raise DeepstepError(f"{name}: expected shape ({n_y}, {m}), got shape {Y.shape}")
-    if not (np.issubdtype(Y.dtype, np.number) or Y.dtype == np.bool_):
-        raise DeepstepError(f"{name}: expected 0/1 labels, got dtype {Y.dtype}")
+    return Y
+
+
+def check_Y(Y: Any, m: int, n_y: int = 1, name: str = "Y") -> np.ndarray:
+    """``Y`` of shape (n_y, m) holding only 0/1 labels (see :func:`as_array`)."""
+    Y = _targets_array(Y, m, n_y, name)
     ok = (Y == 0) | (Y == 1)
     if not ok.all():
         bad = np.unique(Y[~ok])[:5]
@@ -248,11 +252,7 @@ def check_number(
 
 def check_real_targets(Y: Any, m: int, n_y: int = 1, name: str = "Y") -> np.ndarray:
     """``Y`` of shape (n_y, m) holding finite real values (regression targets; see :func:`as_array`)."""
-    if not isinstance(Y, np.ndarray):
-        raise DeepstepError(f"{name}: expected a NumPy array of shape ({n_y}, {m}), got {_describe(Y)}")
-    Y = as_array(Y, name)
-    if Y.shape != (n_y, m):
-        raise DeepstepError(f"{name}: expected shape ({n_y}, {m}) (one row per output), got shape {Y.shape}")
+    Y = _targets_array(Y, m, n_y, name)
     if not _all_finite(Y):
         raise DeepstepError(f"{name}: expected finite target values, got NaN or inf")
     return Y

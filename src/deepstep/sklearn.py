@@ -283,6 +283,8 @@ class DeepRegressor(RegressorMixin, _DeepEstimator):
 
     _output_activation = "linear"
 
+    # scikit-learn reads each estimator's parameters and defaults off its own __init__ signature, so the two
+    # defaults that differ (num_iterations, l2) need the whole signature written again here
     def __init__(
         self,
         hidden_layer_sizes: Sequence[int] = (100,),
