@@ -398,12 +398,16 @@ def rezipped(draw, members) -> bytes:
     return build_zip(members, draw(st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])))
 
 
+def a_member(draw) -> tuple[list, int, str, bytes]:
+    """A valid model file's members, and one of them drawn: (members, its index, its name, its bytes)."""
+    members = members_of(bases()[draw(st.sampled_from(BASE_NAMES))])
+    i = draw(st.integers(0, len(members) - 1))
+    return members, i, *members[i]
+
+
 @st.composite
 def member_edits(draw):
-    data = bases()[draw(st.sampled_from(BASE_NAMES))]
-    members = members_of(data)
-    i = draw(st.integers(0, len(members) - 1))
-    name, payload = members[i]
+    members, i, name, payload = a_member(draw)
     if draw(st.booleans()):  # the header (magic, version, length, the dict) is where parsing happens
         head = payload[:128]
         edited = draw(byte_edits(head, max_edits=3)) + payload[128:]
@@ -549,10 +553,7 @@ DESCRS = ["|O", "<U5", "<U1", "<U0", "<U2000000000", "|S3", "<c16", "<c8", "<i8"
 
 @st.composite
 def npy_headers(draw):
-    data = bases()[draw(st.sampled_from(BASE_NAMES))]
-    members = members_of(data)
-    i = draw(st.integers(0, len(members) - 1))
-    name, payload = members[i]
+    members, i, name, payload = a_member(draw)
     version, shape, fortran, dtype, start = npy_parts(payload)
     body = payload[start:]
     shape = draw(st.one_of(st.just(shape), st.sampled_from(SHAPES),

@@ -342,16 +342,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"resuming {model_path} after {len(net.history.cost)} iterations")
     else:
         net = _build_network(args, data, preset)
-    train_X, train_Y = data.train_X, data.train_Y
-    validation = None
-    if args.validation_fraction is not None:  # drawn from the seed alone, so that --resume holds out the same
-        groups = train_Y[0] if data.task == "classification" else np.zeros(train_Y.shape[1])
-        held = stratified_split(groups, args.validation_fraction, np.random.default_rng([args.seed, 1]))
-        if not held.any() or held.all():
-            raise UsageError(f"--validation-fraction: {args.validation_fraction:g} of {train_Y.shape[1]} training "
-                             "examples leaves no validation or no training examples")
-        validation = (train_X[:, held], train_Y[:, held])
-        train_X, train_Y = train_X[:, ~held], train_Y[:, ~held]
+    train_X, train_Y, validation = _hold_out(args, data)
     if method == "auto":  # decided once per run, on the whole plan, and kept for --resume
         from .gram import pays_off
 
@@ -434,6 +425,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     plotted = _plots(net, data, out, lr, bool(args.batch_size))
     print(f"wrote {model_path}, {out / 'metrics.json'}" + (f" and plots in {out}/" if plotted else ""))
     return 0
+
+
+def _hold_out(args: argparse.Namespace, data) -> tuple[np.ndarray, np.ndarray, tuple | None]:
+    """The training set less --validation-fraction of it (per class; one group for regression), and the examples
+    held out, drawn from the seed alone so that --resume (and a sweep) holds out the same ones."""
+    train_X, train_Y = data.train_X, data.train_Y
+    if args.validation_fraction is None:
+        return train_X, train_Y, None
+    groups = train_Y[0] if data.task == "classification" else np.zeros(train_Y.shape[1])
+    held = stratified_split(groups, args.validation_fraction, np.random.default_rng([args.seed, 1]))
+    if not held.any() or held.all():
+        raise UsageError(f"--validation-fraction: {args.validation_fraction:g} of {train_Y.shape[1]} training "
+                         "examples leaves no validation or no training examples")
+    return train_X[:, ~held], train_Y[:, ~held], (train_X[:, held], train_Y[:, held])
 
 
 def _gram_applies(full_batch: bool, optimizer: Any) -> bool:
@@ -632,7 +637,6 @@ _SWEEP_FLAGS = {  # flag -> (sweep setting, how one value is read)
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Train one network per combination of the listed settings; write the table, models and pictures."""
-    from . import plots  # noqa: F401  (matplotlib is imported lazily by the plots)
     from .datasets import load_dataset, resolve_name
     from .sweep import SweepInterrupted, sweep
 
@@ -656,16 +660,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             fixed[key] = values[0]
         else:
             grid[key] = values
-    train_X, train_Y = data.train_X, data.train_Y
-    validation = None
-    if args.validation_fraction is not None:  # as deepstep train holds it out: from the seed alone
-        groups = train_Y[0] if data.task == "classification" else np.zeros(train_Y.shape[1])
-        held = stratified_split(groups, args.validation_fraction, np.random.default_rng([args.seed, 1]))
-        if not held.any() or held.all():
-            raise UsageError(f"--validation-fraction: {args.validation_fraction:g} of {train_Y.shape[1]} training "
-                             "examples leaves no validation or no training examples")
-        validation = (train_X[:, held], train_Y[:, held])
-        train_X, train_Y = train_X[:, ~held], train_Y[:, ~held]
+    train_X, train_Y, validation = _hold_out(args, data)
     n_runs = int(np.prod([len(v) for v in grid.values()])) if grid else 1
     print(f"sweeping {args.samples or n_runs} run(s) on {data.name} ({', '.join(grid) or 'one setting'}) with "
           f"{args.jobs} process(es) -> {out}/")

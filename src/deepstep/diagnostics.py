@@ -50,7 +50,7 @@ def diagnose(net: Any, X: np.ndarray, Y: np.ndarray) -> list[str]:
                      "try a larger learning rate, or optimizer 'adam'" + _scale_hint(net))
     if net.task.is_classification:
         predicted = np.unique(net.predict(X))
-        truth = Y if Y.shape[0] == 1 else Y.argmax(axis=0)[np.newaxis, :]
+        truth = Y if Y.shape[0] == 1 else Y.argmax(axis=0)  # (1, m) labels or class indices, or one-hot columns
         if predicted.size == 1 and np.unique(truth).size > 1:
             names = net.metadata.get("classes")
             which = names[int(predicted[0])] if names and int(predicted[0]) < len(names) else str(int(predicted[0]))

@@ -42,7 +42,7 @@ from .initialization import DTYPES, RngLike, as_dtype, as_rng, initialize_parame
 from .optimizers import Optimizer
 from .parameters import Parameters
 from .standardize import Standardizer
-from .tasks import Task, task_for
+from .tasks import Task, column_classes, task_for
 from .training import History, fit
 
 __all__ = ["DeepNetwork", "History", "one_hot"]
@@ -62,9 +62,7 @@ def one_hot(labels: np.ndarray, n_classes: int, dtype: Any = np.float64) -> np.n
 
 def _predicted_labels(A: np.ndarray) -> np.ndarray:
     """Labels (1, m) of A[L]: 1 where A > 0.5 (one sigmoid unit), else the most likely class (softmax)."""
-    if A.shape[0] == 1:
-        return (A > 0.5).astype(np.int64)
-    return A.argmax(axis=0).astype(np.int64)[np.newaxis, :]
+    return column_classes(A).astype(np.int64)[np.newaxis, :]
 
 
 def _class_names(classes: Any, n_out: int, task: Task) -> list[str]:
@@ -184,11 +182,11 @@ class DeepNetwork:
         return len(self.layer_dims) - 1
 
     # -- data checks -------------------------------------------------------------------------
-    def _inputs(self, X: Any, name: str = "X", standardizer: Standardizer | None = None) -> np.ndarray:
+    def _inputs(self, X: Any, name: str = "X", raw: bool = False) -> np.ndarray:
         """X checked, in the network's dtype (a copy only when the dtype differs), standardized when the network
-        standardizes its inputs (by ``standardizer``, else its own)."""
+        has learned a standardization (not when ``raw``: the first fit, before it learns it)."""
         X = as_dtype_checked(check_X(X, self.layer_dims[0], name), self.dtype, name)
-        standardizer = standardizer or self.standardizer
+        standardizer = None if raw else self.standardizer
         if standardizer is not None:
             try:
                 X = standardizer.transform(X)
@@ -196,13 +194,13 @@ class DeepNetwork:
                 raise DeepstepError(f"{name}: {str(exc).partition(': ')[2]}") from None
         return X
 
-    def _targets(self, Y: Any, m: int, name: str = "Y", standardizer: Standardizer | None = None) -> np.ndarray:
+    def _targets(self, Y: Any, m: int, name: str = "Y", raw: bool = False) -> np.ndarray:
         """Y as (n[L], m) targets in the network's dtype: 0/1 labels (softmax also takes (1, m) class indices), or
         real values for regression."""
         n_out = self.layer_dims[-1]
         if not self.task.is_classification:
             Y = as_dtype_checked(check_real_targets(Y, m, n_out, name), self.dtype, name)
-            standardizer = standardizer or self.target_standardizer
+            standardizer = None if raw else self.target_standardizer
             return Y if standardizer is None else standardizer.transform(Y)
         if n_out > 1 and isinstance(Y, np.ndarray) and Y.shape == (1, m):
             labels = Y[0]
@@ -307,8 +305,7 @@ class DeepNetwork:
                                 "use score (R^2) or deepstep.metrics (mean_absolute_error, root_mean_squared_error)")
         A = self.predict_proba(X)  # (X is standardized there, once)
         Y = self._targets(Y, A.shape[1])
-        truth = Y if Y.shape[0] == 1 else Y.argmax(axis=0)[np.newaxis, :]
-        return float(np.mean(_predicted_labels(A) == truth))
+        return float(np.mean(column_classes(A) == column_classes(Y)))
 
     def score(self, X: np.ndarray, Y: np.ndarray) -> float:
         """The task's score on (X, Y): accuracy for a classifier, R^2 (averaged over the outputs) for regression."""

@@ -33,9 +33,15 @@ import numpy as np
 from .cost import cost_derivative, cross_entropy, mean_squared_error, squared_error_derivative
 from .errors import DeepstepError, check_real_targets, check_Y
 
-__all__ = ["Task", "TASKS", "task_for", "r2_score"]
+__all__ = ["Task", "TASKS", "task_for", "r2_score", "column_classes"]
 
 Array = np.ndarray
+
+
+def column_classes(A: Array) -> Array:
+    """The class of each column, (m,): A > 0.5 for one row (a sigmoid output or 0/1 labels), else the row of the
+    largest entry (softmax outputs or one-hot labels)."""
+    return (A[0] > 0.5) if A.shape[0] == 1 else A.argmax(axis=0)
 
 
 def _sums_of_squares(AL: Array, Y: Array) -> Array:
@@ -87,8 +93,7 @@ class Task:
     def tally(self, AL: Array, Y: Array, labels: Array | None) -> Any:
         """What one batch adds to the epoch's score: examples right, or the residual sums of squares."""
         if self.is_classification:
-            predicted = (AL[0] > 0.5) if AL.shape[0] == 1 else AL.argmax(axis=0)
-            return int(np.count_nonzero(predicted == labels))
+            return int(np.count_nonzero(column_classes(AL) == labels))
         return _sums_of_squares(AL, Y)
 
     def score_of(self, tally: Any, m: int, reference: Any) -> float:
@@ -108,7 +113,7 @@ class Task:
     def score(self, AL: Array, Y: Array, labels: Array | None = None) -> float:
         """The score of A[L] against Y in one go (accuracy or R^2)."""
         if labels is None and self.is_classification:
-            labels = (Y[0] > 0.5) if Y.shape[0] == 1 else Y.argmax(axis=0)
+            labels = column_classes(Y)
         return self.score_of(self.tally(AL, Y, labels), Y.shape[1], self.reference(Y))
 
 

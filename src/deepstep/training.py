@@ -35,6 +35,7 @@ from .errors import (
 )
 from .optimizers import Optimizer, get_optimizer
 from .standardize import Standardizer
+from .tasks import column_classes
 
 if TYPE_CHECKING:
     from .network import DeepNetwork
@@ -138,11 +139,6 @@ def check_keep_prob(keep_prob: Any, n_hidden: int) -> list[float]:
 def check_fraction(value: Any, name: str) -> float:
     return check_number(value, name, low=0, high=1, low_inclusive=False, high_inclusive=False,
                         expected=f"a number with 0 < {name} < 1 such as 0.2")
-
-
-def _labels(Y: np.ndarray) -> np.ndarray:
-    """The class of each column of 0/1 or one-hot Y: (m,)."""
-    return (Y[0] > 0.5) if Y.shape[0] == 1 else Y.argmax(axis=0)
 
 
 def stratified_split(labels: np.ndarray, fraction: float, rng: Any) -> np.ndarray:
@@ -257,11 +253,11 @@ class Run:
         self._pending: _Snapshot | None = None
         self._spare: _Snapshot | None = None
         self.task = net.task
-        self.labels = _labels(Y) if self.task.is_classification else np.zeros(0)  # (indexable; unused)
+        self.labels = column_classes(Y) if self.task.is_classification else np.zeros(0)  # (indexable; unused)
         self.reference = self.task.reference(Y)  # R^2's sum (Y - mean Y)^2 over the whole training set
         if validation is not None:
             Yv = validation[1]
-            self.val_labels = _labels(Yv) if self.task.is_classification else None
+            self.val_labels = column_classes(Yv) if self.task.is_classification else None
 
     # -- the Gram strategy ----------------------------------------------------------------------
     def _start_gram(self) -> None:
@@ -588,22 +584,20 @@ def fit(
     # validation ones); until then X stays raw, and the network is changed only once every check has passed
     standardizer = net.standardizer
     learn = net.standardize and standardizer is None
-    inputs = (lambda A, name="X": net._inputs(A, name, standardizer=_RAW)) if learn else net._inputs
-    targets = (lambda B, m, name="Y": net._targets(B, m, name, standardizer=_RAW)) if learn else net._targets
-    X = inputs(X)
-    Y = targets(Y, X.shape[1])
+    X = net._inputs(X, raw=learn)
+    Y = net._targets(Y, X.shape[1], raw=learn)
     validation = None
     if validation_data is not None and validation_fraction is not None:
         raise DeepstepError("validation_fraction: give validation_data or validation_fraction, not both")
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise DeepstepError(f"validation_data: expected a pair (X_val, Y_val), got {_describe(validation_data)}")
-        Xv = inputs(validation_data[0], "validation_data[0]")
-        validation = (Xv, targets(validation_data[1], Xv.shape[1], "validation_data[1]"))
+        Xv = net._inputs(validation_data[0], "validation_data[0]", raw=learn)
+        validation = (Xv, net._targets(validation_data[1], Xv.shape[1], "validation_data[1]", raw=learn))
     elif validation_fraction is not None:
         fraction = check_fraction(validation_fraction, "validation_fraction")
         # per class for a classifier; for regression one group, a random share
-        labels = _labels(Y) if net.task.is_classification else np.zeros(Y.shape[1])
+        labels = column_classes(Y) if net.task.is_classification else np.zeros(Y.shape[1])
         held = stratified_split(labels, fraction, np.random.default_rng(VALIDATION_SPLIT_SEED))
         if not held.any() or held.all():
             raise DeepstepError(f"validation_fraction: {fraction:g} of m = {X.shape[1]} examples leaves no "
@@ -649,19 +643,6 @@ def fit(
     run = Run(net, X, Y, learning_rate=alpha, epochs=epochs, batch_size=batch, optimizer=opt, l2=lambd,
               keep_prob=keep, validation=validation, callbacks=cbs, method=method)
     return run.run()
-
-
-class _Raw:
-    """A standardizer that leaves X as it is (X before the standardization is learned)."""
-
-    def __bool__(self) -> bool:
-        return True
-
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        return X
-
-
-_RAW = _Raw()
 
 
 def _optimizer_for(net: DeepNetwork, optimizer: str | Optimizer) -> Optimizer:
