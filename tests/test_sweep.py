@@ -46,9 +46,9 @@ def test_each_run_is_a_hand_made_fit_seeded_by_the_documented_rule():
                                                                       ((3,), 1.2)]
     for row, history, net in zip(result.rows, result.histories, result.networks, strict=True):
         h, lr = row["hidden"][0], row["learning_rate"]
-        canonical = ('{"batch_size":null,"dtype":"float64","hidden":[H],"hidden_activation":"tanh","init":"auto",'
-                     '"keep_prob":1.0,"l2":0.0,"learning_rate":LR,"num_iterations":30,"optimizer":"gd",'
-                     '"output_activation":"sigmoid","standardize":false}').replace("H", str(h)).replace("LR", repr(lr))
+        # the settings that differ from the defaults, canonical JSON with sorted keys
+        canonical = ('{"hidden":[H],"hidden_activation":"tanh","learning_rate":LR,"num_iterations":30,'
+                     '"output_activation":"sigmoid"}').replace("H", str(h)).replace("LR", repr(lr))
         hand = ds.DeepNetwork([2, h, 1], "tanh", "sigmoid", "auto", hand_rng(7, canonical), np.float64)
         hist = hand.fit(X, Y, learning_rate=lr, num_iterations=30, validation_data=(Xv, Yv))
         assert_same_parameters(net, hand)
@@ -302,3 +302,82 @@ def test_ctrl_c_with_worker_processes_keeps_the_finished_runs_and_ends_the_worke
     statuses = [r["status"] for r in info.value.result.rows]
     assert statuses.count("ok") == 1 and statuses.count("cancelled") == 5
     assert set(multiprocessing.active_children()) <= before  # the sweep's own workers are ended
+
+
+def test_optimizer_settings_schedules_early_stopping_and_method_are_those_of_a_hand_made_fit():
+    """beta1, the schedule and its decay, early stopping and the first-layer method reach each run as a hand-built
+    Adam, schedule and EarlyStopping would; the seed is the documented rule over the settings off their defaults."""
+    X, Y = PLANAR
+    Xv, Yv = ds.datasets.make_planar(m=40, rng=5)
+    result = sweep(X, Y, {"beta1": [0.8, 0.95], "schedule": ["exponential", "step"]},
+                   fixed={"hidden": 3, "hidden_activation": "tanh", "optimizer": "adam", "learning_rate": 0.05,
+                          "num_iterations": 60, "lr_decay": 0.5, "lr_decay_every": 10, "early_stopping": 5,
+                          "method": "plain"}, validation_data=(Xv, Yv), seed=2)
+    schedules = {"exponential": ds.schedules.ExponentialDecay(0.5, 10), "step": ds.schedules.StepDecay(0.5, 10)}
+    for row, net in zip(result.rows, result.networks, strict=True):
+        canonical = ('{"beta1":B,"early_stopping":5,"hidden":[3],"hidden_activation":"tanh","learning_rate":0.05,'
+                     '"lr_decay":0.5,"lr_decay_every":10,"method":"plain","num_iterations":60,"optimizer":"adam",'
+                     '"output_activation":"sigmoid","schedule":"S"}').replace("B", repr(row["beta1"])).replace(
+                         "S", row["schedule"])
+        hand = ds.DeepNetwork([2, 3, 1], "tanh", "sigmoid", "auto", hand_rng(2, canonical), np.float64)
+        early = ds.callbacks.EarlyStopping(patience=5)
+        hand.fit(X, Y, 0.05, 60, optimizer=ds.optimizers.Adam(beta1=row["beta1"], schedule=schedules[row["schedule"]]),
+                 validation_data=(Xv, Yv), callbacks=[early], method="plain")
+        assert row["status"] == "ok"
+        assert_same_parameters(net, hand)
+        assert row["iterations"] == len(hand.history.cost)
+    assert result.varying == ("beta1", "schedule")
+
+
+def test_a_setting_the_optimizer_does_not_take_is_a_failed_run_that_says_why():
+    result = sweep(*PLANAR, {"optimizer": ["gd", "momentum"]}, fixed={"beta": 0.8, "num_iterations": 5})
+    assert [r["status"] for r in result.rows] == ["failed", "ok"]
+    assert result.rows[0]["message"] == "beta: applies to optimizer momentum, got optimizer gd"
+    assert result.networks[0] is None and result.best["run"] == 1
+
+
+def test_early_stopping_without_validation_data_is_refused_before_any_run(monkeypatch):
+    monkeypatch.setattr(sweep_module, "_train_one", lambda *a: pytest.fail("a run started"))
+    with pytest.raises(ds.DeepstepError, match="early_stopping: .*validation_data"):
+        sweep(*PLANAR, {"hidden": [1, 2]}, fixed={"early_stopping": 3})
+
+
+def test_a_sweep_given_its_interrupted_result_runs_only_what_is_missing():
+    """previous= takes the finished runs as they are (matched by settings) and runs the rest: the same rows and
+    parameters as one uninterrupted sweep."""
+    X, Y = PLANAR
+    grid = {"hidden": [1, 2, 3], "learning_rate": [0.5, 1.2]}
+    fixed = {"hidden_activation": "tanh", "num_iterations": 40}
+    whole = sweep(X, Y, grid, fixed=fixed, seed=4)
+    finished = []
+
+    def stop_after_two(row, history, net, best):
+        finished.append(row["run"])
+        if len(finished) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(SweepInterrupted) as info:
+        sweep(X, Y, grid, fixed=fixed, seed=4, on_run=stop_after_two)
+    partial = info.value.result
+    assert [r["status"] for r in partial.rows].count("cancelled") == 4
+    ran = []
+    resumed = sweep(X, Y, grid, fixed=fixed, seed=4, previous=partial, on_run=lambda row, *_: ran.append(row["run"]))
+    assert sorted(ran) == [2, 3, 4, 5]
+    assert without_timing(resumed.rows) == without_timing(whole.rows)
+    for a, b in zip(whole.networks, resumed.networks, strict=True):
+        assert_same_parameters(a, b)
+    with pytest.raises(ds.DeepstepError, match="previous: was swept with seed 4, got seed 5"):
+        sweep(X, Y, grid, fixed=fixed, seed=5, previous=partial)
+    with pytest.raises(ds.DeepstepError, match="previous: was a sweep of other data"):
+        sweep(X[:, :-1], Y[:, :-1], grid, fixed=fixed, seed=4, previous=partial)
+
+
+def test_on_run_reports_each_finished_run_and_whether_it_is_the_best_so_far():
+    seen = []
+    result = sweep(*PLANAR, {"hidden": [1, 4, 2]}, fixed={"hidden_activation": "tanh", "learning_rate": 1.2,
+                                                          "num_iterations": 300},
+                   on_run=lambda row, history, net, best: seen.append((row["run"], best, net is not None,
+                                                                       history["cost"][-1] == row["cost"])))
+    scores = [r["train_accuracy"] for r in result.rows]
+    expected_best = [scores[k] > max(scores[:k], default=-1) for k in range(3)]
+    assert seen == [(k, expected_best[k], True, True) for k in range(3)]

@@ -25,8 +25,8 @@ from .errors import DeepstepError
 from .limits import check_parameter_count
 from .model_io import atomic_path, write_json
 from .network import DeepNetwork, one_hot
-from .optimizers import OPTIMIZERS, get_optimizer
-from .schedules import SCHEDULES, get_schedule
+from .optimizers import HYPERPARAMETERS, OPTIMIZERS, build_optimizer
+from .schedules import SCHEDULES
 from .training import TrainingDiverged, stratified_split
 
 load_model = DeepNetwork.load
@@ -232,33 +232,18 @@ def _output_folder(out: Path) -> Path:
     return out
 
 
+def _flag(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
 def _optimizer(args: argparse.Namespace):
     """The optimizer the flags ask for (its hyperparameters and learning-rate schedule), checked."""
-    kwargs: dict[str, Any] = {}
-    for flag, key, names in (("beta", "beta", ("momentum",)), ("beta1", "beta1", ("adam",)),
-                             ("beta2", "beta2", ("adam", "rmsprop")), ("epsilon", "epsilon", ("adam", "rmsprop"))):
-        value = getattr(args, flag)
-        if value is not None:
-            if args.optimizer not in names:
-                raise UsageError(f"--{flag}: applies to --optimizer {' or '.join(names)}, "
-                                 f"got --optimizer {args.optimizer}")
-            kwargs[key] = value
-    schedule = None
-    name = args.schedule or ("inverse_time" if args.lr_decay is not None else "constant")
-    if name == "constant":
-        for flag in ("lr_decay", "lr_decay_every"):
-            if getattr(args, flag) is not None:
-                raise UsageError(f"--{flag.replace('_', '-')}: applies to a decaying --schedule (inverse_time, "
-                                 f"exponential or step), got {'--schedule constant' if args.schedule else 'none'}")
-    else:
-        if args.lr_decay is None:
-            raise UsageError(f"--schedule: {name} needs --lr-decay RATE")
-        rate_key = "drop" if name == "step" else "decay_rate"
-        try:
-            schedule = get_schedule({"name": name, rate_key: args.lr_decay, "interval": args.lr_decay_every or 1})
-        except DeepstepError as exc:
-            raise UsageError(f"--lr-decay: {str(exc).partition(': ')[2]} for the {name} schedule") from None
-    return get_optimizer(args.optimizer, schedule=schedule, **kwargs)
+    try:
+        return build_optimizer(args.optimizer, schedule=args.schedule, lr_decay=args.lr_decay,
+                               lr_decay_every=args.lr_decay_every, flag=_flag,
+                               **{k: getattr(args, k) for k in HYPERPARAMETERS})
+    except DeepstepError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _check_resume(net: DeepNetwork, args: argparse.Namespace, data, optimizer, model_path: Path) -> None:
@@ -598,136 +583,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- sweep -----------------------------------------------------------------------------
-
-
-def _list_of(convert: Callable[[str], Any]) -> Callable[[str], list]:
-    """A flag taking one value or a comma-separated list of them (each converted and checked)."""
-    def parse(text: str) -> list:
-        items = [t.strip() for t in text.split(",")]
-        if not all(items):
-            raise argparse.ArgumentTypeError(f"expected a comma-separated list without empty items, got {text!r}")
-        return [convert(t) for t in items]
-    return parse
-
-
-def hidden_arg(text: str) -> tuple[int, ...]:
-    """One hidden-layer design: "4" (one layer of 4 units) or "20-7-5" (three layers)."""
-    try:
-        sizes = tuple(int(t) for t in text.split("-"))
-    except ValueError:
-        sizes = ()
-    if not sizes or any(n <= 0 for n in sizes):
-        raise argparse.ArgumentTypeError(f"expected hidden sizes such as 4 or 20-7-5, got {text!r}")
-    return sizes
-
-
-_SWEEP_FLAGS = {  # flag -> (sweep setting, how one value is read)
-    "hidden": ("hidden", hidden_arg),
-    "hidden_activation": ("hidden_activation", str),
-    "init": ("init", str),
-    "learning_rate": ("learning_rate", positive_float),
-    "iterations": ("num_iterations", positive_int),
-    "batch_size": ("batch_size", positive_int),
-    "optimizer": ("optimizer", str),
-    "l2": ("l2", nonnegative_float),
-    "keep_prob": ("keep_prob", keep_prob_arg),
-}
-
-
-def cmd_sweep(args: argparse.Namespace) -> int:
-    """Train one network per combination of the listed settings; write the table, models and pictures."""
-    from .datasets import load_dataset, resolve_name
-    from .sweep import SweepInterrupted, sweep
-
-    name = resolve_name(args.dataset)
-    preset = PRESETS.get(name, DEFAULT_PRESET)
-    data = load_dataset(name, rng=args.seed, test_fraction=args.test_fraction, label_column=args.label_column,
-                        task=args.task, delimiter=args.delimiter, test_data=args.test_data)
-    out = _output_folder(Path(args.out) if args.out else Path("runs") / f"sweep-{Path(str(name)).stem}")
-    grid: dict[str, list] = {}
-    fixed: dict[str, Any] = {"hidden": tuple(preset["hidden"]), "hidden_activation": preset["hidden_activation"],
-                             "init": preset["init"], "learning_rate": preset["learning_rate"],
-                             "num_iterations": preset["iterations"], "dtype": args.dtype,
-                             "standardize": _standardizes(args, data.name),
-                             "output_activation": "linear" if data.task == "regression" else "auto"}
-    for flag, (key, _) in _SWEEP_FLAGS.items():
-        values = getattr(args, flag)
-        if values is None:
-            continue
-        fixed.pop(key, None)
-        if len(values) == 1:
-            fixed[key] = values[0]
-        else:
-            grid[key] = values
-    train_X, train_Y, validation = _hold_out(args, data)
-    n_runs = int(np.prod([len(v) for v in grid.values()])) if grid else 1
-    print(f"sweeping {args.samples or n_runs} run(s) on {data.name} ({', '.join(grid) or 'one setting'}) with "
-          f"{args.jobs} process(es) -> {out}/")
-    interrupted = False
-    try:
-        result = sweep(train_X, train_Y, grid, samples=args.samples, fixed=fixed, validation_data=validation,
-                       test_data=(data.test_X, data.test_Y), seed=args.seed, n_jobs=args.jobs, keep=args.keep)
-    except SweepInterrupted as exc:
-        result, interrupted = exc.result, True
-    rows = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in row.items()} for row in result.rows]
-    write_json(out / "results.json", {"dataset": str(name), "seed": args.seed, "varying": list(result.varying),
-                                      "score": result.score_column, "rows": rows})
-    _write_csv(out / "results.csv", rows)
-    kept = [(row, net) for row, net in zip(result.rows, result.networks, strict=True) if net is not None]
-    for row, net in kept:
-        net.metadata.update(classes=list(data.classes) if data.classes else None, dataset=_dataset_key(name),
-                            task=data.task, features=data.features)
-        net.save(out / (f"run-{row['run']}.npz" if args.keep == "all" else "best.npz"))
-    column = result.score_column
-    ordered = sorted(result.rows, key=lambda r: (r["status"] != "ok", -(r.get(column) or -np.inf), r["run"]))
-    shown = [*result.varying, column, "cost", "seconds", "status"]
-    print("  ".join(f"{k:>14}" for k in ["run", *shown]))
-    for row in ordered:
-        cells = [row["run"], *(row.get(k) for k in shown)]
-        print("  ".join(f"{_cell(v):>14}" for v in cells))
-    best = result.best
-    if best is not None:
-        print(f"best: run {best['run']} ({result.label(best)}), {column} {_cell(best[column])}")
-    plotted = False
-    try:
-        result.plot_costs(out / "costs.png")
-        if data.train_X.shape[0] == 2 and kept:
-            result.plot_decision_boundaries(train_X, train_Y, out / "decision_boundaries.png")
-        plotted = True
-    except DeepstepError as exc:  # matplotlib missing: the table and the models are written
-        print(f"note: no plots ({exc})", file=sys.stderr)
-    print(f"wrote {out / 'results.csv'}, {out / 'results.json'}, {len(kept)} model file(s)"
-          + (" and plots" if plotted else ""))
-    if interrupted:
-        print(f"\ninterrupted: {sum(r['status'] != 'cancelled' for r in result.rows)} finished run(s) kept",
-              file=sys.stderr)
-        return 130
-    return 0
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, tuple):
-        return "-".join(map(str, value)) or "()"
-    return "" if value is None else str(value)
-
-
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    import csv
-    import io
-
-    keys = list(dict.fromkeys(k for row in rows for k in row))
-    text = io.StringIO()
-    w = csv.DictWriter(text, fieldnames=keys, lineterminator="\n")
-    w.writeheader()
-    for row in rows:
-        w.writerow({k: ("-".join(map(str, v)) if isinstance(v, list) else v) for k, v in row.items()})
-    with atomic_path(path) as tmp:
-        tmp.write_text(text.getvalue())
-
-
 # -- gradcheck, info --------------------------------------------------------------
 
 
@@ -909,35 +764,9 @@ def build_parser() -> Parser:
     p.add_argument("--delimiter", type=delimiter_arg, help="the field separator of a CSV file of rows")
     p.set_defaults(func=cmd_predict)
 
-    w = sub.add_parser("sweep", help="train one network per combination of settings and compare them",
-                       description="Any of the settings below may be a comma-separated list; the sweep is their "
-                                   "product (or --samples N combinations drawn with --seed). Each run is seeded from "
-                                   "--seed and its own settings, so its result does not depend on --jobs. Writes "
-                                   "results.csv, results.json, model files and the comparison plots into --out.")
-    w.add_argument("--dataset", default="planar", help="as for train")
-    w.add_argument("--hidden", type=_list_of(hidden_arg), help="hidden sizes: 1,2,3,4,5,20,50 or 20-7-5,10")
-    w.add_argument("--hidden-activation", type=_list_of(str), help="e.g. relu,tanh")
-    w.add_argument("--init", type=_list_of(str), help="e.g. he,xavier")
-    w.add_argument("--learning-rate", type=_list_of(positive_float), help="e.g. 0.01,0.001,0.0001")
-    w.add_argument("--iterations", type=_list_of(positive_int))
-    w.add_argument("--batch-size", type=_list_of(positive_int))
-    w.add_argument("--optimizer", type=_list_of(str), help="e.g. gd,adam")
-    w.add_argument("--l2", type=_list_of(nonnegative_float))
-    w.add_argument("--keep-prob", type=_list_of(keep_prob_arg))
-    w.add_argument("--samples", type=positive_int, help="draw N combinations instead of the whole product")
-    w.add_argument("--jobs", type=positive_int, default=1, help="worker processes (default 1)")
-    w.add_argument("--keep", choices=["all", "best"], default="all", help="model files of every run, or the best")
-    w.add_argument("--seed", type=seed_arg, default=1)
-    w.add_argument("--dtype", choices=["float64", "float32"], default="float64")
-    w.add_argument("--validation-fraction", type=fraction_arg, metavar="F")
-    w.add_argument("--test-fraction", type=fraction_arg, default=0.2)
-    w.add_argument("--test-data", metavar="FILE")
-    w.add_argument("--task", choices=["auto", "classification", "regression"], default="auto")
-    w.add_argument("--label-column")
-    w.add_argument("--delimiter", type=delimiter_arg, default=",")
-    w.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=None)
-    w.add_argument("--out", help="output folder (default runs/sweep-DATASET)")
-    w.set_defaults(func=cmd_sweep)
+    from .sweep_command import add_parser as add_sweep
+
+    add_sweep(sub)
 
     x = sub.add_parser("export", help="write a trained model as an ONNX graph",
                        description="Write MODEL as a standard ONNX graph (opset 17): input 'X' of shape (N, n[0]) "

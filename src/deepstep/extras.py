@@ -1,7 +1,8 @@
 """Optional extras: import a module that only one feature needs, or say which ``pip install`` brings it.
 
 NumPy is the engine's one requirement; h5py and Pillow (``data``), matplotlib (``plot``),
-tqdm (``progress``), scikit-learn (``sklearn``) and onnx/onnxruntime (``onnx``) are extras.
+tqdm (``progress``), scikit-learn (``sklearn``), onnx/onnxruntime (``onnx``) and Dask's distributed
+(``cluster``) are extras.
 
 >>> from deepstep.extras import require
 >>> require("math", extra="none", feature="this doctest").sqrt(4.0)

@@ -33,6 +33,7 @@ array([[1.]])
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -57,6 +58,8 @@ __all__ = [
     "RMSprop",
     "Adam",
     "get_optimizer",
+    "build_optimizer",
+    "HYPERPARAMETERS",
     "initialize_velocity",
     "initialize_rmsprop",
     "initialize_adam",
@@ -68,12 +71,12 @@ __all__ = [
 Array = np.ndarray
 
 
-def _check_beta(value: Any, name: str) -> float:
+def check_beta(value: Any, name: str) -> float:
     return check_number(value, name, low=0, high=1, high_inclusive=False,
                         expected=f"a number with 0 <= {name} < 1 such as 0.9")
 
 
-def _check_epsilon(value: Any) -> float:
+def check_epsilon(value: Any) -> float:
     return check_number(value, "epsilon", low=0, low_inclusive=False,
                         expected="a small positive number such as 1e-8")
 
@@ -244,7 +247,7 @@ class Momentum(Optimizer):
     linear = True
 
     def __init__(self, beta: float = 0.9, schedule: Schedule | str | None = None) -> None:
-        self.beta = _check_beta(beta, "beta")
+        self.beta = check_beta(beta, "beta")
         super().__init__(schedule)
 
     def hyperparameters(self) -> dict[str, float]:
@@ -261,8 +264,8 @@ class RMSprop(Optimizer):
     slots = ("s",)
 
     def __init__(self, beta2: float = 0.999, epsilon: float = 1e-8, schedule: Schedule | str | None = None) -> None:
-        self.beta2 = _check_beta(beta2, "beta2")
-        self.epsilon = _check_epsilon(epsilon)
+        self.beta2 = check_beta(beta2, "beta2")
+        self.epsilon = check_epsilon(epsilon)
         super().__init__(schedule)
 
     def hyperparameters(self) -> dict[str, float]:
@@ -281,9 +284,9 @@ class Adam(Optimizer):
     def __init__(
         self, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8, schedule: Schedule | str | None = None
     ) -> None:
-        self.beta1 = _check_beta(beta1, "beta1")
-        self.beta2 = _check_beta(beta2, "beta2")
-        self.epsilon = _check_epsilon(epsilon)
+        self.beta1 = check_beta(beta1, "beta1")
+        self.beta2 = check_beta(beta2, "beta2")
+        self.epsilon = check_epsilon(epsilon)
         self._scratch: dict[str, Array] = {}
         super().__init__(schedule)
 
@@ -329,6 +332,70 @@ def get_optimizer(optimizer: str | Optimizer | None = "gd", **kwargs: Any) -> Op
         return cls(**kwargs)
     except TypeError as exc:
         raise DeepstepError(f"optimizer: {optimizer!r} does not take these settings ({exc})") from None
+
+
+HYPERPARAMETERS = ("beta", "beta1", "beta2", "epsilon")
+"""The optimizers' own settings; each optimizer takes those its constructor names."""
+
+
+def _takes(name: str) -> tuple[str, ...]:
+    """The optimizer names whose constructor takes hyperparameter ``name``."""
+    return tuple(sorted(k for k, cls in OPTIMIZERS.items() if name in inspect.signature(cls.__init__).parameters))
+
+
+def build_optimizer(
+    optimizer: str,
+    *,
+    schedule: str | None = None,
+    lr_decay: float | None = None,
+    lr_decay_every: int | None = None,
+    flag: Callable[[str], str] = str,
+    **hyperparameters: float | None,
+) -> Optimizer:
+    """An optimizer from flat settings, as ``deepstep train`` and sweeps give them (None: not given).
+
+    ``schedule`` None is "inverse_time" when ``lr_decay`` is given, else "constant"; a decaying
+    schedule needs ``lr_decay`` (its rate; the drop of "step") and takes ``lr_decay_every`` (its
+    interval, default 1).  A hyperparameter (:data:`HYPERPARAMETERS`) the optimizer does not take, or a
+    decay for the constant schedule, is refused; ``flag`` spells the settings' names in the messages.
+
+    >>> build_optimizer("momentum", beta=0.8, lr_decay=0.5)
+    Momentum(beta=0.8, schedule=InverseTimeDecay(decay_rate=0.5, interval=1))
+    >>> build_optimizer("gd", beta=0.8)
+    Traceback (most recent call last):
+    ...
+    deepstep.errors.DeepstepError: beta: applies to optimizer momentum, got optimizer gd
+    """
+    name = get_optimizer(optimizer).name if isinstance(optimizer, str) else optimizer
+    kwargs: dict[str, Any] = {}
+    for key, value in hyperparameters.items():
+        if key not in HYPERPARAMETERS:
+            raise DeepstepError(f"{flag(key)}: unknown optimizer setting; expected one of {list(HYPERPARAMETERS)}")
+        if value is None:
+            continue
+        takers = _takes(key)
+        if name not in takers:
+            raise DeepstepError(f"{flag(key)}: applies to {flag('optimizer')} {' or '.join(takers)}, "
+                                f"got {flag('optimizer')} {name}")
+        kwargs[key] = value
+    chosen = schedule or ("inverse_time" if lr_decay is not None else "constant")
+    if chosen == "constant":
+        for key, value in (("lr_decay", lr_decay), ("lr_decay_every", lr_decay_every)):
+            if value is not None:
+                given = f"{flag('schedule')} constant" if schedule else "none"
+                raise DeepstepError(f"{flag(key)}: applies to a decaying {flag('schedule')} (inverse_time, "
+                                    f"exponential or step), got {given}")
+        built = None
+    else:
+        if lr_decay is None:
+            raise DeepstepError(f"{flag('schedule')}: {chosen} needs {flag('lr_decay')} RATE")
+        rate_key = "drop" if chosen == "step" else "decay_rate"
+        try:
+            built = get_schedule({"name": chosen, rate_key: lr_decay, "interval": lr_decay_every or 1})
+        except DeepstepError as exc:
+            raise DeepstepError(f"{flag('lr_decay')}: {str(exc).partition(': ')[2]} for the {chosen} "
+                                "schedule") from None
+    return get_optimizer(name, schedule=built, **kwargs)
 
 
 # -- the course-style functions (pure: copies in, new arrays out) -------------------------------------
@@ -424,7 +491,7 @@ def update_parameters_with_momentum(
     (parameters, v) : new dicts; the inputs are left untouched.
     """
     check_parameters(parameters)
-    beta = _check_beta(beta, "beta")
+    beta = check_beta(beta, "beta")
     lr = check_learning_rate(learning_rate)
     check_grads(parameters, grads)
     check_grads(parameters, v, "v")
@@ -443,9 +510,9 @@ def update_parameters_with_rmsprop(
     Returns new (parameters, s); the inputs are left untouched.
     """
     check_parameters(parameters)
-    beta2 = _check_beta(beta2, "beta2")
+    beta2 = check_beta(beta2, "beta2")
     lr = check_learning_rate(learning_rate)
-    eps = _check_epsilon(epsilon)
+    eps = check_epsilon(epsilon)
     check_grads(parameters, grads)
     check_grads(parameters, s, "s", nonnegative=True)
     new, sq = course_step("update_parameters_with_rmsprop",
@@ -476,9 +543,9 @@ def update_parameters_with_adam(
     """
     check_parameters(parameters)
     t = check_number(t, "t", low=1, integer=True, expected="the update count, an integer >= 1")
-    beta1, beta2 = _check_beta(beta1, "beta1"), _check_beta(beta2, "beta2")
+    beta1, beta2 = check_beta(beta1, "beta1"), check_beta(beta2, "beta2")
     lr = check_learning_rate(learning_rate)
-    eps = _check_epsilon(epsilon)
+    eps = check_epsilon(epsilon)
     check_grads(parameters, grads)
     check_grads(parameters, v, "v")
     check_grads(parameters, s, "s", nonnegative=True)

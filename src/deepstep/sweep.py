@@ -25,8 +25,15 @@ hidden
 hidden_activation, output_activation, init, dtype, standardize
     As :class:`deepstep.DeepNetwork` takes them; ``output_activation`` "auto" is sigmoid for
     labels 0/1, softmax for more classes (class indices or one-hot columns).
-optimizer, learning_rate, num_iterations, batch_size, l2, keep_prob
+optimizer, learning_rate, num_iterations, batch_size, l2, keep_prob, method
     As :meth:`deepstep.DeepNetwork.fit` takes them (the optimizer by name).
+beta, beta1, beta2, epsilon, schedule, lr_decay, lr_decay_every
+    The optimizer's hyperparameters and learning-rate schedule, as ``deepstep train`` takes them
+    (:func:`deepstep.optimizers.build_optimizer`; None: the optimizer's default).  A combination the
+    optimizer does not take (``beta`` with "adam") is a run with status "failed" and says why.
+early_stopping
+    None, or the patience of :class:`deepstep.callbacks.EarlyStopping` (needs ``validation_data``);
+    the run keeps its best parameters.
 
 Worker processes
 ----------------
@@ -39,11 +46,20 @@ dies loses no finished run: the unfinished runs that may have been with a worker
 once, each alone in a fresh worker, and recorded as "failed" if that worker dies too; the others
 go on in a fresh pool.
 
+A Dask cluster
+--------------
+``client=`` (a ``distributed.Client``, or a scheduler's address) makes each run a task on a Dask
+cluster (``pip install 'deepstep[cluster]'``): the data is scattered to the workers once, each
+result is gathered as soon as it is ready, and the runs end bit-identical to the serial ones.
+A worker that dies has its tasks re-run by the scheduler; a run the scheduler gives up on is run
+once more alone, then recorded as "failed" (:func:`_run_dask`).
+
 Ctrl-C
 ------
 A KeyboardInterrupt stops the sweep: the pending runs are cancelled (and the workers ended),
 and :class:`SweepInterrupted`, a KeyboardInterrupt, is raised with the result of the runs that
-finished in ``.result`` (the others have status "cancelled").
+finished in ``.result`` (the others have status "cancelled"); ``sweep(..., previous=that result)``
+runs only the others.
 """
 
 from __future__ import annotations
@@ -58,7 +74,7 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
@@ -66,6 +82,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .activations import get_activation, get_hidden_activation
+from .callbacks import EarlyStopping
 from .errors import (
     DeepstepError,
     _describe,
@@ -76,27 +93,31 @@ from .errors import (
     check_positive_int,
     check_X,
 )
+from .extras import require
 from .initialization import INITS, as_dtype
 from .network import DeepNetwork
-from .optimizers import OPTIMIZERS
+from .optimizers import HYPERPARAMETERS, OPTIMIZERS, build_optimizer, check_beta, check_epsilon
+from .schedules import SCHEDULES
 from .standardize import Standardizer
 from .tasks import task_for
-from .training import History, TrainingDiverged
+from .training import METHODS, History, TrainingDiverged
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["DEFAULTS", "SETTINGS", "STATUSES", "SweepInterrupted", "SweepResult", "check_setting", "run_seed",
-           "settings_key", "sweep"]
+__all__ = ["DEFAULTS", "SETTINGS", "STATUSES", "SweepInterrupted", "SweepResult", "best_row", "check_setting",
+           "data_key", "run_seed", "settings_key", "sweep"]
 
 SETTINGS = ("hidden", "hidden_activation", "output_activation", "init", "dtype", "standardize", "optimizer",
-            "learning_rate", "num_iterations", "batch_size", "l2", "keep_prob")
+            "learning_rate", "num_iterations", "batch_size", "l2", "keep_prob", "beta", "beta1", "beta2", "epsilon",
+            "schedule", "lr_decay", "lr_decay_every", "early_stopping", "method")
 """The settings a sweep varies, in the order of the table's columns."""
 
 DEFAULTS: dict[str, Any] = {
     "hidden": (16,), "hidden_activation": "relu", "output_activation": "auto", "init": "auto", "dtype": "float64",
     "standardize": False, "optimizer": "gd", "learning_rate": 0.0075, "num_iterations": 2500, "batch_size": None,
-    "l2": 0.0, "keep_prob": 1.0,
+    "l2": 0.0, "keep_prob": 1.0, "beta": None, "beta1": None, "beta2": None, "epsilon": None, "schedule": None,
+    "lr_decay": None, "lr_decay_every": None, "early_stopping": None, "method": "auto",
 }
 """The value of each setting neither the grid nor ``fixed`` gives (those of DeepNetwork and fit; one hidden
 layer of 16 units)."""
@@ -152,6 +173,10 @@ def _keep_prob(value: Any) -> float | tuple[float, ...]:
     return one(value)
 
 
+def _optional(check: Any) -> Any:
+    return lambda value: None if value is None else check(value)
+
+
 def _standardize(value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise DeepstepError(f"standardize: expected True or False, got {_describe(value)}")
@@ -171,6 +196,15 @@ _CHECKS: dict[str, Any] = {
     "batch_size": lambda v: check_positive_int(v, "batch_size", allow_none=True),
     "l2": check_l2,
     "keep_prob": _keep_prob,
+    "beta": _optional(lambda v: check_beta(v, "beta")),
+    "beta1": _optional(lambda v: check_beta(v, "beta1")),
+    "beta2": _optional(lambda v: check_beta(v, "beta2")),
+    "epsilon": _optional(check_epsilon),
+    "schedule": _optional(lambda v: _name(v, "schedule", tuple(SCHEDULES))),
+    "lr_decay": _optional(lambda v: check_number(v, "lr_decay", low=0)),
+    "lr_decay_every": _optional(lambda v: check_positive_int(v, "lr_decay_every")),
+    "early_stopping": _optional(lambda v: check_positive_int(v, "early_stopping")),
+    "method": lambda v: _name(v, "method", METHODS),
 }
 
 
@@ -231,13 +265,19 @@ def settings_key(settings: Mapping[str, Any]) -> str:
 
 def run_seed(seed: int, settings: Mapping[str, Any]) -> np.random.SeedSequence:
     """The seed of one run: ``SeedSequence([seed, w0, ..., w7])`` where w0..w7 are the SHA-256 digest of
-    :func:`settings_key` (of every setting, defaults and the resolved output activation included) read as
-    8 little-endian uint32 words.  Each run's network gets ``np.random.default_rng(run_seed(...))``.
+    :func:`settings_key` of the settings that differ from :data:`DEFAULTS` (the resolved output activation
+    among them) read as 8 little-endian uint32 words.  Each run's network gets
+    ``np.random.default_rng(run_seed(...))``.  (Settings at their defaults are left out so that a setting added
+    in a later version, at its default, seeds every run as before.)
 
     >>> run_seed(1, {"hidden": (4,)}).entropy[:1]
     [1]
+    >>> run_seed(1, {"hidden": (4,), "l2": 0.0}).entropy == run_seed(1, {"hidden": (4,)}).entropy
+    True
     """
-    digest = hashlib.sha256(settings_key(settings).encode()).digest()
+    own = {k: v for k, v in settings.items()
+           if k not in DEFAULTS or settings_key({k: v}) != settings_key({k: DEFAULTS[k]})}
+    digest = hashlib.sha256(settings_key(own).encode()).digest()
     return np.random.SeedSequence([seed, *(int(w) for w in np.frombuffer(digest, dtype="<u4"))])
 
 
@@ -316,12 +356,16 @@ def _train_one(X: Any, Y: np.ndarray, settings: dict[str, Any], seed: int, valid
     net = None
     try:
         output, n_out = _output(Y, settings["output_activation"])
+        optimizer = build_optimizer(settings["optimizer"], schedule=settings["schedule"],
+                                    lr_decay=settings["lr_decay"], lr_decay_every=settings["lr_decay_every"],
+                                    **{k: settings[k] for k in HYPERPARAMETERS})
+        callbacks = [] if settings["early_stopping"] is None else [EarlyStopping(patience=settings["early_stopping"])]
         net = DeepNetwork([np.shape(X)[0], *settings["hidden"], n_out], settings["hidden_activation"], output,
                           settings["init"], np.random.default_rng(run_seed(seed, settings)), settings["dtype"],
                           settings["standardize"])
         net.fit(X, Y, settings["learning_rate"], settings["num_iterations"], batch_size=settings["batch_size"],
-                optimizer=settings["optimizer"], l2=settings["l2"], keep_prob=settings["keep_prob"],
-                validation_data=validation)
+                optimizer=optimizer, l2=settings["l2"], keep_prob=settings["keep_prob"],
+                validation_data=validation, callbacks=callbacks, method=settings["method"])
     except TrainingDiverged as exc:
         out.update(status="diverged", message=_one_line(exc))
     except Exception as exc:  # a bad combination (DeepstepError), or anything else: this run only
@@ -440,7 +484,8 @@ def _failed(message: str) -> dict[str, Any]:
             "cost": None, "train": None, "val": None, "test": None, "iterations": 0, "seconds": None}
 
 
-def _run_parallel(runs: list[dict], data: tuple, seed: int, n_jobs: int, done: Any) -> tuple[int, ...]:
+def _run_parallel(todo: list[int], runs: list[dict], data: tuple, seed: int, n_jobs: int, done: Any
+                  ) -> tuple[int, ...]:
     """All runs in worker processes; returns the runs retried after a worker process died.
 
     When a worker dies its pool breaks and every unfinished run comes back lost.  A pool hands the runs to its
@@ -449,7 +494,7 @@ def _run_parallel(runs: list[dict], data: tuple, seed: int, n_jobs: int, done: A
     death is its own, and it is recorded as "failed"); the others go into a fresh pool as if nothing happened.
     """
     extra = getattr(concurrent.futures.process, "EXTRA_QUEUED_CALLS", 1)
-    queue = list(range(len(runs)))
+    queue = list(todo)
     retried: list[int] = []
     while queue:
         workers = min(n_jobs, len(queue))
@@ -507,19 +552,23 @@ class SweepResult:
     seed : int
     retried : tuple of int
         The runs retried after a worker process died.
+    data_key : str
+        :func:`data_key` of the data swept (``previous=`` continues only a sweep of the same data).
     """
 
     def __init__(self, rows: list[dict], histories: list[dict], networks: list[DeepNetwork | None],
-                 score_name: str, score_column: str, seed: int, retried: tuple[int, ...] = ()) -> None:
+                 score_name: str, score_column: str, seed: int, retried: tuple[int, ...] = (),
+                 data_key: str = "") -> None:
         self.rows, self.histories, self.networks = rows, histories, networks
         self.score_name, self.score_column, self.seed, self.retried = score_name, score_column, seed, retried
+        self.data_key = data_key
         self.varying = tuple(k for k in SETTINGS if len({settings_key({k: r[k]}) for r in rows}) > 1)
 
     @property
     def best(self) -> dict | None:
         """The row of the status-"ok" run with the highest :attr:`score_column` (the first of equals); None when
         no run finished."""
-        return _best(self.rows, self.score_column)
+        return best_row(self.rows, self.score_column)
 
     @property
     def best_network(self) -> DeepNetwork | None:
@@ -647,7 +696,8 @@ class SweepResult:
         return f"SweepResult({len(self.rows)} runs: {counts}; best: {shown})"
 
 
-def _best(rows: Sequence[Mapping[str, Any]], column: str) -> dict | None:
+def best_row(rows: Sequence[Mapping[str, Any]], column: str) -> dict | None:
+    """The status-"ok" row with the highest ``column`` (the lowest run index of equals), or None."""
     candidates = [r for r in rows if r["status"] == "ok" and r.get(column) is not None]
     return max(candidates, key=lambda r: (r[column], -r["run"]), default=None)
 
@@ -665,6 +715,142 @@ def _network(settings: Mapping[str, Any], out: Mapping[str, Any], index: int, se
         setattr(net.history, name, h.get(name))
     net.metadata["sweep"] = {"run": index, "seed": seed, "settings": json.loads(settings_key(settings))}
     return net
+
+
+def data_key(*arrays: Any) -> str:
+    """SHA-256 (hex) of the arrays' dtypes, shapes and bytes, None included as such: what a resumed sweep
+    compares to know it has the same data."""
+    digest = hashlib.sha256()
+    for A in arrays:
+        if A is None:
+            digest.update(b"none;")
+            continue
+        A = np.ascontiguousarray(A)
+        digest.update(f"{A.dtype.str}{A.shape};".encode())
+        digest.update(A.tobytes())
+    return digest.hexdigest()
+
+
+def _reused(previous: Any, runs: list[dict], key: str, seed: int) -> dict[int, tuple[dict, dict, Any]]:
+    """The runs ``previous`` finished (status not "cancelled") that this sweep has too, by settings:
+    run index -> (row, history, network)."""
+    if previous is None:
+        return {}
+    if not isinstance(previous, SweepResult):
+        raise DeepstepError(f"previous: expected the SweepResult of an earlier sweep, got {_describe(previous)}")
+    if previous.seed != seed:
+        raise DeepstepError(f"previous: was swept with seed {previous.seed}, got seed {seed}")
+    if previous.data_key != key:
+        raise DeepstepError("previous: was a sweep of other data (X, Y, validation_data or test_data differ)")
+    index = {settings_key(r): i for i, r in enumerate(runs)}
+    reused = {}
+    for row, history, net in zip(previous.rows, previous.histories, previous.networks, strict=True):
+        if row["status"] == "cancelled":
+            continue
+        i = index.get(settings_key({k: row[k] for k in SETTINGS}))
+        if i is not None:
+            reused[i] = ({**row, "run": i}, history, net)
+    return reused
+
+
+def _connect(client: Any, timeout: float) -> tuple[Any, bool]:
+    """A Dask client: the one given, or one connected to the scheduler address given (and to be closed)."""
+    distributed = require("distributed", "cluster", "client (a sweep on a Dask cluster)")
+    if isinstance(client, distributed.Client):
+        return client, False
+    if not isinstance(client, str) or not client:
+        raise DeepstepError(f"client: expected a dask.distributed.Client or a scheduler address such as "
+                            f"tcp://HOST:8786, got {_describe(client)}")
+    try:
+        return distributed.Client(client, timeout=timeout, set_as_default=False), True
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise DeepstepError(f"client: cannot reach the Dask scheduler at {client} within {timeout:g} s "
+                            f"({' '.join(str(exc).split()) or type(exc).__name__})") from None
+
+
+def _fresh(data: Any) -> Any:
+    """Copies of the arrays in ``data`` (nested in tuples), each in memory of its own.  Dask hands a task arrays
+    that view its message buffers, at whatever alignment they came; NumPy's vector loops then split sums
+    differently, one ulp off the same run elsewhere.  Copies are aligned as any new array is."""
+    if isinstance(data, tuple):
+        return tuple(_fresh(d) for d in data)
+    return np.array(data, order="K") if isinstance(data, np.ndarray) else data
+
+
+def _dask_run(index: int, settings: dict[str, Any], seed: int, data: tuple) -> dict[str, Any]:
+    """One run as a Dask task (``data`` scattered once to the workers)."""
+    _crash_for_test(index)
+    X, Y, validation, test = _fresh(data)
+    return _train_one(X, Y, settings, seed, validation, test)
+
+
+DASK_ROUNDS = 3
+"""How many times a run whose Dask task was lost (its scattered data gone with the workers that held it, a
+cancelled task) is submitted before it is recorded as "failed"."""
+
+
+def _dask_round(runs: list[dict], todo: list[int], data: tuple, seed: int, client: Any, done: Any, attempt: str
+                ) -> tuple[list[int], dict[int, str]]:
+    """One round: the data scattered to every worker, one task per run of ``todo``, each result gathered (and
+    given to ``done``) as soon as it is ready.  Returns the runs given up on because their workers died
+    (KilledWorker), and the runs whose tasks were lost otherwise (with why)."""
+    import uuid
+
+    from distributed import KilledWorker
+    from distributed import as_completed as completed
+
+    shared = client.scatter([data], broadcast=True, hash=False)[0]
+    tag = uuid.uuid4().hex[:8]
+    futures = {client.submit(_dask_run, i, runs[i], seed, shared, key=f"deepstep-sweep-{tag}-run-{i}{attempt}",
+                             pure=False): i for i in todo}
+    killed, lost = [], {}
+    try:
+        for future in completed(list(futures), loop=client.loop):
+            i = futures[future]
+            try:
+                out = future.result()
+            except KilledWorker:
+                killed.append(i)
+                continue
+            except Exception as exc:  # data lost with its workers, a cancelled task, a lost scheduler
+                lost[i] = _one_line(exc)
+                continue
+            finally:
+                future.release()
+            done(i, out)
+    except BaseException:
+        client.cancel(list(futures))
+        raise
+    finally:
+        client.cancel([shared])
+    return sorted(killed), lost
+
+
+def _run_dask(todo: list[int], runs: list[dict], data: tuple, seed: int, client: Any, done: Any) -> None:
+    """The runs ``todo`` as tasks on the client's cluster, the data scattered to the workers once per round.
+
+    A worker that dies takes every task it held with it, and the scheduler runs them again elsewhere up to its
+    ``distributed.scheduler.allowed-failures`` setting, then gives up on them (KilledWorker) -- the task that
+    killed the worker and its innocent neighbours alike.  So a run given up on is run once more, alone on the
+    cluster: a run that kills its worker then too is recorded as "failed"; the others end as anywhere else.  A
+    task lost otherwise (the scattered data gone with the workers that held it) is submitted again, up to
+    :data:`DASK_ROUNDS` times.
+    """
+    suspects: list[int] = []
+    pending, why = list(todo), {}
+    for attempt in range(DASK_ROUNDS):
+        if not pending:
+            break
+        killed, why = _dask_round(runs, pending, data, seed, client, done, f"-{attempt}")
+        suspects += killed
+        pending = sorted(why)
+    for i in pending:
+        done(i, _failed(f"its Dask task was lost {DASK_ROUNDS} times: {why[i]}"))
+    for i in sorted(suspects):
+        killed, why = _dask_round(runs, [i], data, seed, client, done, "-alone")
+        if killed or why:
+            done(i, _failed("its Dask worker died while running it, and again when it ran alone ("
+                            + (why[i] if why else "KilledWorker") + ")"))
 
 
 # -- the sweep -------------------------------------------------------------------------------------------------
@@ -706,6 +892,10 @@ def sweep(
     seed: int = 1,
     n_jobs: int = 1,
     keep: str = "all",
+    client: Any = None,
+    connect_timeout: float = 10.0,
+    previous: SweepResult | None = None,
+    on_run: Callable[[dict, dict, DeepNetwork | None, bool], Any] | None = None,
 ) -> SweepResult:
     """Train one network per combination of settings and compare them.
 
@@ -732,6 +922,19 @@ def sweep(
         Worker processes (1: in this process; -1: one per core).
     keep : {"all", "best"}
         Keep every run's network, or only the best one's.
+    client : dask.distributed.Client or str, optional
+        Run each run as a task on this Dask cluster (or on the scheduler at this address, such as
+        "tcp://10.0.0.5:8786"), the data scattered to the workers once; results come back here.
+        Needs ``pip install 'deepstep[cluster]'``.  Excludes ``n_jobs``.
+    connect_timeout : float
+        Seconds to wait for the scheduler at an address.
+    previous : SweepResult, optional
+        An earlier sweep of the same data and seed (such as ``SweepInterrupted.result``): its finished runs
+        (any status but "cancelled") are taken as they are, matched by their settings; only the others run.
+    on_run : callable, optional
+        ``on_run(row, history, network, best)`` after each run finishes, in this process, in the order they
+        finish (not for runs taken from ``previous``): its row, its history, its network (None when it
+        failed) and whether it is now the best run.  The command line writes model files with it.
 
     Returns
     -------
@@ -751,6 +954,11 @@ def sweep(
         raise DeepstepError(f"n_jobs: expected a number of processes >= 1, or -1 for one per core, got "
                             f"{_describe(n_jobs)}")
     n_jobs = _cores() if n_jobs == -1 else int(n_jobs)
+    if client is not None and n_jobs != 1:
+        raise DeepstepError(f"n_jobs: runs go to the Dask cluster's workers with client; got n_jobs {n_jobs} too")
+    connect_timeout = check_number(connect_timeout, "connect_timeout", low=0, low_inclusive=False)
+    if on_run is not None and not callable(on_run):
+        raise DeepstepError(f"on_run: expected a function (row, history, network, best), got {_describe(on_run)}")
     if not isinstance(keep, str) or keep not in KEEP:
         raise DeepstepError(f"keep: expected one of {list(KEEP)}, got {_describe(keep)}")
     if samples is not None:
@@ -772,12 +980,27 @@ def sweep(
                             "compares the scores of one task")
     score_name = task_for(next(iter(resolved.values()))).score_name
     runs = [{**c, "output_activation": resolved[c["output_activation"]]} for c in combos]
+    if validation is None and any(r["early_stopping"] is not None for r in runs):
+        raise DeepstepError("early_stopping: watches the validation cost; give validation_data too")
+    key = data_key(check_X(X, name="X"), Y, *(validation or (None, None)), *(test or (None, None)))
+    reused = _reused(previous, runs, key, seed)
 
     rows: list[dict] = [{"run": i, **r, "status": "cancelled", "message": "not run: the sweep was interrupted"}
                         for i, r in enumerate(runs)]
     histories: list[dict] = [{} for _ in runs]
-    kept: dict[int, dict] = {}
+    networks: list[DeepNetwork | None] = [None for _ in runs]
     column = f"{'val' if validation else 'test' if test else 'train'}_{score_name}"
+
+    def keep_best() -> None:
+        if keep == "best":  # only the best so far stays
+            best = best_row(rows, column)
+            for j in range(len(runs)):
+                if best is None or j != best["run"]:
+                    networks[j] = None
+
+    for i, (row, history, net) in reused.items():
+        rows[i], histories[i], networks[i] = row, history, net
+    keep_best()
 
     def done(i: int, out: dict[str, Any]) -> None:
         row = {"run": i, **runs[i], "cost": out["cost"], f"train_{score_name}": out["train"]}
@@ -789,24 +1012,32 @@ def sweep(
                    message=out["message"])
         rows[i] = row
         histories[i] = out["history"]
-        if out["parameters"] is not None:
-            kept[i] = out
-            if keep == "best":  # only the best so far stays
-                best = _best([rows[j] for j in kept], column)
-                for j in [j for j in kept if best is None or j != best["run"]]:
-                    del kept[j]
+        net = None if out["parameters"] is None else _network(runs[i], out, i, seed)
+        networks[i] = net
+        keep_best()
+        if on_run is not None:
+            best = best_row(rows, column)
+            on_run(row, out["history"], net, best is not None and best["run"] == i)
 
     def result(retried: tuple[int, ...] = ()) -> SweepResult:
-        networks = [None if i not in kept else _network(runs[i], kept[i], i, seed) for i in range(len(runs))]
-        return SweepResult(rows, histories, networks, score_name, column, seed, retried)
+        return SweepResult(rows, histories, networks, score_name, column, seed, retried, key)
 
+    todo = [i for i in range(len(runs)) if i not in reused]
+    data = (X, Y, validation, test)
+    retried: tuple[int, ...] = ()
     try:
-        if n_jobs == 1 or len(runs) <= 1:
-            for i, settings in enumerate(runs):
-                done(i, _train_one(X, Y, settings, seed, validation, test))
-            retried: tuple[int, ...] = ()
+        if client is not None:
+            client, owned = _connect(client, connect_timeout)
+            try:
+                _run_dask(todo, runs, data, seed, client, done)
+            finally:
+                if owned:
+                    client.close()
+        elif n_jobs == 1 or len(todo) <= 1:
+            for i in todo:
+                done(i, _train_one(X, Y, runs[i], seed, validation, test))
         else:
-            retried = _run_parallel(runs, (X, Y, validation, test), seed, n_jobs, done)
+            retried = _run_parallel(todo, runs, data, seed, n_jobs, done)
     except KeyboardInterrupt:
         raise SweepInterrupted(result()) from None
     return result(retried)
