@@ -186,6 +186,11 @@ def test_a_sweep_killed_mid_write_resumes_from_its_journal(tmp_path, capsys, uni
     assert "2 finished run(s) kept" in stdout  # runs 0 and 2; run 1 lost its model file
     assert sorted(int(line.split()[1]) for line in stdout.splitlines() if line.startswith("  run ")) == [1, 3, 4, 5]
     assert_same_sweep(out, uninterrupted)
+    journal = (out / "runs.jsonl").read_text().splitlines()
+    assert len(journal) == 7 and all(json.loads(line) for line in journal)  # no torn line, each run once
+    assert cli.main([*SLOW_SWEEP[:-1], "--out", str(out), "--resume"]) == 0  # and it resumes again
+    stdout = capsys.readouterr().out
+    assert "6 finished run(s) kept" in stdout and not any(ln.startswith("  run ") for ln in stdout.splitlines())
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -197,6 +202,11 @@ def test_a_sweep_killed_mid_write_resumes_from_its_journal(tmp_path, capsys, uni
     (["--schedule", "cosine"], "argument --schedule: 'cosine': expected one of"),
     (["--hidden", "2,2"], "argument --hidden: '2' is in the list twice"),
     (["--jobs", "2", "--scheduler", "tcp://127.0.0.1:9"], "not allowed with argument"),
+    (["--hidden", "100000000,2"], "--hidden: expected at most 268435456 parameters"),
+    (["--beta", "0.9"], "--beta: applies to --optimizer momentum, got --optimizer gd; no run of the sweep can take it"),
+    (["--lr-decay", "0.5", "--schedule", "constant"], "--lr-decay: applies to a decaying --schedule"),
+    (["--schedule", "step,exponential"], "--schedule: step needs --lr-decay RATE"),
+    (["--scheduler", "localhost"], "--scheduler: expected a dask.distributed.Client or a scheduler address"),
 ])
 def test_bad_sweeps_are_one_line_before_any_run(tmp_path, capsys, argv, message):
     try:
@@ -237,10 +247,18 @@ def test_the_course_hidden_layer_size_experiment_through_the_command(tmp_path, c
 
 @pytest.mark.slow
 @needs_cats
-def test_the_course_learning_rate_comparison_on_the_cats(tmp_path, capsys):
+def test_the_course_learning_rate_comparison_on_the_cats(tmp_path, capsys, monkeypatch):
     """Week 2's "choice of learning rate": logistic regression from zeros, 1500 iterations, alpha 0.01, 0.001,
     0.0001; the assignment's published accuracies (train 99.52% / 88.99% / 68.42%, test 68% / 64% / 36%) and its
     picture of three cost curves on one plot."""
+    drawn = []
+    original = ds.SweepResult.plot_costs
+
+    def spy(self, path=None):
+        drawn.append(original(self, path))
+        return drawn[-1]
+
+    monkeypatch.setattr(ds.SweepResult, "plot_costs", spy)
     out = tmp_path / "lr"
     status, stdout, err = deepstep(capsys, "sweep", "--dataset", "cats", "--hidden", "none", "--init", "zeros",
                                    "--learning-rate", "0.01,0.001,0.0001", "--iterations", "1500", "--out", out)
@@ -255,3 +273,100 @@ def test_the_course_learning_rate_comparison_on_the_cats(tmp_path, capsys):
     assert costs[0][-1] < costs[1][-1] < costs[2][-1]  # the larger rate, the lower the cost after 1500 iterations
     assert "best: run 0 (learning_rate=0.01), test_accuracy 0.68" in stdout
     assert (out / "costs.png").stat().st_size > 0
+    lines = drawn[0].axes[0].get_lines()  # the course's picture: three cost curves on one plot, by learning rate
+    assert [line.get_label() for line in lines] == ["learning_rate=0.01", "learning_rate=0.001", "learning_rate=0.0001"]
+    np.testing.assert_array_equal(lines[2].get_ydata(), costs[2])
+
+
+def test_diverging_regression_runs_are_recorded_and_the_files_stay_valid_json(tmp_path, capsys):
+    """Targets near 1e20 without standardization, in float32: every run diverges and its R^2 is no number; each is
+    a row of strict JSON (no NaN), the sweep goes through them all and exits 1 (no run trained)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 2))
+    y = 3e20 * X[:, 0] - 2e20 * X[:, 1] + 1e19 * rng.standard_normal(120)
+    path = tmp_path / "big.csv"
+    path.write_text("a,b,y\n" + "".join(f"{a:.5f},{b:.5f},{t:.1f}\n" for (a, b), t in zip(X, y, strict=True)))
+    status, stdout, err = deepstep(capsys, "sweep", "--dataset", path, "--task", "regression", "--no-standardize",
+                                   "--hidden", "3", "--learning-rate", "1e-6,50", "--iterations", "30", "--dtype",
+                                   "float32", "--validation-fraction", "0.2", "--out", tmp_path / "s")
+    assert status == 1 and "no run finished training" in err
+    assert "Traceback" not in err
+
+    def no_nan(text):
+        raise AssertionError(f"{text} in strict JSON")
+
+    rows = json.loads((tmp_path / "s" / "results.json").read_text(), parse_constant=no_nan)["rows"]
+    assert [r["status"] for r in rows] == ["diverged", "diverged"]
+    assert rows[1]["val_r2"] is None and "diverged" in rows[1]["message"]
+    for line in (tmp_path / "s" / "runs.jsonl").read_text().splitlines():
+        json.loads(line, parse_constant=no_nan)
+
+
+def test_keep_best_writes_one_model_file_and_draws_every_run(tmp_path, capsys, monkeypatch):
+    drawn = []
+    original = ds.SweepResult.plot_decision_boundaries
+
+    def spy(self, *args, **kwargs):
+        fig = original(self, *args, **kwargs)
+        drawn.append(len(fig.axes))
+        return fig
+
+    monkeypatch.setattr(ds.SweepResult, "plot_decision_boundaries", spy)
+    status, stdout, err = deepstep(capsys, "sweep", "--hidden", "1,2,3", "--iterations", "30", "--keep", "best",
+                                   "--out", tmp_path / "s")
+    assert status == 0, err
+    assert [p.name for p in (tmp_path / "s").glob("*.npz")] == ["best.npz"] and drawn == [3]
+    assert "1 model file(s) and costs.png, decision_boundaries.png" in stdout
+
+
+def test_a_sweep_where_no_run_trains_exits_1(tmp_path, capsys):
+    status, stdout, err = deepstep(capsys, "sweep", "--optimizer", "gd,adam", "--beta", "0.9,0.8", "--iterations",
+                                   "5", "--out", tmp_path / "s")
+    assert status == 2 and "--beta: applies to --optimizer momentum" in err  # refused: no run takes --beta
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((100, 2))
+    path = tmp_path / "line.csv"
+    path.write_text("a,b,y\n" + "".join(f"{a:.5f},{b:.5f},{a + 2 * b:.5f}\n" for a, b in X))
+    status, stdout, err = deepstep(capsys, "sweep", "--dataset", path, "--task", "regression", "--hidden", "3,4",
+                                   "--iterations", "20", "--learning-rate", "1e4", "--out", tmp_path / "t")  # too fast
+    rows = json.loads((tmp_path / "t" / "results.json").read_text())["rows"]
+    assert [r["status"] for r in rows] == ["diverged", "diverged"]
+    assert status == 1 and "no run finished training" in err
+
+
+def _started(proc, marker="sweeping "):
+    line = proc.stdout.readline()
+    assert line.startswith(marker), line + proc.stderr.read()
+
+
+def test_sigterm_before_any_run_finishes_says_to_run_again(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "s"
+    proc = subprocess.Popen([sys.executable, "-m", "deepstep", "sweep", "--hidden", "8,9", "--iterations", "500000",
+                             "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _started(proc)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "run the same command again" in err
+    assert "Traceback" not in err and not (out / "runs.jsonl").exists()
+
+
+def test_ctrl_c_while_the_workers_start_prints_no_traceback(tmp_path):
+    """Ctrl-C goes to the whole process group (the workers too) while the spawned workers still import."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "deepstep", "sweep", "--hidden", "3,4,5,6", "--iterations",
+                             "200000", "--jobs", "2", "--out", str(tmp_path / "s")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    _started(proc)
+    time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err, err

@@ -163,6 +163,55 @@ def test_an_unreachable_scheduler_is_one_line_within_the_timeout(tmp_path, capsy
                           "within 2 s")
 
 
+class OtherService:
+    """A loopback TCP service that is not a Dask scheduler: it sends ``greeting`` to whoever connects (garbage, or
+    nothing while it waits for an HTTP request), and keeps the connection open."""
+
+    def __init__(self, greeting: bytes):
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.greeting, self.open = greeting, []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.open.append(conn)
+            try:
+                conn.sendall(self.greeting)
+            except OSError:
+                pass
+
+    def close(self):
+        for conn in self.open:
+            conn.close()
+        self.sock.close()
+
+
+@pytest.mark.parametrize("greeting", [b"", b"\xff" * 64 + b"garbage that is not a Dask message" * 10],
+                         ids=["silent", "garbage"])
+def test_a_service_that_is_not_a_scheduler_is_one_line_within_the_timeout(tmp_path, capsys, greeting):
+    service = OtherService(greeting)
+    try:
+        start = time.monotonic()
+        status = cli.main(["sweep", "--scheduler", f"tcp://127.0.0.1:{service.port}", "--connect-timeout", "2",
+                           "--iterations", "5", "--out", str(tmp_path / "s")])
+        seconds = time.monotonic() - start
+    finally:
+        service.close()
+    err = capsys.readouterr().err
+    assert status == 2 and seconds < 12, (status, seconds)
+    assert err.count("\n") == 1 and "--scheduler: cannot reach the Dask scheduler at" in err
+
+
 def test_without_the_cluster_extra_the_message_names_the_pip_install(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed raises ImportError
     with pytest.raises(ds.DeepstepError, match=r"pip install 'deepstep\[cluster\]'"):
@@ -184,7 +233,9 @@ def test_grid_search_over_deep_classifier_on_the_cluster_through_joblib(client):
     grid = {"hidden_layer_sizes": [(4,), (16,)], "learning_rate": [0.01, 0.1]}
     estimator = DeepClassifier(num_iterations=60, random_state=0)
     serial = model_selection.GridSearchCV(estimator, grid, cv=3).fit(X, y)
-    with joblib.parallel_backend("dask", scheduler_host=client.scheduler.address):
+    with distributed.get_task_stream(client=client) as tasks, \
+            joblib.parallel_backend("dask", scheduler_host=client.scheduler.address):
         on_cluster = model_selection.GridSearchCV(estimator, grid, cv=3, n_jobs=-1).fit(X, y)
+    assert len(tasks.data) >= 12  # 4 settings x 3 folds ran as tasks on the cluster's workers
     assert on_cluster.best_params_ == serial.best_params_
     np.testing.assert_array_equal(on_cluster.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"])

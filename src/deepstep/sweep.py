@@ -72,7 +72,10 @@ import json
 import math
 import multiprocessing
 import os
+import re
 import signal
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -95,6 +98,7 @@ from .errors import (
 )
 from .extras import require
 from .initialization import INITS, as_dtype
+from .limits import check_parameter_count
 from .network import DeepNetwork
 from .optimizers import HYPERPARAMETERS, OPTIMIZERS, build_optimizer, check_beta, check_epsilon
 from .schedules import SCHEDULES
@@ -342,9 +346,15 @@ def _score(net: DeepNetwork, data: tuple[Any, Any] | None) -> float | None:
     if data is None:
         return None
     try:
-        return float(net.score(*data))
+        score = float(net.score(*data))
     except DeepstepError:  # parameters that overflow on these examples
         return None
+    return score if math.isfinite(score) else None  # (R^2 of a diverged regression)
+
+
+def _finite(values: list) -> list:
+    """A history series with NaN and inf as None (JSON has neither)."""
+    return [v if v is None or not isinstance(v, float) or math.isfinite(v) else None for v in values]
 
 
 def _train_one(X: Any, Y: np.ndarray, settings: dict[str, Any], seed: int, validation: Any, test: Any
@@ -373,9 +383,9 @@ def _train_one(X: Any, Y: np.ndarray, settings: dict[str, Any], seed: int, valid
     out["seconds"] = time.perf_counter() - start
     if net is None:
         return out
-    out["history"] = net.history.as_dict()
+    out["history"] = {k: _finite(v) if isinstance(v, list) else v for k, v in net.history.as_dict().items()}
     out["iterations"] = len(net.history.cost)
-    out["cost"] = net.history.cost[-1] if net.history.cost else None
+    out["cost"] = out["history"]["cost"][-1] if net.history.cost else None
     if out["status"] != "failed":
         out["parameters"] = {k: np.array(v) for k, v in net.parameters.items()}
         for kind in ("standardizer", "target_standardizer"):
@@ -390,10 +400,27 @@ _WORKER_DATA: tuple | None = None
 
 
 def _init_worker(data: tuple) -> None:
-    """A worker's start: the data, once; Ctrl-C is the parent's to handle (it ends the workers)."""
+    """A worker's start: the data, once; Ctrl-C is the parent's to handle (it ends the workers).  The worker was
+    started with SIGINT blocked (:func:`_sigint_blocked`), so that a Ctrl-C while it imports does not reach it."""
     global _WORKER_DATA
     _WORKER_DATA = data
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT blocked in this thread meanwhile: processes started meanwhile inherit the mask; a Ctrl-C that comes
+    is delivered here once the block ends."""
+    if not hasattr(signal, "pthread_sigmask"):  # (not on Windows)
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _crash_for_test(index: int) -> None:
@@ -450,7 +477,7 @@ def _pools(groups: list[list[int]], workers: int, n_jobs: int, runs: list[dict],
            ) -> list[tuple[ProcessPoolExecutor, dict]]:
     """One pool of ``workers`` processes per group of runs, each run submitted (in index order)."""
     pools = []
-    with _blas_threads(max(1, _cores() // n_jobs)):  # the workers start during the submits
+    with _blas_threads(max(1, _cores() // n_jobs)), _sigint_blocked():  # the workers start during the submits
         for group in groups:
             executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                            initializer=_init_worker, initargs=(data,))
@@ -753,19 +780,52 @@ def _reused(previous: Any, runs: list[dict], key: str, seed: int) -> dict[int, t
     return reused
 
 
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
+
+
 def _connect(client: Any, timeout: float) -> tuple[Any, bool]:
-    """A Dask client: the one given, or one connected to the scheduler address given (and to be closed)."""
+    """A Dask client: the one given, or one connected to the scheduler address given (and to be closed).
+
+    The connection is made in a thread of its own and given up after ``timeout`` seconds (and a little), whatever
+    answers at the address: a Dask scheduler, nothing, or another service."""
     distributed = require("distributed", "cluster", "client (a sweep on a Dask cluster)")
     if isinstance(client, distributed.Client):
         return client, False
-    if not isinstance(client, str) or not client:
+    match = _ADDRESS.match(client) if isinstance(client, str) else None
+    if match is None or not 0 < int(match.group(1)) < 65536:
         raise DeepstepError(f"client: expected a dask.distributed.Client or a scheduler address such as "
                             f"tcp://HOST:8786, got {_describe(client)}")
+    outcome: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            outcome["client"] = distributed.Client(client, timeout=timeout, set_as_default=False)
+        except BaseException as exc:  # refused, timed out, or another service answering
+            outcome["error"] = exc
+
+    with _quiet_unraisable():
+        thread = threading.Thread(target=connect, daemon=True, name="deepstep-dask-connect")
+        thread.start()
+        thread.join(timeout + 5)
+    if "client" in outcome:
+        return outcome["client"], True
+    why = outcome.get("error")
+    detail = "no answer" if why is None else " ".join(str(why).split())[:200] or type(why).__name__
+    raise DeepstepError(f"client: cannot reach the Dask scheduler at {client} within {timeout:g} s ({detail})")
+
+
+@contextlib.contextmanager
+def _quiet_unraisable() -> Iterator[None]:
+    """A Client that failed to connect complains from its __del__ ("Exception ignored in ..."); not to the user."""
+    import gc
+
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
     try:
-        return distributed.Client(client, timeout=timeout, set_as_default=False), True
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise DeepstepError(f"client: cannot reach the Dask scheduler at {client} within {timeout:g} s "
-                            f"({' '.join(str(exc).split()) or type(exc).__name__})") from None
+        yield
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
 
 
 def _fresh(data: Any) -> Any:
@@ -784,6 +844,8 @@ def _dask_run(index: int, settings: dict[str, Any], seed: int, data: tuple) -> d
     return _train_one(X, Y, settings, seed, validation, test)
 
 
+SCATTER_TIMEOUT = 60
+"""Seconds to wait for the cluster's workers to take the data."""
 DASK_ROUNDS = 3
 """How many times a run whose Dask task was lost (its scattered data gone with the workers that held it, a
 cancelled task) is submitted before it is recorded as "failed"."""
@@ -799,7 +861,11 @@ def _dask_round(runs: list[dict], todo: list[int], data: tuple, seed: int, clien
     from distributed import KilledWorker
     from distributed import as_completed as completed
 
-    shared = client.scatter([data], broadcast=True, hash=False)[0]
+    try:
+        shared = client.scatter([data], broadcast=True, hash=False, timeout=SCATTER_TIMEOUT)[0]
+    except Exception as exc:  # no workers, or the connection lost
+        raise DeepstepError(f"client: cannot send the data to the Dask cluster's workers ({_one_line(exc)}); are "
+                            "there workers (dask worker tcp://SCHEDULER:8786)?") from None
     tag = uuid.uuid4().hex[:8]
     futures = {client.submit(_dask_run, i, runs[i], seed, shared, key=f"deepstep-sweep-{tag}-run-{i}{attempt}",
                              pure=False): i for i in todo}
@@ -980,6 +1046,11 @@ def sweep(
                             "compares the scores of one task")
     score_name = task_for(next(iter(resolved.values()))).score_name
     runs = [{**c, "output_activation": resolved[c["output_activation"]]} for c in combos]
+    designs = lists.get("hidden") or [base["hidden"]]
+    for i, hidden in enumerate(designs):  # every run's size, before any run
+        where = f"grid['hidden'][{i}]" if "hidden" in lists else "fixed['hidden']" if "hidden" in settled else "hidden"
+        for name in resolved.values():
+            check_parameter_count([np.shape(X)[0], *hidden, _output(Y, name)[1]], where)
     if validation is None and any(r["early_stopping"] is not None for r in runs):
         raise DeepstepError("early_stopping: watches the validation cost; give validation_data too")
     key = data_key(check_X(X, name="X"), Y, *(validation or (None, None)), *(test or (None, None)))

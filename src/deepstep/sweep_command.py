@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from .cli import (
     PRESETS,
     UsageError,
     _dataset_key,
+    _flag,
     _hold_out,
     _output_folder,
     _standardizes,
@@ -41,6 +43,7 @@ from .cli import (
 from .errors import DeepstepError
 from .model_io import ModelFileError, atomic_path, write_json
 from .network import DeepNetwork
+from .optimizers import HYPERPARAMETERS, build_optimizer
 from .schedules import SCHEDULES
 from .sweep import SETTINGS, SweepInterrupted, SweepResult, check_setting, data_key, sweep
 from .training import METHODS
@@ -169,10 +172,14 @@ def _row_from_json(row: dict) -> dict:
     return {k: (tuple(v) if k in ("hidden", "keep_prob") and isinstance(v, list) else v) for k, v in row.items()}
 
 
+def _json_line(entry: dict) -> str:
+    return json.dumps(entry, allow_nan=False, separators=(",", ":")) + "\n"
+
+
 def _append(path: Path, entry: dict) -> None:
     """One journal line, flushed to the disk before the next run is counted."""
     with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(entry, allow_nan=False, separators=(",", ":")) + "\n")
+        f.write(_json_line(entry))
         f.flush()
         os.fsync(f.fileno())
 
@@ -199,16 +206,18 @@ def _command(args: argparse.Namespace) -> dict[str, Any]:
             if k not in NOT_COMPARED}
 
 
-def _previous(out: Path, args: argparse.Namespace, header: dict, entries: list[dict]) -> SweepResult:
+def _previous(out: Path, args: argparse.Namespace, header: dict, entries: list[dict]
+              ) -> tuple[SweepResult, list[dict]]:
     """The journal's finished runs as a SweepResult for :func:`sweep`'s ``previous`` (their networks read back
-    from their model files; a run whose file is missing or damaged is left out, so it runs again)."""
+    from their model files; a run whose file is missing or damaged is left out, so it runs again), and the
+    journal entries kept."""
     command = _command(args)
     for key in sorted(set(command) | set(header["command"])):
         if command.get(key) != header["command"].get(key):
             flag = "--" + key.replace("_", "-")
             raise UsageError(f"--resume: the sweep in {out} was run with {flag} {_shown(header['command'].get(key))},"
                              f" got {flag} {_shown(command.get(key))}; give the same flags, or another --out")
-    rows, histories, networks = [], [], []
+    rows, histories, networks, kept = [], [], [], []
     best = None
     if args.keep == "best" and (out / "best.npz").exists():
         try:
@@ -229,8 +238,9 @@ def _previous(out: Path, args: argparse.Namespace, header: dict, entries: list[d
         rows.append(row)
         histories.append(entry.get("history") or {})
         networks.append(net)
+        kept.append(entry)
     return SweepResult(rows, histories, networks, header["score_name"], header["score_column"], args.seed,
-                       data_key=header["data_key"])
+                       data_key=header["data_key"]), kept
 
 
 def _shown(value: Any) -> str:
@@ -259,6 +269,26 @@ def _grid(args: argparse.Namespace, preset: dict, data: Any) -> tuple[dict[str, 
     return grid, fixed
 
 
+def _check_optimizer_flags(grid: dict[str, list], fixed: dict[str, Any]) -> None:
+    """An optimizer flag that no run of the sweep can take (``--beta`` with ``--optimizer adam`` alone, a decay
+    rate with only the constant schedule) is refused, as train refuses it; where only some runs cannot take it,
+    those runs are recorded as failed and say why."""
+    def values(key: str) -> list:
+        return grid.get(key) or [fixed.get(key)]
+
+    failures = []
+    for optimizer in values("optimizer"):
+        for schedule in values("schedule"):
+            try:
+                build_optimizer(optimizer or "gd", schedule=schedule, lr_decay=values("lr_decay")[0],
+                                lr_decay_every=values("lr_decay_every")[0], flag=_flag,
+                                **{k: values(k)[0] for k in HYPERPARAMETERS})
+                return
+            except DeepstepError as exc:
+                failures.append(str(exc))
+    raise UsageError(f"{failures[0]}; no run of the sweep can take it")
+
+
 def _score_names(data: Any, validation: Any) -> tuple[str, str]:
     name = "accuracy" if data.task == "classification" else "r2"
     return name, f"{'val' if validation is not None else 'test'}_{name}"
@@ -283,6 +313,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise UsageError(f"--out: {out} holds a sweep already ({JOURNAL}); continue it with --resume, or give "
                          "another --out")
     grid, fixed = _grid(args, preset, data)
+    _check_optimizer_flags(grid, fixed)
     train_X, train_Y, validation = _hold_out(args, data)
     test = (data.test_X, data.test_Y)
     score_name, column = _score_names(data, validation)
@@ -290,11 +321,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     previous = None
     if args.resume:
         header, entries = _read_journal(journal)
-        previous = _previous(out, args, header, entries)
+        previous, kept = _previous(out, args, header, entries)
+        with atomic_path(journal) as tmp:  # without a torn last line, or runs whose model files are gone
+            tmp.write_text("".join(_json_line(e) for e in [header, *kept]), encoding="utf-8")
         print(f"resuming the sweep in {out}: {len(previous.rows)} finished run(s) kept")
     n_runs = args.samples or (int(np.prod([len(v) for v in grid.values()])) if grid else 1)
     where = f"the Dask cluster at {args.scheduler}" if args.scheduler else f"{args.jobs} process(es)"
-    print(f"sweeping {n_runs} run(s) on {data.name} ({', '.join(grid) or 'one setting'}) with {where} -> {out}/")
     metadata = dict(classes=list(data.classes) if data.classes else None, dataset=_dataset_key(name),
                     task=data.task, features=data.features)
     header = {"journal": JOURNAL_VERSION, "command": _command(args), "data_key": key, "score_name": score_name,
@@ -303,7 +335,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     def on_run(row: dict, history: dict, net: Any, best: bool) -> None:
         if not journal.exists():  # written with the first finished run: a sweep refused at its start leaves none
             with atomic_path(journal) as tmp:
-                tmp.write_text(json.dumps(header) + "\n")
+                tmp.write_text(_json_line(header), encoding="utf-8")
         if net is not None and (args.keep == "all" or best):
             net.metadata.update(metadata)
             net.save(out / (f"run-{row['run']}.npz" if args.keep == "all" else "best.npz"))
@@ -315,22 +347,33 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             print(f"  run {row['run']} {row['status']}{shown} ({row['seconds'] or 0:.1f} s){why}", flush=True)
 
     interrupted = False
-    previous_term = signal.signal(signal.SIGTERM, _interrupt)
+    previous_term = signal.signal(signal.SIGTERM, _interrupt)  # (put back when the sweep ends)
     try:
+        print(f"sweeping {n_runs} run(s) on {data.name} ({', '.join(grid) or 'one setting'}) with {where} -> {out}/",
+              flush=True)
         result = sweep(train_X, train_Y, grid, samples=args.samples, fixed=fixed, validation_data=validation,
-                       test_data=test, seed=args.seed, n_jobs=args.jobs, keep=args.keep, client=args.scheduler,
+                       test_data=test, seed=args.seed, n_jobs=args.jobs, keep="all", client=args.scheduler,
                        connect_timeout=args.connect_timeout, previous=previous, on_run=on_run)
     except SweepInterrupted as exc:
         result, interrupted = exc.result, True
+    except KeyboardInterrupt:  # before the first run started
+        print(f"\ninterrupted before any run; run the same command{' with --resume' if args.resume else ''} again",
+              file=sys.stderr)
+        return 130
     except DeepstepError as exc:
         raise UsageError(_flagged(str(exc))) from None
     finally:
         signal.signal(signal.SIGTERM, previous_term)
     _write_results(out, args, name, result, (train_X, train_Y) if train_X.shape[0] == 2 else None)
     if interrupted:
-        print(f"\ninterrupted: {sum(r['status'] != 'cancelled' for r in result.rows)} finished run(s) kept in {out}; "
-              "run the same command with --resume for the rest", file=sys.stderr)
+        finished = sum(r["status"] != "cancelled" for r in result.rows)
+        again = "run the same command with --resume for the rest" if journal.exists() else \
+            "no run had finished; run the same command again"
+        print(f"\ninterrupted: {finished} finished run(s) kept in {out}; {again}", file=sys.stderr)
         return 130
+    if result.best is None:
+        print("no run finished training (each failed or diverged: see the message column)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -339,11 +382,17 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+_SETTING_FLAGS = {key: "--" + flag.replace("_", "-") for flag, (key, _, _) in LISTS.items()}
+
+
 def _flagged(message: str) -> str:
-    """A message of :func:`sweep` about one of its arguments, naming the flag instead."""
+    """A message of :func:`sweep` about one of its arguments ("client: ...", "grid['hidden'][2]: ...",
+    "fixed['beta']: ..."), naming the flag instead."""
     head, sep, rest = message.partition(": ")
-    flags = {"client": "--scheduler", "previous": "--resume", "samples": "--samples"}
-    return f"{flags[head]}: {rest}" if sep and head in flags else message
+    setting = re.match(r"^(?:grid|fixed)\['(\w+)'\](?:\[\d+\])?$", head)
+    flags = {"client": "--scheduler", "previous": "--resume", "samples": "--samples", **_SETTING_FLAGS}
+    key = setting.group(1) if setting else head
+    return f"{flags[key]}: {rest}" if sep and key in flags else message
 
 
 def _write_results(out: Path, args: argparse.Namespace, name: Any, result: SweepResult, points: Any) -> None:
@@ -362,18 +411,19 @@ def _write_results(out: Path, args: argparse.Namespace, name: Any, result: Sweep
     best = result.best
     if best is not None:
         print(f"best: run {best['run']} ({result.label(best)}), {column} {_cell(best[column])}")
-    plotted = False
+    plots = []
     try:
         if any(h.get("cost") for h in result.histories):
             result.plot_costs(out / "costs.png")
+            plots.append("costs.png")
         if points is not None and any(n is not None for n in result.networks):
             result.plot_decision_boundaries(*points, out / "decision_boundaries.png")
-        plotted = True
+            plots.append("decision_boundaries.png")
     except DeepstepError as exc:  # matplotlib missing: the table and the models are written
         print(f"note: no plots ({exc})", file=sys.stderr)
-    kept = sum(n is not None for n in result.networks)
-    print(f"wrote {out / 'results.csv'}, {out / 'results.json'}, {kept} model file(s)"
-          + (" and plots" if plotted else ""))
+    files = len(list(out.glob("run-*.npz"))) if args.keep == "all" else int((out / "best.npz").exists())
+    print(f"wrote {out / 'results.csv'}, {out / 'results.json'}, {files} model file(s)"
+          + (f" and {', '.join(plots)}" if plots else ""))
 
 
 def _cell(value: Any) -> str:
