@@ -23,6 +23,9 @@ Where to find what:
 * :mod:`deepstep.metrics`, :mod:`deepstep.plots` -- confusion matrix, F1, R^2, MAE; cost curve, decision boundary
 * :mod:`deepstep.diagnostics` -- what a trained network's results say went wrong
 * :mod:`deepstep.sweep` -- hyperparameter sweeps: grids, random samples, worker processes
+* :mod:`deepstep.explain` -- one iteration written out in the course's notation, every gradient checked
+* :mod:`deepstep.vectorize` -- the vectorization lesson: a Python loop against NumPy, timed
+* :mod:`deepstep.playground` -- a web page where a network learns while you watch (``deepstep[playground]``)
 * :mod:`deepstep.export` -- ONNX export (``pip install 'deepstep[onnx]'``)
 * :mod:`deepstep.sklearn` -- DeepClassifier, DeepRegressor (``pip install 'deepstep[sklearn]'``; imported on demand)
 * :mod:`deepstep.cli` -- the ``deepstep`` command
@@ -30,11 +33,25 @@ Where to find what:
 
 __version__ = "0.2.0"
 
-from . import callbacks, datasets, diagnostics, export, gram, metrics, optimizers, plots, schedules, standardize, tasks
+from . import (
+    callbacks,
+    datasets,
+    diagnostics,
+    export,
+    gram,
+    metrics,
+    optimizers,
+    plots,
+    schedules,
+    standardize,
+    tasks,
+    vectorize,
+)
 from .activations import ACTIVATIONS, Activation, get_activation
 from .backward import linear_activation_backward, linear_backward, model_backward
 from .cost import compute_cost, compute_cost_with_regularization
 from .errors import DeepstepError
+from .explain import Explanation, explain  # ds.explain is the function (module: importlib)
 from .export import export_onnx
 from .forward import linear_activation_forward, linear_forward, model_forward, predict_forward
 from .gradcheck import gradient_check, gradient_check_details
@@ -74,6 +91,8 @@ __all__ = [
     "initialize_velocity",
     "load_model",
     "export_onnx",
+    "explain",
+    "Explanation",
     "sweep",
     "SweepResult",
     "SweepInterrupted",
@@ -98,5 +117,6 @@ __all__ = [
     "diagnostics",
     "export",
     "standardize",
+    "vectorize",
     "tasks",
 ]

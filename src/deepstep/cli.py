@@ -764,9 +764,11 @@ def build_parser() -> Parser:
     p.add_argument("--delimiter", type=delimiter_arg, help="the field separator of a CSV file of rows")
     p.set_defaults(func=cmd_predict)
 
+    from .learn_command import add_parsers as add_learning_tools
     from .sweep_command import add_parser as add_sweep
 
     add_sweep(sub)
+    add_learning_tools(sub)
 
     x = sub.add_parser("export", help="write a trained model as an ONNX graph",
                        description="Write MODEL as a standard ONNX graph (opset 17): input 'X' of shape (N, n[0]) "

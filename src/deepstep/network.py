@@ -326,6 +326,23 @@ class DeepNetwork:
             f"output_activation={self.output_activation!r}, dtype={self.dtype.name})"
         )
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the layers as a table (shapes of W[l], b[l], A[l] and parameter counts)."""
+        import html
+
+        rows = [f"<tr><td>0</td><td>input</td><td></td><td></td><td>({self.layer_dims[0]}, m)</td><td></td></tr>"]
+        for l in range(1, self.L + 1):
+            n, n_prev = self.layer_dims[l], self.layer_dims[l - 1]
+            g = self.output_activation if l == self.L else self.hidden_activation
+            rows.append(f"<tr><td>{l}</td><td>{html.escape(g)}</td><td>({n}, {n_prev})</td><td>({n}, 1)</td>"
+                        f"<td>({n}, m)</td><td>{n * n_prev + n:,}</td></tr>")
+        total = sum(P.size for P in self.parameters.values())
+        trained = f", trained {len(self.history)} epochs" if len(self.history) else ""
+        return (f"<div><b>DeepNetwork</b> {self.layer_dims}, {self.dtype.name}, {self.task.name}{trained}"
+                "<table><tr><th>l</th><th>g[l]</th><th>W[l]</th><th>b[l]</th><th>Z[l], A[l]</th>"
+                f"<th>parameters</th></tr>{''.join(rows)}<tr><td></td><td colspan=\"4\">total</td>"
+                f"<td>{total:,}</td></tr></table></div>")
+
     # -- model files (deepstep.model_io) ---------------------------------------------------------
     def save(self, path: str | Path) -> None:
         """Write this network to a ``.npz`` model file, atomically (see :mod:`deepstep.model_io`).

@@ -90,6 +90,20 @@ class History:
     def __len__(self) -> int:
         return len(self.cost)
 
+    def _repr_png_(self) -> bytes | None:
+        """Jupyter: the cost curve (and the validation cost), as :func:`deepstep.plots.plot_cost` draws it; None
+        (the text repr) without matplotlib or before any epoch."""
+        if not self.cost:
+            return None
+        from . import plots
+
+        try:
+            figure = plots.plot_cost(self.cost, learning_rate=self.learning_rate, val_cost=self.val_cost or None,
+                                     per="epoch" if self.batch_size else "iteration")
+        except DeepstepError:
+            return None
+        return figure._repr_png_()
+
     def __repr__(self) -> str:
         last = f", cost[-1]={self.cost[-1]:.6g}" if self.cost else ""
         val = f", val_cost[-1]={self.val_cost[-1]:.6g}" if self.val_cost else ""

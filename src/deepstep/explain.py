@@ -1,0 +1,531 @@
+"""One iteration of gradient descent written out in the course's notation, every gradient checked on the spot.
+
+:func:`explain` runs the forward pass, the cost, the backward pass and the update of one iteration on a
+network, layer by layer, with the engine's own functions, and records each equation with the shapes of its
+factors and its value (in full when small, else its shape, mean, min and max).  Each gradient -- dZ[l],
+dW[l], db[l], dA[l-1] -- is compared with centered finite differences of the cost, in float64::
+
+    dW[l] ~ (J(W[l] + eps) - J(W[l] - eps)) / (2 eps)        (entry by entry)
+    dZ[l] ~ m (J(Z[l] + eps) - J(Z[l] - eps)) / (2 eps)      (the course's dZ and dA are m times dJ/dZ, dJ/dA:
+                                                               the 1/m enters with dW and db)
+
+and the relative error ||grad - approx|| / (||grad|| + ||approx||) is printed beside it.  The network is not
+changed: the update is computed, shown, and left for :meth:`deepstep.DeepNetwork.fit` to make.
+
+The result prints as aligned text, and renders as Markdown (LaTeX equations) or HTML (MathML equations, for
+notebooks and web pages; Jupyter shows it by itself through ``_repr_html_``).
+
+>>> import numpy as np
+>>> import deepstep as ds
+>>> net = ds.DeepNetwork([2, 3, 1], "tanh", rng=1)
+>>> X, Y = ds.datasets.make_planar(m=4, rng=0)
+>>> e = ds.explain(net, X, Y, learning_rate=1.2)
+>>> [s.equation for s in e.steps][:2]
+['Z[1] = W[1] A[0] + b[1]', 'A[1] = tanh(Z[1])']
+>>> e.steps[0].shapes
+'(3, 4) = (3, 2) (2, 4) + (3, 1)'
+>>> e.worst_check < 1e-7
+True
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .activations import Activation
+from .cost import squared_norm
+from .engine import input_gradient, l2_cost, linear, output_delta, weight_gradients
+from .errors import DeepstepError, _describe, check_l2, check_learning_rate, check_number
+from .gradcheck import _relative_error
+from .initialization import RngLike, as_rng
+
+if TYPE_CHECKING:
+    from .network import DeepNetwork
+
+__all__ = ["Explanation", "Step", "explain", "FORMATS"]
+
+FORMATS = ("text", "markdown", "html")
+SHOWN_IN_FULL = 32
+"""Arrays of at most this many values are shown in full; larger ones as shape, mean, min and max."""
+MAX_CHECKED = 60
+"""Entries per gradient compared with finite differences (all of them when there are fewer; else a sample
+drawn with the explanation's rng)."""
+EPSILON = 1e-6
+
+
+@dataclass(frozen=True)
+class Step:
+    """One equation of the iteration.
+
+    Attributes
+    ----------
+    phase : str
+        "forward", "cost", "backward" or "update".
+    layer : int or None
+        l (None for the cost).
+    equation : str
+        The course's notation in plain text, such as ``"Z[1] = W[1] A[0] + b[1]"``.
+    math : str
+        The same, as a small formula language :func:`to_latex` and :func:`to_mathml` typeset.
+    shapes : str
+        The shapes of the result and of its factors, such as ``"(4, 5) = (4, 2) (2, 5) + (4, 1)"``.
+    value : ndarray or float
+        The result (a copy).
+    check : float or None
+        Relative error of this gradient against centered finite differences (None for non-gradients).
+    checked : int
+        How many entries the check compared.
+    """
+
+    phase: str
+    layer: int | None
+    equation: str
+    math: str
+    shapes: str
+    value: Any
+    check: float | None = None
+    checked: int = 0
+
+
+# -- the formula language ------------------------------------------------------------------------------------
+# Tokens: a layer quantity "dW[2]^T", a fraction "(1/2m)", "sum_j", an operator, a name (tanh, alpha, Y), a number.
+_TOKEN = re.compile(r"\s*(?:(?P<var>d?[A-Za-z]\[\d+\](?:\^T)?)|(?P<frac>\((?:1|lambda)/2?m\))|(?P<sum>sum_[jk])|"
+                    r"(?P<op>:=|\|\||\^2|<=|[=+\-*(),>]|')|(?P<name>[A-Za-z_]+)|(?P<num>\d+(?:\.\d+)?))")
+_GREEK = {"alpha": ("\\alpha", "\u03b1"), "lambda": ("\\lambda", "\u03bb"), "sigma": ("\\sigma", "\u03c3")}
+_FUNCTIONS = ("tanh", "log", "exp", "relu", "leaky_relu", "softmax", "max", "g")
+_OPS_LATEX = {":=": ":=", "*": "\\odot", "||": "\\lVert", "-": "-", "'": "'"}
+_OPS_MATHML = {":=": ":=", "*": "\u2299", "||": "\u2016", "-": "\u2212", "'": "\u2032"}
+
+
+def _tokens(math: str) -> list[tuple[str, str]]:
+    out, pos = [], 0
+    while pos < len(math):
+        match = _TOKEN.match(math, pos)
+        if match is None or match.end() == pos:
+            if math[pos:].strip() == "":
+                break
+            raise DeepstepError(f"math: cannot read {math[pos:]!r}")
+        kind = match.lastgroup
+        out.append((kind, match.group(kind)))
+        pos = match.end()
+    return out
+
+
+def _var_parts(text: str) -> tuple[str, str, bool]:
+    base, _, rest = text.partition("[")
+    layer, _, tail = rest.partition("]")
+    return base, layer, tail == "^T"
+
+
+def to_latex(math: str) -> str:
+    """The formula language as LaTeX: ``to_latex("dW[1] = (1/m) dZ[1] A[0]^T")`` is
+    ``dW^{[1]} = \\frac{1}{m} dZ^{[1]} A^{[0]T}``."""
+    parts = []
+    for kind, text in _tokens(math):
+        if kind == "var":
+            base, layer, transposed = _var_parts(text)
+            parts.append(f"{base}^{{[{layer}]{'T' if transposed else ''}}}")
+        elif kind == "frac":
+            top, bottom = text[1:-1].split("/")
+            parts.append(f"\\frac{{{_GREEK.get(top, (top,))[0]}}}{{{bottom}}}")
+        elif kind == "sum":
+            parts.append(f"\\sum_{{{text[-1]}}}")
+        elif kind == "op":
+            parts.append("^2" if text == "^2" else _OPS_LATEX.get(text, text))
+        elif kind == "name":
+            if text in _GREEK:
+                parts.append(_GREEK[text][0])
+            elif text in ("tanh", "log", "exp", "max"):
+                parts.append(f"\\{text}")
+            elif text in _FUNCTIONS or len(text) > 1:
+                parts.append(f"\\operatorname{{{text.replace('_', chr(92) + '_')}}}")
+            else:
+                parts.append(text)
+        else:
+            parts.append(text)
+    return " ".join(parts).replace(" ^2", "^2").replace(" '", "'")
+
+
+def to_mathml(math: str) -> str:
+    """The formula language as presentation MathML (a ``<math>`` element, rendered by every current browser)."""
+    items: list[str] = []
+    for kind, text in _tokens(math):
+        if kind == "var":
+            base, layer, transposed = _var_parts(text)
+            sup = f"<mo>[</mo><mn>{layer}</mn><mo>]</mo>" + ("<mi mathvariant=\"normal\">T</mi>" if transposed else "")
+            items.append(f"<msup><mi>{base}</mi><mrow>{sup}</mrow></msup>")
+        elif kind == "frac":
+            top, bottom = text[1:-1].split("/")
+            top_ml = f"<mi>{_GREEK[top][1]}</mi>" if top in _GREEK else f"<mn>{top}</mn>"
+            bottom_ml = "<mrow><mn>2</mn><mi>m</mi></mrow>" if bottom == "2m" else "<mi>m</mi>"
+            items.append(f"<mfrac>{top_ml}{bottom_ml}</mfrac>")
+        elif kind == "sum":
+            items.append(f"<munder><mo>\u2211</mo><mi>{text[-1]}</mi></munder>")
+        elif kind == "op" and text == "^2":
+            last = items.pop() if items else "<mrow></mrow>"
+            items.append(f"<msup>{last}<mn>2</mn></msup>")
+        elif kind == "op":
+            items.append(f"<mo>{html.escape(_OPS_MATHML.get(text, text))}</mo>")
+        elif kind == "name":
+            shown = _GREEK[text][1] if text in _GREEK else text
+            items.append(f"<mi>{html.escape(shown)}</mi>")
+        else:
+            items.append(f"<mn>{text}</mn>")
+    return f"<math display=\"inline\"><mrow>{''.join(items)}</mrow></math>"
+
+
+# -- equations of each activation and task -------------------------------------------------------------------
+def _g_text(g: Activation, Z: str) -> tuple[str, str]:
+    """A = g(Z) for activation g: (plain text, formula language)."""
+    base = g.base
+    if base == "linear":
+        return Z, Z
+    if base == "sigmoid":
+        return f"sigmoid({Z})", f"sigma({Z})"
+    if base == "leaky_relu":
+        slope = g.params.get("slope", 0.01)
+        return f"max({slope:g} {Z}, {Z})", f"max({slope:g} {Z}, {Z})"
+    return f"{base}({Z})", f"{base}({Z})"
+
+
+def _dg_text(g: Activation, l: int) -> tuple[str, str]:
+    """g'(Z[l]) in the course's form where it has one (tanh: 1 - A^2, sigmoid: A (1 - A), relu: Z > 0)."""
+    A, Z = f"A[{l}]", f"Z[{l}]"
+    forms = {"tanh": (f"(1 - {A}^2)", f"( 1 - {A} ^2 )"), "sigmoid": (f"{A} (1 - {A})", f"{A} ( 1 - {A} )"),
+             "relu": (f"({Z} > 0)", f"( {Z} > 0 )"), "linear": ("1", "1")}
+    return forms.get(g.base, (f"g'({Z})", f"g ' ( {Z} )"))
+
+
+def _cost_equation(task_name: str, output: str, L: int) -> tuple[str, str]:
+    A = f"A[{L}]"
+    if task_name == "regression":
+        return (f"J = (1/2m) sum ||{A} - Y||^2", f"J = (1/2m) sum_j || {A} - Y || ^2")
+    if output == "softmax":
+        return (f"J = -(1/m) sum sum Y log {A}", f"J = - (1/m) sum_j sum_k Y log {A}")
+    return (f"J = -(1/m) sum(Y log {A} + (1 - Y) log(1 - {A}))",
+            f"J = - (1/m) sum_j ( Y log {A} + ( 1 - Y ) log ( 1 - {A} ) )")
+
+
+# -- the explanation -----------------------------------------------------------------------------------------
+@dataclass
+class Explanation:
+    """One iteration, step by step (:func:`explain`); ``str()`` is the text form.
+
+    Attributes
+    ----------
+    steps : list of Step
+    layer_dims : list of int
+    hidden_activation, output_activation : str
+    m : int
+    learning_rate, l2 : float
+    cost : float
+    """
+
+    steps: list[Step]
+    layer_dims: list[int]
+    hidden_activation: str
+    output_activation: str
+    m: int
+    learning_rate: float
+    l2: float
+    cost: float
+    inputs: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def worst_check(self) -> float:
+        """The largest relative error of any gradient's check."""
+        return max((s.check for s in self.steps if s.check is not None), default=0.0)
+
+    def title(self) -> str:
+        reg = f", L2 lambda = {self.l2:g}" if self.l2 else ""
+        return (f"One iteration of gradient descent on a network {self.layer_dims} ({self.hidden_activation} hidden, "
+                f"{self.output_activation} output), m = {self.m} examples, learning rate alpha = "
+                f"{self.learning_rate:g}{reg}")
+
+    # -- renderings ------------------------------------------------------------------------------------------
+    def render(self, format: str = "text") -> str:
+        """The explanation as "text", "markdown" or "html"."""
+        if format not in FORMATS:
+            raise DeepstepError(f"format: expected one of {list(FORMATS)}, got {_describe(format)}")
+        return {"text": self._text, "markdown": self._markdown, "html": self._html}[format]()
+
+    def __str__(self) -> str:
+        return self._text()
+
+    def _repr_html_(self) -> str:
+        return self._html()
+
+    def _repr_markdown_(self) -> str:
+        return self._markdown()
+
+    def _sections(self) -> list[tuple[str, list[Step]]]:
+        names = {"forward": "Forward propagation", "cost": "Cost", "backward": "Backward propagation",
+                 "update": f"Update (gradient descent, alpha = {self.learning_rate:g})"}
+        return [(title, [s for s in self.steps if s.phase == phase]) for phase, title in names.items()]
+
+    def _text(self) -> str:
+        width = max(len(s.equation) for s in self.steps) + 2
+        shapes = max(len(s.shapes) for s in self.steps) + 2
+        lines = [self.title(), ""]
+        for name, value in self.inputs.items():
+            lines += _value_lines(name, value, "  ")
+        for title, steps in self._sections():
+            lines += ["", title]
+            for s in steps:
+                check = "" if s.check is None else f"finite differences: {s.check:.1e} {_verdict(s.check)}"
+                lines.append(f"  {s.equation:<{width}}{s.shapes:<{shapes}}{check}".rstrip())
+                lines += _value_lines("", s.value, "      ")
+        lines += ["", f"largest relative error of a gradient against finite differences: {self.worst_check:.1e} "
+                      f"({_verdict(self.worst_check)}; below 1e-7 back-propagation is right)"]
+        return "\n".join(lines) + "\n"
+
+    def _markdown(self) -> str:
+        lines = [f"**{self.title()}**", ""]
+        for title, steps in self._sections():
+            lines += [f"### {title}", "", "| equation | shapes | value | finite differences |", "|---|---|---|---|"]
+            for s in steps:
+                check = "" if s.check is None else f"{s.check:.1e} {_verdict(s.check)}"
+                value = "<br>".join(_value_lines("", s.value, "")).replace("|", "\\|")
+                lines.append(f"| ${to_latex(s.math)}$ | `{s.shapes}` | <code>{value}</code> | {check} |")
+            lines.append("")
+        lines.append(f"Largest relative error against finite differences: {self.worst_check:.1e} "
+                     f"({_verdict(self.worst_check)}).")
+        return "\n".join(lines) + "\n"
+
+    def _html(self) -> str:
+        rows = []
+        for title, steps in self._sections():
+            rows.append(f'<tr><th colspan="4" class="ds-phase">{html.escape(title)}</th></tr>')
+            for s in steps:
+                check = "" if s.check is None else f"{s.check:.1e} {_verdict(s.check)}"
+                value = html.escape("\n".join(_value_lines("", s.value, "")))
+                rows.append(f"<tr><td>{to_mathml(s.math)}</td><td><code>{html.escape(s.shapes)}</code></td>"
+                            f"<td><pre>{value}</pre></td><td>{html.escape(check)}</td></tr>")
+        style = ("<style>.ds-explain td,.ds-explain th{padding:2px 8px;text-align:left;vertical-align:top}"
+                 ".ds-explain pre{margin:0;font-size:85%}.ds-explain .ds-phase{background:#eef;padding-top:6px}"
+                 "</style>")
+        return (f'<div class="ds-explain">{style}<p><b>{html.escape(self.title())}</b></p>'
+                f'<table><tr><th>equation</th><th>shapes</th><th>value</th><th>finite differences</th></tr>'
+                f'{"".join(rows)}</table><p>Largest relative error against finite differences: '
+                f"{self.worst_check:.1e} ({_verdict(self.worst_check)}).</p></div>")
+
+
+def _verdict(error: float) -> str:
+    return "ok" if error < 1e-7 else "doubtful" if error < 1e-3 else "WRONG"
+
+
+def _value_lines(name: str, value: Any, indent: str) -> list[str]:
+    """A value in full when small, else its shape and statistics."""
+    head = f"{name} = " if name else ""
+    if not isinstance(value, np.ndarray):
+        return [f"{indent}{head}{value:.6g}"]
+    if value.size <= SHOWN_IN_FULL and value.ndim == 2 and value.shape[1] == 1 and value.shape[0] > 1:
+        row = np.array2string(value[:, 0], precision=4, suppress_small=True, max_line_width=100)
+        return [f"{indent}{head}{row}^T"]  # a column (b, db) on one line, as its transpose
+    if value.size <= SHOWN_IN_FULL:
+        text = np.array2string(value, precision=4, suppress_small=True, max_line_width=100)
+        return [f"{indent}{head}{line}" if k == 0 else f"{indent}{' ' * len(head)}{line}"
+                for k, line in enumerate(text.splitlines())]
+    v = value.astype(np.float64, copy=False)
+    return [f"{indent}{head}shape {value.shape}: mean {v.mean():.4g}, min {v.min():.4g}, max {v.max():.4g}"]
+
+
+def _shape(A: Any) -> str:
+    return str(tuple(np.shape(A)))
+
+
+def _finite_differences(J: Callable[[np.ndarray], float], point: np.ndarray, grad: np.ndarray, scale: float,
+                        gen: np.random.Generator, max_checked: int) -> tuple[float, int]:
+    """Relative error of ``grad`` against ``scale`` times the centered differences of J at ``point`` (float64),
+    over every entry or ``max_checked`` of them drawn by ``gen``."""
+    P = np.array(point, dtype=np.float64)
+    flat = P.reshape(-1)
+    entries = np.arange(flat.size) if flat.size <= max_checked else gen.choice(flat.size, max_checked, replace=False)
+    approx = np.empty(entries.size)
+    for k, i in enumerate(entries):
+        saved = flat[i]
+        flat[i] = saved + EPSILON
+        plus = J(P)
+        flat[i] = saved - EPSILON
+        minus = J(P)
+        flat[i] = saved
+        approx[k] = scale * (plus - minus) / (2 * EPSILON)
+    return _relative_error(np.asarray(grad, dtype=np.float64).reshape(-1)[entries], approx), int(entries.size)
+
+
+def explain(
+    net: DeepNetwork,
+    X: Any,
+    Y: Any,
+    learning_rate: float = 0.0075,
+    l2: float = 0.0,
+    check: bool = True,
+    max_checked: int = MAX_CHECKED,
+    rng: RngLike = 0,
+) -> Explanation:
+    """Write out one iteration of gradient descent on ``net`` over (X, Y), checking every gradient.
+
+    Parameters
+    ----------
+    net : DeepNetwork
+        Not changed (its standardization, if it learned one, is applied to X, as fit does).
+    X : ndarray of shape (n[0], m)
+    Y : ndarray of shape (n[L], m)
+        Labels or targets, as :meth:`deepstep.DeepNetwork.fit` takes them.
+    learning_rate : float
+        alpha of the update shown.
+    l2 : float
+        lambda: J gains (lambda/2m) sum ||W[l]||^2 and dW[l] gains (lambda/m) W[l].
+    check : bool
+        Compare each gradient with centered finite differences (False: no check column).
+    max_checked : int
+        Entries compared per gradient (a sample, drawn with ``rng``, where there are more).
+    rng : int, Generator or None
+
+    Returns
+    -------
+    Explanation
+        ``.steps`` in order: forward (Z[l], A[l]), cost, backward (dZ[l], dW[l], db[l], dA[l-1]), update.
+    """
+    from .network import DeepNetwork
+
+    if not isinstance(net, DeepNetwork):
+        raise DeepstepError(f"net: expected a deepstep.DeepNetwork, got {_describe(net)}")
+    alpha = check_learning_rate(learning_rate)
+    lambd = check_l2(l2)
+    max_checked = check_number(max_checked, "max_checked", low=1, integer=True)
+    if not isinstance(check, (bool, np.bool_)):
+        raise DeepstepError(f"check: expected True or False, got {_describe(check)}")
+    gen = as_rng(rng)
+    A0 = net._inputs(X)
+    m = A0.shape[1]
+    Y = net._targets(Y, m)
+    L, hidden, output, task = net.L, net.hidden, net.output, net.task
+    W = {l: np.array(net.parameters[f"W{l}"]) for l in range(1, L + 1)}
+    b = {l: np.array(net.parameters[f"b{l}"]) for l in range(1, L + 1)}
+    g = {l: output if l == L else hidden for l in range(1, L + 1)}
+    steps: list[Step] = []
+    A: dict[int, np.ndarray] = {0: A0}
+    Z: dict[int, np.ndarray] = {}
+
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        try:
+            # -- forward --
+            for l in range(1, L + 1):
+                Z[l] = linear(W[l], A[l - 1], b[l])
+                A[l] = g[l].g(Z[l])
+                eq = f"Z[{l}] = W[{l}] A[{l - 1}] + b[{l}]"
+                steps.append(Step("forward", l, eq, eq, f"{_shape(Z[l])} = {_shape(W[l])} {_shape(A[l - 1])} + "
+                                  f"{_shape(b[l])}", Z[l].copy()))
+                text, math = _g_text(g[l], f"Z[{l}]")
+                steps.append(Step("forward", l, f"A[{l}] = {text}", f"A[{l}] = {math}", _shape(A[l]), A[l].copy()))
+            # -- cost --
+            J = task.cost(A[L], Y)
+            norms = [squared_norm(W[l]) for l in range(1, L + 1)]
+            if lambd:
+                J += l2_cost(norms, lambd, m)
+            text, math = _cost_equation(task.name, output.base, L)
+            if lambd:
+                text += " + (lambda/2m) sum_l ||W[l]||^2"
+                math += " + (lambda/2m) sum_k || W[1] || ^2" if L == 1 else " + (lambda/2m) sum_k ||W|| ^2"
+            steps.append(Step("cost", None, text, math, "scalar", float(J)))
+            # -- backward --
+            grads: dict[str, np.ndarray] = {}
+            dZ = output_delta(A[L], Y)
+            steps.append(_checked(Step("backward", L, f"dZ[{L}] = A[{L}] - Y", f"dZ[{L}] = A[{L}] - Y",
+                                       _shape(dZ), dZ.copy()), check, lambda P: _cost_from_Z(P, L),
+                                  Z[L], dZ, m, gen, max_checked))
+            for l in range(L, 0, -1):
+                if l < L:
+                    dA = grads[f"dA{l}"]
+                    dZ = g[l].backward(dA, Z[l])
+                    dg_text, dg_math = _dg_text(g[l], l)
+                    steps.append(_checked(Step("backward", l, f"dZ[{l}] = dA[{l}] * {dg_text}",
+                                               f"dZ[{l}] = dA[{l}] * {dg_math}", _shape(dZ), dZ.copy()),
+                                          check, lambda P, l=l: _cost_from_Z(P, l), Z[l], dZ, m, gen, max_checked))
+                dW, db = weight_gradients(dZ, A[l - 1])
+                reg_text = reg_math = ""
+                if lambd:
+                    dW = dW + (lambd / m) * W[l]
+                    reg_text, reg_math = f" + (lambda/m) W[{l}]", f" + (lambda/m) W[{l}]"
+                steps.append(_checked(Step("backward", l, f"dW[{l}] = (1/m) dZ[{l}] A[{l - 1}]^T{reg_text}",
+                                           f"dW[{l}] = (1/m) dZ[{l}] A[{l - 1}]^T{reg_math}",
+                                           f"{_shape(dW)} = {_shape(dZ)} {_shape(A[l - 1].T)}", dW.copy()),
+                                      check, lambda P, l=l: _cost_from_A(A[l - 1], l, {l: P}), W[l], dW, 1.0, gen,
+                                      max_checked))
+                steps.append(_checked(Step("backward", l, f"db[{l}] = (1/m) sum(dZ[{l}], axis=1, keepdims=True)",
+                                           f"db[{l}] = (1/m) sum_j dZ[{l}]", _shape(db), db.copy()),
+                                      check, lambda P, l=l: _cost_from_A(A[l - 1], l, {}, {l: P}), b[l], db, 1.0,
+                                      gen, max_checked))
+                if l > 1:
+                    dA_prev = input_gradient(W[l], dZ)
+                    grads[f"dA{l - 1}"] = dA_prev
+                    steps.append(_checked(Step("backward", l, f"dA[{l - 1}] = W[{l}]^T dZ[{l}]",
+                                               f"dA[{l - 1}] = W[{l}]^T dZ[{l}]",
+                                               f"{_shape(dA_prev)} = {_shape(W[l].T)} {_shape(dZ)}", dA_prev.copy()),
+                                          check, lambda P, l=l: _cost_from_A(P, l), A[l - 1], dA_prev, m, gen,
+                                          max_checked))
+                grads[f"dW{l}"], grads[f"db{l}"] = dW, db
+            # -- update --
+            for l in range(1, L + 1):
+                for P, name in ((W[l], "W"), (b[l], "b")):
+                    new = P - P.dtype.type(alpha) * grads[f"d{name}{l}"]
+                    eq = f"{name}[{l}] := {name}[{l}] - alpha d{name}[{l}]"
+                    steps.append(Step("update", l, eq, eq, f"{_shape(new)}", new))
+        except FloatingPointError:
+            raise DeepstepError("X: the forward or backward pass overflows with these parameters and inputs; "
+                                "scale X (or standardize it)") from None
+
+    def _cost_from_A(A_prev: np.ndarray, start: int, W_at: dict | None = None, b_at: dict | None = None) -> float:
+        """J (float64) with the layers from ``start`` on run again from A[start-1] = A_prev (and W[start] or
+        b[start] replaced)."""
+        W_at, b_at = W_at or {}, b_at or {}
+        A_k = np.asarray(A_prev, dtype=np.float64)
+        for k in range(start, L + 1):
+            Wk = W_at.get(k, W[k]).astype(np.float64, copy=False)
+            A_k = g[k].g(linear(Wk, A_k, b_at.get(k, b[k]).astype(np.float64, copy=False)))
+        return _cost(A_k, W_at)
+
+    def _cost_from_Z(Z_l: np.ndarray, l: int) -> float:
+        A_k = g[l].g(np.asarray(Z_l, dtype=np.float64))
+        return _cost_from_A(A_k, l + 1) if l < L else _cost(A_k, {})
+
+    def _cost(AL: np.ndarray, W_at: dict) -> float:
+        J = task.cost(AL, Y.astype(np.float64))
+        if lambd:
+            J += l2_cost([squared_norm(W_at.get(k, W[k]).astype(np.float64)) for k in range(1, L + 1)], lambd, m)
+        return J
+
+    # the checks need the closures above, defined after the steps: run them now
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a non-finite check shows as nan
+        checked_steps = [s if not isinstance(s, _Pending) else s.run() for s in steps]
+    return Explanation(checked_steps, list(net.layer_dims), net.hidden_activation, net.output_activation, m, alpha,
+                       lambd, float(J), {"X = A[0]": A0, "Y": Y})
+
+
+@dataclass
+class _Pending:
+    """A gradient step whose finite-difference check runs once the cost functions exist."""
+
+    step: Step
+    J: Callable[[np.ndarray], float]
+    point: np.ndarray
+    grad: np.ndarray
+    scale: float
+    gen: np.random.Generator
+    max_checked: int
+
+    def run(self) -> Step:
+        error, n = _finite_differences(self.J, self.point, self.grad, self.scale, self.gen, self.max_checked)
+        return Step(**{**self.step.__dict__, "check": error, "checked": n})
+
+
+def _checked(step: Step, check: bool, J: Callable, point: np.ndarray, grad: np.ndarray, scale: float,
+             gen: np.random.Generator, max_checked: int) -> Any:
+    return _Pending(step, J, point, grad, scale, gen, max_checked) if check else step

@@ -1,0 +1,179 @@
+"""deepstep explain: one iteration written out equals the same iteration done by hand and by the training loop;
+every gradient check is real (it flags a wrong gradient); the three renderings; the CLI; Jupyter's reprs."""
+
+from __future__ import annotations
+
+import importlib
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+import deepstep as ds
+from deepstep import cli
+
+explain_module = importlib.import_module("deepstep.explain")
+
+
+def planar_net(hidden="tanh", dims=(2, 3, 1), seed=1):
+    return ds.DeepNetwork(list(dims), hidden, rng=seed)
+
+
+def steps_by_equation(e):
+    return {s.equation.split(" ")[0]: s for s in e.steps}
+
+
+def test_the_steps_are_the_iteration_done_by_hand():
+    net = planar_net()
+    X, Y = ds.datasets.make_planar(m=5, rng=3)
+    W1, b1, W2, b2 = (np.array(net.parameters[k]) for k in ("W1", "b1", "W2", "b2"))
+    e = ds.explain(net, X, Y, learning_rate=0.7)
+    s = steps_by_equation(e)
+    Z1 = W1 @ X + b1
+    A1 = np.tanh(Z1)
+    Z2 = W2 @ A1 + b2
+    A2 = 1 / (1 + np.exp(-Z2))
+    m = 5
+    J = -np.mean(Y * np.log(A2) + (1 - Y) * np.log(1 - A2))
+    dZ2 = A2 - Y
+    dW2, db2 = dZ2 @ A1.T / m, dZ2.sum(axis=1, keepdims=True) / m
+    dA1 = W2.T @ dZ2
+    dZ1 = dA1 * (1 - A1**2)
+    dW1, db1 = dZ1 @ X.T / m, dZ1.sum(axis=1, keepdims=True) / m
+    for name, value in {"Z[1]": Z1, "A[1]": A1, "Z[2]": Z2, "A[2]": A2, "dZ[2]": dZ2, "dW[2]": dW2, "db[2]": db2,
+                        "dA[1]": dA1, "dZ[1]": dZ1, "dW[1]": dW1, "db[1]": db1, "W[1]": W1 - 0.7 * dW1,
+                        "b[1]": b1 - 0.7 * db1, "W[2]": W2 - 0.7 * dW2, "b[2]": b2 - 0.7 * db2}.items():
+        np.testing.assert_allclose(s[name].value, value, rtol=1e-12, atol=1e-15, err_msg=name)
+        assert np.shape(s[name].value) == value.shape
+    assert e.cost == pytest.approx(J, rel=1e-12)
+    assert [st.equation for st in e.steps[:4]] == ["Z[1] = W[1] A[0] + b[1]", "A[1] = tanh(Z[1])",
+                                                   "Z[2] = W[2] A[1] + b[2]", "A[2] = sigmoid(Z[2])"]
+    assert s["Z[1]"].shapes == "(3, 5) = (3, 2) (2, 5) + (3, 1)"
+    assert s["dW[1]"].shapes == "(3, 2) = (3, 5) (5, 2)"
+    assert s["dA[1]"].shapes == "(3, 5) = (3, 1) (1, 5)"
+    assert s["dZ[1]"].equation == "dZ[1] = dA[1] * (1 - A[1]^2)"
+    assert [st.phase for st in e.steps] == ["forward"] * 4 + ["cost"] + ["backward"] * 7 + ["update"] * 4
+
+
+@pytest.mark.parametrize("hidden", ["relu", "tanh", "sigmoid", "leaky_relu:0.2"])
+@pytest.mark.parametrize("output, dims", [("sigmoid", (3, 5, 4, 1)), ("softmax", (3, 5, 3)), ("linear", (3, 4, 2))])
+def test_the_update_is_the_training_loops_first_iteration(hidden, output, dims):
+    """A second implementation: fit(..., 1 iteration) on a copy of the network ends where explain's update does."""
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((dims[0], 6))
+    if output == "linear":
+        Y = rng.standard_normal((dims[-1], 6))
+    elif output == "softmax":
+        Y = np.eye(dims[-1])[:, rng.integers(0, dims[-1], 6)]
+    else:
+        Y = (rng.random((1, 6)) < 0.5).astype(float)
+    net = ds.DeepNetwork(list(dims), hidden, output, "xavier", rng=2)
+    before = {k: np.array(v) for k, v in net.parameters.items()}
+    e = ds.explain(net, X, Y, learning_rate=0.05, l2=0.3)
+    for key, value in before.items():  # the network is not changed
+        np.testing.assert_array_equal(net.parameters[key], value)
+    trained = ds.DeepNetwork(list(dims), hidden, output, "xavier", rng=2)
+    trained.fit(X, Y, 0.05, 1, l2=0.3, method="plain")
+    updates = {st.equation.split(" ")[0]: st.value for st in e.steps if st.phase == "update"}
+    for l in range(1, len(dims)):
+        np.testing.assert_allclose(updates[f"W[{l}]"], trained.parameters[f"W{l}"], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(updates[f"b[{l}]"], trained.parameters[f"b{l}"], rtol=1e-12, atol=1e-14)
+    assert e.cost == pytest.approx(trained.history.cost[0], rel=1e-12)
+    checks = [st.check for st in e.steps if st.check is not None]
+    assert len(checks) == 4 * (len(dims) - 1) - 1  # dZ, dW, db each layer; dA below the top
+    assert max(checks) < 1e-7
+
+
+def test_a_wrong_gradient_is_flagged(monkeypatch):
+    """The check is real: with dW doubled it reports an error far above 1e-3 for every dW, and only for them."""
+    def doubled(dZ, A_prev):
+        dW, db = np.matmul(dZ, A_prev.T) / A_prev.shape[1], dZ.sum(axis=1, keepdims=True) / A_prev.shape[1]
+        return 2 * dW, db
+
+    monkeypatch.setattr(explain_module, "weight_gradients", doubled)
+    X, Y = ds.datasets.make_planar(m=6, rng=1)
+    e = ds.explain(planar_net(), X, Y, learning_rate=1.0)
+    for st in e.steps:
+        if st.check is not None:
+            assert (st.check > 0.1) == st.equation.startswith("dW"), st.equation
+    assert "WRONG" in str(e)
+
+
+def test_large_arrays_are_summarized_and_sampled():
+    rng = np.random.default_rng(0)
+    net = ds.DeepNetwork([50, 40, 1], "relu", rng=0)
+    X, Y = rng.standard_normal((50, 4)), np.array([[0, 1, 1, 0]])
+    e = ds.explain(net, X, Y, max_checked=30)
+    dW1 = steps_by_equation(e)["dW[1]"]
+    assert dW1.checked == 30 and dW1.check < 1e-7
+    line = [ln for ln in str(e).splitlines() if "shape (40, 50)" in ln][0]
+    assert f"mean {dW1.value.mean():.4g}, min {dW1.value.min():.4g}, max {dW1.value.max():.4g}" in line
+    b2 = steps_by_equation(e)["db[2]"]
+    assert b2.checked == 1
+
+
+def test_markdown_and_html_typeset_the_equations():
+    X, Y = ds.datasets.make_planar(m=3, rng=1)
+    e = ds.explain(planar_net(), X, Y)
+    md = e.render("markdown")
+    assert "$Z^{[1]} = W^{[1]} A^{[0]} + b^{[1]}$" in md
+    assert "$dW^{[1]} = \\frac{1}{m} dZ^{[1]} A^{[0]T}$" in md
+    page = e.render("html")
+    assert page == e._repr_html_()
+    maths = [ET.fromstring(chunk[: chunk.index("</math>") + 7]) for chunk in
+             ("<math" + part for part in page.split("<math")[1:])]
+    assert len(maths) == len(e.steps)  # one well-formed MathML formula per step
+    assert ET.tostring(maths[0], encoding="unicode").count("<msup>") == 4  # Z[1], W[1], A[0], b[1]
+    with pytest.raises(ds.DeepstepError, match="format: expected one of"):
+        e.render("pdf")
+
+
+def test_bad_input_names_the_argument():
+    X, Y = ds.datasets.make_planar(m=3, rng=1)
+    with pytest.raises(ds.DeepstepError, match="net: expected a deepstep.DeepNetwork"):
+        ds.explain("net", X, Y)
+    with pytest.raises(ds.DeepstepError, match="X: expected"):
+        ds.explain(planar_net(), X[:1], Y)
+    with pytest.raises(ds.DeepstepError, match="learning_rate"):
+        ds.explain(planar_net(), X, Y, learning_rate=-1)
+
+
+def test_the_command_prints_one_iteration(capsys):
+    assert cli.main(["explain", "--layers", "2,4,1", "--hidden-activation", "tanh", "-m", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "Z[1] = W[1] A[0] + b[1]" in out and "(4, 3) = (4, 2) (2, 3) + (4, 1)" in out
+    assert out.count("  finite differences: ") == 7 and "WRONG" not in out
+
+
+def test_the_command_writes_html(tmp_path, capsys):
+    path = tmp_path / "one-step.html"
+    assert cli.main(["explain", "--dataset", "moons", "--format", "html", "--out", str(path)]) == 0
+    text = path.read_text()
+    assert text.startswith("<!doctype html>") and text.count("<math") == 16
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--layers", "3,4,1"], "--layers: expected the first size to be 2"),
+    (["-m", "100000"], "-m: expected at most"),
+    (["--format", "pdf"], "invalid choice"),
+])
+def test_bad_command_lines_are_one_line(capsys, argv, message):
+    try:
+        status = cli.main(["explain", *argv])
+    except SystemExit as exc:
+        status = exc.code
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and message in err
+
+
+def test_jupyter_shows_the_network_as_a_table_and_the_history_as_a_curve():
+    net = ds.DeepNetwork([2, 4, 3], "tanh", "softmax", rng=0)
+    table = net._repr_html_()
+    assert "<td>(4, 2)</td><td>(4, 1)</td><td>(4, m)</td><td>12</td>" in table
+    assert "<td>(3, 4)</td><td>(3, 1)</td><td>(3, m)</td><td>15</td>" in table
+    assert "<td>27</td>" in table  # 2*4 + 4 + 4*3 + 3
+    assert net.history._repr_png_() is None  # nothing to draw yet
+    X, Y = ds.datasets.make_blobs(m=60, rng=0, n_classes=3)
+    net.fit(X, Y, 0.5, 20)
+    png = net.history._repr_png_()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,239 @@
+"""The playground's server over real HTTP (uvicorn on the loopback address): sessions train with the real engine
+(the same costs as a DeepNetwork trained by hand), bad settings are 4xx with a message, uploads are bounded, and
+the sessions stay bounded under many tabs."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import deepstep as ds
+
+pytest.importorskip("starlette", reason="the playground extra: pip install 'deepstep[playground]'")
+uvicorn = pytest.importorskip("uvicorn")
+playground = pytest.importorskip("deepstep.playground")
+
+
+class Server:
+    """uvicorn serving the playground in a thread, on a free loopback port."""
+
+    def __init__(self, sessions):
+        self.sessions = sessions
+        self.sock = playground.listen("127.0.0.1", 0)
+        self.port = self.sock.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(playground.create_app(sessions), log_level="warning",
+                                                    lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def request(self, method, path, body=None, raw=None, headers=None):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        connection.request(method, path, body=data, headers={"Content-Type": "application/json", **(headers or {})})
+        response = connection.getresponse()
+        payload = response.read()
+        connection.close()
+        kind = response.getheader("Content-Type") or ""
+        return response.status, (json.loads(payload) if "json" in kind and payload else payload)
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = Server(playground.Sessions(max_sessions=8, idle_seconds=600))
+    yield s
+    s.stop()
+
+
+def create(server, **settings):
+    status, body = server.request("POST", "/api/sessions", settings)
+    assert status == 201, body
+    return body["id"], body["state"]
+
+
+def test_the_page_is_served(server):
+    status, page = server.request("GET", "/")
+    assert status == 200 and b"<title>deepstep playground</title>" in page
+
+
+def test_a_session_trains_with_the_real_engine(server):
+    """The session's costs are those of a DeepNetwork made and trained by hand on the same split."""
+    sid, state = create(server, dataset="moons", points=200, hidden=[5], hidden_activation="tanh",
+                        learning_rate=0.5, optimizer="momentum", seed=3, validation_fraction=0.25)
+    assert state["iteration"] == 0 and state["layer_dims"] == [2, 5, 1]
+    assert len(state["points"]["label"]) == 200 and sum(state["points"]["train"]) == 150
+    assert len(state["boundary"]["values"]) == playground.GRID ** 2
+    for _ in range(3):
+        status, state = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 40})
+        assert status == 200
+    assert state["iteration"] == 120
+    X, Y = ds.datasets.make_moons(m=200, rng=3)
+    held = ds.training.stratified_split(Y[0], 0.25, np.random.default_rng([3, 1]))
+    net = ds.DeepNetwork([2, 5, 1], "tanh", "sigmoid", "auto", rng=3, standardize=True)
+    for _ in range(3):
+        net.fit(X[:, ~held], Y[:, ~held], 0.5, 40, optimizer="momentum", validation_data=(X[:, held], Y[:, held]))
+    assert [c for _, c in state["cost"]] == [round(c, 6) for c in net.history.cost]
+    assert state["train_accuracy"] == net.accuracy(X[:, ~held], Y[:, ~held])
+    assert state["val_accuracy"] == net.accuracy(X[:, held], Y[:, held])
+    np.testing.assert_allclose(state["weights"][0], np.round(net.parameters["W1"], 4))
+
+
+def test_step_explains_and_reset_starts_again(server):
+    sid, first = create(server, seed=5)
+    status, stepped = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 1, "explain": True})
+    assert status == 200 and stepped["iteration"] == 1
+    assert "<math" in stepped["explain"] and "dW" in stepped["explain"] and "WRONG" not in stepped["explain"]
+    status, again = server.request("POST", f"/api/sessions/{sid}/reset")
+    assert status == 200 and again["iteration"] == 0 and again["weights"] == first["weights"]
+
+
+def test_the_model_downloads_as_a_model_file(server, tmp_path):
+    sid, _ = create(server, dataset="blobs", points=90, hidden=[6], seed=2)
+    server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 25})
+    status, data = server.request("GET", f"/api/sessions/{sid}/model")
+    assert status == 200 and isinstance(data, bytes)
+    (tmp_path / "m.npz").write_bytes(data)
+    net = ds.load_model(tmp_path / "m.npz")
+    _, state = server.request("GET", f"/api/sessions/{sid}/state")
+    assert len(net.history.cost) == 25 == state["iteration"]
+    np.testing.assert_allclose(np.round(net.parameters["W2"], 4), state["weights"][1])
+
+
+def test_a_csv_of_points_is_a_data_set(server):
+    rng = np.random.default_rng(0)
+    pts = rng.standard_normal((60, 2))
+    rows = "\n".join(f"{a:.4f},{b:.4f},{'in' if a * a + b * b < 1 else 'out'}" for a, b in pts)
+    sid, state = create(server, dataset="csv", csv="x1,x2,label\n" + rows + "\n", hidden=[3])
+    assert state["classes"] == ["in", "out"] and len(state["points"]["label"]) == 60
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"hidden": [0]}, "hidden: expected hidden sizes >= 1, got int 0"),
+    ({"learning_rate": -1}, "learning_rate: expected a positive finite number"),
+    ({"hidden": [4, 500]}, "hidden: expected at most 6 layers of at most 64 units"),
+    ({"optimizer": "sgd9"}, "optimizer: expected one of"),
+    ({"dataset": "csv", "csv": "x1,x2,label\n1,a,0\n2,3,1\n"}, "csv: x2: expected numeric features"),
+    ({"dataset": "csv", "csv": "a,b,c,label\n" + "1,2,3,0\n4,5,6,1\n" * 10}, "csv: expected 2 feature columns"),
+    ({"dataset": "mnist"}, "dataset: expected one of"),
+    ({"colour": "red"}, "colour: unknown setting"),
+])
+def test_bad_settings_are_400_with_a_message(server, settings, message):
+    before = len(server.sessions)
+    status, body = server.request("POST", "/api/sessions", settings)
+    assert status == 400 and message in body["error"], body
+    assert len(server.sessions) == before
+
+
+def test_a_100_mb_upload_is_refused_without_reading_it(server):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    connection.putrequest("POST", "/api/sessions")
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(100 * 1024 * 1024))
+    connection.endheaders()
+    connection.send(b'{"dataset": "csv", "csv": "' + b"1" * 65536)
+    response = connection.getresponse()
+    body = json.loads(response.read())
+    connection.close()
+    assert response.status == 413 and "upload: expected at most 2 MiB" in body["error"]
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ({"iterations": 0}, 400, "iterations"), ({"iterations": 5000}, 400, "iterations"),
+    ({"iterations": "ten"}, 400, "iterations"),
+])
+def test_bad_train_requests(server, body, status, message):
+    sid, _ = create(server)
+    got, answer = server.request("POST", f"/api/sessions/{sid}/train", body)
+    assert got == status and message in answer["error"]
+    got, answer = server.request("POST", f"/api/sessions/{sid}/train", raw=b"{not json")
+    assert got == 400 and "body: expected JSON" in answer["error"]
+    got, answer = server.request("POST", "/api/sessions/nope/train", {"iterations": 1})
+    assert got == 404 and "no such session" in answer["error"]
+
+
+def test_fifty_tabs_open_and_close_and_the_sessions_stay_bounded(server):
+    """50 sessions on a server that keeps at most 8: never more than 8 at once (the least recently used end
+    first, and their pages are told so: 404), and none left once every tab has closed."""
+    ids = []
+    for k in range(50):
+        sid, _ = create(server, points=50, seed=k)
+        ids.append(sid)
+        assert len(server.sessions) <= 8
+    assert server.request("GET", f"/api/sessions/{ids[0]}/state")[0] == 404  # ended to make room
+    assert server.request("GET", f"/api/sessions/{ids[-1]}/state")[0] == 200
+    for sid in ids:
+        status, _ = server.request("DELETE", f"/api/sessions/{sid}")
+        assert status == 204
+    assert len(server.sessions) == 0
+
+
+def test_idle_sessions_end():
+    sessions = playground.Sessions(max_sessions=4, idle_seconds=0.2)
+    session = sessions.create(playground.check_settings({"points": 20}))
+    assert sessions.get(session.id) is session
+    time.sleep(0.3)
+    assert sessions.get(session.id) is None and len(sessions) == 0
+
+
+def test_overlapping_requests_of_one_tab_are_taken_in_turn(server):
+    sid, _ = create(server, points=100)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(
+        server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 30}))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r[1]["iteration"] for r in results) == [30, 60, 90, 120]
+
+
+def test_the_command_serves_until_ctrl_c():
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    proc = subprocess.Popen([sys.executable, "-m", "deepstep", "playground", "--port", "0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("deepstep playground at http://127.0.0.1:") and "(Ctrl-C stops it)" in line
+        url = line.split(" at ")[1].split(" ")[0]
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.status == 200 and b"deepstep playground" in response.read()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0 and "Traceback" not in err
+
+
+def test_a_port_in_use_is_one_line(capsys):
+    from deepstep import cli
+
+    taken = playground.listen("127.0.0.1", 0)
+    try:
+        status = cli.main(["playground", "--port", str(taken.getsockname()[1])])
+    finally:
+        taken.close()
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and "--port: cannot listen on 127.0.0.1 port" in err
+
+
+def test_without_the_extra_the_message_names_the_pip_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "starlette", None)
+    with pytest.raises(ds.DeepstepError, match=r"pip install 'deepstep\[playground\]'"):
+        playground.create_app()

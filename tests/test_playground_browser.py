@@ -1,0 +1,258 @@
+"""The playground page end to end, in a real headless Chromium driven by Playwright.
+
+The server is the real one (uvicorn on 127.0.0.1, a free port, in a thread); the browser is the system's Chromium
+(Debian's ``chromium`` package: ``.ci/run`` installs it), never one Playwright downloads.  Where no browser can be
+had the tests are skipped with the reason, except in CI (``CI=true``), where a missing browser is a failure.
+A screenshot of the trained page goes to ``$DEEPSTEP_ARTIFACTS`` (default ``test-artifacts``)/playground.png.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError as exc:  # pragma: no cover - depends on the machine
+    PLAYWRIGHT_MISSING: str | None = f"the Python package playwright cannot be imported ({exc})"
+else:
+    PLAYWRIGHT_MISSING = None
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+TRAIN_TIMEOUT_MS = 120_000
+TIMEOUT_MS = 20_000
+
+
+def chromium_path() -> str | None:
+    """The system's Chromium (Debian installs /usr/bin/chromium), or None."""
+    if os.access("/usr/bin/chromium", os.X_OK):
+        return "/usr/bin/chromium"
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def require_browser() -> str:
+    """The path of Chromium; a skip with the reason where there is none or no Playwright, a failure in CI."""
+    path = chromium_path()
+    reason = PLAYWRIGHT_MISSING or (None if path else
+                                    "no Chromium on this machine (/usr/bin/chromium or `chromium` on PATH); "
+                                    "install it with apt-get install chromium (.ci/run does)")
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser test cannot run in CI: {reason}", pytrace=False)
+        pytest.skip(f"browser test skipped: {reason}")
+    return path
+
+
+def artifacts_dir() -> Path:
+    folder = Path(os.environ.get("DEEPSTEP_ARTIFACTS", "test-artifacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+# -- the server and the browser ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def server_url():
+    """The playground's URL: uvicorn serving create_app() on 127.0.0.1, a free port, in a background thread."""
+    require_browser()  # no server to start where the tests are skipped
+    import uvicorn
+
+    from deepstep.playground import create_app
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning", lifespan="off"))
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            server.run(sockets=[sock])
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="playground-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert not failure, f"the playground server did not start: {failure[0]!r}"
+        assert thread.is_alive() and time.monotonic() < deadline, "the playground server did not start in 20 s"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+        sock.close()
+        assert not thread.is_alive(), "the playground server did not stop within 20 s"
+        assert not failure, f"the playground server failed: {failure[0]!r}"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = require_browser()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Tab:
+    """A page in a fresh browser context, with the JavaScript errors and console errors it reported."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.page_errors: list[str] = []
+        self.console_errors: list[str] = []
+        page.on("pageerror", lambda exc: self.page_errors.append(str(exc)))
+        page.on("console", lambda msg: self.console_errors.append(msg.text) if msg.type == "error" else None)
+
+    def check_no_script_errors(self, *, http_errors_expected: bool = False) -> None:
+        assert self.page_errors == [], f"JavaScript errors on the page: {self.page_errors}"
+        # a 400 answer is logged by Chromium as "Failed to load resource"; nothing else may be
+        errors = [m for m in self.console_errors if not (http_errors_expected and "Failed to load resource" in m)]
+        assert errors == [], f"console errors on the page: {errors}"
+
+
+@pytest.fixture
+def tab(browser, server_url):
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    t = Tab(page)
+    try:
+        page.goto(server_url)
+        expect(page.locator("#start")).to_be_enabled()  # the first session exists
+        expect(page.locator("#train-accuracy")).to_have_text(re.compile(r"^\d+\.\d%$"))
+        yield t
+    finally:
+        context.close()
+    assert t.page_errors == [], f"JavaScript errors on the page: {t.page_errors}"
+
+
+def settings_field(page, name: str):
+    return page.locator(f'#settings [name="{name}"]')
+
+
+def change(page, name: str, value: str) -> None:
+    """Type a value into a settings field and leave it (the page asks for a new session on 'change')."""
+    field = settings_field(page, name)
+    field.fill(value)
+    field.press("Tab")
+
+
+def iteration(page) -> int:
+    return int(page.locator("#iteration").inner_text())
+
+
+# -- the tests -----------------------------------------------------------------------------------------------------
+def test_flower_trains_to_90_percent_and_steps(tab):
+    page = tab.page
+    expect(page.locator("#dataset")).to_have_value("planar")
+    expect(settings_field(page, "hidden")).to_have_value("4")
+    expect(settings_field(page, "hidden_activation")).to_have_value("tanh")
+    expect(settings_field(page, "learning_rate")).to_have_value("1.2")
+    expect(page.locator("#iteration")).to_have_text("0")
+
+    page.click("#start")
+    page.wait_for_function(
+        "() => parseFloat(document.getElementById('train-accuracy').textContent) >= 90.0",
+        timeout=TRAIN_TIMEOUT_MS, polling=100)
+    page.click("#pause")
+    expect(page.locator("#start")).to_be_enabled()  # the run's last request has answered
+    before = iteration(page)
+    assert before > 0
+
+    page.click("#step")
+    expect(page.locator("#iteration")).to_have_text(str(before + 1))
+    page.wait_for_timeout(300)
+    assert iteration(page) == before + 1, "the page went on training after Pause and one Step"
+
+    explain = page.locator("#explain")
+    expect(explain.locator("math").first).to_be_attached()
+    assert "dW" in explain.inner_text()
+    network = page.locator("#network")
+    assert network.locator("line").count() == 2 * 4 + 4 * 1  # every weight of W[1] (4, 2) and W[2] (1, 4)
+    labels = network.locator("text").all_text_contents()
+    assert "W[1] (4, 2)" in labels and "W[2] (1, 4)" in labels, labels
+    expect(page.locator("#error")).to_have_text("")
+    assert re.fullmatch(r"\d+\.\d{4}", page.locator("#last-cost").inner_text())
+
+    page.screenshot(path=str(artifacts_dir() / "playground.png"), full_page=True)
+    tab.check_no_script_errors()
+
+
+def test_bad_settings_show_the_servers_message(tab):
+    page = tab.page
+    change(page, "hidden", "0")
+    expect(page.locator("#error")).to_have_text(re.compile(r"^hidden: .*\b0\b"))
+    expect(page.locator("#start")).to_be_disabled()  # nothing trains under settings the server refused
+    expect(page.locator("#step")).to_be_disabled()
+
+    change(page, "hidden", "4")
+    expect(page.locator("#error")).to_have_text("")
+    expect(page.locator("#start")).to_be_enabled()
+
+    change(page, "learning_rate", "-1")
+    expect(page.locator("#error")).to_have_text(re.compile(r"^learning_rate: .*-1"))
+    change(page, "learning_rate", "fast")  # no number: a message, not the default in silence
+    expect(page.locator("#error")).to_have_text('learning_rate: expected a number, got "fast"')
+    change(page, "hidden", "8,x")
+    expect(page.locator("#error")).to_have_text(re.compile(r'^hidden: expected layer sizes .*"8,x"'))
+
+    change(page, "hidden", "4")
+    change(page, "learning_rate", "1.2")
+    expect(page.locator("#error")).to_have_text("")
+    page.click("#step")
+    expect(page.locator("#iteration")).to_have_text("1")
+    tab.check_no_script_errors(http_errors_expected=True)
+
+
+def test_csv_upload_trains(tab, tmp_path):
+    page = tab.page
+    rows = ["x1,x2,label"]
+    for k in range(40):  # two classes either side of the line x1 + x2 = 0
+        x1, x2 = ((k * 7) % 19 - 9) / 3, ((k * 11) % 23 - 11) / 4
+        if abs(x1 + x2) < 0.3:
+            x2 += 0.6
+        rows.append(f"{x1:.3f},{x2:.3f},{'above' if x1 + x2 > 0 else 'below'}")
+    good = tmp_path / "line.csv"
+    good.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    page.select_option("#dataset", "csv")
+    expect(page.locator("#csv-row")).to_be_visible()
+    expect(page.locator("#error")).to_contain_text("csv: choose a CSV file")
+    page.set_input_files("#csv-file", str(good))
+    expect(page.locator("#start")).to_be_enabled()  # the session of the upload exists
+    expect(page.locator("#error")).to_have_text("")
+    expect(page.locator("#iteration")).to_have_text("0")
+    assert page.evaluate("points.label.length") == 40  # the page draws the uploaded points
+
+    page.click("#step")
+    expect(page.locator("#iteration")).to_have_text("1")
+    expect(page.locator("#train-accuracy")).to_have_text(re.compile(r"^\d+\.\d%$"))
+    page.click("#start")
+    page.wait_for_function(
+        "() => parseFloat(document.getElementById('train-accuracy').textContent) >= 95.0",
+        timeout=TRAIN_TIMEOUT_MS, polling=100)
+    page.click("#pause")
+    expect(page.locator("#start")).to_be_enabled()
+    expect(page.locator("#error")).to_have_text("")
+
+    bad = tmp_path / "text.csv"
+    bad.write_text("x1,x2,label\n" + "".join(f"p{k},{k % 3},{k % 2}\n" for k in range(12)), encoding="utf-8")
+    page.set_input_files("#csv-file", str(bad))
+    expect(page.locator("#error")).to_have_text(re.compile(r"^csv: x1: expected numeric features.*'p0'"))
+    expect(page.locator("#start")).to_be_disabled()
+    tab.check_no_script_errors(http_errors_expected=True)

@@ -1,0 +1,57 @@
+"""The vectorization lesson: the loops and the expressions compute the same things, by hand and against each
+other; the command prints both times and exits 0 only when they agree."""
+
+import numpy as np
+import pytest
+
+from deepstep import cli, vectorize
+
+
+def test_the_dot_product_loop_by_hand():
+    assert vectorize.dot_loop(np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])) == 32.0
+
+
+def test_the_logistic_gradient_by_hand():
+    """w = 0, b = 0: A = 1/2 everywhere; Y = [1, 0] gives dZ = [-1/2, 1/2]; X = [[2, 4]]: dw = (2(-1/2) + 4(1/2)) / 2
+    = 0.5 and db = 0."""
+    X, Y, w = np.array([[2.0, 4.0]]), np.array([[1.0, 0.0]]), np.zeros((1, 1))
+    for gradient in (vectorize.logistic_gradient, vectorize.logistic_gradient_loop):
+        dw, db = gradient(w, 0.0, X, Y)
+        assert dw.shape == (1, 1) and dw[0, 0] == pytest.approx(0.5) and db == pytest.approx(0.0)
+
+
+def test_loop_and_expression_agree_on_random_data():
+    rng = np.random.default_rng(3)
+    X, Y = rng.standard_normal((7, 40)), (rng.random((1, 40)) < 0.5).astype(float)
+    w, b = rng.standard_normal((7, 1)), -0.3
+    dw_loop, db_loop = vectorize.logistic_gradient_loop(w, b, X, Y)
+    dw, db = vectorize.logistic_gradient(w, b, X, Y)
+    np.testing.assert_allclose(dw_loop, dw, rtol=1e-12)
+    assert db_loop == pytest.approx(db, rel=1e-12)
+
+
+def test_the_lesson_times_both_cases():
+    rows = vectorize.lesson(n=3000, repeats=2, rng=1)
+    assert [r.size for r in rows] == ["n = 3,000", "m = 30 examples of n_x = 100 features"]
+    assert all(r.agree and r.loop_seconds > 0 and r.vector_seconds > 0 for r in rows)
+    assert rows[0].speedup == rows[0].loop_seconds / rows[0].vector_seconds
+
+
+def test_the_command(capsys):
+    assert cli.main(["vectorize", "-n", "2000", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[2].startswith("dot product") and out[3].startswith("logistic-regression gradient")
+    assert all(line.rstrip().endswith("yes") for line in out[2:4])
+
+
+@pytest.mark.parametrize("argv", [["-n", "0"], ["-n", "x"], ["--repeats", "-1"]])
+def test_bad_sizes_are_one_line(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["vectorize", *argv])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.count("\n") == 1
+
+
+def test_too_many_elements_are_refused_by_name():
+    with pytest.raises(ValueError, match="n: expected a number of elements from 1 to 100000000"):
+        vectorize.lesson(n=10**9)
