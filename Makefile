@@ -34,7 +34,7 @@ BENCH_ARGS ?=
 $(BENCH_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
-	$(BENCH_VENV)/bin/python -m pip install -q -e . torch==2.13.0 scikit-learn h5py
+	$(BENCH_VENV)/bin/python -m pip install -q -e '.[cluster]' torch==2.13.0 scikit-learn h5py
 	touch $@
 
 # OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE pin some shared machines to older OpenBLAS kernels (Haswell,
@@ -42,3 +42,4 @@ $(BENCH_VENV)/.installed: pyproject.toml
 # itself on this processor, as it does for any user (the table's notes name the kernels used).
 bench: $(BENCH_VENV)/.installed
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BENCH_VENV)/bin/python benchmarks/bench.py $(BENCH_ARGS)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BENCH_VENV)/bin/python benchmarks/sweep_bench.py $(filter --quick,$(BENCH_ARGS))

@@ -177,3 +177,59 @@ def test_jupyter_shows_the_network_as_a_table_and_the_history_as_a_curve():
     net.fit(X, Y, 0.5, 20)
     png = net.history._repr_png_()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "rmsprop", "adam"])
+def test_the_update_is_the_optimizers_next_step(optimizer):
+    """With an optimizer (its state carried over from three iterations of fit), the update shown is the one the
+    next iteration of fit makes, state included."""
+    X, Y = ds.datasets.make_moons(m=40, rng=2)
+    net = ds.DeepNetwork([2, 5, 1], "tanh", rng=4)
+    net.fit(X, Y, 0.05, 3, optimizer=optimizer)
+    e = ds.explain(net, X, Y, learning_rate=0.05, optimizer=net.optimizer)
+    slots = net.optimizer.slots
+    net.fit(X, Y, 0.05, 1, optimizer=optimizer)  # the same optimizer goes on with its state
+    shown = {st.equation.split(" ")[0]: st.value for st in e.steps if st.phase == "update"}
+    for key, P in net.parameters.items():
+        name = f"{key[0]}[{key[1:]}]"
+        np.testing.assert_allclose(shown[name], P, rtol=1e-12, atol=1e-15, err_msg=name)
+        for slot in slots:
+            np.testing.assert_allclose(shown[f"{slot}_d{name}"], net.optimizer.state[slot]["d" + key], rtol=1e-12,
+                                       atol=1e-18)
+    assert e.title().startswith(f"One iteration of {net.optimizer!r}")
+    assert len(net.history.cost) == 4 and e.cost == pytest.approx(net.history.cost[3], rel=1e-12)
+    md = e.render("markdown")
+    assert "v_{dW^{[1]}}" in md or "s_{dW^{[1]}}" in md
+
+
+def test_gradients_that_are_zero_up_to_rounding_are_ok():
+    """Dead relu units: db[2] is a few 1e-17 while finite differences give rounding noise; not "WRONG"."""
+    net = ds.DeepNetwork([2, 3, 1], "relu", rng=0)
+    net.parameters["b1"][:] = -100.0
+    X, Y = ds.datasets.make_planar(m=6, rng=1)
+    e = ds.explain(net, X, Y)
+    assert {st.verdict for st in e.steps if st.verdict} == {"ok"} and e.checks_pass
+
+
+def test_a_saturated_output_says_the_gradients_cannot_be_checked():
+    net = ds.DeepNetwork([2, 3, 1], "tanh", rng=0)
+    net.parameters["W2"][:] = 100.0
+    net.parameters["b2"][:] = 100.0
+    X, Y = ds.datasets.make_planar(m=6, rng=1)
+    e = ds.explain(net, X, Y)
+    assert {st.verdict for st in e.steps if st.verdict} == {"n/a"} and e.checks_pass is None
+    assert "could not be checked: A[L] reaches 0 or 1" in str(e) and "WRONG" not in str(e)
+
+
+def test_unchecked_explanations_do_not_claim_a_check():
+    X, Y = ds.datasets.make_planar(m=4, rng=1)
+    e = ds.explain(planar_net(), X, Y, check=False)
+    assert e.worst_check is None and e.checks_pass is None
+    assert str(e).rstrip().endswith("the gradients were not checked against finite differences")
+    assert "finite differences: " not in str(e).replace("against finite differences", "")
+
+
+def test_float32_networks_are_checked_at_their_precision():
+    X, Y = ds.datasets.make_planar(m=8, rng=1)
+    e = ds.explain(ds.DeepNetwork([2, 4, 1], "tanh", rng=3, dtype="float32"), X, Y, learning_rate=0.5)
+    assert e.steps[0].value.dtype == np.float32 and e.checks_pass

@@ -171,6 +171,7 @@ def test_fifty_tabs_open_and_close_and_the_sessions_stay_bounded(server):
         sid, _ = create(server, points=50, seed=k)
         ids.append(sid)
         assert len(server.sessions) <= 8
+    assert len(server.sessions) == 8  # the newest
     assert server.request("GET", f"/api/sessions/{ids[0]}/state")[0] == 404  # ended to make room
     assert server.request("GET", f"/api/sessions/{ids[-1]}/state")[0] == 200
     for sid in ids:
@@ -237,3 +238,55 @@ def test_without_the_extra_the_message_names_the_pip_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "starlette", None)
     with pytest.raises(ds.DeepstepError, match=r"pip install 'deepstep\[playground\]'"):
         playground.create_app()
+
+
+@pytest.mark.parametrize("settings", [{"optimizer": "adam", "learning_rate": 0.05},
+                                      {"optimizer": "momentum", "learning_rate": 0.5, "l2": 0.1}])
+def test_the_equations_shown_are_the_step_the_engine_takes(settings):
+    """Full batch: the update the page shows is the one the next iteration makes (optimizer state included)."""
+    session = playground.Session.create(playground.check_settings({"points": 80, "seed": 2, **settings}))
+    session.train_for(3)
+    explained, notes = session.next_step()
+    assert notes[0].startswith("On all 64 training points: the step the engine takes next")
+    session.train_for(1)
+    shown = {st.equation.split(" ")[0]: st.value for st in explained.steps if st.phase == "update"}
+    for key, P in session.net.parameters.items():
+        np.testing.assert_allclose(shown[f"{key[0]}[{key[1:]}]"], P, rtol=1e-12, atol=1e-15)
+    assert explained.checks_pass
+
+
+def test_mini_batches_are_explained_on_one_batch_and_say_so():
+    session = playground.Session.create(playground.check_settings({"points": 100, "batch_size": 16,
+                                                                   "keep_prob": 0.8, "hidden": [5]}))
+    explained, notes = session.next_step()
+    assert explained.m == 16
+    assert "one mini-batch of 16 of the 80 training points" in notes[0] and "Dropout" in notes[1]
+
+
+def test_the_store_given_is_the_one_used():
+    store = playground.Sessions(max_sessions=2)
+    app = playground.create_app(store)
+    assert app.state.sessions is store
+
+
+def test_a_session_stops_at_its_iteration_budget(server, monkeypatch):
+    monkeypatch.setattr(playground, "MAX_SESSION_ITERATIONS", 50)
+    sid, _ = create(server, points=40)
+    assert server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 40})[0] == 200
+    status, state = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 20})
+    assert status == 409 and state["iteration"] == 40
+    assert "a session trains at most 50 iterations, and this one has trained 40; Reset" in state["error"]
+
+
+def test_points_too_far_out_to_draw_are_refused(server):
+    rows = "".join(f"{1.7e308 if k % 2 else -1.7e308},{k},{k % 2}\n" for k in range(12))
+    status, body = server.request("POST", "/api/sessions", {"dataset": "csv", "csv": "x1,x2,label\n" + rows})
+    assert status == 400 and "csv: expected coordinates between -1e+06 and 1e+06" in body["error"]
+
+
+def test_a_host_that_is_not_this_machine_is_named(capsys):
+    from deepstep import cli
+
+    status = cli.main(["playground", "--host", "192.0.2.1", "--port", "0"])  # TEST-NET-1: never ours
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and "--host: cannot listen on 192.0.2.1" in err

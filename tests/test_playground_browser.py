@@ -2,7 +2,8 @@
 
 The server is the real one (uvicorn on 127.0.0.1, a free port, in a thread); the browser is the system's Chromium
 (Debian's ``chromium`` package: ``.ci/run`` installs it), never one Playwright downloads.  Where no browser can be
-had the tests are skipped with the reason, except in CI (``CI=true``), where a missing browser is a failure.
+had the tests are skipped with the reason, except in CI (``CI=true``, or ``DEEPSTEP_REQUIRE_BROWSER=1`` as .ci/run
+sets it), where a missing browser is a failure.
 A screenshot of the trained page goes to ``$DEEPSTEP_ARTIFACTS`` (default ``test-artifacts``)/playground.png.
 """
 
@@ -45,7 +46,7 @@ def require_browser() -> str:
                                     "no Chromium on this machine (/usr/bin/chromium or `chromium` on PATH); "
                                     "install it with apt-get install chromium (.ci/run does)")
     if reason:
-        if os.environ.get("CI") == "true":
+        if os.environ.get("CI") == "true" or os.environ.get("DEEPSTEP_REQUIRE_BROWSER") == "1":
             pytest.fail(f"browser test cannot run in CI: {reason}", pytrace=False)
         pytest.skip(f"browser test skipped: {reason}")
     return path

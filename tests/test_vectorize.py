@@ -53,5 +53,5 @@ def test_bad_sizes_are_one_line(capsys, argv):
 
 
 def test_too_many_elements_are_refused_by_name():
-    with pytest.raises(ValueError, match="n: expected a number of elements from 1 to 100000000"):
-        vectorize.lesson(n=10**9)
+    with pytest.raises(ValueError, match="n: expected a number of elements from 1 to 10000000"):
+        vectorize.lesson(n=10**8)

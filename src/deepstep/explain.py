@@ -44,6 +44,7 @@ from .engine import input_gradient, l2_cost, linear, output_delta, weight_gradie
 from .errors import DeepstepError, _describe, check_l2, check_learning_rate, check_number
 from .gradcheck import _relative_error
 from .initialization import RngLike, as_rng
+from .optimizers import Optimizer, get_optimizer
 
 if TYPE_CHECKING:
     from .network import DeepNetwork
@@ -78,9 +79,13 @@ class Step:
     value : ndarray or float
         The result (a copy).
     check : float or None
-        Relative error of this gradient against centered finite differences (None for non-gradients).
+        Relative error ||grad - approx|| / (||grad|| + ||approx||) of this gradient against centered finite
+        differences (None for non-gradients, or when not checked).
     checked : int
         How many entries the check compared.
+    verdict : str or None
+        "ok" (below the dtype's tolerance, or both within the rounding of finite differences), "doubtful"
+        (below 1e-3), "WRONG", or "n/a" (the cost is clipped where A[L] reaches 0 or 1: not checkable).
     """
 
     phase: str
@@ -91,15 +96,19 @@ class Step:
     value: Any
     check: float | None = None
     checked: int = 0
+    verdict: str | None = None
 
 
 # -- the formula language ------------------------------------------------------------------------------------
 # Tokens: a layer quantity "dW[2]^T", a fraction "(1/2m)", "sum_j", an operator, a name (tanh, alpha, Y), a number.
-_TOKEN = re.compile(r"\s*(?:(?P<var>d?[A-Za-z]\[\d+\](?:\^T)?)|(?P<frac>\((?:1|lambda)/2?m\))|(?P<sum>sum_[jk])|"
-                    r"(?P<op>:=|\|\||\^2|<=|[=+\-*(),>]|')|(?P<name>[A-Za-z_]+)|(?P<num>\d+(?:\.\d+)?))")
-_GREEK = {"alpha": ("\\alpha", "\u03b1"), "lambda": ("\\lambda", "\u03bb"), "sigma": ("\\sigma", "\u03c3")}
+_TOKEN = re.compile(r"\s*(?:(?P<var>(?:[vs]_)?d?[A-Za-z]\[\d+\](?:\^T)?)|(?P<frac>\((?:1|lambda)/2?m\))|"
+                    r"(?P<sum>sum_[jk])|(?P<op>:=|\|\||\^[2t]|<=|[=+\-*/(),>]|')|(?P<name>[A-Za-z_]+\d?)|"
+                    r"(?P<num>\d+(?:\.\d+)?))")
+_GREEK = {"alpha": ("\\alpha", "\u03b1"), "lambda": ("\\lambda", "\u03bb"), "sigma": ("\\sigma", "\u03c3"),
+          "beta": ("\\beta", "\u03b2"), "beta1": ("\\beta_1", "\u03b2\u2081"), "beta2": ("\\beta_2", "\u03b2\u2082"),
+          "epsilon": ("\\varepsilon", "\u03b5")}
 _FUNCTIONS = ("tanh", "log", "exp", "relu", "leaky_relu", "softmax", "max", "g")
-_OPS_LATEX = {":=": ":=", "*": "\\odot", "||": "\\lVert", "-": "-", "'": "'"}
+_OPS_LATEX = {":=": ":=", "*": "\\odot", "||": "\\lVert", "-": "-", "'": "'", "^2": "^2", "^t": "^t"}
 _OPS_MATHML = {":=": ":=", "*": "\u2299", "||": "\u2016", "-": "\u2212", "'": "\u2032"}
 
 
@@ -117,10 +126,21 @@ def _tokens(math: str) -> list[tuple[str, str]]:
     return out
 
 
-def _var_parts(text: str) -> tuple[str, str, bool]:
+def _var_parts(text: str) -> tuple[str, str, str, bool]:
+    """"v_dW[2]^T" -> ("v", "dW", "2", True): an optimizer's state letter (or ""), the name, the layer, T."""
+    state, _, text = text.rpartition("_") if text[:2] in ("v_", "s_") else ("", "", text)
     base, _, rest = text.partition("[")
     layer, _, tail = rest.partition("]")
-    return base, layer, tail == "^T"
+    return state, base, layer, tail == "^T"
+
+
+def plain(math: str) -> str:
+    """The formula language as plain text: "( 1 - beta ) dW[1] ^2" -> "(1 - beta) dW[1]^2"."""
+    text = " ".join(math.split())
+    for a, b in (("( ", "("), (" )", ")"), (" ^", "^"), (" '", "'"), ("sqrt (", "sqrt("), ("log (", "log("),
+                 ("g (", "g(")):
+        text = text.replace(a, b)
+    return text
 
 
 def to_latex(math: str) -> str:
@@ -129,27 +149,30 @@ def to_latex(math: str) -> str:
     parts = []
     for kind, text in _tokens(math):
         if kind == "var":
-            base, layer, transposed = _var_parts(text)
-            parts.append(f"{base}^{{[{layer}]{'T' if transposed else ''}}}")
+            state, base, layer, transposed = _var_parts(text)
+            var = f"{base}^{{[{layer}]{'T' if transposed else ''}}}"
+            parts.append(f"{state}_{{{var}}}" if state else var)
         elif kind == "frac":
             top, bottom = text[1:-1].split("/")
             parts.append(f"\\frac{{{_GREEK.get(top, (top,))[0]}}}{{{bottom}}}")
         elif kind == "sum":
             parts.append(f"\\sum_{{{text[-1]}}}")
         elif kind == "op":
-            parts.append("^2" if text == "^2" else _OPS_LATEX.get(text, text))
+            parts.append(_OPS_LATEX.get(text, text))
         elif kind == "name":
             if text in _GREEK:
                 parts.append(_GREEK[text][0])
             elif text in ("tanh", "log", "exp", "max"):
                 parts.append(f"\\{text}")
+            elif text == "sqrt":
+                parts.append("\\surd")
             elif text in _FUNCTIONS or len(text) > 1:
                 parts.append(f"\\operatorname{{{text.replace('_', chr(92) + '_')}}}")
             else:
                 parts.append(text)
         else:
             parts.append(text)
-    return " ".join(parts).replace(" ^2", "^2").replace(" '", "'")
+    return " ".join(parts).replace(" ^2", "^2").replace(" ^t", "^t").replace(" '", "'")
 
 
 def to_mathml(math: str) -> str:
@@ -157,9 +180,10 @@ def to_mathml(math: str) -> str:
     items: list[str] = []
     for kind, text in _tokens(math):
         if kind == "var":
-            base, layer, transposed = _var_parts(text)
+            state, base, layer, transposed = _var_parts(text)
             sup = f"<mo>[</mo><mn>{layer}</mn><mo>]</mo>" + ("<mi mathvariant=\"normal\">T</mi>" if transposed else "")
-            items.append(f"<msup><mi>{base}</mi><mrow>{sup}</mrow></msup>")
+            var = f"<msup><mi>{base}</mi><mrow>{sup}</mrow></msup>"
+            items.append(f"<msub><mi>{state}</mi>{var}</msub>" if state else var)
         elif kind == "frac":
             top, bottom = text[1:-1].split("/")
             top_ml = f"<mi>{_GREEK[top][1]}</mi>" if top in _GREEK else f"<mn>{top}</mn>"
@@ -167,11 +191,13 @@ def to_mathml(math: str) -> str:
             items.append(f"<mfrac>{top_ml}{bottom_ml}</mfrac>")
         elif kind == "sum":
             items.append(f"<munder><mo>\u2211</mo><mi>{text[-1]}</mi></munder>")
-        elif kind == "op" and text == "^2":
+        elif kind == "op" and text in ("^2", "^t"):
             last = items.pop() if items else "<mrow></mrow>"
-            items.append(f"<msup>{last}<mn>2</mn></msup>")
+            items.append(f"<msup>{last}{'<mn>2</mn>' if text == '^2' else '<mi>t</mi>'}</msup>")
         elif kind == "op":
             items.append(f"<mo>{html.escape(_OPS_MATHML.get(text, text))}</mo>")
+        elif kind == "name" and text == "sqrt":
+            items.append("<mo>\u221a</mo>")
         elif kind == "name":
             shown = _GREEK[text][1] if text in _GREEK else text
             items.append(f"<mi>{html.escape(shown)}</mi>")
@@ -223,8 +249,18 @@ class Explanation:
     layer_dims : list of int
     hidden_activation, output_activation : str
     m : int
-    learning_rate, l2 : float
+        Examples.
+    learning_rate : float
+        alpha of this iteration (alpha0 through the optimizer's schedule).
+    l2 : float
     cost : float
+        J of this iteration's forward pass (L2 term included).
+    optimizer : str
+        The optimizer, as its repr ("Adam(beta1=0.9, ...)"; "gradient descent" for plain gd).
+    inputs : dict of str -> ndarray
+        X (= A[0], standardized where the network standardizes) and Y, as the engine sees them.
+    note : str
+        Why the gradients could not be checked, when they could not ("" otherwise).
     """
 
     steps: list[Step]
@@ -235,22 +271,57 @@ class Explanation:
     learning_rate: float
     l2: float
     cost: float
+    optimizer: str = "gradient descent"
     inputs: dict[str, np.ndarray] = field(default_factory=dict)
+    note: str = ""
 
     @property
-    def worst_check(self) -> float:
-        """The largest relative error of any gradient's check."""
-        return max((s.check for s in self.steps if s.check is not None), default=0.0)
+    def worst_check(self) -> float | None:
+        """The largest relative error of any gradient's check (None when no gradient was checked)."""
+        checks = [s.check for s in self.steps if s.check is not None and s.verdict != "n/a"]
+        return max(checks) if checks else None
+
+    @property
+    def checks_pass(self) -> bool | None:
+        """Whether every checked gradient is "ok" (None when none was checked)."""
+        verdicts = [s.verdict for s in self.steps if s.verdict not in (None, "n/a")]
+        return all(v == "ok" for v in verdicts) if verdicts else None
 
     def title(self) -> str:
         reg = f", L2 lambda = {self.l2:g}" if self.l2 else ""
-        return (f"One iteration of gradient descent on a network {self.layer_dims} ({self.hidden_activation} hidden, "
+        return (f"One iteration of {self.optimizer} on a network {self.layer_dims} ({self.hidden_activation} hidden, "
                 f"{self.output_activation} output), m = {self.m} examples, learning rate alpha = "
                 f"{self.learning_rate:g}{reg}")
 
+    def summary(self) -> str:
+        """The last line: how the gradients fared against finite differences."""
+        if self.note:
+            return self.note
+        if self.checks_pass is None:
+            return "the gradients were not checked against finite differences"
+        worst = self.worst_check
+        return (f"largest relative error of a gradient against finite differences: {worst:.1e} ("
+                + ("every gradient ok" if self.checks_pass else "some gradient is not right: see the check column")
+                + "; below 1e-7 back-propagation is right)")
+
     # -- renderings ------------------------------------------------------------------------------------------
     def render(self, format: str = "text") -> str:
-        """The explanation as "text", "markdown" or "html"."""
+        """The explanation as text.
+
+        Parameters
+        ----------
+        format : {"text", "markdown", "html"}
+            Aligned text for a terminal; Markdown with LaTeX equations; HTML with MathML equations.
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        DeepstepError
+            For another format.
+        """
         if format not in FORMATS:
             raise DeepstepError(f"format: expected one of {list(FORMATS)}, got {_describe(format)}")
         return {"text": self._text, "markdown": self._markdown, "html": self._html}[format]()
@@ -266,8 +337,14 @@ class Explanation:
 
     def _sections(self) -> list[tuple[str, list[Step]]]:
         names = {"forward": "Forward propagation", "cost": "Cost", "backward": "Backward propagation",
-                 "update": f"Update (gradient descent, alpha = {self.learning_rate:g})"}
+                 "update": f"Update ({self.optimizer}, alpha = {self.learning_rate:g})"}
         return [(title, [s for s in self.steps if s.phase == phase]) for phase, title in names.items()]
+
+    @staticmethod
+    def _check(s: Step) -> str:
+        if s.verdict is None:
+            return ""
+        return "n/a" if s.verdict == "n/a" else f"{s.check:.1e} {s.verdict}"
 
     def _text(self) -> str:
         width = max(len(s.equation) for s in self.steps) + 2
@@ -278,24 +355,20 @@ class Explanation:
         for title, steps in self._sections():
             lines += ["", title]
             for s in steps:
-                check = "" if s.check is None else f"finite differences: {s.check:.1e} {_verdict(s.check)}"
+                check = f"finite differences: {self._check(s)}" if s.verdict else ""
                 lines.append(f"  {s.equation:<{width}}{s.shapes:<{shapes}}{check}".rstrip())
                 lines += _value_lines("", s.value, "      ")
-        lines += ["", f"largest relative error of a gradient against finite differences: {self.worst_check:.1e} "
-                      f"({_verdict(self.worst_check)}; below 1e-7 back-propagation is right)"]
-        return "\n".join(lines) + "\n"
+        return "\n".join([*lines, "", self.summary()]) + "\n"
 
     def _markdown(self) -> str:
         lines = [f"**{self.title()}**", ""]
         for title, steps in self._sections():
             lines += [f"### {title}", "", "| equation | shapes | value | finite differences |", "|---|---|---|---|"]
             for s in steps:
-                check = "" if s.check is None else f"{s.check:.1e} {_verdict(s.check)}"
                 value = "<br>".join(_value_lines("", s.value, "")).replace("|", "\\|")
-                lines.append(f"| ${to_latex(s.math)}$ | `{s.shapes}` | <code>{value}</code> | {check} |")
+                lines.append(f"| ${to_latex(s.math)}$ | `{s.shapes}` | <code>{value}</code> | {self._check(s)} |")
             lines.append("")
-        lines.append(f"Largest relative error against finite differences: {self.worst_check:.1e} "
-                     f"({_verdict(self.worst_check)}).")
+        lines.append(self.summary()[:1].upper() + self.summary()[1:] + ".")
         return "\n".join(lines) + "\n"
 
     def _html(self) -> str:
@@ -303,21 +376,21 @@ class Explanation:
         for title, steps in self._sections():
             rows.append(f'<tr><th colspan="4" class="ds-phase">{html.escape(title)}</th></tr>')
             for s in steps:
-                check = "" if s.check is None else f"{s.check:.1e} {_verdict(s.check)}"
                 value = html.escape("\n".join(_value_lines("", s.value, "")))
                 rows.append(f"<tr><td>{to_mathml(s.math)}</td><td><code>{html.escape(s.shapes)}</code></td>"
-                            f"<td><pre>{value}</pre></td><td>{html.escape(check)}</td></tr>")
+                            f"<td><pre>{value}</pre></td><td>{html.escape(self._check(s))}</td></tr>")
         style = ("<style>.ds-explain td,.ds-explain th{padding:2px 8px;text-align:left;vertical-align:top}"
                  ".ds-explain pre{margin:0;font-size:85%}.ds-explain .ds-phase{background:#eef;padding-top:6px}"
                  "</style>")
         return (f'<div class="ds-explain">{style}<p><b>{html.escape(self.title())}</b></p>'
                 f'<table><tr><th>equation</th><th>shapes</th><th>value</th><th>finite differences</th></tr>'
-                f'{"".join(rows)}</table><p>Largest relative error against finite differences: '
-                f"{self.worst_check:.1e} ({_verdict(self.worst_check)}).</p></div>")
+                f'{"".join(rows)}</table><p>{html.escape(self.summary())}.</p></div>')
 
 
-def _verdict(error: float) -> str:
-    return "ok" if error < 1e-7 else "doubtful" if error < 1e-3 else "WRONG"
+def _verdict(error: float, difference: float, tolerance: float, noise: float) -> str:
+    if error < tolerance or difference <= noise:
+        return "ok"
+    return "doubtful" if error < 1e-3 else "WRONG"
 
 
 def _value_lines(name: str, value: Any, indent: str) -> list[str]:
@@ -341,9 +414,9 @@ def _shape(A: Any) -> str:
 
 
 def _finite_differences(J: Callable[[np.ndarray], float], point: np.ndarray, grad: np.ndarray, scale: float,
-                        gen: np.random.Generator, max_checked: int) -> tuple[float, int]:
-    """Relative error of ``grad`` against ``scale`` times the centered differences of J at ``point`` (float64),
-    over every entry or ``max_checked`` of them drawn by ``gen``."""
+                        gen: np.random.Generator, max_checked: int) -> tuple[float, float, int]:
+    """Relative error and largest absolute difference of ``grad`` against ``scale`` times the centered differences
+    of J at ``point`` (float64), over every entry or ``max_checked`` of them drawn by ``gen``; and how many."""
     P = np.array(point, dtype=np.float64)
     flat = P.reshape(-1)
     entries = np.arange(flat.size) if flat.size <= max_checked else gen.choice(flat.size, max_checked, replace=False)
@@ -356,7 +429,15 @@ def _finite_differences(J: Callable[[np.ndarray], float], point: np.ndarray, gra
         minus = J(P)
         flat[i] = saved
         approx[k] = scale * (plus - minus) / (2 * EPSILON)
-    return _relative_error(np.asarray(grad, dtype=np.float64).reshape(-1)[entries], approx), int(entries.size)
+    chosen = np.asarray(grad, dtype=np.float64).reshape(-1)[entries]
+    return _relative_error(chosen, approx), float(np.max(np.abs(chosen - approx))), int(entries.size)
+
+
+def _optimizer(optimizer: Any) -> Optimizer:
+    """A copy of the optimizer (its state and step count too) to update copies of the parameters with."""
+    if isinstance(optimizer, Optimizer):
+        return optimizer.copy()
+    return get_optimizer("gd" if optimizer is None else optimizer)
 
 
 def explain(
@@ -365,11 +446,12 @@ def explain(
     Y: Any,
     learning_rate: float = 0.0075,
     l2: float = 0.0,
+    optimizer: str | Optimizer | None = None,
     check: bool = True,
     max_checked: int = MAX_CHECKED,
     rng: RngLike = 0,
 ) -> Explanation:
-    """Write out one iteration of gradient descent on ``net`` over (X, Y), checking every gradient.
+    """Write out one iteration of training on ``net`` over (X, Y), checking every gradient.
 
     Parameters
     ----------
@@ -379,9 +461,12 @@ def explain(
     Y : ndarray of shape (n[L], m)
         Labels or targets, as :meth:`deepstep.DeepNetwork.fit` takes them.
     learning_rate : float
-        alpha of the update shown.
+        alpha0 of the update (the optimizer's schedule gives this iteration's alpha).
     l2 : float
         lambda: J gains (lambda/2m) sum ||W[l]||^2 and dW[l] gains (lambda/m) W[l].
+    optimizer : str or Optimizer, optional
+        The update rule (default: gradient descent).  An Optimizer object is copied with its state, so the update
+        shown is the next one it makes (``net.optimizer`` after a fit: the next iteration of that fit).
     check : bool
         Compare each gradient with centered finite differences (False: no check column).
     max_checked : int
@@ -391,17 +476,24 @@ def explain(
     Returns
     -------
     Explanation
-        ``.steps`` in order: forward (Z[l], A[l]), cost, backward (dZ[l], dW[l], db[l], dA[l-1]), update.
+        ``.steps`` in order: forward (Z[l], A[l]), cost, backward (dZ[l], dW[l], db[l], dA[l-1]), update (the
+        optimizer's equations for each W[l], b[l]).
+
+    Raises
+    ------
+    DeepstepError
+        For a bad argument (naming it), or a pass that overflows with these parameters and inputs.
     """
     from .network import DeepNetwork
 
     if not isinstance(net, DeepNetwork):
         raise DeepstepError(f"net: expected a deepstep.DeepNetwork, got {_describe(net)}")
-    alpha = check_learning_rate(learning_rate)
+    alpha0 = check_learning_rate(learning_rate)
     lambd = check_l2(l2)
     max_checked = check_number(max_checked, "max_checked", low=1, integer=True)
     if not isinstance(check, (bool, np.bool_)):
         raise DeepstepError(f"check: expected True or False, got {_describe(check)}")
+    opt = _optimizer(optimizer)
     gen = as_rng(rng)
     A0 = net._inputs(X)
     m = A0.shape[1]
@@ -410,9 +502,15 @@ def explain(
     W = {l: np.array(net.parameters[f"W{l}"]) for l in range(1, L + 1)}
     b = {l: np.array(net.parameters[f"b{l}"]) for l in range(1, L + 1)}
     g = {l: output if l == L else hidden for l in range(1, L + 1)}
-    steps: list[Step] = []
+    alpha = float(opt.learning_rate(alpha0))
+    steps: list[Step | _Pending] = []
     A: dict[int, np.ndarray] = {0: A0}
     Z: dict[int, np.ndarray] = {}
+    grads: dict[str, np.ndarray] = {}
+
+    def gradient(step: Step, J: Callable[[np.ndarray], float], point: np.ndarray, grad: np.ndarray,
+                 scale: float) -> None:
+        steps.append(_Pending(step, J, point, grad, scale) if check else step)
 
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         try:
@@ -427,86 +525,103 @@ def explain(
                 steps.append(Step("forward", l, f"A[{l}] = {text}", f"A[{l}] = {math}", _shape(A[l]), A[l].copy()))
             # -- cost --
             J = task.cost(A[L], Y)
-            norms = [squared_norm(W[l]) for l in range(1, L + 1)]
             if lambd:
-                J += l2_cost(norms, lambd, m)
+                J += l2_cost([squared_norm(W[l]) for l in range(1, L + 1)], lambd, m)
             text, math = _cost_equation(task.name, output.base, L)
             if lambd:
                 text += " + (lambda/2m) sum_l ||W[l]||^2"
                 math += " + (lambda/2m) sum_k || W[1] || ^2" if L == 1 else " + (lambda/2m) sum_k ||W|| ^2"
             steps.append(Step("cost", None, text, math, "scalar", float(J)))
             # -- backward --
-            grads: dict[str, np.ndarray] = {}
             dZ = output_delta(A[L], Y)
-            steps.append(_checked(Step("backward", L, f"dZ[{L}] = A[{L}] - Y", f"dZ[{L}] = A[{L}] - Y",
-                                       _shape(dZ), dZ.copy()), check, lambda P: _cost_from_Z(P, L),
-                                  Z[L], dZ, m, gen, max_checked))
+            gradient(Step("backward", L, f"dZ[{L}] = A[{L}] - Y", f"dZ[{L}] = A[{L}] - Y", _shape(dZ), dZ.copy()),
+                     lambda P: cost_from_Z(P, L), Z[L], dZ, m)
             for l in range(L, 0, -1):
                 if l < L:
-                    dA = grads[f"dA{l}"]
-                    dZ = g[l].backward(dA, Z[l])
+                    dZ = g[l].backward(grads[f"dA{l}"], Z[l])
                     dg_text, dg_math = _dg_text(g[l], l)
-                    steps.append(_checked(Step("backward", l, f"dZ[{l}] = dA[{l}] * {dg_text}",
-                                               f"dZ[{l}] = dA[{l}] * {dg_math}", _shape(dZ), dZ.copy()),
-                                          check, lambda P, l=l: _cost_from_Z(P, l), Z[l], dZ, m, gen, max_checked))
+                    gradient(Step("backward", l, f"dZ[{l}] = dA[{l}] * {dg_text}", f"dZ[{l}] = dA[{l}] * {dg_math}",
+                                  _shape(dZ), dZ.copy()), lambda P, l=l: cost_from_Z(P, l), Z[l], dZ, m)
                 dW, db = weight_gradients(dZ, A[l - 1])
-                reg_text = reg_math = ""
+                reg = ""
                 if lambd:
-                    dW = dW + (lambd / m) * W[l]
-                    reg_text, reg_math = f" + (lambda/m) W[{l}]", f" + (lambda/m) W[{l}]"
-                steps.append(_checked(Step("backward", l, f"dW[{l}] = (1/m) dZ[{l}] A[{l - 1}]^T{reg_text}",
-                                           f"dW[{l}] = (1/m) dZ[{l}] A[{l - 1}]^T{reg_math}",
-                                           f"{_shape(dW)} = {_shape(dZ)} {_shape(A[l - 1].T)}", dW.copy()),
-                                      check, lambda P, l=l: _cost_from_A(A[l - 1], l, {l: P}), W[l], dW, 1.0, gen,
-                                      max_checked))
-                steps.append(_checked(Step("backward", l, f"db[{l}] = (1/m) sum(dZ[{l}], axis=1, keepdims=True)",
-                                           f"db[{l}] = (1/m) sum_j dZ[{l}]", _shape(db), db.copy()),
-                                      check, lambda P, l=l: _cost_from_A(A[l - 1], l, {}, {l: P}), b[l], db, 1.0,
-                                      gen, max_checked))
+                    dW = dW + dW.dtype.type(lambd / m) * W[l]
+                    reg = f" + (lambda/m) W[{l}]"
+                gradient(Step("backward", l, f"dW[{l}] = (1/m) dZ[{l}] A[{l - 1}]^T{reg}",
+                              f"dW[{l}] = (1/m) dZ[{l}] A[{l - 1}]^T{reg}",
+                              f"{_shape(dW)} = {_shape(dZ)} {_shape(A[l - 1].T)}", dW.copy()),
+                         lambda P, l=l: cost_from_A(A[l - 1], l, W_at={l: P}), W[l], dW, 1.0)
+                gradient(Step("backward", l, f"db[{l}] = (1/m) sum(dZ[{l}], axis=1, keepdims=True)",
+                              f"db[{l}] = (1/m) sum_j dZ[{l}]", _shape(db), db.copy()),
+                         lambda P, l=l: cost_from_A(A[l - 1], l, b_at={l: P}), b[l], db, 1.0)
                 if l > 1:
                     dA_prev = input_gradient(W[l], dZ)
                     grads[f"dA{l - 1}"] = dA_prev
-                    steps.append(_checked(Step("backward", l, f"dA[{l - 1}] = W[{l}]^T dZ[{l}]",
-                                               f"dA[{l - 1}] = W[{l}]^T dZ[{l}]",
-                                               f"{_shape(dA_prev)} = {_shape(W[l].T)} {_shape(dZ)}", dA_prev.copy()),
-                                          check, lambda P, l=l: _cost_from_A(P, l), A[l - 1], dA_prev, m, gen,
-                                          max_checked))
+                    gradient(Step("backward", l, f"dA[{l - 1}] = W[{l}]^T dZ[{l}]", f"dA[{l - 1}] = W[{l}]^T dZ[{l}]",
+                                  f"{_shape(dA_prev)} = {_shape(W[l].T)} {_shape(dZ)}", dA_prev.copy()),
+                             lambda P, l=l: cost_from_A(P, l), A[l - 1], dA_prev, m)
                 grads[f"dW{l}"], grads[f"db{l}"] = dW, db
-            # -- update --
+            # -- update: the optimizer's own step, on copies --
+            new = {f"{n}{l}": np.array(P) for l in range(1, L + 1) for n, P in (("W", W[l]), ("b", b[l]))}
+            opt.init_state(new)
+            opt.step(new, {f"d{k}": np.array(grads[f"d{k}"]) for k in new}, opt.learning_rate(alpha0))
             for l in range(1, L + 1):
-                for P, name in ((W[l], "W"), (b[l], "b")):
-                    new = P - P.dtype.type(alpha) * grads[f"d{name}{l}"]
-                    eq = f"{name}[{l}] := {name}[{l}] - alpha d{name}[{l}]"
-                    steps.append(Step("update", l, eq, eq, f"{_shape(new)}", new))
+                for name in ("W", "b"):
+                    key = f"{name}{l}"
+                    for slot, template in opt.equations:
+                        math = template.format(P=f"{name}[{l}]")
+                        value = new[key] if slot == "P" else opt.state[slot]["d" + key]
+                        steps.append(Step("update", l, plain(math), math, _shape(value), np.array(value)))
         except FloatingPointError:
             raise DeepstepError("X: the forward or backward pass overflows with these parameters and inputs; "
                                 "scale X (or standardize it)") from None
 
-    def _cost_from_A(A_prev: np.ndarray, start: int, W_at: dict | None = None, b_at: dict | None = None) -> float:
+    Y64 = Y.astype(np.float64)
+
+    def cost_from_A(A_prev: np.ndarray, start: int, W_at: dict | None = None, b_at: dict | None = None) -> float:
         """J (float64) with the layers from ``start`` on run again from A[start-1] = A_prev (and W[start] or
         b[start] replaced)."""
         W_at, b_at = W_at or {}, b_at or {}
         A_k = np.asarray(A_prev, dtype=np.float64)
         for k in range(start, L + 1):
-            Wk = W_at.get(k, W[k]).astype(np.float64, copy=False)
-            A_k = g[k].g(linear(Wk, A_k, b_at.get(k, b[k]).astype(np.float64, copy=False)))
-        return _cost(A_k, W_at)
+            A_k = g[k].g(linear(W_at.get(k, W[k]).astype(np.float64, copy=False), A_k,
+                                b_at.get(k, b[k]).astype(np.float64, copy=False)))
+        return cost(A_k, W_at)
 
-    def _cost_from_Z(Z_l: np.ndarray, l: int) -> float:
-        A_k = g[l].g(np.asarray(Z_l, dtype=np.float64))
-        return _cost_from_A(A_k, l + 1) if l < L else _cost(A_k, {})
+    def cost_from_Z(Z_l: np.ndarray, l: int) -> float:
+        A_l = g[l].g(np.asarray(Z_l, dtype=np.float64))
+        return cost_from_A(A_l, l + 1) if l < L else cost(A_l, {})
 
-    def _cost(AL: np.ndarray, W_at: dict) -> float:
-        J = task.cost(AL, Y.astype(np.float64))
+    def cost(AL: np.ndarray, W_at: dict) -> float:
+        J = task.cost(AL, Y64)
         if lambd:
             J += l2_cost([squared_norm(W_at.get(k, W[k]).astype(np.float64)) for k in range(1, L + 1)], lambd, m)
         return J
 
-    # the checks need the closures above, defined after the steps: run them now
+    note = ""
+    if check and task.is_classification:
+        tiny, top = np.finfo(np.float64).tiny, 1 - np.finfo(np.float64).epsneg
+        A_top = g[L].g(Z[L].astype(np.float64))
+        if (A_top <= tiny).any() or (A_top >= top).any():
+            note = ("the gradients could not be checked: A[L] reaches 0 or 1 here, where the cost is clipped (so "
+                    "finite differences of J see no slope); scale the inputs or the weights down")
+    tolerance = max(1e-7, 100 * float(np.finfo(net.dtype).eps))
+    noise = 1e-9 * max(1.0, abs(float(J)))  # what rounding leaves of J(P + eps) - J(P - eps), over 2 eps
+    done: list[Step] = []
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a non-finite check shows as nan
-        checked_steps = [s if not isinstance(s, _Pending) else s.run() for s in steps]
-    return Explanation(checked_steps, list(net.layer_dims), net.hidden_activation, net.output_activation, m, alpha,
-                       lambd, float(J), {"X = A[0]": A0, "Y": Y})
+        for item in steps:
+            if isinstance(item, _Pending):
+                if note:
+                    item = Step(**{**item.step.__dict__, "verdict": "n/a"})
+                else:
+                    error, difference, n = _finite_differences(item.J, item.point, item.grad, item.scale, gen,
+                                                               max_checked)
+                    item = Step(**{**item.step.__dict__, "check": error, "checked": n,
+                                   "verdict": _verdict(error, difference, tolerance, noise * item.scale)})
+            done.append(item)
+    name = "gradient descent" if opt.name == "gd" and opt.schedule.name == "constant" else repr(opt)
+    return Explanation(done, list(net.layer_dims), net.hidden_activation, net.output_activation, m, alpha, lambd,
+                       float(J), name, {"X = A[0]": A0, "Y": Y}, note)
 
 
 @dataclass
@@ -518,14 +633,3 @@ class _Pending:
     point: np.ndarray
     grad: np.ndarray
     scale: float
-    gen: np.random.Generator
-    max_checked: int
-
-    def run(self) -> Step:
-        error, n = _finite_differences(self.J, self.point, self.grad, self.scale, self.gen, self.max_checked)
-        return Step(**{**self.step.__dict__, "check": error, "checked": n})
-
-
-def _checked(step: Step, check: bool, J: Callable, point: np.ndarray, grad: np.ndarray, scale: float,
-             gen: np.random.Generator, max_checked: int) -> Any:
-    return _Pending(step, J, point, grad, scale, gen, max_checked) if check else step

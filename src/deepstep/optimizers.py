@@ -151,6 +151,9 @@ class Optimizer:
     name: ClassVar[str] = ""
     slots: ClassVar[tuple[str, ...]] = ()
     linear: ClassVar[bool] = False
+    equations: ClassVar[tuple[tuple[str, str], ...]] = ()
+    """The update of a parameter P in :mod:`deepstep.explain`'s formula language: (what it gives -- a slot, or
+    "P" -- and its equation, with {P} for the parameter, such as "W[1]")."""
 
     def __init__(self, schedule: Schedule | str | None = None) -> None:
         self.schedule = get_schedule(schedule)
@@ -234,6 +237,7 @@ class GradientDescent(Optimizer):
 
     name = "gd"
     linear = True
+    equations = (("P", "{P} := {P} - alpha d{P}"),)
 
     def update_arrays(self, P: Any, dP: Any, state: dict[str, Any], lr: float) -> None:
         gd_kernel(P, dP, lr)
@@ -245,6 +249,7 @@ class Momentum(Optimizer):
     name = "momentum"
     slots = ("v",)
     linear = True
+    equations = (("v", "v_d{P} := beta v_d{P} + ( 1 - beta ) d{P}"), ("P", "{P} := {P} - alpha v_d{P}"))
 
     def __init__(self, beta: float = 0.9, schedule: Schedule | str | None = None) -> None:
         self.beta = check_beta(beta, "beta")
@@ -262,6 +267,8 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
     slots = ("s",)
+    equations = (("s", "s_d{P} := beta2 s_d{P} + ( 1 - beta2 ) d{P} ^2"),
+                 ("P", "{P} := {P} - alpha d{P} / ( sqrt ( s_d{P} ) + epsilon )"))
 
     def __init__(self, beta2: float = 0.999, epsilon: float = 1e-8, schedule: Schedule | str | None = None) -> None:
         self.beta2 = check_beta(beta2, "beta2")
@@ -280,6 +287,10 @@ class Adam(Optimizer):
 
     name = "adam"
     slots = ("v", "s")
+    equations = (("v", "v_d{P} := beta1 v_d{P} + ( 1 - beta1 ) d{P}"),
+                 ("s", "s_d{P} := beta2 s_d{P} + ( 1 - beta2 ) d{P} ^2"),
+                 ("P", "{P} := {P} - alpha ( v_d{P} / ( 1 - beta1 ^t ) ) / ( sqrt ( s_d{P} / ( 1 - beta2 ^t ) ) "
+                       "+ epsilon )"))
 
     def __init__(
         self, beta1: float = 0.9, beta2: float = 0.999, epsilon: float = 1e-8, schedule: Schedule | str | None = None

@@ -27,6 +27,8 @@ points and a label column), ``points`` (m), ``noise``, ``hidden`` (list of layer
 
 from __future__ import annotations
 
+import errno
+import html
 import os
 import secrets
 import socket
@@ -56,6 +58,10 @@ MAX_POINTS = 20_000
 MAX_HIDDEN_LAYERS = 6
 MAX_UNITS = 64
 MAX_ITERATIONS_PER_REQUEST = 1000
+MAX_SESSION_ITERATIONS = 100_000
+"""Iterations one session trains at most (its history, two floats an iteration, stays bounded); Reset starts again."""
+MAX_COORDINATE = 1e6
+"""The largest coordinate of an uploaded point."""
 GRID = 64
 """The decision boundary is predicted on GRID x GRID points over the data's range."""
 CURVE_POINTS = 400
@@ -74,7 +80,23 @@ class SettingsError(DeepstepError):
 
 # -- settings ------------------------------------------------------------------------------------------------
 def check_settings(raw: Any) -> dict[str, Any]:
-    """The settings, checked (the sweep's checks for those a run has) and completed with :data:`DEFAULTS`."""
+    """The settings, checked (the sweep's checks for those a run has) and completed with :data:`DEFAULTS`.
+
+    Parameters
+    ----------
+    raw : dict
+        Settings as the page sends them (JSON); see the module docstring.
+
+    Returns
+    -------
+    dict
+        Every setting, checked and canonical.
+
+    Raises
+    ------
+    SettingsError
+        Naming the setting, what was expected and what came.
+    """
     from .sweep import check_setting
 
     if not isinstance(raw, dict):
@@ -133,8 +155,8 @@ def _read_csv(text: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
         path.write_text(text, encoding="utf-8")
         X, Y, classes = load_csv(path, task="classification")
     except DeepstepError as exc:
-        raise SettingsError("csv: " + str(exc).replace(repr(str(path)), "the upload").replace(str(path), "the upload")
-                            ) from None
+        message = str(exc).replace(repr(str(path)), "the upload").replace(str(path), "the upload")
+        raise SettingsError("csv: " + message.removeprefix("path: ")) from None
     finally:
         path.unlink(missing_ok=True)
         os.rmdir(folder)
@@ -143,6 +165,9 @@ def _read_csv(text: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
                             f"{X.shape[0]} feature columns")
     if X.shape[1] > MAX_POINTS or X.shape[1] < 10:
         raise SettingsError(f"csv: expected 10 to {MAX_POINTS} rows, got {X.shape[1]}")
+    if np.abs(X).max() > MAX_COORDINATE:
+        raise SettingsError(f"csv: expected coordinates between -{MAX_COORDINATE:g} and {MAX_COORDINATE:g} (points "
+                            f"in the plane to draw), got {np.abs(X).max():.3g}")
     return X, Y, list(classes or [])
 
 
@@ -206,6 +231,9 @@ class Session:
 
     def train_for(self, iterations: int) -> None:
         """``iterations`` more epochs of the real engine (the optimizer goes on with its state)."""
+        if len(self.net.history) + iterations > MAX_SESSION_ITERATIONS:
+            raise SettingsError(f"iterations: a session trains at most {MAX_SESSION_ITERATIONS} iterations, and this "
+                                f"one has trained {len(self.net.history)}; Reset to start again")
         X, Y, validation = self._split()
         s = self.settings
         self.net.fit(X, Y, s["learning_rate"], iterations, batch_size=s["batch_size"], optimizer=s["optimizer"],
@@ -233,7 +261,7 @@ class Session:
             out["points"] = {"x": np.round(self.X, 5).tolist(), "label": self.labels[0].tolist(),
                              "train": self.train.tolist()}
         if with_explain:
-            out["explain"] = self._explain()
+            out["explain"] = self.explanation()
         return out
 
     def _boundary(self) -> dict[str, Any]:
@@ -250,20 +278,39 @@ class Session:
         return {"x0": [float(x0[0]), float(x0[-1])], "x1": [float(x1[0]), float(x1[-1])], "n": GRID,
                 "values": np.round(values, 3).tolist(), "binary": P.shape[0] == 1}
 
-    def _explain(self) -> str:
-        """The equations of the next iteration on 4 training points (the first ones of the training set)."""
+    def explanation(self) -> str:
+        """:meth:`next_step` as HTML, with a line saying which points it is on."""
+        try:
+            explained, notes = self.next_step()
+            body = explained.render("html")
+        except DeepstepError as exc:
+            notes, body = [], f"<p>{html.escape(str(exc))}</p>"
+        return f"<p>{html.escape(' '.join(notes))}</p>{body}"
+
+    def next_step(self) -> tuple[Any, list[str]]:
+        """The next iteration as :func:`deepstep.explain` writes it out, as the engine will take it: on the whole
+        training set with the session's optimizer and its state (full batch); on the first mini-batch's worth of
+        points, as an example, with ``batch_size`` (an epoch draws its batches at random); and notes saying so."""
         X, Y, _ = self._split()
-        pick = np.arange(min(4, X.shape[1]))
-        Yp = Y[:, pick]
+        s, m = self.settings, X.shape[1]
+        batch = s["batch_size"]
+        if batch is not None and batch < m:
+            X, Y = X[:, :batch], Y[:, :batch]
+            where = (f"one mini-batch of {batch} of the {m} training points (an epoch shuffles them into "
+                     f"{-(-m // batch)} batches and takes a step on each)")
+        else:
+            where = f"all {m} training points: the step the engine takes next"
         if self.net.layer_dims[-1] > 1:
             from .network import one_hot
 
-            Yp = one_hot(Yp[0].astype(np.intp), self.net.layer_dims[-1])
-        try:
-            return explain(self.net, X[:, pick], Yp, learning_rate=self.settings["learning_rate"],
-                           l2=self.settings["l2"], max_checked=20).render("html")
-        except DeepstepError as exc:
-            return f"<p>{exc}</p>"
+            Y = one_hot(Y[0].astype(np.intp), self.net.layer_dims[-1])
+        optimizer = self.net.optimizer if self.net.optimizer is not None else s["optimizer"]
+        notes = [f"On {where}."]
+        if s["keep_prob"] < 1:
+            notes.append(f"Dropout (keep_prob {s['keep_prob']:g}) is not shown: it masks the hidden units while "
+                         "training.")
+        return explain(self.net, X, Y, learning_rate=s["learning_rate"], l2=s["l2"], optimizer=optimizer,
+                       max_checked=20, rng=len(self.net.history)), notes
 
     def model_bytes(self) -> bytes:
         """The network as a deepstep model file."""
@@ -296,16 +343,21 @@ class Sessions:
             del self._sessions[key]
 
     def create(self, settings: dict[str, Any]) -> Session:
+        """A new session of checked ``settings``, stored (see :meth:`add`)."""
         session = Session.create(settings)  # outside the lock: data and network are made here
+        self.add(session)
+        return session
+
+    def add(self, session: Session) -> None:
+        """Store ``session``, ending idle sessions and, beyond ``max_sessions``, the least recently used."""
         with self._lock:
-            now = time.monotonic()
-            self._expire(now)
+            self._expire(time.monotonic())
             while len(self._sessions) >= self.max_sessions:
                 self._sessions.popitem(last=False)
             self._sessions[session.id] = session
-        return session
 
     def get(self, session_id: str) -> Session | None:
+        """The session (now counted as used), or None when there is none: never made, closed, idle or evicted."""
         with self._lock:
             now = time.monotonic()
             self._expire(now)
@@ -316,6 +368,7 @@ class Sessions:
             return session
 
     def close(self, session_id: str) -> bool:
+        """End the session; whether there was one."""
         with self._lock:
             return self._sessions.pop(session_id, None) is not None
 
@@ -325,7 +378,23 @@ PAGE = Path(__file__).with_name("playground.html")
 
 
 def create_app(sessions: Sessions | None = None) -> Any:
-    """The Starlette application (``app.state.sessions`` holds the sessions)."""
+    """The playground as an ASGI application (Starlette).
+
+    Parameters
+    ----------
+    sessions : Sessions, optional
+        Where the sessions live (default: a new :class:`Sessions` with its default bounds).
+
+    Returns
+    -------
+    starlette.applications.Starlette
+        ``app.state.sessions`` holds the sessions.
+
+    Raises
+    ------
+    MissingExtra
+        Without Starlette (``pip install 'deepstep[playground]'``).
+    """
     from .extras import require
 
     require("starlette", "playground", "the playground")
@@ -334,7 +403,7 @@ def create_app(sessions: Sessions | None = None) -> Any:
     from starlette.responses import HTMLResponse, JSONResponse, Response
     from starlette.routing import Route
 
-    store = sessions or Sessions()
+    store = sessions if sessions is not None else Sessions()
 
     def error(status: int, message: str) -> JSONResponse:
         return JSONResponse({"error": message}, status_code=status)
@@ -364,15 +433,19 @@ def create_app(sessions: Sessions | None = None) -> Any:
         return HTMLResponse(PAGE.read_text(encoding="utf-8"))
 
     async def create(request: Request) -> Response:
+        def run(settings: dict[str, Any]) -> tuple[Session, dict[str, Any]]:
+            session = Session.create(settings)  # made and drawn before it is stored: a failure stores nothing
+            state = session.state(with_points=True, with_explain=True)
+            store.add(session)
+            return session, state
+
         try:
             settings = check_settings(await body_json(request))
-            session = await _in_thread(store.create, settings)
+            session, state = await _in_thread(run, settings)
         except _TooLarge:
             return error(413, f"upload: expected at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB")
         except DeepstepError as exc:
             return error(400, str(exc))
-        with session.lock:
-            state = session.state(with_points=True, with_explain=True)
         return JSONResponse({"id": session.id, "state": state}, status_code=201)
 
     async def train(request: Request) -> Response:
@@ -393,15 +466,18 @@ def create_app(sessions: Sessions | None = None) -> Any:
 
         def run() -> dict[str, Any]:
             with session.lock:
-                session.train_for(iterations)
-                return session.state(with_explain=with_explain)
-
-        try:
-            return JSONResponse(await _in_thread(run))
-        except DeepstepError as exc:  # diverged: the guard put the last sound parameters back
-            with session.lock:
+                explained = session.explanation() if with_explain else None  # the step about to be taken
+                try:
+                    session.train_for(iterations)
+                except DeepstepError as exc:  # diverged (the guard put the last sound parameters back), or too long
+                    return {**session.state(), "error": str(exc)}
                 state = session.state()
-            return JSONResponse({**state, "error": str(exc)}, status_code=409)
+                if explained is not None:
+                    state["explain"] = explained
+                return state
+
+        state = await _in_thread(run)
+        return JSONResponse(state, status_code=409 if "error" in state else 200)
 
     async def state(request: Request) -> Response:
         session = session_of(request)
@@ -471,7 +547,24 @@ async def _in_thread(f: Any, *args: Any) -> Any:
 
 
 def listen(host: str = "127.0.0.1", port: int = 8000) -> socket.socket:
-    """A listening socket on (host, port) (port 0: a free one), or a DeepstepError naming what cannot be used."""
+    """A listening socket on (host, port).
+
+    Parameters
+    ----------
+    host : str
+        An address or name of this machine ("127.0.0.1": this machine only).
+    port : int
+        0: a free port.
+
+    Returns
+    -------
+    socket.socket
+
+    Raises
+    ------
+    DeepstepError
+        "host: ..." for an address that is not this machine's, "port: ..." for a port in use or not allowed.
+    """
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (OSError, UnicodeError) as exc:
@@ -484,17 +577,32 @@ def listen(host: str = "127.0.0.1", port: int = 8000) -> socket.socket:
         sock.listen(128)
     except OSError as exc:
         sock.close()
-        raise DeepstepError(f"port: cannot listen on {host} port {port} ({exc.strerror or exc})") from None
+        which = "host" if exc.errno == errno.EADDRNOTAVAIL else "port"
+        raise DeepstepError(f"{which}: cannot listen on {host} port {port} ({exc.strerror or exc})") from None
     return sock
 
 
 def url_of(sock: socket.socket) -> str:
+    """The page's address on a listening socket: http://HOST:PORT/."""
     host, port = sock.getsockname()[:2]
     return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, ready: Any = None) -> None:
-    """Run the playground with uvicorn until Ctrl-C; ``ready(url)`` is called once it listens."""
+    """Run the playground with uvicorn until Ctrl-C (or SIGTERM).
+
+    Parameters
+    ----------
+    host, port
+        As :func:`listen` takes them.
+    ready : callable, optional
+        ``ready(url)``, called once the socket listens.
+
+    Raises
+    ------
+    DeepstepError
+        From :func:`listen`; MissingExtra without uvicorn.
+    """
     from .extras import require
 
     uvicorn = require("uvicorn", "playground", "the playground")

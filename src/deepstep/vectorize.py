@@ -34,7 +34,8 @@ __all__ = ["Timing", "lesson", "dot_loop", "logistic_gradient_loop", "logistic_g
 
 FEATURES = 100
 """n_x of the logistic-regression case: n elements are m = n / n_x examples of n_x features."""
-MAX_N = 100_000_000
+MAX_N = 10_000_000
+"""The most elements: the loops hold them as Python floats (about 64 bytes each, for a and b)."""
 
 
 def dot_loop(a: np.ndarray, b: np.ndarray) -> float:
@@ -82,6 +83,7 @@ class Timing:
 
     @property
     def speedup(self) -> float:
+        """loop_seconds / vector_seconds."""
         return self.loop_seconds / self.vector_seconds if self.vector_seconds > 0 else math.inf
 
 
@@ -107,7 +109,7 @@ def lesson(n: int = 1_000_000, repeats: int = 3, rng: RngLike = 0) -> list[Timin
     Parameters
     ----------
     n : int
-        Elements (1 .. 100,000,000).
+        Elements (1 .. :data:`MAX_N`).
     repeats : int
         Timings per version; the best counts (the machine's other work only slows a run down).
     rng : int, Generator or None
@@ -117,7 +119,7 @@ def lesson(n: int = 1_000_000, repeats: int = 3, rng: RngLike = 0) -> list[Timin
     -------
     list of Timing
     """
-    n = check_number(n, "n", low=1, high=MAX_N, integer=True, expected="a number of elements from 1 to 100000000")
+    n = check_number(n, "n", low=1, high=MAX_N, integer=True, expected=f"a number of elements from 1 to {MAX_N}")
     repeats = check_number(repeats, "repeats", low=1, high=1000, integer=True)
     gen = as_rng(rng)
     a, b = gen.random(n), gen.random(n)
