@@ -564,7 +564,7 @@ def explain(
             # -- update: the optimizer's own step, on copies --
             new = {f"{n}{l}": np.array(P) for l in range(1, L + 1) for n, P in (("W", W[l]), ("b", b[l]))}
             opt.init_state(new)
-            opt.step(new, {f"d{k}": np.array(grads[f"d{k}"]) for k in new}, opt.learning_rate(alpha0))
+            opt.step(new, {f"d{k}": np.array(grads[f"d{k}"]) for k in new}, alpha)
             for l in range(1, L + 1):
                 for name in ("W", "b"):
                     key = f"{name}{l}"

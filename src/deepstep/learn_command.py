@@ -15,6 +15,7 @@ from .cli import (
     UsageError,
     _build_network,
     _check_examples,
+    _number,
     layers_arg,
     nonnegative_float,
     positive_float,
@@ -96,13 +97,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
         if data.task == "regression":
             net.target_standardizer = Standardizer.fit(data.train_Y)
     pick = np.sort(np.random.default_rng([args.seed, 2]).choice(m_train, args.m, replace=False))
-    Y = data.train_Y[:, pick]
-    if net.task.is_classification and net.layer_dims[-1] > 1:
-        from .network import one_hot
-
-        Y = one_hot(Y[0].astype(np.intp), net.layer_dims[-1])
-    explanation = explain(net, data.train_X[:, pick], Y, learning_rate=args.learning_rate or preset["learning_rate"],
-                          l2=args.l2, rng=args.seed)
+    explanation = explain(net, data.train_X[:, pick], data.train_Y[:, pick],  # class indices or targets, as fit
+                          learning_rate=args.learning_rate or preset["learning_rate"], l2=args.l2, rng=args.seed)
     text = explanation.render(args.format)
     if args.format == "html":
         text = f"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>deepstep explain</title></head><body>" \
@@ -117,13 +113,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def port_arg(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
-    return port
+    """A port number, 0 (any free one) to 65535."""
+    return _number(text, int, lambda v: 0 <= v <= 65535, "a port from 0 to 65535")
 
 
 def cmd_playground(args: argparse.Namespace) -> int:

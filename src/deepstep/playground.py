@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import errno
 import html
-import os
 import secrets
 import socket
 import tempfile
@@ -149,17 +148,14 @@ def _read_csv(text: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """A CSV upload through the data loader of ``deepstep train`` (its checks and messages)."""
     from .datasets import load_csv
 
-    folder = tempfile.mkdtemp(prefix="deepstep-playground-")
-    path = Path(folder) / "upload.csv"
-    try:
-        path.write_text(text, encoding="utf-8")
-        X, Y, classes = load_csv(path, task="classification")
-    except DeepstepError as exc:
-        message = str(exc).replace(repr(str(path)), "the upload").replace(str(path), "the upload")
-        raise SettingsError("csv: " + message.removeprefix("path: ")) from None
-    finally:
-        path.unlink(missing_ok=True)
-        os.rmdir(folder)
+    with tempfile.TemporaryDirectory(prefix="deepstep-playground-") as folder:
+        path = Path(folder) / "upload.csv"
+        try:
+            path.write_text(text, encoding="utf-8")
+            X, Y, classes = load_csv(path, task="classification")
+        except DeepstepError as exc:
+            message = str(exc).replace(repr(str(path)), "the upload").replace(str(path), "the upload")
+            raise SettingsError("csv: " + message.removeprefix("path: ")) from None
     if X.shape[0] != 2:
         raise SettingsError(f"csv: expected 2 feature columns (points in the plane) and a label column, got "
                             f"{X.shape[0]} feature columns")
@@ -300,10 +296,6 @@ class Session:
                      f"{-(-m // batch)} batches and takes a step on each)")
         else:
             where = f"all {m} training points: the step the engine takes next"
-        if self.net.layer_dims[-1] > 1:
-            from .network import one_hot
-
-            Y = one_hot(Y[0].astype(np.intp), self.net.layer_dims[-1])
         optimizer = self.net.optimizer if self.net.optimizer is not None else s["optimizer"]
         notes = [f"On {where}."]
         if s["keep_prob"] < 1:
@@ -316,14 +308,10 @@ class Session:
         """The network as a deepstep model file."""
         self.net.metadata.update(dataset=self.settings["dataset"], classes=self.classes, task="classification",
                                  playground={k: v for k, v in self.settings.items() if k != "csv"})
-        folder = tempfile.mkdtemp(prefix="deepstep-playground-")
-        path = Path(folder) / "model.npz"
-        try:
+        with tempfile.TemporaryDirectory(prefix="deepstep-playground-") as folder:
+            path = Path(folder) / "model.npz"
             self.net.save(path)
             return path.read_bytes()
-        finally:
-            path.unlink(missing_ok=True)
-            os.rmdir(folder)
 
 
 class Sessions:

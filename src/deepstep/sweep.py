@@ -1062,12 +1062,14 @@ def sweep(
     networks: list[DeepNetwork | None] = [None for _ in runs]
     column = f"{'val' if validation else 'test' if test else 'train'}_{score_name}"
 
-    def keep_best() -> None:
-        if keep == "best":  # only the best so far stays
-            best = best_row(rows, column)
+    def keep_best() -> dict | None:
+        """The best row so far; with keep="best", only its network stays."""
+        best = best_row(rows, column)
+        if keep == "best":
             for j in range(len(runs)):
                 if best is None or j != best["run"]:
                     networks[j] = None
+        return best
 
     for i, (row, history, net) in reused.items():
         rows[i], histories[i], networks[i] = row, history, net
@@ -1085,9 +1087,8 @@ def sweep(
         histories[i] = out["history"]
         net = None if out["parameters"] is None else _network(runs[i], out, i, seed)
         networks[i] = net
-        keep_best()
+        best = keep_best()
         if on_run is not None:
-            best = best_row(rows, column)
             on_run(row, out["history"], net, best is not None and best["run"] == i)
 
     def result(retried: tuple[int, ...] = ()) -> SweepResult:

@@ -46,6 +46,7 @@ from .network import DeepNetwork
 from .optimizers import HYPERPARAMETERS, build_optimizer
 from .schedules import SCHEDULES
 from .sweep import SETTINGS, SweepInterrupted, SweepResult, check_setting, data_key, sweep
+from .tasks import TASKS
 from .training import METHODS
 
 JOURNAL = "runs.jsonl"
@@ -135,7 +136,7 @@ def add_parser(sub: Any) -> None:
                "--resume runs the rest.", formatter_class=argparse.RawDescriptionHelpFormatter)
     w.add_argument("--dataset", default="planar", help="as for train (default planar)")
     for flag, (key, convert, text) in LISTS.items():
-        w.add_argument("--" + flag.replace("_", "-"), dest=flag, type=_list_of(convert, key), help=text,
+        w.add_argument(_flag(flag), dest=flag, type=_list_of(convert, key), help=text,
                        metavar=f"{flag.upper()}[,...]")
     w.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=None,
                    help="as for train (default: on for .csv/.npz files)")
@@ -214,7 +215,7 @@ def _previous(out: Path, args: argparse.Namespace, header: dict, entries: list[d
     command = _command(args)
     for key in sorted(set(command) | set(header["command"])):
         if command.get(key) != header["command"].get(key):
-            flag = "--" + key.replace("_", "-")
+            flag = _flag(key)
             raise UsageError(f"--resume: the sweep in {out} was run with {flag} {_shown(header['command'].get(key))},"
                              f" got {flag} {_shown(command.get(key))}; give the same flags, or another --out")
     rows, histories, networks, kept = [], [], [], []
@@ -290,7 +291,8 @@ def _check_optimizer_flags(grid: dict[str, list], fixed: dict[str, Any]) -> None
 
 
 def _score_names(data: Any, validation: Any) -> tuple[str, str]:
-    name = "accuracy" if data.task == "classification" else "r2"
+    """The task's score ("accuracy", "r2") and the column the sweep compares runs by (validation, else test)."""
+    name = next(task.score_name for task in TASKS.values() if task.name == data.task)
     return name, f"{'val' if validation is not None else 'test'}_{name}"
 
 
@@ -382,7 +384,7 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-_SETTING_FLAGS = {key: "--" + flag.replace("_", "-") for flag, (key, _, _) in LISTS.items()}
+_SETTING_FLAGS = {key: _flag(flag) for flag, (key, _, _) in LISTS.items()}
 
 
 def _flagged(message: str) -> str:
