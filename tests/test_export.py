@@ -130,10 +130,33 @@ def test_export_without_onnx_says_which_pip_install(monkeypatch, tmp_path):
     assert not (tmp_path / "m.onnx").exists()
 
 
-@pytest.mark.parametrize("bad, match", [("net", "net: expected a DeepNetwork"),
-                                        (16, "opset: expected an integer >= 17")])
+@pytest.mark.parametrize("bad, match", [("net", "net: expected a DeepNetwork"), (16, "opset:"), (19, "opset:"),
+                                        (99, "opset:"), (17.0, "opset:"), (True, "opset:")])
 def test_export_refuses_bad_arguments(tmp_path, bad, match):
     net = ds.DeepNetwork([2, 1], rng=0)
     args = ("not a network", tmp_path / "m.onnx") if bad == "net" else (net, tmp_path / "m.onnx", bad)
     with pytest.raises(DeepstepError, match=match):
         export_onnx(*args)
+
+
+def test_every_opset_export_takes_loads_in_onnxruntime(tmp_path):
+    """The issue's finding: opset=99 wrote a file onnxruntime could not load. Every opset accepted loads and
+    predicts as deepstep does; the first one past the range is refused and writes nothing."""
+    import onnx
+
+    from deepstep.export import max_opset
+
+    ort = pytest.importorskip("onnxruntime")
+    net = ds.DeepNetwork([3, 4, 2], "tanh", output_activation="softmax", rng=0)
+    X = np.random.default_rng(1).standard_normal((3, 5))
+    highest = max_opset(onnx)
+    assert highest >= 17
+    for opset in range(17, highest + 1):
+        path = export_onnx(net, tmp_path / f"m{opset}.onnx", opset=opset)
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        (P,) = session.run(None, {"X": X.T})
+        np.testing.assert_allclose(P.T, net.predict_proba(X), rtol=1e-12)
+    with pytest.raises(DeepstepError) as err:
+        export_onnx(net, tmp_path / "past.onnx", opset=highest + 1)
+    assert str(err.value).startswith("opset:")
+    assert not (tmp_path / "past.onnx").exists()

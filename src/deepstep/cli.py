@@ -149,6 +149,10 @@ def positive_int(text: str) -> int:
     return _number(text, int, lambda v: v > 0, "a positive integer")
 
 
+def nonnegative_int(text: str) -> int:
+    return _number(text, int, lambda v: v >= 0, "a whole number >= 0")
+
+
 def nonnegative_float(text: str) -> float:
     return _number(text, float, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
 
@@ -337,7 +341,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     net.metadata.update(
         classes=list(data.classes) if data.classes is not None else None, dataset=_dataset_key(name),
         kind=data.kind, image_shape=list(data.image_shape) if data.image_shape else None, task=data.task,
-        features=data.features,
+        features=data.features, label=data.label,
         training={"learning_rate": lr, "iterations": iterations, "batch_size": args.batch_size,
                   "init": args.init or preset["init"], "seed": args.seed, "dtype": net.dtype.name,
                   "test_fraction": args.test_fraction, "image_size": list(args.image_size),
@@ -481,12 +485,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if not name:
         raise UsageError("--dataset: expected a data set name or path (the model does not name one)")
     training = net.metadata.get("training") or {}
+    if not args.dataset and training.get("seed") is None and not training.get("test_data") and name != "cats":
+        # without the seed the model's own split cannot be drawn again: a new draw would score training examples
+        raise UsageError(f"--dataset: expected a data set to score, since {args.model} does not record the seed "
+                         f"that split {name} into training and test examples")
     data = load_dataset(name, rng=training.get("seed"), test_fraction=training.get("test_fraction", 0.2),
                         image_size=training.get("image_size", (64, 64)), label_column=training.get("label_column"),
                         task=net.task.name if str(name).lower().endswith((".csv", ".npz")) else "auto",
                         delimiter=training.get("delimiter") or ",",
                         test_data=training.get("test_data") if not args.dataset else None)
     X, Y = (data.test_X, data.test_Y) if args.split == "test" else (data.train_X, data.train_Y)
+    features = net.metadata.get("features")
+    if features and data.features and list(data.features) != list(features):  # matched by name, never by place
+        from .datasets import match_features
+
+        X = X[match_features(data.features, features, data.label, str(data.name))]
     if X.shape[0] != net.layer_dims[0]:
         raise UsageError(f"--dataset: the model takes {net.layer_dims[0]} features, {data.name} has {X.shape[0]}")
     if not net.task.is_classification:
@@ -549,7 +562,8 @@ def _predict_rows(net: DeepNetwork, args: argparse.Namespace) -> int:
 
     training = net.metadata.get("training") or {}
     X = load_rows(args.inputs[0], net.layer_dims[0], net.metadata.get("features"),
-                  args.delimiter or training.get("delimiter") or ",")
+                  args.delimiter or training.get("delimiter") or ",",
+                  label=net.metadata.get("label", training.get("label_column")))
     A = net.predict_proba(X)
     text = io.StringIO()
     w = csv.writer(text, lineterminator="\n")
@@ -599,7 +613,7 @@ def _check_examples(dims: list[int], m: int) -> None:
 
 
 def cmd_gradcheck(args: argparse.Namespace) -> int:
-    from .gradcheck import gradient_check_details
+    from .gradcheck import entries_checked, gradient_check_details
     from .initialization import initialize_parameters
 
     rng = np.random.default_rng(args.seed)
@@ -614,17 +628,22 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     X = rng.standard_normal((dims[0], args.m))
     labels = rng.integers(0, max(2, dims[-1]), args.m)
     Y = labels[np.newaxis, :] if dims[-1] == 1 else one_hot(labels, dims[-1])
+    max_checked = None if args.max_checked == 0 else "auto" if args.max_checked is None else args.max_checked
+    counts = entries_checked({k: P.shape for k, P in params.items()}, max_checked)
     overall, per = gradient_check_details(params, X, Y, args.hidden_activation, output, args.epsilon, l2=args.l2,
-                                          keep_prob=args.keep_prob, rng=rng)
+                                          keep_prob=args.keep_prob, rng=rng, max_checked=max_checked)
     extra = (f", L2 lambda = {args.l2:g}" if args.l2 else "") + (
         f", dropout keep_prob = {args.keep_prob:g} (one fixed mask)" if args.keep_prob < 1 else "")
     print(f"gradient check of {dims} ({args.hidden_activation} hidden, {output} output), m = {args.m}, "
           f"epsilon = {args.epsilon:g}{extra}")
-    print(f"{'parameter':>10} {'shape':>14} {'relative error':>16}")
+    print(f"{'parameter':>10} {'shape':>14} {'relative error':>16} {'entries checked':>18}")
     for key, err in per.items():
-        print(f"{key:>10} {str(params[key].shape):>14} {err:>16.3e}")
+        print(f"{key:>10} {str(params[key].shape):>14} {err:>16.3e} {counts[key]:>8,} of {params[key].size:<8,}")
     ok = overall < args.threshold
     print(f"{'all':>10} {'':>14} {overall:>16.3e}   {'PASS' if ok else 'FAIL'} (threshold {args.threshold:g})")
+    if sum(counts.values()) < sum(P.size for P in params.values()):
+        print(f"a sample: {sum(counts.values()):,} of {sum(P.size for P in params.values()):,} entries, drawn from "
+              f"--seed (--max-checked 0 checks every one)")
     return 0 if ok else 1
 
 
@@ -791,6 +810,9 @@ def build_parser() -> Parser:
     g.add_argument("--seed", type=seed_arg, default=1)
     g.add_argument("--epsilon", type=positive_float, default=1e-7)
     g.add_argument("--threshold", type=positive_float, default=1e-7)
+    g.add_argument("--max-checked", type=nonnegative_int, default=None,
+                   help="entries of each parameter to check (default: all up to 20,000 parameters, else 100 of each "
+                        "drawn at random; 0: every entry)")
     g.add_argument("--l2", type=nonnegative_float, default=0.0, metavar="LAMBDA",
                    help="check the gradient of J + (lambda/2m) sum ||W||^2 (default 0)")
     g.add_argument("--keep-prob", type=keep_prob_arg, default=1.0, metavar="P",

@@ -1224,6 +1224,8 @@ class Dataset:
         For regression, Y holds real values (float64) and ``classes`` is None.
     features : list of str or None
         The feature columns' names (a CSV file's header), in the order of X's rows.
+    label : str or None
+        The label column's name (a CSV file's header).
     """
 
     train_X: np.ndarray
@@ -1236,6 +1238,7 @@ class Dataset:
     name: str
     task: str = "classification"
     features: list[str] | None = None
+    label: str | None = None
 
     def __repr__(self) -> str:
         return (f"Dataset(name={self.name!r}, kind={self.kind!r}, task={self.task!r}, train_X {self.train_X.shape}, "
@@ -1281,15 +1284,15 @@ def _test_mask(Y: np.ndarray, fraction: float, gen: Any, where: str, classes: Se
 
 
 def _read_table(path: Path, label_column: str | None, delimiter: str
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[str] | None, str]:
-    """A .csv or .npz file: X (n0, m), its labels as read, the .npz's class names, the CSV's feature names, and
-    how messages name the labels."""
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[str] | None, str, str | None]:
+    """A .csv or .npz file: X (n0, m), its labels as read, the .npz's class names, the CSV's feature names, how
+    messages name the labels, and the CSV's label column."""
     if path.suffix.lower() == ".npz":
         X, Y, names = _read_npz(path)
-        return X, Y.ravel(), names, None, f"Y in {_where(path)}"
+        return X, Y.ravel(), names, None, f"Y in {_where(path)}", None
     X, labels, header, k = _read_csv(path, label_column, delimiter)
     return (X, _csv_labels(labels), None, [h for j, h in enumerate(header) if j != k],
-            f"{header[k]} (labels) in {_where(path)}")
+            f"{header[k]} (labels) in {_where(path)}", header[k])
 
 
 def _table_dataset(path: Path, label_column: str | None, delimiter: str, task: str, test_data: Any,
@@ -1297,13 +1300,13 @@ def _table_dataset(path: Path, label_column: str | None, delimiter: str, task: s
     """A .csv or .npz file as a Dataset: split by ``fraction``, or with ``test_data`` as its test set."""
     if path.suffix.lower() == ".npz" and label_column is not None:
         raise DatasetError(f"label_column: only a .csv file has named columns, got {_where(path)}")
-    X, raw, names, features, label_name = _read_table(path, label_column, delimiter)
+    X, raw, names, features, label_name, label = _read_table(path, label_column, delimiter)
     parts, tests = [raw], []
     if test_data is not None:
         tpath = _existing_file(test_data, "test_data", "a .csv or .npz file with the training file's columns")
         if tpath.suffix.lower() not in (".csv", ".npz"):
             raise DatasetError(f"test_data: expected a .csv or .npz file, got {_where(tpath)}")
-        tX, traw, tnames, tfeatures, _ = _read_table(tpath, label_column, delimiter)
+        tX, traw, tnames, tfeatures, _, _ = _read_table(tpath, label_column, delimiter)
         if tX.shape[0] != X.shape[0] or (features and tfeatures and tfeatures != features):
             raise DatasetError(f"test_data: expected the {X.shape[0]} feature columns of {_where(path)}"
                                f"{' ' + str(features) if features else ''}, got {tX.shape[0]} in {_where(tpath)}"
@@ -1316,19 +1319,71 @@ def _table_dataset(path: Path, label_column: str | None, delimiter: str, task: s
     Ys, classes, task = targets(parts, task, label_name, names)
     kind = "points" if X.shape[0] == 2 else "table"
     if tests:
-        return Dataset(X, Ys[0], tests[0], Ys[1], classes, kind, None, name, task, features)
+        return Dataset(X, Ys[0], tests[0], Ys[1], classes, kind, None, name, task, features, label)
     # classes are split each on its own; real-valued targets as one group
     groups = Ys[0] if task == "classification" else np.zeros((1, X.shape[1]), dtype=np.int64)
     test = _test_mask(groups, fraction, _rng(rng), _where(path), classes or ["all"])
     Y = Ys[0]
-    return Dataset(X[:, ~test], Y[:, ~test], X[:, test], Y[:, test], classes, kind, None, name, task, features)
+    return Dataset(X[:, ~test], Y[:, ~test], X[:, test], Y[:, test], classes, kind, None, name, task, features,
+                   label)
+
+
+def match_features(header: Sequence[str], features: Sequence[str], label: str | None, where: str) -> list[int]:
+    """Where each of a model's feature columns stands in a file's header, matched by name.
+
+    Parameters
+    ----------
+    header : sequence of str
+        The file's column names.
+    features : sequence of str
+        The columns the model was trained on, in the order of its inputs (the rows of X).
+    label : str or None
+        The label column of the training file, which the file may also hold; None for a model file that does
+        not record it (older versions): then one column besides the features is taken to be the label.
+    where : str
+        How messages name the file.
+
+    Returns
+    -------
+    list of int
+        ``keep[i]`` is the index in ``header`` of ``features[i]``.
+
+    Raises
+    ------
+    DatasetError
+        Naming the columns the file lacks (with the unknown ones beside, since a renamed column is one of each),
+        or the columns the model does not know.
+
+    Examples
+    --------
+    >>> match_features(["b", "y", "a"], ["a", "b"], "y", "rows.csv")
+    [2, 0]
+    """
+    missing = [name for name in features if name not in header]
+    extra = [name for name in header if name not in features and name != label]
+    duplicated = sorted({name for name in header if header.count(name) > 1 and name in features})
+    if missing:
+        raise DatasetError(f"{missing[0]}: expected the model's feature column{'s' if len(missing) > 1 else ''} "
+                           f"{missing} in {where}, which lacks {'them' if len(missing) > 1 else 'it'}"
+                           f"{f' (it has {extra} instead)' if extra else ''}")
+    if duplicated:
+        raise DatasetError(f"{duplicated[0]}: expected each feature column once in {where}, got it twice")
+    if extra and (label is not None or len(extra) > 1):
+        raise DatasetError(f"{extra[0]}: expected only the model's feature columns {list(features)}"
+                           f"{f' and its label column {label!r}' if label is not None else ''} in {where}, "
+                           f"got also {extra}; drop {'them' if len(extra) > 1 else 'it'} from the file")
+    return [header.index(name) for name in features]
 
 
 def load_rows(path: str | os.PathLike, n_features: int, features: Sequence[str] | None = None,
-              delimiter: str = ",") -> np.ndarray:
-    """Rows to predict: X (n_features, m) from a .csv (header row; the columns named ``features`` when given and
-    present -- other columns such as the label are left out -- else exactly ``n_features`` numeric columns) or a
-    .npz (an array ``X`` of shape (m, n_features), or (n_features, m))."""
+              delimiter: str = ",", label: str | None = None) -> np.ndarray:
+    """Rows to predict: X (n_features, m) from a .csv or a .npz.
+
+    A .csv has a header row.  When the model knows its feature columns' names (``features``), they are matched
+    by name (:func:`match_features`): a missing, renamed or unknown column is refused, and the label column
+    ``label`` may stand anywhere.  Without names, the file must hold exactly ``n_features`` numeric columns.
+    A .npz holds an array ``X`` of shape (m, n_features) or (n_features, m).
+    """
     p = _existing_file(path, "rows", "a .csv or .npz file of rows to label")
     suffix = p.suffix.lower()
     if suffix == ".npz":
@@ -1340,13 +1395,13 @@ def load_rows(path: str | os.PathLike, n_features: int, features: Sequence[str] 
                 header = [h.strip() for h in next(csv.reader(f, delimiter=delimiter), [])]
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise DatasetError(f"rows: expected a readable UTF-8 CSV file at {_where(p)}, got: {exc}") from None
-        if features and all(name in header for name in features):
-            keep = [header.index(name) for name in features]
+        if features:
+            keep = match_features(header, features, label, _where(p))
         elif len(header) == n_features:
             keep = list(range(n_features))
         else:
-            raise DatasetError(f"rows: expected the model's {n_features} feature columns"
-                               f"{' ' + str(list(features)) if features else ''} in {_where(p)}, got {header}")
+            raise DatasetError(f"rows: expected the model's {n_features} feature columns in {_where(p)} (the model "
+                               f"does not name its columns, so the file must hold those alone), got {header}")
         X = _csv_columns(p, header, keep, delimiter)
     else:
         raise DatasetError(f"rows: expected a .csv or .npz file, got {_where(p)}")

@@ -145,9 +145,32 @@ def apply_dropout(A: Array, D: Array, keep_prob: float, out: Array | None = None
     return out
 
 
+#: Prediction runs over at most this many activation values at once (columns in chunks; 32 MiB as float64), so
+#: that predicting many examples with wide layers (a decision boundary's grid) never holds n[l] x m at once.
+PREDICT_CHUNK_VALUES = 2**22
+
+
 def forward_no_cache(X: Array, parameters: Any, hidden: Activation, output: Activation) -> Array:
-    """A[L] (n[L], m) from X (n[0], m), keeping no caches (prediction; inputs not checked)."""
+    """A[L] (n[L], m) from X (n[0], m), keeping no caches (prediction; inputs not checked).
+
+    When the widest layer times m exceeds :data:`PREDICT_CHUNK_VALUES`, the columns go through in chunks (each
+    column's result is the same computation either way).
+    """
     L = len(parameters) // 2
+    m = X.shape[1]
+    widest = max(parameters[f"W{l}"].shape[0] for l in range(1, L + 1))
+    step = max(1, PREDICT_CHUNK_VALUES // max(1, widest))
+    if m <= step:
+        return _forward_columns(X, parameters, hidden, output, L)
+    first = _forward_columns(X[:, :step], parameters, hidden, output, L)
+    out = np.empty((first.shape[0], m), dtype=first.dtype)
+    out[:, :step] = first
+    for j in range(step, m, step):
+        out[:, j:j + step] = _forward_columns(X[:, j:j + step], parameters, hidden, output, L)
+    return out
+
+
+def _forward_columns(X: Array, parameters: Any, hidden: Activation, output: Activation, L: int) -> Array:
     A = X
     for l in range(1, L + 1):
         Z = linear(parameters[f"W{l}"], A, parameters[f"b{l}"])

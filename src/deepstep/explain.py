@@ -31,6 +31,7 @@ True
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from .engine import input_gradient, l2_cost, linear, output_delta, weight_gradie
 from .errors import DeepstepError, _describe, check_l2, check_learning_rate, check_number
 from .gradcheck import _relative_error
 from .initialization import RngLike, as_rng
+from .limits import check_memory, explain_bytes
 from .optimizers import Optimizer, get_optimizer
 
 if TYPE_CHECKING:
@@ -282,10 +284,19 @@ class Explanation:
         return max(checks) if checks else None
 
     @property
+    def unchecked(self) -> int:
+        """How many gradients finite differences could not check ("n/a": a clipped cost, a cost so large that
+        rounding swamps the differences, or a non-finite difference)."""
+        return sum(s.verdict == "n/a" for s in self.steps)
+
+    @property
     def checks_pass(self) -> bool | None:
-        """Whether every checked gradient is "ok" (None when none was checked)."""
-        verdicts = [s.verdict for s in self.steps if s.verdict not in (None, "n/a")]
-        return all(v == "ok" for v in verdicts) if verdicts else None
+        """Whether every gradient is "ok": False when one is not, None when none was checked or some could not
+        be (never True for a gradient that was not really checked)."""
+        verdicts = [s.verdict for s in self.steps if s.verdict is not None]
+        if any(v not in ("ok", "n/a") for v in verdicts):
+            return False
+        return None if not verdicts or "n/a" in verdicts else True
 
     def title(self) -> str:
         reg = f", L2 lambda = {self.l2:g}" if self.l2 else ""
@@ -297,12 +308,14 @@ class Explanation:
         """The last line: how the gradients fared against finite differences."""
         if self.note:
             return self.note
-        if self.checks_pass is None:
-            return "the gradients were not checked against finite differences"
         worst = self.worst_check
-        return (f"largest relative error of a gradient against finite differences: {worst:.1e} ("
-                + ("every gradient ok" if self.checks_pass else "some gradient is not right: see the check column")
-                + "; below 1e-7 back-propagation is right)")
+        if worst is None:
+            return ("the gradients could not be checked against finite differences (n/a: " + UNCHECKABLE + ")"
+                    if self.unchecked else "the gradients were not checked against finite differences")
+        verdict = {True: "every gradient ok", False: "some gradient is not right: see the check column",
+                   None: f"{self.unchecked} could not be checked (n/a: {UNCHECKABLE})"}[self.checks_pass]
+        return (f"largest relative error of a gradient against finite differences: {worst:.1e} ({verdict}; below "
+                "1e-7 back-propagation is right)")
 
     # -- renderings ------------------------------------------------------------------------------------------
     def render(self, format: str = "text") -> str:
@@ -387,9 +400,19 @@ class Explanation:
                 f'{"".join(rows)}</table><p>{html.escape(self.summary())}.</p></div>')
 
 
-def _verdict(error: float, difference: float, tolerance: float, noise: float) -> str:
-    if error < tolerance or difference <= noise:
+UNCHECKABLE = "the cost is too large or not finite there, so rounding swamps its finite differences"
+
+
+def _verdict(error: float, difference: float, tolerance: float, noise: float, scale: float) -> str:
+    """"ok" below the tolerance, or when gradient and differences agree within the rounding ``noise`` of the
+    differences; "n/a" when the check cannot see the gradient (a non-finite error, or rounding noise above
+    1e-3 per unit of ``scale``, as with a cost of 1e300); else "doubtful" (below 1e-3) or "WRONG"."""
+    if not (math.isfinite(error) and math.isfinite(difference) and math.isfinite(noise)):
+        return "n/a"
+    if error < tolerance:
         return "ok"
+    if difference <= noise:
+        return "ok" if noise <= 1e-3 * scale else "n/a"
     return "doubtful" if error < 1e-3 else "WRONG"
 
 
@@ -496,6 +519,8 @@ def explain(
     opt = _optimizer(optimizer)
     gen = as_rng(rng)
     A0 = net._inputs(X)
+    check_memory(explain_bytes(net.layer_dims, A0.shape[1]), "net",
+                 f"one written-out iteration of a network {list(net.layer_dims)} on m = {A0.shape[1]} examples")
     m = A0.shape[1]
     Y = net._targets(Y, m)
     L, hidden, output, task = net.L, net.hidden, net.output, net.task
@@ -617,7 +642,8 @@ def explain(
                     error, difference, n = _finite_differences(item.J, item.point, item.grad, item.scale, gen,
                                                                max_checked)
                     item = Step(**{**item.step.__dict__, "check": error, "checked": n,
-                                   "verdict": _verdict(error, difference, tolerance, noise * item.scale)})
+                                   "verdict": _verdict(error, difference, tolerance, noise * item.scale,
+                                                       item.scale)})
             done.append(item)
     name = "gradient descent" if opt.name == "gd" and opt.schedule.name == "constant" else repr(opt)
     return Explanation(done, list(net.layer_dims), net.hidden_activation, net.output_activation, m, alpha, lambd,

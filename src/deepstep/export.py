@@ -70,6 +70,18 @@ def _activation_nodes(onnx: Any, activation: Any, inp: str, out: str, dtype: np.
     return ONNX_ACTIVATIONS[base](onnx, activation.params, inp, out, dtype)
 
 
+IR_VERSION = 8
+"""The ONNX IR version of the files written (onnxruntime has read it for years); it carries opsets up to 18."""
+
+
+def max_opset(onnx: Any) -> int:
+    """The highest default-domain opset that IR version :data:`IR_VERSION` carries, by the installed onnx
+    package's own version table (a file declaring a later opset would not load in onnxruntime)."""
+    table = getattr(onnx.helper, "VERSION_TABLE", [])
+    known = [row[2] for row in table if row[1] <= IR_VERSION]
+    return min(max(known, default=ONNX_OPSET), onnx.defs.onnx_opset_version())
+
+
 def to_onnx(net: Any, opset: int = ONNX_OPSET) -> Any:
     """The network as an ``onnx.ModelProto`` (checked with ``onnx.checker.check_model``).
 
@@ -77,16 +89,18 @@ def to_onnx(net: Any, opset: int = ONNX_OPSET) -> Any:
     ----------
     net : DeepNetwork
     opset : int
-        The default-domain opset, 17 or later.
+        The default-domain opset, from 17 to :func:`max_opset` (18 with IR version 8).
     """
     from . import __version__
     from .network import DeepNetwork
 
     if not isinstance(net, DeepNetwork):
         raise DeepstepError(f"net: expected a DeepNetwork, got {type(net).__name__}")
-    if isinstance(opset, bool) or not isinstance(opset, int) or opset < ONNX_OPSET:
-        raise DeepstepError(f"opset: expected an integer >= {ONNX_OPSET}, got {opset!r}")
     onnx = require("onnx", "onnx", "ONNX export")
+    highest = max_opset(onnx)
+    if isinstance(opset, bool) or not isinstance(opset, int) or not ONNX_OPSET <= opset <= highest:
+        raise DeepstepError(f"opset: expected an integer from {ONNX_OPSET} to {highest} (the highest opset of ONNX "
+                            f"IR version {IR_VERSION}, which the graphs are written in), got {opset!r}")
     helper, numpy_helper = onnx.helper, onnx.numpy_helper
     dtype = net.dtype
     elem = onnx.TensorProto.FLOAT if dtype == np.float32 else onnx.TensorProto.DOUBLE
@@ -127,7 +141,7 @@ def to_onnx(net: Any, opset: int = ONNX_OPSET) -> Any:
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
                               producer_name="deepstep", producer_version=__version__)
-    model.ir_version = min(model.ir_version, 8)  # readable by onnxruntime releases of the last years
+    model.ir_version = min(model.ir_version, IR_VERSION)  # readable by onnxruntime releases of the last years
     meta = {"deepstep_version": __version__, "layer_dims": json.dumps(net.layer_dims),
             "hidden_activation": net.hidden_activation, "output_activation": net.output_activation,
             "task": "regression" if regression else "classification"}

@@ -13,7 +13,10 @@ call time, so a program that knows its memory may change them (``deepstep.limits
 * :data:`MAX_EXAMPLES` -- examples of a generated set, training or test part (10 million);
 * :data:`MAX_IMAGE_SIDE` -- pictures are resized to at most 4096 x 4096 pixels;
 * :data:`MAX_PICTURE_PIXELS` -- a picture file of more than 2**26 pixels (8192 x 8192) is not decoded;
-* :data:`MAX_CSV_BYTES` -- a CSV file of more than 2**30 bytes (1 GiB) is not read.
+* :data:`MAX_CSV_BYTES` -- a CSV file of more than 2**30 bytes (1 GiB) is not read;
+* :data:`MEMORY_FRACTION` -- training and ``explain`` estimate the memory they will hold (:func:`training_bytes`,
+  :func:`explain_bytes`) and refuse, before allocating, what needs more than this share of the memory available
+  now (:func:`available_memory`).
 
 It also holds :func:`read_npy_header`, the one reader of a ``.npy`` header that model files and data files
 use to size an array before NumPy allocates it.
@@ -22,6 +25,7 @@ use to size an array before NumPy allocates it.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from typing import IO, NamedTuple
 
@@ -38,9 +42,14 @@ __all__ = [
     "MAX_PICTURE_PIXELS",
     "MAX_VALUES",
     "NpyHeader",
+    "MEMORY_FRACTION",
+    "available_memory",
+    "check_memory",
     "check_parameter_count",
+    "explain_bytes",
     "parameter_count",
     "read_npy_header",
+    "training_bytes",
 ]
 
 MAX_VALUES = 2**30
@@ -50,6 +59,7 @@ MAX_EXAMPLES = 10_000_000
 MAX_IMAGE_SIDE = 4096
 MAX_PICTURE_PIXELS = 2**26
 MAX_CSV_BYTES = 2**30
+MEMORY_FRACTION = 0.8
 
 
 def parameter_count(layer_dims: Sequence[int]) -> int:
@@ -70,6 +80,87 @@ def check_parameter_count(layer_dims: Sequence[int], name: str = "layer_dims") -
             f"{MAX_PARAMETERS * 8 / 2**30:g} GiB as float64), got {list(layer_dims)}, which makes {count}"
         )
     return count
+
+
+def available_memory() -> int | None:
+    """Bytes this process can still allocate: the system's available memory (``MemAvailable`` of
+    /proc/meminfo, else free physical pages), less under an address-space limit (``RLIMIT_AS``); None where
+    the system does not say."""
+    avail = None
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    avail = int(line.split()[1]) * 1024
+                    break
+    except (OSError, ValueError, IndexError):
+        pass
+    if avail is None:
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, ValueError, OSError):
+            avail = None
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            with open("/proc/self/statm", encoding="ascii") as f:
+                used = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            room = max(0, soft - used)
+            avail = room if avail is None else min(avail, room)
+    except (ImportError, OSError, ValueError, IndexError):
+        pass
+    return avail
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.3g} GiB"
+
+
+def check_memory(nbytes: int, name: str, what: str) -> None:
+    """DeepstepError naming ``name`` when ``nbytes`` exceed :data:`MEMORY_FRACTION` of :func:`available_memory`
+    (nothing is checked where the system does not say how much is available)."""
+    avail = available_memory()
+    if avail is not None and nbytes > MEMORY_FRACTION * avail:
+        raise DeepstepError(f"{name}: expected {what} to fit in memory, which needs about {_gib(nbytes)}; "
+                            f"{_gib(MEMORY_FRACTION * avail)} is available (deepstep.limits.MEMORY_FRACTION of the "
+                            f"{_gib(avail)} free now): use fewer or smaller layers, fewer examples or a smaller batch")
+
+
+def training_bytes(layer_dims: Sequence[int], m: int, batch_size: int | None, itemsize: int, slots: int,
+                   m_validation: int = 0, gram: bool = False) -> tuple[int, int]:
+    """What a training run holds besides the network and the data: (bytes for parameter-shaped arrays, bytes for
+    activations).
+
+    Parameter-shaped: five copies (the gradients, the divergence guard's snapshot, flat buffers, a temporary of
+    the update, early stopping's best), four per optimizer slot (the slot, its snapshot, the update's
+    temporaries).  Activations: Z, A, dA, dZ and a dropout mask of every layer for a batch (``batch_size`` or
+    all ``m``), two per layer for the validation examples, and the Gram form's m x m matrix and its n[1] x m
+    products.  Measured with tracemalloc (tests/test_bounds.py), the estimate is above what a run holds and
+    within a few times of it.
+
+    >>> training_bytes([2, 4, 1], 10, None, 8, 0)
+    (680, 2000)
+    """
+    P = parameter_count(layer_dims)
+    width = sum(int(n) for n in layer_dims[1:])
+    b = m if batch_size is None else min(int(batch_size), m)
+    params = (5 + 4 * slots) * P * itemsize
+    acts = 5 * width * b * itemsize + 2 * width * int(m_validation) * itemsize
+    if gram:
+        acts += (m * m + 3 * int(layer_dims[1]) * m) * itemsize
+    return params, acts
+
+
+def explain_bytes(layer_dims: Sequence[int], m: int) -> int:
+    """What :func:`deepstep.explain` holds: about sixteen float64 copies of the parameters (the step's values,
+    the gradients, the update, the optimizer's slots, the finite differences') and eight of the activations.
+
+    >>> explain_bytes([2, 4, 1], 4)
+    3968
+    """
+    return (16 * parameter_count(layer_dims) + 8 * sum(int(n) for n in layer_dims) * int(m)) * 8
 
 
 class NpyHeader(NamedTuple):

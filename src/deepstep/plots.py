@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import DeepstepError, check_number, check_X
+from .limits import parameter_count
 from .model_io import atomic_path
 from .tasks import task_for
 
@@ -44,6 +45,10 @@ range, 1.8e308)."""
 
 MAX_RESOLUTION = 2000
 """plot_decision_boundary evaluates the network on at most resolution**2 = 4 million grid points."""
+
+MAX_GRID_WORK = 4 * 10**10
+"""... and on fewer for a large network: grid points x parameters at most this (about 80 GFLOP, seconds), the
+resolution lowered (to no less than 40) where the one asked for would take longer."""
 
 
 # -- figures -----------------------------------------------------------------------------------------------
@@ -264,6 +269,7 @@ def plot_decision_boundary(net: DeepNetwork, X: np.ndarray, Y: np.ndarray, path:
     target = _real_target(Y, m) if regression else _labels(Y, m, n_classes, "Y")
 
     limit = float(np.finfo(getattr(net, "dtype", np.float64)).max)
+    resolution = _affordable_resolution(resolution, parameter_count(net.layer_dims))
     x0, x1 = _grid_axis(X[0], resolution, limit), _grid_axis(X[1], resolution, limit)
     G0, G1 = np.meshgrid(x0, x1)
     Z = np.asarray(net.predict(np.vstack([G0.ravel(), G1.ravel()]))).reshape(G0.shape)
@@ -290,6 +296,15 @@ def plot_decision_boundary(net: DeepNetwork, X: np.ndarray, Y: np.ndarray, path:
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     return _finish(fig, path)
+
+
+def _affordable_resolution(resolution: int, parameters: int) -> int:
+    """The resolution, lowered so that resolution**2 * parameters <= MAX_GRID_WORK (but never below 40).
+
+    >>> _affordable_resolution(300, 17), _affordable_resolution(300, 144_000_000)
+    (300, 40)
+    """
+    return max(min(resolution, 40), min(resolution, math.isqrt(MAX_GRID_WORK // max(1, parameters))))
 
 
 def _real_target(Y: Any, m: int) -> np.ndarray:

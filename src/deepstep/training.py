@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import gram
+from . import gram, limits
 from .callbacks import Callback, DivergenceGuard, ProgressBar, as_callback
 from .engine import Engine, add_l2_gradient, l2_cost, linear
 from .errors import (
@@ -637,6 +637,12 @@ def fit(
     if method == "auto":
         method = "gram" if why_not is None and gram.pays_off(net.layer_dims[0], net.layer_dims[1], m, epochs) \
             else "plain"
+    held_params, held_acts = limits.training_bytes(net.layer_dims, m, batch, net.dtype.itemsize, len(opt.slots),
+                                                   0 if validation is None else validation[0].shape[1],
+                                                   method == "gram")
+    limits.check_memory(held_params + held_acts,
+                        "layer_dims" if held_params >= held_acts else "batch_size" if batch else "X",
+                        f"training a network {list(net.layer_dims)} on m = {m} examples")
     for cb in given:
         cb.check(validation is not None)
     cbs: list[Callback] = [] if any(isinstance(cb, DivergenceGuard) for cb in given) else [DivergenceGuard()]

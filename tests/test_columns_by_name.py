@@ -1,0 +1,161 @@
+"""Every file a model reads is matched by column name against the features it was trained on (issue 17): a
+missing, renamed, doubled or unknown feature column is refused in one line naming it, columns in another order
+are put back in the model's order, and `evaluate` never draws a split it cannot reproduce."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import deepstep as ds
+from deepstep import cli
+from deepstep.datasets import DatasetError, match_features
+
+
+def deepstep(capsys, *argv):
+    status = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def write_table(path, columns: dict[str, np.ndarray]) -> None:
+    names = list(columns)
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(names)
+        for j in range(len(columns[names[0]])):
+            w.writerow([columns[n][j] if n == "label" else repr(float(columns[n][j])) for n in names])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A model whose label is the sign of `size` alone (`noise` and `other` carry nothing): a column read in the
+    wrong place flips most predictions."""
+    folder = tmp_path_factory.mktemp("columns")
+    rng = np.random.default_rng(7)
+    m = 200
+    cols = {"size": rng.normal(size=m), "noise": rng.normal(size=m) * 5, "other": rng.normal(size=m) * 5}
+    cols["label"] = np.where(cols["size"] > 0, "big", "small")
+    write_table(folder / "train.csv", cols)
+    out = folder / "run"
+    status = cli.main(["train", "--dataset", str(folder / "train.csv"), "--layers", "3,4,1", "--iterations", "300",
+                       "--learning-rate", "0.5", "--out", str(out), "--quiet"])
+    assert status == 0
+    return folder, cols, out / "model.npz"
+
+
+def predictions(text: str) -> list[str]:
+    rows = list(csv.reader(text.splitlines()))
+    assert rows[0][:2] == ["row", "prediction"]
+    return [r[1] for r in rows[1:]]
+
+
+def test_the_model_records_its_columns(trained):
+    _, _, model = trained
+    net = ds.load_model(model)
+    assert net.metadata["features"] == ["size", "noise", "other"]
+    assert net.metadata["label"] == "label"
+
+
+def test_columns_in_another_order_are_matched_by_name(trained, tmp_path, capsys):
+    folder, cols, model = trained
+    net = ds.load_model(model)
+    X = np.vstack([cols["size"], cols["noise"], cols["other"]])
+    expected = [net.metadata["classes"][k] for k in net.predict(X)[0]]
+    shuffled = {"other": cols["other"], "label": cols["label"], "size": cols["size"], "noise": cols["noise"]}
+    write_table(tmp_path / "shuffled.csv", shuffled)
+    status, out, err = deepstep(capsys, "predict", model, tmp_path / "shuffled.csv")
+    assert status == 0, err
+    assert predictions(out) == expected
+    # the model is right on most rows, so a column read by place would show
+    assert np.mean(np.array(expected) == cols["label"]) > 0.9
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate"])
+@pytest.mark.parametrize(("change", "named"), [
+    ("drop", "noise"),          # the issue's case: a feature missing, the label still there (read as a feature)
+    ("rename", "noise"),        # a feature under another name
+    ("extra", "id"),            # a column the model does not know
+])
+def test_a_missing_renamed_or_unknown_column_is_refused_by_name(trained, tmp_path, capsys, command, change, named):
+    folder, cols, model = trained
+    table = dict(cols)
+    if change == "drop":
+        del table["noise"]
+    elif change == "rename":
+        table = {("loudness" if k == "noise" else k): v for k, v in table.items()}
+    else:
+        table = {"id": np.arange(len(cols["size"]), dtype=float), **table}
+    write_table(tmp_path / "bad.csv", table)
+    argv = ["predict", model, tmp_path / "bad.csv"] if command == "predict" else \
+        ["evaluate", model, "--dataset", tmp_path / "bad.csv"]
+    status, out, err = deepstep(capsys, *argv)
+    assert status == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert named in err
+
+
+def test_evaluate_on_reordered_columns_scores_as_the_original(trained, tmp_path, capsys):
+    folder, cols, model = trained
+    status, out, err = deepstep(capsys, "evaluate", model, "--dataset", folder / "train.csv", "--split", "train")
+    assert status == 0, err
+    shuffled = {"noise": cols["noise"], "label": cols["label"], "other": cols["other"], "size": cols["size"]}
+    write_table(tmp_path / "shuffled.csv", shuffled)
+    status2, out2, err2 = deepstep(capsys, "evaluate", model, "--dataset", tmp_path / "shuffled.csv",
+                                   "--split", "train")
+    assert status2 == 0, err2
+    accuracy = [line for line in out.splitlines() if line.startswith("accuracy")]
+    assert accuracy and accuracy == [line for line in out2.splitlines() if line.startswith("accuracy")]
+
+
+def test_evaluate_refuses_a_split_it_cannot_draw_again(trained, tmp_path, capsys):
+    """A model file without the seed of its split (as sweeps wrote them) would score a fresh random 'test' split
+    holding training examples, differently on every call: refused, naming --dataset."""
+    _, _, model = trained
+    net = ds.load_model(model)
+    net.metadata["training"].pop("seed")
+    net.save(tmp_path / "noseed.npz")
+    status, out, err = deepstep(capsys, "evaluate", tmp_path / "noseed.npz")
+    assert status == 2
+    assert err.count("\n") == 1 and "--dataset" in err
+
+
+def test_evaluate_is_the_same_on_every_call(trained, capsys):
+    _, _, model = trained
+    outs = [deepstep(capsys, "evaluate", model) for _ in range(2)]
+    assert outs[0][0] == 0 and outs[0] == outs[1]
+
+
+def test_a_model_without_column_names_takes_exactly_its_columns(tmp_path, capsys):
+    net = ds.DeepNetwork([2, 1], init="zeros")
+    net.save(tmp_path / "m.npz")
+    write_table(tmp_path / "three.csv", {"a": np.ones(3), "b": np.ones(3), "c": np.ones(3)})
+    status, _, err = deepstep(capsys, "predict", tmp_path / "m.npz", tmp_path / "three.csv")
+    assert status == 2 and "rows" in err
+
+
+@given(st.permutations(["a", "b", "c", "d", "label"]))
+def test_match_features_finds_every_column_wherever_it_stands(header):
+    keep = match_features(header, ["a", "b", "c", "d"], "label", "f.csv")
+    assert [header[k] for k in keep] == ["a", "b", "c", "d"]
+
+
+@pytest.mark.parametrize(("header", "label", "named"), [
+    (["a", "label"], "label", "b"),           # b missing
+    (["a", "a", "b", "label"], "label", "a"),  # a twice
+    (["a", "b", "x", "label"], "label", "x"),  # x unknown
+    (["a", "b", "x", "y"], None, "x"),        # an old model file (no label recorded): one extra column at most
+])
+def test_match_features_refusals_name_the_column(header, label, named):
+    with pytest.raises(DatasetError) as e:
+        match_features(header, ["a", "b"], label, "f.csv")
+    assert str(e.value).startswith(named + ":")
+
+
+def test_an_old_model_file_takes_one_unnamed_label_column():
+    assert match_features(["b", "y", "a"], ["a", "b"], None, "f.csv") == [2, 0]
