@@ -238,3 +238,30 @@ def test_the_explain_estimate_refuses_a_network_too_big_to_write_out():
     dims = [2, 12000, 12000, 1]
     assert limits.parameter_count(dims) > 144_000_000
     assert limits.explain_bytes(dims, 4) > 16 * 144_000_000 * 8
+
+
+def test_a_float32_network_refuses_a_feature_that_would_vanish():
+    """Values of 1e-50 become 0 in float32: a feature made of them would be silently zeroed (estimators' review)."""
+    X = np.vstack([np.linspace(-1, 1, 6), np.array([1e-50, -2e-50, 3e-50, 0.0, 1e-50, -1e-50])])
+    X0 = X.copy()
+    net = ds.DeepNetwork([2, 3, 1], rng=0, dtype="float32")
+    with pytest.raises(DeepstepError) as e:
+        net.predict(X)
+    assert str(e.value).startswith("X:") and "row 1" in str(e.value)
+    np.testing.assert_array_equal(X, X0)
+    X[1, 0] = 1.0  # one value float32 holds: the feature is there, the tiny ones are negligible beside it
+    assert net.predict(X).shape == (1, 6)
+
+
+def test_inputs_that_overflow_before_any_update_are_named_not_the_learning_rate():
+    """A cost that is not finite at the starting parameters is the inputs' doing: the error names X."""
+    X = np.array([[3e38, -3e38, 2e38, -1e38], [1.0, 2.0, 3.0, 4.0]])
+    Y = np.array([[0, 1, 0, 1]])
+    net = ds.DeepNetwork([2, 3, 1], "relu", rng=0, dtype="float32")
+    with pytest.raises(DeepstepError) as e:
+        net.fit(X, Y, learning_rate=1e-9, num_iterations=3)
+    assert str(e.value).startswith("X:")
+    with pytest.raises(DeepstepError) as e:  # a run that diverges by its updates still names the learning rate
+        ds.DeepNetwork([2, 4, 1], "relu", rng=0).fit(*ds.datasets.make_planar(m=40, rng=1), learning_rate=1e6,
+                                                     num_iterations=300)
+    assert str(e.value).startswith("learning_rate:")

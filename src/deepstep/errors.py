@@ -85,16 +85,27 @@ def check_arrays(**arrays: Any) -> tuple[np.ndarray, ...]:
 
 
 def as_dtype_checked(X: np.ndarray, dtype: np.dtype, name: str = "X") -> np.ndarray:
-    """A checked X in ``dtype`` (no copy when it already is); values the cast makes inf are an error."""
+    """A checked X in ``dtype`` (no copy when it already is); values the cast makes inf are an error, and so is
+    a row (a feature) whose non-zero values the cast makes all zero (values below a float32's range)."""
     if X.dtype == dtype:
         return X
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         cast = X.astype(dtype)
     if not np.isfinite(cast).all():
         raise DeepstepError(
             f"{name}: expected values that fit in {np.dtype(dtype).name}, got values beyond its range "
             f"(largest magnitude {np.abs(X).max():g})"
         )
+    if X.dtype.kind == "f" and np.dtype(dtype).kind == "f" and np.finfo(dtype).tiny > np.finfo(X.dtype).tiny \
+            and X.ndim == 2 and X.size:
+        lost = X.any(axis=1) & ~cast.any(axis=1)
+        if lost.any():
+            row = int(np.flatnonzero(lost)[0])
+            raise DeepstepError(
+                f"{name}: expected values that {np.dtype(dtype).name} can hold, got row {row}, whose non-zero values "
+                f"(largest magnitude {float(np.abs(X[row]).max()):.3g}) all become 0 in {np.dtype(dtype).name}; "
+                f"scale it up or use float64"
+            )
     return cast
 
 

@@ -95,7 +95,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if net.standardize:
         net.standardizer = Standardizer.fit(data.train_X)
         if data.task == "regression":
-            net.target_standardizer = Standardizer.fit(data.train_Y)
+            net.target_standardizer = Standardizer.fit(data.train_Y, "Y")
     pick = np.sort(np.random.default_rng([args.seed, 2]).choice(m_train, args.m, replace=False))
     explanation = explain(net, data.train_X[:, pick], data.train_Y[:, pick],  # class indices or targets, as fit
                           learning_rate=args.learning_rate or preset["learning_rate"], l2=args.l2, rng=args.seed)

@@ -188,10 +188,7 @@ class DeepNetwork:
         X = as_dtype_checked(check_X(X, self.layer_dims[0], name), self.dtype, name)
         standardizer = None if raw else self.standardizer
         if standardizer is not None:
-            try:
-                X = standardizer.transform(X)
-            except DeepstepError as exc:
-                raise DeepstepError(f"{name}: {str(exc).partition(': ')[2]}") from None
+            X = standardizer.transform(X, name)
         return X
 
     def _targets(self, Y: Any, m: int, name: str = "Y", raw: bool = False) -> np.ndarray:
@@ -201,7 +198,7 @@ class DeepNetwork:
         if not self.task.is_classification:
             Y = as_dtype_checked(check_real_targets(Y, m, n_out, name), self.dtype, name)
             standardizer = None if raw else self.target_standardizer
-            return Y if standardizer is None else standardizer.transform(Y)
+            return Y if standardizer is None else standardizer.transform(Y, name)
         if n_out > 1 and isinstance(Y, np.ndarray) and Y.shape == (1, m):
             labels = Y[0]
             if not (np.issubdtype(Y.dtype, np.number) and np.isfinite(labels).all()

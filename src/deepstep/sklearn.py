@@ -23,8 +23,11 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from numbers import Integral
+import copy
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from numbers import Integral, Number
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,13 +36,17 @@ from .extras import require
 
 require("sklearn", "sklearn", "deepstep.sklearn")
 
+from scipy import sparse  # noqa: E402  (a dependency of scikit-learn)
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin  # noqa: E402
 from sklearn.utils import check_random_state  # noqa: E402
 from sklearn.utils.multiclass import check_classification_targets  # noqa: E402
-from sklearn.utils.validation import check_is_fitted, validate_data  # noqa: E402
+from sklearn.utils.validation import check_is_fitted  # noqa: E402
+from sklearn.utils.validation import validate_data as _sklearn_validate_data  # noqa: E402
 
+from .activations import get_hidden_activation  # noqa: E402
 from .callbacks import EarlyStopping  # noqa: E402
-from .errors import DeepstepError  # noqa: E402
+from .errors import DeepstepError, as_dtype_checked  # noqa: E402
+from .initialization import as_dtype  # noqa: E402
 from .network import DeepNetwork  # noqa: E402
 from .standardize import Standardizer  # noqa: E402
 from .training import History  # noqa: E402
@@ -47,10 +54,86 @@ from .training import History  # noqa: E402
 __all__ = ["DeepClassifier", "DeepRegressor"]
 
 
+@contextmanager
+def _all_or_nothing(estimator: BaseEstimator) -> Iterator[None]:
+    """Whatever the block raises (bad data, divergence, Ctrl-C), the estimator's attributes are put back as they
+    were: fit and partial_fit train a copy of the network and never leave an estimator half-changed."""
+    before = dict(estimator.__dict__)
+    try:
+        yield
+    except BaseException:
+        estimator.__dict__.clear()
+        estimator.__dict__.update(before)
+        raise
+
+
+def validate_data(estimator: BaseEstimator, *args: Any, **kwargs: Any) -> Any:
+    """scikit-learn's validate_data without its RuntimeWarning: its first finiteness check sums X, which overflows
+    (inf - inf: "invalid value") for finite values near the float range before it looks at them one by one."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _sklearn_validate_data(estimator, *args, **kwargs)
+
+
+def _is_missing(value: Any) -> bool:
+    """None, NaN (a float in an object array) or pandas' NA / NaT."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(value, (float, np.floating)) and bool(np.isnan(value))
+
+
+def _refuse_unusable(value: Any, name: str) -> None:
+    """Sparse matrices and missing entries (None, NaN, pd.NA) refused by name, before scikit-learn's conversion
+    (which raises TypeError on pd.NA and on sparse input)."""
+    if sparse.issparse(value):
+        raise DeepstepError(f"{name}: expected a dense array, got a sparse {type(value).__name__}; sparse input is "
+                            f"not supported, convert it with {name}.toarray()")
+    isna = getattr(value, "isna", None)
+    if callable(isna) and hasattr(value, "shape"):  # a pandas DataFrame or Series
+        missing = int(np.asarray(isna()).sum())
+    elif isinstance(value, np.ndarray) and value.dtype == object:
+        missing = sum(map(_is_missing, value.ravel()))
+    elif isinstance(value, (list, tuple)):
+        try:
+            flat = np.asarray(value, dtype=object).ravel()
+        except ValueError:  # ragged: scikit-learn's conversion says so
+            return
+        missing = sum(map(_is_missing, flat))
+    else:
+        return
+    if missing:
+        raise DeepstepError(f"{name}: expected no missing values, got {missing} missing entries (NaN, None or pd.NA); "
+                            "fill or drop them first")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, (str, np.str_)):
+        return "str"
+    if isinstance(value, Number):
+        return "number"
+    return type(value).__name__
+
+
+def _class_values(labels: Any, name: str) -> np.ndarray:
+    """The distinct labels, sorted (np.unique); labels of different kinds (str beside int) are refused by name."""
+    flat = labels if isinstance(labels, np.ndarray) else np.asarray(labels, dtype=object)
+    flat = flat.ravel()
+    if flat.dtype == object:
+        kinds: dict[str, str] = {}
+        for value in flat:
+            kinds.setdefault(_kind(value), type(value).__name__)
+        if len(kinds) > 1:
+            raise DeepstepError(f"{name}: expected labels of one kind (all strings or all numbers), got a mix of "
+                                f"{', '.join(sorted(kinds.values()))}")
+        if not isinstance(labels, np.ndarray):
+            flat = np.asarray(list(flat))
+    try:
+        return np.unique(flat)
+    except TypeError as exc:
+        raise DeepstepError(f"{name}: expected labels that can be sorted, got {exc}") from None
+
+
 class _DeepEstimator(BaseEstimator):
     """What the classifier and the regressor share: the hyperparameters, the network and the loop."""
-
-    _output_activation: str
 
     def __init__(
         self,
@@ -103,16 +186,53 @@ class _DeepEstimator(BaseEstimator):
                 raise DeepstepError(f"hidden_layer_sizes: expected positive integers, got {n!r} in {sizes!r}")
         return [int(n) for n in sizes]
 
-    def _new_network(self, n_features: int, n_outputs: int) -> DeepNetwork:
+    def _new_network(self, n_features: int, n_outputs: int, output_activation: str) -> DeepNetwork:
         dims = [n_features, *self._hidden_sizes(), n_outputs]
         rng = check_random_state(self.random_state)
         seed = np.random.default_rng(rng.randint(0, 2**31 - 1))  # one Generator, drawn from random_state
-        return DeepNetwork(dims, hidden_activation=self.hidden_activation, output_activation=self._output_activation,
+        return DeepNetwork(dims, hidden_activation=self.hidden_activation, output_activation=output_activation,
                            init=self.init, rng=seed, dtype=self.dtype)
 
-    def _train(self, X: np.ndarray, Y: np.ndarray, epochs: int, allow_early_stopping: bool) -> History:
-        """network_.fit on (X.T, Y) with the estimator's settings; n_iter_ and loss_curve_ kept up to date."""
+    def _features_seen(self) -> tuple[int | None, list[str] | None]:
+        names = getattr(self, "feature_names_in_", None)
+        return getattr(self, "n_features_in_", None), None if names is None else list(names)
+
+    def _going_on(self, how: str, before: tuple[int | None, list[str] | None] | None = None) -> DeepNetwork:
+        """A copy of network_ to train further (warm_start or partial_fit), once the settings and the data are
+        those of the fitted network: another architecture, activation, dtype or set of features is refused by
+        name, never trained with the old network while get_params says otherwise."""
         net = self.network_
+        again = "set warm_start=False to start anew" if how == "warm_start" else "fit starts anew"
+        hidden = self._hidden_sizes()
+        if hidden != net.layer_dims[1:-1]:
+            raise DeepstepError(f"hidden_layer_sizes: {how} goes on from the fitted network, whose hidden layers are "
+                                f"{tuple(net.layer_dims[1:-1])}, got {self.hidden_layer_sizes!r}; {again}")
+        if get_hidden_activation(self.hidden_activation).name != net.hidden_activation:
+            raise DeepstepError(f"hidden_activation: {how} goes on from the fitted network, whose hidden activation "
+                                f"is {net.hidden_activation!r}, got {self.hidden_activation!r}; {again}")
+        if as_dtype(self.dtype) != net.dtype:
+            raise DeepstepError(f"dtype: {how} goes on from the fitted network, which computes in "
+                                f"{net.dtype.name}, got {np.dtype(self.dtype).name}; {again}")
+        if before is not None:
+            (n_before, names_before), (n_now, names_now) = before, self._features_seen()
+            if n_now != n_before:
+                raise DeepstepError(f"X: {how} goes on from the fitted network, which takes {n_before} features, "
+                                    f"got {n_now}; {again}")
+            if names_before is not None and names_now is not None and names_now != names_before:
+                raise DeepstepError(f"X: {how} goes on from the fitted network, whose features are "
+                                    f"{names_before[:5]}..., got columns {names_now[:5]}...; {again}")
+        net.parameters.settle()  # (a W[1] left in its Gram form is formed before copying)
+        return copy.deepcopy(net)
+
+    @staticmethod
+    def _columns(X: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        """X.T, C-contiguous, in the network's dtype; values the cast makes inf refused (naming X), no warning."""
+        return as_dtype_checked(np.ascontiguousarray(X.T), dtype, "X")
+
+    def _train(self, net: DeepNetwork, X: np.ndarray, Y: np.ndarray, epochs: int,
+               allow_early_stopping: bool) -> History:
+        """net.fit on (X.T, Y) with the estimator's settings; once it succeeds, net becomes network_ and n_iter_,
+        loss_curve_ and history_ are brought up to date (inside _all_or_nothing)."""
         m = X.shape[0]
         batch = self.batch_size
         if batch is not None:
@@ -125,10 +245,11 @@ class _DeepEstimator(BaseEstimator):
         if self.early_stopping and allow_early_stopping:
             callbacks.append(EarlyStopping(patience=self.patience))
             fraction = self.validation_fraction
-        history = net.fit(np.ascontiguousarray(X.T, dtype=net.dtype), Y, learning_rate=self.learning_rate,
+        history = net.fit(self._columns(X, net.dtype), Y, learning_rate=self.learning_rate,
                           num_iterations=epochs, batch_size=batch, optimizer=self.optimizer, l2=self.l2,
                           keep_prob=self.keep_prob, validation_fraction=fraction, callbacks=callbacks,
                           verbose=bool(self.verbose))
+        self.network_ = net
         self.n_iter_ = len(history.cost)
         self.loss_curve_ = list(net.history.cost)
         self.history_ = net.history
@@ -137,8 +258,19 @@ class _DeepEstimator(BaseEstimator):
     def _raw_output(self, X: Any) -> np.ndarray:
         """A[L] for X (n_samples, n_features), as (n_samples, n[L])."""
         check_is_fitted(self)
+        _refuse_unusable(X, "X")
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return self.network_.predict_proba(np.ascontiguousarray(X.T, dtype=self.network_.dtype)).T
+        return self.network_.predict_proba(self._columns(X, self.network_.dtype)).T
+
+    def save(self, path: str | Path) -> None:
+        """Write ``network_`` to a deepstep model file (:meth:`deepstep.DeepNetwork.save`).
+
+        ``deepstep.load_model(path)`` reads it back, examples as columns: ``predict(X.T)`` gives a classifier's
+        class indices into classes_ (the names are in ``metadata["classes"]``) and a regressor's targets in their
+        units, ``predict(X.T).T == est.predict(X)`` (the file carries the targets' standardization).
+        """
+        check_is_fitted(self)
+        self.network_.save(path)
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "network_")
@@ -181,7 +313,21 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
     verbose : bool, default False
         A progress bar with the cost on stderr.
     warm_start : bool, default False
-        A later ``fit`` goes on from the fitted network (and its optimizer state) instead of starting anew.
+        A later ``fit`` goes on from the fitted network (its weights and optimizer state; for the regressor also
+        the first fit's target standardization) instead of starting anew.  It is refused, with a
+        :class:`deepstep.errors.DeepstepError` naming the parameter, when ``hidden_layer_sizes``,
+        ``hidden_activation`` or ``dtype`` is not the fitted network's, when X has another number of features
+        (or other column names), or when y has labels outside ``classes_`` (the regressor: another number of
+        targets); set ``warm_start=False`` to start anew.  ``init`` and ``random_state`` only shape a new
+        network; the training settings (optimizer, learning_rate, ...) apply to the epochs to come (another
+        optimizer starts with a fresh state).  ``partial_fit`` goes on under the same conditions.
+
+    A ``fit`` or ``partial_fit`` that raises (bad data, bad parameters, a diverging cost, Ctrl-C) leaves the
+    estimator as it was before the call: fitted as before, or still unfitted (NotFittedError).  Every
+    successful call puts a new ``network_`` in place; a network taken from the estimator earlier is not changed.
+    Sparse X, missing values (NaN, None, pd.NA), labels of mixed kinds (str beside int) and values beyond the
+    range of ``dtype`` are refused with a DeepstepError (a ValueError) naming X, y or classes, without a
+    warning first; the inputs are never modified.
 
     Attributes
     ----------
@@ -189,7 +335,9 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,), where X had string column names
     network_ : DeepNetwork
-        The fitted network (examples as columns: ``network_.predict_proba(X.T)``).
+        The fitted network (examples as columns: ``network_.predict_proba(X.T)``); its
+        ``metadata["classes"]`` names classes_, and ``network_.save(path)`` (or :meth:`save`) writes a model file
+        that ``deepstep.load_model`` reads back.
     history_ : History
         Every epoch's cost and accuracy (and validation figures with early stopping).
     n_iter_ : int
@@ -199,56 +347,78 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
     """
 
     def fit(self, X: Any, y: Any) -> DeepClassifier:
-        """Train on X (n_samples, n_features) and labels y (n_samples,) of any two or more values."""
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=True)
-        check_classification_targets(y)
-        classes, indices = np.unique(y, return_inverse=True)
-        if not (self.warm_start and hasattr(self, "network_")):
-            if classes.size < 2:
-                raise ValueError(f"y: expected at least 2 classes, got 1 class ({classes[0]!r})")
-            self.classes_ = classes
-            self.network_ = self._new_network(X.shape[1], self._n_outputs(classes.size))
-        indices = self._indices(y)
-        self._train(X, indices[np.newaxis, :], self.num_iterations, allow_early_stopping=True)
+        """Train on X (n_samples, n_features) and labels y (n_samples,) of any two or more values (all strings
+        or all numbers).  Raises and leaves the estimator as it was when anything fails."""
+        with _all_or_nothing(self):
+            warm = bool(self.warm_start) and hasattr(self, "network_")
+            before = self._features_seen()
+            X, y, classes = self._checked(X, y, reset=True)
+            if warm:
+                net = self._going_on("warm_start", before)
+            else:
+                if classes.size < 2:
+                    raise DeepstepError(f"y: expected at least 2 classes, got 1 class ({classes[0]!r})")
+                self.classes_ = classes
+                net = self._classifier_network(X.shape[1], classes)
+            self._train(net, X, self._indices(y)[np.newaxis, :], self.num_iterations, allow_early_stopping=True)
         return self
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> DeepClassifier:
-        """One epoch over (X, y); ``classes`` (every label there will be) is needed on the first call."""
-        first = not hasattr(self, "network_")
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=first)
-        check_classification_targets(y)
-        if first:
-            if classes is None:
-                raise ValueError("classes: expected every class label on the first call of partial_fit, got None")
-            classes = np.unique(np.asarray(classes))
-            if classes.size < 2:
-                raise ValueError(f"classes: expected at least 2 classes, got {classes.tolist()!r}")
-            self.classes_ = classes
-            self.network_ = self._new_network(X.shape[1], self._n_outputs(classes.size))
-        elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
-            raise ValueError(f"classes: expected {self.classes_.tolist()!r} as on the first call, got "
-                             f"{np.unique(np.asarray(classes)).tolist()!r}")
-        self._train(X, self._indices(y)[np.newaxis, :], 1, allow_early_stopping=False)
+        """One epoch over (X, y); ``classes`` (every label there will be) is needed on the first call.  Raises and
+        leaves the estimator as it was (unfitted after a refused first call) when anything fails."""
+        with _all_or_nothing(self):
+            first = not hasattr(self, "network_")
+            X, y, _ = self._checked(X, y, reset=first)
+            if classes is not None:
+                _refuse_unusable(classes, "classes")
+                classes = _class_values(classes, "classes")
+            if first:
+                if classes is None:
+                    raise DeepstepError("classes: expected every class label on the first call of partial_fit, "
+                                        "got None")
+                if classes.size < 2:
+                    raise DeepstepError(f"classes: expected at least 2 classes, got {classes.tolist()!r}")
+                self.classes_ = classes
+                net = self._classifier_network(X.shape[1], classes)
+            else:
+                if classes is not None and not (classes.shape == self.classes_.shape
+                                                and (classes == self.classes_).all()):
+                    raise DeepstepError(f"classes: expected {self.classes_.tolist()!r} as on the first call, got "
+                                        f"{classes.tolist()!r}")
+                net = self._going_on("partial_fit")
+            self._train(net, X, self._indices(y)[np.newaxis, :], 1, allow_early_stopping=False)
         return self
 
-    @staticmethod
-    def _n_outputs(n_classes: int) -> int:
-        return 1 if n_classes == 2 else n_classes
+    def _checked(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """X and y as arrays, and y's distinct labels: labels of one kind only (else np.unique and scikit-learn
+        raise TypeError), no missing values, no sparse X."""
+        _refuse_unusable(X, "X")
+        _refuse_unusable(y, "y")
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=reset)
+        classes = _class_values(y, "y")
+        check_classification_targets(y)
+        return X, y, classes
+
+    def _classifier_network(self, n_features: int, classes: np.ndarray) -> DeepNetwork:
+        two = classes.size == 2
+        net = self._new_network(n_features, 1 if two else classes.size, "sigmoid" if two else "softmax")
+        names = [str(c) for c in classes]
+        if len(set(names)) == len(names):  # the class names travel in the model file (network_.save)
+            net.metadata["classes"] = names
+        return net
 
     def _indices(self, y: np.ndarray) -> np.ndarray:
         """Each label's position in classes_; a label not among them is an error."""
-        pos = np.searchsorted(self.classes_, y)
-        pos = np.clip(pos, 0, self.classes_.size - 1)
-        unknown = self.classes_[pos] != y
+        try:
+            pos = np.clip(np.searchsorted(self.classes_, y), 0, self.classes_.size - 1)
+            unknown = np.asarray(self.classes_[pos] != y, dtype=bool)
+        except TypeError:  # labels of another kind than classes_ (numbers for string classes)
+            unknown = np.ones(len(y), dtype=bool)
+            pos = np.zeros(len(y), dtype=np.intp)
         if unknown.any():
-            raise ValueError(f"y: expected labels among classes_ {self.classes_.tolist()!r}, got "
-                             f"{np.unique(y[unknown])[:5].tolist()!r}")
+            shown = list(dict.fromkeys(str(v) for v in y[unknown]))[:5]
+            raise DeepstepError(f"y: expected labels among classes_ {self.classes_.tolist()!r}, got {shown!r}")
         return pos
-
-    @property
-    def _output_activation(self) -> str:  # type: ignore[override]
-        n = getattr(self, "classes_", np.empty(2)).size
-        return "sigmoid" if n == 2 else "softmax"
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities of shape (n_samples, n_classes), columns in the order of classes_."""
@@ -270,8 +440,14 @@ class DeepRegressor(RegressorMixin, _DeepEstimator):
     The parameters are :class:`DeepClassifier`'s, with two other defaults: ``num_iterations=500`` and
     ``l2=3.0`` (small tables of real targets overfit a 100-unit layer; on scikit-learn's diabetes table these
     reach a 5-fold R^2 above MLPRegressor(max_iter=2000)'s, see the README).  The targets are standardized
-    inside (each output's mean and standard deviation on the training data) and predictions put back in their
-    units, so that the defaults work whatever the targets' scale; ``network_`` predicts standardized targets.
+    inside (each output's mean and standard deviation on the training data, right for any finite targets, from
+    1e-300 to 1e308: :class:`deepstep.standardize.Standardizer`) and predictions put back in their units, so that
+    the defaults work whatever the targets' scale.  ``network_`` carries that standardization
+    (``network_.target_standardizer``): ``network_.predict(X.T).T`` is ``predict(X)``, and so is
+    ``deepstep.load_model(path).predict(X.T).T`` after ``network_.save(path)`` or :meth:`save`;
+    ``network_.predict_proba`` gives the standardized values the network computes.  Targets beyond the range of
+    ``dtype`` (float32: 3.4e38), or whose spread is below its smallest normal number, are refused (naming y), and
+    a prediction beyond that range is refused (naming X), never returned as inf.
 
     Attributes
     ----------
@@ -279,9 +455,9 @@ class DeepRegressor(RegressorMixin, _DeepEstimator):
         As for :class:`DeepClassifier` (the costs are of the standardized targets).
     n_outputs_ : int
         Number of targets k (y of shape (n_samples,) or (n_samples, k)).
+    target_scaler_ : Standardizer
+        The targets' standardization, learned by the first fit (``network_.target_standardizer``).
     """
-
-    _output_activation = "linear"
 
     # scikit-learn reads each estimator's parameters and defaults off its own __init__ signature, so the two
     # defaults that differ (num_iterations, l2) need the whole signature written again here
@@ -308,42 +484,71 @@ class DeepRegressor(RegressorMixin, _DeepEstimator):
                          l2, keep_prob, init, early_stopping, validation_fraction, patience, random_state, dtype,
                          verbose, warm_start)
 
-    def _targets(self, y: np.ndarray) -> np.ndarray:
-        Y = y.reshape(y.shape[0], -1).T.astype(np.float64)
-        return self.target_scaler_.transform(Y)
-
     def fit(self, X: Any, y: Any) -> DeepRegressor:
-        """Train on X (n_samples, n_features) and real targets y (n_samples,) or (n_samples, k)."""
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True, multi_output=True,
-                             reset=True)
-        if not (self.warm_start and hasattr(self, "network_")):
-            self._start(X, y)
-        self._train(X, self._targets(y).astype(self.network_.dtype), self.num_iterations, allow_early_stopping=True)
+        """Train on X (n_samples, n_features) and real targets y (n_samples,) or (n_samples, k).  Raises and
+        leaves the estimator as it was when anything fails."""
+        with _all_or_nothing(self):
+            warm = bool(self.warm_start) and hasattr(self, "network_")
+            before = self._features_seen()
+            X, y = self._checked(X, y, reset=True)
+            Y = self._target_rows(y)
+            if warm:
+                net = self._going_on("warm_start", before)
+                self._same_outputs(Y, "warm_start")
+            else:
+                net = self._regression_network(X.shape[1], Y)
+            self._y_1d = y.ndim == 1
+            self._train(net, X, Y, self.num_iterations, allow_early_stopping=True)
+            self.target_scaler_ = net.target_standardizer
         return self
 
     def partial_fit(self, X: Any, y: Any) -> DeepRegressor:
-        """One epoch over (X, y); the first call fixes the targets' scaling."""
-        first = not hasattr(self, "network_")
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True, multi_output=True,
-                             reset=first)
-        if first:
-            self._start(X, y)
-        elif y.reshape(y.shape[0], -1).shape[1] != self.n_outputs_:
-            raise ValueError(f"y: expected {self.n_outputs_} targets per sample as on the first call, got "
-                             f"{y.reshape(y.shape[0], -1).shape[1]}")
-        self._train(X, self._targets(y).astype(self.network_.dtype), 1, allow_early_stopping=False)
+        """One epoch over (X, y); the first call fixes the targets' standardization.  Raises and leaves the
+        estimator as it was (unfitted after a refused first call) when anything fails."""
+        with _all_or_nothing(self):
+            first = not hasattr(self, "network_")
+            X, y = self._checked(X, y, reset=first)
+            Y = self._target_rows(y)
+            if first:
+                net = self._regression_network(X.shape[1], Y)
+            else:
+                net = self._going_on("partial_fit")
+                self._same_outputs(Y, "partial_fit")
+            self._y_1d = y.ndim == 1
+            self._train(net, X, Y, 1, allow_early_stopping=False)
+            self.target_scaler_ = net.target_standardizer
         return self
 
-    def _start(self, X: np.ndarray, y: np.ndarray) -> None:
-        self._y_1d = y.ndim == 1
-        self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
-        self.target_scaler_ = Standardizer.fit(y.reshape(y.shape[0], -1).T.astype(np.float64))
-        self.network_ = self._new_network(X.shape[1], self.n_outputs_)
+    def _checked(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
+        _refuse_unusable(X, "X")
+        _refuse_unusable(y, "y")
+        return validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True, multi_output=True,
+                             reset=reset)
+
+    def _target_rows(self, y: np.ndarray) -> np.ndarray:
+        """y as the network's targets (k, m) in its dtype; values beyond that dtype's range refused, naming y."""
+        return as_dtype_checked(y.reshape(y.shape[0], -1).T, as_dtype(self.dtype), "y")
+
+    def _regression_network(self, n_features: int, Y: np.ndarray) -> DeepNetwork:
+        """A new network carrying the targets' standardization: it learns (y - mean) / scale, and its predict
+        (and a model file it is saved to) gives values in the targets' units."""
+        scaler = Standardizer.fit(Y, name="y")
+        net = self._new_network(n_features, Y.shape[0], "linear")
+        net.target_standardizer = scaler
+        self.n_outputs_ = Y.shape[0]
+        return net
+
+    def _same_outputs(self, Y: np.ndarray, how: str) -> None:
+        if Y.shape[0] != self.n_outputs_:
+            raise DeepstepError(f"y: {how} goes on from the fitted network, which has {self.n_outputs_} target(s) "
+                                f"per sample, got {Y.shape[0]}")
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted targets, (n_samples,) or (n_samples, k) as y was."""
-        A = self._raw_output(X)
-        values = self.target_scaler_.inverse_transform(A.T).T
+        """Predicted targets, (n_samples,) or (n_samples, k) as y was: ``network_.predict(X.T).T``."""
+        check_is_fitted(self)
+        _refuse_unusable(X, "X")
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        values = self.network_.predict(self._columns(X, self.network_.dtype)).T
         return values[:, 0] if self._y_1d else values
 
     def __sklearn_tags__(self) -> Any:

@@ -14,6 +14,7 @@ epoch's start, and the divergence guard can put back the last sound state.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ import numpy as np
 
 from . import gram, limits
 from .callbacks import Callback, DivergenceGuard, ProgressBar, as_callback
-from .engine import Engine, add_l2_gradient, l2_cost, linear
+from .engine import Engine, add_l2_gradient, forward_no_cache, l2_cost, linear
 from .errors import (
     DeepstepError,
     _all_finite,
@@ -408,6 +409,14 @@ class Run:
         self.diverged = message
         self.stop_training = True
 
+    def _finite_at_start(self) -> bool:
+        """Whether the cost of the parameters now held (the run's start, after a divergence in its first epoch) is
+        finite on the training examples."""
+        net = self.network
+        with np.errstate(all="ignore"):
+            A = forward_no_cache(self.X, net.parameters, net.hidden, net.output)
+            return bool(np.isfinite(A).all() and math.isfinite(net.task.cost(A, self.Y)))
+
     def parameters_finite(self, cheap: bool = False) -> bool:
         """Whether every parameter is finite (``cheap``: W[1] checked through its products under the Gram form)."""
         for key, P in self.work.items():
@@ -548,6 +557,10 @@ class Run:
             for cb in self.callbacks:
                 if hasattr(cb, "cleanup"):
                     cb.cleanup(self)
+        if self.diverged and not self.history.cost and not self._finite_at_start():
+            raise TrainingDiverged(  # no update made it so: the inputs overflow the forward pass at the start
+                f"X: {self.diverged}, at the starting parameters, before any update: the forward pass overflows with "
+                "these inputs and weights; scale X (standardize it) or start from smaller weights", self.history)
         if self.diverged:
             raise TrainingDiverged(
                 f"learning_rate: {self.diverged}; the parameters are put back to those before iteration "
@@ -620,15 +633,15 @@ def fit(
         X, Y = X[:, ~held], Y[:, ~held]
     target_standardizer = net.target_standardizer
     if learn:
-        standardizer = Standardizer.fit(X)
-        X = standardizer.transform(X)
+        standardizer = Standardizer.fit(X, "X")
+        X = standardizer.transform(X, "X")
         if validation is not None:
-            validation = (standardizer.transform(validation[0]), validation[1])
+            validation = (standardizer.transform(validation[0], "validation_data[0]"), validation[1])
         if not net.task.is_classification:
-            target_standardizer = Standardizer.fit(Y)
-            Y = target_standardizer.transform(Y)
+            target_standardizer = Standardizer.fit(Y, "Y")
+            Y = target_standardizer.transform(Y, "Y")
             if validation is not None:
-                validation = (validation[0], target_standardizer.transform(validation[1]))
+                validation = (validation[0], target_standardizer.transform(validation[1], "validation_data[1]"))
     m = X.shape[1]
     full_batch = batch is None or batch >= m
     why_not = gram.applies(full_batch, opt)
