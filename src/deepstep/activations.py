@@ -51,6 +51,7 @@ __all__ = [
     "get_activation",
     "get_hidden_activation",
     "check_output_activation",
+    "hidden_activation_names",
     "sigmoid",
     "tanh",
     "relu",
@@ -80,6 +81,16 @@ class Activation:
         The in-place pair (see the module docstring), or None.
     params : dict
         The activation's own parameters (``{"slope": 0.01}`` for leaky_relu).
+    text : (str, str)
+        A = g(Z) as ``explain`` writes it: plain text and the formula language, with ``{Z}`` for the
+        pre-activation and ``{slope}`` ... for the parameters.
+    derivative_text : (str, str) or None
+        g'(Z[l]) in the course's form, with ``{A}`` and ``{Z}`` (tanh: ``1 - A^2``); None writes ``g'(Z)``.
+    init : {"he", "xavier"}
+        The initialization ``init="auto"`` gives a network with this hidden activation.
+    onnx : callable or None
+        ``onnx(onnx_module, params, input_name, output_name, dtype) -> (nodes, initializers)``: the activation as
+        ONNX nodes (None: such a network cannot be exported, and says so).
     """
 
     name: str
@@ -89,6 +100,22 @@ class Activation:
     forward_: Callable[[Array], Array] | None = None
     backward_: Callable[[Array, Array], Array] | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    text: tuple[str, str] = ("g({Z})", "g ( {Z} )")
+    derivative_text: tuple[str, str] | None = None
+    init: str = "xavier"
+    onnx: Callable[..., tuple[list, list]] | None = None
+
+    def equation(self, Z: str) -> tuple[str, str]:
+        """A = g(Z) for the pre-activation named ``Z``: (plain text, formula language)."""
+        values = {"Z": Z, **{k: f"{v:g}" for k, v in self.params.items()}}
+        return self.text[0].format(**values), self.text[1].format(**values)
+
+    def derivative_equation(self, l: int) -> tuple[str, str]:
+        """g'(Z[l]) in the course's form where the entry has one (tanh: 1 - A[l]^2), else g'(Z[l])."""
+        A, Z = f"A[{l}]", f"Z[{l}]"
+        if self.derivative_text is None:
+            return f"g'({Z})", f"g ' ( {Z} )"
+        return self.derivative_text[0].format(A=A, Z=Z), self.derivative_text[1].format(A=A, Z=Z)
 
     @property
     def base(self) -> str:
@@ -106,6 +133,26 @@ class Activation:
             return dA * self.dg(Z)
         assert self.vjp is not None
         return self.vjp(dA, Z)
+
+
+# -- ONNX forms (each builder takes the onnx module: deepstep imports onnx only to export) ---------------------
+
+
+def onnx_operator(op: str, **attrs: Any) -> Callable[..., tuple[list, list]]:
+    """The ONNX form of an activation that is one ONNX operator."""
+    return lambda onnx, params, inp, out, dtype: ([onnx.helper.make_node(op, [inp], [out], name=out, **attrs)], [])
+
+
+def _leaky_relu_onnx(onnx: Any, params: dict[str, Any], inp: str, out: str, dtype: np.dtype) -> tuple[list, list]:
+    """Where(Z < 0, slope * Z, Z): ONNX's LeakyRelu holds its slope as a float32 attribute, this holds it in
+    the model's dtype, so a float64 model computes what deepstep computes."""
+    h = onnx.helper
+    slope = onnx.numpy_helper.from_array(np.array(params["slope"], dtype=dtype), f"{out}_slope")
+    zero = onnx.numpy_helper.from_array(np.array(0, dtype=dtype), f"{out}_zero")
+    nodes = [h.make_node("Less", [inp, zero.name], [f"{out}_negative"], name=f"{out}_negative"),
+             h.make_node("Mul", [inp, slope.name], [f"{out}_sloped"], name=f"{out}_sloped"),
+             h.make_node("Where", [f"{out}_negative", f"{out}_sloped", inp], [out], name=out)]
+    return nodes, [slope, zero]
 
 
 # -- sigmoid ---------------------------------------------------------------------------
@@ -209,7 +256,8 @@ def _leaky(slope: float) -> Activation:
 
     name = "leaky_relu" if slope == 0.01 else f"leaky_relu:{slope!r}"
     pair = {"forward_": forward_, "backward_": backward_} if slope >= 0 else {}
-    return Activation(name, g, dg, params={"slope": slope}, **pair)
+    return Activation(name, g, dg, params={"slope": slope}, text=("max({slope} {Z}, {Z})", "max({slope} {Z}, {Z})"),
+                      init="he", onnx=_leaky_relu_onnx, **pair)
 
 
 # -- linear (the identity: the output of regression) -------------------------------------------
@@ -250,12 +298,20 @@ def softmax_vjp(dA: Array, Z: Array) -> Array:
 
 
 ACTIVATIONS: dict[str, Activation] = {
-    "sigmoid": Activation("sigmoid", sigmoid, sigmoid_prime, forward_=_sigmoid_, backward_=_sigmoid_backward_),
-    "tanh": Activation("tanh", tanh, tanh_prime, forward_=_tanh_, backward_=_tanh_backward_),
-    "relu": Activation("relu", relu, relu_prime, forward_=_relu_, backward_=_relu_backward_),
+    "sigmoid": Activation("sigmoid", sigmoid, sigmoid_prime, forward_=_sigmoid_, backward_=_sigmoid_backward_,
+                          text=("sigmoid({Z})", "sigma({Z})"), derivative_text=("{A} (1 - {A})", "{A} ( 1 - {A} )"),
+                          onnx=onnx_operator("Sigmoid")),
+    "tanh": Activation("tanh", tanh, tanh_prime, forward_=_tanh_, backward_=_tanh_backward_,
+                       text=("tanh({Z})", "tanh({Z})"), derivative_text=("(1 - {A}^2)", "( 1 - {A} ^2 )"),
+                       onnx=onnx_operator("Tanh")),
+    "relu": Activation("relu", relu, relu_prime, forward_=_relu_, backward_=_relu_backward_,
+                       text=("relu({Z})", "relu({Z})"), derivative_text=("({Z} > 0)", "( {Z} > 0 )"), init="he",
+                       onnx=onnx_operator("Relu")),
     "leaky_relu": _leaky(0.01),
-    "softmax": Activation("softmax", softmax, vjp=softmax_vjp),
-    "linear": Activation("linear", linear, linear_prime, forward_=_linear_, backward_=_linear_backward_),
+    "softmax": Activation("softmax", softmax, vjp=softmax_vjp, text=("softmax({Z})", "softmax({Z})"),
+                          onnx=onnx_operator("Softmax", axis=1)),
+    "linear": Activation("linear", linear, linear_prime, forward_=_linear_, backward_=_linear_backward_,
+                         text=("{Z}", "{Z}"), derivative_text=("1", "1"), onnx=onnx_operator("Identity")),
 }
 ACTIVATIONS["identity"] = ACTIVATIONS["linear"]  # the same entry under its other name
 """The registry: name -> :class:`Activation`."""
@@ -300,6 +356,15 @@ def get_activation(name: str | Activation, argument: str = "activation") -> Acti
     raise DeepstepError(
         f"{argument}: expected one of {sorted(ACTIVATIONS)} (or 'leaky_relu:SLOPE'), got {name!r}"
     )
+
+
+def hidden_activation_names() -> list[str]:
+    """The registry's hidden activations, for help texts and forms (the element-wise entries but the identity).
+
+    >>> hidden_activation_names()[:4]
+    ['sigmoid', 'tanh', 'relu', 'leaky_relu']
+    """
+    return [n for n, a in ACTIVATIONS.items() if a.dg is not None and a.name == n and n != "linear"]
 
 
 def get_hidden_activation(name: str | Activation) -> Activation:

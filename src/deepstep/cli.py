@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .activations import get_hidden_activation
+from .activations import get_hidden_activation, hidden_activation_names
 from .callbacks import Callback, EarlyStopping, ModelCheckpoint, ProgressBar
 from .errors import DeepstepError
 from .limits import check_parameter_count
@@ -704,7 +704,7 @@ def build_parser() -> Parser:
     t.add_argument("--dataset", default="planar", help="cats, planar, moons, circles, blobs, or a .npz/.csv file "
                    "or a folder of pictures in one sub-folder per class (default: planar)")
     t.add_argument("--layers", type=layers_arg, help="all layer sizes n[0],...,n[L], e.g. 12288,20,7,5,1")
-    t.add_argument("--hidden-activation", help="relu, leaky_relu, tanh, sigmoid or leaky_relu:SLOPE")
+    t.add_argument("--hidden-activation", help=f"{', '.join(hidden_activation_names())} or leaky_relu:SLOPE")
     t.add_argument("--init", choices=["auto", "small", "xavier", "he", "zeros"])
     t.add_argument("--learning-rate", type=positive_float)
     t.add_argument("--iterations", type=positive_int, help="iterations (epochs with --batch-size)")
@@ -803,7 +803,7 @@ def build_parser() -> Parser:
                                    "||grad - approx|| / (||grad|| + ||approx||) per parameter, and PASS below "
                                    "the threshold (exit status 0), FAIL above it (exit status 1).")
     g.add_argument("--layers", type=layers_arg, default=[4, 5, 3, 1], help="layer sizes (default 4,5,3,1)")
-    g.add_argument("--hidden-activation", default="relu", help="relu, leaky_relu, tanh, sigmoid (default relu)")
+    g.add_argument("--hidden-activation", default="relu", help=f"{', '.join(hidden_activation_names())} (default relu)")
     g.add_argument("--output-activation", choices=["sigmoid", "softmax", "linear"])
     g.add_argument("--init", default="xavier", choices=["small", "xavier", "he"])
     g.add_argument("-m", type=positive_int, default=8, help="number of random examples")

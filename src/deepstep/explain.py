@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .activations import Activation
 from .cost import squared_norm
 from .engine import input_gradient, l2_cost, linear, output_delta, weight_gradients
 from .errors import DeepstepError, _describe, check_l2, check_learning_rate, check_number
@@ -209,27 +208,6 @@ def to_mathml(math: str) -> str:
 
 
 # -- equations of each activation and task -------------------------------------------------------------------
-def _g_text(g: Activation, Z: str) -> tuple[str, str]:
-    """A = g(Z) for activation g: (plain text, formula language)."""
-    base = g.base
-    if base == "linear":
-        return Z, Z
-    if base == "sigmoid":
-        return f"sigmoid({Z})", f"sigma({Z})"
-    if base == "leaky_relu":
-        slope = g.params.get("slope", 0.01)
-        return f"max({slope:g} {Z}, {Z})", f"max({slope:g} {Z}, {Z})"
-    return f"{base}({Z})", f"{base}({Z})"
-
-
-def _dg_text(g: Activation, l: int) -> tuple[str, str]:
-    """g'(Z[l]) in the course's form where it has one (tanh: 1 - A^2, sigmoid: A (1 - A), relu: Z > 0)."""
-    A, Z = f"A[{l}]", f"Z[{l}]"
-    forms = {"tanh": (f"(1 - {A}^2)", f"( 1 - {A} ^2 )"), "sigmoid": (f"{A} (1 - {A})", f"{A} ( 1 - {A} )"),
-             "relu": (f"({Z} > 0)", f"( {Z} > 0 )"), "linear": ("1", "1")}
-    return forms.get(g.base, (f"g'({Z})", f"g ' ( {Z} )"))
-
-
 def _cost_equation(task_name: str, output: str, L: int) -> tuple[str, str]:
     A = f"A[{L}]"
     if task_name == "regression":
@@ -546,7 +524,7 @@ def explain(
                 eq = f"Z[{l}] = W[{l}] A[{l - 1}] + b[{l}]"
                 steps.append(Step("forward", l, eq, eq, f"{_shape(Z[l])} = {_shape(W[l])} {_shape(A[l - 1])} + "
                                   f"{_shape(b[l])}", Z[l].copy()))
-                text, math = _g_text(g[l], f"Z[{l}]")
+                text, math = g[l].equation(f"Z[{l}]")
                 steps.append(Step("forward", l, f"A[{l}] = {text}", f"A[{l}] = {math}", _shape(A[l]), A[l].copy()))
             # -- cost --
             J = task.cost(A[L], Y)
@@ -564,7 +542,7 @@ def explain(
             for l in range(L, 0, -1):
                 if l < L:
                     dZ = g[l].backward(grads[f"dA{l}"], Z[l])
-                    dg_text, dg_math = _dg_text(g[l], l)
+                    dg_text, dg_math = g[l].derivative_equation(l)
                     gradient(Step("backward", l, f"dZ[{l}] = dA[{l}] * {dg_text}", f"dZ[{l}] = dA[{l}] * {dg_math}",
                                   _shape(dZ), dZ.copy()), lambda P, l=l: cost_from_Z(P, l), Z[l], dZ, m)
                 dW, db = weight_gradients(dZ, A[l - 1])

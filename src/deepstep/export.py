@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .activations import ACTIVATIONS
 from .errors import DeepstepError
 from .extras import require
 from .model_io import atomic_path
@@ -33,41 +34,18 @@ __all__ = ["ONNX_OPSET", "ONNX_ACTIVATIONS", "to_onnx", "export_onnx"]
 ONNX_OPSET = 17
 """The opset the graphs are written for (Softmax over an axis needs 13 or later)."""
 
-def _plain(op: str, **attrs: Any) -> Callable[..., tuple[list, list]]:
-    """An activation that is one ONNX operator."""
-    return lambda onnx, params, inp, out, dtype: ([onnx.helper.make_node(op, [inp], [out], name=out, **attrs)], [])
-
-
-def _leaky_relu(onnx: Any, params: dict[str, Any], inp: str, out: str, dtype: np.dtype) -> tuple[list, list]:
-    """Where(Z < 0, slope * Z, Z): ONNX's LeakyRelu holds its slope as a float32 attribute, this holds it in
-    the model's dtype, so a float64 model computes what deepstep computes."""
-    h = onnx.helper
-    slope = onnx.numpy_helper.from_array(np.array(params["slope"], dtype=dtype), f"{out}_slope")
-    zero = onnx.numpy_helper.from_array(np.array(0, dtype=dtype), f"{out}_zero")
-    nodes = [h.make_node("Less", [inp, zero.name], [f"{out}_negative"], name=f"{out}_negative"),
-             h.make_node("Mul", [inp, slope.name], [f"{out}_sloped"], name=f"{out}_sloped"),
-             h.make_node("Where", [f"{out}_negative", f"{out}_sloped", inp], [out], name=out)]
-    return nodes, [slope, zero]
-
-
-# activation base name -> builder(onnx, params, input name, output name, dtype) -> (nodes, initializers)
+# activation name -> its ONNX form (the entry's own, see deepstep.activations.Activation.onnx)
 ONNX_ACTIVATIONS: dict[str, Callable[..., tuple[list, list]]] = {
-    "sigmoid": _plain("Sigmoid"),
-    "tanh": _plain("Tanh"),
-    "relu": _plain("Relu"),
-    "leaky_relu": _leaky_relu,
-    "softmax": _plain("Softmax", axis=1),
-    "linear": _plain("Identity"),
-}
-"""How each activation is written in ONNX; an activation missing here cannot be exported (and says so)."""
+    name: a.onnx for name, a in ACTIVATIONS.items() if a.onnx is not None}
+"""How each activation is written in ONNX; an activation whose entry has no ONNX form cannot be exported (and says
+so).  Derived from :data:`deepstep.activations.ACTIVATIONS`."""
 
 
 def _activation_nodes(onnx: Any, activation: Any, inp: str, out: str, dtype: np.dtype) -> tuple[list, list]:
-    base = activation.name.split(":")[0]
-    if base not in ONNX_ACTIVATIONS:
+    if activation.onnx is None:
         raise DeepstepError(f"model: the activation {activation.name!r} has no ONNX form yet, so this model cannot be "
                             f"exported (exportable: {sorted(ONNX_ACTIVATIONS)})")
-    return ONNX_ACTIVATIONS[base](onnx, activation.params, inp, out, dtype)
+    return activation.onnx(onnx, activation.params, inp, out, dtype)
 
 
 IR_VERSION = 8

@@ -42,7 +42,6 @@ INITS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
     "he": lambda N, n_prev: N * math.sqrt(2.0 / n_prev),
     "zeros": lambda N, n_prev: np.zeros_like(N),
 }
-_RELU_FAMILY = ("relu", "leaky_relu")
 
 
 def as_rng(rng: RngLike) -> np.random.Generator | np.random.RandomState:
@@ -83,8 +82,7 @@ def as_dtype(dtype: Any) -> np.dtype:
 def resolve_init(init: str, hidden_activation: str, n_hidden_layers: int) -> str:
     """Resolve ``"auto"`` (he for ReLU-family hidden layers, xavier otherwise) and check the name."""
     if init == "auto":
-        base = get_hidden_activation(hidden_activation).name.partition(":")[0]
-        return "he" if n_hidden_layers and base in _RELU_FAMILY else "xavier"
+        return get_hidden_activation(hidden_activation).init if n_hidden_layers else "xavier"
     if not isinstance(init, str) or init not in INITS:
         raise DeepstepError(f"init: expected one of {['auto', *INITS]}, got {init!r}")
     if init == "zeros" and n_hidden_layers:

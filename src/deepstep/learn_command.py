@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .activations import hidden_activation_names
 from .cli import (
     DEFAULT_PRESET,
     PRESETS,
@@ -41,7 +42,7 @@ def add_parsers(sub: Any) -> None:
     x.add_argument("--dataset", default="planar", help="cats, planar, moons, circles, blobs or a .npz/.csv file "
                    "(default planar)")
     x.add_argument("--layers", type=layers_arg, help="layer sizes n[0],...,n[L] (default: the data set's preset)")
-    x.add_argument("--hidden-activation", help="relu, leaky_relu, tanh, sigmoid or leaky_relu:SLOPE")
+    x.add_argument("--hidden-activation", help=f"{', '.join(hidden_activation_names())} or leaky_relu:SLOPE")
     x.add_argument("--init", choices=["auto", "small", "xavier", "he", "zeros"])
     x.add_argument("--seed", type=seed_arg, default=1, help="seeds the weights and which examples (default 1)")
     x.add_argument("-m", type=positive_int, default=4, help="examples, drawn from the training set (default 4)")
