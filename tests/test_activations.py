@@ -75,3 +75,14 @@ def test_softmax_vjp_matches_centered_differences(rng):
 def test_unknown_activation_is_a_clear_error(bad):
     with pytest.raises(ds.DeepstepError, match="activation"):
         get_activation(bad)
+
+
+def test_elu_by_hand():
+    """ELU(Z) = Z for Z > 0, e^Z - 1 otherwise; ELU'(Z) = 1 or e^Z (values from math.exp)."""
+    import math
+
+    Z = np.array([[-1.0, -1e-9, 0.0, 2.0, -800.0]])
+    elu = get_activation("elu")
+    np.testing.assert_allclose(elu.g(Z), [[math.exp(-1) - 1, -1e-9 + 5e-19, 0.0, 2.0, -1.0]], rtol=1e-15)
+    np.testing.assert_allclose(elu.dg(Z), [[math.exp(-1), math.exp(-1e-9), 1.0, 1.0, 0.0]], rtol=1e-15)
+    assert elu.equation("Z[1]") == ("elu(Z[1])", "elu(Z[1])") and elu.init == "he"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import deepstep as ds
-from conftest import needs_cats
+from conftest import HIDDEN, needs_cats
 from deepstep.errors import DeepstepError
 from deepstep.export import export_onnx, to_onnx
 
@@ -160,3 +160,10 @@ def test_every_opset_export_takes_loads_in_onnxruntime(tmp_path):
         export_onnx(net, tmp_path / "past.onnx", opset=highest + 1)
     assert str(err.value).startswith("opset:")
     assert not (tmp_path / "past.onnx").exists()
+
+
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_every_hidden_activation_of_the_registry_exports(tmp_path, hidden):
+    """Each entry of deepstep.activations.ACTIVATIONS carries its ONNX form: onnxruntime predicts as deepstep."""
+    net, X = trained([3, 5, 4, 1], hidden, "sigmoid", np.float64)
+    assert_same_predictions(net, X, export_onnx(net, tmp_path / "model.onnx"))

@@ -260,6 +260,41 @@ def _leaky(slope: float) -> Activation:
                       init="he", onnx=_leaky_relu_onnx, **pair)
 
 
+# -- elu ----------------------------------------------------------------------------------------
+
+
+def elu(Z: Array) -> Array:
+    """ELU(Z) = Z where Z > 0, else exp(Z) - 1 (as expm1, exact near 0; never overflows)."""
+    return np.where(Z > 0, Z, np.expm1(np.minimum(Z, 0)))
+
+
+def elu_prime(Z: Array) -> Array:
+    """ELU'(Z) = 1 where Z > 0, else exp(Z) = ELU(Z) + 1 (formed so, as the in-place pair reads it off A)."""
+    return np.where(Z > 0, 1, np.expm1(np.minimum(Z, 0)) + 1).astype(Z.dtype if Z.dtype.kind == "f" else np.float64,
+                                                                      copy=False)
+
+
+def _elu_onnx(onnx: Any, params: dict[str, Any], inp: str, out: str, dtype: np.dtype) -> tuple[list, list]:
+    """Where(Z > 0, Z, Exp(Min(Z, 0)) - 1), in the model's dtype (onnxruntime's Elu runs float32 only)."""
+    h = onnx.helper
+    zero = onnx.numpy_helper.from_array(np.array(0, dtype=dtype), f"{out}_zero")
+    one = onnx.numpy_helper.from_array(np.array(1, dtype=dtype), f"{out}_one")
+    nodes = [h.make_node("Min", [inp, zero.name], [f"{out}_neg"], name=f"{out}_neg"),
+             h.make_node("Exp", [f"{out}_neg"], [f"{out}_exp"], name=f"{out}_exp"),
+             h.make_node("Sub", [f"{out}_exp", one.name], [f"{out}_expm1"], name=f"{out}_expm1"),
+             h.make_node("Greater", [inp, zero.name], [f"{out}_positive"], name=f"{out}_positive"),
+             h.make_node("Where", [f"{out}_positive", inp, f"{out}_expm1"], [out], name=out)]
+    return nodes, [zero, one]
+
+
+def _elu_(Z: Array) -> Array:
+    return np.expm1(Z, out=Z, where=Z <= 0)
+
+
+def _elu_backward_(dA: Array, A: Array) -> Array:
+    return np.multiply(dA, A + 1, out=dA, where=A <= 0)  # A <= 0 exactly where Z <= 0, and g'(Z) = A + 1 there
+
+
 # -- linear (the identity: the output of regression) -------------------------------------------
 
 
@@ -308,6 +343,8 @@ ACTIVATIONS: dict[str, Activation] = {
                        text=("relu({Z})", "relu({Z})"), derivative_text=("({Z} > 0)", "( {Z} > 0 )"), init="he",
                        onnx=onnx_operator("Relu")),
     "leaky_relu": _leaky(0.01),
+    "elu": Activation("elu", elu, elu_prime, forward_=_elu_, backward_=_elu_backward_, text=("elu({Z})", "elu({Z})"),
+                      init="he", onnx=_elu_onnx),
     "softmax": Activation("softmax", softmax, vjp=softmax_vjp, text=("softmax({Z})", "softmax({Z})"),
                           onnx=onnx_operator("Softmax", axis=1)),
     "linear": Activation("linear", linear, linear_prime, forward_=_linear_, backward_=_linear_backward_,
