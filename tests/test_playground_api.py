@@ -22,12 +22,13 @@ playground = pytest.importorskip("deepstep.playground")
 class Server:
     """uvicorn serving the playground in a thread, on a free loopback port."""
 
-    def __init__(self, sessions):
+    def __init__(self, sessions, **options):
         self.sessions = sessions
         self.sock = playground.listen("127.0.0.1", 0)
         self.port = self.sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn.Config(playground.create_app(sessions), log_level="warning",
-                                                    lifespan="off"))
+        self.app = playground.create_app(sessions, **options)
+        self.token = self.app.state.token
+        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="off"))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 10
@@ -35,9 +36,12 @@ class Server:
             time.sleep(0.02)
 
     def request(self, method, path, body=None, raw=None, headers=None):
+        """(status, JSON or bytes) of a request as the page makes it (its token and content type), ``headers``
+        added or, where None, left out."""
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-        connection.request(method, path, body=data, headers={"Content-Type": "application/json", **(headers or {})})
+        sent = {"Content-Type": "application/json", playground.TOKEN_HEADER: self.token, **(headers or {})}
+        connection.request(method, path, body=data, headers={k: v for k, v in sent.items() if v is not None})
         response = connection.getresponse()
         payload = response.read()
         connection.close()
@@ -140,6 +144,7 @@ def test_a_100_mb_upload_is_refused_without_reading_it(server):
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     connection.putrequest("POST", "/api/sessions")
     connection.putheader("Content-Type", "application/json")
+    connection.putheader(playground.TOKEN_HEADER, server.token)
     connection.putheader("Content-Length", str(100 * 1024 * 1024))
     connection.endheaders()
     connection.send(b'{"dataset": "csv", "csv": "' + b"1" * 65536)

@@ -30,6 +30,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync"]
 TRAIN_TIMEOUT_MS = 120_000
 TIMEOUT_MS = 20_000
+SERVED: dict = {}
+"""The app the module's server runs (its sessions, for the tests that count them)."""
 
 
 def chromium_path() -> str | None:
@@ -72,7 +74,8 @@ def server_url():
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning", lifespan="off"))
+    app = SERVED["app"] = create_app()
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     failure: list[BaseException] = []
 
     def run() -> None:
@@ -257,3 +260,111 @@ def test_csv_upload_trains(tab, tmp_path):
     expect(page.locator("#error")).to_have_text(re.compile(r"^csv: x1: expected numeric features.*'p0'"))
     expect(page.locator("#start")).to_be_disabled()
     tab.check_no_script_errors(http_errors_expected=True)
+
+
+def test_the_model_downloads_with_the_pages_token(tab, tmp_path):
+    page = tab.page
+    page.click("#step")
+    expect(page.locator("#iteration")).to_have_text("1")
+    with page.expect_download() as info:
+        page.click("#download")
+    path = tmp_path / "model.npz"
+    info.value.save_as(path)
+    import deepstep as ds
+
+    net = ds.load_model(path)
+    assert net.layer_dims == [2, 4, 1] and len(net.history.cost) == 1
+    expect(page.locator("#error")).to_have_text("")
+    tab.check_no_script_errors()
+
+
+ATTACK = """<!doctype html><html><body><script>
+const target = "%s";
+window.done = (async () => {
+  const tries = [
+    fetch(target + "api/sessions", {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plain"},
+                                    body: '{"points": 20}'}),
+    fetch(target + "api/sessions", {method: "POST", headers: {"Content-Type": "application/json",
+                                    "X-Deepstep-Token": "guess"}, body: '{"points": 20}'}),
+    fetch(target + "api/sessions/%s/close", {method: "POST", mode: "no-cors"}),
+    fetch(target + "api/sessions/%s", {method: "DELETE"}),
+    fetch(target, {mode: "cors"}).then((r) => r.text()),
+  ];
+  const results = await Promise.allSettled(tries);
+  navigator.sendBeacon(target + "api/sessions", '{"points": 20}');
+  return results.map((r) => r.status === "fulfilled" ? (typeof r.value === "string" ? "read" : r.value.type)
+                                                      : "blocked");
+})();
+</script></body></html>"""
+
+
+@pytest.fixture
+def other_site():
+    """Another web site on this machine (127.0.0.1, another port: another origin) serving the attacker's page."""
+    import http.server
+
+    pages: dict[str, bytes] = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            body = pages.get("attack", b"")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/", pages
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_a_page_of_another_site_can_neither_create_nor_end_sessions_nor_read_the_token(browser, server_url,
+                                                                                        other_site, monkeypatch):
+    from deepstep import playground
+
+    refused: list[tuple[str, int, str]] = []
+    refusal = playground._Guard.refusal
+
+    def recorded(self, scope):
+        answer = refusal(self, scope)
+        if answer is not None:
+            refused.append((scope["path"], *answer))
+        return answer
+
+    monkeypatch.setattr(playground._Guard, "refusal", recorded)
+    context = browser.new_context()
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        mine = context.new_page()
+        mine.goto(server_url)
+        expect(mine.locator("#start")).to_be_enabled()
+        store = SERVED["app"].state.sessions
+        own = mine.evaluate("session")
+        before = len(store)
+        url, pages = other_site
+        pages["attack"] = (ATTACK % (server_url, own, own)).encode()
+        evil = context.new_page()
+        evil.goto(url)
+        results = evil.evaluate("window.done")
+        evil.wait_for_timeout(500)  # (the beacon)
+        # the no-cors POSTs (text/plain, a beacon: what needs no preflight) reach the server, which refuses
+        # them (no token, a foreign Origin) and whose answers the browser hides (Cross-Origin-Resource-Policy);
+        # the others the browser stops (a preflight the server does not answer, a read it does not allow)
+        assert results == ["blocked"] * 5, results
+        assert (f"/api/sessions/{own}/close", 403) in [(path, status) for path, status, _ in refused], refused
+        assert all(message.startswith("Origin: expected") for _, _, message in refused), refused
+        assert [path for path, _, _ in refused].count("/api/sessions") >= 2  # the text/plain fetch, the beacon
+        assert len(store) == before and store.get(own) is not None  # nothing made, nothing ended
+        mine.click("#step")
+        expect(mine.locator("#iteration")).to_have_text("1")
+    finally:
+        context.close()

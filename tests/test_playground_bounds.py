@@ -1,0 +1,181 @@
+"""The playground's work is bounded, over real HTTP on 127.0.0.1: a train request stops at its time budget (the
+epoch it cuts undone, so the iterations kept are exactly an uninterrupted run's) and when its client goes away;
+a session's creation works out the equations on a bounded slice of points; at most `workers` requests work at
+once and the rest wait briefly or get 503."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import deepstep as ds
+
+pytest.importorskip("starlette", reason="the playground extra: pip install 'deepstep[playground]'")
+pytest.importorskip("uvicorn")
+playground = pytest.importorskip("deepstep.playground")
+
+from test_playground_api import Server  # noqa: E402 - after the skips
+
+SLOW = {"points": 20_000, "batch_size": 1, "hidden": [64] * 6, "hidden_activation": "relu", "learning_rate": 0.01,
+        "optimizer": "adam"}
+"""Within the documented limits, and about ten seconds an iteration (16,000 updates of six layers of 64)."""
+
+
+@pytest.fixture
+def make_server():
+    servers = []
+
+    def make(**options):
+        s = Server(playground.Sessions(max_sessions=8, idle_seconds=600), **options)
+        servers.append(s)
+        return s
+
+    yield make
+    for s in servers:
+        s.stop()
+
+
+def create(server, **settings):
+    status, body = server.request("POST", "/api/sessions", settings)
+    assert status == 201, body
+    return body["id"], body["state"]
+
+
+def test_a_train_request_stops_at_its_time_budget_and_keeps_whole_iterations(make_server):
+    server = make_server(train_seconds=0.5)
+    settings = {"dataset": "moons", "points": 500, "batch_size": 4, "hidden": [8], "learning_rate": 0.05, "seed": 4,
+                "validation_fraction": 0.2}
+    sid, _ = create(server, **settings)
+    t0 = time.monotonic()
+    status, state = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 1000})
+    elapsed = time.monotonic() - t0
+    assert status == 200 and elapsed < 3.0, (status, elapsed)
+    done = state["trained"]
+    assert 1 <= done < 1000 and state["iteration"] == done
+    assert state["stopped"].startswith(f"{done} of 1000 iterations: the request's 0.5 s were spent")
+    # the epoch the budget cut is undone: the iterations kept are those of a network trained by hand, uncut
+    X, Y = ds.datasets.make_moons(m=500, rng=4)
+    held = ds.training.stratified_split(Y[0], 0.2, np.random.default_rng([4, 1]))
+    net = ds.DeepNetwork([2, 8, 1], "tanh", "sigmoid", "auto", rng=4, standardize=True)
+    net.fit(X[:, ~held], Y[:, ~held], 0.05, done, batch_size=4, validation_data=(X[:, held], Y[:, held]))
+    expected = [round(c, 6) for c in net.history.cost]
+    assert [c for _, c in state["cost"]] == [expected[i] for i, _ in state["cost"]]
+    np.testing.assert_allclose(state["weights"][0], np.round(net.parameters["W1"], 4))
+    # and it goes on from there as the uncut run does
+    status, state = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 3})
+    net.fit(X[:, ~held], Y[:, ~held], 0.05, 3, batch_size=4, validation_data=(X[:, held], Y[:, held]))
+    assert status == 200 and state["iteration"] == done + 3 and state["trained"] == 3 and "stopped" not in state
+    assert state["cost"][-1][1] == round(net.history.cost[-1], 6)
+
+
+def test_an_iteration_longer_than_the_budget_is_a_409_naming_batch_size(make_server):
+    server = make_server(train_seconds=0.3)
+    sid, _ = create(server, **SLOW)
+    t0 = time.monotonic()
+    status, state = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 1000})
+    elapsed = time.monotonic() - t0
+    assert status == 409 and elapsed < 3.0, (status, elapsed)  # not the ten minutes of 1000 such iterations
+    assert state["error"].startswith("batch_size: one iteration (an epoch of 16000 mini-batches of 1")
+    assert state["iteration"] == 0 and state["train_accuracy"] is not None
+
+
+def test_the_work_stops_when_the_client_goes_away(make_server):
+    server = make_server(train_seconds=60)
+    sid, _ = create(server, **SLOW)
+    session = server.sessions.get(sid)
+    body = json.dumps({"iterations": 1000}).encode()
+    client = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    client.sendall(f"POST /api/sessions/{sid}/train HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                   f"Content-Type: application/json\r\n{playground.TOKEN_HEADER}: {server.token}\r\n"
+                   f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    deadline = time.monotonic() + 10
+    while not session.lock.locked():  # training
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.3)
+    client.close()
+    gone = time.monotonic()
+    while session.lock.locked():
+        assert time.monotonic() - gone < 3.0, "the training went on after its client had gone"
+        time.sleep(0.01)
+    assert len(session.net.history) == 0  # the epoch in progress (ten seconds' worth) was cut and undone
+    status, state = server.request("GET", f"/api/sessions/{sid}/state")
+    assert status == 200 and state["iteration"] == 0
+
+
+def test_creating_a_session_explains_a_bounded_slice_of_points(make_server):
+    server = make_server()
+    t0 = time.monotonic()
+    sid, state = create(server, points=20_000, hidden=[64] * 6)
+    elapsed = time.monotonic() - t0
+    assert elapsed < 8.0, elapsed  # (the finite-difference checks over all 16,000 points took half a minute)
+    assert f"On the first {playground.EXPLAIN_POINTS} of the 16000 training points, as an example" in \
+        state["explain"]
+    session = server.sessions.get(sid)
+    explained, notes = session.next_step()
+    assert explained.m == playground.EXPLAIN_POINTS and explained.checks_pass
+
+
+def test_a_large_mini_batch_is_explained_on_a_bounded_slice():
+    session = playground.Session.create(playground.check_settings({"points": 2000, "batch_size": 1000}))
+    explained, notes = session.next_step()
+    assert explained.m == playground.EXPLAIN_POINTS
+    assert notes[0].startswith(f"On the first {playground.EXPLAIN_POINTS} points of one mini-batch of 1000 of the "
+                               "1600 training points")
+
+
+def test_small_sets_are_still_explained_on_every_point():
+    session = playground.Session.create(playground.check_settings({"points": 150}))
+    explained, notes = session.next_step()
+    assert explained.m == 120 and notes[0].startswith("On all 120 training points: the step the engine takes next")
+
+
+def test_beyond_the_workers_and_the_queue_requests_get_503(make_server):
+    server = make_server(workers=1, max_waiting=0, train_seconds=2.0)
+    busy_id, _ = create(server, points=4000, batch_size=8, hidden=[64] * 6)  # (a few iterations a second)
+    other_id, _ = create(server, points=40)
+    results = []
+    worker = threading.Thread(target=lambda: results.append(
+        server.request("POST", f"/api/sessions/{busy_id}/train", {"iterations": 1000})))
+    worker.start()
+    session = server.sessions.get(busy_id)
+    deadline = time.monotonic() + 10
+    while not session.lock.locked():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    status, body = server.request("POST", f"/api/sessions/{other_id}/train", {"iterations": 1})
+    assert status == 503 and body["error"].startswith("server: busy"), body
+    status, body = server.request("POST", "/api/sessions", {"points": 40})
+    assert status == 503 and body["error"].startswith("server: busy")
+    worker.join(30)
+    assert results[0][0] == 200 and 1 <= results[0][1]["trained"] < 1000
+    status, state = server.request("POST", f"/api/sessions/{other_id}/train", {"iterations": 1})
+    assert status == 200 and state["iteration"] == 1  # free again
+
+
+def test_a_request_waits_for_a_worker_at_most_wait_seconds(make_server):
+    server = make_server(workers=1, max_waiting=4, wait_seconds=0.3, train_seconds=2.0)
+    busy_id, _ = create(server, points=4000, batch_size=8, hidden=[64] * 6)  # (a few iterations a second)
+    other_id, _ = create(server, points=40)
+    worker = threading.Thread(target=server.request, args=("POST", f"/api/sessions/{busy_id}/train",
+                                                           {"iterations": 1000}))
+    worker.start()
+    session = server.sessions.get(busy_id)
+    while not session.lock.locked():
+        time.sleep(0.01)
+    t0 = time.monotonic()
+    status, body = server.request("GET", f"/api/sessions/{other_id}/state")
+    assert status == 503 and "waited 0.3 s" in body["error"] and 0.25 < time.monotonic() - t0 < 1.5
+    worker.join(30)
+
+
+@pytest.mark.parametrize("option, value", [("train_seconds", 0), ("workers", 0), ("max_waiting", -1),
+                                           ("wait_seconds", float("nan")), ("token", "short")])
+def test_bad_bounds_are_named(option, value):
+    with pytest.raises(ds.DeepstepError, match=f"^{option}: expected"):
+        playground.create_app(**{option: value})
