@@ -212,6 +212,24 @@ def test_a_service_that_is_not_a_scheduler_is_one_line_within_the_timeout(tmp_pa
     assert err.count("\n") == 1 and "--scheduler: cannot reach the Dask scheduler at" in err
 
 
+def test_a_service_that_is_not_a_scheduler_leaves_no_traceback_at_exit(tmp_path):
+    """The command as a process of its own: its one line, and nothing after it (the half-made Client's __del__ used
+    to print "Exception ignored in: <function Client.__del__ ...>" and a traceback when it was collected)."""
+    import subprocess
+
+    service = OtherService(b"\xff" * 64 + b"garbage that is not a Dask message" * 10)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "deepstep", "sweep", "--scheduler",
+                               f"tcp://127.0.0.1:{service.port}", "--connect-timeout", "2", "--iterations", "5",
+                               "--out", str(tmp_path / "s")], capture_output=True, text=True, timeout=120)
+    finally:
+        service.close()
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith("deepstep sweep: error: --scheduler: cannot reach the Dask scheduler at")
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+
+
 def test_without_the_cluster_extra_the_message_names_the_pip_install(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed raises ImportError
     with pytest.raises(ds.DeepstepError, match=r"pip install 'deepstep\[cluster\]'"):

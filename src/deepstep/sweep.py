@@ -39,12 +39,21 @@ Worker processes
 ----------------
 ``n_jobs > 1`` trains in a :class:`concurrent.futures.ProcessPoolExecutor` of "spawn" processes
 (a script that sweeps with ``n_jobs > 1`` must start under ``if __name__ == "__main__":``).
+``n_jobs`` is at most the cores this process may use (:func:`_cores`); more is refused, naming ``n_jobs``.
 Each worker gets the data once, when it starts, and BLAS threads limited to
 ``max(1, cores // n_jobs)`` (OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, MKL_NUM_THREADS in the
 environment it starts with), so that the workers do not fight over the cores.  A worker that
 dies loses no finished run: the unfinished runs that may have been with a worker are retried
 once, each alone in a fresh worker, and recorded as "failed" if that worker dies too; the others
-go on in a fresh pool.
+go on in a fresh pool.  A worker watches its parent (a thread that checks the parent's pid): when the
+parent is gone -- ended by SIGKILL too, which no handler sees -- the worker exits within
+:data:`PARENT_POLL` seconds, so that no orphan keeps training.
+
+The grid's size
+---------------
+The grid is counted before it is built: a sweep of more than :data:`MAX_RUNS` runs (the product of the
+lists' lengths, or ``samples``) is refused, naming ``grid`` (or ``samples``), before anything is allocated.
+``samples`` draws from a grid of any size without building it.
 
 A Dask cluster
 --------------
@@ -109,8 +118,8 @@ from .training import METHODS, History, TrainingDiverged
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["DEFAULTS", "SETTINGS", "STATUSES", "SweepInterrupted", "SweepResult", "best_row", "check_setting",
-           "data_key", "run_seed", "settings_key", "sweep"]
+__all__ = ["DEFAULTS", "MAX_RUNS", "SETTINGS", "STATUSES", "SweepInterrupted", "SweepResult", "best_row",
+           "check_run_count", "check_setting", "data_key", "run_seed", "settings_key", "sweep"]
 
 SETTINGS = ("hidden", "hidden_activation", "output_activation", "init", "dtype", "standardize", "optimizer",
             "learning_rate", "num_iterations", "batch_size", "l2", "keep_prob", "beta", "beta1", "beta2", "epsilon",
@@ -129,6 +138,14 @@ layer of 16 units)."""
 STATUSES = ("ok", "diverged", "failed", "cancelled")
 """A run's status: trained; stopped by the divergence guard (its parameters put back to the last sound
 ones); failed (its message says why; no network); not run (the sweep was interrupted)."""
+
+MAX_RUNS = 10_000
+"""The most runs one sweep makes (the grid's combinations, or ``samples``); read at call time, so a program may
+change it (``deepstep.sweep.MAX_RUNS = ...``).  Ten thousand runs of a second each are three hours; each keeps its
+row and history in memory."""
+
+PARENT_POLL = 0.25
+"""Seconds between a worker process's looks at its parent (it exits once its parent is gone)."""
 
 KEEP = ("all", "best")
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -246,9 +263,11 @@ def _check_grid(grid: Any, fixed: Any) -> tuple[dict[str, list], dict[str, Any]]
         if len(values) == 0:
             raise DeepstepError(f"grid[{key!r}]: expected a non-empty list of values, got an empty one")
         checked = [check_setting(key, v, f"grid[{key!r}][{i}]") for i, v in enumerate(values)]
-        for i, v in enumerate(checked):
-            if v in checked[:i]:
+        seen: set = set()
+        for i, v in enumerate(checked):  # (canonical values are hashable: numbers, strings, tuples, None)
+            if v in seen:
                 raise DeepstepError(f"grid[{key!r}][{i}]: {v!r} is already in the list (the run would be the same)")
+            seen.add(v)
         lists[key] = checked
     settled = {}
     for key, value in fixed.items():
@@ -399,28 +418,53 @@ def _train_one(X: Any, Y: np.ndarray, settings: dict[str, Any], seed: int, valid
 _WORKER_DATA: tuple | None = None
 
 
-def _init_worker(data: tuple) -> None:
-    """A worker's start: the data, once; Ctrl-C is the parent's to handle (it ends the workers).  The worker was
-    started with SIGINT blocked (:func:`_sigint_blocked`), so that a Ctrl-C while it imports does not reach it."""
+def _parent_gone(parent: int) -> bool:
+    """Whether the process ``parent`` that started this one is gone (this one handed to another parent)."""
+    return os.getppid() != parent
+
+
+def _watch_parent(parent: int, poll: float) -> None:
+    """In a worker, a daemon thread: end this process (os._exit) as soon as its parent ``parent`` is gone.  A parent
+    killed by SIGKILL runs no handler and cannot end its workers; this way they end themselves."""
+    def watch() -> None:
+        while not _parent_gone(parent):
+            time.sleep(poll)
+        os._exit(1)
+
+    if _parent_gone(parent):  # gone while this worker was starting
+        os._exit(1)
+    else:
+        threading.Thread(target=watch, daemon=True, name="deepstep-watch-parent").start()
+
+
+def _init_worker(data: tuple, parent: int | None = None) -> None:
+    """A worker's start: the watch on its parent (:func:`_watch_parent`), the data, once; Ctrl-C is the parent's to
+    handle (it ends the workers).  The worker was started with SIGINT ignored (:func:`_sigint_ignored`), so that a
+    Ctrl-C while it imports does not reach it, and it goes on ignoring it."""
     global _WORKER_DATA
+    if parent is not None:
+        _watch_parent(parent, PARENT_POLL)
     _WORKER_DATA = data
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 @contextlib.contextmanager
-def _sigint_blocked() -> Iterator[None]:
-    """SIGINT blocked in this thread meanwhile: processes started meanwhile inherit the mask; a Ctrl-C that comes
-    is delivered here once the block ends."""
-    if not hasattr(signal, "pthread_sigmask"):  # (not on Windows)
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored meanwhile (in the main thread; elsewhere nothing changes), then its handler put back.
+
+    A process started meanwhile starts with SIGINT ignored -- the one disposition that survives the exec of a
+    "spawn" process (a signal mask does not: the child starts with none), and with it Python installs no
+    KeyboardInterrupt handler -- so that a Ctrl-C sent to the whole process group while the workers import is no
+    traceback from each of them.  A Ctrl-C while the workers start (milliseconds; a second or so when there is much
+    data to send them) is not seen by this process either: press it again."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
 
 
 def _crash_for_test(index: int) -> None:
@@ -477,10 +521,10 @@ def _pools(groups: list[list[int]], workers: int, n_jobs: int, runs: list[dict],
            ) -> list[tuple[ProcessPoolExecutor, dict]]:
     """One pool of ``workers`` processes per group of runs, each run submitted (in index order)."""
     pools = []
-    with _blas_threads(max(1, _cores() // n_jobs)), _sigint_blocked():  # the workers start during the submits
+    with _blas_threads(max(1, _cores() // n_jobs)), _sigint_ignored():  # the workers start during the submits
         for group in groups:
             executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                           initializer=_init_worker, initargs=(data,))
+                                           initializer=_init_worker, initargs=(data, os.getpid()))
             pools.append((executor, {executor.submit(_worker_run, i, runs[i], seed): i for i in group}))
     return pools
 
@@ -801,7 +845,8 @@ def _connect(client: Any, timeout: float) -> tuple[Any, bool]:
         try:
             outcome["client"] = distributed.Client(client, timeout=timeout, set_as_default=False)
         except BaseException as exc:  # refused, timed out, or another service answering
-            outcome["error"] = exc
+            outcome["error"] = " ".join(str(exc).split())[:200] or type(exc).__name__
+            _discard_clients(exc, distributed.Client)
 
     with _quiet_unraisable():
         thread = threading.Thread(target=connect, daemon=True, name="deepstep-dask-connect")
@@ -809,9 +854,33 @@ def _connect(client: Any, timeout: float) -> tuple[Any, bool]:
         thread.join(timeout + 5)
     if "client" in outcome:
         return outcome["client"], True
-    why = outcome.get("error")
-    detail = "no answer" if why is None else " ".join(str(why).split())[:200] or type(why).__name__
+    detail = outcome.get("error", "no answer")
     raise DeepstepError(f"client: cannot reach the Dask scheduler at {client} within {timeout:g} s ({detail})")
+
+
+def _discard_clients(exc: BaseException, kind: type) -> None:
+    """Close the half-made Client(s) that the frames of ``exc``'s traceback hold (the one whose constructor failed),
+    and mark them closed: otherwise the Client's ``__del__``, whenever the garbage collector comes to it (at the
+    latest at exit), tries to close it again, times out and prints its traceback ("Exception ignored in
+    Client.__del__").  The frames are cleared, so that nothing holds the Client any more."""
+    import traceback
+
+    tb = exc.__traceback__
+    found = []
+    while tb is not None:
+        found += [v for v in tb.tb_frame.f_locals.values() if isinstance(v, kind) and not any(v is f for f in found)]
+        tb = tb.tb_next
+    for half in found:
+        with contextlib.suppress(BaseException):
+            half.close(timeout=1)
+        with contextlib.suppress(BaseException):
+            half.status = "closed"  # its __del__ then does nothing
+        with contextlib.suppress(BaseException):
+            half._loop_runner.stop()
+    found.clear()
+    with contextlib.suppress(BaseException):
+        traceback.clear_frames(exc.__traceback__)
+    exc.__traceback__ = None
 
 
 @contextlib.contextmanager
@@ -920,15 +989,37 @@ def _run_dask(todo: list[int], runs: list[dict], data: tuple, seed: int, client:
 
 
 # -- the sweep -------------------------------------------------------------------------------------------------
+def check_run_count(sizes: Sequence[int], samples: int | None = None) -> int:
+    """The number of runs of a grid whose lists have ``sizes`` values (their product), or of ``samples`` drawn
+    from it, counted without building anything; DeepstepError naming ``samples`` (more than the grid holds, or
+    than :data:`MAX_RUNS`) or ``grid`` (more combinations than :data:`MAX_RUNS`, and no ``samples``).
+
+    >>> check_run_count([3, 4]), check_run_count([10**6, 10**6], samples=5)
+    (12, 5)
+    """
+    total = math.prod(sizes)
+    if samples is not None:
+        if samples > total:
+            raise DeepstepError(f"samples: expected at most {total} (the grid's size), got {samples}")
+        if samples > MAX_RUNS:
+            raise DeepstepError(f"samples: expected at most {MAX_RUNS} runs (deepstep.sweep.MAX_RUNS), got {samples}")
+        return samples
+    if total > MAX_RUNS:
+        shown = " x ".join(map(str, sizes))
+        raise DeepstepError(f"grid: expected at most {MAX_RUNS} runs (deepstep.sweep.MAX_RUNS), got {shown} = {total} "
+                            "combinations; shorten the lists, or draw some of them with samples")
+    return total
+
+
 def _combinations(lists: dict[str, list], samples: int | None, seed: int) -> list[tuple]:
     """The grid's combinations (the first key varying slowest), or ``samples`` of them drawn without
-    replacement by ``np.random.default_rng(seed)``, in grid order."""
+    replacement by ``np.random.default_rng(seed)``, in grid order; counted (:func:`check_run_count`) before any is
+    made."""
     sizes = [len(v) for v in lists.values()]
     total = math.prod(sizes)
+    check_run_count(sizes, samples)
     if samples is None:
         return list(itertools.product(*lists.values()))
-    if samples > total:
-        raise DeepstepError(f"samples: expected at most {total} (the grid's size), got {samples}")
     if total <= 2**62:
         drawn = sorted(int(i) for i in np.random.default_rng(seed).choice(total, size=samples, replace=False))
     else:  # beyond int64: draw one index per key, skipping repeats
@@ -985,7 +1076,7 @@ def sweep(
     seed : int
         Seeds every run, with its settings (:func:`run_seed`), and the draw of ``samples``.
     n_jobs : int
-        Worker processes (1: in this process; -1: one per core).
+        Worker processes (1: in this process; -1: one per core); at most the cores this process may use.
     keep : {"all", "best"}
         Keep every run's network, or only the best one's.
     client : dask.distributed.Client or str, optional
@@ -1010,7 +1101,8 @@ def sweep(
     ------
     DeepstepError
         Before any run, for an unknown setting, an empty list, a value the engine refuses (naming the key and
-        position, such as ``grid['learning_rate'][2]``), or data that does not fit.  A run that fails while
+        position, such as ``grid['learning_rate'][2]``), a grid of more than :data:`MAX_RUNS` runs, more
+        ``n_jobs`` than cores, or data that does not fit.  A run that fails while
         training is recorded (status "diverged" or "failed" with its message) and the others go on.
     SweepInterrupted
         On Ctrl-C (a KeyboardInterrupt), with the finished runs in ``.result``.
@@ -1022,6 +1114,9 @@ def sweep(
     n_jobs = _cores() if n_jobs == -1 else int(n_jobs)
     if client is not None and n_jobs != 1:
         raise DeepstepError(f"n_jobs: runs go to the Dask cluster's workers with client; got n_jobs {n_jobs} too")
+    if n_jobs > _cores():
+        raise DeepstepError(f"n_jobs: expected at most {_cores()} worker processes (the cores this process may use; -1 "
+                            f"for all of them), got {n_jobs}")
     connect_timeout = check_number(connect_timeout, "connect_timeout", low=0, low_inclusive=False)
     if on_run is not None and not callable(on_run):
         raise DeepstepError(f"on_run: expected a function (row, history, network, best), got {_describe(on_run)}")
