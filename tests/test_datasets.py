@@ -683,9 +683,10 @@ def test_submodules_are_reachable_from_a_plain_import():
     import subprocess
     import sys
 
-    code = "import deepstep as ds; print(ds.datasets.make_planar(m=4, rng=0)[0].shape, ds.metrics.__name__)"
+    code = ("import deepstep as ds, deepstep.metrics as m; print(ds.datasets.make_planar(m=4, rng=0)[0].shape, "
+            "ds.metrics.__name__, ds.metrics is m)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["(2,", "4)", "deepstep.metrics"]
+    assert out.split() == ["(2,", "4)", "deepstep.report.metrics", "True"]  # the old path is the module at its home
 
 
 def test_a_truncated_npz_is_a_dataset_error(tmp_path):

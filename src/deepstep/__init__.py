@@ -3,62 +3,35 @@
 Examples are columns: X = A[0] has shape (n[0], m), Y has shape (1, m); layer l
 has W[l] of shape (n[l], n[l-1]) and b[l] of shape (n[l], 1).
 
-Where to find what:
+Where to find what (``deepstep.X`` for the old flat paths keeps working: see :mod:`deepstep._aliases`):
 
-* :mod:`deepstep.activations` -- g, g' and their in-place pair: sigmoid, tanh, relu, leaky_relu (one registry)
-* :mod:`deepstep.initialization` -- random W[l], zero b[l]
-* :mod:`deepstep.engine` -- the kernels (Z = W A_prev + b, dW = (1/m) dZ A_prev^T, ...) and the buffered passes
-* :mod:`deepstep.forward`, :mod:`deepstep.backward` -- the course's step functions with their caches
-* :mod:`deepstep.cost` -- cross-entropy J (with L2) and dA[L]; the squared error of regression
-* :mod:`deepstep.tasks` -- each output activation's cost and score (accuracy, R^2)
-* :mod:`deepstep.standardize` -- input (and regression target) standardization kept with the model
-* :mod:`deepstep.update`, :mod:`deepstep.optimizers` -- gradient descent, momentum, RMSprop, Adam
-* :mod:`deepstep.schedules` -- learning-rate decay
-* :mod:`deepstep.gram` -- the Gram form of the first layer (a full-batch strategy)
-* :mod:`deepstep.training`, :mod:`deepstep.callbacks` -- the loop, history, early stopping, checkpoints
-* :mod:`deepstep.network` -- DeepNetwork: hyperparameters, parameters, fit, predict, save
-* :mod:`deepstep.gradcheck` -- centered finite differences
-* :mod:`deepstep.model_io` -- model files (.npz + JSON metadata), atomic writes
-* :mod:`deepstep.datasets` -- cat pictures, planar and other 2-D toys, your own files
-* :mod:`deepstep.metrics`, :mod:`deepstep.plots` -- confusion matrix, F1, R^2, MAE; cost curve, decision boundary
-* :mod:`deepstep.diagnostics` -- what a trained network's results say went wrong
-* :mod:`deepstep.sweep` -- hyperparameter sweeps: grids, random samples, worker processes
-* :mod:`deepstep.explain` -- one iteration written out in the course's notation, every gradient checked
-* :mod:`deepstep.vectorize` -- the vectorization lesson: a Python loop against NumPy, timed
-* :mod:`deepstep.playground` -- a web page where a network learns while you watch (``deepstep[playground]``)
-* :mod:`deepstep.export` -- ONNX export (``pip install 'deepstep[onnx]'``)
-* :mod:`deepstep.sklearn` -- DeepClassifier, DeepRegressor (``pip install 'deepstep[sklearn]'``; imported on demand)
-* :mod:`deepstep.cli` -- the ``deepstep`` command
+* base: :mod:`deepstep.errors` (DeepstepError and the argument checks), :mod:`deepstep.limits` (size and memory
+  bounds), :mod:`deepstep.extras` (optional packages)
+* :mod:`deepstep.core` -- the maths: ``activations`` (one registry entry each), ``engine`` (the kernels and the
+  buffered passes), ``forward`` / ``backward`` (the course's step functions and caches), ``cost``, ``tasks``,
+  ``initialization``, ``parameters``, ``optimizers`` / ``update``, ``schedules``, ``gram`` (the Gram form of the
+  first layer), ``gradcheck``
+* :mod:`deepstep.data` -- ``datasets`` (cats, 2-D toys, your files), ``standardize``
+* :mod:`deepstep.training` -- ``loop`` (epochs, batches, validation, rollback), ``callbacks``
+* :mod:`deepstep.model` -- ``network`` (DeepNetwork), ``files`` (model files), ``export`` (ONNX)
+* :mod:`deepstep.report` -- ``metrics``, ``plots``, ``diagnostics``
+* :mod:`deepstep.apps` -- ``cli`` (the ``deepstep`` command), ``sweep``, ``explain``, ``playground``, ``sklearn``
+  (DeepClassifier, DeepRegressor), ``vectorize``
 """
 
-__version__ = "0.2.0"
-
-from . import (
-    callbacks,
-    datasets,
-    diagnostics,
-    export,
-    gram,
-    metrics,
-    optimizers,
-    plots,
-    schedules,
-    standardize,
-    tasks,
-    vectorize,
-)
-from .activations import ACTIVATIONS, Activation, get_activation
-from .backward import linear_activation_backward, linear_backward, model_backward
-from .cost import compute_cost, compute_cost_with_regularization
-from .errors import DeepstepError
-from .explain import Explanation, explain  # ds.explain is the function (module: importlib)
-from .export import export_onnx
-from .forward import linear_activation_forward, linear_forward, model_forward, predict_forward
-from .gradcheck import gradient_check, gradient_check_details
-from .initialization import initialize_parameters
-from .model_io import ModelFileError
-from .network import DeepNetwork
-from .optimizers import (
+from . import _aliases
+from ._version import __version__
+from .apps import vectorize
+from .apps.explain import Explanation, explain  # ds.explain is the function (the module: deepstep.apps.explain)
+from .apps.sweep import SweepInterrupted, SweepResult, sweep  # ds.sweep is the function (module: deepstep.apps.sweep)
+from .core import gram, optimizers, schedules, tasks
+from .core.activations import ACTIVATIONS, Activation, get_activation
+from .core.backward import linear_activation_backward, linear_backward, model_backward
+from .core.cost import compute_cost, compute_cost_with_regularization
+from .core.forward import linear_activation_forward, linear_forward, model_forward, predict_forward
+from .core.gradcheck import gradient_check, gradient_check_details
+from .core.initialization import initialize_parameters
+from .core.optimizers import (
     initialize_adam,
     initialize_rmsprop,
     initialize_velocity,
@@ -66,13 +39,30 @@ from .optimizers import (
     update_parameters_with_momentum,
     update_parameters_with_rmsprop,
 )
-from .sweep import SweepInterrupted, SweepResult, sweep  # ds.sweep is the function (module: importlib)
-from .training import History, TrainingDiverged
-from .update import update_parameters
+from .core.update import update_parameters
+from .data import datasets, standardize
+from .errors import DeepstepError
+from .model import export
+from .model.export import export_onnx
+from .model.files import ModelFileError
+from .model.network import DeepNetwork
+from .report import diagnostics, metrics, plots
+from .training import callbacks
+from .training.loop import History, TrainingDiverged
+
+_aliases.install()
+
+
+def __getattr__(name: str):
+    """``deepstep.cli``, ``deepstep.sklearn``, ``deepstep.network`` ...: the modules of the old flat paths."""
+    if name in _aliases.OLD_PATHS:
+        return _aliases.module(name)
+    raise AttributeError(f"module 'deepstep' has no attribute {name!r}")
 
 load_model = DeepNetwork.load
 
 __all__ = [
+    "__version__",
     "ACTIVATIONS",
     "Activation",
     "DeepNetwork",

@@ -7,7 +7,7 @@ modifies what it is given.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from numbers import Integral, Real
 from typing import Any, TypeVar
 
@@ -399,3 +399,27 @@ def _overflow_message(function: str, inputs: dict[str, Any]) -> str:
     return (f"{function}: the result overflows to inf or NaN with these finite values: {biggest} is too large "
             f"(largest magnitudes: {listed}); scale {biggest} down (e.g. standardize the features, use smaller "
             "weights or a smaller learning rate)")
+
+
+def check_keep_prob(keep_prob: Any, n_hidden: int) -> list[float]:
+    """keep_prob as one float per hidden layer, each in (0, 1]."""
+    if isinstance(keep_prob, np.ndarray) and keep_prob.ndim == 0:
+        keep_prob = keep_prob.item()
+    values = list(keep_prob) if isinstance(keep_prob, (Sequence, np.ndarray)) and not isinstance(keep_prob, str) \
+        else [keep_prob] * n_hidden
+    if isinstance(keep_prob, (Sequence, np.ndarray)) and not isinstance(keep_prob, str) and len(values) != n_hidden:
+        raise DeepstepError(f"keep_prob: expected one number or {n_hidden} (one per hidden layer), got {len(values)}")
+    if n_hidden == 0 and not (isinstance(keep_prob, (Sequence, np.ndarray)) and not isinstance(keep_prob, str)):
+        values = [keep_prob]
+    values = [check_number(p, "keep_prob", low=0, low_inclusive=False, high=1,
+                           expected="numbers with 0 < keep_prob <= 1") for p in values]
+    if n_hidden == 0:
+        if values and values[0] < 1:
+            raise DeepstepError(f"keep_prob: dropout acts on hidden layers and this network has none, got {values[0]}")
+        return []
+    return [float(p) for p in values]
+
+
+def check_fraction(value: Any, name: str) -> float:
+    return check_number(value, name, low=0, high=1, low_inclusive=False, high_inclusive=False,
+                        expected=f"a number with 0 < {name} < 1 such as 0.2")

@@ -1,0 +1,639 @@
+"""One iteration of gradient descent written out in the course's notation, every gradient checked on the spot.
+
+:func:`explain` runs the forward pass, the cost, the backward pass and the update of one iteration on a
+network, layer by layer, with the engine's own functions, and records each equation with the shapes of its
+factors and its value (in full when small, else its shape, mean, min and max).  Each gradient -- dZ[l],
+dW[l], db[l], dA[l-1] -- is compared with centered finite differences of the cost, in float64::
+
+    dW[l] ~ (J(W[l] + eps) - J(W[l] - eps)) / (2 eps)        (entry by entry)
+    dZ[l] ~ m (J(Z[l] + eps) - J(Z[l] - eps)) / (2 eps)      (the course's dZ and dA are m times dJ/dZ, dJ/dA:
+                                                               the 1/m enters with dW and db)
+
+and the relative error ||grad - approx|| / (||grad|| + ||approx||) is printed beside it.  The network is not
+changed: the update is computed, shown, and left for :meth:`deepstep.DeepNetwork.fit` to make.
+
+The result prints as aligned text, and renders as Markdown (LaTeX equations) or HTML (MathML equations, for
+notebooks and web pages; Jupyter shows it by itself through ``_repr_html_``).
+
+>>> import numpy as np
+>>> import deepstep as ds
+>>> net = ds.DeepNetwork([2, 3, 1], "tanh", rng=1)
+>>> X, Y = ds.datasets.make_planar(m=4, rng=0)
+>>> e = ds.explain(net, X, Y, learning_rate=1.2)
+>>> [s.equation for s in e.steps][:2]
+['Z[1] = W[1] A[0] + b[1]', 'A[1] = tanh(Z[1])']
+>>> e.steps[0].shapes
+'(3, 4) = (3, 2) (2, 4) + (3, 1)'
+>>> e.worst_check < 1e-7
+True
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..core.cost import squared_norm
+from ..core.engine import input_gradient, l2_cost, linear, output_delta, weight_gradients
+from ..core.gradcheck import _relative_error
+from ..core.initialization import RngLike, as_rng
+from ..core.optimizers import Optimizer, get_optimizer
+from ..errors import DeepstepError, _describe, check_l2, check_learning_rate, check_number
+from ..limits import check_memory, explain_bytes
+
+if TYPE_CHECKING:
+    from ..model.network import DeepNetwork
+
+__all__ = ["Explanation", "Step", "explain", "FORMATS"]
+
+FORMATS = ("text", "markdown", "html")
+SHOWN_IN_FULL = 32
+"""Arrays of at most this many values are shown in full; larger ones as shape, mean, min and max."""
+MAX_CHECKED = 60
+"""Entries per gradient compared with finite differences (all of them when there are fewer; else a sample
+drawn with the explanation's rng)."""
+EPSILON = 1e-6
+
+
+@dataclass(frozen=True)
+class Step:
+    """One equation of the iteration.
+
+    Attributes
+    ----------
+    phase : str
+        "forward", "cost", "backward" or "update".
+    layer : int or None
+        l (None for the cost).
+    equation : str
+        The course's notation in plain text, such as ``"Z[1] = W[1] A[0] + b[1]"``.
+    math : str
+        The same, as a small formula language :func:`to_latex` and :func:`to_mathml` typeset.
+    shapes : str
+        The shapes of the result and of its factors, such as ``"(4, 5) = (4, 2) (2, 5) + (4, 1)"``.
+    value : ndarray or float
+        The result (a copy).
+    check : float or None
+        Relative error ||grad - approx|| / (||grad|| + ||approx||) of this gradient against centered finite
+        differences (None for non-gradients, or when not checked).
+    checked : int
+        How many entries the check compared.
+    verdict : str or None
+        "ok" (below the dtype's tolerance, or both within the rounding of finite differences), "doubtful"
+        (below 1e-3), "WRONG", or "n/a" (the cost is clipped where A[L] reaches 0 or 1: not checkable).
+    """
+
+    phase: str
+    layer: int | None
+    equation: str
+    math: str
+    shapes: str
+    value: Any
+    check: float | None = None
+    checked: int = 0
+    verdict: str | None = None
+
+
+# -- the formula language ------------------------------------------------------------------------------------
+# Tokens: a layer quantity "dW[2]^T", a fraction "(1/2m)", "sum_j", an operator, a name (tanh, alpha, Y), a number.
+_TOKEN = re.compile(r"\s*(?:(?P<var>(?:[vs]_)?d?[A-Za-z]\[\d+\](?:\^T)?)|(?P<frac>\((?:1|lambda)/2?m\))|"
+                    r"(?P<sum>sum_[jk])|(?P<op>:=|\|\||\^[2t]|<=|[=+\-*/(),>]|')|(?P<name>[A-Za-z_]+\d?)|"
+                    r"(?P<num>\d+(?:\.\d+)?))")
+_GREEK = {"alpha": ("\\alpha", "\u03b1"), "lambda": ("\\lambda", "\u03bb"), "sigma": ("\\sigma", "\u03c3"),
+          "beta": ("\\beta", "\u03b2"), "beta1": ("\\beta_1", "\u03b2\u2081"), "beta2": ("\\beta_2", "\u03b2\u2082"),
+          "epsilon": ("\\varepsilon", "\u03b5")}
+_FUNCTIONS = ("tanh", "log", "exp", "relu", "leaky_relu", "softmax", "max", "g")
+_OPS_LATEX = {":=": ":=", "*": "\\odot", "||": "\\lVert", "-": "-", "'": "'", "^2": "^2", "^t": "^t"}
+_OPS_MATHML = {":=": ":=", "*": "\u2299", "||": "\u2016", "-": "\u2212", "'": "\u2032"}
+
+
+def _tokens(math: str) -> list[tuple[str, str]]:
+    out, pos = [], 0
+    while pos < len(math):
+        match = _TOKEN.match(math, pos)
+        if match is None or match.end() == pos:
+            if math[pos:].strip() == "":
+                break
+            raise DeepstepError(f"math: cannot read {math[pos:]!r}")
+        kind = match.lastgroup
+        out.append((kind, match.group(kind)))
+        pos = match.end()
+    return out
+
+
+def _var_parts(text: str) -> tuple[str, str, str, bool]:
+    """"v_dW[2]^T" -> ("v", "dW", "2", True): an optimizer's state letter (or ""), the name, the layer, T."""
+    state, _, text = text.rpartition("_") if text[:2] in ("v_", "s_") else ("", "", text)
+    base, _, rest = text.partition("[")
+    layer, _, tail = rest.partition("]")
+    return state, base, layer, tail == "^T"
+
+
+def plain(math: str) -> str:
+    """The formula language as plain text: "( 1 - beta ) dW[1] ^2" -> "(1 - beta) dW[1]^2"."""
+    text = " ".join(math.split())
+    for a, b in (("( ", "("), (" )", ")"), (" ^", "^"), (" '", "'"), ("sqrt (", "sqrt("), ("log (", "log("),
+                 ("g (", "g(")):
+        text = text.replace(a, b)
+    return text
+
+
+def to_latex(math: str) -> str:
+    """The formula language as LaTeX: ``to_latex("dW[1] = (1/m) dZ[1] A[0]^T")`` is
+    ``dW^{[1]} = \\frac{1}{m} dZ^{[1]} A^{[0]T}``."""
+    parts = []
+    for kind, text in _tokens(math):
+        if kind == "var":
+            state, base, layer, transposed = _var_parts(text)
+            var = f"{base}^{{[{layer}]{'T' if transposed else ''}}}"
+            parts.append(f"{state}_{{{var}}}" if state else var)
+        elif kind == "frac":
+            top, bottom = text[1:-1].split("/")
+            parts.append(f"\\frac{{{_GREEK.get(top, (top,))[0]}}}{{{bottom}}}")
+        elif kind == "sum":
+            parts.append(f"\\sum_{{{text[-1]}}}")
+        elif kind == "op":
+            parts.append(_OPS_LATEX.get(text, text))
+        elif kind == "name":
+            if text in _GREEK:
+                parts.append(_GREEK[text][0])
+            elif text in ("tanh", "log", "exp", "max"):
+                parts.append(f"\\{text}")
+            elif text == "sqrt":
+                parts.append("\\surd")
+            elif text in _FUNCTIONS or len(text) > 1:
+                parts.append(f"\\operatorname{{{text.replace('_', chr(92) + '_')}}}")
+            else:
+                parts.append(text)
+        else:
+            parts.append(text)
+    return " ".join(parts).replace(" ^2", "^2").replace(" ^t", "^t").replace(" '", "'")
+
+
+def to_mathml(math: str) -> str:
+    """The formula language as presentation MathML (a ``<math>`` element, rendered by every current browser)."""
+    items: list[str] = []
+    for kind, text in _tokens(math):
+        if kind == "var":
+            state, base, layer, transposed = _var_parts(text)
+            sup = f"<mo>[</mo><mn>{layer}</mn><mo>]</mo>" + ("<mi mathvariant=\"normal\">T</mi>" if transposed else "")
+            var = f"<msup><mi>{base}</mi><mrow>{sup}</mrow></msup>"
+            items.append(f"<msub><mi>{state}</mi>{var}</msub>" if state else var)
+        elif kind == "frac":
+            top, bottom = text[1:-1].split("/")
+            top_ml = f"<mi>{_GREEK[top][1]}</mi>" if top in _GREEK else f"<mn>{top}</mn>"
+            bottom_ml = "<mrow><mn>2</mn><mi>m</mi></mrow>" if bottom == "2m" else "<mi>m</mi>"
+            items.append(f"<mfrac>{top_ml}{bottom_ml}</mfrac>")
+        elif kind == "sum":
+            items.append(f"<munder><mo>\u2211</mo><mi>{text[-1]}</mi></munder>")
+        elif kind == "op" and text in ("^2", "^t"):
+            last = items.pop() if items else "<mrow></mrow>"
+            items.append(f"<msup>{last}{'<mn>2</mn>' if text == '^2' else '<mi>t</mi>'}</msup>")
+        elif kind == "op":
+            items.append(f"<mo>{html.escape(_OPS_MATHML.get(text, text))}</mo>")
+        elif kind == "name" and text == "sqrt":
+            items.append("<mo>\u221a</mo>")
+        elif kind == "name":
+            shown = _GREEK[text][1] if text in _GREEK else text
+            items.append(f"<mi>{html.escape(shown)}</mi>")
+        else:
+            items.append(f"<mn>{text}</mn>")
+    return f"<math display=\"inline\"><mrow>{''.join(items)}</mrow></math>"
+
+
+# -- equations of each activation and task -------------------------------------------------------------------
+def _cost_equation(task_name: str, output: str, L: int) -> tuple[str, str]:
+    A = f"A[{L}]"
+    if task_name == "regression":
+        return (f"J = (1/2m) sum ||{A} - Y||^2", f"J = (1/2m) sum_j || {A} - Y || ^2")
+    if output == "softmax":
+        return (f"J = -(1/m) sum sum Y log {A}", f"J = - (1/m) sum_j sum_k Y log {A}")
+    return (f"J = -(1/m) sum(Y log {A} + (1 - Y) log(1 - {A}))",
+            f"J = - (1/m) sum_j ( Y log {A} + ( 1 - Y ) log ( 1 - {A} ) )")
+
+
+# -- the explanation -----------------------------------------------------------------------------------------
+@dataclass
+class Explanation:
+    """One iteration, step by step (:func:`explain`); ``str()`` is the text form.
+
+    Attributes
+    ----------
+    steps : list of Step
+    layer_dims : list of int
+    hidden_activation, output_activation : str
+    m : int
+        Examples.
+    learning_rate : float
+        alpha of this iteration (alpha0 through the optimizer's schedule).
+    l2 : float
+    cost : float
+        J of this iteration's forward pass (L2 term included).
+    optimizer : str
+        The optimizer, as its repr ("Adam(beta1=0.9, ...)"; "gradient descent" for plain gd).
+    inputs : dict of str -> ndarray
+        X (= A[0], standardized where the network standardizes) and Y, as the engine sees them.
+    note : str
+        Why the gradients could not be checked, when they could not ("" otherwise).
+    """
+
+    steps: list[Step]
+    layer_dims: list[int]
+    hidden_activation: str
+    output_activation: str
+    m: int
+    learning_rate: float
+    l2: float
+    cost: float
+    optimizer: str = "gradient descent"
+    inputs: dict[str, np.ndarray] = field(default_factory=dict)
+    note: str = ""
+
+    @property
+    def worst_check(self) -> float | None:
+        """The largest relative error of any gradient's check (None when no gradient was checked)."""
+        checks = [s.check for s in self.steps if s.check is not None and s.verdict != "n/a"]
+        return max(checks) if checks else None
+
+    @property
+    def unchecked(self) -> int:
+        """How many gradients finite differences could not check ("n/a": a clipped cost, a cost so large that
+        rounding swamps the differences, or a non-finite difference)."""
+        return sum(s.verdict == "n/a" for s in self.steps)
+
+    @property
+    def checks_pass(self) -> bool | None:
+        """Whether every gradient is "ok": False when one is not, None when none was checked or some could not
+        be (never True for a gradient that was not really checked)."""
+        verdicts = [s.verdict for s in self.steps if s.verdict is not None]
+        if any(v not in ("ok", "n/a") for v in verdicts):
+            return False
+        return None if not verdicts or "n/a" in verdicts else True
+
+    def title(self) -> str:
+        reg = f", L2 lambda = {self.l2:g}" if self.l2 else ""
+        return (f"One iteration of {self.optimizer} on a network {self.layer_dims} ({self.hidden_activation} hidden, "
+                f"{self.output_activation} output), m = {self.m} examples, learning rate alpha = "
+                f"{self.learning_rate:g}{reg}")
+
+    def summary(self) -> str:
+        """The last line: how the gradients fared against finite differences."""
+        if self.note:
+            return self.note
+        worst = self.worst_check
+        if worst is None:
+            return ("the gradients could not be checked against finite differences (n/a: " + UNCHECKABLE + ")"
+                    if self.unchecked else "the gradients were not checked against finite differences")
+        verdict = {True: "every gradient ok", False: "some gradient is not right: see the check column",
+                   None: f"{self.unchecked} could not be checked (n/a: {UNCHECKABLE})"}[self.checks_pass]
+        return (f"largest relative error of a gradient against finite differences: {worst:.1e} ({verdict}; below "
+                "1e-7 back-propagation is right)")
+
+    # -- renderings ------------------------------------------------------------------------------------------
+    def render(self, format: str = "text") -> str:
+        """The explanation as text.
+
+        Parameters
+        ----------
+        format : {"text", "markdown", "html"}
+            Aligned text for a terminal; Markdown with LaTeX equations; HTML with MathML equations.
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        DeepstepError
+            For another format.
+        """
+        if format not in FORMATS:
+            raise DeepstepError(f"format: expected one of {list(FORMATS)}, got {_describe(format)}")
+        return {"text": self._text, "markdown": self._markdown, "html": self._html}[format]()
+
+    def __str__(self) -> str:
+        return self._text()
+
+    def _repr_html_(self) -> str:
+        return self._html()
+
+    def _repr_markdown_(self) -> str:
+        return self._markdown()
+
+    def _sections(self) -> list[tuple[str, list[Step]]]:
+        names = {"forward": "Forward propagation", "cost": "Cost", "backward": "Backward propagation",
+                 "update": f"Update ({self.optimizer}, alpha = {self.learning_rate:g})"}
+        return [(title, [s for s in self.steps if s.phase == phase]) for phase, title in names.items()]
+
+    @staticmethod
+    def _check(s: Step) -> str:
+        if s.verdict is None:
+            return ""
+        return "n/a" if s.verdict == "n/a" else f"{s.check:.1e} {s.verdict}"
+
+    def _text(self) -> str:
+        width = max(len(s.equation) for s in self.steps) + 2
+        shapes = max(len(s.shapes) for s in self.steps) + 2
+        lines = [self.title(), ""]
+        for name, value in self.inputs.items():
+            lines += _value_lines(name, value, "  ")
+        for title, steps in self._sections():
+            lines += ["", title]
+            for s in steps:
+                check = f"finite differences: {self._check(s)}" if s.verdict else ""
+                lines.append(f"  {s.equation:<{width}}{s.shapes:<{shapes}}{check}".rstrip())
+                lines += _value_lines("", s.value, "      ")
+        return "\n".join([*lines, "", self.summary()]) + "\n"
+
+    def _markdown(self) -> str:
+        lines = [f"**{self.title()}**", ""]
+        for title, steps in self._sections():
+            lines += [f"### {title}", "", "| equation | shapes | value | finite differences |", "|---|---|---|---|"]
+            for s in steps:
+                value = "<br>".join(_value_lines("", s.value, "")).replace("|", "\\|")
+                lines.append(f"| ${to_latex(s.math)}$ | `{s.shapes}` | <code>{value}</code> | {self._check(s)} |")
+            lines.append("")
+        lines.append(self.summary()[:1].upper() + self.summary()[1:] + ".")
+        return "\n".join(lines) + "\n"
+
+    def _html(self) -> str:
+        rows = []
+        for title, steps in self._sections():
+            rows.append(f'<tr><th colspan="4" class="ds-phase">{html.escape(title)}</th></tr>')
+            for s in steps:
+                value = html.escape("\n".join(_value_lines("", s.value, "")))
+                rows.append(f"<tr><td>{to_mathml(s.math)}</td><td><code>{html.escape(s.shapes)}</code></td>"
+                            f"<td><pre>{value}</pre></td><td>{html.escape(self._check(s))}</td></tr>")
+        style = ("<style>.ds-explain td,.ds-explain th{padding:2px 8px;text-align:left;vertical-align:top}"
+                 ".ds-explain pre{margin:0;font-size:85%}.ds-explain .ds-phase{background:#eef;padding-top:6px}"
+                 "</style>")
+        return (f'<div class="ds-explain">{style}<p><b>{html.escape(self.title())}</b></p>'
+                f'<table><tr><th>equation</th><th>shapes</th><th>value</th><th>finite differences</th></tr>'
+                f'{"".join(rows)}</table><p>{html.escape(self.summary())}.</p></div>')
+
+
+UNCHECKABLE = "the cost is too large or not finite there, so rounding swamps its finite differences"
+
+
+def _verdict(error: float, difference: float, tolerance: float, noise: float, scale: float) -> str:
+    """"ok" below the tolerance, or when gradient and differences agree within the rounding ``noise`` of the
+    differences; "n/a" when the check cannot see the gradient (a non-finite error, or rounding noise above
+    1e-3 per unit of ``scale``, as with a cost of 1e300); else "doubtful" (below 1e-3) or "WRONG"."""
+    if not (math.isfinite(error) and math.isfinite(difference) and math.isfinite(noise)):
+        return "n/a"
+    if error < tolerance:
+        return "ok"
+    if difference <= noise:
+        return "ok" if noise <= 1e-3 * scale else "n/a"
+    return "doubtful" if error < 1e-3 else "WRONG"
+
+
+def _value_lines(name: str, value: Any, indent: str) -> list[str]:
+    """A value in full when small, else its shape and statistics."""
+    head = f"{name} = " if name else ""
+    if not isinstance(value, np.ndarray):
+        return [f"{indent}{head}{value:.6g}"]
+    if value.size <= SHOWN_IN_FULL and value.ndim == 2 and value.shape[1] == 1 and value.shape[0] > 1:
+        row = np.array2string(value[:, 0], precision=4, suppress_small=True, max_line_width=100)
+        return [f"{indent}{head}{row}^T"]  # a column (b, db) on one line, as its transpose
+    if value.size <= SHOWN_IN_FULL:
+        text = np.array2string(value, precision=4, suppress_small=True, max_line_width=100)
+        return [f"{indent}{head}{line}" if k == 0 else f"{indent}{' ' * len(head)}{line}"
+                for k, line in enumerate(text.splitlines())]
+    v = value.astype(np.float64, copy=False)
+    return [f"{indent}{head}shape {value.shape}: mean {v.mean():.4g}, min {v.min():.4g}, max {v.max():.4g}"]
+
+
+def _shape(A: Any) -> str:
+    return str(tuple(np.shape(A)))
+
+
+def _finite_differences(J: Callable[[np.ndarray], float], point: np.ndarray, grad: np.ndarray, scale: float,
+                        gen: np.random.Generator, max_checked: int) -> tuple[float, float, int]:
+    """Relative error and largest absolute difference of ``grad`` against ``scale`` times the centered differences
+    of J at ``point`` (float64), over every entry or ``max_checked`` of them drawn by ``gen``; and how many."""
+    P = np.array(point, dtype=np.float64)
+    flat = P.reshape(-1)
+    entries = np.arange(flat.size) if flat.size <= max_checked else gen.choice(flat.size, max_checked, replace=False)
+    approx = np.empty(entries.size)
+    for k, i in enumerate(entries):
+        saved = flat[i]
+        flat[i] = saved + EPSILON
+        plus = J(P)
+        flat[i] = saved - EPSILON
+        minus = J(P)
+        flat[i] = saved
+        approx[k] = scale * (plus - minus) / (2 * EPSILON)
+    chosen = np.asarray(grad, dtype=np.float64).reshape(-1)[entries]
+    return _relative_error(chosen, approx), float(np.max(np.abs(chosen - approx))), int(entries.size)
+
+
+def _optimizer(optimizer: Any) -> Optimizer:
+    """A copy of the optimizer (its state and step count too) to update copies of the parameters with."""
+    if isinstance(optimizer, Optimizer):
+        return optimizer.copy()
+    return get_optimizer("gd" if optimizer is None else optimizer)
+
+
+def explain(
+    net: DeepNetwork,
+    X: Any,
+    Y: Any,
+    learning_rate: float = 0.0075,
+    l2: float = 0.0,
+    optimizer: str | Optimizer | None = None,
+    check: bool = True,
+    max_checked: int = MAX_CHECKED,
+    rng: RngLike = 0,
+) -> Explanation:
+    """Write out one iteration of training on ``net`` over (X, Y), checking every gradient.
+
+    Parameters
+    ----------
+    net : DeepNetwork
+        Not changed (its standardization, if it learned one, is applied to X, as fit does).
+    X : ndarray of shape (n[0], m)
+    Y : ndarray of shape (n[L], m)
+        Labels or targets, as :meth:`deepstep.DeepNetwork.fit` takes them.
+    learning_rate : float
+        alpha0 of the update (the optimizer's schedule gives this iteration's alpha).
+    l2 : float
+        lambda: J gains (lambda/2m) sum ||W[l]||^2 and dW[l] gains (lambda/m) W[l].
+    optimizer : str or Optimizer, optional
+        The update rule (default: gradient descent).  An Optimizer object is copied with its state, so the update
+        shown is the next one it makes (``net.optimizer`` after a fit: the next iteration of that fit).
+    check : bool
+        Compare each gradient with centered finite differences (False: no check column).
+    max_checked : int
+        Entries compared per gradient (a sample, drawn with ``rng``, where there are more).
+    rng : int, Generator or None
+
+    Returns
+    -------
+    Explanation
+        ``.steps`` in order: forward (Z[l], A[l]), cost, backward (dZ[l], dW[l], db[l], dA[l-1]), update (the
+        optimizer's equations for each W[l], b[l]).
+
+    Raises
+    ------
+    DeepstepError
+        For a bad argument (naming it), or a pass that overflows with these parameters and inputs.
+    """
+    from ..model.network import DeepNetwork
+
+    if not isinstance(net, DeepNetwork):
+        raise DeepstepError(f"net: expected a deepstep.DeepNetwork, got {_describe(net)}")
+    alpha0 = check_learning_rate(learning_rate)
+    lambd = check_l2(l2)
+    max_checked = check_number(max_checked, "max_checked", low=1, integer=True)
+    if not isinstance(check, (bool, np.bool_)):
+        raise DeepstepError(f"check: expected True or False, got {_describe(check)}")
+    opt = _optimizer(optimizer)
+    gen = as_rng(rng)
+    A0 = net._inputs(X)
+    check_memory(explain_bytes(net.layer_dims, A0.shape[1]), "net",
+                 f"one written-out iteration of a network {list(net.layer_dims)} on m = {A0.shape[1]} examples")
+    m = A0.shape[1]
+    Y = net._targets(Y, m)
+    L, hidden, output, task = net.L, net.hidden, net.output, net.task
+    W = {l: np.array(net.parameters[f"W{l}"]) for l in range(1, L + 1)}
+    b = {l: np.array(net.parameters[f"b{l}"]) for l in range(1, L + 1)}
+    g = {l: output if l == L else hidden for l in range(1, L + 1)}
+    alpha = float(opt.learning_rate(alpha0))
+    steps: list[Step | _Pending] = []
+    A: dict[int, np.ndarray] = {0: A0}
+    Z: dict[int, np.ndarray] = {}
+    grads: dict[str, np.ndarray] = {}
+
+    def gradient(step: Step, J: Callable[[np.ndarray], float], point: np.ndarray, grad: np.ndarray,
+                 scale: float) -> None:
+        steps.append(_Pending(step, J, point, grad, scale) if check else step)
+
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        try:
+            # -- forward --
+            for l in range(1, L + 1):
+                Z[l] = linear(W[l], A[l - 1], b[l])
+                A[l] = g[l].g(Z[l])
+                eq = f"Z[{l}] = W[{l}] A[{l - 1}] + b[{l}]"
+                steps.append(Step("forward", l, eq, eq, f"{_shape(Z[l])} = {_shape(W[l])} {_shape(A[l - 1])} + "
+                                  f"{_shape(b[l])}", Z[l].copy()))
+                text, math = g[l].equation(f"Z[{l}]")
+                steps.append(Step("forward", l, f"A[{l}] = {text}", f"A[{l}] = {math}", _shape(A[l]), A[l].copy()))
+            # -- cost --
+            J = task.cost(A[L], Y)
+            if lambd:
+                J += l2_cost([squared_norm(W[l]) for l in range(1, L + 1)], lambd, m)
+            text, math = _cost_equation(task.name, output.base, L)
+            if lambd:
+                text += " + (lambda/2m) sum_l ||W[l]||^2"
+                math += " + (lambda/2m) sum_k || W[1] || ^2" if L == 1 else " + (lambda/2m) sum_k ||W|| ^2"
+            steps.append(Step("cost", None, text, math, "scalar", float(J)))
+            # -- backward --
+            dZ = output_delta(A[L], Y)
+            gradient(Step("backward", L, f"dZ[{L}] = A[{L}] - Y", f"dZ[{L}] = A[{L}] - Y", _shape(dZ), dZ.copy()),
+                     lambda P: cost_from_Z(P, L), Z[L], dZ, m)
+            for l in range(L, 0, -1):
+                if l < L:
+                    dZ = g[l].backward(grads[f"dA{l}"], Z[l])
+                    dg_text, dg_math = g[l].derivative_equation(l)
+                    gradient(Step("backward", l, f"dZ[{l}] = dA[{l}] * {dg_text}", f"dZ[{l}] = dA[{l}] * {dg_math}",
+                                  _shape(dZ), dZ.copy()), lambda P, l=l: cost_from_Z(P, l), Z[l], dZ, m)
+                dW, db = weight_gradients(dZ, A[l - 1])
+                reg = ""
+                if lambd:
+                    dW = dW + dW.dtype.type(lambd / m) * W[l]
+                    reg = f" + (lambda/m) W[{l}]"
+                gradient(Step("backward", l, f"dW[{l}] = (1/m) dZ[{l}] A[{l - 1}]^T{reg}",
+                              f"dW[{l}] = (1/m) dZ[{l}] A[{l - 1}]^T{reg}",
+                              f"{_shape(dW)} = {_shape(dZ)} {_shape(A[l - 1].T)}", dW.copy()),
+                         lambda P, l=l: cost_from_A(A[l - 1], l, W_at={l: P}), W[l], dW, 1.0)
+                gradient(Step("backward", l, f"db[{l}] = (1/m) sum(dZ[{l}], axis=1, keepdims=True)",
+                              f"db[{l}] = (1/m) sum_j dZ[{l}]", _shape(db), db.copy()),
+                         lambda P, l=l: cost_from_A(A[l - 1], l, b_at={l: P}), b[l], db, 1.0)
+                if l > 1:
+                    dA_prev = input_gradient(W[l], dZ)
+                    grads[f"dA{l - 1}"] = dA_prev
+                    gradient(Step("backward", l, f"dA[{l - 1}] = W[{l}]^T dZ[{l}]", f"dA[{l - 1}] = W[{l}]^T dZ[{l}]",
+                                  f"{_shape(dA_prev)} = {_shape(W[l].T)} {_shape(dZ)}", dA_prev.copy()),
+                             lambda P, l=l: cost_from_A(P, l), A[l - 1], dA_prev, m)
+                grads[f"dW{l}"], grads[f"db{l}"] = dW, db
+            # -- update: the optimizer's own step, on copies --
+            new = {f"{n}{l}": np.array(P) for l in range(1, L + 1) for n, P in (("W", W[l]), ("b", b[l]))}
+            opt.init_state(new)
+            opt.step(new, {f"d{k}": np.array(grads[f"d{k}"]) for k in new}, alpha)
+            for l in range(1, L + 1):
+                for name in ("W", "b"):
+                    key = f"{name}{l}"
+                    for slot, template in opt.equations:
+                        math = template.format(P=f"{name}[{l}]")
+                        value = new[key] if slot == "P" else opt.state[slot]["d" + key]
+                        steps.append(Step("update", l, plain(math), math, _shape(value), np.array(value)))
+        except FloatingPointError:
+            raise DeepstepError("X: the forward or backward pass overflows with these parameters and inputs; "
+                                "scale X (or standardize it)") from None
+
+    Y64 = Y.astype(np.float64)
+
+    def cost_from_A(A_prev: np.ndarray, start: int, W_at: dict | None = None, b_at: dict | None = None) -> float:
+        """J (float64) with the layers from ``start`` on run again from A[start-1] = A_prev (and W[start] or
+        b[start] replaced)."""
+        W_at, b_at = W_at or {}, b_at or {}
+        A_k = np.asarray(A_prev, dtype=np.float64)
+        for k in range(start, L + 1):
+            A_k = g[k].g(linear(W_at.get(k, W[k]).astype(np.float64, copy=False), A_k,
+                                b_at.get(k, b[k]).astype(np.float64, copy=False)))
+        return cost(A_k, W_at)
+
+    def cost_from_Z(Z_l: np.ndarray, l: int) -> float:
+        A_l = g[l].g(np.asarray(Z_l, dtype=np.float64))
+        return cost_from_A(A_l, l + 1) if l < L else cost(A_l, {})
+
+    def cost(AL: np.ndarray, W_at: dict) -> float:
+        J = task.cost(AL, Y64)
+        if lambd:
+            J += l2_cost([squared_norm(W_at.get(k, W[k]).astype(np.float64)) for k in range(1, L + 1)], lambd, m)
+        return J
+
+    note = ""
+    if check and task.is_classification:
+        tiny, top = np.finfo(np.float64).tiny, 1 - np.finfo(np.float64).epsneg
+        A_top = g[L].g(Z[L].astype(np.float64))
+        if (A_top <= tiny).any() or (A_top >= top).any():
+            note = ("the gradients could not be checked: A[L] reaches 0 or 1 here, where the cost is clipped (so "
+                    "finite differences of J see no slope); scale the inputs or the weights down")
+    tolerance = max(1e-7, 100 * float(np.finfo(net.dtype).eps))
+    noise = 1e-9 * max(1.0, abs(float(J)))  # what rounding leaves of J(P + eps) - J(P - eps), over 2 eps
+    done: list[Step] = []
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a non-finite check shows as nan
+        for item in steps:
+            if isinstance(item, _Pending):
+                if note:
+                    item = Step(**{**item.step.__dict__, "verdict": "n/a"})
+                else:
+                    error, difference, n = _finite_differences(item.J, item.point, item.grad, item.scale, gen,
+                                                               max_checked)
+                    item = Step(**{**item.step.__dict__, "check": error, "checked": n,
+                                   "verdict": _verdict(error, difference, tolerance, noise * item.scale,
+                                                       item.scale)})
+            done.append(item)
+    name = "gradient descent" if opt.name == "gd" and opt.schedule.name == "constant" else repr(opt)
+    return Explanation(done, list(net.layer_dims), net.hidden_activation, net.output_activation, m, alpha, lambd,
+                       float(J), name, {"X = A[0]": A0, "Y": Y}, note)
+
+
+@dataclass
+class _Pending:
+    """A gradient step whose finite-difference check runs once the cost functions exist."""
+
+    step: Step
+    J: Callable[[np.ndarray], float]
+    point: np.ndarray
+    grad: np.ndarray
+    scale: float

@@ -1,0 +1,444 @@
+"""The L-layer network: hyperparameters, parameters, fit, predict, save (the loop is in deepstep.training).
+
+Logistic regression, the one-hidden-layer network and the L-layer network are
+the same engine with different ``layer_dims``:
+
+>>> import numpy as np
+>>> import deepstep as ds
+>>> X = np.array([[0.0, 1.0, 2.0, 3.0]])
+>>> Y = np.array([[0, 0, 1, 1]])
+>>> logreg = ds.DeepNetwork([1, 1], init="zeros")
+>>> history = logreg.fit(X, Y, learning_rate=0.5, num_iterations=500)
+>>> bool(history.cost[0] == np.log(2))   # zero weights: A = 0.5 everywhere
+True
+>>> logreg.predict(X)
+array([[0, 0, 1, 1]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..core.activations import check_output_activation, get_activation, get_hidden_activation
+from ..core.cost import compute_cost, compute_squared_error_cost
+from ..core.engine import forward_no_cache
+from ..core.initialization import DTYPES, RngLike, as_dtype, as_rng, initialize_parameters
+from ..core.optimizers import Optimizer
+from ..core.parameters import Parameters
+from ..core.tasks import Task, column_classes, task_for
+from ..data.standardize import Standardizer
+from ..errors import (
+    DeepstepError,
+    as_dtype_checked,
+    check_forward_result,
+    check_parameters,
+    check_real_targets,
+    check_X,
+    check_Y,
+    plain_parameters,
+)
+from ..training.callbacks import Callback
+from ..training.loop import History, fit
+from . import files as model_io
+
+__all__ = ["DeepNetwork", "History", "one_hot"]
+
+
+def one_hot(labels: np.ndarray, n_classes: int, dtype: Any = np.float64) -> np.ndarray:
+    """Columns of ``n_classes`` zeros with a 1 at each label: shape (n_classes, m), built without an
+    (n_classes, n_classes) identity matrix.
+
+    >>> one_hot(np.array([2, 0]), 3).tolist()
+    [[0.0, 1.0], [0.0, 0.0], [1.0, 0.0]]
+    """
+    Y = np.zeros((n_classes, labels.size), dtype=dtype)
+    Y[labels, np.arange(labels.size)] = 1
+    return Y
+
+
+def _predicted_labels(A: np.ndarray) -> np.ndarray:
+    """Labels (1, m) of A[L]: 1 where A > 0.5 (one sigmoid unit), else the most likely class (softmax)."""
+    return column_classes(A).astype(np.int64)[np.newaxis, :]
+
+
+def _class_names(classes: Any, n_out: int, task: Task) -> list[str]:
+    """``classes`` as the list of class names a classifier with n[L] = n_out outputs has (2 for one output)."""
+    n_classes = 2 if n_out == 1 else n_out
+    if not task.is_classification:
+        raise DeepstepError("classes: names classes, and this network does regression (a linear output); leave it out")
+    if isinstance(classes, (str, bytes)) or not isinstance(classes, (Sequence, np.ndarray)):
+        raise DeepstepError(f"classes: expected a list of {n_classes} class names, got {type(classes).__name__}")
+    names = [str(c) for c in classes]
+    if len(names) != n_classes or len(set(names)) != n_classes:
+        raise DeepstepError(f"classes: expected {n_classes} distinct class names for n[L] = {n_out}, got {names[:8]}")
+    return names
+
+
+class DeepNetwork:
+    """A fully-connected network: ``layer_dims = [n[0], n[1], ..., n[L]]``.
+
+    Parameters
+    ----------
+    layer_dims : sequence of int
+        Input size, hidden sizes, output size.  [n_x, 1] is logistic regression.
+    hidden_activation : str
+        g[1] .. g[L-1]: "relu", "leaky_relu", "tanh", "sigmoid" (or "leaky_relu:SLOPE").
+    output_activation : {"sigmoid", "softmax", "linear"}
+        g[L]: sigmoid for one output unit (binary), softmax for n[L] >= 2 classes (both with the
+        cross-entropy cost), "linear" (or "identity") for regression with the squared-error cost
+        J = (1/2m) sum ||A[L] - Y||^2 (see :mod:`deepstep.tasks`).
+    init : {"auto", "small", "xavier", "he", "zeros"}
+        See :func:`deepstep.initialize_parameters`.
+    rng : None, int, Generator or RandomState
+        Randomness for the initial weights, the mini-batch shuffles and the dropout masks (an int
+        seeds a RandomState, as the course's np.random.seed).
+    dtype : float32 or float64
+        Dtype of parameters, activations and gradients.
+    standardize : bool
+        Standardize the inputs: the first ``fit`` learns each feature's mean and standard deviation on
+        its training examples (:class:`deepstep.standardize.Standardizer`), and every X given to fit,
+        predict, accuracy, score or cost is mapped x := (x - mean) / scale first.  For regression the
+        targets too: the network learns y := (y - mean) / scale (so that one learning rate suits targets
+        in any unit), ``predict`` gives values in the targets' units, ``predict_proba`` and the costs are
+        of the standardized ones.  Saved with the model.
+    classes : list of str, optional
+        Class names (2 for one sigmoid output, n[L] for softmax), kept in ``metadata["classes"]`` and the
+        model file.
+
+    Attributes
+    ----------
+    parameters : mapping
+        "W{l}" of shape (n[l], n[l-1]) and "b{l}" of shape (n[l], 1) (:class:`deepstep.parameters.Parameters`).
+    history : History
+        Every epoch of every fit so far, one after the other.
+    optimizer : Optimizer or None
+        The optimizer of the last fit, with its state (momentum's v, Adam's v, s and t); a later
+        fit with the same optimizer settings goes on with it.
+    metadata : dict
+        Kept in model files: class names, input shape, training settings.
+    task : deepstep.tasks.Task
+        Classification or regression, from the output activation: its cost and score.
+    standardizer, target_standardizer : Standardizer or None
+        The standardization of the inputs (and of regression targets) learned by the first fit.
+    """
+
+    def __init__(
+        self,
+        layer_dims: Sequence[int],
+        hidden_activation: str = "relu",
+        output_activation: str = "sigmoid",
+        init: str = "auto",
+        rng: RngLike = None,
+        dtype: Any = np.float64,
+        standardize: bool = False,
+        classes: Sequence[str] | None = None,
+    ) -> None:
+        if not isinstance(standardize, (bool, np.bool_)):
+            raise DeepstepError(f"standardize: expected True or False, got {standardize!r}")
+        self.hidden = get_hidden_activation(hidden_activation)
+        self.output = get_activation(output_activation, "output_activation")
+        self.dtype = as_dtype(dtype)
+        self._rng = as_rng(rng)
+        self.parameters = initialize_parameters(layer_dims, init, self._rng, self.dtype,
+                                                hidden_activation=hidden_activation)
+        check_output_activation(self.output, self.layer_dims[-1])
+        self.task = task_for(self.output.name)
+        names = None if classes is None else _class_names(classes, self.layer_dims[-1], self.task)
+        self.init = init
+        self.standardize = bool(standardize)
+        self.standardizer: Standardizer | None = None
+        self.target_standardizer: Standardizer | None = None
+        self.history = History()
+        self.optimizer: Optimizer | None = None
+        self.callback_state: dict[str, tuple[dict[str, Any], dict[str, np.ndarray]]] = {}
+        self.metadata: dict[str, Any] = {} if names is None else {"classes": names}
+
+    # -- parameters ----------------------------------------------------------------------
+    @property
+    def parameters(self) -> Parameters:
+        return self._parameters
+
+    @parameters.setter
+    def parameters(self, value: Mapping[str, np.ndarray]) -> None:
+        dims = check_parameters(value)
+        self._parameters = value if isinstance(value, Parameters) else Parameters(dict(value))
+        self.layer_dims = dims
+
+    @property
+    def hidden_activation(self) -> str:
+        return self.hidden.name
+
+    @property
+    def output_activation(self) -> str:
+        return self.output.name
+
+    @property
+    def L(self) -> int:
+        """Number of layers with parameters."""
+        return len(self.layer_dims) - 1
+
+    # -- data checks -------------------------------------------------------------------------
+    def _inputs(self, X: Any, name: str = "X", raw: bool = False) -> np.ndarray:
+        """X checked, in the network's dtype (a copy only when the dtype differs), standardized when the network
+        has learned a standardization (not when ``raw``: the first fit, before it learns it)."""
+        X = as_dtype_checked(check_X(X, self.layer_dims[0], name), self.dtype, name)
+        standardizer = None if raw else self.standardizer
+        if standardizer is not None:
+            X = standardizer.transform(X, name)
+        return X
+
+    def _targets(self, Y: Any, m: int, name: str = "Y", raw: bool = False) -> np.ndarray:
+        """Y as (n[L], m) targets in the network's dtype: 0/1 labels (softmax also takes (1, m) class indices), or
+        real values for regression."""
+        n_out = self.layer_dims[-1]
+        if not self.task.is_classification:
+            Y = as_dtype_checked(check_real_targets(Y, m, n_out, name), self.dtype, name)
+            standardizer = None if raw else self.target_standardizer
+            return Y if standardizer is None else standardizer.transform(Y, name)
+        if n_out > 1 and isinstance(Y, np.ndarray) and Y.shape == (1, m):
+            labels = Y[0]
+            if not (np.issubdtype(Y.dtype, np.number) and np.isfinite(labels).all()
+                    and (labels == np.round(labels)).all() and labels.min() >= 0 and labels.max() < n_out):
+                raise DeepstepError(
+                    f"{name}: expected class indices 0..{n_out - 1}, got values {np.unique(labels)[:5].tolist()}")
+            Y = one_hot(labels.astype(np.intp), n_out, self.dtype)
+        return check_Y(Y, m, n_y=n_out, name=name).astype(self.dtype, copy=False)
+
+    # -- training -------------------------------------------------------------------------------
+    def fit(
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        learning_rate: float = 0.0075,
+        num_iterations: int = 2500,
+        batch_size: int | None = None,
+        optimizer: str | Optimizer = "gd",
+        l2: float = 0.0,
+        keep_prob: float | Sequence[float] = 1.0,
+        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+        validation_fraction: float | None = None,
+        callbacks: Sequence[Callback | Callable[[int, dict], Any]] | None = None,
+        method: str = "auto",
+        verbose: bool = False,
+    ) -> History:
+        """Train, continuing from the current parameters (and optimizer state).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n[0], m)
+        Y : ndarray of shape (n[L], m)
+            0/1 labels (one-hot columns, or (1, m) class indices, for softmax).
+        learning_rate : float
+            alpha (alpha0 when the optimizer has a schedule).
+        num_iterations : int
+            Epochs: full-batch iterations, or passes over the mini-batches when ``batch_size`` is set.
+        batch_size : int, optional
+            Mini-batch size; each epoch shuffles the examples with the network's rng.
+        optimizer : {"gd", "momentum", "rmsprop", "adam"} or Optimizer
+            See :mod:`deepstep.optimizers`; an object carries its own settings and schedule.  Asked
+            for by name again, the network's optimizer goes on with its state.
+        l2 : float
+            lambda: J gains (lambda/2m) sum ||W[l]||_F^2 and dW[l] gains (lambda/m) W[l].
+        keep_prob : float or sequence of L-1 floats
+            Inverted dropout on the hidden layers (1.0: none); masks drawn from the network's rng.
+        validation_data : (X_val, Y_val), optional
+            Scored after every epoch (no dropout): ``history.val_cost``, ``history.val_accuracy``.
+        validation_fraction : float, optional
+            Hold out this share of (X, Y), per class, as validation data.  The examples are drawn by a
+            fixed shuffle, the same on every call for the same Y (so a resumed fit holds out the same
+            ones, and the network's rng is not used); give ``validation_data`` for a split of your own.
+        callbacks : list, optional
+            :class:`deepstep.callbacks.Callback` objects or functions ``f(epoch, logs)``.  A
+            :class:`~deepstep.callbacks.DivergenceGuard` is added unless one is given.
+        method : {"auto", "plain", "gram"}
+            How the first layer is trained; both give the same training, up to rounding.
+            "gram" keeps W[1] X and updates it with G = X^T X (full batch with gradient descent
+            or momentum only; :mod:`deepstep.gram`); "auto" takes it where it does less arithmetic.
+        verbose : bool
+            Show a progress bar with the cost (and validation figures) on stderr.
+
+        Returns
+        -------
+        History
+            This call's epochs; ``self.history`` accumulates every call's.
+
+        Raises
+        ------
+        DeepstepError
+            For bad arguments (before anything is changed).
+        deepstep.training.TrainingDiverged
+            When the cost stops being finite or explodes: the parameters, optimizer state,
+            random generator and history are put back as they were before the last epoch of
+            finite cost.  Any other exception (KeyboardInterrupt inside an epoch, or one raised
+            by a callback) leaves the network as after the whole epochs done.
+        """
+        return fit(self, X, Y, learning_rate, num_iterations, batch_size=batch_size, optimizer=optimizer, l2=l2,
+                   keep_prob=keep_prob, validation_data=validation_data, validation_fraction=validation_fraction,
+                   callbacks=callbacks, method=method, verbose=verbose)
+
+    # -- prediction --------------------------------------------------------------------------------
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """A[L] of shape (n[L], m), computed without keeping caches."""
+        X = self._inputs(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return check_forward_result(forward_no_cache(X, self.parameters, self.hidden, self.output))
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Labels of shape (1, m): 1 where A[L] > 0.5 (sigmoid), else the most likely class (softmax); for
+        regression the values A[L] (n[L], m)."""
+        A = self.predict_proba(X)
+        if self.task.is_classification:
+            return _predicted_labels(A)
+        return A if self.target_standardizer is None else self.target_standardizer.inverse_transform(A)
+
+    def accuracy(self, X: np.ndarray, Y: np.ndarray) -> float:
+        """Fraction of the m examples whose predicted label equals Y's, in [0, 1] (classifiers only)."""
+        if not self.task.is_classification:
+            raise DeepstepError("accuracy: is for classifiers; this network does regression (a linear output): "
+                                "use score (R^2) or deepstep.metrics (mean_absolute_error, root_mean_squared_error)")
+        A = self.predict_proba(X)  # (X is standardized there, once)
+        Y = self._targets(Y, A.shape[1])
+        return float(np.mean(column_classes(A) == column_classes(Y)))
+
+    def score(self, X: np.ndarray, Y: np.ndarray) -> float:
+        """The task's score on (X, Y): accuracy for a classifier, R^2 (averaged over the outputs) for regression."""
+        if self.task.is_classification:
+            return self.accuracy(X, Y)
+        A = self.predict_proba(X)  # R^2 is the same of standardized targets and predictions
+        return self.task.score(A, self._targets(Y, A.shape[1]))
+
+    def cost(self, X: np.ndarray, Y: np.ndarray) -> float:
+        """The cost J on (X, Y) with the current parameters: cross-entropy, or the squared error for regression."""
+        A = self.predict_proba(X)
+        Y = self._targets(Y, A.shape[1])
+        return compute_cost(A, Y) if self.task.is_classification else compute_squared_error_cost(A, Y)
+
+    def __repr__(self) -> str:
+        return (
+            f"DeepNetwork({self.layer_dims}, hidden_activation={self.hidden_activation!r}, "
+            f"output_activation={self.output_activation!r}, dtype={self.dtype.name})"
+        )
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the layers as a table (shapes of W[l], b[l], A[l] and parameter counts)."""
+        import html
+
+        rows = [f"<tr><td>0</td><td>input</td><td></td><td></td><td>({self.layer_dims[0]}, m)</td><td></td></tr>"]
+        for l in range(1, self.L + 1):
+            n, n_prev = self.layer_dims[l], self.layer_dims[l - 1]
+            g = self.output_activation if l == self.L else self.hidden_activation
+            rows.append(f"<tr><td>{l}</td><td>{html.escape(g)}</td><td>({n}, {n_prev})</td><td>({n}, 1)</td>"
+                        f"<td>({n}, m)</td><td>{n * n_prev + n:,}</td></tr>")
+        total = sum(P.size for P in self.parameters.values())
+        trained = f", trained {len(self.history)} epochs" if len(self.history) else ""
+        return (f"<div><b>DeepNetwork</b> {self.layer_dims}, {self.dtype.name}, {self.task.name}{trained}"
+                "<table><tr><th>l</th><th>g[l]</th><th>W[l]</th><th>b[l]</th><th>Z[l], A[l]</th>"
+                f"<th>parameters</th></tr>{''.join(rows)}<tr><td></td><td colspan=\"4\">total</td>"
+                f"<td>{total:,}</td></tr></table></div>")
+
+    # -- model files (deepstep.model_io) ---------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Write this network to a ``.npz`` model file, atomically (see :mod:`deepstep.model_io`).
+
+        The file carries the parameters, the activations, the history, the random generator's
+        state, the optimizer with its state and the callbacks' state, so that training resumes
+        exactly.  Non-finite parameters are refused (a valid file is only replaced by a valid one).
+        """
+        arrays = dict(self.parameters.items())
+        for key, P in arrays.items():
+            if not np.isfinite(P).all():
+                raise DeepstepError(f"parameters: {key} holds NaN or inf; a model file keeps finite parameters only")
+        meta = {
+            "layer_dims": self.layer_dims,
+            "hidden_activation": self.hidden_activation,
+            "output_activation": self.output_activation,
+            "dtype": self.dtype.name,
+            "history": self.history.as_dict(),
+            "rng_state": model_io.rng_state(self._rng),
+            "metadata": self.metadata,
+        }
+        state: dict[str, np.ndarray] = {}
+        if self.optimizer is not None:
+            meta["optimizer"] = {**self.optimizer.config(), "t": self.optimizer.t, "epoch": self.optimizer.epoch}
+            state.update({f"optimizer.{k}": a for k, a in self.optimizer.state_arrays().items()})
+        if self.standardizer is not None:  # in the model's dtype, the one it is applied in
+            state.update({f"input.{k}": a.astype(self.dtype) for k, a in self.standardizer.arrays().items()})
+        if self.target_standardizer is not None:
+            state.update({f"target.{k}": a.astype(self.dtype)
+                          for k, a in self.target_standardizer.arrays().items()})
+        meta["standardize"] = self.standardize
+        meta["callbacks"] = {}
+        for key, (data, cb_arrays) in self.callback_state.items():
+            meta["callbacks"][key] = data
+            state.update({f"callback.{key}.{k}": a for k, a in cb_arrays.items()})
+        model_io.write_model(path, arrays, state, meta)
+
+    @classmethod
+    def load(cls, path: str | Path) -> DeepNetwork:
+        """Read a model file written by :meth:`save`; see :func:`deepstep.model_io.read_model`."""
+        model = model_io.read_model(path)
+        meta = model.meta
+        net = cls.from_parameters(model.parameters, meta["hidden_activation"], meta["output_activation"],
+                                  rng=model.rng)
+        h = meta["history"]
+        for name in History._SERIES:
+            getattr(net.history, name).extend(float(v) for v in h.get(name, []))
+        for name in ("learning_rate", "batch_size", "method", "optimizer"):
+            setattr(net.history, name, h.get(name))
+        if meta.get("optimizer") is not None:
+            config = dict(meta["optimizer"])
+            t, epoch = config.pop("t"), config.pop("epoch")
+            try:
+                opt = Optimizer.from_config(config)
+            except DeepstepError as exc:
+                raise model_io.ModelFileError(f"model: the optimizer in {str(path)!r} is not valid ({exc})") from None
+            arrays = {k[len("optimizer."):]: a for k, a in model.state.items() if k.startswith("optimizer.")}
+            try:
+                opt.load_state(arrays, t, epoch)
+                opt.init_state(net.parameters)
+                for slot in opt.slots:
+                    for key, P in net.parameters.items():
+                        if opt.state[slot]["d" + key].shape != P.shape or opt.state[slot]["d" + key].dtype != P.dtype:
+                            raise DeepstepError(f"{slot}.d{key} does not match {key}")
+            except DeepstepError as exc:
+                raise model_io.ModelFileError(
+                    f"model: the optimizer state in {str(path)!r} does not fit the parameters ({exc})") from None
+            net.optimizer = opt
+        for key, data in (meta.get("callbacks") or {}).items():
+            prefix = f"callback.{key}."
+            net.callback_state[key] = (data, {k[len(prefix):]: a for k, a in model.state.items()
+                                              if k.startswith(prefix)})
+        net.metadata = dict(meta.get("metadata") or {})
+        net.standardize = meta.get("standardize") is True
+        for prefix, attr in (("input", "standardizer"), ("target", "target_standardizer")):
+            if f"{prefix}.mean" in model.state:
+                setattr(net, attr, Standardizer.from_arrays({k: model.state[f"{prefix}.{k}"]
+                                                             for k in ("mean", "scale")}))
+        return net
+
+    @classmethod
+    def from_parameters(
+        cls,
+        parameters: Mapping[str, np.ndarray],
+        hidden_activation: str = "relu",
+        output_activation: str = "sigmoid",
+        rng: RngLike = None,
+    ) -> DeepNetwork:
+        """A network holding copies of given parameters ("W{l}" (n[l], n[l-1]), "b{l}" (n[l], 1)); finite ones only."""
+        parameters = plain_parameters(parameters)
+        dims = check_parameters(parameters)
+        dtype = parameters["W1"].dtype
+        if dtype not in DTYPES:
+            raise DeepstepError(f"parameters: expected float32 or float64 arrays, got {dtype}")
+        for key, P in parameters.items():
+            if P.dtype.kind == "f" and not np.isfinite(P).all():
+                raise DeepstepError(f"parameters: expected finite values, got NaN or inf in {key}")
+        net = cls(dims, hidden_activation, output_activation, init="small", rng=0, dtype=dtype)
+        if rng is not None:
+            net._rng = as_rng(rng)
+        net.parameters = {k: np.array(v, dtype=dtype) for k, v in parameters.items()}
+        return net

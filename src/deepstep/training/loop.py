@@ -1,0 +1,656 @@
+"""The training loop: epochs, mini-batches, validation, callbacks and history.
+
+One epoch is one full-batch iteration, or one pass over shuffled mini-batches.
+Each step is the engine's forward pass, the cost, the engine's backward pass
+(raw gradients) and the optimizer's update; the first layer may be handed to the
+Gram strategy (:mod:`deepstep.gram`).  Bookkeeping lives here, the maths in
+:mod:`deepstep.engine` and :mod:`deepstep.optimizers`.
+
+Nothing is half-done: the loop keeps a copy of the state (parameters, optimizer
+state, random generator, history length) at the start of every epoch, so that
+an interruption inside an epoch (Ctrl-C) leaves the network as it was at the
+epoch's start, and the divergence guard can put back the last sound state.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .. import limits
+from ..core import gram
+from ..core.engine import Engine, add_l2_gradient, forward_no_cache, l2_cost, linear
+from ..core.optimizers import Optimizer, get_optimizer
+from ..core.tasks import column_classes
+from ..data.split import stratified_split
+from ..data.standardize import Standardizer
+from ..errors import (
+    DeepstepError,
+    _all_finite,
+    _describe,
+    check_fraction,
+    check_keep_prob,
+    check_l2,
+    check_learning_rate,
+    check_positive_int,
+)
+from .callbacks import Callback, DivergenceGuard, ProgressBar, as_callback
+
+if TYPE_CHECKING:
+    from ..model.network import DeepNetwork
+
+__all__ = ["History", "Run", "TrainingDiverged", "METHODS"]
+
+METHODS = ("auto", "plain", "gram")
+VALIDATION_SPLIT_SEED = 0  # validation_fraction: the same shuffle on every call, so a resumed fit holds out the same
+
+
+class TrainingDiverged(DeepstepError):
+    """Training stopped because the cost stopped being finite (or exploded); the last good state was put back.
+
+    Attributes
+    ----------
+    history : History
+        What this call did up to the state put back.
+    """
+
+    def __init__(self, message: str, history: History) -> None:
+        super().__init__(message)
+        self.history = history
+
+
+@dataclass(repr=False)
+class History:
+    """What training did, one entry per epoch (full-batch iteration, or pass over the mini-batches).
+
+    ``cost[i]`` is the cost of epoch i's forward pass, before its update (with
+    mini-batches: the mean over the epoch's examples of the batch costs), L2 term
+    included; ``accuracy[i]`` the training accuracy of the same pass (``r2[i]``, the
+    coefficient of determination, for regression).
+    ``val_cost[i]``, ``val_accuracy[i]`` (``val_r2[i]``): on the validation data
+    with the parameters after epoch i (when validation data is given).
+    ``learning_rates[i]``: the learning rate epoch i used.
+    """
+
+    cost: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    val_cost: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    r2: list[float] = field(default_factory=list)  # regression's score in place of accuracy
+    val_r2: list[float] = field(default_factory=list)
+    learning_rates: list[float] = field(default_factory=list)
+    learning_rate: float | None = None  # alpha0 of the (last) run
+    batch_size: int | None = None
+    method: str | None = None  # "plain" or "gram": how the first layer was trained
+    optimizer: str | None = None
+
+    _SERIES = ("cost", "accuracy", "val_cost", "val_accuracy", "r2", "val_r2", "learning_rates")
+
+    def __len__(self) -> int:
+        return len(self.cost)
+
+    def _repr_png_(self) -> bytes | None:
+        """Jupyter: the cost curve (and the validation cost), as :func:`deepstep.plots.plot_cost` draws it; None
+        (the text repr) without matplotlib or before any epoch."""
+        if not self.cost:
+            return None
+        from ..report import plots
+
+        try:
+            figure = plots.plot_cost(self.cost, learning_rate=self.learning_rate, val_cost=self.val_cost or None,
+                                     per="epoch" if self.batch_size else "iteration")
+        except DeepstepError:
+            return None
+        return figure._repr_png_()
+
+    def __repr__(self) -> str:
+        last = f", cost[-1]={self.cost[-1]:.6g}" if self.cost else ""
+        val = f", val_cost[-1]={self.val_cost[-1]:.6g}" if self.val_cost else ""
+        return f"History({len(self.cost)} epochs{last}{val}, method={self.method!r}, optimizer={self.optimizer!r})"
+
+    def append(self, logs: Mapping[str, float]) -> None:
+        self.cost.append(logs["cost"])
+        self.learning_rates.append(logs["learning_rate"])
+        for name in ("accuracy", "r2", "val_cost", "val_accuracy", "val_r2"):
+            if name in logs:
+                getattr(self, name).append(logs[name])
+
+    def truncate(self, n: int) -> None:
+        """Keep the first n epochs."""
+        for name in self._SERIES:
+            del getattr(self, name)[n:]
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {name: list(getattr(self, name)) for name in self._SERIES}
+        out.update(learning_rate=self.learning_rate, batch_size=self.batch_size, method=self.method,
+                   optimizer=self.optimizer)
+        return out
+
+
+# -- the run -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Snapshot:
+    values: list  # copies of the parameters and the optimizer state, in _state_values order
+    t: int
+    epoch: int
+    rng_state: Any
+    n_history: int
+
+
+def _snapshot_finite(snap: _Snapshot) -> bool:
+    """Whether every value kept is finite: one summing pass each (W[1] in Gram form: its two factors)."""
+    for v in snap.values:
+        arrays = (v,) if isinstance(v, np.ndarray) else (v.KT, v.a)
+        if not all(_all_finite(a) for a in arrays):
+            return False
+    return True
+
+
+def _copy(value: Any) -> Any:
+    return value.copy()
+
+
+def _copyto(dst: Any, src: Any) -> None:
+    if type(dst) is np.ndarray:
+        np.copyto(dst, src)
+    else:
+        dst.copyto(src)
+
+
+def _rng_get(rng: Any) -> Any:
+    return rng.bit_generator.state if isinstance(rng, np.random.Generator) else rng.get_state()
+
+
+def _rng_set(rng: Any, state: Any) -> None:
+    if isinstance(rng, np.random.Generator):
+        rng.bit_generator.state = state
+    else:
+        rng.set_state(state)
+
+
+class Run:
+    """One call of :meth:`deepstep.DeepNetwork.fit`: what callbacks see and may act on.
+
+    Attributes
+    ----------
+    network : DeepNetwork
+    history : History
+        This run's epochs (the network's ``history`` accumulates every run).
+    optimizer : Optimizer
+    learning_rate : float
+        alpha0.
+    first_epoch, epochs_planned : int
+        The network's epoch count when the run began, and the epochs asked for.
+    method : str
+        "plain" or "gram".
+    stop_training : bool
+        Set to True to end the run after the current epoch.
+    has_validation : bool
+    """
+
+    def __init__(self, net: DeepNetwork, X: np.ndarray, Y: np.ndarray, *, learning_rate: float, epochs: int,
+                 batch_size: int | None, optimizer: Optimizer, l2: float, keep_prob: list[float],
+                 validation: tuple[np.ndarray, np.ndarray] | None, callbacks: list[Callback], method: str) -> None:
+        self.network, self.X, self.Y = net, X, Y
+        self.m = X.shape[1]
+        self.learning_rate, self.epochs_planned, self.batch_size = learning_rate, epochs, batch_size
+        self.optimizer, self.l2, self.method = optimizer, l2, method
+        self.callbacks = callbacks
+        self.validation = validation
+        self.has_validation = validation is not None
+        self.first_epoch = len(net.history.cost)
+        self.stop_training = False
+        self.diverged: str | None = None
+        self.history = History(learning_rate=learning_rate, batch_size=batch_size, method=method,
+                               optimizer=optimizer.name)
+        self.engine = Engine(net.layer_dims, net.hidden, net.output, net.dtype, keep_prob, l2)
+        self.dropout = any(p < 1 for p in keep_prob)
+        self.minibatch = batch_size is not None and batch_size < self.m
+        self.uses_rng = self.dropout or self.minibatch  # else the run never draws: no need to keep its state
+        L = net.L
+        params = net.parameters
+        self.W = [None] + [params[f"W{l}"] for l in range(1, L + 1)]
+        self.b = [None] + [params[f"b{l}"] for l in range(1, L + 1)]
+        optimizer.init_state(params)
+        self.basis: gram.GramBasis | None = None
+        self._g1 = None
+        if method == "gram":
+            self._start_gram()
+        self.work = {}
+        for l in range(1, L + 1):
+            self.work[f"W{l}"], self.work[f"b{l}"] = self.W[l], self.b[l]
+        self.grads = {}
+        for l in range(1, L + 1):
+            self.grads[f"dW{l}"], self.grads[f"db{l}"] = self.engine.dW[l], self.engine.db[l]
+        self._flatten()
+        self._live = self._state_values()  # updated in place during the run: listed once
+        self._good: _Snapshot | None = None
+        self._pending: _Snapshot | None = None
+        self._spare: _Snapshot | None = None
+        self.task = net.task
+        self.labels = column_classes(Y) if self.task.is_classification else np.zeros(0)  # (indexable; unused)
+        self.reference = self.task.reference(Y)  # R^2's sum (Y - mean Y)^2 over the whole training set
+        if validation is not None:
+            Yv = validation[1]
+            self.val_labels = column_classes(Yv) if self.task.is_classification else None
+
+    # -- the Gram strategy ----------------------------------------------------------------------
+    def _start_gram(self) -> None:
+        """Hand W[1] (and the optimizer's state of dW[1]) to the Gram form."""
+        W1 = self.W[1]
+        states = [(slot, self.optimizer.state[slot]["dW1"]) for slot in self.optimizer.slots]
+        anchors = [W1] + [a for _, a in states if np.any(a)]
+        Xv = self.validation[0] if self.validation is not None else None
+        self.basis = basis = gram.GramBasis(self.X, anchors, Xv)
+        k = 1
+        for slot, a in states:
+            if np.any(a):
+                self.optimizer.state[slot]["dW1"] = basis.anchor(k)
+                k += 1
+            else:
+                self.optimizer.state[slot]["dW1"] = basis.zeros()
+        self.W[1] = basis.anchor(0)
+        self._dense_W1 = W1
+        self._g1 = basis.zeros()  # dW[1]'s tensor, reused every iteration
+
+    def _flatten(self) -> None:
+        """Dense parameters, their gradients and their optimizer state as views into one flat array each.
+
+        The element-wise optimizers then update all of them in one call, and a snapshot is one copy.  The
+        network's own arrays stay the ones in ``network.parameters``: they are refreshed from the views
+        when read (:class:`deepstep.parameters.Parameters`) and when the run ends.
+        """
+        keys = [k for k, v in self.work.items() if isinstance(v, np.ndarray) and k[0] == "W"]
+        self._n_W = sum(self.work[k].size for k in keys)  # the weights first: the L2 norm is one dot product
+        keys += [k for k, v in self.work.items() if isinstance(v, np.ndarray) and k[0] == "b"]
+        total = sum(self.work[k].size for k in keys)
+        dt = self.network.dtype
+        self.flat, self.gflat = np.empty(total, dt), np.empty(total, dt)
+        self.sflat = {slot: np.empty(total, dt) for slot in self.optimizer.slots}
+        live = {}
+        o = 0
+        for k in keys:
+            P = self.work[k]
+            n, shape = P.size, P.shape
+            view = self.flat[o : o + n].reshape(shape)
+            view[...] = P
+            self.work[k] = view
+            live[k] = view
+            gview = self.gflat[o : o + n].reshape(shape)
+            self.grads["d" + k] = gview
+            for slot in self.optimizer.slots:
+                sview = self.sflat[slot][o : o + n].reshape(shape)
+                sview[...] = self.optimizer.state[slot]["d" + k]
+                self.optimizer.state[slot]["d" + k] = sview
+            o += n
+        L = self.network.L
+        for l in range(1, L + 1):
+            if isinstance(self.work[f"W{l}"], np.ndarray):
+                self.W[l], self.engine.dW[l] = self.work[f"W{l}"], self.grads[f"dW{l}"]
+            self.b[l], self.engine.db[l] = self.work[f"b{l}"], self.grads[f"db{l}"]
+        self.sparse = {k: v for k, v in self.work.items() if not isinstance(v, np.ndarray)}  # W[1] in Gram form
+        self.network.parameters.go_live(live)
+        self.flat_update = (self.flat, self.gflat, self.sflat)
+        self.flat_W = self.flat[: self._n_W]
+
+    def _mark_pending(self) -> None:
+        if self.basis is not None:
+            T = self.W[1]
+            self.network.parameters.pending("W1", lambda: np.asarray(T))
+
+    def _finish_gram(self) -> None:
+        """Form W[1] and the optimizer's dW[1] state as matrices again; the run no longer holds them."""
+        if self.basis is None:
+            return
+        params = self.network.parameters
+        params.pending("W1", lambda T=self.W[1]: np.asarray(T))
+        params.settle()
+        for slot in self.optimizer.slots:
+            self.optimizer.state[slot]["dW1"] = np.asarray(self.optimizer.state[slot]["dW1"])
+        self.W[1] = self.work["W1"] = self._dense_W1
+        self.sparse = {}
+        self.basis = None
+
+    # -- snapshots -------------------------------------------------------------------------------
+    def _state_values(self) -> list:
+        """What a snapshot copies: the flat arrays, and the first layer's tensors under the Gram form."""
+        values = [self.flat, *self.sflat.values(), *self.sparse.values()]
+        for slot in self.optimizer.slots:
+            values += [a for a in self.optimizer.state[slot].values() if not isinstance(a, np.ndarray)]
+        return values
+
+    def _take(self, into: _Snapshot | None) -> _Snapshot:
+        rng_state = _rng_get(self.network._rng) if self.uses_rng else None
+        n = len(self.history.cost)
+        if into is None:
+            values = self._state_values()
+            return _Snapshot([_copy(v) for v in values], self.optimizer.t, self.optimizer.epoch, rng_state, n)
+        for dst, src in zip(into.values, self._live, strict=True):  # the live values are the same objects all run
+            _copyto(dst, src)
+        into.t, into.epoch, into.rng_state, into.n_history = self.optimizer.t, self.optimizer.epoch, rng_state, n
+        return into
+
+    def _restore(self, snap: _Snapshot) -> None:
+        for dst, src in zip(self._state_values(), snap.values, strict=True):
+            _copyto(dst, src)
+        self.optimizer.t, self.optimizer.epoch = snap.t, snap.epoch
+        if snap.rng_state is not None:
+            _rng_set(self.network._rng, snap.rng_state)
+        self.history.truncate(snap.n_history)
+        self.network.history.truncate(self.first_epoch + snap.n_history)
+        self._mark_pending()
+
+    def confirm_good(self) -> bool:
+        """Take the state at the start of the epoch just ended as sound (called by the divergence guard when its
+        cost was finite); False, and nothing taken, where that state holds NaN or inf anyway (a saturated
+        activation can give a finite cost of infinite weights)."""
+        if self._pending is not None and not _snapshot_finite(self._pending):
+            return False
+        self._good, self._spare = self._pending, self._good
+        self._pending = None
+        return True
+
+    def diverge(self, message: str, epoch_start_sound: bool = False) -> None:
+        """Put back the last sound state and stop (called by the divergence guard).
+
+        That is the start of the epoch just ended when ``epoch_start_sound`` (its cost was finite
+        but its update was not), else the start of the epoch before.  Under the Gram form, where
+        W[1] itself is formed only now, a state whose W[1] is not finite gives way to the run's start.
+        """
+        # the epoch's start is _pending, or _good once the guard has confirmed it
+        snap = (self._pending or self._good) if epoch_start_sound else (self._good or self._pending)
+        if snap is not None:
+            self._restore(snap)
+        if self.basis is not None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                sound = np.isfinite(np.asarray(self.W[1])).all()
+            if not sound:
+                self._restore(self._start)
+        self.diverged = message
+        self.stop_training = True
+
+    def _finite_at_start(self) -> bool:
+        """Whether the cost of the parameters now held (the run's start, after a divergence in its first epoch) is
+        finite on the training examples."""
+        net = self.network
+        with np.errstate(all="ignore"):
+            A = forward_no_cache(self.X, net.parameters, net.hidden, net.output)
+            return bool(np.isfinite(A).all() and math.isfinite(net.task.cost(A, self.Y)))
+
+    def parameters_finite(self, cheap: bool = False) -> bool:
+        """Whether every parameter is finite (``cheap``: W[1] checked through its products under the Gram form)."""
+        for key, P in self.work.items():
+            if isinstance(P, np.ndarray):
+                if not np.isfinite(P).all():
+                    return False
+            elif not (np.isfinite(P.KT).all() and np.isfinite(P.a).all()):
+                return False
+            elif not cheap and not np.isfinite(self.network.parameters[key]).all():
+                return False
+        return True
+
+    def save(self, path: str | Path) -> None:
+        """Write the network with this run's optimizer and callback state (a checkpoint)."""
+        self.sync_state()
+        self.network.save(path)
+
+    def sync_state(self) -> None:
+        """Copy the callbacks' state onto the network, so that its model file carries it."""
+        for cb in self.callbacks:
+            state = cb.state() if cb.key else None
+            if state is not None:
+                self.network.callback_state[cb.key] = state
+
+    # -- the epochs ------------------------------------------------------------------------------
+    def _cost(self, AL: np.ndarray, Y: np.ndarray, m: int) -> float:
+        J = self.task.cost(AL, Y)
+        if self.l2:
+            J += l2_cost(self._squared_norms(), self.l2, m)
+        return J
+
+    def _squared_norms(self) -> list[float]:
+        """||W[l]||_F^2 of every layer: the dense ones in one dot product, W[1] in Gram form by its own."""
+        return [float(np.vdot(self.flat_W, self.flat_W))] + [T.sq_norm() for k, T in self.sparse.items()]
+
+    def _step(self, X: np.ndarray, Y: np.ndarray, labels: np.ndarray, lr: float) -> tuple[float, Any]:
+        """Forward, cost, backward, update on one batch; returns (cost, the batch's tally of the score)."""
+        engine, basis, m = self.engine, self.basis, X.shape[1]
+        rng = self.network._rng if self.dropout else None
+        first = None
+        if basis is not None:
+            T, b1 = self.W[1], self.b[1]
+
+            def first(out: np.ndarray) -> np.ndarray:
+                return np.add(T.TX, b1, out=out)
+
+        AL = engine.forward(self.W, self.b, X, rng, first)
+        cost = self._cost(AL, Y, m)
+        right = self.task.tally(AL, Y, labels)
+        engine.backward(Y, self.W, skip_first=basis is not None)
+        if basis is not None:
+            g = basis.gradient(engine.dZ1, self._g1)
+            if self.l2:
+                add_l2_gradient(g, self.W[1], self.l2, m)
+            self.grads["dW1"] = g
+        self.optimizer.step(self.sparse, self.grads, lr, self.flat_update)
+        return cost, right
+
+    def _epoch(self, lr: float) -> tuple[float, float]:
+        if not self.minibatch:
+            cost, right = self._step(self.X, self.Y, self.labels, lr)
+            return cost, self.task.score_of(right, self.m, self.reference)
+        m, batch = self.m, self.batch_size
+        perm = self.network._rng.permutation(m)
+        total = right = 0
+        for k in range(0, m, batch):
+            idx = perm[k : k + batch]
+            c, r = self._step(self.XT[idx].T, self.YT[idx].T, self.labels[idx] if self.labels.size else None, lr)
+            total += c * idx.size
+            right = right + r
+        return total / m, self.task.score_of(right, m, self.reference)
+
+    def _validate(self) -> tuple[float, float]:
+        Xv, Yv = self.validation
+        net = self.network
+        A = Xv
+        for l in range(1, net.L + 1):
+            if l == 1 and self.basis is not None:
+                Z = self.W[1].times_val()
+                Z += self.b[1]
+            else:
+                Z = linear(self.W[l], A, self.b[l])
+            A = (net.output if l == net.L else net.hidden).g(Z)
+        cost = self.task.cost(A, Yv)
+        if self.l2:
+            cost += l2_cost(self._squared_norms(), self.l2, Xv.shape[1])
+        return cost, self.task.score(A, Yv, self.val_labels)
+
+    def run(self) -> History:
+        """Train; returns this run's history (raises TrainingDiverged after putting back the last sound state)."""
+        net = self.network
+        if self.minibatch:
+            # example-major copies: a mini-batch is then contiguous rows, not scattered columns
+            self.XT = self.X.T if self.X.flags.f_contiguous else np.ascontiguousarray(self.X.T)
+            self.YT = np.ascontiguousarray(self.Y.T)
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                for cb in self.callbacks:
+                    cb.on_train_begin(self)
+                self._start = self._take(None) if self.basis is not None else None  # see diverge()
+                for _ in range(self.epochs_planned):
+                    self._pending = self._take(self._spare)
+                    self._spare = None
+                    epoch = self.optimizer.epoch
+                    lr = self.optimizer.learning_rate(self.learning_rate)
+                    try:
+                        cost, acc = self._epoch(lr)
+                    except BaseException:  # inside an epoch (Ctrl-C): back to the epoch's start
+                        self._restore(self._pending)
+                        raise
+                    self.optimizer.epoch += 1
+                    self._mark_pending()
+                    score = self.task.score_name
+                    logs = {"cost": cost, score: acc, "learning_rate": lr}
+                    if self.has_validation:
+                        logs["val_cost"], logs["val_" + score] = self._validate()
+                    self.history.append(logs)
+                    net.history.append(logs)
+                    for cb in self.callbacks:
+                        cb.on_epoch_end(self, epoch, logs)
+                        if self.diverged:
+                            break
+                    if self.stop_training:
+                        break
+                if not self.diverged and self.history.cost and not self.parameters_finite():
+                    # the last update broke the parameters (a NaN shows in the next cost; there is none)
+                    self.diverge(f"training diverged at iteration {self.optimizer.epoch - 1} (its update gave "
+                                 "parameters of NaN or inf)", epoch_start_sound=True)
+        finally:
+            with np.errstate(over="ignore", invalid="ignore"):
+                self._mark_pending()
+                self._finish_gram()
+                net.parameters.end_live()  # the network's own arrays hold the result
+                net.parameters.settle()
+            if self.history.cost:  # the accumulated history names the last run that kept epochs
+                net.history.learning_rate, net.history.batch_size = self.learning_rate, self.batch_size
+                net.history.method, net.history.optimizer = self.method, self.optimizer.name
+            for cb in self.callbacks:
+                if hasattr(cb, "cleanup"):
+                    cb.cleanup(self)
+        if self.diverged and not self.history.cost and not self._finite_at_start():
+            raise TrainingDiverged(  # no update made it so: the inputs overflow the forward pass at the start
+                f"X: {self.diverged}, at the starting parameters, before any update: the forward pass overflows with "
+                "these inputs and weights; scale X (standardize it) or start from smaller weights", self.history)
+        if self.diverged:
+            raise TrainingDiverged(
+                f"learning_rate: {self.diverged}; the parameters are put back to those before iteration "
+                f"{self.first_epoch + len(self.history.cost)}; try a smaller learning rate than {self.learning_rate:g}"
+                + ("" if self.optimizer.name in ("adam", "rmsprop") else " or optimizer 'adam'"),
+                self.history,
+            )
+        with np.errstate(over="ignore", invalid="ignore"):
+            for cb in self.callbacks:
+                cb.on_train_end(self)
+        self.sync_state()
+        return self.history
+
+
+def fit(
+    net: DeepNetwork,
+    X: Any,
+    Y: Any,
+    learning_rate: float,
+    num_iterations: int,
+    batch_size: int | None = None,
+    optimizer: str | Optimizer = "gd",
+    l2: float = 0.0,
+    keep_prob: float | Sequence[float] = 1.0,
+    validation_data: tuple[Any, Any] | None = None,
+    validation_fraction: float | None = None,
+    callbacks: Sequence[Any] | None = None,
+    method: str = "auto",
+    verbose: bool = False,
+) -> History:
+    """:meth:`deepstep.DeepNetwork.fit` (see there): checks every argument, then runs the loop."""
+    if not isinstance(method, str) or method not in METHODS:
+        raise DeepstepError(f"method: expected one of {list(METHODS)}, got {method!r}")
+    alpha = check_learning_rate(learning_rate)
+    epochs = check_positive_int(num_iterations, "num_iterations")
+    batch = check_positive_int(batch_size, "batch_size", allow_none=True)
+    lambd = check_l2(l2)
+    keep = check_keep_prob(keep_prob, net.L - 1)
+    if not isinstance(verbose, (bool, int)):
+        raise DeepstepError(f"verbose: expected True or False, got {_describe(verbose)}")
+    if callbacks is not None and (isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Sequence)):
+        callbacks = [callbacks] if callable(callbacks) or isinstance(callbacks, Callback) else callbacks
+        if not isinstance(callbacks, Sequence):
+            raise DeepstepError(f"callbacks: expected a list of callbacks, got {_describe(callbacks)}")
+    given = [as_callback(cb) for cb in (callbacks or [])]
+    opt = _optimizer_for(net, optimizer)
+    # with standardize=True, the first fit learns the standardization on its training examples (not the
+    # validation ones); until then X stays raw, and the network is changed only once every check has passed
+    standardizer = net.standardizer
+    learn = net.standardize and standardizer is None
+    X = net._inputs(X, raw=learn)
+    Y = net._targets(Y, X.shape[1], raw=learn)
+    validation = None
+    if validation_data is not None and validation_fraction is not None:
+        raise DeepstepError("validation_fraction: give validation_data or validation_fraction, not both")
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise DeepstepError(f"validation_data: expected a pair (X_val, Y_val), got {_describe(validation_data)}")
+        Xv = net._inputs(validation_data[0], "validation_data[0]", raw=learn)
+        validation = (Xv, net._targets(validation_data[1], Xv.shape[1], "validation_data[1]", raw=learn))
+    elif validation_fraction is not None:
+        fraction = check_fraction(validation_fraction, "validation_fraction")
+        # per class for a classifier; for regression one group, a random share
+        labels = column_classes(Y) if net.task.is_classification else np.zeros(Y.shape[1])
+        held = stratified_split(labels, fraction, np.random.default_rng(VALIDATION_SPLIT_SEED))
+        if not held.any() or held.all():
+            raise DeepstepError(f"validation_fraction: {fraction:g} of m = {X.shape[1]} examples leaves no "
+                                "validation or no training examples")
+        validation = (X[:, held], Y[:, held])
+        X, Y = X[:, ~held], Y[:, ~held]
+    target_standardizer = net.target_standardizer
+    if learn:
+        standardizer = Standardizer.fit(X, "X")
+        X = standardizer.transform(X, "X")
+        if validation is not None:
+            validation = (standardizer.transform(validation[0], "validation_data[0]"), validation[1])
+        if not net.task.is_classification:
+            target_standardizer = Standardizer.fit(Y, "Y")
+            Y = target_standardizer.transform(Y, "Y")
+            if validation is not None:
+                validation = (validation[0], target_standardizer.transform(validation[1], "validation_data[1]"))
+    m = X.shape[1]
+    full_batch = batch is None or batch >= m
+    why_not = gram.applies(full_batch, opt)
+    if method == "gram" and why_not:
+        raise DeepstepError(f"method: 'gram' does not apply here: {why_not}; use method='plain' or 'auto'")
+    if method == "auto":
+        method = "gram" if why_not is None and gram.pays_off(net.layer_dims[0], net.layer_dims[1], m, epochs) \
+            else "plain"
+    held_params, held_acts = limits.training_bytes(net.layer_dims, m, batch, net.dtype.itemsize, len(opt.slots),
+                                                   0 if validation is None else validation[0].shape[1],
+                                                   method == "gram")
+    limits.check_memory(held_params + held_acts,
+                        "layer_dims" if held_params >= held_acts else "batch_size" if batch else "X",
+                        f"training a network {list(net.layer_dims)} on m = {m} examples")
+    for cb in given:
+        cb.check(validation is not None)
+    cbs: list[Callback] = [] if any(isinstance(cb, DivergenceGuard) for cb in given) else [DivergenceGuard()]
+    cbs += given
+    if verbose:
+        cbs.append(ProgressBar())
+    for slot in opt.slots:  # an optimizer object used before must hold state of this network's shapes
+        for key, P in net.parameters.items():
+            a = opt.state[slot].get("d" + key)
+            if a is not None and (np.shape(a) != P.shape or a.dtype != P.dtype):
+                raise DeepstepError(
+                    f"optimizer: its state {slot}['d{key}'] has shape {np.shape(a)} and dtype {a.dtype}, this "
+                    f"network's {key} has {P.shape} and {P.dtype}; give each network its own optimizer object")
+    if opt.t == 0 and opt.epoch == 0:  # a fresh optimizer: its schedule counts the network's epochs
+        opt.epoch = len(net.history.cost)
+    net.optimizer = opt
+    net.standardizer, net.target_standardizer = standardizer, target_standardizer
+    run = Run(net, X, Y, learning_rate=alpha, epochs=epochs, batch_size=batch, optimizer=opt, l2=lambd,
+              keep_prob=keep, validation=validation, callbacks=cbs, method=method)
+    return run.run()
+
+
+def _optimizer_for(net: DeepNetwork, optimizer: str | Optimizer) -> Optimizer:
+    """The optimizer to train with: the network's own (its state goes on) when the same one is asked for again."""
+    if isinstance(optimizer, Optimizer):
+        return optimizer
+    fresh = get_optimizer(optimizer)
+    current = getattr(net, "optimizer", None)
+    if current is not None and current.config() == fresh.config():
+        return current
+    return fresh
