@@ -23,8 +23,10 @@ import numpy as np
 
 from ..core.tasks import task_for
 from ..errors import DeepstepError, check_number, check_X
+from ..extras import MissingExtra
 from ..limits import parameter_count
 from ..model.files import atomic_path
+from ..training.loop import register_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -390,3 +392,15 @@ def _image_shape(image_shape: Any, n_x: int) -> tuple[int, ...]:
         raise DeepstepError(f"image_shape: expected (height, width) or (height, width, 1, 3 or 4 channels) whose "
                             f"product is X's {n_x} rows, got {image_shape!r}")
     return tuple(int(n) for n in shape[:2]) if len(shape) == 2 or shape[2] == 1 else tuple(int(n) for n in shape)
+
+
+def _history_figure(history: Any) -> Figure | None:
+    """A History's cost curve (its Jupyter picture); None without matplotlib."""
+    try:
+        return plot_cost(history.cost, learning_rate=history.learning_rate, val_cost=history.val_cost or None,
+                         per="epoch" if history.batch_size else "iteration")
+    except MissingExtra:
+        return None
+
+
+register_figure("history", _history_figure)

@@ -37,14 +37,29 @@ import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from ..errors import DeepstepError, _describe, check_number, check_positive_int
 
-if TYPE_CHECKING:
-    from .loop import Run
+
+class Run(Protocol):
+    """What a callback is handed (:class:`deepstep.training.loop.Run` is it; the loop imports the callbacks, never
+    the reverse): the network being trained, whether to stop, the epochs, and the divergence guard's hooks."""
+
+    network: Any
+    stop_training: bool
+    first_epoch: int
+    epochs_planned: int
+
+    def save(self, path: Any) -> None: ...
+
+    def confirm_good(self) -> bool: ...
+
+    def diverge(self, message: str, epoch_start_sound: bool = False) -> None: ...
+
+    def parameters_finite(self, cheap: bool = False) -> bool: ...
 
 __all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "DivergenceGuard", "ProgressBar", "LambdaCallback",
            "as_callback"]

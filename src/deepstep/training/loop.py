@@ -15,10 +15,10 @@ epoch's start, and the divergence guard can put back the last sound state.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -41,13 +41,50 @@ from ..errors import (
 )
 from .callbacks import Callback, DivergenceGuard, ProgressBar, as_callback
 
-if TYPE_CHECKING:
-    from ..model.network import DeepNetwork
-
 __all__ = ["History", "Run", "TrainingDiverged", "METHODS"]
 
 METHODS = ("auto", "plain", "gram")
 VALIDATION_SPLIT_SEED = 0  # validation_fraction: the same shuffle on every call, so a resumed fit holds out the same
+
+
+_FIGURES: dict[str, Callable[[Any], Any] | None] = {"history": None}
+
+
+def register_figure(kind: str, draw: Callable[[Any], Any]) -> None:
+    """How a History draws itself in Jupyter (``kind="history"``): registered by :mod:`deepstep.report.plots`,
+    which sits above training (training never imports report)."""
+    if kind not in _FIGURES:
+        raise DeepstepError(f"kind: expected one of {sorted(_FIGURES)}, got {kind!r}")
+    _FIGURES[kind] = draw
+
+
+class Trainee(Protocol):
+    """What the loop reads and writes of the network it trains (:class:`deepstep.DeepNetwork` is one): its
+    parameters and their shapes, activations, task, dtype, history, optimizer, standardization, callbacks' state,
+    random generator, input and target checks, and ``save`` (for checkpoints)."""
+
+    parameters: Any
+    layer_dims: list[int]
+    hidden: Any
+    output: Any
+    task: Any
+    dtype: np.dtype
+    history: History
+    optimizer: Any
+    standardize: bool
+    standardizer: Any
+    target_standardizer: Any
+    callback_state: dict[str, Any]
+    _rng: Any
+
+    @property
+    def L(self) -> int: ...
+
+    def _inputs(self, X: Any, name: str = "X", raw: bool = False) -> np.ndarray: ...
+
+    def _targets(self, Y: Any, m: int, name: str = "Y", raw: bool = False) -> np.ndarray: ...
+
+    def save(self, path: Any) -> None: ...
 
 
 class TrainingDiverged(DeepstepError):
@@ -96,17 +133,14 @@ class History:
 
     def _repr_png_(self) -> bytes | None:
         """Jupyter: the cost curve (and the validation cost), as :func:`deepstep.plots.plot_cost` draws it; None
-        (the text repr) without matplotlib or before any epoch."""
-        if not self.cost:
+        (the text repr) without matplotlib, before any epoch, or where no figure maker is registered."""
+        if not self.cost or _FIGURES.get("history") is None:
             return None
-        from ..report import plots
-
         try:
-            figure = plots.plot_cost(self.cost, learning_rate=self.learning_rate, val_cost=self.val_cost or None,
-                                     per="epoch" if self.batch_size else "iteration")
+            figure = _FIGURES["history"](self)
         except DeepstepError:
             return None
-        return figure._repr_png_()
+        return None if figure is None else figure._repr_png_()
 
     def __repr__(self) -> str:
         last = f", cost[-1]={self.cost[-1]:.6g}" if self.cost else ""
@@ -180,7 +214,7 @@ class Run:
 
     Attributes
     ----------
-    network : DeepNetwork
+    network : Trainee
     history : History
         This run's epochs (the network's ``history`` accumulates every run).
     optimizer : Optimizer
@@ -195,7 +229,7 @@ class Run:
     has_validation : bool
     """
 
-    def __init__(self, net: DeepNetwork, X: np.ndarray, Y: np.ndarray, *, learning_rate: float, epochs: int,
+    def __init__(self, net: Trainee, X: np.ndarray, Y: np.ndarray, *, learning_rate: float, epochs: int,
                  batch_size: int | None, optimizer: Optimizer, l2: float, keep_prob: list[float],
                  validation: tuple[np.ndarray, np.ndarray] | None, callbacks: list[Callback], method: str) -> None:
         self.network, self.X, self.Y = net, X, Y
@@ -543,7 +577,7 @@ class Run:
 
 
 def fit(
-    net: DeepNetwork,
+    net: Trainee,
     X: Any,
     Y: Any,
     learning_rate: float,
@@ -645,7 +679,7 @@ def fit(
     return run.run()
 
 
-def _optimizer_for(net: DeepNetwork, optimizer: str | Optimizer) -> Optimizer:
+def _optimizer_for(net: Trainee, optimizer: str | Optimizer) -> Optimizer:
     """The optimizer to train with: the network's own (its state goes on) when the same one is asked for again."""
     if isinstance(optimizer, Optimizer):
         return optimizer
