@@ -98,7 +98,6 @@ from ..core.initialization import INITS, as_dtype
 from ..core.optimizers import HYPERPARAMETERS, OPTIMIZERS, build_optimizer, check_beta, check_epsilon
 from ..core.schedules import SCHEDULES
 from ..core.tasks import task_for
-from ..data.standardize import Standardizer
 from ..errors import (
     DeepstepError,
     _describe,
@@ -113,7 +112,7 @@ from ..extras import require
 from ..limits import check_parameter_count
 from ..model.network import DeepNetwork
 from ..training.callbacks import EarlyStopping
-from ..training.loop import METHODS, History, TrainingDiverged
+from ..training.loop import METHODS, TrainingDiverged
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -379,7 +378,7 @@ def _finite(values: list) -> list:
 def _train_one(X: Any, Y: np.ndarray, settings: dict[str, Any], seed: int, validation: Any, test: Any
                ) -> dict[str, Any]:
     """Train one run; its outcome as plain data (parameters, history, scores, timing, status)."""
-    out: dict[str, Any] = {"status": "ok", "message": "", "parameters": None, "standardizers": {}, "history": {},
+    out: dict[str, Any] = {"status": "ok", "message": "", "state": None, "history": {},
                            "cost": None, "train": None, "val": None, "test": None, "iterations": 0}
     start = time.perf_counter()
     net = None
@@ -406,10 +405,7 @@ def _train_one(X: Any, Y: np.ndarray, settings: dict[str, Any], seed: int, valid
     out["iterations"] = len(net.history.cost)
     out["cost"] = out["history"]["cost"][-1] if net.history.cost else None
     if out["status"] != "failed":
-        out["parameters"] = {k: np.array(v) for k, v in net.parameters.items()}
-        for kind in ("standardizer", "target_standardizer"):
-            if getattr(net, kind) is not None:
-                out["standardizers"][kind] = getattr(net, kind).arrays()
+        out["state"] = net.state_dict()  # the network as its parts give it: what a model file holds
         out["train"], out["val"], out["test"] = _score(net, (X, Y)), _score(net, validation), _score(net, test)
     return out
 
@@ -551,7 +547,7 @@ def _collect(pools: list[tuple[ProcessPoolExecutor, dict]], done: Any) -> list[i
 
 
 def _failed(message: str) -> dict[str, Any]:
-    return {"status": "failed", "message": message, "parameters": None, "standardizers": {}, "history": {},
+    return {"status": "failed", "message": message, "state": None, "history": {},
             "cost": None, "train": None, "val": None, "test": None, "iterations": 0, "seconds": None}
 
 
@@ -774,16 +770,9 @@ def best_row(rows: Sequence[Mapping[str, Any]], column: str) -> dict | None:
 
 
 def _network(settings: Mapping[str, Any], out: Mapping[str, Any], index: int, seed: int) -> DeepNetwork:
-    """A finished run's network, rebuilt from its parameters, standardizers and history."""
-    net = DeepNetwork.from_parameters(out["parameters"], settings["hidden_activation"], settings["output_activation"])
-    net.standardize = settings["standardize"]
-    for kind, arrays in out["standardizers"].items():
-        setattr(net, kind, Standardizer.from_arrays(arrays))
-    h = out["history"]
-    for name in History._SERIES:
-        getattr(net.history, name).extend(h.get(name, []))
-    for name in ("learning_rate", "batch_size", "method", "optimizer"):
-        setattr(net.history, name, h.get(name))
+    """A finished run's network, from the state its worker sent (parameters, optimizer, standardizers, history,
+    generator, callbacks: what the run's own model file would hold)."""
+    net = DeepNetwork.from_state_dict(out["state"], f"run {index}")
     net.metadata["sweep"] = {"run": index, "seed": seed, "settings": json.loads(settings_key(settings))}
     return net
 
@@ -1180,7 +1169,7 @@ def sweep(
                    message=out["message"])
         rows[i] = row
         histories[i] = out["history"]
-        net = None if out["parameters"] is None else _network(runs[i], out, i, seed)
+        net = None if out.get("state") is None else _network(runs[i], out, i, seed)
         networks[i] = net
         best = keep_best()
         if on_run is not None:

@@ -231,6 +231,25 @@ class Optimizer:
     def copy(self) -> Optimizer:
         return copy.deepcopy(self)
 
+    # -- its state, given and taken only here ---------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything this optimizer holds: ``{"config": ..., "t": ..., "epoch": ..., "arrays": {"v.dW1": ...}}``
+        (the configuration and counters are JSON data; the slots' arrays are formed copies-free views)."""
+        return {"config": self.config(), "t": self.t, "epoch": self.epoch, "arrays": self.state_arrays()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Take back what :meth:`state_dict` gave (the configuration must be this optimizer's)."""
+        if dict(state["config"]) != self.config():
+            raise DeepstepError(f"optimizer: the state is of {state['config']!r}, this optimizer is {self.config()!r}")
+        self.load_state(state["arrays"], state["t"], state["epoch"])
+
+    @classmethod
+    def from_state_dict(cls, state: Mapping[str, Any]) -> Optimizer:
+        """A new optimizer built from the configuration of :meth:`state_dict`, holding its state."""
+        opt = cls.from_config(state["config"])
+        opt.load_state(state["arrays"], state["t"], state["epoch"])
+        return opt
+
 
 class GradientDescent(Optimizer):
     """P := P - alpha dP."""

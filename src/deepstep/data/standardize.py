@@ -144,3 +144,11 @@ class Standardizer:
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> Standardizer:
         return cls(np.asarray(arrays["mean"], dtype=np.float64), np.asarray(arrays["scale"], dtype=np.float64))
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Its state: ``{"mean": (n, 1), "scale": (n, 1)}``."""
+        return self.arrays()
+
+    @classmethod
+    def from_state_dict(cls, state: dict[str, np.ndarray]) -> Standardizer:
+        return cls.from_arrays(state)

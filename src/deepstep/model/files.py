@@ -235,6 +235,74 @@ def write_model(path: str | os.PathLike, parameters: dict[str, np.ndarray], stat
             np.savez_compressed(f, meta=np.array(text), **arrays)
 
 
+# -- the one schema: a network's state dict <-> the file's arrays and metadata ---------------------------------
+def write_state(path: str | os.PathLike, state: dict[str, Any]) -> None:
+    """Write a network's state (:meth:`deepstep.DeepNetwork.state_dict`) as a model file, atomically.
+
+    The layout: the parameters as arrays ``W1, b1, ...``; state arrays ``optimizer.<slot>.<dKEY>``,
+    ``input.mean``/``input.scale`` and ``target.*`` (the standardizations, in the model's dtype),
+    ``callback.<key>.<name>``; the rest as JSON metadata (``optimizer`` is its configuration with ``t`` and
+    ``epoch``, ``callbacks`` each callback's data, ``rng_state`` the generator's state).
+    """
+    dtype = np.dtype(state["dtype"])
+    meta: dict[str, Any] = {
+        "layer_dims": state["layer_dims"],
+        "hidden_activation": state["hidden_activation"],
+        "output_activation": state["output_activation"],
+        "dtype": state["dtype"],
+        "history": state["history"],
+        "rng_state": state["rng"],
+        "metadata": state["metadata"],
+    }
+    arrays: dict[str, np.ndarray] = {}
+    opt = state.get("optimizer")
+    if opt is not None:
+        meta["optimizer"] = {**opt["config"], "t": opt["t"], "epoch": opt["epoch"]}
+        arrays.update({f"optimizer.{k}": a for k, a in opt["arrays"].items()})
+    for kind, standardizer in (state.get("standardizers") or {}).items():  # in the dtype it is applied in
+        arrays.update({f"{kind}.{k}": np.asarray(a).astype(dtype) for k, a in standardizer.items()})
+    meta["standardize"] = state["standardize"]
+    meta["callbacks"] = {}
+    for key, (data, cb_arrays) in (state.get("callbacks") or {}).items():
+        meta["callbacks"][key] = data
+        arrays.update({f"callback.{key}.{k}": a for k, a in cb_arrays.items()})
+    write_model(path, dict(state["parameters"]), arrays, meta)
+
+
+def read_state(path: str | os.PathLike) -> dict[str, Any]:
+    """A model file (every part checked by :func:`read_model`) as the state dict
+    :meth:`deepstep.DeepNetwork.from_state_dict` takes."""
+    model = read_model(path)
+    meta = model.meta
+    optimizer = None
+    if meta.get("optimizer") is not None:
+        config = dict(meta["optimizer"])
+        t, epoch = config.pop("t"), config.pop("epoch")
+        optimizer = {"config": config, "t": t, "epoch": epoch,
+                     "arrays": {k[len("optimizer."):]: a for k, a in model.state.items()
+                                if k.startswith("optimizer.")}}
+    callbacks = {}
+    for key, data in (meta.get("callbacks") or {}).items():
+        prefix = f"callback.{key}."
+        callbacks[key] = (data, {k[len(prefix):]: a for k, a in model.state.items() if k.startswith(prefix)})
+    standardizers = {kind: {k: model.state[f"{kind}.{k}"] for k in ("mean", "scale")}
+                     for kind in ("input", "target") if f"{kind}.mean" in model.state}
+    return {
+        "layer_dims": meta["layer_dims"],
+        "hidden_activation": meta["hidden_activation"],
+        "output_activation": meta["output_activation"],
+        "dtype": meta["dtype"],
+        "parameters": model.parameters,
+        "history": meta["history"],
+        "rng": meta.get("rng_state"),
+        "optimizer": optimizer,
+        "standardize": meta.get("standardize") is True,
+        "standardizers": standardizers,
+        "callbacks": callbacks,
+        "metadata": dict(meta.get("metadata") or {}),
+    }
+
+
 _MAX_META_CHARS = 64 * 2**20  # a 10^6-epoch history is about 20 MB of JSON
 _MAX_META_DEPTH = 100  # the files deepstep writes nest 6 deep; deeper data would only feed recursion
 _MAX_LAYERS = 10_000

@@ -340,85 +340,84 @@ class DeepNetwork:
                 f"<th>parameters</th></tr>{''.join(rows)}<tr><td></td><td colspan=\"4\">total</td>"
                 f"<td>{total:,}</td></tr></table></div>")
 
-    # -- model files (deepstep.model_io) ---------------------------------------------------------
+    # -- its state, and model files (deepstep.model.files holds the one file schema) ----------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything this network holds, each part's state as that part gives it.
+
+        ``{"layer_dims", "hidden_activation", "output_activation", "dtype", "parameters": {"W1": ...},
+        "history": History.state_dict(), "rng": the generator's state (JSON), "optimizer": Optimizer.state_dict()
+        or None, "standardize": bool, "standardizers": {"input": ..., "target": ...} (those learned),
+        "callbacks": {key: (data, arrays)}, "metadata": dict}``.  Arrays are the network's own (not copies):
+        :func:`deepstep.model.files.write_state` writes it, a sweep's worker sends it.
+        """
+        standardizers = {kind: getattr(self, attr).state_dict()
+                         for kind, attr in (("input", "standardizer"), ("target", "target_standardizer"))
+                         if getattr(self, attr) is not None}
+        return {
+            "layer_dims": list(self.layer_dims),
+            "hidden_activation": self.hidden_activation,
+            "output_activation": self.output_activation,
+            "dtype": self.dtype.name,
+            "parameters": dict(self.parameters.items()),
+            "history": self.history.state_dict(),
+            "rng": model_io.rng_state(self._rng),
+            "optimizer": None if self.optimizer is None else self.optimizer.state_dict(),
+            "standardize": self.standardize,
+            "standardizers": standardizers,
+            "callbacks": dict(self.callback_state),
+            "metadata": self.metadata,
+        }
+
+    @classmethod
+    def from_state_dict(cls, state: Mapping[str, Any], where: str = "state") -> DeepNetwork:
+        """The network :meth:`state_dict` described (copies of its arrays), every part checked against the
+        parameters; DeepstepError naming ``where`` otherwise."""
+        net = cls.from_parameters(state["parameters"], state["hidden_activation"], state["output_activation"],
+                                  rng=model_io.restore_rng(state.get("rng"), where))
+        net.history.load_state_dict(state.get("history") or {})
+        if state.get("optimizer") is not None:
+            try:
+                opt = Optimizer.from_state_dict(state["optimizer"])
+            except DeepstepError as exc:
+                raise DeepstepError(f"optimizer: the optimizer in {where} is not valid ({exc})") from None
+            opt.init_state(net.parameters)
+            for slot in opt.slots:
+                for key, P in net.parameters.items():
+                    if opt.state[slot]["d" + key].shape != P.shape or opt.state[slot]["d" + key].dtype != P.dtype:
+                        raise DeepstepError(f"optimizer: the optimizer state in {where} does not fit the parameters "
+                                            f"({slot}.d{key} does not match {key})")
+            net.optimizer = opt
+        callbacks = state.get("callbacks") or {}
+        net.callback_state = {key: (data, dict(arrays)) for key, (data, arrays) in callbacks.items()}
+        net.metadata = dict(state.get("metadata") or {})
+        net.standardize = state.get("standardize") is True
+        for kind, attr in (("input", "standardizer"), ("target", "target_standardizer")):
+            if kind in (state.get("standardizers") or {}):
+                setattr(net, attr, Standardizer.from_state_dict(state["standardizers"][kind]))
+        return net
+
     def save(self, path: str | Path) -> None:
-        """Write this network to a ``.npz`` model file, atomically (see :mod:`deepstep.model_io`).
+        """Write this network to a ``.npz`` model file, atomically (see :mod:`deepstep.model.files`).
 
         The file carries the parameters, the activations, the history, the random generator's
         state, the optimizer with its state and the callbacks' state, so that training resumes
         exactly.  Non-finite parameters are refused (a valid file is only replaced by a valid one).
         """
-        arrays = dict(self.parameters.items())
-        for key, P in arrays.items():
+        for key, P in self.parameters.items():
             if not np.isfinite(P).all():
                 raise DeepstepError(f"parameters: {key} holds NaN or inf; a model file keeps finite parameters only")
-        meta = {
-            "layer_dims": self.layer_dims,
-            "hidden_activation": self.hidden_activation,
-            "output_activation": self.output_activation,
-            "dtype": self.dtype.name,
-            "history": self.history.as_dict(),
-            "rng_state": model_io.rng_state(self._rng),
-            "metadata": self.metadata,
-        }
-        state: dict[str, np.ndarray] = {}
-        if self.optimizer is not None:
-            meta["optimizer"] = {**self.optimizer.config(), "t": self.optimizer.t, "epoch": self.optimizer.epoch}
-            state.update({f"optimizer.{k}": a for k, a in self.optimizer.state_arrays().items()})
-        if self.standardizer is not None:  # in the model's dtype, the one it is applied in
-            state.update({f"input.{k}": a.astype(self.dtype) for k, a in self.standardizer.arrays().items()})
-        if self.target_standardizer is not None:
-            state.update({f"target.{k}": a.astype(self.dtype)
-                          for k, a in self.target_standardizer.arrays().items()})
-        meta["standardize"] = self.standardize
-        meta["callbacks"] = {}
-        for key, (data, cb_arrays) in self.callback_state.items():
-            meta["callbacks"][key] = data
-            state.update({f"callback.{key}.{k}": a for k, a in cb_arrays.items()})
-        model_io.write_model(path, arrays, state, meta)
+        model_io.write_state(path, self.state_dict())
 
     @classmethod
     def load(cls, path: str | Path) -> DeepNetwork:
-        """Read a model file written by :meth:`save`; see :func:`deepstep.model_io.read_model`."""
-        model = model_io.read_model(path)
-        meta = model.meta
-        net = cls.from_parameters(model.parameters, meta["hidden_activation"], meta["output_activation"],
-                                  rng=model.rng)
-        h = meta["history"]
-        for name in History._SERIES:
-            getattr(net.history, name).extend(float(v) for v in h.get(name, []))
-        for name in ("learning_rate", "batch_size", "method", "optimizer"):
-            setattr(net.history, name, h.get(name))
-        if meta.get("optimizer") is not None:
-            config = dict(meta["optimizer"])
-            t, epoch = config.pop("t"), config.pop("epoch")
-            try:
-                opt = Optimizer.from_config(config)
-            except DeepstepError as exc:
-                raise model_io.ModelFileError(f"model: the optimizer in {str(path)!r} is not valid ({exc})") from None
-            arrays = {k[len("optimizer."):]: a for k, a in model.state.items() if k.startswith("optimizer.")}
-            try:
-                opt.load_state(arrays, t, epoch)
-                opt.init_state(net.parameters)
-                for slot in opt.slots:
-                    for key, P in net.parameters.items():
-                        if opt.state[slot]["d" + key].shape != P.shape or opt.state[slot]["d" + key].dtype != P.dtype:
-                            raise DeepstepError(f"{slot}.d{key} does not match {key}")
-            except DeepstepError as exc:
-                raise model_io.ModelFileError(
-                    f"model: the optimizer state in {str(path)!r} does not fit the parameters ({exc})") from None
-            net.optimizer = opt
-        for key, data in (meta.get("callbacks") or {}).items():
-            prefix = f"callback.{key}."
-            net.callback_state[key] = (data, {k[len(prefix):]: a for k, a in model.state.items()
-                                              if k.startswith(prefix)})
-        net.metadata = dict(meta.get("metadata") or {})
-        net.standardize = meta.get("standardize") is True
-        for prefix, attr in (("input", "standardizer"), ("target", "target_standardizer")):
-            if f"{prefix}.mean" in model.state:
-                setattr(net, attr, Standardizer.from_arrays({k: model.state[f"{prefix}.{k}"]
-                                                             for k in ("mean", "scale")}))
-        return net
+        """Read a model file written by :meth:`save`; see :func:`deepstep.model.files.read_state`."""
+        state = model_io.read_state(path)
+        try:
+            return cls.from_state_dict(state, repr(str(path)))
+        except model_io.ModelFileError:
+            raise
+        except DeepstepError as exc:
+            raise model_io.ModelFileError(f"model: {str(exc).partition(': ')[2]}") from None
 
     @classmethod
     def from_parameters(

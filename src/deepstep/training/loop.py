@@ -165,6 +165,16 @@ class History:
                    optimizer=self.optimizer)
         return out
 
+    state_dict = as_dict
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Take back what :meth:`state_dict` gave (series appended to this history's, which is empty in a new
+        network)."""
+        for name in self._SERIES:
+            getattr(self, name).extend(float(v) for v in state.get(name, []))
+        for name in ("learning_rate", "batch_size", "method", "optimizer"):
+            setattr(self, name, state.get(name))
+
 
 # -- the run -------------------------------------------------------------------------------------------
 
