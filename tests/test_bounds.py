@@ -44,19 +44,53 @@ def test_explain_cli_with_a_huge_l2_claims_no_check(capsys):
     assert "could not be checked" in out.splitlines()[-1]
 
 
-@pytest.mark.parametrize(("error", "difference", "noise", "scale", "expected"), [
-    (float("nan"), 0.0, 1e-9, 1.0, "n/a"),      # a non-finite check is never ok
-    (0.1, float("inf"), 1e-9, 1.0, "n/a"),
-    (1e-9, 1e-12, 1e-9, 1.0, "ok"),             # below the tolerance
-    (1.0, 1e-12, 1e-9, 1.0, "ok"),              # both zero within rounding (a dead unit's db)
-    (1.0, 0.06, 1e298, 1.0, "n/a"),             # "within rounding" of a cost of 1e307: not a check
-    (1e-5, 1e-3, 1e-9, 1.0, "doubtful"),
-    (0.5, 1.0, 1e-9, 1.0, "WRONG"),
+@pytest.mark.parametrize(("error", "difference", "noise", "scale", "size", "expected"), [
+    (float("nan"), 0.0, 1e-9, 1.0, 1.0, "n/a"),       # a non-finite check is never ok
+    (0.1, float("inf"), 1e-9, 1.0, 1.0, "n/a"),
+    (1e-9, 1e-12, 1e-9, 1.0, 1.0, "ok"),              # below the tolerance
+    (1.0, 1e-12, 1e-9, 1.0, 1e-17, "ok"),             # zero within rounding (a dead unit's db)
+    (1.0, 0.06, 1e298, 1.0, 0.06, "n/a"),             # "within rounding" of a cost of 1e307: not a check
+    (1e-3, 1e-5, 1e-4, 1.0, 0.01, "n/a"),             # a real error of 1e-5 hides in rounding of 1e-4: not ok
+    (1.0, 1e-7, 1e-6, 1e-4, 1e-7, "n/a"),             # zero within rounding, but rounding too coarse to say so
+    (1e-5, 1e-3, 1e-9, 1.0, 1.0, "doubtful"),
+    (0.5, 1.0, 1e-9, 1.0, 1.0, "WRONG"),
 ])
-def test_verdict_rules(error, difference, noise, scale, expected):
+def test_verdict_rules(error, difference, noise, scale, size, expected):
     from deepstep.explain import _verdict
 
-    assert _verdict(error, difference, 1e-7, noise, scale) == expected
+    assert _verdict(error, difference, 1e-7, noise, scale, size) == expected
+
+
+def test_explain_does_not_call_a_planted_error_hidden_by_rounding_ok(monkeypatch):
+    """The review's case: db gets +1e-5 on purpose; with L2 = 1e5 the cost is large and rounding hides an error
+    of that size: the verdict is n/a (or worse), never ok, and the summary never says every gradient is ok."""
+    import importlib
+
+    explain_module = importlib.import_module("deepstep.explain")
+    real = explain_module.weight_gradients
+
+    def planted(dZ, A_prev, *args, **kwargs):
+        dW, db = real(dZ, A_prev, *args, **kwargs)
+        return dW, db + 1e-5
+
+    monkeypatch.setattr(explain_module, "weight_gradients", planted)
+    X, Y = ds.datasets.make_planar(m=4, rng=1)
+    for l2 in (0.0, 1e5):
+        e = ds.explain(ds.DeepNetwork([2, 4, 1], "tanh", rng=2), X, Y, l2=l2)
+        db = [s for s in e.steps if s.equation.startswith("db[")]
+        assert db and all(s.verdict != "ok" for s in db), l2
+        assert e.checks_pass is not True and "every gradient ok" not in str(e)
+
+
+def test_explain_shows_the_mean_of_values_near_the_float_range_without_a_warning():
+    import warnings
+
+    from deepstep.explain import _value_lines
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        line = _value_lines("W", np.full((10, 10), 1.7e308) * np.array([1.0, -0.5] * 5), "")[0]
+    assert "mean 4.25e+307" in line
 
 
 def test_a_partly_unchecked_explanation_says_how_many(monkeypatch):

@@ -138,7 +138,7 @@ def test_predict_rows_writes_predictions_and_probabilities(cancer, tmp_path, cap
     path, X, y = cancer
     deepstep(capsys, "train", "--dataset", path, "--out", tmp_path / "run", "--quiet", "--iterations", "300")
     net = ds.load_model(tmp_path / "run" / "model.npz")
-    np.savez(tmp_path / "rows.npz", X=X[:7])
+    np.savez(tmp_path / "rows.npz", X=X[:7], features=np.array(net.metadata["features"]))  # named, as the model is
     status, out, err = deepstep(capsys, "predict", tmp_path / "run" / "model.npz", tmp_path / "rows.npz", "--out",
                                 tmp_path / "pred.csv")
     assert status == 0, err

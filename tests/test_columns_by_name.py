@@ -131,12 +131,58 @@ def test_evaluate_is_the_same_on_every_call(trained, capsys):
     assert outs[0][0] == 0 and outs[0] == outs[1]
 
 
-def test_a_model_without_column_names_takes_exactly_its_columns(tmp_path, capsys):
+def test_a_model_without_column_names_refuses_a_csv(tmp_path, capsys):
+    """A model trained on arrays cannot match a CSV's columns (the review's case: a CSV with a, b and the label
+    read the label as a feature by place): refused; a .npz of X is taken by position."""
     net = ds.DeepNetwork([2, 1], init="zeros")
     net.save(tmp_path / "m.npz")
-    write_table(tmp_path / "three.csv", {"a": np.ones(3), "b": np.ones(3), "c": np.ones(3)})
-    status, _, err = deepstep(capsys, "predict", tmp_path / "m.npz", tmp_path / "three.csv")
+    write_table(tmp_path / "two.csv", {"a": np.ones(3), "label": np.ones(3)})
+    status, _, err = deepstep(capsys, "predict", tmp_path / "m.npz", tmp_path / "two.csv")
+    assert status == 2 and "rows" in err and err.count("\n") == 1
+    np.savez(tmp_path / "x.npz", X=np.ones((3, 2)))
+    status, out, err = deepstep(capsys, "predict", tmp_path / "m.npz", tmp_path / "x.npz")
+    assert status == 0, err
+
+
+def test_a_npz_is_matched_by_its_feature_names(trained, tmp_path, capsys):
+    """A model that names its columns takes a .npz only with an array 'features' naming X's columns, matched as a
+    CSV's header: reordered columns give the original predictions; no names, or a missing name, are refused."""
+    folder, cols, model = trained
+    net = ds.load_model(model)
+    X = np.vstack([cols["size"], cols["noise"], cols["other"]])
+    expected = [net.metadata["classes"][k] for k in net.predict(X)[0]]
+    rows = np.column_stack([cols["other"], cols["size"], cols["noise"]])  # one example per row, reordered
+    np.savez(tmp_path / "named.npz", X=rows, features=np.array(["other", "size", "noise"]))
+    status, out, err = deepstep(capsys, "predict", model, tmp_path / "named.npz")
+    assert status == 0, err
+    assert predictions(out) == expected
+    np.savez(tmp_path / "unnamed.npz", X=rows)
+    status, _, err = deepstep(capsys, "predict", model, tmp_path / "unnamed.npz")
     assert status == 2 and "rows" in err
+    np.savez(tmp_path / "renamed.npz", X=rows, features=np.array(["other", "size", "loudness"]))
+    status, _, err = deepstep(capsys, "predict", model, tmp_path / "renamed.npz")
+    assert status == 2 and "noise" in err
+
+
+def test_a_square_array_is_refused_unless_its_rows_are_named_examples(tmp_path, capsys):
+    """The review's case: a 3 x 3 X of one example per row was read as one example per column."""
+    net = ds.DeepNetwork([3, 4, 1], rng=0)
+    net.save(tmp_path / "m.npz")
+    rows = np.random.default_rng(2).normal(size=(3, 3))
+    np.savez(tmp_path / "sq.npz", X=rows)
+    status, _, err = deepstep(capsys, "predict", tmp_path / "m.npz", tmp_path / "sq.npz")
+    assert status == 2 and "X:" in err and "X_rows" in err
+    np.savez(tmp_path / "sq_rows.npz", X_rows=rows)
+    status, out, err = deepstep(capsys, "predict", tmp_path / "m.npz", tmp_path / "sq_rows.npz")
+    assert status == 0, err
+    expected = [str(k) for k in net.predict(rows.T)[0]]
+    assert predictions(out) == expected
+    from deepstep.datasets import load_dataset
+
+    np.savez(tmp_path / "train_sq.npz", X=rows, Y=np.array([0, 1, 0]))
+    with pytest.raises(DatasetError) as e:
+        load_dataset(str(tmp_path / "train_sq.npz"), rng=0, test_fraction=0.34)
+    assert str(e.value).startswith("X:")
 
 
 @given(st.permutations(["a", "b", "c", "d", "label"]))

@@ -393,9 +393,14 @@ def test_npz_orientation_follows_the_labels(n0, m, rows, flat):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "d.npz"
         np.savez(path, X=X.T if rows else X, Y=Y if flat else Y[np.newaxis, :])
+        if n0 == m > 1:  # a square X: its orientation cannot be told, so it is refused ...
+            with pytest.raises(DatasetError) as e:
+                load_npz(path)
+            assert str(e.value).startswith("X:") and "X_rows" in str(e.value)
+            np.savez(path, X_rows=X.T, Y=Y)  # ... and given as X_rows, one example per row, it is read
         X2, Y2, _ = load_npz(path)
-    # rows when only the first axis matches the labels; a square X is read as columns
-    np.testing.assert_array_equal(X2, X.T if rows and n0 == m else X)
+    # rows when only the first axis matches the labels
+    np.testing.assert_array_equal(X2, X)
     np.testing.assert_array_equal(Y2[0], Y)
 
 

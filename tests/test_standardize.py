@@ -180,9 +180,11 @@ def test_rows_of_every_magnitude_in_one_array_are_each_right():
     assert np.abs(Z[0]).max() > 1  # the tiny row keeps its spread: z = -1.18, 0.17, 1.52, 0.17
 
 
-@pytest.mark.parametrize("value, scale", [(7.0, 7.0), (0.0, 1.0), (1e-300, 1.0), (0.5, 1.0), (-1e308, 1e308),
-                                          (5e-324, 1.0)])
+@pytest.mark.parametrize("value, scale", [(7.0, 7.0), (0.0, 1.0), (1e-300, 1e-300), (0.5, 0.5), (-1e308, 1e308),
+                                          (5e-324, np.finfo(np.float64).tiny)])
 def test_a_constant_row_becomes_zero(value, scale):
+    """A constant row's scale is its own size |mean| (1 for zeros; never below the smallest normal): it becomes 0,
+    and what comes back through the inverse is at its size (a target of 1e-200 is not put back as 0.1)."""
     X = np.full((1, 5), value)
     s = Standardizer.fit(X)
     assert s.mean[0, 0] == value and s.scale[0, 0] == scale
@@ -267,3 +269,13 @@ def test_a_feature_of_tiny_values_is_not_zeroed():
     np.testing.assert_allclose(net.standardizer.scale[0, 0], statistics.pstdev((u[0] * 1e-200).tolist()),
                                rtol=1e-14)
     np.testing.assert_allclose(net.predict(X), Y, rtol=1e-9, atol=1e-12)
+
+
+def test_a_constant_tiny_target_comes_back_at_its_size():
+    """The review's case: a regressor of constant targets 1e-200 predicted about -0.1."""
+    pytest.importorskip("sklearn")
+    from deepstep.sklearn import DeepRegressor
+
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    pred = DeepRegressor(random_state=0).fit(X, np.full(200, 1e-200)).predict(X)
+    assert np.abs(pred - 1e-200).max() < 1e-200  # the network's error is in units of the target's size

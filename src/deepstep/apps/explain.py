@@ -381,16 +381,20 @@ class Explanation:
 UNCHECKABLE = "the cost is too large or not finite there, so rounding swamps its finite differences"
 
 
-def _verdict(error: float, difference: float, tolerance: float, noise: float, scale: float) -> str:
-    """"ok" below the tolerance, or when gradient and differences agree within the rounding ``noise`` of the
-    differences; "n/a" when the check cannot see the gradient (a non-finite error, or rounding noise above
-    1e-3 per unit of ``scale``, as with a cost of 1e300); else "doubtful" (below 1e-3) or "WRONG"."""
+def _verdict(error: float, difference: float, tolerance: float, noise: float, scale: float, size: float) -> str:
+    """The verdict of one gradient's check.
+
+    "ok" below the tolerance, or for a gradient that is zero within what finite differences resolve (its largest
+    entry ``size`` and the differences within the rounding ``noise``, itself at most 1e-6 per unit of ``scale``:
+    a dead unit's db); "n/a" where the check cannot confirm the gradient (a non-finite error, or gradient and
+    differences apart by no more than the rounding noise but above the tolerance, as with a cost of 1e5 or
+    1e300: a real error of that size would not show); else "doubtful" (below 1e-3) or "WRONG"."""
     if not (math.isfinite(error) and math.isfinite(difference) and math.isfinite(noise)):
         return "n/a"
     if error < tolerance:
         return "ok"
     if difference <= noise:
-        return "ok" if noise <= 1e-3 * scale else "n/a"
+        return "ok" if size <= noise <= 1e-6 * scale else "n/a"
     return "doubtful" if error < 1e-3 else "WRONG"
 
 
@@ -407,7 +411,9 @@ def _value_lines(name: str, value: Any, indent: str) -> list[str]:
         return [f"{indent}{head}{line}" if k == 0 else f"{indent}{' ' * len(head)}{line}"
                 for k, line in enumerate(text.splitlines())]
     v = value.astype(np.float64, copy=False)
-    return [f"{indent}{head}shape {value.shape}: mean {v.mean():.4g}, min {v.min():.4g}, max {v.max():.4g}"]
+    big = float(np.abs(v).max()) if v.size else 0.0
+    mean = float((v / big).mean()) * big if big > 0 else 0.0  # scaled first: a mean of values near 1e308 is finite
+    return [f"{indent}{head}shape {value.shape}: mean {mean:.4g}, min {v.min():.4g}, max {v.max():.4g}"]
 
 
 def _shape(A: Any) -> str:
@@ -415,9 +421,10 @@ def _shape(A: Any) -> str:
 
 
 def _finite_differences(J: Callable[[np.ndarray], float], point: np.ndarray, grad: np.ndarray, scale: float,
-                        gen: np.random.Generator, max_checked: int) -> tuple[float, float, int]:
+                        gen: np.random.Generator, max_checked: int) -> tuple[float, float, int, float]:
     """Relative error and largest absolute difference of ``grad`` against ``scale`` times the centered differences
-    of J at ``point`` (float64), over every entry or ``max_checked`` of them drawn by ``gen``; and how many."""
+    of J at ``point`` (float64), over every entry or ``max_checked`` of them drawn by ``gen``; how many; and the
+    largest magnitude of the gradient's entries checked."""
     P = np.array(point, dtype=np.float64)
     flat = P.reshape(-1)
     entries = np.arange(flat.size) if flat.size <= max_checked else gen.choice(flat.size, max_checked, replace=False)
@@ -431,7 +438,8 @@ def _finite_differences(J: Callable[[np.ndarray], float], point: np.ndarray, gra
         flat[i] = saved
         approx[k] = scale * (plus - minus) / (2 * EPSILON)
     chosen = np.asarray(grad, dtype=np.float64).reshape(-1)[entries]
-    return _relative_error(chosen, approx), float(np.max(np.abs(chosen - approx))), int(entries.size)
+    return (_relative_error(chosen, approx), float(np.max(np.abs(chosen - approx))), int(entries.size),
+            float(np.max(np.abs(chosen))))
 
 
 def _optimizer(optimizer: Any) -> Optimizer:
@@ -617,11 +625,11 @@ def explain(
                 if note:
                     item = Step(**{**item.step.__dict__, "verdict": "n/a"})
                 else:
-                    error, difference, n = _finite_differences(item.J, item.point, item.grad, item.scale, gen,
-                                                               max_checked)
+                    error, difference, n, size = _finite_differences(item.J, item.point, item.grad, item.scale,
+                                                                     gen, max_checked)
                     item = Step(**{**item.step.__dict__, "check": error, "checked": n,
                                    "verdict": _verdict(error, difference, tolerance, noise * item.scale,
-                                                       item.scale)})
+                                                       item.scale, size)})
             done.append(item)
     name = "gradient descent" if opt.name == "gd" and opt.schedule.name == "constant" else repr(opt)
     return Explanation(done, list(net.layer_dims), net.hidden_activation, net.output_activation, m, alpha, lambd,

@@ -795,13 +795,14 @@ def _read_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarr
     if not hasattr(f, "files"):
         raise DatasetError(f"path: expected a .npz archive with arrays X and Y, got a single array in {_where(p)}")
     try:
-        missing = [k for k in ("X", "Y") if k not in f.files]
+        xkey = "X_rows" if "X_rows" in f.files and "X" not in f.files else "X"
+        missing = [k for k in (xkey, "Y") if k not in f.files]
         if missing:
             raise DatasetError(
                 f"path: expected the arrays X and Y in {_where(p)}, missing {missing}; found {sorted(f.files)}"
             )
         _check_npz_headers(p)
-        X, Y = f["X"], f["Y"]
+        X, Y = f[xkey], f["Y"]
         names = f["classes"] if "classes" in f.files else None
     except DatasetError:
         raise
@@ -826,6 +827,12 @@ def _read_npz(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarr
         )
     if X.dtype.kind not in "biuf":
         raise DatasetError(f"X: expected numeric features in {_where(p)}, got dtype {X.dtype}")
+    if xkey == "X_rows":
+        if X.shape[0] != m:
+            raise DatasetError(f"X_rows: expected one row per label of Y ({m}) in {_where(p)}, got shape {X.shape}")
+        X = X.T
+    elif X.shape[0] == X.shape[1] == m and m > 1:
+        raise DatasetError(_SQUARE.format(name="X", shape=X.shape, where=_where(p)))
     X = (X if X.shape[1] == m else X.T).astype(np.float64)
     if not np.isfinite(X).all():
         raise DatasetError(f"X: expected finite values in {_where(p)}, got {int(np.size(X) - np.isfinite(X).sum())} "
@@ -1379,15 +1386,31 @@ def load_rows(path: str | os.PathLike, n_features: int, features: Sequence[str] 
               delimiter: str = ",", label: str | None = None) -> np.ndarray:
     """Rows to predict: X (n_features, m) from a .csv or a .npz.
 
-    A .csv has a header row.  When the model knows its feature columns' names (``features``), they are matched
-    by name (:func:`match_features`): a missing, renamed or unknown column is refused, and the label column
-    ``label`` may stand anywhere.  Without names, the file must hold exactly ``n_features`` numeric columns.
-    A .npz holds an array ``X`` of shape (m, n_features) or (n_features, m).
+    Columns are matched by name against the model's ``features`` (:func:`match_features`): a missing, renamed or
+    unknown column is refused, and the label column ``label`` may stand anywhere.  A .csv has a header row, and is
+    refused for a model that does not name its features (trained on arrays: nothing to match).  A .npz holds an
+    array ``X`` of shape (m, n_features) or (n_features, m) (a square one is refused: its orientation cannot be
+    told), or ``X_rows`` of shape (m, n_features); for a model that names its features it must also hold an
+    array ``features`` of the column names, matched like a CSV's header.
     """
     p = _existing_file(path, "rows", "a .csv or .npz file of rows to label")
     suffix = p.suffix.lower()
     if suffix == ".npz":
-        X, _, _ = _read_npz_x(p)
+        X, as_rows, names = _read_npz_x(p)
+        if features and names is None:
+            raise DatasetError(f"rows: expected the model's feature columns {list(features)} by name, got a .npz "
+                               f"without names ({_where(p)}): add an array 'features' of its column names, or give "
+                               "a .csv")
+        X = X.T if as_rows else X
+        if not as_rows and X.shape[0] == X.shape[1] > 1:
+            raise DatasetError(_SQUARE.format(name="X", shape=X.shape, where=_where(p)))
+        if features:
+            if X.shape[0] != len(names) and X.shape[1] == len(names) and not as_rows:
+                X = X.T
+            if X.shape[0] != len(names):
+                raise DatasetError(f"features: expected one name per column of X in {_where(p)}, got {len(names)} "
+                                   f"names for shape {X.shape}")
+            X = X[match_features(names, features, label, _where(p))]
     elif suffix == ".csv":
         _check_csv_size(p)
         try:
@@ -1395,13 +1418,11 @@ def load_rows(path: str | os.PathLike, n_features: int, features: Sequence[str] 
                 header = [h.strip() for h in next(csv.reader(f, delimiter=delimiter), [])]
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise DatasetError(f"rows: expected a readable UTF-8 CSV file at {_where(p)}, got: {exc}") from None
-        if features:
-            keep = match_features(header, features, label, _where(p))
-        elif len(header) == n_features:
-            keep = list(range(n_features))
-        else:
-            raise DatasetError(f"rows: expected the model's {n_features} feature columns in {_where(p)} (the model "
-                               f"does not name its columns, so the file must hold those alone), got {header}")
+        if not features:
+            raise DatasetError(f"rows: expected a .npz of X for this model, got a .csv ({_where(p)}): the model does "
+                               "not name its feature columns (it was trained on arrays), so a .csv's columns cannot "
+                               "be matched to its inputs; or name them before saving (net.metadata['features'])")
+        keep = match_features(header, features, label, _where(p))
         X = _csv_columns(p, header, keep, delimiter)
     else:
         raise DatasetError(f"rows: expected a .csv or .npz file, got {_where(p)}")
@@ -1442,21 +1463,35 @@ def _csv_columns(p: Path, header: list[str], keep: list[int], delimiter: str) ->
     return np.frombuffer(values, dtype=np.float64).reshape(m, len(keep)).T.copy()
 
 
-def _read_npz_x(p: Path) -> tuple[np.ndarray, None, None]:
-    """The array X of a .npz of rows to label (no labels needed)."""
+_SQUARE = ("{name}: expected a shape that tells examples from features in {where}, got a square array {shape}: with "
+           "as many examples as features, its rows and columns cannot be told apart; save it with one example per "
+           "row as X_rows (np.savez(path, X_rows=...)), or give more or fewer examples")
+
+
+def _read_npz_x(p: Path) -> tuple[np.ndarray, bool, list[str] | None]:
+    """The array of a .npz of rows to label (no labels needed): X (either orientation) or X_rows (one example per
+    row), whether it was X_rows, and the names of an array 'features' (the columns), if any."""
     try:
         with np.load(p, allow_pickle=False) as f:
-            if not hasattr(f, "files") or "X" not in f.files:
-                raise DatasetError(f"rows: expected a .npz archive with an array X in {_where(p)}")
+            if not hasattr(f, "files") or not ({"X", "X_rows"} & set(f.files)):
+                raise DatasetError(f"rows: expected a .npz archive with an array X (or X_rows) in {_where(p)}")
             _check_npz_headers(p)
-            X = f["X"]
+            rows = "X" not in f.files
+            X = f["X_rows" if rows else "X"]
+            names = f["features"] if "features" in f.files else None
     except DatasetError:
         raise
     except Exception as exc:  # zipfile, zlib and NumPy's many ways of failing on a damaged archive
         raise DatasetError(f"rows: expected a readable .npz file at {_where(p)}, got: {_one_line(exc)}") from None
     if X.ndim != 2 or X.dtype.kind not in "biuf" or not np.isfinite(X).all():
         raise DatasetError(f"X: expected a finite 2-D numeric array in {_where(p)}, got {_describe(X)}")
-    return X.astype(np.float64), None, None
+    if names is not None:
+        if names.ndim != 1 or names.dtype.kind not in "SU":
+            raise DatasetError(f"features: expected the column names as an array of strings in {_where(p)}, got "
+                               f"{_describe(names)}")
+        names = [str(n) for n in (_decode_utf8(names, f"features: expected UTF-8 names in {_where(p)}")
+                                  if names.dtype.kind == "S" else names).tolist()]
+    return X.astype(np.float64), rows, names
 
 
 def resolve_name(name_or_path: str | os.PathLike) -> str | os.PathLike:

@@ -8,7 +8,7 @@ X it is given (fit, predict, evaluate), so a saved model takes raw features.
 
 Examples are columns, as everywhere in deepstep: X has shape (n[0], m); ``mean``
 and ``scale`` have shape (n[0], 1).  A constant feature (standard deviation 0, or
-only rounding away from it) gets scale max(1, |mean|): it becomes 0 (up to rounding),
+only rounding away from it) gets scale |mean| (1 for a row of zeros): it becomes 0 (up to rounding),
 never a division by zero.  The statistics are right for every finite feature, from
 values near 1e-300 to values near 1e308 (see :meth:`Standardizer.fit`).
 
@@ -58,7 +58,8 @@ class Standardizer:
 
         Computed on each row divided by a power of two near its largest magnitude (exact, and undone exactly), so
         that neither the sum of values near 1e308 overflows nor the squares of deviations near 1e-200 underflow.
-        A constant row (every value within 10 ulps of the mean) gets scale max(1, |mean|): it becomes 0 (up to
+        A constant row (every value within 10 ulps of the mean) gets scale |mean| (1 for zeros, never below the
+        smallest normal number): it becomes 0 (up to
         rounding).  A row whose spread is below the smallest normal number of X's float dtype (2.2e-308 for
         float64, 1.2e-38 for float32) is refused (DeepstepError naming ``name``): its scale would be a subnormal
         number with too few significant bits to standardize by.
@@ -81,7 +82,10 @@ class Standardizer:
             raise DeepstepError(f"{name}: expected values whose spread is at least {tiny:.3g} (the smallest normal "
                                 f"{dtype.name}), got row {row} with standard deviation {float(std[row, 0]):.3g}; "
                                 "multiply that row by a power of ten first (or use float64)")
-        scale = np.where(constant, np.maximum(1.0, np.abs(mean)), std)
+        # a constant row's scale is its own size, so that what is predicted for it comes back at its size
+        # (a regression target of 1e-200 is not put back as 0.1): |mean|, 1 for zeros
+        size = np.where(mean != 0, np.maximum(np.abs(mean), np.finfo(np.float64).tiny), 1.0)
+        scale = np.where(constant, size, std)
         return cls(mean, scale)
 
     @property
