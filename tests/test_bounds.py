@@ -299,3 +299,24 @@ def test_inputs_that_overflow_before_any_update_are_named_not_the_learning_rate(
         ds.DeepNetwork([2, 4, 1], "relu", rng=0).fit(*ds.datasets.make_planar(m=40, rng=1), learning_rate=1e6,
                                                      num_iterations=300)
     assert str(e.value).startswith("learning_rate:")
+
+
+@pytest.mark.parametrize("size", [1e-200, 1.0, 1e299, 1e307])
+def test_regression_metrics_of_targets_of_any_size(size):
+    """The review's case: targets near 1e299 trained, then 'expected values whose squares are finite'. R^2 is the
+    same of Y and A scaled together; MAE and RMSE scale with them (values worked out at size 1)."""
+    import warnings
+
+    from deepstep.metrics import mean_absolute_error, r2_score, root_mean_squared_error
+
+    Y = np.array([[1.0, -2.0, 3.0, 0.5]])
+    A = np.array([[1.5, -1.0, 2.0, 0.5]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r2 = r2_score(Y * size, A * size)
+        mae = mean_absolute_error(Y * size, A * size)
+        rmse = root_mean_squared_error(Y * size, A * size)
+    # by hand: residual 0.25 + 1 + 1 + 0 = 2.25; mean 0.625, total 0.140625 + 6.890625 + 5.640625 + 0.015625 = 12.6875
+    assert r2 == pytest.approx(1 - 2.25 / 12.6875, rel=1e-14)
+    assert mae == pytest.approx(2.5 / 4 * size, rel=1e-14)
+    assert rmse == pytest.approx(np.sqrt(2.25 / 4) * size, rel=1e-14)

@@ -58,8 +58,19 @@ def _r2_from(residual: Array, total: Array) -> float:
 
 
 def r2_score(AL: Array, Y: Array) -> float:
-    """R^2 = 1 - sum (Y - A)^2 / sum (Y - mean(Y))^2 per output, averaged over the n[L] outputs."""
-    return _r2_from(_sums_of_squares(AL, Y), _sums_of_squares(Y.mean(axis=1, keepdims=True), Y))
+    """R^2 = 1 - sum (Y - A)^2 / sum (Y - mean(Y))^2 per output, averaged over the n[L] outputs.
+
+    R^2 does not change when Y and A are scaled together, so each output is first divided by a power of two near
+    its largest magnitude (exact): targets near 1e308 or 1e-200 score as targets near 1 do, never inf or NaN.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        peak = np.maximum(np.abs(Y).max(axis=1, keepdims=True), np.abs(AL).max(axis=1, keepdims=True))
+    if not np.isfinite(peak).all():
+        return _r2_from(_sums_of_squares(AL, Y), _sums_of_squares(Y.mean(axis=1, keepdims=True), Y))
+    _, exponent = np.frexp(peak)
+    with np.errstate(under="ignore"):
+        A1, Y1 = np.ldexp(AL, -exponent), np.ldexp(Y, -exponent)
+    return _r2_from(_sums_of_squares(A1, Y1), _sums_of_squares(Y1.mean(axis=1, keepdims=True), Y1))
 
 
 @dataclass(frozen=True)

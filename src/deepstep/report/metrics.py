@@ -172,7 +172,7 @@ def mean_absolute_error(Y: np.ndarray, A: np.ndarray) -> float:
     """MAE = (1 / (n[L] m)) sum |Y - A|."""
     Y, A = _values(Y, A)
     with np.errstate(over="ignore", invalid="ignore"):
-        value = float(np.mean(np.abs(Y - A)))
+        value = 2 * float(np.mean(np.abs(Y / 2 - A / 2)))  # halves: Y - A of +-1e308 does not overflow
     if not np.isfinite(value):
         raise DeepstepError("Y: expected values whose differences are finite, got values beyond the float range")
     return value
@@ -181,12 +181,15 @@ def mean_absolute_error(Y: np.ndarray, A: np.ndarray) -> float:
 def root_mean_squared_error(Y: np.ndarray, A: np.ndarray) -> float:
     """RMSE = sqrt((1 / (n[L] m)) sum (Y - A)^2)."""
     Y, A = _values(Y, A)
-    scale = float(np.max(np.abs(Y - A))) if Y.size else 0.0
-    if not np.isfinite(scale):
-        raise DeepstepError("Y: expected values whose differences are finite, got values beyond the float range")
+    D = Y / 2 - A / 2  # halves: Y - A of +-1e308 does not overflow
+    scale = float(np.max(np.abs(D))) if Y.size else 0.0
     if scale == 0:
         return 0.0
-    return scale * float(np.sqrt(np.mean(((Y - A) / scale) ** 2)))  # scaled: no overflow of the squares
+    with np.errstate(over="ignore", under="ignore"):
+        value = 2 * scale * float(np.sqrt(np.mean((D / scale) ** 2)))  # scaled: no overflow of the squares
+    if not np.isfinite(value):
+        raise DeepstepError("Y: expected values whose differences are finite, got values beyond the float range")
+    return value
 
 
 def regression_report(Y: np.ndarray, A: np.ndarray) -> dict:
