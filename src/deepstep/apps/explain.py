@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..core.cost import squared_norm
-from ..core.engine import input_gradient, l2_cost, linear, output_delta, weight_gradients
+from ..core.engine import forward_layers, input_gradient, l2_cost, linear, output_delta, weight_gradients
 from ..core.gradcheck import _relative_error
 from ..core.initialization import RngLike, as_rng
 from ..core.optimizers import Optimizer, get_optimizer
@@ -593,15 +593,17 @@ def explain(
         """J (float64) with the layers from ``start`` on run again from A[start-1] = A_prev (and W[start] or
         b[start] replaced)."""
         W_at, b_at = W_at or {}, b_at or {}
-        A_k = np.asarray(A_prev, dtype=np.float64)
-        for k in range(start, L + 1):
-            A_k = g[k].g(linear(W_at.get(k, W[k]).astype(np.float64, copy=False), A_k,
-                                b_at.get(k, b[k]).astype(np.float64, copy=False)))
-        return cost(A_k, W_at)
+        A_L = forward_layers(np.asarray(A_prev, dtype=np.float64), params64(start, W_at, b_at), hidden, output, start)
+        return cost(A_L, W_at)
 
     def cost_from_Z(Z_l: np.ndarray, l: int) -> float:
-        A_l = g[l].g(np.asarray(Z_l, dtype=np.float64))
-        return cost_from_A(A_l, l + 1) if l < L else cost(A_l, {})
+        A_L = forward_layers(None, params64(l, {}, {}), hidden, output, l, Z_start=np.asarray(Z_l, dtype=np.float64))
+        return cost(A_L, {})
+
+    def params64(start: int, W_at: dict, b_at: dict) -> dict[str, np.ndarray]:
+        """W[k], b[k] (or the ones given in their place) in float64 for the layers from ``start`` on."""
+        return {f"{name}{k}": (P.astype(np.float64, copy=False) if k >= start else P)
+                for k in range(1, L + 1) for name, P in (("W", W_at.get(k, W[k])), ("b", b_at.get(k, b[k])))}
 
     def cost(AL: np.ndarray, W_at: dict) -> float:
         J = task.cost(AL, Y64)

@@ -171,10 +171,38 @@ def forward_no_cache(X: Array, parameters: Any, hidden: Activation, output: Acti
 
 
 def _forward_columns(X: Array, parameters: Any, hidden: Activation, output: Activation, L: int) -> Array:
-    A = X
-    for l in range(1, L + 1):
-        Z = linear(parameters[f"W{l}"], A, parameters[f"b{l}"])
+    return forward_layers(X, parameters, hidden, output)
+
+
+def forward_layers(A: Array, parameters: Any, hidden: Activation, output: Activation, start: int = 1,
+                   masks: Any = None, Z_start: Array | None = None) -> Array:
+    """A[L] (n[L], m) from A[start-1], keeping no caches: ``Z[l] = W[l] A[l-1] + b[l]``, ``A[l] = g[l](Z[l])``
+    (and ``A[l] := A[l] * D[l] / keep_prob[l]`` where ``masks[l-1]`` is given) for l = start .. L.
+
+    The one cache-free traversal: prediction, validation, gradient checking and ``explain``'s replays all go
+    through it.
+
+    Parameters
+    ----------
+    A : ndarray of shape (n[start-1], m)
+        A[start-1] (X for start = 1); not read when ``Z_start`` is given.
+    parameters : mapping
+        "W{l}" (n[l], n[l-1]) and "b{l}" (n[l], 1) for l = start .. L (at least).
+    hidden, output : Activation
+        g[1..L-1] and g[L].
+    start : int
+        The first layer to run.
+    masks : sequence, optional
+        ``masks[l-1]``: the dropout ``(D, keep_prob)`` of layer l, or None.
+    Z_start : ndarray, optional
+        Z[start] already formed (the Gram form's first layer gives it); then A is not used.
+    """
+    L = len(parameters) // 2
+    for l in range(start, L + 1):
+        Z = Z_start if (l == start and Z_start is not None) else linear(parameters[f"W{l}"], A, parameters[f"b{l}"])
         A = (output if l == L else hidden).g(Z)
+        if masks is not None and masks[l - 1] is not None:
+            A = apply_dropout(A, *masks[l - 1])
     return A
 
 

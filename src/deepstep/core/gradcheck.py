@@ -24,7 +24,7 @@ from ..errors import DeepstepError, check_l2, check_number, check_parameters, ch
 from .activations import Activation, check_output_activation, get_activation, get_hidden_activation
 from .backward import backpropagate
 from .cost import squared_norm
-from .engine import apply_dropout, l2_cost, linear
+from .engine import forward_layers, l2_cost
 from .forward import model_forward
 from .initialization import RngLike, as_rng
 from .tasks import Task, task_for
@@ -124,12 +124,7 @@ def _check(
     masks = [cache[2] if len(cache) == 3 else None for cache in caches]  # fixed for every J below
 
     def J() -> float:
-        A = X
-        for l in range(1, L + 1):
-            A = (output if l == L else hidden).g(linear(theta[f"W{l}"], A, theta[f"b{l}"]))
-            if masks[l - 1] is not None:
-                A = apply_dropout(A, *masks[l - 1])
-        cost = task.cost(A, Y)
+        cost = task.cost(forward_layers(X, theta, hidden, output, masks=masks), Y)
         if lambd:
             cost += l2_cost([squared_norm(theta[f"W{l}"]) for l in range(1, L + 1)], lambd, X.shape[1])
         return cost
