@@ -1,28 +1,40 @@
 # Two commands for a fresh machine with only Python (3.10+):
-#   make demo   -- set up .venv and run the main job (trains, leaves models and plots in runs/)
-#   make test   -- set up .venv and run lint and the whole test suite
+#   make demo   -- set up .venv with what the demo needs and run the main job (trains, leaves models and plots in runs/)
+#   make test   -- set up .venv with the test tools too and run lint and the whole test suite
+# For the edit-test loop: make test-fast (the suite without the tests marked slow, in under 2 minutes on 2 cores).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 DEEPSTEP_DATA ?= $(abspath ../shared/data/catvnoncat)
 export DEEPSTEP_DATA
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-fast lint bench clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+
+# the demo's needs: the cat pictures (h5py, Pillow), plots (matplotlib), the progress bar (tqdm)
+$(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[data,plot,progress]'
+	touch $@
+
+# everything: every extra and the test tools (pytest, hypothesis, ruff, playwright, ...)
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@
 
-demo: $(BIN)/.installed
+demo: $(VENV)/.installed-demo
 	$(BIN)/deepstep demo --out runs
 
-lint: $(BIN)/.installed
+lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
 test: lint
 	$(BIN)/python -m pytest
+
+test-fast: $(VENV)/.installed-test
+	DEEPSTEP_FAST=1 $(BIN)/python -m pytest -m "not slow" -q
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache .hypothesis

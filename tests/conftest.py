@@ -8,6 +8,26 @@ import pytest
 
 import deepstep as ds
 
+# The fast tier (make test-fast: pytest -m "not slow") leaves out the tests marked slow and these files, each of
+# which starts browsers, clusters, benchmarks or many subprocesses, or trains on the full cat pictures; CI runs
+# everything.
+SLOW_FILES = {
+    "test_bench.py", "test_course_results.py", "test_playground_browser.py", "test_playground_burst.py",
+    "test_sweep_cluster.py", "test_sweep_processes.py", "test_cli_sweep.py", "test_model_file_fuzz.py",
+}
+
+if os.environ.get("DEEPSTEP_FAST"):  # fewer generated examples for the edit-test loop
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("fast", max_examples=10, deadline=None)
+    _hypothesis_settings.load_profile("fast")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if Path(str(item.fspath)).name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
+
 # Every hidden activation the registry holds (softmax is an output activation only).
 HIDDEN = [name for name, a in ds.ACTIVATIONS.items() if a.dg is not None and a.name == name] + ["leaky_relu:0.2"]
 

@@ -11,9 +11,9 @@ import deepstep as ds
 from conftest import run
 from deepstep.callbacks import EarlyStopping
 from deepstep.cli import main
+from deepstep.data.split import validation_split
 from deepstep.gram import pays_off
 from deepstep.schedules import ExponentialDecay, InverseTimeDecay, StepDecay
-from deepstep.training import stratified_split
 
 
 def refused(capsys, *argv):
@@ -203,7 +203,7 @@ def test_early_stopping_keeps_the_best_validation_epoch_and_resume_does_not_go_o
 
     # the same held-out split, in Python
     data = moons(1)
-    held = stratified_split(data.train_Y[0], 0.25, np.random.default_rng([1, 1]))
+    held = validation_split(data.train_Y[0], 0.25, 1)  # the one hold-out rule, with --seed
     assert held.sum() == 100  # a quarter of each class of 200
     X, Y, Xv, Yv = data.train_X[:, ~held], data.train_Y[:, ~held], data.train_X[:, held], data.train_Y[:, held]
     cli = ds.load_model(out / "model.npz")

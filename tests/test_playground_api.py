@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import deepstep as ds
+from deepstep.data.split import validation_split
 
 pytest.importorskip("starlette", reason="the playground extra: pip install 'deepstep[playground]'")
 uvicorn = pytest.importorskip("uvicorn")
@@ -84,7 +85,7 @@ def test_a_session_trains_with_the_real_engine(server):
         assert status == 200
     assert state["iteration"] == 120
     X, Y = ds.datasets.make_moons(m=200, rng=3)
-    held = ds.training.stratified_split(Y[0], 0.25, np.random.default_rng([3, 1]))
+    held = validation_split(Y[0], 0.25, 3)  # the one hold-out rule, with the session's seed
     net = ds.DeepNetwork([2, 5, 1], "tanh", "sigmoid", "auto", rng=3, standardize=True)
     for _ in range(3):
         net.fit(X[:, ~held], Y[:, ~held], 0.5, 40, optimizer="momentum", validation_data=(X[:, held], Y[:, held]))

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import deepstep as ds
+from deepstep.data.split import validation_split
 
 pytest.importorskip("starlette", reason="the playground extra: pip install 'deepstep[playground]'")
 pytest.importorskip("uvicorn")
@@ -60,7 +61,7 @@ def test_a_train_request_stops_at_its_time_budget_and_keeps_whole_iterations(mak
     assert state["stopped"].startswith(f"{done} of 1000 iterations: the request's 0.5 s were spent")
     # the epoch the budget cut is undone: the iterations kept are those of a network trained by hand, uncut
     X, Y = ds.datasets.make_moons(m=500, rng=4)
-    held = ds.training.stratified_split(Y[0], 0.2, np.random.default_rng([4, 1]))
+    held = validation_split(Y[0], 0.2, 4)  # the one hold-out rule, with the session's seed
     net = ds.DeepNetwork([2, 8, 1], "tanh", "sigmoid", "auto", rng=4, standardize=True)
     net.fit(X[:, ~held], Y[:, ~held], 0.05, done, batch_size=4, validation_data=(X[:, held], Y[:, held]))
     expected = [round(c, 6) for c in net.history.cost]

@@ -25,7 +25,7 @@ OLD_PATHS = {
     "callbacks": "training.callbacks",
     "network": "model.network", "model_io": "model.files", "export": "model.export",
     "metrics": "report.metrics", "plots": "report.plots", "diagnostics": "report.diagnostics",
-    "cli": "apps.cli", "learn_command": "apps.learn_command", "sweep_command": "apps.sweep_command",
+    "cli": "apps.cli", "learn_command": "apps.cli.learn", "sweep_command": "apps.cli.sweep",
     "sweep": "apps.sweep", "explain": "apps.explain", "playground": "apps.playground", "sklearn": "apps.sklearn",
     "vectorize": "apps.vectorize",
 }

@@ -65,11 +65,12 @@ from typing import Any
 
 import numpy as np
 
-from ..data.split import stratified_split
+from ..data.split import validation_split
 from ..errors import DeepstepError, _describe, check_number
 from ..model.network import DeepNetwork
 from ..training.callbacks import Callback
 from ..training.loop import Run, _optimizer_for
+from ..training.settings import SETTINGS
 from .explain import explain
 
 __all__ = ["Session", "Sessions", "SettingsError", "create_app", "listen", "serve", "url_of", "exposure_warning",
@@ -110,6 +111,8 @@ MAX_CONNECTIONS = 64
 """Connections (with their requests) the command's server keeps open at once; beyond, uvicorn answers 503."""
 TOKEN_HEADER = "X-Deepstep-Token"
 """The header every /api request carries: the server's token, as the page it serves holds it."""
+MAX_VALIDATION_FRACTION = 0.5
+"""The largest share of the points the playground holds out for validation."""
 DATASETS = ("planar", "moons", "circles", "blobs", "csv")
 DEFAULTS: dict[str, Any] = {
     "dataset": "planar", "points": 400, "noise": None, "hidden": [4], "hidden_activation": "tanh", "init": "auto",
@@ -124,7 +127,8 @@ class SettingsError(DeepstepError):
 
 # -- settings ------------------------------------------------------------------------------------------------
 def check_settings(raw: Any) -> dict[str, Any]:
-    """The settings, checked (the sweep's checks for those a run has) and completed with :data:`DEFAULTS`.
+    """The settings, checked (by the run settings' table, :data:`deepstep.training.settings.TABLE`, for those a
+    run has) and completed with :data:`DEFAULTS`.
 
     Parameters
     ----------
@@ -141,8 +145,6 @@ def check_settings(raw: Any) -> dict[str, Any]:
     SettingsError
         Naming the setting, what was expected and what came.
     """
-    from .sweep import check_setting
-
     if not isinstance(raw, dict):
         raise SettingsError(f"settings: expected a JSON object, got {_describe(raw)}")
     unknown = sorted(set(raw) - set(DEFAULTS))
@@ -152,18 +154,17 @@ def check_settings(raw: Any) -> dict[str, Any]:
     try:
         if s["dataset"] not in DATASETS:
             raise SettingsError(f"dataset: expected one of {list(DATASETS)}, got {_describe(s['dataset'])}")
-        hidden = check_setting("hidden", tuple(s["hidden"]) if isinstance(s["hidden"], list) else s["hidden"],
-                               "hidden")
+        hidden = SETTINGS["hidden"].check(tuple(s["hidden"]) if isinstance(s["hidden"], list) else s["hidden"])
         if len(hidden) > MAX_HIDDEN_LAYERS or any(n > MAX_UNITS for n in hidden):
             raise SettingsError(f"hidden: expected at most {MAX_HIDDEN_LAYERS} layers of at most {MAX_UNITS} units "
                                 f"in the playground, got {list(hidden)}")
         out = {"dataset": s["dataset"], "hidden": list(hidden)}
-        for key in ("hidden_activation", "init", "learning_rate", "optimizer", "batch_size", "l2", "keep_prob"):
-            out[key] = check_setting(key, s[key], key)
+        for key in ("hidden_activation", "init", "learning_rate", "optimizer", "batch_size", "l2", "keep_prob",
+                    "seed"):
+            out[key] = SETTINGS[key].check(s[key])
         out["points"] = check_number(s["points"], "points", low=10, high=MAX_POINTS, integer=True)
         out["noise"] = None if s["noise"] is None else check_number(s["noise"], "noise", low=0, high=10)
-        out["validation_fraction"] = check_number(s["validation_fraction"], "validation_fraction", low=0, high=0.5)
-        out["seed"] = check_number(s["seed"], "seed", low=0, high=2**32 - 1, integer=True)
+        out["validation_fraction"] = _validation_fraction(s["validation_fraction"])
     except SettingsError:
         raise
     except DeepstepError as exc:
@@ -174,6 +175,17 @@ def check_settings(raw: Any) -> dict[str, Any]:
                                 "column), got none")
         out["csv"] = s["csv"]
     return out
+
+
+def _validation_fraction(value: Any) -> float:
+    """0 (hold out nothing), or the table's validation_fraction (0 < F < 1) of at most MAX_VALIDATION_FRACTION."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0:
+        return 0.0
+    fraction = SETTINGS["validation_fraction"].check(value)
+    if fraction > MAX_VALIDATION_FRACTION:
+        raise SettingsError(f"validation_fraction: expected at most {MAX_VALIDATION_FRACTION:g} in the playground (0: "
+                            f"none), got {fraction!r}")
+    return fraction
 
 
 def _points(settings: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -281,10 +293,8 @@ class Session:
         n_classes = max(2, int(labels.max()) + 1)
         train = np.ones(labels.shape[1], dtype=bool)
         if settings["validation_fraction"] > 0:
-            held = stratified_split(labels[0], settings["validation_fraction"],
-                                    np.random.default_rng([settings["seed"], 1]))
-            if held.any() and not held.all():
-                train = ~held
+            with contextlib.suppress(DeepstepError):  # too few points to hold any out: train on all of them
+                train = ~validation_split(labels[0], settings["validation_fraction"], settings["seed"])
         session = cls(session_id or secrets.token_urlsafe(12), settings, X, labels, classes or
                       [str(k) for k in range(n_classes)], train, cls._network(settings, n_classes), time.monotonic(),
                       threading.Lock())

@@ -50,6 +50,7 @@ from ..errors import DeepstepError, as_dtype_checked  # noqa: E402
 from ..model.network import DeepNetwork  # noqa: E402
 from ..training.callbacks import EarlyStopping  # noqa: E402
 from ..training.loop import History  # noqa: E402
+from ..training.settings import SETTINGS as TABLE_ROWS  # noqa: E402
 
 __all__ = ["DeepClassifier", "DeepRegressor"]
 
@@ -234,10 +235,9 @@ class _DeepEstimator(BaseEstimator):
         """net.fit on (X.T, Y) with the estimator's settings; once it succeeds, net becomes network_ and n_iter_,
         loss_curve_ and history_ are brought up to date (inside _all_or_nothing)."""
         m = X.shape[0]
+        self._check_settings()
         batch = self.batch_size
         if batch is not None:
-            if isinstance(batch, bool) or not isinstance(batch, Integral) or batch <= 0:
-                raise DeepstepError(f"batch_size: expected a positive integer or None, got {batch!r}")
             batch = min(int(batch), m)
         if not isinstance(self.early_stopping, (bool, np.bool_)):
             raise DeepstepError(f"early_stopping: expected True or False, got {self.early_stopping!r}")
@@ -254,6 +254,21 @@ class _DeepEstimator(BaseEstimator):
         self.loss_curve_ = list(net.history.cost)
         self.history_ = net.history
         return history
+
+    _TABLE_CHECKED = ("optimizer", "learning_rate", "num_iterations", "batch_size", "l2", "keep_prob", "init",
+                      "validation_fraction")
+    """The parameters checked by the run settings' table (:data:`deepstep.training.settings.TABLE`) under their
+    own names; ``patience`` is the table's ``early_stopping`` (a patience), named ``patience``."""
+
+    def _check_settings(self) -> None:
+        """The hyperparameters checked by the run settings' table, as ``deepstep train``, a sweep and the
+        playground check them (DeepstepError naming the parameter); an Optimizer object is fit's to check."""
+        for key in self._TABLE_CHECKED:
+            value = getattr(self, key)
+            if key == "optimizer" and not isinstance(value, str):
+                continue
+            TABLE_ROWS[key].check(value, key)
+        TABLE_ROWS["early_stopping"].check(self.patience, "patience")
 
     def _raw_output(self, X: Any) -> np.ndarray:
         """A[L] for X (n_samples, n_features), as (n_samples, n[L])."""

@@ -93,17 +93,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..core.activations import get_activation, get_hidden_activation
-from ..core.initialization import INITS, as_dtype
-from ..core.optimizers import HYPERPARAMETERS, OPTIMIZERS, build_optimizer, check_beta, check_epsilon
-from ..core.schedules import SCHEDULES
 from ..core.tasks import task_for
 from ..errors import (
     DeepstepError,
     _describe,
     as_array,
-    check_l2,
-    check_learning_rate,
     check_number,
     check_positive_int,
     check_X,
@@ -112,7 +106,9 @@ from ..extras import require
 from ..limits import check_parameter_count
 from ..model.network import DeepNetwork
 from ..training.callbacks import EarlyStopping
-from ..training.loop import METHODS, TrainingDiverged
+from ..training.loop import TrainingDiverged
+from ..training.settings import SETTINGS as TABLE_ROWS
+from ..training.settings import optimizer_from, sweep_columns, sweep_defaults
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -120,19 +116,12 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULTS", "MAX_RUNS", "SETTINGS", "STATUSES", "SweepInterrupted", "SweepResult", "best_row",
            "check_run_count", "check_setting", "data_key", "run_seed", "settings_key", "sweep"]
 
-SETTINGS = ("hidden", "hidden_activation", "output_activation", "init", "dtype", "standardize", "optimizer",
-            "learning_rate", "num_iterations", "batch_size", "l2", "keep_prob", "beta", "beta1", "beta2", "epsilon",
-            "schedule", "lr_decay", "lr_decay_every", "early_stopping", "method")
-"""The settings a sweep varies, in the order of the table's columns."""
+SETTINGS = sweep_columns()
+"""The settings a sweep varies, in the order of the table's columns (:data:`deepstep.training.settings.TABLE`)."""
 
-DEFAULTS: dict[str, Any] = {
-    "hidden": (16,), "hidden_activation": "relu", "output_activation": "auto", "init": "auto", "dtype": "float64",
-    "standardize": False, "optimizer": "gd", "learning_rate": 0.0075, "num_iterations": 2500, "batch_size": None,
-    "l2": 0.0, "keep_prob": 1.0, "beta": None, "beta1": None, "beta2": None, "epsilon": None, "schedule": None,
-    "lr_decay": None, "lr_decay_every": None, "early_stopping": None, "method": "auto",
-}
-"""The value of each setting neither the grid nor ``fixed`` gives (those of DeepNetwork and fit; one hidden
-layer of 16 units)."""
+DEFAULTS: dict[str, Any] = sweep_defaults()
+"""The value of each setting neither the grid nor ``fixed`` gives (the table's defaults: those of DeepNetwork and
+fit; one hidden layer of 16 units)."""
 
 STATUSES = ("ok", "diverged", "failed", "cancelled")
 """A run's status: trained; stopped by the divergence guard (its parameters put back to the last sound
@@ -162,72 +151,6 @@ def _reworded(exc: DeepstepError, where: str) -> DeepstepError:
     return DeepstepError(f"{where}: {rest if sep and ' ' not in head else text}")
 
 
-def _hidden(value: Any) -> tuple[int, ...]:
-    sizes = [value] if not isinstance(value, (Sequence, np.ndarray)) or isinstance(value, str) else list(value)
-    if isinstance(value, (str, bytes)) or any(isinstance(n, bool) or not isinstance(n, (int, np.integer))
-                                              for n in sizes):
-        raise DeepstepError(f"hidden: expected a hidden size (an int >= 1) or a tuple of them, got {_describe(value)}")
-    return tuple(check_number(n, "hidden", low=1, integer=True, expected="hidden sizes >= 1") for n in sizes)
-
-
-def _name(value: Any, name: str, choices: Sequence[str]) -> str:
-    if not isinstance(value, str) or value.lower() not in choices:
-        raise DeepstepError(f"{name}: expected one of {list(choices)}, got {_describe(value)}")
-    return value.lower()
-
-
-def _output_activation(value: Any) -> str:
-    if value == "auto":
-        return "auto"
-    name = get_activation(value, "output_activation").name
-    task_for(name)  # an output activation with a cost: sigmoid, softmax, linear
-    return name
-
-
-def _keep_prob(value: Any) -> float | tuple[float, ...]:
-    def one(p: Any) -> float:
-        return check_number(p, "keep_prob", low=0, low_inclusive=False, high=1,
-                            expected="numbers with 0 < keep_prob <= 1")
-    if isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, str):
-        return tuple(one(p) for p in value)
-    return one(value)
-
-
-def _optional(check: Any) -> Any:
-    return lambda value: None if value is None else check(value)
-
-
-def _standardize(value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise DeepstepError(f"standardize: expected True or False, got {_describe(value)}")
-    return bool(value)
-
-
-_CHECKS: dict[str, Any] = {
-    "hidden": _hidden,
-    "hidden_activation": lambda v: get_hidden_activation(v).name,
-    "output_activation": _output_activation,
-    "init": lambda v: _name(v, "init", ("auto", *INITS)),
-    "dtype": lambda v: as_dtype(v).name,
-    "standardize": _standardize,
-    "optimizer": lambda v: _name(v, "optimizer", tuple(OPTIMIZERS)),
-    "learning_rate": check_learning_rate,
-    "num_iterations": lambda v: check_positive_int(v, "num_iterations"),
-    "batch_size": lambda v: check_positive_int(v, "batch_size", allow_none=True),
-    "l2": check_l2,
-    "keep_prob": _keep_prob,
-    "beta": _optional(lambda v: check_beta(v, "beta")),
-    "beta1": _optional(lambda v: check_beta(v, "beta1")),
-    "beta2": _optional(lambda v: check_beta(v, "beta2")),
-    "epsilon": _optional(check_epsilon),
-    "schedule": _optional(lambda v: _name(v, "schedule", tuple(SCHEDULES))),
-    "lr_decay": _optional(lambda v: check_number(v, "lr_decay", low=0)),
-    "lr_decay_every": _optional(lambda v: check_positive_int(v, "lr_decay_every")),
-    "early_stopping": _optional(lambda v: check_positive_int(v, "early_stopping")),
-    "method": lambda v: _name(v, "method", METHODS),
-}
-
-
 def _check_key(key: Any, where: str) -> None:
     if not isinstance(key, str) or key not in SETTINGS:
         raise DeepstepError(f"{where}: unknown setting {key!r}; expected one of {list(SETTINGS)}")
@@ -238,7 +161,7 @@ def check_setting(key: Any, value: Any, where: str) -> Any:
     DeepstepError naming ``where`` (such as "grid['learning_rate'][2]")."""
     _check_key(key, where)
     try:
-        return _CHECKS[key](value)
+        return TABLE_ROWS[key].check(value)  # the table's check (its bounds: errors.check_number)
     except DeepstepError as exc:
         raise _reworded(exc, where) from None
 
@@ -384,9 +307,7 @@ def _train_one(X: Any, Y: np.ndarray, settings: dict[str, Any], seed: int, valid
     net = None
     try:
         output, n_out = _output(Y, settings["output_activation"])
-        optimizer = build_optimizer(settings["optimizer"], schedule=settings["schedule"],
-                                    lr_decay=settings["lr_decay"], lr_decay_every=settings["lr_decay_every"],
-                                    **{k: settings[k] for k in HYPERPARAMETERS})
+        optimizer = optimizer_from(settings)  # the table's optimizer rows
         callbacks = [] if settings["early_stopping"] is None else [EarlyStopping(patience=settings["early_stopping"])]
         net = DeepNetwork([np.shape(X)[0], *settings["hidden"], n_out], settings["hidden_activation"], output,
                           settings["init"], np.random.default_rng(run_seed(seed, settings)), settings["dtype"],

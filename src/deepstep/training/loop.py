@@ -27,7 +27,7 @@ from ..core import gram
 from ..core.engine import Engine, add_l2_gradient, forward_no_cache, l2_cost, linear
 from ..core.optimizers import Optimizer, get_optimizer
 from ..core.tasks import column_classes
-from ..data.split import stratified_split
+from ..data.split import validation_split
 from ..data.standardize import Standardizer
 from ..errors import (
     DeepstepError,
@@ -636,10 +636,7 @@ def fit(
         fraction = check_fraction(validation_fraction, "validation_fraction")
         # per class for a classifier; for regression one group, a random share
         labels = column_classes(Y) if net.task.is_classification else np.zeros(Y.shape[1])
-        held = stratified_split(labels, fraction, np.random.default_rng(VALIDATION_SPLIT_SEED))
-        if not held.any() or held.all():
-            raise DeepstepError(f"validation_fraction: {fraction:g} of m = {X.shape[1]} examples leaves no "
-                                "validation or no training examples")
+        held = validation_split(labels, fraction, VALIDATION_SPLIT_SEED)  # the one hold-out rule (data.split)
         validation = (X[:, held], Y[:, held])
         X, Y = X[:, ~held], Y[:, ~held]
     target_standardizer = net.target_standardizer

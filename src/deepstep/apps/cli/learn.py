@@ -1,4 +1,5 @@
-"""The learning tools on the command line: ``deepstep explain``, ``deepstep vectorize`` and ``deepstep playground``."""
+"""The learning tools on the command line: ``deepstep explain``, ``deepstep vectorize`` and ``deepstep playground``
+(``deepstep.learn_command`` of deepstep 0.2)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from ..core.activations import hidden_activation_names
-from ..errors import DeepstepError
-from ..model.files import atomic_path
-from .cli import (
+from ...core.activations import hidden_activation_names
+from ...errors import DeepstepError
+from ...model.files import atomic_path
+from .common import (
     DEFAULT_PRESET,
     PRESETS,
     UsageError,
@@ -26,10 +27,10 @@ from .cli import (
     seed_arg,
 )
 
-__all__ = ["add_parsers", "cmd_explain", "cmd_playground", "cmd_vectorize"]
+__all__ = ["add_parser", "add_parsers", "cmd_explain", "cmd_playground", "cmd_vectorize"]
 
 
-def add_parsers(sub: Any) -> None:
+def add_parser(sub: Any) -> None:
     """The ``explain``, ``vectorize`` and ``playground`` subcommands on ``sub`` (argparse's subparsers)."""
     x = sub.add_parser(
         "explain", help="one training iteration written out layer by layer, every gradient checked",
@@ -79,9 +80,9 @@ def add_parsers(sub: Any) -> None:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from ..data.datasets import load_dataset, resolve_name
-    from ..data.standardize import Standardizer
-    from .explain import explain
+    from ...data.datasets import load_dataset, resolve_name
+    from ...data.standardize import Standardizer
+    from ..explain import explain
 
     name = resolve_name(args.dataset)
     preset = PRESETS.get(name, DEFAULT_PRESET)
@@ -91,8 +92,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     m_train = data.train_X.shape[1]
     if args.m > m_train:
         raise UsageError(f"-m: expected at most {m_train} examples (the training set of {data.name}), got {args.m}")
-    args.dtype = "float64"
-    net = _build_network(args, data, preset)
+    net = _build_network(args, data, preset, dtype="float64")
     if net.standardize:
         net.standardizer = Standardizer.fit(data.train_X)
         if data.task == "regression":
@@ -113,13 +113,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+add_parsers = add_parser  # (its name in deepstep 0.2's learn_command)
+
+
 def port_arg(text: str) -> int:
     """A port number, 0 (any free one) to 65535."""
     return _number(text, int, lambda v: 0 <= v <= 65535, "a port from 0 to 65535")
 
 
 def cmd_playground(args: argparse.Namespace) -> int:
-    from .playground import serve
+    from ..playground import serve
 
     def ready(url: str) -> None:
         print(f"deepstep playground at {url} (Ctrl-C stops it)", flush=True)
@@ -134,7 +137,7 @@ def cmd_playground(args: argparse.Namespace) -> int:
 
 
 def cmd_vectorize(args: argparse.Namespace) -> int:
-    from .vectorize import lesson
+    from ..vectorize import lesson
 
     rows = lesson(args.n, args.repeats, args.seed)
     print(f"a Python loop against one NumPy expression, best of {args.repeats} on this machine")

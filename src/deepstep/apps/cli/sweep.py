@@ -1,4 +1,5 @@
-"""``deepstep sweep``: the command line of :func:`deepstep.sweep.sweep`, with the files it writes and ``--resume``.
+"""``deepstep sweep``: the command line of :func:`deepstep.sweep.sweep`, with the files it writes and ``--resume``
+(``deepstep.sweep_command`` of deepstep 0.2).
 
 Into ``--out`` it writes, as each run finishes, its model file (``run-K.npz``, or ``best.npz`` when it is the
 best so far with ``--keep best``) and one line of ``runs.jsonl`` (the journal: its row and history).  At the end
@@ -35,39 +36,20 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..core.optimizers import HYPERPARAMETERS, build_optimizer
-from ..core.schedules import SCHEDULES
-from ..core.tasks import TASKS
-from ..errors import DeepstepError
-from ..model.files import atomic_path, write_json
-from ..model.network import DeepNetwork
-from ..training.loop import METHODS, History
-from .cli import (
-    DEFAULT_PRESET,
-    PRESETS,
-    UsageError,
-    _dataset_key,
-    _flag,
-    _hold_out,
-    _output_folder,
-    _standardizes,
-    beta_arg,
-    delimiter_arg,
-    fraction_arg,
-    keep_prob_arg,
-    nonnegative_float,
-    positive_float,
-    positive_int,
-    seed_arg,
-    size_arg,
-)
-from .sweep import (
+from ...core.tasks import TASKS
+from ...errors import DeepstepError
+from ...model.files import atomic_path, write_json
+from ...model.network import DeepNetwork
+from ...training.loop import History
+from ...training.settings import SETTINGS as TABLE_ROWS
+from ...training.settings import TABLE, Setting, optimizer_from
+from ..sweep import (
     SETTINGS,
     STATUSES,
     SweepInterrupted,
@@ -80,6 +62,24 @@ from .sweep import (
     settings_key,
     sweep,
 )
+from .common import (
+    DEFAULT_PRESET,
+    PRESETS,
+    UsageError,
+    _dataset_key,
+    _flag,
+    _hold_out,
+    _output_folder,
+    _standardizes,
+    add_setting_flags,
+    delimiter_arg,
+    fraction_arg,
+    positive_float,
+    positive_int,
+    seed_arg,
+    setting_type,
+    size_arg,
+)
 
 JOURNAL = "runs.jsonl"
 JOURNAL_VERSION = 1
@@ -91,73 +91,24 @@ MAX_NOTES = 10
 """Notes printed about damaged journal lines or model files, at most (then how many more)."""
 
 
-# -- flags -------------------------------------------------------------------------------------------------
+# -- flags ----------------------------------------------------------------------------------------------------
 def hidden_arg(text: str) -> tuple[int, ...]:
     """One hidden-layer design: "4" (one layer of 4 units), "20-7-5" (three layers), "none" (no hidden layer:
     logistic or softmax regression)."""
-    if text.lower() == "none":
-        return ()
-    try:
-        sizes = tuple(int(t) for t in text.split("-"))
-    except ValueError:
-        sizes = ()
-    if not sizes or any(n <= 0 for n in sizes):
-        raise argparse.ArgumentTypeError(f"expected hidden sizes such as 4 or 20-7-5 (or none), got {text!r}")
-    return sizes
+    return setting_type(TABLE_ROWS["hidden"])(text)
 
 
-def _list_of(convert: Callable[[str], Any], key: str) -> Callable[[str], list]:
-    """A flag taking one value or a comma-separated list of them, each read by ``convert`` and checked as the
-    sweep's setting ``key`` would be (so that a bad value stops the command before any run)."""
-    def parse(text: str) -> list:
-        items = [t.strip() for t in text.split(",")]
-        if not all(items):
-            raise argparse.ArgumentTypeError(f"expected a comma-separated list without empty items, got {text!r}")
-        values: list = []
-        seen: set = set()
-        for item in items:
-            value = convert(item)
-            try:
-                values.append(check_setting(key, value, key))
-            except DeepstepError as exc:
-                raise argparse.ArgumentTypeError(f"{item!r}: {str(exc).partition(': ')[2]}") from None
-            if values[-1] in seen:
-                raise argparse.ArgumentTypeError(f"{item!r} is in the list twice, got {text[:200]!r}")
-            seen.add(values[-1])
-        return values
-    parse.__name__ = key  # argparse names the type in some messages
-    return parse
+GRID_ORDER = ("hidden", "hidden_activation", "init", "learning_rate", "num_iterations", "batch_size", "optimizer",
+              "beta", "beta1", "beta2", "epsilon", "schedule", "lr_decay", "lr_decay_every", "l2", "keep_prob",
+              "early_stopping", "method", "dtype")
+"""The order of the list flags, which is the order of the grid's axes (the last varies fastest): it numbers the
+runs, so a journal's run K stays the same run.  Every setting the table lists in a sweep, once (a new one goes
+at the end)."""
 
+LISTS: dict[str, Setting] = {TABLE_ROWS[name].dest: TABLE_ROWS[name] for name in GRID_ORDER}
+"""Every setting of a run a sweep takes as a list (flag, as argparse stores it -> its row of the table)."""
 
-def _lowercase(text: str) -> str:
-    return text.lower()
-
-
-LISTS: dict[str, tuple[str, Callable[[str], Any], str]] = {
-    # flag (as argparse stores it) -> (sweep setting, how one value is read, help)
-    "hidden": ("hidden", hidden_arg, "hidden sizes: 1,2,3,4,5,20,50 or 20-7-5,10 (none: no hidden layer)"),
-    "hidden_activation": ("hidden_activation", str, "e.g. relu,tanh (leaky_relu:SLOPE too)"),
-    "init": ("init", _lowercase, "e.g. he,xavier (auto, small, zeros)"),
-    "learning_rate": ("learning_rate", positive_float, "e.g. 0.01,0.001,0.0001"),
-    "iterations": ("num_iterations", positive_int, "iterations (epochs with --batch-size)"),
-    "batch_size": ("batch_size", positive_int, "mini-batch sizes (default: the whole set)"),
-    "optimizer": ("optimizer", _lowercase, "e.g. gd,momentum,rmsprop,adam"),
-    "beta": ("beta", beta_arg, "momentum's beta"),
-    "beta1": ("beta1", beta_arg, "Adam's beta1"),
-    "beta2": ("beta2", beta_arg, "Adam's and RMSprop's beta2"),
-    "epsilon": ("epsilon", positive_float, "Adam's and RMSprop's epsilon"),
-    "schedule": ("schedule", _lowercase, f"learning-rate decay: {', '.join(SCHEDULES)}"),
-    "lr_decay": ("lr_decay", nonnegative_float, "the schedule's decay rate"),
-    "lr_decay_every": ("lr_decay_every", positive_int, "the schedule's interval"),
-    "l2": ("l2", nonnegative_float, "L2 regularization lambda"),
-    "keep_prob": ("keep_prob", keep_prob_arg, "dropout keep probability of the hidden layers"),
-    "early_stopping": ("early_stopping", positive_int, "patience (needs --validation-fraction)"),
-    "method": ("method", _lowercase, f"first-layer method: {', '.join(METHODS)}"),
-    "dtype": ("dtype", _lowercase, "float64 and/or float32"),
-}
-"""Every setting of a run that ``deepstep train`` takes, as a flag taking a list."""
-
-NOT_COMPARED = ("out", "jobs", "resume", "scheduler", "connect_timeout", "quiet", "func", "command")
+NOT_COMPARED = ("out", "jobs", "resume", "scheduler", "connect_timeout", "quiet", "func", "command", "run_command")
 """Flags --resume may change: where and how the runs are done, not what they are."""
 
 
@@ -175,14 +126,11 @@ def add_parser(sub: Any) -> None:
                "tcp://HOST:8786\n\nCtrl-C stops the sweep and keeps the finished runs; the same command with "
                "--resume runs the rest.", formatter_class=argparse.RawDescriptionHelpFormatter)
     w.add_argument("--dataset", default="planar", help="as for train (default planar)")
-    for flag, (key, convert, text) in LISTS.items():
-        w.add_argument(_flag(flag), dest=flag, type=_list_of(convert, key), help=text,
-                       metavar=f"{flag.upper()}[,...]")
-    w.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=None,
-                   help="as for train (default: on for .csv/.npz files)")
+    add_setting_flags(w, LISTS.values(), lists=True)  # --hidden, --learning-rate, ...: comma-separated lists
+    add_setting_flags(w, [s for s in TABLE if s.sweep == "single" and s.kind is bool])  # --standardize
     w.add_argument("--samples", type=positive_int, help="draw N combinations instead of the whole product")
     w.add_argument("--keep", choices=["all", "best"], default="all", help="model files of every run, or the best")
-    w.add_argument("--seed", type=seed_arg, default=1)
+    w.add_argument("--seed", type=seed_arg, default=TABLE_ROWS["seed"].default)
     w.add_argument("--validation-fraction", type=fraction_arg, metavar="F")
     w.add_argument("--test-fraction", type=fraction_arg, default=0.2)
     w.add_argument("--test-data", metavar="FILE")
@@ -492,7 +440,8 @@ def _grid(args: argparse.Namespace, preset: dict, data: Any) -> tuple[dict[str, 
                              "num_iterations": preset["iterations"], "standardize": _standardizes(args, data.name),
                              "output_activation": "linear" if data.task == "regression" else "auto"}
     grid: dict[str, list] = {}
-    for flag, (key, _, _) in LISTS.items():
+    for flag, row in LISTS.items():
+        key = row.name
         values = getattr(args, flag)
         if values is None:
             continue
@@ -515,9 +464,8 @@ def _check_optimizer_flags(grid: dict[str, list], fixed: dict[str, Any]) -> None
     for optimizer in values("optimizer"):
         for schedule in values("schedule"):
             try:
-                build_optimizer(optimizer or "gd", schedule=schedule, lr_decay=values("lr_decay")[0],
-                                lr_decay_every=values("lr_decay_every")[0], flag=_flag,
-                                **{k: values(k)[0] for k in HYPERPARAMETERS})
+                optimizer_from({**{s.name: values(s.name)[0] for s in TABLE if s.takes in ("optimizer", "schedule")},
+                                "optimizer": optimizer, "schedule": schedule}, flag=_flag)
                 return
             except DeepstepError as exc:
                 failures.append(str(exc))
@@ -532,7 +480,7 @@ def _score_names(data: Any, validation: Any) -> tuple[str, str]:
 
 def _max_runs() -> int:
     """deepstep.sweep.MAX_RUNS, read now (the package's ``sweep`` is the function, so by the module's name)."""
-    return importlib.import_module(".sweep", __package__).MAX_RUNS
+    return importlib.import_module("..sweep", __package__).MAX_RUNS
 
 
 def _run_count(args: argparse.Namespace) -> int:
@@ -606,7 +554,7 @@ def _only_sweep_in(out: Path) -> Iterator[None]:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Train one network per combination of the listed settings; write the table, models and pictures."""
-    from ..data.datasets import load_dataset, resolve_name
+    from ...data.datasets import load_dataset, resolve_name
 
     name = resolve_name(args.dataset)
     if args.early_stopping is not None and args.validation_fraction is None:
@@ -708,7 +656,7 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-_SETTING_FLAGS = {key: _flag(flag) for flag, (key, _, _) in LISTS.items()}
+_SETTING_FLAGS = {row.name: row.option for row in LISTS.values()}
 
 
 def _flagged(message: str) -> str:

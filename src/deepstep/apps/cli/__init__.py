@@ -1,0 +1,102 @@
+"""The ``deepstep`` command: train, evaluate, predict, export, sweep, explain, vectorize, playground, gradcheck,
+info, demo.
+
+Every error the user can cause (a missing file, a bad flag value, a picture of the wrong size for the model)
+prints one line and exits with status 2.
+
+This package is the dispatcher: :data:`SUBCOMMANDS` lists the subcommand modules, each of which has
+``add_parser(subparsers)`` and its ``cmd_*`` functions and imports only :mod:`.common` (what they share).
+Adding a subcommand: one new module, and its line in :data:`SUBCOMMANDS`.  The names of deepstep 0.2's
+``deepstep.cli`` stay importable from here.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from ..._version import __version__
+from ...errors import DeepstepError
+from . import check, demo, learn, sweep, train
+from .common import (  # noqa: F401  (deepstep 0.2's deepstep.cli names, kept importable)
+    DEFAULT_PRESET,
+    PRESETS,
+    Parser,
+    UsageError,
+    _build_network,
+    _check_examples,
+    _dataset_key,
+    _default_out,
+    _flag,
+    _hold_out,
+    _number,
+    _output_folder,
+    _outputs,
+    _standardizes,
+    beta_arg,
+    delimiter_arg,
+    error_line,
+    fraction_arg,
+    keep_prob_arg,
+    layers_arg,
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    seed_arg,
+    size_arg,
+)
+from .train import _StopRequest, cmd_evaluate, cmd_export, cmd_predict, cmd_train, load_model  # noqa: F401
+
+SUBCOMMANDS: tuple[ModuleType, ...] = (
+    train,  # train, evaluate, predict, export
+    sweep,  # sweep
+    learn,  # explain, vectorize, playground
+    check,  # gradcheck, info
+    demo,  # demo
+)
+"""The subcommand modules, in the order ``deepstep --help`` lists them."""
+
+__all__ = ["DEFAULT_PRESET", "PRESETS", "SUBCOMMANDS", "Parser", "UsageError", "build_parser", "error_line",
+           "fraction_arg", "main", "size_arg"]
+
+
+def build_parser() -> Parser:
+    """The parser of every subcommand (each module of :data:`SUBCOMMANDS` adds its own)."""
+    parser = Parser(prog="deepstep", description="Build, train and explain fully-connected deep networks.")
+    parser.add_argument("--version", action="version", version=f"deepstep {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for module in SUBCOMMANDS:
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 1 for a check that fails, 2 for a usage error (one line on stderr), 130 after Ctrl-C.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.run_command = main  # how a subcommand runs another (demo runs train) without importing this package
+    try:
+        return args.func(args)
+    except (DeepstepError, OSError) as exc:
+        print(error_line(f"deepstep {args.command}", str(exc) or type(exc).__name__), end="", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # outside a training loop (loading, evaluating, plotting)
+        print(f"\ndeepstep {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""``deepstep gradcheck`` and ``deepstep info``: back-propagation checked, and every shape of a network."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+
+from ...core.activations import hidden_activation_names
+from ...limits import check_parameter_count
+from ...model.network import one_hot
+from .common import (
+    _check_examples,
+    keep_prob_arg,
+    layers_arg,
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    seed_arg,
+)
+
+__all__ = ["add_parser", "cmd_gradcheck", "cmd_info"]
+
+
+def add_parser(sub: Any) -> None:
+    """The ``gradcheck`` and ``info`` subcommands on ``sub`` (argparse's subparsers)."""
+    g = sub.add_parser("gradcheck", help="check back-propagation against finite differences",
+                       description="Compare back-propagation's gradients with centered finite differences on a "
+                                   "random network and random data, in float64: the relative error "
+                                   "||grad - approx|| / (||grad|| + ||approx||) per parameter, and PASS below "
+                                   "the threshold (exit status 0), FAIL above it (exit status 1).")
+    g.add_argument("--layers", type=layers_arg, default=[4, 5, 3, 1], help="layer sizes (default 4,5,3,1)")
+    g.add_argument("--hidden-activation", default="relu", help=f"{', '.join(hidden_activation_names())} (default relu)")
+    g.add_argument("--output-activation", choices=["sigmoid", "softmax", "linear"])
+    g.add_argument("--init", default="xavier", choices=["small", "xavier", "he"])
+    g.add_argument("-m", type=positive_int, default=8, help="number of random examples")
+    g.add_argument("--seed", type=seed_arg, default=1)
+    g.add_argument("--epsilon", type=positive_float, default=1e-7)
+    g.add_argument("--threshold", type=positive_float, default=1e-7)
+    g.add_argument("--max-checked", type=nonnegative_int, default=None,
+                   help="entries of each parameter to check (default: all up to 20,000 parameters, else 100 of each "
+                        "drawn at random; 0: every entry)")
+    g.add_argument("--l2", type=nonnegative_float, default=0.0, metavar="LAMBDA",
+                   help="check the gradient of J + (lambda/2m) sum ||W||^2 (default 0)")
+    g.add_argument("--keep-prob", type=keep_prob_arg, default=1.0, metavar="P",
+                   help="check with inverted dropout on the hidden layers, one fixed mask (default 1)")
+    g.set_defaults(func=cmd_gradcheck)
+
+    i = sub.add_parser("info", help="shapes of every W, b, Z, A and their gradients",
+                       description="The dimension check to do before debugging back-propagation: the shape of "
+                                   "every W[l], b[l], Z[l], A[l] (and of dW, db, dZ, dA, the same), and the "
+                                   "parameter count.")
+    i.add_argument("--layers", type=layers_arg, required=True, help="layer sizes, e.g. 12288,20,7,5,1")
+    i.add_argument("-m", type=positive_int, default=209, help="number of examples")
+    i.set_defaults(func=cmd_info)
+
+
+def cmd_gradcheck(args: argparse.Namespace) -> int:
+    from ...core.gradcheck import entries_checked, gradient_check_details
+    from ...core.initialization import initialize_parameters
+
+    rng = np.random.default_rng(args.seed)
+    dims = args.layers
+    check_parameter_count(dims, "--layers")
+    _check_examples(dims, args.m)
+    output = args.output_activation or ("sigmoid" if dims[-1] == 1 else "softmax")
+    params = initialize_parameters(dims, init=args.init, rng=rng, hidden_activation=args.hidden_activation)
+    for key in params:  # non-zero biases so that every db is exercised
+        if key.startswith("b"):
+            params[key] = 0.1 * rng.standard_normal(params[key].shape)
+    X = rng.standard_normal((dims[0], args.m))
+    labels = rng.integers(0, max(2, dims[-1]), args.m)
+    Y = labels[np.newaxis, :] if dims[-1] == 1 else one_hot(labels, dims[-1])
+    max_checked = None if args.max_checked == 0 else "auto" if args.max_checked is None else args.max_checked
+    counts = entries_checked({k: P.shape for k, P in params.items()}, max_checked)
+    overall, per = gradient_check_details(params, X, Y, args.hidden_activation, output, args.epsilon, l2=args.l2,
+                                          keep_prob=args.keep_prob, rng=rng, max_checked=max_checked)
+    extra = (f", L2 lambda = {args.l2:g}" if args.l2 else "") + (
+        f", dropout keep_prob = {args.keep_prob:g} (one fixed mask)" if args.keep_prob < 1 else "")
+    print(f"gradient check of {dims} ({args.hidden_activation} hidden, {output} output), m = {args.m}, "
+          f"epsilon = {args.epsilon:g}{extra}")
+    print(f"{'parameter':>10} {'shape':>14} {'relative error':>16} {'entries checked':>18}")
+    for key, err in per.items():
+        print(f"{key:>10} {str(params[key].shape):>14} {err:>16.3e} {counts[key]:>8,} of {params[key].size:<8,}")
+    ok = overall < args.threshold
+    print(f"{'all':>10} {'':>14} {overall:>16.3e}   {'PASS' if ok else 'FAIL'} (threshold {args.threshold:g})")
+    if sum(counts.values()) < sum(P.size for P in params.values()):
+        print(f"a sample: {sum(counts.values()):,} of {sum(P.size for P in params.values()):,} entries, drawn from "
+              f"--seed (--max-checked 0 checks every one)")
+    return 0 if ok else 1
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    dims, m = args.layers, args.m
+    print(f"network {dims}, m = {m} examples (one per column)")
+    print(f"{'layer':>5} {'W[l], dW[l]':>16} {'b[l], db[l]':>12} {'Z, A, dZ, dA':>16} {'parameters':>12}")
+    print(f"{0:>5} {'':>16} {'':>12} {str((dims[0], m)):>16} {'':>12}   A[0] = X")
+    total = 0
+    for l in range(1, len(dims)):
+        count = dims[l] * dims[l - 1] + dims[l]
+        total += count
+        print(f"{l:>5} {str((dims[l], dims[l - 1])):>16} {str((dims[l], 1)):>12} {str((dims[l], m)):>16} {count:>12,}")
+    print(f"total parameters: {total:,}")
+    return 0
+

@@ -1,0 +1,489 @@
+"""``deepstep train``, ``evaluate``, ``predict`` and ``export``: a model made, scored, used and exported."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...core.activations import get_hidden_activation
+from ...data.split import VALIDATION_RULE
+from ...errors import DeepstepError
+from ...model.files import atomic_path, write_json
+from ...model.network import DeepNetwork
+from ...training.callbacks import Callback, EarlyStopping, ModelCheckpoint, ProgressBar
+from ...training.loop import TrainingDiverged
+from .common import (
+    DEFAULT_PRESET,
+    PRESETS,
+    UsageError,
+    _build_network,
+    _dataset_key,
+    _default_out,
+    _hold_out,
+    _output_folder,
+    _outputs,
+    _standardizes,
+    add_setting_flags,
+    delimiter_arg,
+    fraction_arg,
+    layers_arg,
+    optimizer_of,
+    positive_int,
+    size_arg,
+    train_settings,
+)
+
+__all__ = ["add_parser", "cmd_evaluate", "cmd_export", "cmd_predict", "cmd_train"]
+
+load_model = DeepNetwork.load
+
+
+def add_parser(sub: Any) -> None:
+    """The ``train``, ``evaluate``, ``predict`` and ``export`` subcommands on ``sub`` (argparse's subparsers)."""
+    presets = "\n".join(
+        f"  {name:8} layers n0,{','.join(map(str, p['hidden']))},nL  {p['hidden_activation']} hidden, "
+        f"init {p['init']}, learning rate {p['learning_rate']:g}, {p['iterations']} iterations"
+        for name, p in [*PRESETS.items(), ("(files)", DEFAULT_PRESET)]
+    )
+    t = sub.add_parser(
+        "train", help="train a network on a data set", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train a network; writes model.npz, metrics.json, cost.png (and decision_boundary.png for 2-D "
+                    "points or mislabelled.png for pictures) in --out.",
+        epilog="defaults where a flag is not given:\n" + presets + "\n\nexample (the course's 4-layer cat model):\n"
+               "  deepstep train --dataset cats --layers 12288,20,7,5,1 --init xavier --learning-rate 0.0075 "
+               "--iterations 2500 --seed 1 --out runs/cats\n\nCtrl-C stops after the current iteration and saves the "
+               "model; the same command with --resume continues it exactly.")
+    t.add_argument("--dataset", default="planar", help="cats, planar, moons, circles, blobs, or a .npz/.csv file "
+                   "or a folder of pictures in one sub-folder per class (default: planar)")
+    t.add_argument("--layers", type=layers_arg, help="all layer sizes n[0],...,n[L], e.g. 12288,20,7,5,1")
+    add_setting_flags(t, train_settings())  # the run settings: --learning-rate, --iterations, --optimizer, ...
+    t.add_argument("--out", help="output folder (default runs/DATASET)")
+    t.add_argument("--test-fraction", type=fraction_arg, default=0.2,
+                   help="share of a generated set or of your file held out for testing (default 0.2)")
+    t.add_argument("--image-size", type=size_arg, default=(64, 64), metavar="HxW",
+                   help="size the pictures of a folder are resized to (default 64x64)")
+    t.add_argument("--label-column", help="the label column of a CSV file (default: the last column)")
+    t.add_argument("--delimiter", type=delimiter_arg, default=",", help="the field separator of a CSV file")
+    t.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
+                   help="what a .csv/.npz file's labels are: auto refuses real-valued labels and asks for "
+                        "regression (a linear output and the squared-error cost)")
+    t.add_argument("--test-data", metavar="FILE", help="a separate .csv/.npz test set (instead of --test-fraction)")
+    t.add_argument("--print-every", type=positive_int, help="print the cost every N iterations")
+    t.add_argument("--checkpoint-every", type=positive_int, help="save the model every N iterations")
+    resume = t.add_mutually_exclusive_group()
+    resume.add_argument("--resume", action="store_true",
+                        help="continue the model saved in --out (refused when there is none, or when it was made for "
+                             "other data or flags)")
+    resume.add_argument("--resume-or-start", action="store_true",
+                        help="continue the model saved in --out if there is one, else start a new one (for a job "
+                             "that is re-run until it finishes)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("evaluate", help="accuracy, confusion matrix, precision, recall, F1")
+    e.add_argument("model", help="a model.npz written by deepstep train")
+    e.add_argument("--dataset", help="data set name or path (default: the one it was trained on)")
+    e.add_argument("--split", choices=["test", "train"], default="test")
+    e.add_argument("--json", help="also write the report to this JSON file")
+    e.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="label pictures or table rows with a trained model",
+                       description="Label picture files with a model trained on pictures: one line per picture, "
+                                   "e.g. 'my_cat.jpg: cat (p = 0.93)'; pictures are resized to the model's input. "
+                                   "Or label the rows of one .csv/.npz file with a model trained on a table: a CSV "
+                                   "of each row's prediction and class probabilities (values for regression).")
+    p.add_argument("model", help="a model.npz written by deepstep train")
+    p.add_argument("inputs", nargs="+", metavar="FILE",
+                   help="picture files (PNG, JPEG, ...), or one .csv/.npz file of table rows")
+    p.add_argument("--out", help="write the table rows' predictions to this CSV file (default: print them)")
+    p.add_argument("--delimiter", type=delimiter_arg, help="the field separator of a CSV file of rows")
+    p.set_defaults(func=cmd_predict)
+
+    x = sub.add_parser("export", help="write a trained model as an ONNX graph",
+                       description="Write MODEL as a standard ONNX graph (opset 17): input 'X' of shape (N, n[0]) "
+                                   "(raw features: a model's standardization is part of the graph), output the "
+                                   "probabilities (or values). Needs pip install 'deepstep[onnx]'.")
+    x.add_argument("model", help="a model.npz written by deepstep train")
+    x.add_argument("onnx", help="the .onnx file to write (atomically)")
+    x.set_defaults(func=cmd_export)
+
+
+# -- train ---------------------------------------------------------------------
+
+
+class _StopRequest(Callback):
+    """SIGINT/SIGTERM during training: the first asks to stop after the current epoch (so that the saved
+    model resumes exactly), a second one stops at once (the last checkpoint is kept)."""
+
+    SIGNALS = ("SIGINT", "SIGTERM")
+
+    def __init__(self) -> None:
+        self.asked: int | None = None  # the signal number that asked
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if self.asked is not None:
+            raise KeyboardInterrupt
+        self.asked = signum
+        print(f"\n{signal.Signals(signum).name}: stopping after this iteration (again to stop at once) ...",
+              file=sys.stderr, flush=True)
+
+    def on_epoch_end(self, run: Any, epoch: int, logs: dict[str, float]) -> None:
+        if self.asked is not None:
+            run.stop_training = True
+
+    def install(self) -> dict[int, Any]:
+        """Install for SIGINT and SIGTERM (main thread only); returns the handlers it replaces."""
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        return {int(getattr(signal, n)): signal.signal(getattr(signal, n), self) for n in self.SIGNALS}
+
+    @staticmethod
+    def uninstall(previous: dict[int, Any]) -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _check_resume(net: DeepNetwork, args: argparse.Namespace, data, optimizer, model_path: Path) -> None:
+    """--resume continues only a model made for this data and these flags: one line naming the difference."""
+    n_x = data.train_X.shape[0]
+    n_out, what = _outputs(data)
+    training = net.metadata.get("training") or {}
+    checks = [
+        ("--dataset", net.layer_dims[0], n_x, f"{net.layer_dims[0]} inputs; {data.name} has {n_x} features", None),
+        ("--task", net.task.name, data.task, f"task {net.task.name}; {data.name} gives {data.task}", None),
+        ("--dataset", net.layer_dims[-1], n_out,
+         f"{net.layer_dims[-1]} output unit(s); {data.name} has {what}, which need {n_out}", None),
+        ("--layers", net.layer_dims, args.layers or net.layer_dims, "layers", None),
+        ("--hidden-activation", net.hidden_activation,
+         get_hidden_activation(args.hidden_activation).name if args.hidden_activation else net.hidden_activation,
+         "hidden activation", None),
+        ("--dtype", net.dtype.name, args.dtype, "dtype", None),
+        ("--seed", training.get("seed", args.seed), args.seed, "seed (it draws the data split and the toy data)",
+         None),
+    ]
+    saved_classes = net.metadata.get("classes")
+    if saved_classes is not None and data.classes is not None:
+        checks.append(("--dataset", saved_classes, list(data.classes), "classes", None))
+    checks.append(("--standardize", net.standardize, _standardizes(args, data.name), "standardize", None))
+    if net.metadata.get("dataset") is not None:
+        checks.append(("--dataset", net.metadata["dataset"], _dataset_key(data.name), "data set", None))
+    if "test_data" in training:
+        asked = str(Path(args.test_data).resolve()) if args.test_data else None
+        checks.append(("--test-data", training["test_data"], asked, "test data", None))
+    for flag, key in (("--batch-size", "batch_size"), ("--l2", "l2"), ("--keep-prob", "keep_prob"),
+                      ("--validation-fraction", "validation_fraction"), ("--early-stopping", "early_stopping"),
+                      ("--test-fraction", "test_fraction"), ("--label-column", "label_column"),
+                      ("--delimiter", "delimiter")):
+        if key in training:  # the run's design; the learning rate may change (e.g. smaller after a divergence)
+            checks.append((flag, training[key], getattr(args, key), f"{flag.lstrip('-')}", None))
+    for flag, saved, asked, what, _ in checks:
+        if saved != asked:
+            detail = what if ";" in what else f"{what} {saved}"
+            raise UsageError(f"{flag}: the model in {model_path} has {detail}, this run asks for {asked}; "
+                             "train into another --out, or drop --resume")
+    if net.optimizer is not None and net.optimizer.config() != optimizer.config():
+        raise UsageError(f"--optimizer: the model in {model_path} was trained with {net.optimizer!r}, this run asks "
+                         f"for {optimizer!r}; give the same optimizer flags to resume")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from ...data.datasets import load_dataset, resolve_name
+
+    name = resolve_name(args.dataset)
+    preset = PRESETS.get(name, DEFAULT_PRESET)
+    if args.label_column is not None and not str(name).lower().endswith(".csv"):
+        raise UsageError(f"--label-column: only a .csv data set has label columns, got --dataset {name}")
+    if args.delimiter != "," and not str(name).lower().endswith(".csv"):
+        raise UsageError(f"--delimiter: only a .csv data set has a delimiter, got --dataset {name}")
+    if args.early_stopping is not None and args.validation_fraction is None:
+        raise UsageError("--early-stopping: watches the validation cost; give --validation-fraction too")
+    optimizer = optimizer_of(args)
+    data = load_dataset(name, rng=args.seed, test_fraction=args.test_fraction, image_size=args.image_size,
+                        label_column=args.label_column, task=args.task, delimiter=args.delimiter,
+                        test_data=args.test_data)
+    out = Path(args.out) if args.out else _default_out(name)
+    model_path = out / "model.npz"
+    if args.resume_or_start:
+        args.resume = model_path.exists()
+    if args.resume and not model_path.exists():
+        raise UsageError(f"--resume: there is no model to continue at {model_path}; drop --resume to start one")
+    out = _output_folder(out)
+    lr = args.learning_rate or preset["learning_rate"]
+    iterations = args.iterations or preset["iterations"]
+    method = args.method
+    rule = VALIDATION_RULE  # how validation examples are held out; a resumed run keeps its model's (0.2's: 1)
+    if args.resume:
+        net = load_model(model_path)
+        _check_resume(net, args, data, optimizer, model_path)
+        if net.optimizer is not None:
+            optimizer = net.optimizer
+        if method == "auto":  # the method the run decided at its start, where it still applies
+            saved = (net.metadata.get("training") or {}).get("method")
+            full = args.batch_size is None or args.batch_size >= data.train_X.shape[1]
+            if saved == "plain" or (saved == "gram" and _gram_applies(full, optimizer)):
+                method = saved
+        rule = (net.metadata.get("training") or {}).get("validation_rule", 1)
+        print(f"resuming {model_path} after {len(net.history.cost)} iterations")
+    else:
+        net = _build_network(args, data, preset)
+    train_X, train_Y, validation = _hold_out(args, data, rule)
+    if method == "auto":  # decided once per run, on the whole plan, and kept for --resume
+        from ...core.gram import pays_off
+
+        full = args.batch_size is None or args.batch_size >= train_X.shape[1]
+        method = "gram" if _gram_applies(full, optimizer) and pays_off(
+            net.layer_dims[0], net.layer_dims[1], train_X.shape[1], iterations) else "plain"
+    net.metadata.update(
+        classes=list(data.classes) if data.classes is not None else None, dataset=_dataset_key(name),
+        kind=data.kind, image_shape=list(data.image_shape) if data.image_shape else None, task=data.task,
+        features=data.features, label=data.label,
+        training={"learning_rate": lr, "iterations": iterations, "batch_size": args.batch_size,
+                  "init": args.init or preset["init"], "seed": args.seed, "dtype": net.dtype.name,
+                  "test_fraction": args.test_fraction, "image_size": list(args.image_size),
+                  "label_column": args.label_column, "optimizer": optimizer.config(), "l2": args.l2,
+                  "keep_prob": args.keep_prob, "validation_fraction": args.validation_fraction,
+                  "early_stopping": args.early_stopping, "method": method, "delimiter": args.delimiter,
+                  "validation_rule": rule,
+                  "test_data": str(Path(args.test_data).resolve()) if args.test_data else None},
+    )
+    done = len(net.history.cost)
+    every = args.print_every or max(1, iterations // 10)
+    checkpoint = args.checkpoint_every or max(1, iterations // 5)
+    print(f"training {net} on {data.name}: m = {train_X.shape[1]}, {optimizer!r}, learning rate {lr:g}, "
+          f"{iterations} {'epochs' if args.batch_size else 'iterations'} -> {out}/")
+    stop = _StopRequest()
+    callbacks: list[Callback] = [stop, ModelCheckpoint(model_path, every=checkpoint),
+                                 ProgressBar(total=iterations, print_every=every, bar=not args.quiet,
+                                             file=sys.stdout)]
+    if args.early_stopping is not None:
+        early = EarlyStopping(patience=args.early_stopping)
+        if args.resume and "early_stopping" in net.callback_state:
+            early.load_state(*net.callback_state["early_stopping"])
+        callbacks.insert(0, early)
+    start = time.perf_counter()
+    previous = stop.install()
+    try:
+        if done < iterations and not (args.resume and _early_stopped(net)):
+            net.fit(train_X, train_Y, lr, iterations - done, batch_size=args.batch_size, optimizer=optimizer,
+                    l2=args.l2, keep_prob=args.keep_prob, validation_data=validation, callbacks=callbacks,
+                    method=method)
+        net.save(model_path)  # (the handlers stay until this is written: a second signal here is handled too)
+    except TrainingDiverged as exc:
+        net.save(model_path)  # the last sound parameters, put back by the guard
+        raise UsageError(f"{exc}; saved them in {model_path}") from None
+    except KeyboardInterrupt:  # a second signal, inside an iteration: keep the last whole checkpoint
+        print(f"\ninterrupted; {model_path} holds the last checkpoint; continue with the same command and "
+              "--resume", file=sys.stderr)
+        return 130
+    finally:
+        _StopRequest.uninstall(previous)
+    if stop.asked is not None:
+        print(f"\nstopped after {len(net.history.cost)} iterations; saved {model_path}; continue with the same "
+              "command and --resume", file=sys.stderr)
+        return 128 + stop.asked
+    seconds = time.perf_counter() - start
+    metrics = _evaluate(net, data)
+    h = net.history
+    metrics.update(seconds=round(seconds, 3), iterations=len(h.cost), final_cost=h.cost[-1] if h.cost else None,
+                   layer_dims=net.layer_dims, dataset=str(name), optimizer=optimizer.config(),
+                   history={k: v for k, v in h.as_dict().items() if k in ("cost", "accuracy", "val_cost",
+                                                                            "val_accuracy", "r2", "val_r2")})
+    score = net.task.score_name
+    if h.val_cost:
+        metrics.update(val_cost=h.val_cost[-1], **{"val_" + score: getattr(h, "val_" + score)[-1]})
+    if args.early_stopping is not None and callbacks[0].stopped_epoch is not None:
+        print(f"early stopping at iteration {callbacks[0].stopped_epoch}: no better validation cost for "
+              f"{args.early_stopping} iterations; kept the parameters of iteration {callbacks[0].best_epoch}")
+    write_json(out / "metrics.json", metrics)
+    if net.task.is_classification:
+        val = f"   validation accuracy {h.val_accuracy[-1]:.2%}" if h.val_accuracy else ""
+        print(f"train accuracy {metrics['train_accuracy']:.2%}   test accuracy {metrics['test_accuracy']:.2%}{val}"
+              f"   ({seconds:.1f} s)")
+    else:
+        val = f"   validation R^2 {h.val_r2[-1]:.4f}" if h.val_r2 else ""
+        print(f"train R^2 {metrics['train']['r2']:.4f}   test R^2 {metrics['test']['r2']:.4f}   test MAE "
+              f"{metrics['test']['mae']:.4g}   test RMSE {metrics['test']['rmse']:.4g}{val}   ({seconds:.1f} s)")
+    from ...report.diagnostics import diagnose
+
+    for note in diagnose(net, data.train_X, data.train_Y):
+        print(f"note: {note}", file=sys.stderr)
+    plotted = _plots(net, data, out, lr, bool(args.batch_size))
+    print(f"wrote {model_path}, {out / 'metrics.json'}" + (f" and plots in {out}/" if plotted else ""))
+    return 0
+
+
+
+def _gram_applies(full_batch: bool, optimizer: Any) -> bool:
+    from ...core.gram import applies
+
+    return applies(full_batch, optimizer) is None
+
+
+def _early_stopped(net: DeepNetwork) -> bool:
+    state = net.callback_state.get("early_stopping")
+    return state is not None and state[0].get("stopped_epoch") is not None
+
+
+def _evaluate(net: DeepNetwork, data) -> dict[str, Any]:
+    from ...report.metrics import classification_report, regression_report
+
+    if not net.task.is_classification:
+        return {"train": regression_report(data.train_Y, net.predict(data.train_X)),
+                "test": regression_report(data.test_Y, net.predict(data.test_X))}
+    result = {"train_accuracy": net.accuracy(data.train_X, data.train_Y)}
+    result["test_accuracy"] = net.accuracy(data.test_X, data.test_Y)
+    result["test"] = classification_report(data.test_Y, net.predict(data.test_X), list(data.classes))
+    return result
+
+
+def _plots(net: DeepNetwork, data, out: Path, lr: float, epochs: bool) -> bool:
+    from ...report import plots
+
+    try:
+        plots.plot_cost(net.history.cost, out / "cost.png", lr, per="epoch" if epochs else "iteration",
+                        val_cost=net.history.val_cost or None)
+        if data.train_X.shape[0] == 2:
+            plots.plot_decision_boundary(net, data.train_X, data.train_Y, out / "decision_boundary.png")
+        if data.image_shape:
+            predicted = net.predict(data.test_X)
+            plots.plot_mislabelled(data.test_X, data.test_Y, predicted, data.classes,
+                                   tuple(data.image_shape), out / "mislabelled.png")
+            n = plots.mislabelled_indices(data.test_Y, predicted).size
+            print(f"{n} mislabelled test pictures in {out / 'mislabelled.png'}")
+    except DeepstepError as exc:  # matplotlib missing: the model and metrics are still written
+        print(f"note: no plots ({exc})", file=sys.stderr)
+        return False
+    return True
+
+
+# -- evaluate, predict -----------------------------------------------------------
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from ...data.datasets import load_dataset
+    from ...report.metrics import classification_report, regression_report
+
+    net = load_model(args.model)
+    name = args.dataset or net.metadata.get("dataset")
+    if not name:
+        raise UsageError("--dataset: expected a data set name or path (the model does not name one)")
+    training = net.metadata.get("training") or {}
+    if not args.dataset and training.get("seed") is None and not training.get("test_data") and name != "cats":
+        # without the seed the model's own split cannot be drawn again: a new draw would score training examples
+        raise UsageError(f"--dataset: expected a data set to score, since {args.model} does not record the seed "
+                         f"that split {name} into training and test examples")
+    data = load_dataset(name, rng=training.get("seed"), test_fraction=training.get("test_fraction", 0.2),
+                        image_size=training.get("image_size", (64, 64)), label_column=training.get("label_column"),
+                        task=net.task.name if str(name).lower().endswith((".csv", ".npz")) else "auto",
+                        delimiter=training.get("delimiter") or ",",
+                        test_data=training.get("test_data") if not args.dataset else None)
+    X, Y = (data.test_X, data.test_Y) if args.split == "test" else (data.train_X, data.train_Y)
+    features = net.metadata.get("features")
+    if features and data.features and list(data.features) != list(features):  # matched by name, never by place
+        from ...data.datasets import match_features
+
+        X = X[match_features(data.features, features, data.label, str(data.name))]
+    if X.shape[0] != net.layer_dims[0]:
+        raise UsageError(f"--dataset: the model takes {net.layer_dims[0]} features, {data.name} has {X.shape[0]}")
+    if not net.task.is_classification:
+        report = regression_report(Y, net.predict(X))
+        print(f"{args.split} set of {data.name}: m = {X.shape[1]}")
+        print(f"R^2   {report['r2']:.4f}\nMAE   {report['mae']:.6g}\nRMSE  {report['rmse']:.6g}")
+        if args.json:
+            write_json(args.json, report)
+        return 0
+    classes = list(net.metadata.get("classes") or data.classes)
+    if classes != list(data.classes):
+        raise UsageError(f"--dataset: the classes of {data.name}, {list(data.classes)}, are not the model's, {classes}")
+    report = classification_report(Y, net.predict(X), classes)
+    print(f"{args.split} set of {data.name}: m = {X.shape[1]}")
+    print(f"accuracy  {report['accuracy']:.2%}")
+    width = max(len(c) for c in classes) + 2
+    print("confusion matrix (rows: true, columns: predicted)")
+    print(" " * width + "".join(f"{c:>{width}}" for c in classes))
+    for c, row in zip(classes, report["confusion_matrix"], strict=True):
+        print(f"{c:>{width}}" + "".join(f"{v:>{width}}" for v in row))
+    print(f"{'class':>{width}} {'precision':>10} {'recall':>10} {'f1':>10} {'support':>8}")
+    for c, r in report["classes"].items():
+        print(f"{c:>{width}} {r['precision']:>10.3f} {r['recall']:>10.3f} {r['f1']:>10.3f} {r['support']:>8}")
+    if args.json:
+        write_json(args.json, report)
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from ...data.datasets import load_image
+
+    net = load_model(args.model)
+    if len(args.inputs) == 1 and str(args.inputs[0]).lower().endswith((".csv", ".npz")):
+        return _predict_rows(net, args)
+    if args.out is not None:
+        raise UsageError("--out: writes the predictions for a .csv or .npz file of rows; pictures are printed")
+    shape = net.metadata.get("image_shape")
+    if not shape:
+        raise UsageError(f"MODEL: {args.model} was not trained on pictures, so it cannot label image files")
+    if int(np.prod(shape)) != net.layer_dims[0]:
+        raise UsageError(f"MODEL: expects {net.layer_dims[0]} inputs, its pictures give {int(np.prod(shape))}")
+    classes = net.metadata.get("classes") or [str(k) for k in range(max(2, net.layer_dims[-1]))]
+    for path in args.inputs:
+        x = load_image(path, size=(shape[0], shape[1]))
+        A = net.predict_proba(x)
+        k = int(net.predict(x)[0, 0])
+        p = float(A[0, 0]) if A.shape[0] == 1 else float(A[k, 0])
+        if A.shape[0] == 1 and k == 0:
+            p = 1 - p
+        print(f"{path}: {classes[k]} (p = {p:.2f})")
+    return 0
+
+
+def _predict_rows(net: DeepNetwork, args: argparse.Namespace) -> int:
+    """Label the rows of a .csv or .npz: a CSV of each row's prediction and probabilities (or values)."""
+    import csv
+    import io
+
+    from ...data.datasets import load_rows
+
+    training = net.metadata.get("training") or {}
+    X = load_rows(args.inputs[0], net.layer_dims[0], net.metadata.get("features"),
+                  args.delimiter or training.get("delimiter") or ",",
+                  label=net.metadata.get("label", training.get("label_column")))
+    A = net.predict_proba(X)
+    text = io.StringIO()
+    w = csv.writer(text, lineterminator="\n")
+    if net.task.is_classification:
+        classes = net.metadata.get("classes") or [str(k) for k in range(max(2, net.layer_dims[-1]))]
+        P = np.vstack([1 - A, A]) if A.shape[0] == 1 else A
+        w.writerow(["row", "prediction", *[f"p({c})" for c in classes]])
+        for j, k in enumerate(net.predict(X)[0]):
+            w.writerow([j, classes[k], *[f"{p:.6g}" for p in P[:, j]]])
+    else:
+        V = net.predict(X)
+        w.writerow(["row", *(["value"] if V.shape[0] == 1 else [f"value{k}" for k in range(V.shape[0])])])
+        for j in range(V.shape[1]):
+            w.writerow([j, *[repr(float(v)) for v in V[:, j]]])
+    if args.out is None:
+        print(text.getvalue(), end="")
+    else:
+        with atomic_path(args.out) as tmp:
+            tmp.write_text(text.getvalue())
+        print(f"wrote {X.shape[1]} predictions to {args.out}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ...model.export import export_onnx
+
+    net = load_model(args.model)
+    path = export_onnx(net, args.onnx)
+    print(f"wrote {path}: ONNX (opset 17), input 'X' of shape (N, {net.layer_dims[0]}), "
+          f"{'values' if not net.task.is_classification else 'probabilities'} of shape (N, {net.layer_dims[-1]})")
+    return 0
+
+
