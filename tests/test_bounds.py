@@ -320,3 +320,20 @@ def test_regression_metrics_of_targets_of_any_size(size):
     assert r2 == pytest.approx(1 - 2.25 / 12.6875, rel=1e-14)
     assert mae == pytest.approx(2.5 / 4 * size, rel=1e-14)
     assert rmse == pytest.approx(np.sqrt(2.25 / 4) * size, rel=1e-14)
+
+
+def test_gradcheck_cli_fails_a_wrong_small_parameter_the_pooled_error_hides(capsys, monkeypatch):
+    """db1 doubled: its relative error is 1/3 while W's dominate the pooled error; the verdict is per parameter."""
+    from deepstep import gradcheck
+
+    real = gradcheck.backpropagate
+
+    def doubled(*args, **kwargs):
+        grads = real(*args, **kwargs)
+        grads["db1"] = 2 * grads["db1"]
+        return grads
+
+    monkeypatch.setattr(gradcheck, "backpropagate", doubled)
+    status, out, _ = deepstep(capsys, "gradcheck", "--layers", "40,30,1")
+    rows = {line.split()[0]: line for line in out.splitlines() if line.strip().startswith(("W", "b"))}
+    assert status == 1 and rows["b1"].rstrip().endswith("FAIL") and not rows["W1"].rstrip().endswith("FAIL")

@@ -205,3 +205,82 @@ def test_match_features_refusals_name_the_column(header, label, named):
 
 def test_an_old_model_file_takes_one_unnamed_label_column():
     assert match_features(["b", "y", "a"], ["a", "b"], None, "f.csv") == [2, 0]
+
+
+@pytest.fixture(scope="module")
+def trained_on_y(tmp_path_factory):
+    """A model whose label column is `y` (not `label`): the review's case."""
+    folder = tmp_path_factory.mktemp("label_y")
+    rng = np.random.default_rng(8)
+    m = 200
+    cols = {"a": rng.normal(size=m), "b": rng.normal(size=m), "y": None}
+    cols["y"] = np.where(cols["a"] > 0, "up", "down")
+    write_table_with(folder / "train.csv", cols, "y")
+    status = cli.main(["train", "--dataset", str(folder / "train.csv"), "--label-column", "y", "--layers", "2,3,1",
+                       "--iterations", "200", "--learning-rate", "0.5", "--out", str(folder / "run"), "--quiet"])
+    assert status == 0
+    return folder, cols, folder / "run" / "model.npz"
+
+
+def write_table_with(path, columns, label):
+    names = list(columns)
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(names)
+        for j in range(len(columns[names[0]])):
+            w.writerow([columns[n][j] if n == label else repr(float(columns[n][j])) for n in names])
+
+
+def test_evaluate_scores_the_label_column_the_model_was_trained_with(trained_on_y, tmp_path, capsys):
+    """The review's case: a file with the features and another 0/1 column but no `y` was scored against that
+    column (48.75%, exit 0). It must be refused, naming the label column; with `y` anywhere it is scored."""
+    folder, cols, model = trained_on_y
+    rng = np.random.default_rng(9)
+    write_table_with(tmp_path / "no_y.csv", {"a": cols["a"], "b": cols["b"], "d": rng.integers(0, 2, 200)}, "d")
+    status, out, err = deepstep(capsys, "evaluate", model, "--dataset", tmp_path / "no_y.csv")
+    assert status == 2 and out == "" and "label_column" in err and "'y'" in err
+    write_table_with(tmp_path / "y_first.csv", {"y": cols["y"], "b": cols["b"], "a": cols["a"]}, "y")
+    status, out, err = deepstep(capsys, "evaluate", model, "--dataset", tmp_path / "y_first.csv", "--split", "train")
+    assert status == 0, err
+    shown = float(next(line for line in out.splitlines() if line.startswith("accuracy")).split()[1].rstrip("%"))
+    assert shown > 90  # scored against y (against a random 0/1 column it was about 50%)
+
+
+def test_evaluate_refuses_an_unnamed_npz_for_a_named_model(trained_on_y, tmp_path, capsys):
+    folder, cols, model = trained_on_y
+    np.savez(tmp_path / "shuf.npz", X=np.vstack([cols["b"], cols["a"]]), Y=(cols["y"] == "up").astype(int))
+    status, out, err = deepstep(capsys, "evaluate", model, "--dataset", tmp_path / "shuf.npz")
+    assert status == 2 and "--dataset" in err
+
+
+def test_a_column_named_twice_is_refused(trained, tmp_path, capsys):
+    folder, cols, model = trained
+    path = tmp_path / "twice.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["size", "noise", "other", "label", "label"])
+        for j in range(20):
+            w.writerow([cols["size"][j], cols["noise"][j], cols["other"][j], cols["label"][j], "big"])
+    status, _, err = deepstep(capsys, "evaluate", model, "--dataset", path)
+    assert status == 2 and "label" in err
+
+
+def test_gradcheck_passes_only_when_every_parameter_passes(capsys):
+    """The review's case: --l2 1e12 gave b's relative errors of 1.0 and still PASS (the pooled error is W's)."""
+    status, out, _ = deepstep(capsys, "gradcheck", "--l2", "1e12")
+    rows = {line.split()[0]: line for line in out.splitlines() if line.strip().startswith(("W", "b"))}
+    assert status == 1 and "PASS" not in out
+    assert all(rows[k].rstrip().endswith("n/a") for k in ("b1", "b2", "b3"))  # the check cannot see them
+    status, out, _ = deepstep(capsys, "gradcheck")
+    assert status == 0 and "PASS" in out and "FAIL" not in out
+
+
+def test_a_list_of_mixed_labels_is_refused_by_the_estimator():
+    pytest.importorskip("sklearn")
+    from deepstep.errors import DeepstepError
+    from deepstep.sklearn import DeepClassifier
+
+    X = np.random.default_rng(0).normal(size=(200, 2))
+    with pytest.raises(DeepstepError) as e:
+        DeepClassifier(num_iterations=2).fit(X, [1, "a"] * 100)
+    assert str(e.value).startswith("y:")

@@ -409,6 +409,8 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
         raise TypeError), no missing values, no sparse X."""
         _refuse_unusable(X, "X")
         _refuse_unusable(y, "y")
+        if not isinstance(y, np.ndarray):  # a list of 1 and "a": scikit-learn's conversion would make both strings
+            _class_values(y, "y")
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=reset)
         classes = _class_values(y, "y")
         check_classification_targets(y)

@@ -18,6 +18,8 @@ True
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import DeepstepError, check_l2, check_number, check_parameters, check_X, finite_result
@@ -29,7 +31,7 @@ from .forward import model_forward
 from .initialization import RngLike, as_rng
 from .tasks import Task, task_for
 
-__all__ = ["gradient_check", "gradient_check_details", "entries_checked"]
+__all__ = ["gradient_check", "gradient_check_details", "entries_checked", "parameter_verdict"]
 
 #: Networks with more parameters than this are checked on a sample of each parameter's entries ("auto").
 CHECK_ALL_UP_TO = 20_000
@@ -85,8 +87,15 @@ def gradient_check_details(
     keep_prob: float | list[float] = 1.0,
     rng: RngLike = None,
     max_checked: int | str | None = "auto",
+    allowances: dict[str, float] | None = None,
 ) -> tuple[float, dict[str, float]]:
-    """Like :func:`gradient_check`, also returning the relative error of each parameter ("W1", "b1", ...)."""
+    """Like :func:`gradient_check`, also returning the relative error of each parameter ("W1", "b1", ...).
+
+    ``allowances``, when given a dict, receives for each parameter the relative error that rounding alone can
+    cause in its check: ``4 sqrt(k) eps |J| / (epsilon ||grad||)`` over its k entries (eps = 2.2e-16).  An error
+    below it is rounding; where it is itself large (a cost of 1e12 beside gradients of 1e-2), the check cannot see
+    that parameter's gradient at all (:func:`parameter_verdict`).
+    """
     from ..errors import check_keep_prob
 
     dims = check_parameters(parameters)
@@ -107,7 +116,7 @@ def gradient_check_details(
     hidden = get_hidden_activation(hidden_activation)
 
     def check() -> tuple[float, dict[str, float]]:
-        return _check(theta, X64, Y64, hidden, output, task, epsilon, lambd, keep_prob, rng, counts)
+        return _check(theta, X64, Y64, hidden, output, task, epsilon, lambd, keep_prob, rng, counts, allowances)
 
     return finite_result(check, "gradient_check", parameters=theta, X=X64, l2=lambd, epsilon=epsilon)
 
@@ -115,6 +124,7 @@ def gradient_check_details(
 def _check(
     theta: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray, hidden: Activation, output: Activation, task: Task,
     epsilon: float, lambd: float, keep_prob: float | list[float], rng: RngLike, counts: dict[str, int],
+    allowances: dict[str, float] | None = None,
 ) -> tuple[float, dict[str, float]]:
     """The check on checked float64 arguments (``theta`` is moved and put back entry by entry), over ``counts[key]``
     entries of each parameter (all of them, or that many drawn without replacement)."""
@@ -130,6 +140,7 @@ def _check(
         return cost
 
     grads = backpropagate(task.derivative(AL, Y), caches, hidden, output, lambd)
+    rounding = 4 * float(np.finfo(np.float64).eps) * max(1.0, abs(J())) / epsilon  # per entry's difference
     per_param, all_grad, all_approx = {}, [], []
     for key, P in theta.items():
         flat = P.reshape(-1)  # a view: moving flat[i] moves P
@@ -146,10 +157,30 @@ def _check(
             approx[k] = (J_plus - J_minus) / (2 * epsilon)
         grad = grads["d" + key].reshape(-1)[entries]
         per_param[key] = _relative_error(grad, approx)
+        if allowances is not None:
+            size = float(np.linalg.norm(grad))
+            allowances[key] = math.inf if size == 0 else rounding * math.sqrt(entries.size) / size
         all_grad.append(grad)
         all_approx.append(approx)
     overall = _relative_error(np.concatenate(all_grad), np.concatenate(all_approx))
     return overall, per_param
+
+
+def parameter_verdict(error: float, allowance: float, threshold: float = 1e-7) -> str:
+    """One parameter's verdict: "ok" below ``threshold``, or within twice what rounding allows where that is small
+    (at most 1e-4: the check resolves the gradient); "n/a" where rounding allows more (the check cannot see the
+    gradient: never a pass); else "FAIL".
+
+    >>> parameter_verdict(1e-9, 1e-8), parameter_verdict(1.3e-7, 1e-6), parameter_verdict(1.0, 1e4)
+    ('ok', 'ok', 'n/a')
+    >>> parameter_verdict(1e-3, 1e-6)
+    'FAIL'
+    """
+    if error < threshold:
+        return "ok"
+    if allowance > 1e-4:
+        return "n/a"
+    return "ok" if error < 2 * allowance else "FAIL"
 
 
 def gradient_check(

@@ -953,6 +953,10 @@ def _read_csv(path: str | os.PathLike, label_column: str | None, delimiter: str
             if first is None:
                 raise DatasetError(f"path: expected a header row and data rows in {_where(p)}, got an empty file")
             header = [h.strip() for h in first[1]]
+            twice = [h for k, h in enumerate(header) if h in header[:k]]
+            if twice:
+                raise DatasetError(f"{twice[0]}: expected each column once in {_where(p)}, got it twice in the header "
+                                   f"{header}")
             if len(header) < 2:
                 raise DatasetError(
                     f"path: expected at least two columns (features and a label) separated by {delimiter!r} in "

@@ -58,7 +58,7 @@ def add_parser(sub: Any) -> None:
 
 
 def cmd_gradcheck(args: argparse.Namespace) -> int:
-    from ...core.gradcheck import entries_checked, gradient_check_details
+    from ...core.gradcheck import entries_checked, gradient_check_details, parameter_verdict
     from ...core.initialization import initialize_parameters
 
     rng = np.random.default_rng(args.seed)
@@ -75,17 +75,28 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     Y = labels[np.newaxis, :] if dims[-1] == 1 else one_hot(labels, dims[-1])
     max_checked = None if args.max_checked == 0 else "auto" if args.max_checked is None else args.max_checked
     counts = entries_checked({k: P.shape for k, P in params.items()}, max_checked)
+    allowances: dict[str, float] = {}
     overall, per = gradient_check_details(params, X, Y, args.hidden_activation, output, args.epsilon, l2=args.l2,
-                                          keep_prob=args.keep_prob, rng=rng, max_checked=max_checked)
+                                          keep_prob=args.keep_prob, rng=rng, max_checked=max_checked,
+                                          allowances=allowances)
     extra = (f", L2 lambda = {args.l2:g}" if args.l2 else "") + (
         f", dropout keep_prob = {args.keep_prob:g} (one fixed mask)" if args.keep_prob < 1 else "")
     print(f"gradient check of {dims} ({args.hidden_activation} hidden, {output} output), m = {args.m}, "
           f"epsilon = {args.epsilon:g}{extra}")
     print(f"{'parameter':>10} {'shape':>14} {'relative error':>16} {'entries checked':>18}")
+    verdicts = {key: parameter_verdict(err, allowances[key], args.threshold) for key, err in per.items()}
     for key, err in per.items():
-        print(f"{key:>10} {str(params[key].shape):>14} {err:>16.3e} {counts[key]:>8,} of {params[key].size:<8,}")
-    ok = overall < args.threshold
+        print(f"{key:>10} {str(params[key].shape):>14} {err:>16.3e} {counts[key]:>8,} of {params[key].size:<8,}"
+              + ("" if verdicts[key] == "ok" else f"   {verdicts[key]}"))
+    ok = overall < args.threshold and all(v == "ok" for v in verdicts.values())  # every parameter, not the pooled
     print(f"{'all':>10} {'':>14} {overall:>16.3e}   {'PASS' if ok else 'FAIL'} (threshold {args.threshold:g})")
+    unseen = [k for k, v in verdicts.items() if v == "n/a"]
+    if unseen:
+        print(f"{', '.join(unseen)}: n/a: beside a cost this large, rounding in the finite differences exceeds these "
+              "gradients, so the check cannot see them; try a smaller --l2 or a larger --epsilon")
+    wrong = [k for k, v in verdicts.items() if v == "FAIL"]
+    if wrong:
+        print(f"{', '.join(wrong)}: back-propagation and finite differences disagree beyond rounding")
     if sum(counts.values()) < sum(P.size for P in params.values()):
         print(f"a sample: {sum(counts.values()):,} of {sum(P.size for P in params.values()):,} entries, drawn from "
               f"--seed (--max-checked 0 checks every one)")

@@ -379,14 +379,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         # without the seed the model's own split cannot be drawn again: a new draw would score training examples
         raise UsageError(f"--dataset: expected a data set to score, since {args.model} does not record the seed "
                          f"that split {name} into training and test examples")
+    # the label column the model was trained with, by name (recorded since 0.3; else the flag it was given)
+    label_column = training.get("label_column") or net.metadata.get("label")
+    if not str(name).lower().endswith(".csv"):
+        label_column = None
     data = load_dataset(name, rng=training.get("seed"), test_fraction=training.get("test_fraction", 0.2),
-                        image_size=training.get("image_size", (64, 64)), label_column=training.get("label_column"),
+                        image_size=training.get("image_size", (64, 64)), label_column=label_column,
                         task=net.task.name if str(name).lower().endswith((".csv", ".npz")) else "auto",
                         delimiter=training.get("delimiter") or ",",
                         test_data=training.get("test_data") if not args.dataset else None)
     X, Y = (data.test_X, data.test_Y) if args.split == "test" else (data.train_X, data.train_Y)
     features = net.metadata.get("features")
-    if features and data.features and list(data.features) != list(features):  # matched by name, never by place
+    if features and not data.features:
+        raise UsageError(f"--dataset: expected a .csv with the model's named columns {list(features)}, got "
+                         f"{data.name}, whose columns have no names to match")
+    if features and list(data.features) != list(features):  # matched by name, never by place
         from ...data.datasets import match_features
 
         X = X[match_features(data.features, features, data.label, str(data.name))]
