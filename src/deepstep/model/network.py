@@ -30,11 +30,14 @@ from ..core.initialization import DTYPES, RngLike, as_dtype, as_rng, initialize_
 from ..core.optimizers import Optimizer
 from ..core.parameters import Parameters
 from ..core.tasks import Task, column_classes, task_for
+from ..data.split import validation_split
 from ..data.standardize import Standardizer
 from ..errors import (
     DeepstepError,
+    _describe,
     as_dtype_checked,
     check_forward_result,
+    check_fraction,
     check_parameters,
     check_real_targets,
     check_X,
@@ -42,7 +45,7 @@ from ..errors import (
     plain_parameters,
 )
 from ..training.callbacks import Callback
-from ..training.loop import History, fit
+from ..training.loop import VALIDATION_SPLIT_SEED, History, check_run, train
 from . import files as model_io
 
 __all__ = ["DeepNetwork", "History", "one_hot"]
@@ -276,9 +279,52 @@ class DeepNetwork:
             finite cost.  Any other exception (KeyboardInterrupt inside an epoch, or one raised
             by a callback) leaves the network as after the whole epochs done.
         """
-        return fit(self, X, Y, learning_rate, num_iterations, batch_size=batch_size, optimizer=optimizer, l2=l2,
-                   keep_prob=keep_prob, validation_data=validation_data, validation_fraction=validation_fraction,
-                   callbacks=callbacks, method=method, verbose=verbose)
+        plan = check_run(self, learning_rate, num_iterations, batch_size, optimizer, l2, keep_prob, callbacks, method,
+                         verbose)
+        X, Y, validation, standardizers = self._training_data(X, Y, validation_data, validation_fraction)
+        return train(self, X, Y, validation, plan, standardizers)
+
+    def _training_data(self, X: Any, Y: Any, validation_data: Any, validation_fraction: Any
+                       ) -> tuple[np.ndarray, np.ndarray, tuple | None, tuple[Any, Any]]:
+        """fit's data: X and Y checked, in this network's dtype; the validation examples (given, or held out by the
+        one rule, :func:`deepstep.data.split.validation_split`); standardized as this network computes.
+
+        With ``standardize=True`` the first fit learns the standardization on its training examples (not the
+        validation ones); until then X stays raw.  Nothing of the network changes here: the standardizers come
+        back as (input, target), for :func:`deepstep.training.loop.train` to set once every check has passed.
+        """
+        standardizer = self.standardizer
+        learn = self.standardize and standardizer is None
+        X = self._inputs(X, raw=learn)
+        Y = self._targets(Y, X.shape[1], raw=learn)
+        validation = None
+        if validation_data is not None and validation_fraction is not None:
+            raise DeepstepError("validation_fraction: give validation_data or validation_fraction, not both")
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise DeepstepError("validation_data: expected a pair (X_val, Y_val), got "
+                                    f"{_describe(validation_data)}")
+            Xv = self._inputs(validation_data[0], "validation_data[0]", raw=learn)
+            validation = (Xv, self._targets(validation_data[1], Xv.shape[1], "validation_data[1]", raw=learn))
+        elif validation_fraction is not None:
+            fraction = check_fraction(validation_fraction, "validation_fraction")
+            # per class for a classifier; for regression one group, a random share
+            labels = column_classes(Y) if self.task.is_classification else np.zeros(Y.shape[1])
+            held = validation_split(labels, fraction, VALIDATION_SPLIT_SEED)  # the one hold-out rule
+            validation = (X[:, held], Y[:, held])
+            X, Y = X[:, ~held], Y[:, ~held]
+        target_standardizer = self.target_standardizer
+        if learn:
+            standardizer = Standardizer.fit(X, "X")
+            X = standardizer.transform(X, "X")
+            if validation is not None:
+                validation = (standardizer.transform(validation[0], "validation_data[0]"), validation[1])
+            if not self.task.is_classification:
+                target_standardizer = Standardizer.fit(Y, "Y")
+                Y = target_standardizer.transform(Y, "Y")
+                if validation is not None:
+                    validation = (validation[0], target_standardizer.transform(validation[1], "validation_data[1]"))
+        return X, Y, validation, (standardizer, target_standardizer)
 
     # -- prediction --------------------------------------------------------------------------------
     def predict_proba(self, X: np.ndarray) -> np.ndarray:

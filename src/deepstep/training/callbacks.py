@@ -7,7 +7,8 @@ The protocol (all three methods optional; subclass :class:`Callback`):
   mini-batches; ``epoch`` counts over the network's whole training (0-based) and ``logs`` holds
   "cost", "accuracy" ("r2" for regression), "learning_rate", and "val_cost", "val_accuracy" ("val_r2") when
   validation data is given
-* ``on_train_end(run)`` -- also after a stop or an exception from a callback
+* ``on_train_end(run)`` -- after the last epoch, and also after a stop, a divergence (``run.diverged`` holds its
+  message) or an exception (``run.error``: Ctrl-C, a callback's error), before the exception goes on
 
 Setting ``run.stop_training = True`` ends training after the current epoch.
 ``run`` (:class:`deepstep.training.Run`) gives the network, its parameters, this
@@ -50,6 +51,8 @@ class Run(Protocol):
 
     network: Any
     stop_training: bool
+    diverged: str | None
+    error: BaseException | None
     first_epoch: int
     epochs_planned: int
 

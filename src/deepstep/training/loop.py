@@ -27,13 +27,10 @@ from ..core import gram
 from ..core.engine import Engine, add_l2_gradient, forward_no_cache, l2_cost, linear
 from ..core.optimizers import Optimizer, get_optimizer
 from ..core.tasks import column_classes
-from ..data.split import validation_split
-from ..data.standardize import Standardizer
 from ..errors import (
     DeepstepError,
     _all_finite,
     _describe,
-    check_fraction,
     check_keep_prob,
     check_l2,
     check_learning_rate,
@@ -102,7 +99,7 @@ class TrainingDiverged(DeepstepError):
 
 
 @dataclass(repr=False)
-class History:
+class History(Callback):
     """What training did, one entry per epoch (full-batch iteration, or pass over the mini-batches).
 
     ``cost[i]`` is the cost of epoch i's forward pass, before its update (with
@@ -146,6 +143,10 @@ class History:
         last = f", cost[-1]={self.cost[-1]:.6g}" if self.cost else ""
         val = f", val_cost[-1]={self.val_cost[-1]:.6g}" if self.val_cost else ""
         return f"History({len(self.cost)} epochs{last}{val}, method={self.method!r}, optimizer={self.optimizer!r})"
+
+    def on_epoch_end(self, run: Any, epoch: int, logs: Mapping[str, float]) -> None:
+        """A History is a callback: the loop records an epoch by handing it the epoch's logs, as any callback."""
+        self.append(logs)
 
     def append(self, logs: Mapping[str, float]) -> None:
         self.cost.append(logs["cost"])
@@ -523,6 +524,7 @@ class Run:
             # example-major copies: a mini-batch is then contiguous rows, not scattered columns
             self.XT = self.X.T if self.X.flags.f_contiguous else np.ascontiguousarray(self.X.T)
             self.YT = np.ascontiguousarray(self.Y.T)
+        self.error: BaseException | None = None
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
                 for cb in self.callbacks:
@@ -544,9 +546,7 @@ class Run:
                     logs = {"cost": cost, score: acc, "learning_rate": lr}
                     if self.has_validation:
                         logs["val_cost"], logs["val_" + score] = self._validate()
-                    self.history.append(logs)
-                    net.history.append(logs)
-                    for cb in self.callbacks:
+                    for cb in (self.history, net.history, *self.callbacks):  # the histories record first
                         cb.on_epoch_end(self, epoch, logs)
                         if self.diverged:
                             break
@@ -556,6 +556,9 @@ class Run:
                     # the last update broke the parameters (a NaN shows in the next cost; there is none)
                     self.diverge(f"training diverged at iteration {self.optimizer.epoch - 1} (its update gave "
                                  "parameters of NaN or inf)", epoch_start_sound=True)
+        except BaseException as exc:  # Ctrl-C, a callback's error: on_train_end still runs (below), then it goes on
+            self.error = exc
+            raise
         finally:
             with np.errstate(over="ignore", invalid="ignore"):
                 self._mark_pending()
@@ -568,6 +571,10 @@ class Run:
             for cb in self.callbacks:
                 if hasattr(cb, "cleanup"):
                     cb.cleanup(self)
+            if self.error is not None:
+                self._train_end()
+        if self.diverged:
+            self._train_end()
         if self.diverged and not self.history.cost and not self._finite_at_start():
             raise TrainingDiverged(  # no update made it so: the inputs overflow the forward pass at the start
                 f"X: {self.diverged}, at the starting parameters, before any update: the forward pass overflows with "
@@ -579,30 +586,38 @@ class Run:
                 + ("" if self.optimizer.name in ("adam", "rmsprop") else " or optimizer 'adam'"),
                 self.history,
             )
-        with np.errstate(over="ignore", invalid="ignore"):
-            for cb in self.callbacks:
-                cb.on_train_end(self)
+        self._train_end()
         self.sync_state()
         return self.history
 
+    def _train_end(self) -> None:
+        """Every callback's on_train_end: after the last epoch, a stop, a divergence (``run.diverged`` says why) or
+        an exception (``run.error``)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            for cb in self.callbacks:
+                cb.on_train_end(self)
 
-def fit(
-    net: Trainee,
-    X: Any,
-    Y: Any,
-    learning_rate: float,
-    num_iterations: int,
-    batch_size: int | None = None,
-    optimizer: str | Optimizer = "gd",
-    l2: float = 0.0,
-    keep_prob: float | Sequence[float] = 1.0,
-    validation_data: tuple[Any, Any] | None = None,
-    validation_fraction: float | None = None,
-    callbacks: Sequence[Any] | None = None,
-    method: str = "auto",
-    verbose: bool = False,
-) -> History:
-    """:meth:`deepstep.DeepNetwork.fit` (see there): checks every argument, then runs the loop."""
+
+@dataclass
+class RunPlan:
+    """A run's settings, checked (:func:`check_run`): what :func:`train` takes beside the data."""
+
+    learning_rate: float
+    epochs: int
+    batch_size: int | None
+    optimizer: Optimizer
+    l2: float
+    keep_prob: list[float]
+    callbacks: list[Callback]
+    method: str
+    verbose: bool
+
+
+def check_run(net: Trainee, learning_rate: float, num_iterations: int, batch_size: int | None = None,
+              optimizer: str | Optimizer = "gd", l2: float = 0.0, keep_prob: float | Sequence[float] = 1.0,
+              callbacks: Sequence[Any] | None = None, method: str = "auto", verbose: bool = False) -> RunPlan:
+    """Every run setting of :meth:`deepstep.DeepNetwork.fit` checked, before anything is touched (the data's checks
+    are the network's: :meth:`deepstep.DeepNetwork._training_data`)."""
     if not isinstance(method, str) or method not in METHODS:
         raise DeepstepError(f"method: expected one of {list(METHODS)}, got {method!r}")
     alpha = check_learning_rate(learning_rate)
@@ -617,42 +632,20 @@ def fit(
         if not isinstance(callbacks, Sequence):
             raise DeepstepError(f"callbacks: expected a list of callbacks, got {_describe(callbacks)}")
     given = [as_callback(cb) for cb in (callbacks or [])]
-    opt = _optimizer_for(net, optimizer)
-    # with standardize=True, the first fit learns the standardization on its training examples (not the
-    # validation ones); until then X stays raw, and the network is changed only once every check has passed
-    standardizer = net.standardizer
-    learn = net.standardize and standardizer is None
-    X = net._inputs(X, raw=learn)
-    Y = net._targets(Y, X.shape[1], raw=learn)
-    validation = None
-    if validation_data is not None and validation_fraction is not None:
-        raise DeepstepError("validation_fraction: give validation_data or validation_fraction, not both")
-    if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise DeepstepError(f"validation_data: expected a pair (X_val, Y_val), got {_describe(validation_data)}")
-        Xv = net._inputs(validation_data[0], "validation_data[0]", raw=learn)
-        validation = (Xv, net._targets(validation_data[1], Xv.shape[1], "validation_data[1]", raw=learn))
-    elif validation_fraction is not None:
-        fraction = check_fraction(validation_fraction, "validation_fraction")
-        # per class for a classifier; for regression one group, a random share
-        labels = column_classes(Y) if net.task.is_classification else np.zeros(Y.shape[1])
-        held = validation_split(labels, fraction, VALIDATION_SPLIT_SEED)  # the one hold-out rule (data.split)
-        validation = (X[:, held], Y[:, held])
-        X, Y = X[:, ~held], Y[:, ~held]
-    target_standardizer = net.target_standardizer
-    if learn:
-        standardizer = Standardizer.fit(X, "X")
-        X = standardizer.transform(X, "X")
-        if validation is not None:
-            validation = (standardizer.transform(validation[0], "validation_data[0]"), validation[1])
-        if not net.task.is_classification:
-            target_standardizer = Standardizer.fit(Y, "Y")
-            Y = target_standardizer.transform(Y, "Y")
-            if validation is not None:
-                validation = (validation[0], target_standardizer.transform(validation[1], "validation_data[1]"))
+    return RunPlan(alpha, epochs, batch, _optimizer_for(net, optimizer), lambd, keep, given, method, bool(verbose))
+
+
+def train(net: Trainee, X: np.ndarray, Y: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None,
+          plan: RunPlan, standardizers: tuple[Any, Any] | None = None) -> History:
+    """Train ``net`` on checked arrays: X (n[0], m) and Y (n[L], m) in the network's dtype, standardized as it
+    computes; ``validation`` the same, or None.  Decides the first layer's method, checks the memory, sets up the
+    callbacks (the divergence guard first) and the optimizer, then writes into the network (its optimizer, and
+    the ``standardizers`` (input, target) the first fit learned) only once every check has passed, and runs."""
+    opt, batch, epochs = plan.optimizer, plan.batch_size, plan.epochs
     m = X.shape[1]
     full_batch = batch is None or batch >= m
     why_not = gram.applies(full_batch, opt)
+    method = plan.method
     if method == "gram" and why_not:
         raise DeepstepError(f"method: 'gram' does not apply here: {why_not}; use method='plain' or 'auto'")
     if method == "auto":
@@ -664,11 +657,11 @@ def fit(
     limits.check_memory(held_params + held_acts,
                         "layer_dims" if held_params >= held_acts else "batch_size" if batch else "X",
                         f"training a network {list(net.layer_dims)} on m = {m} examples")
-    for cb in given:
+    for cb in plan.callbacks:
         cb.check(validation is not None)
-    cbs: list[Callback] = [] if any(isinstance(cb, DivergenceGuard) for cb in given) else [DivergenceGuard()]
-    cbs += given
-    if verbose:
+    cbs: list[Callback] = [] if any(isinstance(cb, DivergenceGuard) for cb in plan.callbacks) else [DivergenceGuard()]
+    cbs += plan.callbacks
+    if plan.verbose:
         cbs.append(ProgressBar())
     for slot in opt.slots:  # an optimizer object used before must hold state of this network's shapes
         for key, P in net.parameters.items():
@@ -680,10 +673,17 @@ def fit(
     if opt.t == 0 and opt.epoch == 0:  # a fresh optimizer: its schedule counts the network's epochs
         opt.epoch = len(net.history.cost)
     net.optimizer = opt
-    net.standardizer, net.target_standardizer = standardizer, target_standardizer
-    run = Run(net, X, Y, learning_rate=alpha, epochs=epochs, batch_size=batch, optimizer=opt, l2=lambd,
-              keep_prob=keep, validation=validation, callbacks=cbs, method=method)
+    if standardizers is not None:
+        net.standardizer, net.target_standardizer = standardizers
+    run = Run(net, X, Y, learning_rate=plan.learning_rate, epochs=epochs, batch_size=batch, optimizer=opt,
+              l2=plan.l2, keep_prob=plan.keep_prob, validation=validation, callbacks=cbs, method=method)
     return run.run()
+
+
+def fit(net: Any, X: Any, Y: Any, learning_rate: float, num_iterations: int, **kwargs: Any) -> History:
+    """:meth:`deepstep.DeepNetwork.fit` (kept under its old name: the network prepares the data, then
+    :func:`train`)."""
+    return net.fit(X, Y, learning_rate, num_iterations, **kwargs)
 
 
 def _optimizer_for(net: Trainee, optimizer: str | Optimizer) -> Optimizer:
