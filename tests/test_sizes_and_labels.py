@@ -231,7 +231,9 @@ def test_layers_beyond_max_parameters_name_the_flag(command, tmp_path, capsys, m
 def test_a_picture_folder_beyond_max_values_is_refused_before_any_picture_is_read(tmp_path, monkeypatch, capsys):
     folder = picture_folder(tmp_path / "pics")
     monkeypatch.setattr(limits, "MAX_VALUES", 4 * 8 * 8 * 3 - 1)
-    monkeypatch.setattr(datasets, "_read_picture", None)  # reading one would raise TypeError
+    from deepstep.data import files
+
+    monkeypatch.setattr(files, "_read_picture", None)  # reading one would raise TypeError (patched where defined)
     assert cli.main(["train", "--dataset", str(folder), "--image-size", "8x8", "--quiet", "--out",
                      str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
