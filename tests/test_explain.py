@@ -90,7 +90,9 @@ def test_a_wrong_gradient_is_flagged(monkeypatch):
         dW, db = np.matmul(dZ, A_prev.T) / A_prev.shape[1], dZ.sum(axis=1, keepdims=True) / A_prev.shape[1]
         return 2 * dW, db
 
-    monkeypatch.setattr(explain_module, "weight_gradients", doubled)
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("deepstep.core.backward"), "weight_gradients", doubled)
     X, Y = ds.datasets.make_planar(m=6, rng=1)
     e = ds.explain(planar_net(), X, Y, learning_rate=1.0)
     for st in e.steps:

@@ -39,8 +39,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..core.backward import backward_from_dZL
 from ..core.cost import squared_norm
-from ..core.engine import forward_layers, input_gradient, l2_cost, linear, output_delta, weight_gradients
+from ..core.engine import forward_layers, l2_cost, linear, output_delta
 from ..core.gradcheck import _relative_error
 from ..core.initialization import RngLike, as_rng
 from ..core.optimizers import Optimizer, get_optimizer
@@ -543,21 +544,19 @@ def explain(
                 text += " + (lambda/2m) sum_l ||W[l]||^2"
                 math += " + (lambda/2m) sum_k || W[1] || ^2" if L == 1 else " + (lambda/2m) sum_k ||W|| ^2"
             steps.append(Step("cost", None, text, math, "scalar", float(J)))
-            # -- backward --
-            dZ = output_delta(A[L], Y)
-            gradient(Step("backward", L, f"dZ[{L}] = A[{L}] - Y", f"dZ[{L}] = A[{L}] - Y", _shape(dZ), dZ.copy()),
-                     lambda P: cost_from_Z(P, L), Z[L], dZ, m)
+            # -- backward: the step functions' own traversal, each step then written out --
+            dZL = output_delta(A[L], Y)
+            caches = [((A[l - 1], W[l], b[l]), Z[l]) for l in range(1, L + 1)]
+            grads = backward_from_dZL(dZL, caches, hidden, lambd, keep_dZ=True)
+            gradient(Step("backward", L, f"dZ[{L}] = A[{L}] - Y", f"dZ[{L}] = A[{L}] - Y", _shape(dZL), dZL.copy()),
+                     lambda P: cost_from_Z(P, L), Z[L], dZL, m)
             for l in range(L, 0, -1):
+                dZ, dW, db = grads[f"dZ{l}"], grads[f"dW{l}"], grads[f"db{l}"]
                 if l < L:
-                    dZ = g[l].backward(grads[f"dA{l}"], Z[l])
                     dg_text, dg_math = g[l].derivative_equation(l)
                     gradient(Step("backward", l, f"dZ[{l}] = dA[{l}] * {dg_text}", f"dZ[{l}] = dA[{l}] * {dg_math}",
                                   _shape(dZ), dZ.copy()), lambda P, l=l: cost_from_Z(P, l), Z[l], dZ, m)
-                dW, db = weight_gradients(dZ, A[l - 1])
-                reg = ""
-                if lambd:
-                    dW = dW + dW.dtype.type(lambd / m) * W[l]
-                    reg = f" + (lambda/m) W[{l}]"
+                reg = f" + (lambda/m) W[{l}]" if lambd else ""
                 gradient(Step("backward", l, f"dW[{l}] = (1/m) dZ[{l}] A[{l - 1}]^T{reg}",
                               f"dW[{l}] = (1/m) dZ[{l}] A[{l - 1}]^T{reg}",
                               f"{_shape(dW)} = {_shape(dZ)} {_shape(A[l - 1].T)}", dW.copy()),
@@ -566,12 +565,10 @@ def explain(
                               f"db[{l}] = (1/m) sum_j dZ[{l}]", _shape(db), db.copy()),
                          lambda P, l=l: cost_from_A(A[l - 1], l, b_at={l: P}), b[l], db, 1.0)
                 if l > 1:
-                    dA_prev = input_gradient(W[l], dZ)
-                    grads[f"dA{l - 1}"] = dA_prev
+                    dA_prev = grads[f"dA{l - 1}"]
                     gradient(Step("backward", l, f"dA[{l - 1}] = W[{l}]^T dZ[{l}]", f"dA[{l - 1}] = W[{l}]^T dZ[{l}]",
                                   f"{_shape(dA_prev)} = {_shape(W[l].T)} {_shape(dZ)}", dA_prev.copy()),
                              lambda P, l=l: cost_from_A(P, l), A[l - 1], dA_prev, m)
-                grads[f"dW{l}"], grads[f"db{l}"] = dW, db
             # -- update: the optimizer's own step, on copies --
             new = {f"{n}{l}": np.array(P) for l in range(1, L + 1) for n, P in (("W", W[l]), ("b", b[l]))}
             opt.init_state(new)

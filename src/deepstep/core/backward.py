@@ -187,11 +187,13 @@ def backward_from_dZL(
     caches: list[Cache],
     hidden_activation: str | Activation = "relu",
     lambd: float = 0.0,
+    keep_dZ: bool = False,
 ) -> dict[str, np.ndarray]:
     """Back-propagate from dZ[L] down to layer 1 (the caches are not checked: :func:`model_backward` checks them).
 
-    Layer l stores "dW{l}", "db{l}" and its dA[l-1] as "dA{l-1}"; with ``lambd``,
-    dW[l] includes (lambd/m) W[l].
+    Layer l stores "dW{l}", "db{l}" and its dA[l-1] as "dA{l-1}" (and "dZ{l}" with ``keep_dZ``, as
+    :func:`deepstep.explain` writes every step out); with ``lambd``, dW[l] includes (lambd/m) W[l].  The one
+    backward traversal of the step functions, gradient checking and explain.
     """
     hidden = get_hidden_activation(hidden_activation)
     L = len(caches)
@@ -204,6 +206,8 @@ def backward_from_dZL(
             if rest:
                 dA = apply_dropout(dA, *rest[0])
             dZ = hidden.backward(dA, Z)
+        if keep_dZ:
+            grads[f"dZ{l}"] = dZ
         dW, db = weight_gradients(dZ, A_prev)
         if lambd:
             add_l2_gradient(dW, W, lambd, A_prev.shape[1])
