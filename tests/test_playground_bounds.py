@@ -1,14 +1,18 @@
 """The playground's work is bounded, over real HTTP on 127.0.0.1: a train request stops at its time budget (the
 epoch it cuts undone, so the iterations kept are exactly an uninterrupted run's) and when its client goes away;
 a session's creation works out the equations on a bounded slice of points; at most `workers` requests work at
-once and the rest wait briefly or get 503."""
+once and the rest wait briefly or get 503; an upload has at most MAX_CLASSES classes and a network at most MAX_WORK
+multiply-adds a pass (refused by name before it is made); every request's work stops at its next step once its
+client has gone or its `work_seconds` are spent, keeping nothing of it."""
 
 from __future__ import annotations
 
+import gc
 import json
 import socket
 import threading
 import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -176,7 +180,143 @@ def test_a_request_waits_for_a_worker_at_most_wait_seconds(make_server):
 
 
 @pytest.mark.parametrize("option, value", [("train_seconds", 0), ("workers", 0), ("max_waiting", -1),
-                                           ("wait_seconds", float("nan")), ("token", "short")])
+                                           ("wait_seconds", float("nan")), ("token", "short"), ("work_seconds", 0)])
 def test_bad_bounds_are_named(option, value):
     with pytest.raises(ds.DeepstepError, match=f"^{option}: expected"):
         playground.create_app(**{option: value})
+
+
+def csv_of(classes, rows):
+    return "x,y,label\n" + "".join(f"{k % 997 / 99:.3f},{k % 991 / 97:.3f},c{k % classes}\n" for k in range(rows))
+
+
+def named(body):
+    """The argument an error names: its message up to the first colon."""
+    return body["error"].split(":")[0]
+
+
+def test_classes_beyond_max_classes_are_refused_by_name_before_anything_is_built(make_server, monkeypatch):
+    server = make_server()
+    built = []
+    monkeypatch.setattr(playground.Session, "_network", staticmethod(lambda *a: built.append(a)))
+    for classes in (playground.MAX_CLASSES + 1, 20_000):
+        status, body = server.request("POST", "/api/sessions", {"dataset": "csv", "csv": csv_of(classes, 20_000)})
+        assert status == 400 and named(body) == "csv", body
+    assert built == [] and len(server.sessions) == 0
+
+
+def test_a_network_beyond_max_work_is_refused_by_name_before_it_is_made(make_server, monkeypatch):
+    server = make_server()
+    built = []
+    monkeypatch.setattr(playground.Session, "_network", staticmethod(lambda *a: built.append(a)))
+    # ten classes on the most points and the largest hidden layers: just beyond the largest two-class network's pass
+    settings = {"dataset": "csv", "csv": csv_of(10, 20_000), "hidden": [64] * 6}
+    assert 20_000 * (2 * 64 + 5 * 64 * 64 + 64 * 10) > playground.MAX_WORK >= 20_000 * (2 * 64 + 5 * 64 * 64 + 64)
+    status, body = server.request("POST", "/api/sessions", settings)
+    assert status == 400 and named(body) == "hidden", body
+    assert built == [] and len(server.sessions) == 0
+    monkeypatch.undo()
+    status, body = server.request("POST", "/api/sessions", {**settings, "hidden": [64] * 5})
+    assert status == 201 and body["state"]["layer_dims"] == [2, *[64] * 5, 10]
+
+
+def slow(monkeypatch, target, seconds):
+    """Make Session.<target> take ``seconds`` more (a step of a request's work); an event set when it starts."""
+    started = threading.Event()
+    original = getattr(playground.Session, target)
+
+    def slower(*args, **kwargs):
+        started.set()
+        time.sleep(seconds)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(playground.Session, target, staticmethod(slower) if target == "_network" else slower)
+    return started
+
+
+def count(monkeypatch, target):
+    """Count the calls of Session.<target>."""
+    calls = []
+    original = getattr(playground.Session, target)
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(playground.Session, target, counted)
+    return calls
+
+
+def send_and_leave(server, method, path, body, started, after=0.2):
+    """Send a request, wait until its work has started, hang up ``after`` s later."""
+    data = b"" if body is None else json.dumps(body).encode()
+    client = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    client.sendall(f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nContent-Type: application/json\r\n"
+                   f"{playground.TOKEN_HEADER}: {server.token}\r\nContent-Length: {len(data)}\r\n\r\n".encode()
+                   + data)
+    assert started.wait(10)
+    time.sleep(after)
+    client.close()
+
+
+@pytest.mark.parametrize("route", ["create", "reset", "state"])
+def test_a_request_whose_client_goes_away_stops_working(make_server, monkeypatch, route):
+    """Creation, reset and state stop at their next step once their client has gone: the decision boundary is not
+    drawn, nothing is stored, a reset leaves the network as it was."""
+    server = make_server(workers=1)
+    sid, _ = create(server, points=200, hidden=[8], seed=3)
+    session = server.sessions.get(sid)
+    net = session.net
+    started = slow(monkeypatch, "_accuracy" if route == "state" else "_network", 1.0)
+    grids = count(monkeypatch, "_grid")
+    method, path, body = {"create": ("POST", "/api/sessions", {"points": 200}),
+                          "reset": ("POST", f"/api/sessions/{sid}/reset", {}),
+                          "state": ("GET", f"/api/sessions/{sid}/state?explain=1", None)}[route]
+    send_and_leave(server, method, path, body, started)
+    time.sleep(1.5)  # the slow step is over: the work would go on to the boundary
+    assert grids == [], "the work went on after its client had gone"
+    assert len(server.sessions) == 1 and session.net is net and not session.lock.locked()
+    monkeypatch.undo()
+    t0 = time.monotonic()  # and the worker is free again
+    status, state = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 2})
+    assert status == 200 and state["iteration"] == 2 and time.monotonic() - t0 < 2.0
+
+
+@pytest.mark.parametrize("route", ["create", "reset", "state", "model"])
+def test_a_request_beyond_its_work_seconds_is_503_and_keeps_nothing(make_server, monkeypatch, route):
+    server = make_server(work_seconds=0.3)
+    sid, _ = create(server, points=200, hidden=[8], seed=3)
+    session = server.sessions.get(sid)
+    net = session.net
+    slow(monkeypatch, {"state": "_accuracy", "model": "model_bytes"}.get(route, "_network"), 0.5)
+    grids = count(monkeypatch, "_grid")
+    method, path, body = {"create": ("POST", "/api/sessions", {"points": 200}),
+                          "reset": ("POST", f"/api/sessions/{sid}/reset", {}),
+                          "state": ("GET", f"/api/sessions/{sid}/state", None),
+                          "model": ("GET", f"/api/sessions/{sid}/model", None)}[route]
+    t0 = time.monotonic()
+    status, answer = server.request(method, path, body)
+    assert status == 503 and named(answer) == "server" and time.monotonic() - t0 < 1.5, (status, answer)
+    assert grids == [] and len(server.sessions) == 1 and session.net is net
+
+
+def test_an_interrupted_epoch_leaves_no_memory_held():
+    """The epoch a budget cuts is undone, and its activations (a hundred MiB here) are freed at once, not when the
+    cyclic garbage collector next runs: the server's memory after a cut train request is what it was."""
+    class CutInTheSecondEpoch(threading.Event):
+        looks = 0
+
+        def is_set(self):  # looked at before each update and at each epoch's end: set before epoch 2's update
+            self.looks += 1
+            return self.looks >= 3
+
+    session = playground.Session.create(playground.check_settings({"points": 20_000, "hidden": [64] * 6}))
+    tracemalloc.start()
+    gc.disable()
+    try:
+        assert session.train_for(1000, None, CutInTheSecondEpoch()) == 1
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        gc.enable()
+        tracemalloc.stop()
+    assert peak > 50 * 2**20 and held < 10 * 2**20, (held / 2**20, peak / 2**20)

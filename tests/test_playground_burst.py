@@ -26,6 +26,15 @@ BIG = {"points": 20_000, "hidden": [64] * 6}
 SLOW = {**BIG, "batch_size": 1, "hidden_activation": "relu", "learning_rate": 0.01, "optimizer": "adam"}
 
 
+def many_classes(classes=20_000, rows=20_000):
+    """A CSV of ``rows`` points in ``classes`` classes; by default the review's upload: 20,000 points (390 KB),
+    each with a label of its own."""
+    return "x,y,label\n" + "".join(f"{k % 997 / 99:.3f},{k % 991 / 97:.3f},c{k % classes}\n" for k in range(rows))
+
+
+MANY_CLASSES = {"dataset": "csv", "csv": many_classes()}
+
+
 class Command:
     """``python -m deepstep playground --port 0``, its address and the token of its page."""
 
@@ -39,8 +48,8 @@ class Command:
         self.token = re.search(rb'<meta name="deepstep-token" content="([^"]+)">', page).group(1).decode()
         self.process = psutil.Process(self.proc.pid)
 
-    def request(self, method, path, body=None, headers=None, token=True):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+    def request(self, method, path, body=None, headers=None, token=True, timeout=60):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         sent = {"Content-Type": "application/json", **({playground.TOKEN_HEADER: self.token} if token else {}),
                 **(headers or {})}
         data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
@@ -80,8 +89,74 @@ class Command:
 
     def stop(self) -> str:
         self.proc.send_signal(signal.SIGINT)
-        _, err = self.proc.communicate(timeout=20)
+        try:
+            _, err = self.proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+            raise AssertionError("the server did not stop within 20 s of Ctrl-C") from None
         return err
+
+
+def test_an_upload_of_many_classes_is_refused_at_once_by_name():
+    """The review's CSV (20,000 points, each its own class) took 73 s and 9.3 GB to create a session from."""
+    assert 300_000 < len(MANY_CLASSES["csv"]) < 450_000
+    server = Command()
+    try:
+        assert server.request("POST", "/api/sessions", {"points": 400})[0] == 201  # (warm: imports, buffers)
+        time.sleep(0.3)
+        rss_before, cpu_before = server.rss(), server.cpu()
+        t0 = time.monotonic()
+        status, _, body = server.request("POST", "/api/sessions", MANY_CLASSES, timeout=15)
+        elapsed = time.monotonic() - t0
+        assert status == 400 and json.loads(body)["error"].split(":")[0] == "csv", (status, body[:200])
+        cpu, rss = server.cpu() - cpu_before, server.rss() - rss_before
+        assert elapsed < 2.0 and cpu < 1.5, (elapsed, cpu)
+        assert rss < 64 * 1024 * 1024, f"RSS grew by {rss / 2**20:.0f} MiB"
+        # the most classes the page draws (one colour each) are taken
+        status, _, body = server.request("POST", "/api/sessions", {"dataset": "csv", "csv": many_classes(
+            playground.MAX_CLASSES, 200)})
+        state = json.loads(body)["state"]
+        assert status == 201 and state["layer_dims"][-1] == len(state["classes"]) == playground.MAX_CLASSES
+        assert server.request("POST", "/api/sessions", {"dataset": "csv", "csv": many_classes(
+            playground.MAX_CLASSES + 1, 200)})[0] == 400
+    finally:
+        err = server.stop()
+    assert "Traceback" not in err, err[-2000:]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_the_command_stops_at_once_while_a_request_works(sig):
+    """SIGTERM (or Ctrl-C) while a train request works (2 s of training): the work stops within one update and
+    the process exits, rather than after the request."""
+    server = Command()
+    try:
+        status, _, created = server.request("POST", "/api/sessions", SLOW)
+        assert status == 201
+        slow_id = json.loads(created)["id"]
+        data = json.dumps({"iterations": 1000, "explain": True}).encode()
+        client = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        client.sendall(f"POST /api/sessions/{slow_id}/train HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                       f"Content-Type: application/json\r\n{playground.TOKEN_HEADER}: {server.token}\r\n"
+                       f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+        cpu = server.cpu()
+        deadline = time.monotonic() + 5
+        while server.cpu() - cpu < 0.2:  # at work
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        server.proc.send_signal(sig)
+        t0 = time.monotonic()
+        server.proc.wait(timeout=10)
+        elapsed = time.monotonic() - t0
+        client.close()
+        assert elapsed < 1.0, f"the server took {elapsed:.1f} s to stop"
+        print(f"stopped {elapsed:.2f} s after the signal")
+        err = server.proc.stderr.read()
+        assert "Traceback" not in err, err[-2000:]
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
+            server.proc.wait()
 
 
 def test_a_burst_of_hostile_requests_costs_bounded_cpu_and_memory():
@@ -118,6 +193,7 @@ def test_a_burst_of_hostile_requests_costs_bounded_cpu_and_memory():
         calls += [lambda: server.leave_early(f"/api/sessions/{slow_id}/train", {"iterations": 1000})] * 3
         calls += [lambda: server.request("POST", "/api/sessions", {"hidden_activation": "relu",
                                                                   "learning_rate": 1e6})] * 2
+        calls += [lambda: server.request("POST", "/api/sessions", MANY_CLASSES)] * 4  # refused before it is built
         t0 = time.monotonic()
         with ThreadPoolExecutor(8) as pool:
             answers = list(pool.map(lambda call: call(), calls))

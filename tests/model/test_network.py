@@ -283,7 +283,7 @@ def test_the_example_script_runs_and_shows_what_a_hidden_layer_buys():
     import sys
     from pathlib import Path
 
-    script = Path(__file__).resolve().parent.parent / "examples" / "demo.py"
+    script = Path(__file__).resolve().parents[2] / "examples" / "demo.py"
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True).stdout
     accuracy = [float(line.rsplit(" ", 1)[1].rstrip("%")) for line in out.strip().splitlines()]
     assert len(accuracy) == 3 and accuracy[0] <= 75 and min(accuracy[1:]) >= 95

@@ -1,8 +1,8 @@
 """Model files written by an earlier version keep loading, predicting the same and resuming bit for bit.
 
-tests/fixtures/model_files/ holds files written by deepstep 0.2.0 (before the package was reorganized) with what
+tests/model/fixtures/model_files/ holds files written by deepstep 0.2.0 (before the package was reorganized) with what
 that version computed from them: predictions on fixed inputs, and the parameters and costs after training
-resumed from the file (tests/fixtures/model_files/make.py wrote them; it is kept to show how, not re-run)."""
+resumed from the file (tests/model/fixtures/model_files/make.py wrote them; it is kept to show how, not re-run)."""
 
 from __future__ import annotations
 
