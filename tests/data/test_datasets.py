@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _picture_helpers import Image, h5py, write_cat_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import deepstep as ds
-from _picture_helpers import Image, h5py, write_cat_file
 from conftest import needs_cats
 from deepstep import datasets
 from deepstep.datasets import (

@@ -14,9 +14,9 @@ import zlib
 
 import numpy as np
 import pytest
+from _picture_helpers import Image, write_cat_file
 
 import deepstep as ds
-from _picture_helpers import Image, write_cat_file
 from deepstep import datasets, limits
 from deepstep.cli import fraction_arg, main, size_arg
 from deepstep.datasets import (

@@ -9,9 +9,9 @@ import zipfile
 
 import numpy as np
 import pytest
+from _picture_helpers import Image
 
 import deepstep as ds
-from _picture_helpers import Image
 from deepstep import cli, datasets, limits, metrics
 from deepstep.initialization import as_dtype
 from deepstep.network import one_hot
