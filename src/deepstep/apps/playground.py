@@ -9,7 +9,8 @@ of the step (:func:`deepstep.explain`).  Nothing trains unless a page asks, so a
 session idle for :data:`IDLE_SECONDS` ends, and at most :data:`MAX_SESSIONS` live at once (the least recently
 used ends first), so that the server's memory stays bounded however many tabs open.
 
-API (JSON in and out; an error is ``{"error": message}`` with a 4xx status, 503 when the server is busy)::
+API (JSON in and out; an error is ``{"error": message}`` with a 4xx status, 503 when the server is busy, stopping,
+or a request's work took longer than it may)::
 
     GET    /                              the page (it holds the server's token)
     POST   /api/sessions                  settings -> 201 {"id", "state"}   (400 bad settings, 413 too large)
@@ -28,13 +29,21 @@ page it serves (another site's page cannot read it); a request that says where i
 other path is 404.  Listening on an address other than the loopback one prints a warning: whoever can reach it
 can open the page.
 
-Bounds: a train request trains for at most :data:`TRAIN_SECONDS` (an epoch the budget cuts is undone, as
-:meth:`deepstep.DeepNetwork.fit` undoes an interrupted one) and stops when its client goes away; the equations
-(:func:`deepstep.explain`) are worked out on at most :data:`EXPLAIN_POINTS` points, with :data:`EXPLAIN_CHECKED`
-finite-difference checks per gradient; at most :data:`WORKERS` requests work at once and :data:`MAX_WAITING` more
-wait (for at most :data:`WAIT_SECONDS`); beyond, 503 (and beyond :data:`MAX_CONNECTIONS` connections, uvicorn's
-own 503).  A JSON body is at most :data:`MAX_UPLOAD_BYTES` and nested
-at most :data:`MAX_JSON_DEPTH` deep.
+Bounds: an uploaded CSV has at most :data:`MAX_CLASSES` classes (one colour each), refused before anything is
+built; the network's work, one pass over the points (points x the multiply-adds of its layers, 2 x n[1] + n[1] x
+n[2] + ... + n[L-1] x n[L]), is at most :data:`MAX_WORK`, refused (naming ``hidden``) before the network is made.
+Every request that works (create, train, state, reset, model) works for at most :data:`WORK_SECONDS` (a train
+request: :data:`TRAIN_SECONDS` of training, then at most :data:`WORK_SECONDS` to draw the state; beyond, 503), and
+stops when its client goes away or the server is stopped (Ctrl-C, SIGTERM): its work is checked between its steps,
+each of which the bounds above keep short (training: before every update), and what it stopped leaves nothing
+behind (a session not yet stored is not stored, a reset not finished keeps the network it had; the iterations a
+train request finished are kept; on Ctrl-C the command waits at most :data:`STOP_SECONDS` for them).  A train
+request trains for at most :data:`TRAIN_SECONDS` (an epoch the budget cuts is undone, as
+:meth:`deepstep.DeepNetwork.fit` undoes an interrupted one); the equations (:func:`deepstep.explain`) are worked
+out on at most :data:`EXPLAIN_POINTS` points, with :data:`EXPLAIN_CHECKED` finite-difference checks per gradient;
+at most :data:`WORKERS` requests work at once and :data:`MAX_WAITING` more wait (for at most
+:data:`WAIT_SECONDS`); beyond, 503 (and beyond :data:`MAX_CONNECTIONS` connections, uvicorn's own 503).  A JSON
+body is at most :data:`MAX_UPLOAD_BYTES` and nested at most :data:`MAX_JSON_DEPTH` deep.
 
 Settings: ``dataset`` (planar, moons, circles, blobs, or "csv" with ``csv`` the text of a CSV file of 2-D
 points and a label column), ``points`` (m), ``noise``, ``hidden`` (list of layer sizes), ``hidden_activation``,
@@ -57,6 +66,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,7 +85,8 @@ from .explain import explain
 
 __all__ = ["Session", "Sessions", "SettingsError", "create_app", "listen", "serve", "url_of", "exposure_warning",
            "MAX_SESSIONS", "IDLE_SECONDS", "MAX_UPLOAD_BYTES", "TRAIN_SECONDS", "EXPLAIN_POINTS", "EXPLAIN_CHECKED",
-           "WORKERS", "MAX_WAITING", "WAIT_SECONDS", "MAX_JSON_DEPTH", "MAX_CONNECTIONS", "TOKEN_HEADER"]
+           "WORKERS", "MAX_WAITING", "WAIT_SECONDS", "MAX_JSON_DEPTH", "MAX_CONNECTIONS", "TOKEN_HEADER", "MAX_CLASSES",
+           "MAX_WORK", "WORK_SECONDS", "STOP_SECONDS"]
 
 MAX_SESSIONS = 32
 IDLE_SECONDS = 15 * 60
@@ -84,6 +95,12 @@ MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_POINTS = 20_000
 MAX_HIDDEN_LAYERS = 6
 MAX_UNITS = 64
+MAX_CLASSES = 10
+"""The most classes (distinct labels) of an uploaded CSV: the page draws each class in a colour of its own."""
+MAX_WORK = MAX_POINTS * (2 * MAX_UNITS + (MAX_HIDDEN_LAYERS - 1) * MAX_UNITS ** 2 + MAX_UNITS * 1)
+"""The most multiply-adds of one pass of the network over the session's points (points x (2 n[1] + n[1] n[2] +
+... + n[L-1] n[L])): the largest two-class network on the most points, 413,440,000; a session's every request
+costs a few such passes (training: a few per iteration, within :data:`TRAIN_SECONDS`)."""
 MAX_ITERATIONS_PER_REQUEST = 1000
 MAX_SESSION_ITERATIONS = 100_000
 """Iterations one session trains at most (its history, two floats an iteration, stays bounded); Reset starts again."""
@@ -95,6 +112,9 @@ CURVE_POINTS = 400
 """Cost curves are sent as at most this many points (evenly thinned)."""
 TRAIN_SECONDS = 2.0
 """The longest a train request trains (the iterations done by then are kept and counted in "trained")."""
+WORK_SECONDS = 10.0
+"""The longest any request works (creating a session, drawing its state, explaining, resetting, saving; a train
+request: after its :data:`TRAIN_SECONDS` of training); beyond, 503 and nothing kept of the unfinished work."""
 EXPLAIN_POINTS = 128
 """The most points the equations of a step (explain, with its finite-difference checks) are worked out on."""
 EXPLAIN_CHECKED = 10
@@ -108,6 +128,8 @@ WAIT_SECONDS = 10.0
 MAX_JSON_DEPTH = 8
 """The deepest nesting of a JSON body (settings are at most 2 deep)."""
 MAX_CONNECTIONS = 64
+STOP_SECONDS = 2.0
+"""The longest the command waits, on Ctrl-C or SIGTERM, for requests still at work (their work stops at once)."""
 """Connections (with their requests) the command's server keeps open at once; beyond, uvicorn answers 503."""
 TOKEN_HEADER = "X-Deepstep-Token"
 """The header every /api request carries: the server's token, as the page it serves holds it."""
@@ -213,6 +235,9 @@ def _read_csv(text: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
         except DeepstepError as exc:
             message = str(exc).replace(repr(str(path)), "the upload").replace(str(path), "the upload")
             raise SettingsError("csv: " + message.removeprefix("path: ")) from None
+    if classes is not None and len(classes) > MAX_CLASSES:
+        raise SettingsError(f"csv: expected at most {MAX_CLASSES} classes (distinct labels: the playground draws each "
+                            f"in a colour of its own), got {len(classes)}")
     if X.shape[0] != 2:
         raise SettingsError(f"csv: expected 2 feature columns (points in the plane) and a label column, got "
                             f"{X.shape[0]} feature columns")
@@ -256,7 +281,41 @@ def _rounded(a: np.ndarray, decimals: int) -> list:
 
 
 class _Interrupted(Exception):
-    """Raised inside an epoch when the request's time is spent or its client has gone (the epoch is undone)."""
+    """Raised inside a request's work when its time is spent, its client has gone or the server is stopping (an
+    epoch it cuts is undone; a session it cuts is not stored).  The message is the answer's (503)."""
+
+
+class _Budget:
+    """A request's work: ``check()`` between its steps raises :class:`_Interrupted` once ``seconds`` have passed or
+    ``cancel`` is set (by the event loop: its client went away, or the server is stopping, as ``why`` says)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self.cancel = threading.Event()
+        self.why = "request: the client went away"
+
+    def stop(self, why: str) -> None:
+        if not self.cancel.is_set():
+            self.why = why
+            self.cancel.set()
+
+    def check(self) -> None:
+        if self.cancel.is_set():
+            raise _Interrupted(self.why)
+        if time.monotonic() >= self.deadline:
+            raise _Interrupted(f"server: busy (the request's work took longer than the {self.seconds:g} s it may "
+                               "take); try again in a moment")
+
+
+def _check(budget: _Budget | None) -> None:
+    if budget is not None:
+        budget.check()
+
+
+def _work(layer_dims: list[int], m: int) -> int:
+    """Multiply-adds of one pass of a network of ``layer_dims`` over m points."""
+    return m * sum(layer_dims[k] * layer_dims[k + 1] for k in range(len(layer_dims) - 1))
 
 
 class _StopWhen(Callback):
@@ -288,9 +347,25 @@ class Session:
     """The server's requests of this session, one at a time (waiting for it holds no worker)."""
 
     @classmethod
-    def create(cls, settings: dict[str, Any], session_id: str | None = None) -> Session:
+    def create(cls, settings: dict[str, Any], session_id: str | None = None, budget: _Budget | None = None
+               ) -> Session:
+        """A new session of checked ``settings`` (its data read or made, its network made).
+
+        Raises
+        ------
+        SettingsError
+            For an upload it cannot use ("csv: ...", e.g. more than :data:`MAX_CLASSES` classes), or a network
+            whose pass over the points is more than :data:`MAX_WORK` multiply-adds ("hidden: ...").
+        """
         X, labels, classes = _points(settings)
-        n_classes = max(2, int(labels.max()) + 1)
+        _check(budget)
+        n_classes = max(2, int(labels.max()) + 1, len(classes))
+        dims = [2, *settings["hidden"], 1 if n_classes == 2 else n_classes]
+        work = _work(dims, X.shape[1])
+        if work > MAX_WORK:
+            raise SettingsError(f"hidden: expected a network of at most {MAX_WORK:,} multiply-adds a pass over the "
+                                f"points in the playground, got {work:,} (a network {dims} on {X.shape[1]} points); "
+                                "take fewer or smaller hidden layers, or fewer points")
         train = np.ones(labels.shape[1], dtype=bool)
         if settings["validation_fraction"] > 0:
             with contextlib.suppress(DeepstepError):  # too few points to hold any out: train on all of them
@@ -298,6 +373,7 @@ class Session:
         session = cls(session_id or secrets.token_urlsafe(12), settings, X, labels, classes or
                       [str(k) for k in range(n_classes)], train, cls._network(settings, n_classes), time.monotonic(),
                       threading.Lock())
+        _check(budget)
         return session
 
     @staticmethod
@@ -360,8 +436,10 @@ class Session:
             self.net.fit(X, Y, s["learning_rate"], iterations, batch_size=s["batch_size"], optimizer=optimizer,
                          l2=s["l2"], keep_prob=s["keep_prob"], validation_data=validation,
                          callbacks=[_StopWhen(stop)])
-        except _Interrupted:
-            pass
+        except _Interrupted as exc:
+            # (its traceback's frames hold the epoch's activations in a reference cycle, a hundred MiB of a large
+            # full-batch epoch that only the cyclic collector would free: freed now)
+            traceback.clear_frames(exc.__traceback__)
         finally:
             del optimizer.step
         done = len(self.net.history) - before
@@ -376,18 +454,25 @@ class Session:
                                 "request may train; take fewer points or fewer hidden units")
         return done
 
-    def state(self, with_points: bool = False, with_explain: bool = False) -> dict[str, Any]:
-        """What the page draws, as JSON-ready data."""
+    def state(self, with_points: bool = False, with_explain: bool = False, budget: _Budget | None = None
+              ) -> dict[str, Any]:
+        """What the page draws, as JSON-ready data (``budget`` checked between its parts)."""
         net, h = self.net, self.net.history
         X, Y, validation = self._split()
+        _check(budget)
+        train_accuracy = self._accuracy(X, Y)
+        _check(budget)
+        val_accuracy = None if validation is None else self._accuracy(*validation)
+        _check(budget)
+        boundary = self._boundary()
+        _check(budget)
         out: dict[str, Any] = {
             "id": self.id, "iteration": len(h), "layer_dims": net.layer_dims, "classes": self.classes,
             "cost": _thin(h.cost), "val_cost": _thin(h.val_cost),
-            "train_accuracy": self._accuracy(X, Y),
-            "val_accuracy": None if validation is None else self._accuracy(*validation),
+            "train_accuracy": train_accuracy, "val_accuracy": val_accuracy,
             "weights": [_rounded(net.parameters[f"W{l}"], 4) for l in range(1, net.L + 1)],
             "biases": [_rounded(net.parameters[f"b{l}"][:, 0], 4) for l in range(1, net.L + 1)],
-            "boundary": self._boundary(),
+            "boundary": boundary,
             "settings": {k: v for k, v in self.settings.items() if k != "csv"},
         }
         if h.cost:
@@ -397,6 +482,7 @@ class Session:
                              "train": self.train.tolist()}
         if with_explain:
             out["explain"] = self.explanation()
+            _check(budget)
         return out
 
     def _accuracy(self, X: np.ndarray, Y: np.ndarray) -> float | None:
@@ -706,7 +792,7 @@ class _Work:
 
 def create_app(sessions: Sessions | None = None, *, token: str | None = None, hosts: tuple[str, ...] = (),
                train_seconds: float = TRAIN_SECONDS, workers: int = WORKERS, max_waiting: int = MAX_WAITING,
-               wait_seconds: float = WAIT_SECONDS) -> Any:
+               wait_seconds: float = WAIT_SECONDS, work_seconds: float = WORK_SECONDS) -> Any:
     """The playground as an ASGI application (Starlette).
 
     Parameters
@@ -721,6 +807,8 @@ def create_app(sessions: Sessions | None = None, *, token: str | None = None, ho
         address, localhost).
     train_seconds : float
         The longest one train request trains (:data:`TRAIN_SECONDS`).
+    work_seconds : float
+        The longest any request works besides training (:data:`WORK_SECONDS`); beyond, 503.
     workers, max_waiting, wait_seconds
         Requests at work at once, how many more may wait and for how long (:data:`WORKERS`,
         :data:`MAX_WAITING`, :data:`WAIT_SECONDS`); beyond, 503.
@@ -728,7 +816,8 @@ def create_app(sessions: Sessions | None = None, *, token: str | None = None, ho
     Returns
     -------
     starlette.applications.Starlette
-        ``app.state.sessions`` holds the sessions, ``app.state.token`` the token.
+        ``app.state.sessions`` holds the sessions, ``app.state.token`` the token; setting the event
+        ``app.state.stopping`` stops every request's work (as :func:`serve` does on Ctrl-C or SIGTERM).
 
     Raises
     ------
@@ -750,12 +839,14 @@ def create_app(sessions: Sessions | None = None, *, token: str | None = None, ho
     workers = check_number(workers, "workers", low=1, integer=True)
     max_waiting = check_number(max_waiting, "max_waiting", low=0, integer=True)
     wait_seconds = check_number(wait_seconds, "wait_seconds", low=0)
+    work_seconds = check_number(work_seconds, "work_seconds", low=0, low_inclusive=False)
     if token is None:
         token = secrets.token_urlsafe(32)
     elif not isinstance(token, str) or len(token) < 16 or not token.isascii() or not token.isprintable():
         raise DeepstepError(f"token: expected at least 16 printable ASCII characters, got {_describe(token)}")
     store = sessions if sessions is not None else Sessions()
     work = _Work(workers, max_waiting, wait_seconds)
+    stopping = threading.Event()
 
     def answer(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
         return Response(_dumps(data), status_code=status, media_type="application/json", headers=headers)
@@ -770,13 +861,11 @@ def create_app(sessions: Sessions | None = None, *, token: str | None = None, ho
                 return await handler(request)
             except _TooLarge:
                 return error(413, f"upload: expected at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MiB")
-            except _Busy as exc:
+            except (_Busy, _Interrupted) as exc:
                 return error(503, str(exc), {"Retry-After": "1"})
             except DeepstepError as exc:
                 return error(400, str(exc))
             except Exception as exc:  # noqa: BLE001 - a bug: said in one line, the traceback in the server's log
-                import traceback
-
                 traceback.print_exc(file=sys.stderr)
                 return error(500, f"server: internal error ({type(exc).__name__}); please report it")
         return run
@@ -815,6 +904,31 @@ def create_app(sessions: Sessions | None = None, *, token: str | None = None, ho
     def session_of(request: Request) -> Session | None:
         return store.get(request.path_params["id"])
 
+    async def working(request: Request, run: Callable[[_Budget], Any], gate: asyncio.Lock | None = None,
+                      seconds: float = work_seconds) -> Any:
+        """``run(budget)`` in a worker thread once a worker is free (see :class:`_Work`), within ``seconds``: the
+        budget is stopped when the client goes away (asked every 50 ms), when the server is stopping, and when
+        this request ends in any other way; ``run`` checks it between its steps (:class:`_Interrupted`)."""
+        async with work(gate):
+            budget = _Budget(seconds)
+            try:
+                if stopping.is_set():
+                    budget.stop("server: stopping")
+                elif await request.is_disconnected():  # gone while it waited: nothing to work for
+                    budget.stop("request: the client went away")
+                task = asyncio.ensure_future(_in_thread(run, budget))
+                while not task.done():
+                    await asyncio.wait({task}, timeout=0.05)
+                    if task.done() or budget.cancel.is_set():
+                        continue
+                    if stopping.is_set():
+                        budget.stop("server: stopping")
+                    elif await request.is_disconnected():
+                        budget.stop("request: the client went away")
+                return task.result()
+            finally:
+                budget.stop("request: ended")  # (cancelled, e.g. at shutdown: the thread stops at its next check)
+
     @endpoint
     async def page(request: Request) -> Response:
         text = PAGE.read_text(encoding="utf-8").replace(TOKEN_PLACEHOLDER, html.escape(token, quote=True))
@@ -822,15 +936,17 @@ def create_app(sessions: Sessions | None = None, *, token: str | None = None, ho
 
     @endpoint
     async def create(request: Request) -> Response:
-        def run(settings: dict[str, Any]) -> tuple[Session, dict[str, Any]]:
-            session = Session.create(settings)  # made and drawn before it is stored: a failure stores nothing
-            state = session.state(with_points=True, with_explain=True)
+        settings = check_settings(await body_json(request))
+
+        def run(budget: _Budget) -> tuple[Session, dict[str, Any]]:
+            # made and drawn before it is stored: a failure or an interruption stores nothing
+            session = Session.create(settings, budget=budget)
+            state = session.state(with_points=True, with_explain=True, budget=budget)
+            budget.check()
             store.add(session)
             return session, state
 
-        settings = check_settings(await body_json(request))
-        async with work():
-            session, state = await _in_thread(run, settings)
+        session, state = await working(request, run)
         return answer({"id": session.id, "state": state}, 201)
 
     @endpoint
@@ -844,33 +960,27 @@ def create_app(sessions: Sessions | None = None, *, token: str | None = None, ho
         with_explain = body.get("explain", False)
         if not isinstance(with_explain, bool):
             raise SettingsError(f"explain: expected true or false, got {_describe(with_explain)}")
-        cancel = threading.Event()
 
-        def run() -> dict[str, Any]:
+        def run(budget: _Budget) -> dict[str, Any]:
             with session.lock:
+                budget.check()
                 explained = session.explanation() if with_explain else None  # the step about to be taken
-                try:
-                    done = session.train_for(iterations, train_seconds, cancel)
+                budget.check()
+                try:  # (the client gone or the server stopping: the training stops within one update)
+                    done = session.train_for(iterations, train_seconds, budget.cancel)
                 except DeepstepError as exc:  # diverged (the guard put the last sound parameters back), or too long
-                    return {**session.state(), "error": str(exc)}
-                state = session.state()
+                    return {**session.state(budget=budget), "error": str(exc)}
+                budget.check()  # (the iterations done are kept; nobody is waiting for the state)
+                state = session.state(budget=budget)
                 state["trained"] = done
                 if done < iterations:
                     state["stopped"] = (f"{done} of {iterations} iterations: the request's {train_seconds:g} s were "
-                                        "spent" if not cancel.is_set() else "the client went away")
+                                        "spent")
                 if explained is not None:
                     state["explain"] = explained
                 return state
 
-        async with work(session.gate):
-            if await request.is_disconnected():  # gone while it waited: nothing to train for
-                cancel.set()
-            task = asyncio.ensure_future(_in_thread(run))
-            while not task.done():  # the client gone: the training stops (within one update)
-                await asyncio.wait({task}, timeout=0.05)
-                if not task.done() and not cancel.is_set() and await request.is_disconnected():
-                    cancel.set()
-            state = task.result()
+        state = await working(request, run, session.gate, train_seconds + work_seconds)
         return answer(state, 409 if "error" in state else 200)
 
     @endpoint
@@ -881,12 +991,11 @@ def create_app(sessions: Sessions | None = None, *, token: str | None = None, ho
         with_explain = request.query_params.get("explain") == "1"
         with_points = request.query_params.get("points") == "1"
 
-        def run() -> dict[str, Any]:
+        def run(budget: _Budget) -> dict[str, Any]:
             with session.lock:
-                return session.state(with_points=with_points, with_explain=with_explain)
+                return session.state(with_points=with_points, with_explain=with_explain, budget=budget)
 
-        async with work(session.gate):
-            return answer(await _in_thread(run))
+        return answer(await working(request, run, session.gate))
 
     @endpoint
     async def reset(request: Request) -> Response:
@@ -895,13 +1004,18 @@ def create_app(sessions: Sessions | None = None, *, token: str | None = None, ho
             return error(404, NO_SESSION)
         await body_json(request)  # (read, and refused where it is not JSON; nothing in it is used)
 
-        def run() -> dict[str, Any]:
+        def run(budget: _Budget) -> dict[str, Any]:
             with session.lock:
+                budget.check()
+                before = session.net
                 session.reset()
-                return session.state(with_explain=True)
+                try:
+                    return session.state(with_explain=True, budget=budget)
+                except _Interrupted:  # not finished: the session keeps the network it had
+                    session.net = before
+                    raise
 
-        async with work(session.gate):
-            return answer(await _in_thread(run))
+        return answer(await working(request, run, session.gate))
 
     @endpoint
     async def model(request: Request) -> Response:
@@ -909,12 +1023,14 @@ def create_app(sessions: Sessions | None = None, *, token: str | None = None, ho
         if session is None:
             return error(404, NO_SESSION)
 
-        def run() -> bytes:
+        def run(budget: _Budget) -> bytes:
             with session.lock:
-                return session.model_bytes()
+                budget.check()
+                data = session.model_bytes()
+                budget.check()
+                return data
 
-        async with work(session.gate):
-            data = await _in_thread(run)
+        data = await working(request, run, session.gate)
         return Response(data, media_type="application/octet-stream",
                         headers={"Content-Disposition": 'attachment; filename="playground-model.npz"'})
 
@@ -945,6 +1061,7 @@ def create_app(sessions: Sessions | None = None, *, token: str | None = None, ho
     app.add_middleware(_Guard, token=token, hosts=tuple(hosts))
     app.state.sessions = store
     app.state.token = token
+    app.state.stopping = stopping
     return app
 
 
@@ -1033,9 +1150,18 @@ def serve(host: str = "127.0.0.1", port: int = 8000, ready: Any = None) -> None:
         names += (socket.gethostname(), f"{socket.gethostname()}.local")
         print(warning, file=sys.stderr, flush=True)
     app = create_app(hosts=names)
-    # (beyond MAX_CONNECTIONS open connections and requests uvicorn answers 503 itself: memory stays bounded)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off",
-                                           limit_concurrency=MAX_CONNECTIONS))
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            # Ctrl-C or SIGTERM: every request's work stops at its next check (within one update), so that
+            # uvicorn's wait for the requests at work ends at once
+            app.state.stopping.set()
+            super().handle_exit(sig, frame)
+
+    # (beyond MAX_CONNECTIONS open connections and requests uvicorn answers 503 itself: memory stays bounded;
+    # requests still at work STOP_SECONDS after Ctrl-C are cancelled)
+    server = Server(uvicorn.Config(app, log_level="warning", lifespan="off", limit_concurrency=MAX_CONNECTIONS,
+                                   timeout_graceful_shutdown=STOP_SECONDS))
     if ready is not None:
         ready(url_of(sock))
     try:

@@ -203,11 +203,18 @@ def test_a_burst_of_hostile_requests_costs_bounded_cpu_and_memory():
         assert not any(b"Traceback" in payload for _, _, payload in answers)
         assert {400, 403, 404, 409, 413, 415}.issubset(statuses), statuses
 
-        # once the burst is answered the server is idle: the trainings whose clients left have stopped
+        # once the burst is answered the server falls idle: the trainings whose clients left have stopped. On a
+        # shared machine a second can be slow, so it gets up to 8 chances to show an idle second (a server that
+        # went on training would burn most of every one of them)
         time.sleep(1.0)
-        idle_from = server.cpu()
-        time.sleep(1.0)
-        assert server.cpu() - idle_from < 0.3, "the server went on working after the burst"
+        idle = []
+        for _ in range(8):
+            idle_from = server.cpu()
+            time.sleep(1.0)
+            idle.append(server.cpu() - idle_from)
+            if idle[-1] < 0.1:
+                break
+        assert min(idle) < 0.1, f"the server went on working after the burst (CPU seconds per second: {idle})"
         t1 = time.monotonic()
         assert server.request("GET", f"/api/sessions/{sid}/state")[0] == 200 and time.monotonic() - t1 < 2.0
 
