@@ -211,6 +211,16 @@ def _flag(key: str) -> str:
     return "--" + key.replace("_", "-")
 
 
+def _load_data(args: argparse.Namespace, name: Any) -> Any:
+    """The data set the flags name, split as --seed and --test-fraction (or --test-data) say: what train and sweep
+    load alike."""
+    from ...data.datasets import load_dataset
+
+    return load_dataset(name, rng=args.seed, test_fraction=args.test_fraction, image_size=args.image_size,
+                        label_column=args.label_column, task=args.task, delimiter=args.delimiter,
+                        test_data=args.test_data)
+
+
 def _hold_out(args: argparse.Namespace, data: Any, rule: int | None = None
               ) -> tuple[np.ndarray, np.ndarray, tuple | None]:
     """The training set less --validation-fraction of it (per class; one group for regression), and the examples

@@ -69,6 +69,7 @@ from .common import (
     _dataset_key,
     _flag,
     _hold_out,
+    _load_data,
     _output_folder,
     _standardizes,
     add_setting_flags,
@@ -554,15 +555,13 @@ def _only_sweep_in(out: Path) -> Iterator[None]:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Train one network per combination of the listed settings; write the table, models and pictures."""
-    from ...data.datasets import load_dataset, resolve_name
+    from ...data.datasets import resolve_name
 
     name = resolve_name(args.dataset)
     if args.early_stopping is not None and args.validation_fraction is None:
         raise UsageError("--early-stopping: watches the validation cost; give --validation-fraction too")
     n_runs = _run_count(args)
-    data = load_dataset(name, rng=args.seed, test_fraction=args.test_fraction, image_size=args.image_size,
-                        label_column=args.label_column, task=args.task, delimiter=args.delimiter,
-                        test_data=args.test_data)
+    data = _load_data(args, name)
     out = _output_folder(Path(args.out) if args.out else Path("runs") / f"sweep-{Path(str(name)).stem}")
     with _only_sweep_in(out):
         return _sweep_into(out, args, name, data, n_runs)

@@ -27,6 +27,7 @@ from .common import (
     _dataset_key,
     _default_out,
     _hold_out,
+    _load_data,
     _output_folder,
     _outputs,
     _standardizes,
@@ -194,7 +195,7 @@ def _check_resume(net: DeepNetwork, args: argparse.Namespace, data, optimizer, m
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ...data.datasets import load_dataset, resolve_name
+    from ...data.datasets import resolve_name
 
     name = resolve_name(args.dataset)
     preset = PRESETS.get(name, DEFAULT_PRESET)
@@ -205,9 +206,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.early_stopping is not None and args.validation_fraction is None:
         raise UsageError("--early-stopping: watches the validation cost; give --validation-fraction too")
     optimizer = optimizer_of(args)
-    data = load_dataset(name, rng=args.seed, test_fraction=args.test_fraction, image_size=args.image_size,
-                        label_column=args.label_column, task=args.task, delimiter=args.delimiter,
-                        test_data=args.test_data)
+    data = _load_data(args, name)
     out = Path(args.out) if args.out else _default_out(name)
     model_path = out / "model.npz"
     if args.resume_or_start:
