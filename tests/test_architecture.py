@@ -98,3 +98,29 @@ def test_no_import_circle_between_files():
 def test_every_old_path_is_the_module_at_its_home(old):
     module = importlib.import_module(f"deepstep.{old}")
     assert module is importlib.import_module(f"deepstep.{OLD_PATHS[old]}")
+
+
+def test_the_old_command_modules_run_and_export_as_in_0_2():
+    """``python -m deepstep.cli`` ran the command in 0.2 and still does; its public names import."""
+    import subprocess
+    import sys
+
+    from deepstep.cli import cmd_demo, cmd_gradcheck, cmd_info, main  # noqa: F401
+
+    done = subprocess.run([sys.executable, "-m", "deepstep.cli", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("deepstep "), done.stderr
+    done = subprocess.run([sys.executable, "-m", "deepstep.playground"], capture_output=True, text=True)
+    assert done.returncode == 0 and not done.stderr  # imported and ran nothing, as in 0.2
+
+
+@pytest.mark.parametrize("hidden", ["leaky_relu", "leaky_relu:0.2", "tanh", "elu"])
+def test_networks_pickle_whatever_their_activation(hidden):
+    import pickle
+
+    import numpy as np
+
+    net = deepstep.DeepNetwork([2, 3, 1], hidden, rng=0)
+    back = pickle.loads(pickle.dumps(net))
+    X = np.random.default_rng(0).normal(size=(2, 5))
+    np.testing.assert_array_equal(back.predict_proba(X), net.predict_proba(X))
+    assert back.hidden_activation == net.hidden_activation

@@ -48,6 +48,13 @@ class _OldPaths(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def exec_module(self, module: ModuleType) -> None:  # the module at its home is already executed
         return None
 
+    def get_code(self, fullname: str) -> Any:
+        """``python -m deepstep.<old name>``: runs the module at its home (its ``__main__`` for a package) as
+        ``__main__``, in its own package, as 0.2 ran the old one."""
+        target = _PREFIX + OLD_PATHS[fullname[len(_PREFIX):]]
+        return compile(f"import runpy\nrunpy.run_module({target!r}, run_name='__main__', alter_sys=True)\n",
+                       f"<{fullname}: {target}>", "exec")
+
 
 def install() -> None:
     """Register the old paths of the modules already imported, and the finder for the rest (once)."""

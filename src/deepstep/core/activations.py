@@ -105,6 +105,17 @@ class Activation:
     init: str = "xavier"
     onnx: Callable[..., tuple[list, list]] | None = None
 
+    def __reduce__(self) -> Any:
+        """Pickled by name where the registry gives this entry back (``"leaky_relu:0.2"`` included, whose
+        functions are made for its slope): a network or an estimator pickles whatever its activation."""
+        try:
+            same = get_activation(self.name)
+        except DeepstepError:
+            same = None
+        if same is not None and same.name == self.name and same.g.__qualname__ == self.g.__qualname__:
+            return (get_activation, (self.name,))
+        return super().__reduce__()
+
     def equation(self, Z: str) -> tuple[str, str]:
         """A = g(Z) for the pre-activation named ``Z``: (plain text, formula language)."""
         values = {"Z": Z, **{k: f"{v:g}" for k, v in self.params.items()}}

@@ -19,6 +19,7 @@ from types import ModuleType
 from ..._version import __version__
 from ...errors import DeepstepError
 from . import check, demo, learn, sweep, train
+from .check import cmd_gradcheck, cmd_info  # noqa: F401
 from .common import (  # noqa: F401  (deepstep 0.2's deepstep.cli names, kept importable)
     DEFAULT_PRESET,
     PRESETS,
@@ -47,6 +48,7 @@ from .common import (  # noqa: F401  (deepstep 0.2's deepstep.cli names, kept im
     seed_arg,
     size_arg,
 )
+from .demo import cmd_demo  # noqa: F401
 from .train import _StopRequest, cmd_evaluate, cmd_export, cmd_predict, cmd_train, load_model  # noqa: F401
 
 SUBCOMMANDS: tuple[ModuleType, ...] = (
@@ -58,8 +60,10 @@ SUBCOMMANDS: tuple[ModuleType, ...] = (
 )
 """The subcommand modules, in the order ``deepstep --help`` lists them."""
 
-__all__ = ["DEFAULT_PRESET", "PRESETS", "SUBCOMMANDS", "Parser", "UsageError", "build_parser", "error_line",
-           "fraction_arg", "main", "size_arg"]
+__all__ = ["DEFAULT_PRESET", "PRESETS", "SUBCOMMANDS", "Parser", "UsageError", "beta_arg", "build_parser",
+           "cmd_demo", "cmd_evaluate", "cmd_export", "cmd_gradcheck", "cmd_info", "cmd_predict", "cmd_train",
+           "delimiter_arg", "error_line", "fraction_arg", "keep_prob_arg", "layers_arg", "load_model", "main",
+           "nonnegative_float", "nonnegative_int", "positive_float", "positive_int", "seed_arg", "size_arg"]
 
 
 def build_parser() -> Parser:
