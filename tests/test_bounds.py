@@ -66,7 +66,7 @@ def test_explain_does_not_call_a_planted_error_hidden_by_rounding_ok(monkeypatch
     of that size: the verdict is n/a (or worse), never ok, and the summary never says every gradient is ok."""
     import importlib
 
-    backward_module = importlib.import_module("deepstep.core.backward")  # explain's backward traversal
+    backward_module = importlib.import_module("deepstep.core.layers")  # explain back-propagates through the layers
     real = backward_module.weight_gradients
 
     def planted(dZ, A_prev, *args, **kwargs):

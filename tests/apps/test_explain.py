@@ -92,7 +92,7 @@ def test_a_wrong_gradient_is_flagged(monkeypatch):
 
     import importlib
 
-    monkeypatch.setattr(importlib.import_module("deepstep.core.backward"), "weight_gradients", doubled)
+    monkeypatch.setattr(importlib.import_module("deepstep.core.layers"), "weight_gradients", doubled)
     X, Y = ds.datasets.make_planar(m=6, rng=1)
     e = ds.explain(planar_net(), X, Y, learning_rate=1.0)
     for st in e.steps:

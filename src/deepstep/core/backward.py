@@ -29,8 +29,9 @@ import numpy as np
 
 from ..errors import DeepstepError, _describe, as_array, check_l2, check_number, finite_result
 from .activations import Activation, get_activation, get_hidden_activation
-from .engine import add_l2_gradient, apply_dropout, input_gradient, weight_gradients
+from .engine import apply_dropout, input_gradient, weight_gradients
 from .forward import Cache, LinearCache
+from .layers import Dense, backward_layers
 from .tasks import CLASSIFICATION, TASKS
 
 # (backward_from_dZL is the unchecked core the checked functions share: public in the module, not in __all__)
@@ -196,24 +197,7 @@ def backward_from_dZL(
     backward traversal of the step functions, gradient checking and explain.
     """
     hidden = get_hidden_activation(hidden_activation)
-    L = len(caches)
-    grads: dict[str, np.ndarray] = {}
-    dZ = dZL
-    for l in range(L, 0, -1):
-        (A_prev, W, _), Z, *rest = caches[l - 1]
-        if l < L:
-            dA = grads[f"dA{l}"]
-            if rest:
-                dA = apply_dropout(dA, *rest[0])
-            dZ = hidden.backward(dA, Z)
-        if keep_dZ:
-            grads[f"dZ{l}"] = dZ
-        dW, db = weight_gradients(dZ, A_prev)
-        if lambd:
-            add_l2_gradient(dW, W, lambd, A_prev.shape[1])
-        grads[f"dW{l}"], grads[f"db{l}"] = dW, db
-        grads[f"dA{l - 1}"] = input_gradient(W, dZ)
-    return grads
+    return backward_layers(dZL, caches, [Dense(hidden)] * len(caches), lambd, keep_dZ)
 
 
 def _model_caches(caches: Any) -> list[Cache]:

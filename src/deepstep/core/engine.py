@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from . import layers as _layers
 from .activations import Activation
 
 __all__ = [
@@ -58,92 +59,19 @@ __all__ = [
 Array = np.ndarray
 
 
-# -- the kernels ---------------------------------------------------------------------------
-
-
-def linear(W: Array, A_prev: Array, b: Array, out: Array | None = None) -> Array:
-    """Z = W A_prev + b: W (n[l], n[l-1]), A_prev (n[l-1], m), b (n[l], 1) -> Z (n[l], m)."""
-    if out is None:  # (integer arrays give a float Z when b is float)
-        return np.matmul(W, A_prev) + b
-    Z = np.matmul(W, A_prev, out=out)
-    Z += b
-    return Z
-
-
-def output_delta(AL: Array, Y: Array, out: Array | None = None) -> Array:
-    """dZ[L] = A[L] - Y, (n[L], m): the output step of a sigmoid or softmax output with the cross-entropy cost."""
-    return np.subtract(AL, Y, out=out)
-
-
-def weight_gradients(
-    dZ: Array, A_prev: Array, dW: Array | None = None, db: Array | None = None, scratch: Array | None = None
-) -> tuple[Array, Array]:
-    """dW = (1/m) dZ A_prev^T, shape (n[l], n[l-1]); db = (1/m) sum(dZ, axis=1, keepdims=True), shape (n[l], 1).
-
-    Where dZ (n[l], m) is not much larger than dW (n[l], n[l-1]) -- the cat pictures' first layer: 20 x 209
-    against 20 x 12288, or any small layer -- the 1/m goes on dZ: dW = (dZ / m) A_prev^T and db = sum(dZ / m),
-    three operations, using ``scratch`` (dZ's shape) when given; else dW = (dZ A_prev^T) / m.  dZ itself is
-    left as it is.
-    """
-    m = A_prev.shape[1]
-    if dW is None:  # allocating (the course's functions): the same choice, so the same bits as the loop's
-        if scales_dZ(m, A_prev.shape[0]):
-            S = dZ / m
-            return S @ A_prev.T, np.add.reduce(S, axis=1, keepdims=True)
-        return np.matmul(dZ, A_prev.T) / m, bias_gradient(dZ, db)
-    if scales_dZ(m, A_prev.shape[0]):
-        S = np.divide(dZ, m, out=scratch)
-        np.matmul(S, A_prev.T, out=dW)
-        return dW, np.add.reduce(S, axis=1, keepdims=True, out=db)
-    np.matmul(dZ, A_prev.T, out=dW)
-    dW /= m
-    return dW, bias_gradient(dZ, db)
-
-
-def scales_dZ(m: int, n_prev: int) -> bool:
-    """Whether :func:`weight_gradients` puts 1/m on dZ (n[l], m) rather than on dW (n[l], n[l-1])."""
-    return m <= 4 * n_prev or m * n_prev <= 65536
-
-
-def bias_gradient(dZ: Array, out: Array | None = None) -> Array:
-    """db = (1/m) sum(dZ, axis=1, keepdims=True), shape (n[l], 1)."""
-    if out is None:
-        return np.add.reduce(dZ, axis=1, keepdims=True) / dZ.shape[1]
-    db = np.add.reduce(dZ, axis=1, keepdims=True, out=out)
-    db /= dZ.shape[1]
-    return db
-
-
-def input_gradient(W: Array, dZ: Array, out: Array | None = None) -> Array:
-    """dA_prev = W^T dZ: W (n[l], n[l-1]), dZ (n[l], m) -> (n[l-1], m)."""
-    return np.matmul(W.T, dZ, out=out)
-
-
-def add_l2_gradient(dW: Array, W: Array, lambd: float, m: int) -> Array:
-    """dW += (lambd/m) W, in place (the gradient of the L2 term (lambd/2m) ||W||_F^2)."""
-    dW += (lambd / m) * W
-    return dW
-
-
-def l2_cost(squared_norms: Sequence[float], lambd: float, m: int) -> float:
-    """(lambd / 2m) * sum over l of ||W[l]||_F^2, from the squared norms."""
-    return lambd / (2 * m) * float(sum(squared_norms))
-
-
-def dropout_mask(rng: np.random.Generator | np.random.RandomState, shape: tuple[int, int], keep_prob: float) -> Array:
-    """D of ``shape``: True with probability keep_prob (``rng.random(shape) < keep_prob``, as the course draws it)."""
-    return rng.random(shape) < keep_prob
-
-
-def apply_dropout(A: Array, D: Array, keep_prob: float, out: Array | None = None) -> Array:
-    """Inverted dropout: A * D / keep_prob (also dA * D / keep_prob on the way back); a new array without ``out``
-    (a float one for integer A)."""
-    if out is None:
-        return np.multiply(A, D) / keep_prob
-    out = np.multiply(A, D, out=out)
-    out /= keep_prob
-    return out
-
+# the kernels live in deepstep.core.kernels (the layer kinds use them too); they are this module's names as before
+from .kernels import (  # noqa: E402
+    add_l2_gradient,
+    apply_dropout,
+    bias_gradient,
+    dropout_mask,
+    input_gradient,
+    l2_cost,
+    linear,
+    output_delta,
+    scales_dZ,
+    weight_gradients,
+)
 
 #: Prediction runs over at most this many activation values at once (columns in chunks; 32 MiB as float64), so
 #: that predicting many examples with wide layers (a decision boundary's grid) never holds n[l] x m at once.
@@ -179,15 +107,15 @@ def forward_layers(A: Array, parameters: Any, hidden: Activation, output: Activa
     """A[L] (n[L], m) from A[start-1], keeping no caches: ``Z[l] = W[l] A[l-1] + b[l]``, ``A[l] = g[l](Z[l])``
     (and ``A[l] := A[l] * D[l] / keep_prob[l]`` where ``masks[l-1]`` is given) for l = start .. L.
 
-    The one cache-free traversal: prediction, validation, gradient checking and ``explain``'s replays all go
-    through it.
+    The one cache-free traversal (prediction, gradient checking and ``explain``'s replays): the network's
+    layers (:func:`deepstep.core.layers.layers_for`), each through its own forward.
 
     Parameters
     ----------
     A : ndarray of shape (n[start-1], m)
         A[start-1] (X for start = 1); not read when ``Z_start`` is given.
     parameters : mapping
-        "W{l}" (n[l], n[l-1]) and "b{l}" (n[l], 1) for l = start .. L (at least).
+        "W{l}" (n[l], n[l-1]) and "b{l}" (n[l], 1) for l = 1 .. L.
     hidden, output : Activation
         g[1..L-1] and g[L].
     start : int
@@ -197,13 +125,8 @@ def forward_layers(A: Array, parameters: Any, hidden: Activation, output: Activa
     Z_start : ndarray, optional
         Z[start] already formed (the Gram form's first layer gives it); then A is not used.
     """
-    L = len(parameters) // 2
-    for l in range(start, L + 1):
-        Z = Z_start if (l == start and Z_start is not None) else linear(parameters[f"W{l}"], A, parameters[f"b{l}"])
-        A = (output if l == L else hidden).g(Z)
-        if masks is not None and masks[l - 1] is not None:
-            A = apply_dropout(A, *masks[l - 1])
-    return A
+    return _layers.forward_layers(A, parameters, _layers.layers_for(hidden, output, len(parameters) // 2), start,
+                                  masks, Z_start)
 
 
 # -- the passes over reused buffers ----------------------------------------------------------

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..core.activations import ACTIVATIONS
+from ..core.layers import layers_for
 from ..errors import DeepstepError
 from ..extras import require
 from .files import atomic_path
@@ -41,11 +42,12 @@ ONNX_ACTIVATIONS: dict[str, Callable[..., tuple[list, list]]] = {
 so).  Derived from :data:`deepstep.activations.ACTIVATIONS`."""
 
 
-def _activation_nodes(onnx: Any, activation: Any, inp: str, out: str, dtype: np.dtype) -> tuple[list, list]:
+def _activation_nodes(onnx: Any, activation: Any, inp: str, out: str, dtype: np.dtype,
+                      check_only: bool = False) -> tuple[list, list]:
     if activation.onnx is None:
         raise DeepstepError(f"model: the activation {activation.name!r} has no ONNX form yet, so this model cannot be "
                             f"exported (exportable: {sorted(ONNX_ACTIVATIONS)})")
-    return activation.onnx(onnx, activation.params, inp, out, dtype)
+    return ([], []) if check_only else activation.onnx(onnx, activation.params, inp, out, dtype)
 
 
 IR_VERSION = 8
@@ -94,15 +96,13 @@ def to_onnx(net: Any, opset: int = ONNX_OPSET) -> Any:
     L = net.L
     regression = net.output_activation == "linear"
     out_name = "values" if regression else "probabilities"
-    for l in range(1, L + 1):
-        W, b = net.parameters[f"W{l}"], net.parameters[f"b{l}"]
-        weights += [numpy_helper.from_array(np.ascontiguousarray(W, dtype=dtype), f"W{l}"),
-                    numpy_helper.from_array(b.ravel().astype(dtype), f"b{l}")]
-        nodes.append(helper.make_node("Gemm", [A, f"W{l}", f"b{l}"], [f"Z{l}"], name=f"Z{l}", transB=1))
-        A = out_name if l == L else f"A{l}"
-        more_nodes, more_weights = _activation_nodes(onnx, net.hidden if l < L else net.output, f"Z{l}", A, dtype)
+    for l, layer in enumerate(layers_for(net.hidden, net.output, L), start=1):  # each layer kind's own form
+        _activation_nodes(onnx, layer.g, f"Z{l}", "check", dtype, check_only=True)
+        out = out_name if l == L else f"A{l}"
+        more_nodes, more_weights = layer.onnx(onnx, net.parameters, l, A, out, dtype)
         nodes += more_nodes
         weights += more_weights
+        A = out
     targets = getattr(net, "target_standardizer", None)
     if targets is not None:  # the network learned standardized targets: the graph gives them in their units
         nodes[-1].output[0] = nodes[-1].name = "values_standardized"

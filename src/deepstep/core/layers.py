@@ -1,0 +1,148 @@
+"""Layer kinds: each kind holds its forward right above its backward, its parameters, its ONNX form and its
+equations, and the traversals go over a network's layers kind by kind.
+
+Today there is one kind, :class:`Dense` (``Z[l] = W[l] A[l-1] + b[l]``, ``A[l] = g[l](Z[l])``, with inverted
+dropout on its output where a mask is given); a network is ``layers_for(hidden, output, L)``: L-1 dense layers of
+the hidden activation and one of the output activation.  A new kind (batch normalization next) is one more class
+here with the same methods; the traversals, :func:`forward_layers` and :func:`backward_layers`, do not change.
+
+The buffered passes of the training loop (:class:`deepstep.core.engine.Engine`) are the fast path of the same
+maths, held to these by ``tests/core/test_engine.py``.
+
+Examples
+--------
+>>> import numpy as np
+>>> from deepstep.core.activations import get_activation
+>>> from deepstep.core.layers import Dense
+>>> layer = Dense(get_activation("relu"))
+>>> params = {"W1": np.array([[1.0, -1.0]]), "b1": np.array([[0.5]])}
+>>> A, cache = layer.forward(params, 1, np.array([[2.0], [1.0]]))
+>>> A
+array([[1.5]])
+>>> grads = {}
+>>> dA_prev = layer.backward(np.array([[1.0]]), cache, 1, grads)
+>>> grads["dW1"], grads["db1"], dA_prev.T
+(array([[2., 1.]]), array([[1.]]), array([[ 1., -1.]]))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .activations import Activation
+from .kernels import add_l2_gradient, apply_dropout, input_gradient, linear, weight_gradients
+
+__all__ = ["Dense", "layers_for", "forward_layers", "backward_layers"]
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Dense:
+    """A fully-connected layer and its activation: ``Z[l] = W[l] A[l-1] + b[l]``, ``A[l] = g(Z[l])``.
+
+    Parameters "W{l}" (n[l], n[l-1]) and "b{l}" (n[l], 1); no state besides them.
+    """
+
+    g: Activation
+    kind = "dense"
+
+    @staticmethod
+    def parameter_shapes(l: int, n: int, n_prev: int) -> dict[str, tuple[int, int]]:
+        """{"W{l}": (n, n_prev), "b{l}": (n, 1)}."""
+        return {f"W{l}": (n, n_prev), f"b{l}": (n, 1)}
+
+    # -- forward, and right under it, backward ---------------------------------------------------------------
+    def forward(self, params: Any, l: int, A_prev: Array, mask: tuple | None = None,
+                Z: Array | None = None) -> tuple[Array, tuple]:
+        """A[l] from A[l-1] (or from Z[l] already formed), and the cache ``((A_prev, W, b), Z[, mask])`` its
+        backward takes; ``mask`` = (D, keep_prob) drops units of A[l] (inverted dropout)."""
+        W, b = params[f"W{l}"], params[f"b{l}"]
+        if Z is None:
+            Z = linear(W, A_prev, b)
+        A = self.g.g(Z)
+        if mask is not None:
+            A = apply_dropout(A, *mask)
+            return A, ((A_prev, W, b), Z, mask)
+        return A, ((A_prev, W, b), Z)
+
+    def backward(self, dA: Array | None, cache: tuple, l: int, grads: dict[str, Array], lambd: float = 0.0,
+                 dZ: Array | None = None, keep_dZ: bool = False) -> Array:
+        """Fill grads "dW{l}", "db{l}" (and "dZ{l}" with ``keep_dZ``) and return dA[l-1] (also grads "dA{l-1}"):
+        ``dZ = dA * g'(Z)`` (dA through the layer's dropout mask first; or ``dZ`` given, the output layer's
+        ``A[L] - Y``), ``dW = (1/m) dZ A_prev^T`` (+ ``(lambd/m) W``), ``db = (1/m) sum(dZ)``,
+        ``dA_prev = W^T dZ``."""
+        (A_prev, W, _), Z, *rest = cache
+        if dZ is None:
+            if rest:
+                dA = apply_dropout(dA, *rest[0])
+            dZ = self.g.backward(dA, Z)
+        if keep_dZ:
+            grads[f"dZ{l}"] = dZ
+        dW, db = weight_gradients(dZ, A_prev)
+        if lambd:
+            add_l2_gradient(dW, W, lambd, A_prev.shape[1])
+        grads[f"dW{l}"], grads[f"db{l}"] = dW, db
+        dA_prev = input_gradient(W, dZ)
+        grads[f"dA{l - 1}"] = dA_prev
+        return dA_prev
+
+    # -- its other forms ------------------------------------------------------------------------------------
+    def onnx(self, onnx: Any, params: Any, l: int, inp: str, out: str, dtype: np.dtype) -> tuple[list, list]:
+        """The layer as ONNX nodes and initializers, examples as rows: ``Gemm(A_prev, W, b, transB=1)`` (the
+        transpose of ``W A_prev + b``), then the activation's own form."""
+        h, numpy_helper = onnx.helper, onnx.numpy_helper
+        W, b = params[f"W{l}"], params[f"b{l}"]
+        weights = [numpy_helper.from_array(np.ascontiguousarray(W, dtype=dtype), f"W{l}"),
+                   numpy_helper.from_array(b.ravel().astype(dtype), f"b{l}")]
+        nodes = [h.make_node("Gemm", [inp, f"W{l}", f"b{l}"], [f"Z{l}"], name=f"Z{l}", transB=1)]
+        if self.g.onnx is None:
+            from ..errors import DeepstepError
+
+            raise DeepstepError(f"model: the activation {self.g.name!r} has no ONNX form yet, so this model cannot "
+                                "be exported")
+        more_nodes, more_weights = self.g.onnx(onnx, self.g.params, f"Z{l}", out, dtype)
+        return nodes + more_nodes, weights + more_weights
+
+    def equations(self, l: int) -> dict[str, str]:
+        """The layer's steps in the course's notation (plain text)."""
+        return {"Z": f"Z[{l}] = W[{l}] A[{l - 1}] + b[{l}]", "A": f"A[{l}] = {self.g.equation(f'Z[{l}]')[0]}",
+                "dZ": f"dZ[{l}] = dA[{l}] * {self.g.derivative_equation(l)[0]}",
+                "dW": f"dW[{l}] = (1/m) dZ[{l}] A[{l - 1}]^T",
+                "db": f"db[{l}] = (1/m) sum(dZ[{l}], axis=1, keepdims=True)",
+                "dA": f"dA[{l - 1}] = W[{l}]^T dZ[{l}]"}
+
+
+def layers_for(hidden: Activation, output: Activation, L: int) -> list[Dense]:
+    """The layers of a network of L layers: L-1 dense layers of ``hidden``, one of ``output``."""
+    return [Dense(hidden)] * (L - 1) + [Dense(output)]
+
+
+def forward_layers(A: Array | None, parameters: Any, layers: list, start: int = 1, masks: Any = None,
+                   Z_start: Array | None = None, caches: list | None = None) -> Array:
+    """A[L] from A[start-1] through layers start .. L (``layers[l-1]`` is layer l), each layer's own forward;
+    ``masks[l-1]`` the dropout (D, keep_prob) of layer l or None; ``Z_start`` Z[start] already formed;
+    ``caches``, when a list, receives each layer's cache."""
+    L = len(layers)
+    for l in range(start, L + 1):
+        mask = masks[l - 1] if masks is not None else None
+        A, cache = layers[l - 1].forward(parameters, l, A, mask, Z_start if l == start else None)
+        if caches is not None:
+            caches.append(cache)
+    return A
+
+
+def backward_layers(dZL: Array, caches: list, layers: list, lambd: float = 0.0,
+                    keep_dZ: bool = False) -> dict[str, Array]:
+    """Back-propagate from dZ[L] down to layer 1, each layer's own backward: grads "dW{l}", "db{l}", "dA{l-1}"
+    (and "dZ{l}" with ``keep_dZ``)."""
+    grads: dict[str, Array] = {}
+    L = len(caches)
+    dA = None
+    for l in range(L, 0, -1):
+        dA = layers[l - 1].backward(dA, caches[l - 1], l, grads, lambd, dZ=dZL if l == L else None,
+                                    keep_dZ=keep_dZ)
+    return grads
