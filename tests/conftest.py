@@ -67,6 +67,18 @@ needs_cats = pytest.mark.skipif(
 )
 
 
+def command(capsys, *argv):
+    """deepstep ARGV in this process: (status, stdout, stderr), a SystemExit (argparse's usage errors) as its code."""
+    from deepstep import cli
+
+    try:
+        status = cli.main([str(a) for a in argv])
+    except SystemExit as exc:
+        status = exc.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
 def run(*argv):
     """deepstep as a fresh process: (status, stdout, stderr)."""
     p = subprocess.run([sys.executable, "-m", "deepstep", *argv], capture_output=True, text=True, timeout=600)

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the server fixture is imported from test_playground_api, one definition for all three files)
 """Every failure of a playground request is a 4xx with its own message, never a 500 or a traceback: JSON nested
 100,000 deep is a 400 naming the body; a diverging run answers the divergence guard's advice with the last sound
 state (weights beyond any scale included), and the session goes on being served."""
@@ -13,20 +14,7 @@ pytest.importorskip("starlette", reason="the playground extra: pip install 'deep
 pytest.importorskip("uvicorn")
 playground = pytest.importorskip("deepstep.playground")
 
-from test_playground_api import Server  # noqa: E402 - after the skips
-
-
-@pytest.fixture(scope="module")
-def server():
-    s = Server(playground.Sessions(max_sessions=8, idle_seconds=600))
-    yield s
-    s.stop()
-
-
-def create(server, **settings):
-    status, body = server.request("POST", "/api/sessions", settings)
-    assert status == 201, body
-    return body["id"], body["state"]
+from test_playground_api import Server, create, server  # noqa: E402, F401 - after the skips; the module's server
 
 
 @pytest.mark.parametrize("depth", [100_000, 2_000, playground.MAX_JSON_DEPTH + 1])

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the server fixture is imported from test_playground_api, one definition for all three files)
 """Who may ask the playground: only its own page.  Over real HTTP on 127.0.0.1: a foreign Host (DNS rebinding) gets
 nothing, not even the page; an /api request without the server's token, from another origin or site, or a POST
 that is not JSON (a form or a `text/plain` body, which any web page can send) is refused before it does anything;
@@ -17,14 +18,7 @@ pytest.importorskip("starlette", reason="the playground extra: pip install 'deep
 pytest.importorskip("uvicorn")
 playground = pytest.importorskip("deepstep.playground")
 
-from test_playground_api import Server  # noqa: E402 - after the skips
-
-
-@pytest.fixture(scope="module")
-def server():
-    s = Server(playground.Sessions(max_sessions=8, idle_seconds=600))
-    yield s
-    s.stop()
+from test_playground_api import Server, server  # noqa: E402, F401 - after the skips; the module's server
 
 
 def make_session(server):

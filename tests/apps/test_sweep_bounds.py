@@ -10,7 +10,8 @@ import time
 import pytest
 
 import deepstep as ds
-from deepstep import cli, sweep_command
+from conftest import command
+from deepstep import sweep_command
 from deepstep.sweep import sweep
 
 sweep_module = importlib.import_module("deepstep.sweep")
@@ -27,15 +28,6 @@ def nothing_runs(monkeypatch):
     monkeypatch.setattr(sweep_module, "_train_one", no)
     monkeypatch.setattr(sweep_module.itertools, "product", no)
     monkeypatch.setattr(sweep_module, "ProcessPoolExecutor", no)
-
-
-def command(capsys, *argv):
-    try:
-        status = cli.main([str(a) for a in argv])
-    except SystemExit as exc:
-        status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def test_a_grid_of_ten_million_combinations_is_refused_before_it_is_built(nothing_runs):

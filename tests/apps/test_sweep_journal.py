@@ -14,20 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import deepstep as ds
+from conftest import command
 from deepstep import cli, sweep_command
 from deepstep.errors import DeepstepError
 from deepstep.sweep import SweepResult, best_row, settings_key
 
 SWEEP = ["sweep", "--hidden", "1,2,3", "--hidden-activation", "tanh", "--learning-rate", "1.2", "--iterations", "40"]
-
-
-def command(capsys, *argv):
-    try:
-        status = cli.main([str(a) for a in argv])
-    except SystemExit as exc:
-        status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def without_seconds(rows):

@@ -13,22 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from deepstep import cli
+from conftest import command
 
 sweep_module = importlib.import_module("deepstep.sweep")
 
 linux = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table in /proc")
 
 LONG = ["--hidden", "3,4,5,6", "--iterations", "500000", "--quiet"]  # minutes per run: no run finishes here
-
-
-def command(capsys, *argv):
-    try:
-        status = cli.main([str(a) for a in argv])
-    except SystemExit as exc:
-        status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def start(out, *flags):

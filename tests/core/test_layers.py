@@ -25,34 +25,29 @@ def test_a_dense_layers_backward_is_its_forwards_derivative(hidden, rng):
     dA_prev = layer.backward(R, cache, 1, grads)
     m = A_prev.shape[1]
 
-    def J(p, a):
-        return float(np.sum(R * layer.forward(p, 1, a)[0]))
+    def J():
+        return float(np.sum(R * layer.forward(params, 1, A_prev)[0]))
 
-    eps = 1e-6
     for key, P in [("W1", params["W1"]), ("b1", params["b1"])]:
-        approx = np.empty_like(P)
-        for i in np.ndindex(P.shape):
-            saved = P[i]
-            P[i] = saved + eps
-            plus = J(params, A_prev)
-            P[i] = saved - eps
-            minus = J(params, A_prev)
-            P[i] = saved
-            approx[i] = (plus - minus) / (2 * eps)
         # dW = (1/m) dZ A_prev^T: the course's gradients carry 1/m (J here has none)
-        np.testing.assert_allclose(grads["d" + key] * m, approx, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(grads["d" + key] * m, centered(J, P), rtol=1e-6, atol=1e-8)
         assert grads["d" + key].shape == P.shape
-    approx = np.empty_like(A_prev)
-    for i in np.ndindex(A_prev.shape):
-        saved = A_prev[i]
-        A_prev[i] = saved + eps
-        plus = J(params, A_prev)
-        A_prev[i] = saved - eps
-        minus = J(params, A_prev)
-        A_prev[i] = saved
-        approx[i] = (plus - minus) / (2 * eps)
-    np.testing.assert_allclose(dA_prev, approx, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(dA_prev, centered(J, A_prev), rtol=1e-6, atol=1e-8)
     assert dA_prev.shape == A_prev.shape
+
+
+def centered(J, P, eps=1e-6):
+    """dJ/dP by centered differences, entry by entry (P is moved and put back)."""
+    approx = np.empty_like(P)
+    for i in np.ndindex(P.shape):
+        saved = P[i]
+        P[i] = saved + eps
+        plus = J()
+        P[i] = saved - eps
+        minus = J()
+        P[i] = saved
+        approx[i] = (plus - minus) / (2 * eps)
+    return approx
 
 
 @pytest.mark.parametrize("hidden", HIDDEN)
