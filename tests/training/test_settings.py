@@ -261,3 +261,19 @@ def test_each_subcommand_module_is_registered_and_imports_only_common():
         siblings = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 1}
         assert siblings <= {"common"}, (name, siblings)
         assert callable(getattr(getattr(cli, name), "add_parser", None)), name
+
+
+@pytest.mark.parametrize(("flag", "bad"), [("--l2", "-1"), ("--seed", "-3"), ("--keep-prob", "0"),
+                                           ("--learning-rate", "0")])
+def test_explain_and_gradcheck_take_their_run_flags_from_the_table(capsys, flag, bad):
+    """The same bad value gets the same one-line refusal from train, explain and gradcheck (one table row)."""
+    from conftest import command
+
+    lacks = {("gradcheck", "--learning-rate"), ("explain", "--keep-prob")}  # flags those commands do not have
+    commands = [c for c in ("train", "explain", "gradcheck") if (c, flag) not in lacks]
+    lines = []
+    for name in commands:
+        status, out, err = command(capsys, name, flag, bad)
+        assert status == 2 and err.count("\n") == 1 and flag in err, (name, err)
+        lines.append(err.split(f"{flag}: ", 1)[1].split(" (see")[0])
+    assert len(set(lines)) == 1, lines

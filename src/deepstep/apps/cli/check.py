@@ -10,15 +10,14 @@ import numpy as np
 from ...core.activations import hidden_activation_names
 from ...limits import check_parameter_count
 from ...model.network import one_hot
+from ...training.settings import SETTINGS
 from .common import (
     _check_examples,
-    keep_prob_arg,
     layers_arg,
-    nonnegative_float,
     nonnegative_int,
     positive_float,
     positive_int,
-    seed_arg,
+    setting_type,
 )
 
 __all__ = ["add_parser", "cmd_gradcheck", "cmd_info"]
@@ -36,15 +35,15 @@ def add_parser(sub: Any) -> None:
     g.add_argument("--output-activation", choices=["sigmoid", "softmax", "linear"])
     g.add_argument("--init", default="xavier", choices=["small", "xavier", "he"])
     g.add_argument("-m", type=positive_int, default=8, help="number of random examples")
-    g.add_argument("--seed", type=seed_arg, default=1)
+    g.add_argument("--seed", type=setting_type(SETTINGS["seed"]), default=1)
     g.add_argument("--epsilon", type=positive_float, default=1e-7)
     g.add_argument("--threshold", type=positive_float, default=1e-7)
     g.add_argument("--max-checked", type=nonnegative_int, default=None,
                    help="entries of each parameter to check (default: all up to 20,000 parameters, else 100 of each "
                         "drawn at random; 0: every entry)")
-    g.add_argument("--l2", type=nonnegative_float, default=0.0, metavar="LAMBDA",
+    g.add_argument("--l2", type=setting_type(SETTINGS["l2"]), default=0.0, metavar="LAMBDA",
                    help="check the gradient of J + (lambda/2m) sum ||W||^2 (default 0)")
-    g.add_argument("--keep-prob", type=keep_prob_arg, default=1.0, metavar="P",
+    g.add_argument("--keep-prob", type=setting_type(SETTINGS["keep_prob"]), default=1.0, metavar="P",
                    help="check with inverted dropout on the hidden layers, one fixed mask (default 1)")
     g.set_defaults(func=cmd_gradcheck)
 

@@ -13,6 +13,7 @@ import numpy as np
 from ...core.activations import hidden_activation_names
 from ...errors import DeepstepError
 from ...model.files import atomic_path
+from ...training.settings import SETTINGS
 from .common import (
     DEFAULT_PRESET,
     PRESETS,
@@ -21,10 +22,9 @@ from .common import (
     _check_examples,
     _number,
     layers_arg,
-    nonnegative_float,
-    positive_float,
     positive_int,
     seed_arg,
+    setting_type,
 )
 
 __all__ = ["add_parser", "add_parsers", "cmd_explain", "cmd_playground", "cmd_vectorize"]
@@ -45,10 +45,12 @@ def add_parser(sub: Any) -> None:
     x.add_argument("--layers", type=layers_arg, help="layer sizes n[0],...,n[L] (default: the data set's preset)")
     x.add_argument("--hidden-activation", help=f"{', '.join(hidden_activation_names())} or leaky_relu:SLOPE")
     x.add_argument("--init", choices=["auto", "small", "xavier", "he", "zeros"])
-    x.add_argument("--seed", type=seed_arg, default=1, help="seeds the weights and which examples (default 1)")
+    x.add_argument("--seed", type=setting_type(SETTINGS["seed"]), default=1,
+                   help="seeds the weights and which examples (default 1)")
     x.add_argument("-m", type=positive_int, default=4, help="examples, drawn from the training set (default 4)")
-    x.add_argument("--learning-rate", type=positive_float, help="alpha of the update (default: the preset's)")
-    x.add_argument("--l2", type=nonnegative_float, default=0.0, metavar="LAMBDA")
+    x.add_argument("--learning-rate", type=setting_type(SETTINGS["learning_rate"]),
+                   help="alpha of the update (default: the preset's)")
+    x.add_argument("--l2", type=setting_type(SETTINGS["l2"]), default=0.0, metavar="LAMBDA")
     x.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=None,
                    help="standardize the features as train does (default: on for .csv/.npz files)")
     x.add_argument("--format", choices=["text", "markdown", "html"], default="text")
