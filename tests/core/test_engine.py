@@ -89,7 +89,7 @@ def test_buffers_are_reused_from_batch_to_batch(rng):
     first = engine.forward(W, b, rng.standard_normal((3, 8)))
     engine.backward(np.ones((1, 8)), W)
     dW1 = engine.dW[1]
-    Z1 = engine._buffers[8].Z[1]
+    Z1 = engine._buffers[8][1].Z
     engine.forward(W, b, rng.standard_normal((3, 8)))
     engine.backward(np.zeros((1, 8)), W)
-    assert engine.dW[1] is dW1 and engine._buffers[8].Z[1] is Z1 and first.shape == (1, 8)
+    assert engine.dW[1] is dW1 and engine._buffers[8][1].Z is Z1 and first.shape == (1, 8)

@@ -354,3 +354,35 @@ def test_float32_gram_matrix_is_the_float64_one_rounded_once(rng):
     G = gram.gram_matrix(X)
     assert G.dtype == np.float32
     np.testing.assert_array_equal(G, exact.astype(np.float32))
+
+
+@pytest.mark.parametrize("lambd", [0.0, 0.7])
+@pytest.mark.parametrize("velocity", ["zero", "nonzero"])
+def test_the_gram_strategy_gives_what_the_plain_first_layer_computes(lambd, velocity, rng):
+    """GramFirstLayer beside the plain path's formulas: Z[1] = W[1] X + b[1], dW[1] = (1/m) dZ[1] X^T + (lambd/m)
+    W[1], Z[1] of the validation examples, and the optimizer's state given back as the matrices it stands for."""
+    n1, m_val = 4, 5
+    X, Xv = rng.standard_normal((N0, M)), rng.standard_normal((N0, m_val))
+    W1, b1 = rng.standard_normal((n1, N0)), rng.standard_normal((n1, 1))
+    v = rng.standard_normal((n1, N0)) if velocity == "nonzero" else np.zeros((n1, N0))
+    state = {"v": {"dW1": v.copy()}}
+    first = gram.GramFirstLayer(X, W1, state, Xv)
+    Z1 = np.empty((n1, M))
+    np.testing.assert_allclose(first.Z1(b1, Z1), W1 @ X + b1, rtol=1e-12)
+    np.testing.assert_allclose(first.Z1_val(b1), W1 @ Xv + b1, rtol=1e-12)
+    dZ1 = rng.standard_normal((n1, M))
+    g = first.gradient(dZ1, lambd)
+    dW1 = dZ1 @ X.T / M + lambd / M * W1
+    np.testing.assert_allclose(np.asarray(g), dW1, rtol=1e-12, atol=1e-14)
+    # one momentum step on the tensors, as the optimizer's kernel runs it, then back to matrices
+    beta, lr = 0.9, 0.05
+    T_v = state["v"]["dW1"]
+    T_v *= beta
+    T_v += (1 - beta) * g
+    step = lr * T_v
+    first.W -= step
+    v_plain = beta * v + (1 - beta) * dW1
+    np.testing.assert_allclose(first.W1(), W1 - lr * v_plain, rtol=1e-12)
+    assert first.finish() is W1
+    assert type(state["v"]["dW1"]) is np.ndarray
+    np.testing.assert_allclose(state["v"]["dW1"], v_plain, rtol=1e-12)

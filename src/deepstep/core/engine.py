@@ -34,7 +34,6 @@ array([[1.5]])
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -69,7 +68,6 @@ from .kernels import (  # noqa: E402
     l2_cost,
     linear,
     output_delta,
-    scales_dZ,
     weight_gradients,
 )
 
@@ -132,19 +130,12 @@ def forward_layers(A: Array, parameters: Any, hidden: Activation, output: Activa
 # -- the passes over reused buffers ----------------------------------------------------------
 
 
-@dataclass
-class _Buffers:
-    """Per batch width m: Z[l] (A[l] in place), A[l] apart where it cannot be in place, dropped A, dA."""
-
-    Z: list  # Z[l], (n[l], m), l = 1..L (index 0 unused)
-    A: list  # A[l]: the Z buffer itself (in place) or a buffer of its own
-    Ad: list  # A[l] after dropout (hidden layers with keep_prob < 1), else None
-    dA: list  # dA[l], (n[l], m), l = 1..L-1
-    S: list  # dZ[l] / m, (n[l], m), where the 1/m goes on dZ (see weight_gradients)
-
-
 class Engine:
     """Forward and backward passes of one network, over buffers reused from batch to batch.
+
+    The traversal of :func:`deepstep.core.layers.forward_layers` and ``backward_layers`` with each layer
+    kind's buffered pair (``forward_`` / ``backward_``, right under the plain pair in its class), so a new layer
+    kind brings its own fast path and this loop does not change.
 
     Parameters
     ----------
@@ -178,30 +169,26 @@ class Engine:
     ) -> None:
         self.dims = list(layer_dims)
         self.L = len(layer_dims) - 1
+        self.layers = _layers.layers_for(hidden, output, self.L)
         self.hidden, self.output = hidden, output
         self.dtype = dtype
-        self.keep_prob = [1.0, *keep_prob, 1.0]  # index l = 0..L; input and output layers keep everything
+        # index l = 0..L; input and output layers keep everything (an empty keep_prob: no dropout)
+        self.keep_prob = [1.0, *keep_prob] + [1.0] * (self.L - len(keep_prob))
         self.lambd = float(lambd)
         self.dW = [None] + [np.empty((n, p), dtype) for p, n in zip(self.dims[:-1], self.dims[1:], strict=True)]
         self.db = [None] + [np.empty((n, 1), dtype) for n in self.dims[1:]]
         self.masks: list = [None] * (self.L + 1)
         self.dZ1: Array | None = None
-        self._buffers: dict[int, _Buffers] = {}
+        self._buffers: dict[int, list] = {}
         self._A: list = []
         self._m = 0
 
-    def _buffers_for(self, m: int) -> _Buffers:
+    def _buffers_for(self, m: int) -> list:
         if m not in self._buffers:
-            L, dt = self.L, self.dtype
-            Z = [None] + [np.empty((n, m), dt) for n in self.dims[1:]]
-            own = not self.hidden.in_place
-            A = [None] + [np.empty((n, m), dt) if own and l < L else Z[l] for l, n in enumerate(self.dims[1:], 1)]
-            Ad = [None] + [np.empty((n, m), dt) if l < L and self.keep_prob[l] < 1 else None
-                           for l, n in enumerate(self.dims[1:], 1)]
-            dA = [None] + [np.empty((n, m), dt) for n in self.dims[1:-1]]
-            S = [None] + [np.empty((n, m), dt) if scales_dZ(m, p) else None
-                          for p, n in zip(self.dims[:-1], self.dims[1:], strict=True)]
-            self._buffers[m] = _Buffers(Z, A, Ad, dA, S)
+            d, L = self.dims, self.L
+            self._buffers[m] = [None] + [
+                layer.buffers(l, d[l], d[l - 1], m, self.dtype, self.keep_prob[l], l == L)
+                for l, layer in enumerate(self.layers, 1)]
         return self._buffers[m]
 
     def forward(
@@ -219,47 +206,26 @@ class Engine:
         m = X.shape[1]
         buf = self._buffers_for(m)
         self._m, L = m, self.L
-        A_prev = X
+        A = X
         A_used = [X]
-        for l in range(1, L + 1):
-            Z = buf.Z[l]
+        for l, layer in enumerate(self.layers, 1):
             if l == 1 and first is not None:
-                first(Z)
-            else:
-                linear(W[l], A_prev, b[l], out=Z)
-            if l == L:
-                A = self.output.g(Z)
-            elif self.hidden.in_place:
-                A = self.hidden.forward_(Z)
-            else:
-                A = buf.A[l]
-                A[...] = self.hidden.g(Z)
-            if buf.Ad[l] is not None:
-                self.masks[l] = dropout_mask(rng, A.shape, self.keep_prob[l])
-                A = apply_dropout(A, self.masks[l], self.keep_prob[l], out=buf.Ad[l])
+                first(buf[1].Z)
+            A, self.masks[l] = layer.forward_(W[l], b[l], A, buf[l], l == L, rng, self.keep_prob[l],
+                                              Z_ready=l == 1 and first is not None)
             A_used.append(A)
-            A_prev = A
         self._A = A_used
         return A_used[L]
 
     def backward(self, Y: Array, W: list, skip_first: bool = False) -> None:
         """Fill dW[l], db[l] (l = 1..L; from l = 2 with ``skip_first``, leaving dZ[1] in :attr:`dZ1`)."""
-        buf, A, L, m = self._buffers[self._m], self._A, self.L, self._m
-        dZ = output_delta(A[L], Y, out=A[L])
+        buf, A, L = self._buffers[self._m], self._A, self.L
+        dZ: Array | None = output_delta(A[L], Y, out=A[L])
+        dA = None
         for l in range(L, 0, -1):
-            if l == 1 and skip_first:  # dW[1] is the strategy's; db[1] is not
+            first_skipped = l == 1 and skip_first  # dW[1] is the strategy's; db[1] is not
+            dA, dZ = self.layers[l - 1].backward_(dA, buf[l], W[l], A[l - 1], None if first_skipped else self.dW[l],
+                                                  self.db[l], self.masks[l], self.keep_prob[l], self.lambd, dZ)
+            if first_skipped:
                 self.dZ1 = dZ
-                bias_gradient(dZ, self.db[1])
-                break
-            weight_gradients(dZ, A[l - 1], self.dW[l], self.db[l], buf.S[l])
-            if self.lambd:
-                add_l2_gradient(self.dW[l], W[l], self.lambd, m)
-            if l == 1:
-                break
-            dA = input_gradient(W[l], dZ, out=buf.dA[l - 1])
-            if self.masks[l - 1] is not None:
-                apply_dropout(dA, self.masks[l - 1], self.keep_prob[l - 1], out=dA)
-            if self.hidden.in_place:
-                dZ = self.hidden.backward_(dA, buf.Z[l - 1])  # the Z buffer holds A[l-1] = g(Z[l-1])
-            else:
-                dZ = self.hidden.backward(dA, buf.Z[l - 1])
+            dZ = None

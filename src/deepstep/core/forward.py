@@ -29,8 +29,9 @@ from ..errors import (
     finite_result,
     plain_parameters,
 )
+from . import layers as _layers
 from .activations import Activation, get_activation, get_hidden_activation
-from .engine import apply_dropout, dropout_mask, forward_no_cache, linear
+from .engine import dropout_mask, forward_no_cache, linear
 from .initialization import RngLike, as_rng
 
 __all__ = ["linear_forward", "linear_activation_forward", "model_forward", "predict_forward", "forward_no_cache"]
@@ -143,15 +144,13 @@ def model_forward(
     L = len(dims) - 1
     keep = [1.0, *check_keep_prob(keep_prob, L - 1)]
     gen = as_rng(rng) if any(p < 1 for p in keep) else None
-    A, caches = X, []
+    m = X.shape[1]
+    # the masks are drawn layer by layer, D[l] of A[l]'s shape (n[l], m), before the pass that applies them
+    masks = [(dropout_mask(gen, (dims[l], m), keep[l]), keep[l]) if l < L and keep[l] < 1 else None
+             for l in range(1, L + 1)]
+    caches: list[Cache] = []
     with np.errstate(over="ignore", invalid="ignore"):
-        for l in range(1, L + 1):
-            A, cache = _layer_forward(A, parameters[f"W{l}"], parameters[f"b{l}"], output if l == L else hidden)
-            if l < L and keep[l] < 1:
-                D = dropout_mask(gen, A.shape, keep[l])
-                A = apply_dropout(A, D, keep[l])
-                cache = (*cache, (D, keep[l]))
-            caches.append(cache)
+        A = _layers.forward_layers(X, parameters, _layers.layers_for(hidden, output, L), masks=masks, caches=caches)
     return check_forward_result(A), caches
 
 

@@ -54,7 +54,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["GramBasis", "GramTensor", "applies", "pays_off", "gram_matrix", "gram_pays_off"]
+from .kernels import add_l2_gradient
+
+__all__ = ["GramFirstLayer", "GramBasis", "GramTensor", "applies", "pays_off", "gram_matrix", "gram_pays_off"]
 
 Array = np.ndarray
 
@@ -110,6 +112,65 @@ def pays_off(n0: int, n1: int, m: int, num_iterations: int) -> bool:
 
 
 gram_pays_off = pays_off  # the name of earlier versions
+
+
+class GramFirstLayer:
+    """The first layer of a full-batch run in Gram form: the training loop's strategy beside the plain path.
+
+    The plain path keeps W[1] as a matrix: ``Z[1] = W[1] X + b[1]``, ``dW[1] = (1/m) dZ[1] X^T
+    (+ (lambd/m) W[1])``.  This strategy holds W[1], and the optimizer's state of dW[1], as
+    :class:`GramTensor` of one :class:`GramBasis` instead, and gives the loop the same three things: Z[1]
+    (:meth:`Z1`), dW[1] (:meth:`gradient`) and Z[1] of the validation examples (:meth:`Z1_val`);
+    ``tests/core/test_gram.py`` holds the two paths equal.  :meth:`finish` forms the matrices again.
+
+    Parameters
+    ----------
+    X : ndarray (n[0], m)
+        The training examples (the whole batch).
+    W1 : ndarray (n[1], n[0])
+        W[1] at the start of the run.
+    state : dict
+        The optimizer's state, ``state[slot]["dW1"]`` (n[1], n[0]) for each slot: replaced by tensors, and
+        by matrices again at :meth:`finish`.
+    X_val : ndarray (n[0], m_val), optional
+    """
+
+    def __init__(self, X: Array, W1: Array, state: dict, X_val: Array | None = None) -> None:
+        slots = [slot for slot in state if np.any(state[slot]["dW1"])]
+        self.basis = basis = GramBasis(X, [W1] + [state[slot]["dW1"] for slot in slots], X_val)
+        for slot in state:
+            state[slot]["dW1"] = basis.anchor(1 + slots.index(slot)) if slot in slots else basis.zeros()
+        self.state = state
+        self.W = basis.anchor(0)  # W[1], as the loop and the optimizer see it
+        self._dense_W1 = W1  # the network's own array: W[1] is formed into it at the end
+        self._g = basis.zeros()  # dW[1]'s tensor, reused every iteration
+
+    def Z1(self, b1: Array, out: Array) -> Array:
+        """Z[1] = W[1] X + b[1] into ``out`` (n[1], m): ``T X + b[1]``, no product with X."""
+        return np.add(self.W.TX, b1, out=out)
+
+    def gradient(self, dZ1: Array, lambd: float = 0.0) -> GramTensor:
+        """dW[1] = (1/m) dZ[1] X^T (+ (lambd/m) W[1]), as a tensor (one product dZ[1] G)."""
+        g = self.basis.gradient(dZ1, self._g)
+        if lambd:
+            add_l2_gradient(g, self.W, lambd, self.basis.m)
+        return g
+
+    def Z1_val(self, b1: Array) -> Array:
+        """Z[1] of the validation examples, (n[1], m_val): ``T X_val + b[1]``."""
+        Z = self.W.times_val()
+        Z += b1
+        return Z
+
+    def W1(self) -> Array:
+        """W[1] as a matrix (formed now)."""
+        return np.asarray(self.W)
+
+    def finish(self) -> Array:
+        """The optimizer's state as matrices again; returns the network's W[1] array (the caller fills it)."""
+        for slot in self.state:
+            self.state[slot]["dW1"] = np.asarray(self.state[slot]["dW1"])
+        return self._dense_W1
 
 
 class GramBasis:

@@ -33,11 +33,31 @@ from typing import Any
 import numpy as np
 
 from .activations import Activation
-from .kernels import add_l2_gradient, apply_dropout, input_gradient, linear, weight_gradients
+from .kernels import (
+    add_l2_gradient,
+    apply_dropout,
+    bias_gradient,
+    dropout_mask,
+    input_gradient,
+    linear,
+    scales_dZ,
+    weight_gradients,
+)
 
-__all__ = ["Dense", "layers_for", "forward_layers", "backward_layers"]
+__all__ = ["Dense", "DenseBuffers", "layers_for", "forward_layers", "backward_layers"]
 
 Array = np.ndarray
+
+
+@dataclass
+class DenseBuffers:
+    """One dense layer's buffers for a batch width m, reused from batch to batch by the training loop."""
+
+    Z: Array  # Z[l] (n[l], m); A[l] = g(Z[l]) is written over it where the activation has its in-place pair
+    A: Array  # A[l]: the Z buffer itself (in place) or a buffer of its own
+    Ad: Array | None  # A[l] after dropout (keep_prob < 1), else None
+    dA_prev: Array | None  # dA[l-1] (n[l-1], m), None for layer 1
+    S: Array | None  # dZ[l] / m where the 1/m goes on dZ (see kernels.weight_gradients)
 
 
 @dataclass(frozen=True)
@@ -89,6 +109,63 @@ class Dense:
         dA_prev = input_gradient(W, dZ)
         grads[f"dA{l - 1}"] = dA_prev
         return dA_prev
+
+    # -- the same forward and backward over reused buffers: the training loop's fast path ---------------------
+    def buffers(self, l: int, n: int, n_prev: int, m: int, dtype: np.dtype, keep_prob: float,
+                output: bool) -> DenseBuffers:
+        """The buffers :meth:`forward_` and :meth:`backward_` write, for a batch of m examples."""
+        Z = np.empty((n, m), dtype)
+        A = Z if output or self.g.in_place else np.empty((n, m), dtype)
+        Ad = np.empty((n, m), dtype) if keep_prob < 1 else None
+        dA_prev = np.empty((n_prev, m), dtype) if l > 1 else None
+        S = np.empty((n, m), dtype) if scales_dZ(m, n_prev) else None
+        return DenseBuffers(Z, A, Ad, dA_prev, S)
+
+    def forward_(self, W: Array, b: Array, A_prev: Array, buf: DenseBuffers, output: bool,
+                 rng: Any = None, keep_prob: float = 1.0, Z_ready: bool = False) -> tuple[Array, Array | None]:
+        """:meth:`forward` into ``buf``: (A[l] as the next layer reads it, the dropout mask D drawn or None).
+
+        ``Z_ready``: ``buf.Z`` already holds Z[l] (a first-layer strategy formed it).  Hidden activations
+        run in place where the activation has its in-place pair; the output layer's A[L] is its own array.
+        """
+        Z = buf.Z
+        if not Z_ready:
+            linear(W, A_prev, b, out=Z)
+        if output:
+            A = self.g.g(Z)
+        elif self.g.in_place:
+            A = self.g.forward_(Z)
+        else:
+            A = buf.A
+            A[...] = self.g.g(Z)
+        if buf.Ad is None:
+            return A, None
+        D = dropout_mask(rng, A.shape, keep_prob)
+        return apply_dropout(A, D, keep_prob, out=buf.Ad), D
+
+    def backward_(self, dA: Array | None, buf: DenseBuffers, W: Array, A_prev: Array, dW: Array | None,
+                  db: Array, mask: Array | None = None, keep_prob: float = 1.0, lambd: float = 0.0,
+                  dZ: Array | None = None) -> tuple[Array | None, Array]:
+        """:meth:`backward` into the buffers: fill dW, db and return (dA[l-1] or None for layer 1, dZ[l]).
+
+        ``dA`` is written over (dropout, then the in-place derivative); ``dZ`` given is the output layer's
+        ``A[L] - Y``.  ``dW`` None: the weights' gradient is a first-layer strategy's, only db is formed.
+        """
+        if dZ is None:
+            if mask is not None:
+                apply_dropout(dA, mask, keep_prob, out=dA)
+            # in place, the Z buffer holds A[l] = g(Z[l]), which the in-place derivative reads
+            dZ = self.g.backward_(dA, buf.Z) if self.g.in_place else self.g.backward(dA, buf.Z)
+        if dW is None:
+            bias_gradient(dZ, db)
+            return None, dZ
+        m = A_prev.shape[1]
+        weight_gradients(dZ, A_prev, dW, db, buf.S)
+        if lambd:
+            add_l2_gradient(dW, W, lambd, m)
+        if buf.dA_prev is None:
+            return None, dZ
+        return input_gradient(W, dZ, out=buf.dA_prev), dZ
 
     # -- its other forms ------------------------------------------------------------------------------------
     def onnx(self, onnx: Any, params: Any, l: int, inp: str, out: str, dtype: np.dtype) -> tuple[list, list]:

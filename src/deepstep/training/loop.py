@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import limits
 from ..core import gram
-from ..core.engine import Engine, add_l2_gradient, forward_no_cache, l2_cost, linear
+from ..core.engine import Engine, forward_layers, forward_no_cache, l2_cost
 from ..core.optimizers import Optimizer, get_optimizer
 from ..core.tasks import column_classes
 from ..errors import (
@@ -264,8 +264,7 @@ class Run:
         self.W = [None] + [params[f"W{l}"] for l in range(1, L + 1)]
         self.b = [None] + [params[f"b{l}"] for l in range(1, L + 1)]
         optimizer.init_state(params)
-        self.basis: gram.GramBasis | None = None
-        self._g1 = None
+        self.first: gram.GramFirstLayer | None = None  # None: the plain path (W[1] a matrix)
         if method == "gram":
             self._start_gram()
         self.work = {}
@@ -286,24 +285,12 @@ class Run:
             Yv = validation[1]
             self.val_labels = column_classes(Yv) if self.task.is_classification else None
 
-    # -- the Gram strategy ----------------------------------------------------------------------
+    # -- the first layer's strategy ----------------------------------------------------------------
     def _start_gram(self) -> None:
-        """Hand W[1] (and the optimizer's state of dW[1]) to the Gram form."""
-        W1 = self.W[1]
-        states = [(slot, self.optimizer.state[slot]["dW1"]) for slot in self.optimizer.slots]
-        anchors = [W1] + [a for _, a in states if np.any(a)]
+        """Hand W[1] and the optimizer's state of dW[1] to the Gram form (:class:`.gram.GramFirstLayer`)."""
         Xv = self.validation[0] if self.validation is not None else None
-        self.basis = basis = gram.GramBasis(self.X, anchors, Xv)
-        k = 1
-        for slot, a in states:
-            if np.any(a):
-                self.optimizer.state[slot]["dW1"] = basis.anchor(k)
-                k += 1
-            else:
-                self.optimizer.state[slot]["dW1"] = basis.zeros()
-        self.W[1] = basis.anchor(0)
-        self._dense_W1 = W1
-        self._g1 = basis.zeros()  # dW[1]'s tensor, reused every iteration
+        self.first = gram.GramFirstLayer(self.X, self.W[1], self.optimizer.state, Xv)
+        self.W[1] = self.first.W
 
     def _flatten(self) -> None:
         """Dense parameters, their gradients and their optimizer state as views into one flat array each.
@@ -346,22 +333,19 @@ class Run:
         self.flat_W = self.flat[: self._n_W]
 
     def _mark_pending(self) -> None:
-        if self.basis is not None:
-            T = self.W[1]
-            self.network.parameters.pending("W1", lambda: np.asarray(T))
+        if self.first is not None:
+            self.network.parameters.pending("W1", self.first.W1)
 
     def _finish_gram(self) -> None:
         """Form W[1] and the optimizer's dW[1] state as matrices again; the run no longer holds them."""
-        if self.basis is None:
+        if self.first is None:
             return
         params = self.network.parameters
-        params.pending("W1", lambda T=self.W[1]: np.asarray(T))
+        params.pending("W1", self.first.W1)
         params.settle()
-        for slot in self.optimizer.slots:
-            self.optimizer.state[slot]["dW1"] = np.asarray(self.optimizer.state[slot]["dW1"])
-        self.W[1] = self.work["W1"] = self._dense_W1
+        self.W[1] = self.work["W1"] = self.first.finish()
         self.sparse = {}
-        self.basis = None
+        self.first = None
 
     # -- snapshots -------------------------------------------------------------------------------
     def _state_values(self) -> list:
@@ -413,7 +397,7 @@ class Run:
         snap = (self._pending or self._good) if epoch_start_sound else (self._good or self._pending)
         if snap is not None:
             self._restore(snap)
-        if self.basis is not None:
+        if self.first is not None:
             with np.errstate(over="ignore", invalid="ignore"):
                 sound = np.isfinite(np.asarray(self.W[1])).all()
             if not sound:
@@ -466,24 +450,15 @@ class Run:
 
     def _step(self, X: np.ndarray, Y: np.ndarray, labels: np.ndarray, lr: float) -> tuple[float, Any]:
         """Forward, cost, backward, update on one batch; returns (cost, the batch's tally of the score)."""
-        engine, basis, m = self.engine, self.basis, X.shape[1]
+        engine, first, m = self.engine, self.first, X.shape[1]
         rng = self.network._rng if self.dropout else None
-        first = None
-        if basis is not None:
-            T, b1 = self.W[1], self.b[1]
-
-            def first(out: np.ndarray) -> np.ndarray:
-                return np.add(T.TX, b1, out=out)
-
-        AL = engine.forward(self.W, self.b, X, rng, first)
+        b1 = self.b[1]
+        AL = engine.forward(self.W, self.b, X, rng, None if first is None else lambda out: first.Z1(b1, out))
         cost = self._cost(AL, Y, m)
         right = self.task.tally(AL, Y, labels)
-        engine.backward(Y, self.W, skip_first=basis is not None)
-        if basis is not None:
-            g = basis.gradient(engine.dZ1, self._g1)
-            if self.l2:
-                add_l2_gradient(g, self.W[1], self.l2, m)
-            self.grads["dW1"] = g
+        engine.backward(Y, self.W, skip_first=first is not None)
+        if first is not None:
+            self.grads["dW1"] = first.gradient(engine.dZ1, self.l2)
         self.optimizer.step(self.sparse, self.grads, lr, self.flat_update)
         return cost, right
 
@@ -504,14 +479,8 @@ class Run:
     def _validate(self) -> tuple[float, float]:
         Xv, Yv = self.validation
         net = self.network
-        A = Xv
-        for l in range(1, net.L + 1):
-            if l == 1 and self.basis is not None:
-                Z = self.W[1].times_val()
-                Z += self.b[1]
-            else:
-                Z = linear(self.W[l], A, self.b[l])
-            A = (net.output if l == net.L else net.hidden).g(Z)
+        Z1 = None if self.first is None else self.first.Z1_val(self.b[1])  # the Gram form's, else formed as usual
+        A = forward_layers(Xv, self.work, net.hidden, net.output, Z_start=Z1)
         cost = self.task.cost(A, Yv)
         if self.l2:
             cost += l2_cost(self._squared_norms(), self.l2, Xv.shape[1])
@@ -529,7 +498,7 @@ class Run:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
                 for cb in self.callbacks:
                     cb.on_train_begin(self)
-                self._start = self._take(None) if self.basis is not None else None  # see diverge()
+                self._start = self._take(None) if self.first is not None else None  # see diverge()
                 for _ in range(self.epochs_planned):
                     self._pending = self._take(self._spare)
                     self._spare = None
