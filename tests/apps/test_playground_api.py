@@ -276,7 +276,7 @@ def test_the_store_given_is_the_one_used():
 
 
 def test_a_session_stops_at_its_iteration_budget(server, monkeypatch):
-    monkeypatch.setattr(playground, "MAX_SESSION_ITERATIONS", 50)
+    monkeypatch.setattr(playground.session, "MAX_SESSION_ITERATIONS", 50)  # (the bound Session.train_for reads)
     sid, _ = create(server, points=40)
     assert server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 40})[0] == 200
     status, state = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 20})

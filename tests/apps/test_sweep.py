@@ -13,6 +13,9 @@ import deepstep as ds
 from deepstep.sweep import SweepInterrupted, sweep
 
 sweep_module = importlib.import_module("deepstep.sweep")  # (the package's ``sweep`` may be the function)
+# a name is patched in the module that defines it: the sweep looks it up there
+runs_module = importlib.import_module("deepstep.apps.sweep.runs")
+pool_module = importlib.import_module("deepstep.apps.sweep.pool")
 
 PLANAR = ds.datasets.make_planar(m=100, rng=0)
 
@@ -180,7 +183,7 @@ def test_bad_settings_are_refused_by_name_before_any_run(monkeypatch, kwargs, wh
     def no_run(*args, **kw):
         raise AssertionError("a run started")
 
-    monkeypatch.setattr(sweep_module, "_train_one", no_run)
+    monkeypatch.setattr(runs_module, "_train_one", no_run)
     with pytest.raises(ds.DeepstepError, match=where):
         sweep(*PLANAR, **kwargs)
 
@@ -229,7 +232,7 @@ def test_the_course_hidden_layer_size_experiment():
 
 def test_interrupted_sweep_keeps_the_finished_runs(monkeypatch):
     calls = []
-    train = sweep_module._train_one
+    train = runs_module._train_one
 
     def interrupted_third(*args):
         calls.append(1)
@@ -237,7 +240,7 @@ def test_interrupted_sweep_keeps_the_finished_runs(monkeypatch):
             raise KeyboardInterrupt
         return train(*args)
 
-    monkeypatch.setattr(sweep_module, "_train_one", interrupted_third)
+    monkeypatch.setattr(runs_module, "_train_one", interrupted_third)
     with pytest.raises(SweepInterrupted) as info:
         sweep(*PLANAR, {"hidden": [1, 2, 3, 4]}, fixed={"num_iterations": 3})
     assert isinstance(info.value, KeyboardInterrupt)
@@ -287,7 +290,7 @@ def test_plot_costs_draws_one_labelled_line_per_run(tmp_path):
 def test_ctrl_c_with_worker_processes_keeps_the_finished_runs_and_ends_the_workers(monkeypatch):
     import multiprocessing
 
-    real = sweep_module.as_completed
+    real = pool_module.as_completed
 
     def interrupted_after_first(futures):  # Ctrl-C in the parent once the first run is back
         for k, future in enumerate(real(futures)):
@@ -295,7 +298,7 @@ def test_ctrl_c_with_worker_processes_keeps_the_finished_runs_and_ends_the_worke
                 raise KeyboardInterrupt
             yield future
 
-    monkeypatch.setattr(sweep_module, "as_completed", interrupted_after_first)
+    monkeypatch.setattr(pool_module, "as_completed", interrupted_after_first)
     before = set(multiprocessing.active_children())  # (other tests' pools, e.g. joblib's loky workers, may live on)
     with pytest.raises(SweepInterrupted) as info:
         sweep(*PLANAR, {"hidden": [1, 2, 3, 4, 5, 6]}, fixed={"num_iterations": 20}, n_jobs=2)
@@ -337,7 +340,7 @@ def test_a_setting_the_optimizer_does_not_take_is_a_failed_run_that_says_why():
 
 
 def test_early_stopping_without_validation_data_is_refused_before_any_run(monkeypatch):
-    monkeypatch.setattr(sweep_module, "_train_one", lambda *a: pytest.fail("a run started"))
+    monkeypatch.setattr(runs_module, "_train_one", lambda *a: pytest.fail("a run started"))
     with pytest.raises(ds.DeepstepError, match="early_stopping: .*validation_data"):
         sweep(*PLANAR, {"hidden": [1, 2]}, fixed={"early_stopping": 3})
 

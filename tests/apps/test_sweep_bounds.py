@@ -15,6 +15,9 @@ from deepstep import sweep_command
 from deepstep.sweep import sweep
 
 sweep_module = importlib.import_module("deepstep.sweep")
+# a name is patched in the module that defines it: the sweep looks it up there
+runs_module = importlib.import_module("deepstep.apps.sweep.runs")
+pool_module = importlib.import_module("deepstep.apps.sweep.pool")
 
 PLANAR = ds.datasets.make_planar(m=60, rng=0)
 
@@ -25,9 +28,9 @@ def nothing_runs(monkeypatch):
     def no(*args, **kwargs):
         raise AssertionError("the sweep went past its checks")
 
-    monkeypatch.setattr(sweep_module, "_train_one", no)
+    monkeypatch.setattr(runs_module, "_train_one", no)
     monkeypatch.setattr(sweep_module.itertools, "product", no)
-    monkeypatch.setattr(sweep_module, "ProcessPoolExecutor", no)
+    monkeypatch.setattr(pool_module, "ProcessPoolExecutor", no)
 
 
 def test_a_grid_of_ten_million_combinations_is_refused_before_it_is_built(nothing_runs):
@@ -86,7 +89,7 @@ def test_a_grid_list_of_many_values_is_checked_in_linear_time():
 
 
 def test_more_jobs_than_cores_are_refused_by_the_library(nothing_runs):
-    cores = sweep_module._cores()
+    cores = pool_module._cores()
     with pytest.raises(ds.DeepstepError) as info:
         sweep(*PLANAR, {"hidden": [1, 2]}, n_jobs=cores + 1)
     assert str(info.value).startswith("n_jobs: ") and f"at most {cores}" in str(info.value)
@@ -104,7 +107,7 @@ def test_the_command_brings_jobs_down_to_the_cores_with_a_note(tmp_path, capsys,
 
     monkeypatch.setattr(sweep_command, "sweep", spy)
     monkeypatch.setattr(sweep_command, "_cores", lambda: 1)
-    monkeypatch.setattr(sweep_module, "_cores", lambda: 1)
+    monkeypatch.setattr(pool_module, "_cores", lambda: 1)
     status, out, err = command(capsys, "sweep", "--hidden", "1,2", "--iterations", "5", "--jobs", "1000",
                                "--out", tmp_path / "s")
     assert status == 0, err

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import command
 
-sweep_module = importlib.import_module("deepstep.sweep")
+pool_module = importlib.import_module("deepstep.apps.sweep.pool")  # the worker processes' part of deepstep.sweep
 
 linux = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table in /proc")
 
@@ -97,10 +97,10 @@ def test_sigkill_of_the_parent_ends_its_worker_processes(tmp_path, capsys):
 def test_a_worker_exits_once_its_parent_is_gone(monkeypatch):
     """The watch itself, in this process: a parent pid that is not ours is a parent gone, and the worker ends."""
     exits = []
-    monkeypatch.setattr(sweep_module.os, "_exit", lambda code: exits.append(code))
-    sweep_module._watch_parent(os.getpid() + 10**6, 0.01)  # (no such parent)
+    monkeypatch.setattr(pool_module.os, "_exit", lambda code: exits.append(code))
+    pool_module._watch_parent(os.getpid() + 10**6, 0.01)  # (no such parent)
     assert exits == [1]
-    assert not sweep_module._parent_gone(os.getppid())
+    assert not pool_module._parent_gone(os.getppid())
 
 
 def test_a_second_sweep_into_the_same_out_is_refused_in_one_line(tmp_path, capsys):
