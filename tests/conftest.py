@@ -67,6 +67,21 @@ needs_cats = pytest.mark.skipif(
 )
 
 
+def centered(J, P, eps=1e-6):
+    """dJ/dP by centered differences, entry by entry (P is moved and put back): the tests' one second
+    implementation of a gradient."""
+    approx = np.empty_like(P, dtype=float)
+    for i in np.ndindex(P.shape):
+        saved = P[i]
+        P[i] = saved + eps
+        plus = J()
+        P[i] = saved - eps
+        minus = J()
+        P[i] = saved
+        approx[i] = (plus - minus) / (2 * eps)
+    return approx
+
+
 def command(capsys, *argv):
     """deepstep ARGV in this process: (status, stdout, stderr), a SystemExit (argparse's usage errors) as its code."""
     from deepstep import cli

@@ -22,12 +22,28 @@ Where to find what (``deepstep.X`` for the old flat paths keeps working: see :mo
 from . import _aliases
 from ._version import __version__
 from .apps import vectorize
+from .apps.checker import Report as CheckReport
+from .apps.checker import check  # ds.check is the function (the package: deepstep.apps.checker)
 from .apps.explain import Explanation, explain  # ds.explain is the function (the module: deepstep.apps.explain)
 from .apps.sweep import SweepInterrupted, SweepResult, sweep  # ds.sweep is the function (module: deepstep.apps.sweep)
 from .core import gram, optimizers, schedules, tasks
 from .core.activations import ACTIVATIONS, Activation, get_activation
 from .core.backward import linear_activation_backward, linear_backward, model_backward
 from .core.cost import compute_cost, compute_cost_with_regularization
+from .core.course import (  # the course's names of deepstep's functions, with the course's conventions
+    L_model_backward,
+    L_model_forward,
+    backward_propagation_with_dropout,
+    backward_propagation_with_regularization,
+    forward_propagation_with_dropout,
+    initialize_parameters_deep,
+    random_mini_batches,
+    relu_backward,
+    schedule_lr_decay,
+    sigmoid_backward,
+    update_lr,
+    update_parameters_with_gd,
+)
 from .core.forward import linear_activation_forward, linear_forward, model_forward, predict_forward
 from .core.gradcheck import gradient_check, gradient_check_details
 from .core.initialization import initialize_parameters
@@ -70,7 +86,21 @@ __all__ = [
     "History",
     "ModelFileError",
     "TrainingDiverged",
+    "check",
+    "CheckReport",
     "compute_cost",
+    "L_model_forward",
+    "L_model_backward",
+    "initialize_parameters_deep",
+    "sigmoid_backward",
+    "relu_backward",
+    "random_mini_batches",
+    "update_lr",
+    "schedule_lr_decay",
+    "update_parameters_with_gd",
+    "forward_propagation_with_dropout",
+    "backward_propagation_with_dropout",
+    "backward_propagation_with_regularization",
     "compute_cost_with_regularization",
     "get_activation",
     "gradient_check",

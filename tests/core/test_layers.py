@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import deepstep as ds
-from conftest import HIDDEN, random_problem
+from conftest import HIDDEN, centered, random_problem
 from deepstep.core.activations import get_activation
 from deepstep.core.layers import Dense, backward_layers, forward_layers, layers_for
 
@@ -34,20 +34,6 @@ def test_a_dense_layers_backward_is_its_forwards_derivative(hidden, rng):
         assert grads["d" + key].shape == P.shape
     np.testing.assert_allclose(dA_prev, centered(J, A_prev), rtol=1e-6, atol=1e-8)
     assert dA_prev.shape == A_prev.shape
-
-
-def centered(J, P, eps=1e-6):
-    """dJ/dP by centered differences, entry by entry (P is moved and put back)."""
-    approx = np.empty_like(P)
-    for i in np.ndindex(P.shape):
-        saved = P[i]
-        P[i] = saved + eps
-        plus = J()
-        P[i] = saved - eps
-        minus = J()
-        P[i] = saved
-        approx[i] = (plus - minus) / (2 * eps)
-    return approx
 
 
 @pytest.mark.parametrize("hidden", HIDDEN)

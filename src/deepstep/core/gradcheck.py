@@ -19,6 +19,8 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -88,8 +90,14 @@ def gradient_check_details(
     rng: RngLike = None,
     max_checked: int | str | None = "auto",
     allowances: dict[str, float] | None = None,
+    grads: Mapping[str, Any] | None = None,
+    backward: Callable[..., Mapping[str, Any]] | None = None,
+    disagreeing: dict[str, list] | None = None,
 ) -> tuple[float, dict[str, float]]:
     """Like :func:`gradient_check`, also returning the relative error of each parameter ("W1", "b1", ...).
+
+    ``disagreeing``, when given a dict, receives for each parameter the entries whose gradient and centered
+    difference disagree (relative difference above 1e-5), worst first, at most 5: ``(index, grad, approx)``.
 
     ``allowances``, when given a dict, receives for each parameter the relative error that rounding alone can
     cause in its check: ``4 sqrt(k) eps |J| / (epsilon ||grad||)`` over its k entries (eps = 2.2e-16).  An error
@@ -115,16 +123,45 @@ def gradient_check_details(
     X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
     hidden = get_hidden_activation(hidden_activation)
 
+    if grads is not None and backward is not None:
+        raise DeepstepError("grads: give the gradients or a backward function, not both (backward= is also given)")
+    if backward is not None and not callable(backward):
+        raise DeepstepError(f"backward: expected a function (AL, Y, caches) -> grads, got {type(backward).__name__}")
+    if grads is not None:
+        grads = _checked_grads(grads, theta, "grads")
+
     def check() -> tuple[float, dict[str, float]]:
-        return _check(theta, X64, Y64, hidden, output, task, epsilon, lambd, keep_prob, rng, counts, allowances)
+        return _check(theta, X64, Y64, hidden, output, task, epsilon, lambd, keep_prob, rng, counts, allowances,
+                      grads, backward, disagreeing)
 
     return finite_result(check, "gradient_check", parameters=theta, X=X64, l2=lambd, epsilon=epsilon)
+
+
+def _checked_grads(grads: Any, theta: dict[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
+    """The gradients given (the learner's): "dW1", "db1", ... each of its parameter's shape, as float64."""
+    if not isinstance(grads, Mapping):
+        raise DeepstepError(f"{name}: expected a dict of gradients (\"dW1\", \"db1\", ...), got {type(grads).__name__}")
+    out = {}
+    for key, P in theta.items():
+        g = grads.get("d" + key)
+        if g is None:
+            raise DeepstepError(f"{name}: expected the gradient \"d{key}\" of {key} {P.shape}, it is missing")
+        try:
+            a = np.array(g, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise DeepstepError(f"{name}: \"d{key}\" is not an array of numbers") from None
+        if a.shape != P.shape:
+            raise DeepstepError(f"{name}: \"d{key}\" has shape {a.shape}, {key} has {P.shape} (a gradient has its "
+                                "parameter's shape)")
+        out["d" + key] = a
+    return out
 
 
 def _check(
     theta: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray, hidden: Activation, output: Activation, task: Task,
     epsilon: float, lambd: float, keep_prob: float | list[float], rng: RngLike, counts: dict[str, int],
-    allowances: dict[str, float] | None = None,
+    allowances: dict[str, float] | None = None, given: dict[str, np.ndarray] | None = None,
+    backward: Callable[..., Mapping[str, Any]] | None = None, disagreeing: dict[str, list] | None = None,
 ) -> tuple[float, dict[str, float]]:
     """The check on checked float64 arguments (``theta`` is moved and put back entry by entry), over ``counts[key]``
     entries of each parameter (all of them, or that many drawn without replacement)."""
@@ -139,7 +176,14 @@ def _check(
             cost += l2_cost([squared_norm(theta[f"W{l}"]) for l in range(1, L + 1)], lambd, X.shape[1])
         return cost
 
-    grads = backpropagate(task.derivative(AL, Y), caches, hidden, output, lambd)
+    if given is not None:
+        grads = given
+    elif backward is not None:  # the learner's backward, on the course's caches of this forward pass
+        import copy
+
+        grads = _checked_grads(backward(AL.copy(), Y.copy(), copy.deepcopy(caches)), theta, "backward")
+    else:
+        grads = backpropagate(task.derivative(AL, Y), caches, hidden, output, lambd)
     rounding = 4 * float(np.finfo(np.float64).eps) * max(1.0, abs(J())) / epsilon  # per entry's difference
     per_param, all_grad, all_approx = {}, [], []
     for key, P in theta.items():
@@ -157,6 +201,13 @@ def _check(
             approx[k] = (J_plus - J_minus) / (2 * epsilon)
         grad = grads["d" + key].reshape(-1)[entries]
         per_param[key] = _relative_error(grad, approx)
+        if disagreeing is not None:
+            scale = np.abs(grad) + np.abs(approx)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                entry_error = np.where(scale > 0, np.abs(grad - approx) / scale, 0.0)
+            worst = [k for k in np.argsort(-entry_error) if entry_error[k] > 1e-5][:5]
+            disagreeing[key] = [(tuple(int(i) for i in np.unravel_index(entries[k], P.shape)), float(grad[k]),
+                                 float(approx[k])) for k in worst]
         if allowances is not None:
             size = float(np.linalg.norm(grad))
             allowances[key] = math.inf if size == 0 else rounding * math.sqrt(entries.size) / size
@@ -194,8 +245,16 @@ def gradient_check(
     keep_prob: float | list[float] = 1.0,
     rng: RngLike = None,
     max_checked: int | str | None = "auto",
+    grads: Mapping[str, Any] | None = None,
+    backward: Callable[..., Mapping[str, Any]] | None = None,
 ) -> float:
     """Relative difference between back-propagation and centered finite differences.
+
+    Back-propagation is deepstep's own, or yours: ``grads`` (your "dW1", "db1", ... of these parameters, X and
+    Y) or ``backward`` (your ``L_model_backward(AL, Y, caches)``, called on the caches of deepstep's forward pass,
+    the course's ``((A_prev, W, b), Z)`` per layer).  The course's thresholds: below 1e-7 (2e-7 in its
+    gradient-checking exercise) the gradients are right; above 1e-3 they are surely wrong;
+    :func:`gradient_check_details` says which parameter and which entries disagree.
 
     Parameters
     ----------
@@ -229,4 +288,4 @@ def gradient_check(
         For a bad argument, or where the cost or the check is not finite (never a NaN that no threshold fails).
     """
     return gradient_check_details(parameters, X, Y, hidden_activation, output_activation, epsilon, l2, keep_prob,
-                                  rng, max_checked)[0]
+                                  rng, max_checked, grads=grads, backward=backward)[0]

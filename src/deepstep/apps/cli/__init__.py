@@ -1,5 +1,5 @@
 """The ``deepstep`` command: train, evaluate, predict, export, sweep, explain, vectorize, playground, gradcheck,
-info, demo.
+info, check, demo.
 
 Every error the user can cause (a missing file, a bad flag value, a picture of the wrong size for the model)
 prints one line and exits with status 2.
@@ -18,8 +18,7 @@ from types import ModuleType
 
 from ..._version import __version__
 from ...errors import DeepstepError
-from . import check, demo, learn, sweep, train
-from .check import cmd_gradcheck, cmd_info  # noqa: F401
+from . import check, demo, gradcheck, learn, sweep, train
 from .common import (  # noqa: F401  (deepstep 0.2's deepstep.cli names, kept importable)
     DEFAULT_PRESET,
     PRESETS,
@@ -49,13 +48,15 @@ from .common import (  # noqa: F401  (deepstep 0.2's deepstep.cli names, kept im
     size_arg,
 )
 from .demo import cmd_demo  # noqa: F401
+from .gradcheck import cmd_gradcheck, cmd_info  # noqa: F401
 from .train import _StopRequest, cmd_evaluate, cmd_export, cmd_predict, cmd_train, load_model  # noqa: F401
 
 SUBCOMMANDS: tuple[ModuleType, ...] = (
     train,  # train, evaluate, predict, export
     sweep,  # sweep
     learn,  # explain, vectorize, playground
-    check,  # gradcheck, info
+    gradcheck,  # gradcheck, info
+    check,  # check (a learner's own functions)
     demo,  # demo
 )
 """The subcommand modules, in the order ``deepstep --help`` lists them."""
