@@ -49,8 +49,8 @@ def measure_right(assignment: str) -> tuple[list[str], list[tuple[str, str, dict
     source = harness.Source(f"<{assignment}>", learners.RIGHT[assignment])
     with helper_modules():
         ns, defined, _ = harness.load_namespace(source, assignment)
-        return defined, [(assignment, n, harness.check_one(n, ns, [assignment], assignment, source).as_dict())
-                         for n in defined]
+        results = [(n, harness.check_one(n, ns, [assignment], assignment, source)) for n in defined]
+        return defined, [(assignment, n, r.as_dict()) for n, r in results if r is not None]
 
 
 def measure() -> tuple[list[tuple[str, str, str, dict]], list[tuple[str, str, dict]]]:

@@ -1378,3 +1378,174 @@ def initialize_adam(parameters):
     return v, {k: np.zeros_like(a) for k, a in v.items()}
 '''),
 ]
+
+# -- found by an independent review: mistakes in one layer, one entry or one average -----------------------------------
+BROKEN += [
+    _b("optimizer_formula", "c2w2", "update_parameters_with_adam", '''
+def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999,
+                                epsilon=1e-8):
+    vc, sc = {}, {}
+    for key in list(parameters):
+        k = "d" + key
+        v[k] = beta1 * v[k] + (1 - beta1) * grads[k]
+        s[k] = beta1 * s[k] + (1 - beta1) * grads[k] ** 2
+        vc[k] = v[k] / (1 - beta1 ** t)
+        sc[k] = s[k] / (1 - beta2 ** t)
+        parameters[key] = parameters[key] - learning_rate * vc[k] / (np.sqrt(sc[k]) + epsilon)
+    return parameters, v, s, vc, sc
+'''),
+    _b("optimizer_formula", "c2w2", "update_parameters_with_momentum", '''
+def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
+    for key in parameters:
+        velocity = beta * v["d" + key] + (1 - beta) * grads["d" + key]
+        parameters[key] = parameters[key] - learning_rate * velocity
+    return parameters, v
+'''),
+    _b("adam_bias_correction", "c2w2", "update_parameters_with_adam", '''
+def update_parameters_with_adam(parameters, grads, v, s, t, learning_rate=0.01, beta1=0.9, beta2=0.999,
+                                epsilon=1e-8):
+    for key in list(parameters):
+        k = "d" + key
+        v[k] = beta1 * v[k] + (1 - beta1) * grads[k]
+        s[k] = beta2 * s[k] + (1 - beta2) * grads[k] ** 2
+        v[k] = v[k] / (1 - beta1 ** t)
+        s[k] = s[k] / (1 - beta2 ** t)
+        parameters[key] = parameters[key] - learning_rate * v[k] / (np.sqrt(s[k]) + epsilon)
+    return parameters, v, s
+'''),
+    _b("dropout_scaling", "c2w1", "backward_propagation_with_dropout", '''
+def backward_propagation_with_dropout(X, Y, cache, keep_prob):
+    m = X.shape[1]
+    (Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3) = cache
+    np.random.seed(1)
+    D1 = (np.random.rand(A1.shape[0], A1.shape[1]) < keep_prob).astype(int)
+    D2 = (np.random.rand(A2.shape[0], A2.shape[1]) < keep_prob).astype(int)
+    dZ3 = A3 - Y
+    dA2 = np.dot(W3.T, dZ3) * D2 / keep_prob
+    dZ2 = np.multiply(dA2, np.int64(A2 > 0))
+    dA1 = np.dot(W2.T, dZ2) * D1 / keep_prob
+    dZ1 = np.multiply(dA1, np.int64(A1 > 0))
+    return {"dZ3": dZ3, "dW3": np.dot(dZ3, A2.T) / m, "db3": np.sum(dZ3, axis=1, keepdims=True) / m,
+            "dA2": dA2, "dZ2": dZ2, "dW2": np.dot(dZ2, A1.T) / m, "db2": np.sum(dZ2, axis=1, keepdims=True) / m,
+            "dA1": dA1, "dZ1": dZ1, "dW1": np.dot(dZ1, X.T) / m, "db1": np.sum(dZ1, axis=1, keepdims=True) / m}
+'''),
+    _b("dropout_scaling", "c2w1", "forward_propagation_with_dropout", '''
+def forward_propagation_with_dropout(X, parameters, keep_prob=0.5):
+    np.random.seed(1)
+    W1, b1, W2, b2, W3, b3 = (parameters[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
+    Z1 = np.dot(W1, X) + b1
+    A1 = relu(Z1)
+    D1 = (np.random.rand(A1.shape[0], A1.shape[1]) < keep_prob).astype(int)
+    A1 = A1 * D1 / keep_prob
+    Z2 = np.dot(W2, A1) + b2
+    A2 = relu(Z2)
+    D2 = (np.random.rand(A2.shape[0], A2.shape[1]) < keep_prob).astype(int)
+    A2 = A2 * D2
+    Z3 = np.dot(W3, A2) + b3
+    A3 = sigmoid(Z3)
+    return A3, (Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3)
+'''),
+    _b("mini_batch_partition", "c2w2", "random_mini_batches", '''
+def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
+    np.random.seed(seed)
+    m = X.shape[1]
+    p = np.random.permutation(m)
+    X, Y = X[:, p], Y[:, p]
+    full = m // mini_batch_size
+    size = mini_batch_size
+    batches = [(X[:, k * size:(k + 1) * size], Y[:, k * size:(k + 1) * size]) for k in range(full)]
+    if m % mini_batch_size:
+        last = (X[:, full * mini_batch_size:], Y[:, full * mini_batch_size:])
+        batches += [last, last]
+    return batches
+'''),
+    _b("l2_term", "c2w1", "compute_cost_with_regularization", '''
+def compute_cost_with_regularization(A3, Y, parameters, lambd):
+    m = Y.shape[1]
+    norms = np.linalg.norm(parameters["W1"]) + np.linalg.norm(parameters["W2"]) + np.linalg.norm(parameters["W3"])
+    return compute_cost(A3, Y) + lambd / (2 * m) * norms
+'''),
+    _b("l2_term", "c2w1", "backward_propagation_with_regularization", '''
+def backward_propagation_with_regularization(X, Y, cache, lambd):
+    m = X.shape[1]
+    g = backward_propagation(X, Y, cache)
+    for d, p in (("dW1", cache[2]), ("db1", cache[3]), ("dW2", cache[6]), ("db2", cache[7]), ("dW3", cache[10]),
+                 ("db3", cache[11])):
+        g[d] = g[d] + lambd / m * p
+    return g
+'''),
+    _b("activation_derivative", "c1w4", "linear_activation_backward", '''
+def linear_activation_backward(dA, cache, activation):
+    linear_cache, Z = cache
+    if activation == "relu":
+        dZ = dA * np.maximum(0, Z)
+    else:
+        dZ = sigmoid_backward(dA, Z)
+    return linear_backward(dZ, linear_cache)
+'''),
+    _b("activation_derivative", "c1w4", "linear_activation_backward", '''
+def linear_activation_backward(dA, cache, activation):
+    linear_cache, Z = cache
+    if activation == "relu":
+        dZ = relu_backward(dA, Z)
+    else:
+        s = 1 / (1 + np.exp(-Z))
+        dZ = dA * (1 - s)
+    return linear_backward(dZ, linear_cache)
+'''),
+    _b("cache_mixup", "c1w4", "linear_forward", '''
+def linear_forward(A, W, b):
+    Z = np.dot(W, A) + b
+    return Z, Z
+'''),
+]
+
+#: the course's own older templates and habits (found by the review): right, so they must pass
+VARIANTS += [
+    ("c2w2", "random_mini_batches", '''
+def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
+    np.random.seed(seed)
+    m = X.shape[1]
+    mini_batches = []
+    permutation = list(np.random.permutation(m))
+    shuffled_X = X[:, permutation]
+    shuffled_Y = Y[:, permutation].reshape((1, m))
+    num_complete_minibatches = math.floor(m / mini_batch_size)
+    for k in range(0, num_complete_minibatches):
+        mini_batches.append((shuffled_X[:, k * mini_batch_size:(k + 1) * mini_batch_size],
+                             shuffled_Y[:, k * mini_batch_size:(k + 1) * mini_batch_size]))
+    if m % mini_batch_size != 0:
+        mini_batches.append((shuffled_X[:, num_complete_minibatches * mini_batch_size:],
+                             shuffled_Y[:, num_complete_minibatches * mini_batch_size:]))
+    return mini_batches
+'''),
+    ("c1w3", "compute_cost", '''
+def compute_cost(A2, Y, parameters):
+    m = Y.shape[1]
+    logprobs = np.multiply(np.log(A2), Y) + np.multiply(np.log(1 - A2), 1 - Y)
+    cost = float(np.squeeze(-np.sum(logprobs) / m))
+    assert isinstance(cost, float)
+    return cost
+'''),
+    ("c1w4", "update_parameters", '''
+def update_parameters(parameters, grads, learning_rate):
+    L = len(parameters) // 2
+    for l in range(L):
+        parameters["W" + str(l + 1)] = parameters["W" + str(l + 1)] - learning_rate * grads["dW" + str(l + 1)]
+        parameters["b" + str(l + 1)] = parameters["b" + str(l + 1)] - learning_rate * grads["db" + str(l + 1)]
+    return parameters
+'''),
+    ("c1w2", "propagate", '''
+def propagate(w, b, X, Y):
+    m = X.shape[1]
+    A = sigmoid(np.dot(w.T, X) + b)
+    cost = -1 / m * np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A))
+    dw = 1 / m * np.dot(X, (A - Y).T)
+    db = 1 / m * np.sum(A - Y)
+    assert dw.shape == w.shape
+    assert db.dtype == float
+    cost = np.squeeze(cost)
+    assert cost.shape == ()
+    return {"dw": dw, "db": db}, cost
+'''),
+]

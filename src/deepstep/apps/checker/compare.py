@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Difference", "first_difference", "generic_mistake", "is_scalar", "summary"]
+__all__ = ["Difference", "first_difference", "generic_mistake", "is_scalar", "leaf", "MISSING", "summary"]
 
 RTOL64, RTOL32 = 1e-6, 2e-3
 
@@ -38,6 +38,20 @@ class Difference:
     expected: Any
     got: Any
     reason: str  # "type", "shape", "value", "missing", "length"
+    keys: tuple = ()  # where the leaf is: the keys and indices from the top of the result
+
+
+def leaf(value: Any, keys: tuple) -> Any:
+    """The part of ``value`` at ``keys`` (a Difference's), or ``MISSING`` where it has none."""
+    for k in keys:
+        try:
+            value = value[k]
+        except (KeyError, IndexError, TypeError):
+            return MISSING
+    return value
+
+
+MISSING = object()
 
 
 def is_scalar(value: Any) -> bool:
@@ -67,39 +81,39 @@ def close(expected: Any, got: Any) -> bool:
     return bool(np.allclose(g, e, rtol=rtol, atol=rtol * 1e-2 * scale + 1e-12, equal_nan=True))
 
 
-def first_difference(expected: Any, got: Any, path: str = "result") -> Difference | None:
+def first_difference(expected: Any, got: Any, path: str = "result", keys: tuple = ()) -> Difference | None:
     """The first leaf where ``got`` differs from ``expected`` (walking dicts by the expected keys, tuples and lists
     in order), or None when they agree."""
     if isinstance(expected, Mapping):
         if not isinstance(got, Mapping):
-            return Difference(path, expected, got, "type")
+            return Difference(path, expected, got, "type", keys)
         for key, value in expected.items():
             if key not in got:
-                return Difference(f"{path}[{key!r}]", value, None, "missing")
-            d = first_difference(value, got[key], f"{path}[{key!r}]")
+                return Difference(f"{path}[{key!r}]", value, None, "missing", keys + (key,))
+            d = first_difference(value, got[key], f"{path}[{key!r}]", keys + (key,))
             if d is not None:
                 return d
         return None
     if isinstance(expected, (tuple, list)):
         if not isinstance(got, (tuple, list)):
-            return Difference(path, expected, got, "type")
+            return Difference(path, expected, got, "type", keys)
         if len(got) != len(expected):
-            return Difference(path, expected, got, "length")
+            return Difference(path, expected, got, "length", keys)
         for i, (e, g) in enumerate(zip(expected, got, strict=True)):
-            d = first_difference(e, g, f"{path}[{i}]")
+            d = first_difference(e, g, f"{path}[{i}]", keys + (i,))
             if d is not None:
                 return d
         return None
     if isinstance(expected, str) or expected is None:
-        return None if got == expected else Difference(path, expected, got, "value")
+        return None if got == expected else Difference(path, expected, got, "value", keys)
     if not _numeric(got):
-        return Difference(path, expected, got, "type")
+        return Difference(path, expected, got, "type", keys)
     if is_scalar(expected) and not is_scalar(got):
-        return Difference(path, expected, got, "shape")
+        return Difference(path, expected, got, "shape", keys)
     if np.shape(expected) != np.shape(got):
-        return Difference(path, expected, got, "shape")
+        return Difference(path, expected, got, "shape", keys)
     if not close(expected, got):
-        return Difference(path, expected, got, "value")
+        return Difference(path, expected, got, "value", keys)
     return None
 
 
@@ -128,7 +142,7 @@ def generic_mistake(d: Difference, m: int | None = None) -> str | None:
         if ga.size == ea.size and close(ea.ravel(), ga.ravel()):
             if is_scalar(e) or ea.size == 1:
                 return "cost_shape"
-        if bias and ga.size != ea.size and ga.ndim != 2:
+        if bias and ea.ndim == 2 and ea.shape[1] == 1 and ga.shape != ea.shape:
             return "bias_shape"
         return None
     if d.reason != "value" or ea.shape != ga.shape:
@@ -138,7 +152,7 @@ def generic_mistake(d: Difference, m: int | None = None) -> str | None:
     if np.any(ea != 0) and close(-ea, ga):
         return "sign"
     if m is not None and m > 1:
-        for factor in (m, 1.0 / m, m * m, 1.0 / (m * m)):
+        for factor in (m, 1.0 / m, m * m, 1.0 / (m * m), 2.0, 0.5):  # 2 and 1/2: (1/2m) for (1/m), or 2/m
             if close(ea * factor, ga):
                 return "scale_m"
     return None

@@ -56,6 +56,8 @@ class Exercise:
     value_kind: str | None = None  # the mistake when values differ and no mutant matches (initializations)
     required: int | None = None  # how many parameters have no default (None: all)
     forward: tuple[str, ...] = ()  # the learner's forward and cost functions its gradients must be those of
+    extra: tuple[str, ...] = ()  # parameters an older course version added (given None: its formula has no use)
+    updates_if_named: str | None = None  # updating that first argument is an older course version's own way
     doc: str = ""
 
     @property
@@ -113,8 +115,7 @@ def _propagate_cases() -> list[Case]:
               np.array([[1.0, 0.0, 1.0]]))
     return [Case("the course's shapes: w (2, 1), X (2, 3)", course, m=3),
             Case("m = 1", _logistic(3, 3, 1), m=1), Case("n_x = 1", _logistic(4, 1, 5), m=5),
-            Case("n_x = 6, m = 4", _logistic(5, 6, 4), m=4),
-            Case("float32", _logistic(6, 4, 5, np.float32), m=5)]
+            Case("n_x = 6, m = 4", _logistic(5, 6, 4), m=4)]  # no float32: the older template asserts a float64 db
 
 
 def _optimize_cases() -> list[Case]:
@@ -230,7 +231,7 @@ def _backward2_mutant(kind: str) -> Callable:
 def _forward2_mutant(kind: str) -> Callable:
     def wrong(X: Array, parameters: dict) -> tuple:
         W1, b1, W2, b2 = (parameters[k] for k in ("W1", "b1", "W2", "b2"))
-        Z1 = (W1 * X if kind == "elementwise" else W1 @ X) + b1
+        Z1 = (W1 * X if kind == "elementwise" else W1.T @ X if kind == "W1_transposed" else W1 @ X) + b1
         A1 = {"relu": np.maximum(0, Z1), "sigmoid": ref.sigmoid(Z1)}.get(kind, np.tanh(Z1))
         Z2 = W2 @ A1 + b2
         A2 = np.tanh(Z2) if kind == "tanh_out" else ref.sigmoid(Z2)
@@ -478,11 +479,17 @@ def _activation_backward_mutant(kind: str) -> Callable:
         use = {"sigmoid": "relu", "relu": "sigmoid"}[activation] if kind == "swap" else activation
         s = ref.sigmoid(Z)
         if use == "relu":
-            dZ = dA * (dA > 0) if kind == "mask_from_dA" else ref.relu_backward(dA, Z)
+            dZ = {"mask_from_dA": dA * (dA > 0), "relu_value": dA * np.maximum(0, Z)}.get(kind, None)
+            dZ = ref.relu_backward(dA, Z) if dZ is None else dZ
         elif kind == "s_only":
             dZ = dA * s
         elif kind == "from_Z":
             dZ = dA * Z * (1 - Z)
+        elif kind == "one_minus_s":
+            dZ = dA * (1 - s)
+        elif kind == "sigmoid_twice":  # s(1 - s) of s = sigmoid(sigmoid(Z)): the derivative taken from A
+            s2 = ref.sigmoid(s)
+            dZ = dA * s2 * (1 - s2)
         else:
             dZ = dA * s * (1 - s)
         return ref.linear_backward(dZ, linear_cache)
@@ -593,6 +600,10 @@ def _reg_cost_mutant(kind: str) -> Callable:
             return cross + lambd / 2 * squares
         if kind == "last_only":
             return cross + lambd / (2 * m) * np.sum(np.square(parameters["W3"]))
+        if kind == "norm":  # ||W|| where ||W||^2 belongs
+            return cross + lambd / (2 * m) * sum(np.linalg.norm(parameters[k]) for k in ("W1", "W2", "W3"))
+        if kind == "with_biases":
+            return cross + lambd / (2 * m) * sum(np.sum(np.square(p)) for p in parameters.values())
         if kind == "dot":
             return np.reshape(cross + lambd / (2 * m) * squares, (1, 1))
         return cross - lambd / (2 * m) * squares  # "sign"
@@ -614,9 +625,12 @@ def _reg_backward_mutant(kind: str) -> Callable:
         m = X.shape[1]
         grads = ref.backward_propagation_3(X, Y, cache)
         W = {"dW1": cache[2], "dW2": cache[6], "dW3": cache[10]}
-        factor = {"half": lambd / (2 * m), "double": 2 * lambd / m, "no_m": lambd, "none": 0.0}[kind]
+        factor = {"half": lambd / (2 * m), "double": 2 * lambd / m, "no_m": lambd, "none": 0.0}.get(kind, lambd / m)
         for key in ("dW1", "dW2", "dW3"):
             grads[key] = grads[key] + factor * W[key]
+        if kind == "biases_too":  # the L2 term has no biases
+            for key, b in (("db1", cache[3]), ("db2", cache[7]), ("db3", cache[11])):
+                grads[key] = grads[key] + lambd / m * b
         return grads
     return wrong
 
@@ -637,11 +651,13 @@ def _dropout_forward_mutant(kind: str) -> Callable:
         Z1 = W1 @ X + b1
         A1 = ref.relu(Z1)
         D1 = (rng.rand(*A1.shape) < keep_prob).astype(int)
-        A1 = A1 * D1 if kind == "no_divide" else A1 * D1 * keep_prob if kind == "times" else A1 * D1 / keep_prob
+        A1 = A1 * D1 if kind in ("no_divide", "second_only") else A1 * D1 * keep_prob if kind == "times" \
+            else A1 * D1 / keep_prob
         Z2 = W2 @ A1 + b2
         A2 = ref.relu(Z2)
         D2 = (rng.rand(*A2.shape) < keep_prob).astype(int)
-        A2 = A2 * D2 if kind == "no_divide" else A2 * D2 * keep_prob if kind == "times" else A2 * D2 / keep_prob
+        A2 = A2 * D2 if kind in ("no_divide", "first_only") else A2 * D2 * keep_prob if kind == "times" \
+            else A2 * D2 / keep_prob
         Z3 = W3 @ A2 + b3
         A3 = ref.sigmoid(Z3)
         if kind == "cache_order":
@@ -650,21 +666,37 @@ def _dropout_forward_mutant(kind: str) -> Callable:
     return wrong
 
 
+def _dropout_forward_with(X: Array, params: dict, keep_prob: float, seed: int) -> tuple:
+    """The dropout forward pass with masks drawn from ``RandomState(seed)``: a cache whose masks a backward pass
+    that draws its own (reseeding 1) cannot reproduce."""
+    rng = np.random.RandomState(seed)
+    W1, b1, W2, b2, W3, b3 = (params[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
+    Z1 = W1 @ X + b1
+    D1 = (rng.rand(*Z1.shape) < keep_prob).astype(int)
+    A1 = ref.relu(Z1) * D1 / keep_prob
+    Z2 = W2 @ A1 + b2
+    D2 = (rng.rand(*Z2.shape) < keep_prob).astype(int)
+    A2 = ref.relu(Z2) * D2 / keep_prob
+    Z3 = W3 @ A2 + b3
+    A3 = ref.sigmoid(Z3)
+    return Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3
+
+
 def _dropout_backward_cases() -> list[Case]:
     out = []
     for label, seed, m, kp in (("the course's shapes: X (3, 5), keep_prob 0.8", 161, 5, 0.8),
                                ("m = 1, keep_prob 0.5", 162, 1, 0.5), ("m = 9, keep_prob 0.7", 163, 9, 0.7)):
         X, Y, params = _three_layer(seed, m, (3, 4, 3, 1))
-        _, cache = ref.forward_propagation_with_dropout(X, params, kp)
-        out.append(Case(label, (X, Y, cache, kp), m=m))
+        out.append(Case(label, (X, Y, _dropout_forward_with(X, params, kp, seed + 1000), kp), m=m))
     return out
 
 
 def _dropout_backward_mutant(kind: str) -> Callable:
     def wrong(X: Array, Y: Array, cache: tuple, keep_prob: float) -> dict:
         Z1, D1, A1, W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3 = cache
-        if kind == "new_mask":  # drawn as a learner's backward would, from the state the harness seeded
-            rng = np.random.RandomState(HARNESS_SEED)
+        if kind in ("new_mask", "new_mask_seed_1"):  # drawn as a learner's backward would: from the state the
+            # harness seeded, or after np.random.seed(1) as in the forward pass
+            rng = np.random.RandomState(HARNESS_SEED if kind == "new_mask" else 1)
             D1 = (rng.rand(*A1.shape) < keep_prob).astype(int)
             D2 = (rng.rand(*A2.shape) < keep_prob).astype(int)
         plain = (Z1, A1, W1, b1, Z2, A2, W2, b2, Z3, A3, W3, b3)
@@ -711,7 +743,7 @@ def _batches_cases() -> list[Case]:
     for label, seed, n, m, size, rows in (("the course's case: X (5, 7), size 2", 201, 5, 7, 2, 1),
                                           ("m a multiple of the size: X (3, 8), size 4", 202, 3, 8, 4, 1),
                                           ("size 64 > m = 10", 203, 2, 10, 64, 1),
-                                          ("Y with 2 rows, X (4, 9), size 4", 204, 4, 9, 4, 2)):
+                                          ("X (4, 9), size 4", 204, 4, 9, 4, 1)):
         rng = _rng(seed)
         X = rng.standard_normal((n, m))
         Y = (rng.random((rows, m)) > 0.5).astype(float)
@@ -738,7 +770,9 @@ def _batches_mutant(kind: str) -> Callable:
             out.append((sX[:, full * mini_batch_size:], sY[:, full * mini_batch_size:]))
         elif kind == "rest_from_start" and m % mini_batch_size:
             out.append((sX[:, : m % mini_batch_size], sY[:, : m % mini_batch_size]))
-        elif kind not in ("last_lost", "rest_from_start") and m % mini_batch_size:
+        elif kind == "last_duplicated" and m % mini_batch_size:
+            out += [(sX[:, full * mini_batch_size:], sY[:, full * mini_batch_size:])] * 2
+        elif kind not in ("last_lost", "rest_from_start", "last_duplicated") and m % mini_batch_size:
             out.append((sX[:, full * mini_batch_size:], sY[:, full * mini_batch_size:]))
         return out
     return wrong
@@ -768,14 +802,16 @@ def _momentum_mutant(kind: str) -> Callable:
         for key in list(parameters):
             g = parameters[key] if kind == "parameter" else grads["d" + key]
             if kind == "no_one_minus":
-                v["d" + key] = beta * v["d" + key] + g
+                new = beta * v["d" + key] + g
             elif kind == "swapped":
-                v["d" + key] = (1 - beta) * v["d" + key] + beta * g
+                new = (1 - beta) * v["d" + key] + beta * g
             else:
-                v["d" + key] = beta * v["d" + key] + (1 - beta) * g
+                new = beta * v["d" + key] + (1 - beta) * g
+            if kind != "v_not_stored":
+                v["d" + key] = new
             step = 1.0 if kind == "no_rate" else learning_rate
             sign = -1.0 if kind == "sign" else 1.0
-            parameters[key] = parameters[key] - sign * step * v["d" + key]
+            parameters[key] = parameters[key] - sign * step * (grads["d" + key] if kind == "grad_step" else new)
         return parameters, v
     return wrong
 
@@ -804,8 +840,9 @@ def _adam_mutant(kind: str) -> Callable:
             g = parameters[key] if kind == "parameter" else grads["d" + key]
             k = "d" + key
             b_v = beta2 if kind == "v_beta2" else beta1
+            b_s = beta1 if kind == "s_beta1" else beta2
             v[k] = b_v * v[k] + (1 - b_v) * g
-            s[k] = beta2 * s[k] + (1 - beta2) * (g if kind == "no_square" else g ** 2)
+            s[k] = b_s * s[k] + (1 - b_s) * (g if kind == "no_square" else g ** 2)
             tt = {"t_from_0": t - 1, "t_plus": t + 1}.get(kind, t)
             c_v, c_s = (beta2, beta1) if kind == "swapped_correction" else (beta1, beta2)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -814,6 +851,8 @@ def _adam_mutant(kind: str) -> Callable:
                 step = 1.0 if kind == "no_rate" else learning_rate
                 denom = np.sqrt(sc[k] + epsilon) if kind == "eps_inside" else np.sqrt(sc[k]) + epsilon
                 parameters[key] = parameters[key] - step * vc[k] / denom
+            if kind == "corrected_stored":  # the corrected averages written over v and s
+                v[k], s[k] = vc[k], sc[k]
         return parameters, v, s, vc, sc
     return wrong
 
@@ -873,12 +912,13 @@ EXERCISES: list[Exercise] = [
         value_kind="initialization_scale"),
     _ex("c1w3", "forward_propagation", "X parameters", ref.forward_propagation_2, _forward2_cases,
         {"wrong_activation": [_forward2_mutant("relu"), _forward2_mutant("sigmoid"), _forward2_mutant("tanh_out")],
-         "elementwise_vs_dot": [_forward2_mutant("elementwise")], "cache_mixup": [_forward2_mutant("swapped_keys")]},
+         "elementwise_vs_dot": [_forward2_mutant("elementwise")], "cache_mixup": [_forward2_mutant("swapped_keys")],
+         "transpose": [_forward2_mutant("W1_transposed")]},
         outputs=("A2", "cache")),
     _ex("c1w3", "compute_cost", "A2 Y", ref.compute_cost_2, _cost2_cases,
         {"sign": [_cost_mutant("sign", float)], "scale_m": [_cost_mutant("sum", float)],
          "cost_shape": [_cost_mutant("dot", float)], "other": [_cost_mutant("only_positive", float)]},
-        outputs=("cost",), required=2),
+        outputs=("cost",), required=2, extra=("parameters",)),
     _ex("c1w3", "backward_propagation", "parameters cache X Y", ref.backward_propagation_2, _backward2_cases,
         {"activation_derivative": [_backward2_mutant("tanh_from_Z"), _backward2_mutant("tanh_not_squared"),
                                    _backward2_mutant("sigmoid_form")],
@@ -925,8 +965,9 @@ EXERCISES: list[Exercise] = [
         outputs=("dA_prev", "dW", "db"), forward=("linear_forward",)),
     _ex("c1w4", "linear_activation_backward", "dA cache activation", ref.linear_activation_backward,
         _activation_backward_cases,
-        {"activation_derivative": [_activation_backward_mutant("mask_from_dA"), _activation_backward_mutant("s_only"),
-                                   _activation_backward_mutant("from_Z")],
+        {"activation_derivative": [_activation_backward_mutant(k) for k in ("mask_from_dA", "s_only", "from_Z",
+                                                                            "relu_value", "one_minus_s",
+                                                                            "sigmoid_twice")],
          "wrong_activation": [_activation_backward_mutant("swap")]},
         outputs=("dA_prev", "dW", "db"), uses=("linear_backward",), forward=("linear_activation_forward",)),
     _ex("c1w4", "L_model_backward", "AL Y caches", ref.L_model_backward, _deep_backward_cases,
@@ -936,27 +977,29 @@ EXERCISES: list[Exercise] = [
         uses=("linear_activation_backward", "linear_backward"), forward=("L_model_forward", "compute_cost")),
     _ex("c1w4", "update_parameters", "params grads learning_rate", ref.update_parameters, _update_cases(False),
         {"sign": [_update_mutant("sign")], "learning_rate": [_update_mutant("no_rate"), _update_mutant("rate_twice")],
-         "parameter_vs_gradient": [_update_mutant("parameter"), _update_mutant("gradient")]}),
+         "parameter_vs_gradient": [_update_mutant("parameter"), _update_mutant("gradient")]},
+        updates_if_named="parameters"),
     # C2W1
     _ex("c2w1", "compute_cost_with_regularization", "A3 Y parameters lambd", ref.compute_cost_with_regularization,
         _reg_cost_cases,
-        {"l2_term": [_reg_cost_mutant("over_m"), _reg_cost_mutant("no_m"), _reg_cost_mutant("last_only")],
+        {"l2_term": [_reg_cost_mutant(k) for k in ("over_m", "no_m", "last_only", "norm", "with_biases")],
          "cost_shape": [_reg_cost_mutant("dot")], "sign": [_reg_cost_mutant("sign")]},
         outputs=("cost",)),
     _ex("c2w1", "backward_propagation_with_regularization", "X Y cache lambd",
         ref.backward_propagation_with_regularization, _reg_backward_cases,
-        {"l2_term": [_reg_backward_mutant("half"), _reg_backward_mutant("double"), _reg_backward_mutant("no_m"),
-                     _reg_backward_mutant("none")]},
+        {"l2_term": [_reg_backward_mutant(k) for k in ("half", "double", "no_m", "none", "biases_too")]},
         forward=("compute_cost_with_regularization",)),
     _ex("c2w1", "forward_propagation_with_dropout", "X parameters keep_prob", ref.forward_propagation_with_dropout,
         _dropout_forward_cases,
-        {"dropout_scaling": [_dropout_forward_mutant("no_divide"), _dropout_forward_mutant("times")],
+        {"dropout_scaling": [_dropout_forward_mutant(k) for k in ("no_divide", "times", "first_only",
+                                                                  "second_only")],
          "cache_mixup": [_dropout_forward_mutant("cache_order")]},
         outputs=("A3", "cache"), required=2),
     _ex("c2w1", "backward_propagation_with_dropout", "X Y cache keep_prob", ref.backward_propagation_with_dropout,
         _dropout_backward_cases,
-        {"dropout_scaling": [_dropout_backward_mutant("no_divide"), _dropout_backward_mutant("times"),
-                             _dropout_backward_mutant("new_mask")]}, forward=("forward_propagation_with_dropout",)),
+        {"dropout_scaling": [_dropout_backward_mutant(k) for k in ("no_divide", "times", "new_mask",
+                                                                   "new_mask_seed_1")]},
+        forward=("forward_propagation_with_dropout",)),
     _ex("c2w1", "forward_propagation", "X parameters", ref.forward_propagation_3, _forward3_cases,
         outputs=("A3", "cache")),
     _ex("c2w1", "backward_propagation", "X Y cache", ref.backward_propagation_plain, _backward3_cases),
@@ -967,12 +1010,14 @@ EXERCISES: list[Exercise] = [
          "parameter_vs_gradient": [_gd_mutant("parameter"), _gd_mutant("gradient")]}, updates_inputs=True),
     _ex("c2w2", "random_mini_batches", "X Y mini_batch_size seed", ref.random_mini_batches, _batches_cases,
         {"mini_batch_partition": [_batches_mutant(k) for k in ("two_permutations", "no_shuffle", "Y_not_shuffled",
-                                                               "empty_last", "last_lost", "rest_from_start")]},
+                                                               "empty_last", "last_lost", "rest_from_start",
+                                                               "last_duplicated")]},
         required=2),
     _ex("c2w2", "initialize_velocity", "parameters", ref.initialize_velocity, _state_init_cases),
     _ex("c2w2", "update_parameters_with_momentum", "parameters grads v beta learning_rate",
         ref.update_parameters_with_momentum, _momentum_cases,
-        {"optimizer_formula": [_momentum_mutant("no_one_minus"), _momentum_mutant("swapped")],
+        {"optimizer_formula": [_momentum_mutant(k) for k in ("no_one_minus", "swapped", "v_not_stored",
+                                                             "grad_step")],
          "learning_rate": [_momentum_mutant("no_rate")], "sign": [_momentum_mutant("sign")],
          "parameter_vs_gradient": [_momentum_mutant("parameter")]},
         outputs=("parameters", "v"), updates_inputs=True),
@@ -980,8 +1025,8 @@ EXERCISES: list[Exercise] = [
     _ex("c2w2", "update_parameters_with_adam", "parameters grads v s t learning_rate beta1 beta2 epsilon",
         ref.update_parameters_with_adam, _adam_cases,
         {"adam_bias_correction": [_adam_mutant(k) for k in ("no_correction", "t_from_0", "t_plus", "v_only",
-                                                              "swapped_correction")],
-         "optimizer_formula": [_adam_mutant("eps_inside"), _adam_mutant("no_square"), _adam_mutant("v_beta2")],
+                                                              "swapped_correction", "corrected_stored")],
+         "optimizer_formula": [_adam_mutant(k) for k in ("eps_inside", "no_square", "v_beta2", "s_beta1")],
          "learning_rate": [_adam_mutant("no_rate")], "parameter_vs_gradient": [_adam_mutant("parameter")]},
         outputs=("parameters", "v", "s", "v_corrected", "s_corrected"), updates_inputs=True, required=5,
         expected_for=_adam_expected),

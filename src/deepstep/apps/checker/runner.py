@@ -69,6 +69,9 @@ def _child(conn: Any, load: Callable[[], tuple], assignment: str | None, done: d
             conn.send(("start", name))
             try:
                 result = harness.check_one(name, ns, held, assignment, source, statuses)
+                if result is None:  # of another assignment than the file's (a helper pasted in): not checked
+                    conn.send(("done", name, None))
+                    continue
                 statuses[name] = result.status
                 conn.send(("done", name, result.as_dict()))
             except BaseException as exc:  # noqa: BLE001 -- a learner's function broke the check itself
@@ -92,7 +95,7 @@ def run(load: Callable[[], tuple], assignment: str | None = None, timeout: float
     names: list[str] | None = None
     while names is None or any(n not in results for n in names):
         parent, child = ctx.Pipe(duplex=False)
-        done = {n: r["status"] for n, r in results.items()}
+        done = {n: (r["status"] if r is not None else "skipped") for n, r in results.items()}
         proc = ctx.Process(target=_child, args=(child, load, assignment, done, memory), daemon=True)
         proc.start()
         child.close()
@@ -145,7 +148,7 @@ def run(load: Callable[[], tuple], assignment: str | None = None, timeout: float
             proc.join(5.0)
             parent.close()
     order = names or []
-    return {n: results[n] for n in order if n in results}, problems, held
+    return {n: results[n] for n in order if results.get(n) is not None}, problems, held
 
 
 def _call_child(conn: Any, load: Callable[[], tuple], name: str, args: tuple, memory: int) -> None:

@@ -138,9 +138,13 @@ def _learners_gradients(args: argparse.Namespace, params: dict, X: np.ndarray, Y
         return ns, list(ns), problems, source
     AL, caches = model_forward(X, params, "relu", "sigmoid")
     try:
-        return runner.call(load, args.function, (AL, Y.astype(float), caches))
+        grads = runner.call(load, args.function, (AL, Y.astype(float), caches))
     except RuntimeError as exc:
         raise CheckError(f"--backward: {exc}") from None
+    if not isinstance(grads, dict):
+        raise CheckError(f"--backward: your {args.function} returned {type(grads).__name__}, expected the dict of "
+                         "gradients (\"dW1\", \"db1\", ...)")
+    return grads
 
 
 def cmd_info(args: argparse.Namespace) -> int:
