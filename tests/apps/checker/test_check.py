@@ -249,7 +249,8 @@ def test_a_file_that_is_not_a_notebook_is_a_usage_error(tmp_path, capsys, text):
 
 
 def test_json_stays_strict_when_a_result_holds_nan(tmp_path, capsys):
-    text = C1W4 + "\ndef linear_forward(A, W, b):\n    Z = np.dot(W, A) + b\n    Z[0, 0] = np.nan\n    return Z, (A, W, b)\n"
+    text = C1W4 + ("\ndef linear_forward(A, W, b):\n    Z = np.dot(W, A) + b\n    Z[0, 0] = np.nan\n"
+                   "    return Z, (A, W, b)\n")
     code, out, _ = command(capsys, "check", write(tmp_path, text), "--json")
     report = json.loads(out)  # allow_nan is not needed: "nan" is a string
     assert code == 1 and report["functions"]["linear_forward"]["status"] == "fail"
