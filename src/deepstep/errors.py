@@ -15,6 +15,7 @@ import numpy as np
 
 __all__ = [
     "DeepstepError",
+    "batch_norm_layers",
     "as_dtype_checked",
     "as_array",
     "check_arrays",
@@ -297,32 +298,44 @@ def plain_parameters(parameters: Any) -> dict[str, np.ndarray]:
 
 
 def _parameters(parameters: Any) -> tuple[dict[str, np.ndarray], list[int]]:
+    """Layer l holds "W{l}" and either "b{l}" (a dense layer) or "gamma{l}" and "beta{l}" (batch normalization,
+    which replaces b[l]), each (n[l], 1)."""
     if not isinstance(parameters, Mapping) or "W1" not in parameters:
         raise DeepstepError(
             f"parameters: expected a dict with keys 'W1', 'b1', ..., 'WL', 'bL', got {_describe(parameters)}"
         )
-    L = len(parameters) // 2
+    L = sum(1 for k in parameters if isinstance(k, str) and k[:1] == "W" and k[1:].isdigit())
     dims = [None] * (L + 1)
     plain: dict[str, np.ndarray] = {}
     for l in range(1, L + 1):
-        W, b = parameters.get(f"W{l}"), parameters.get(f"b{l}")
-        if not isinstance(W, np.ndarray) or not isinstance(b, np.ndarray):
-            raise DeepstepError(
-                f"parameters: expected arrays 'W{l}' and 'b{l}' for layer {l} of {L}, "
-                f"got keys {sorted(parameters)}"
-            )
-        W, b = as_array(W, f"parameters['W{l}']"), as_array(b, f"parameters['b{l}']")
+        W = parameters.get(f"W{l}")
+        columns = ("gamma", "beta") if f"gamma{l}" in parameters or f"beta{l}" in parameters else ("b",)
+        vectors = [parameters.get(f"{c}{l}") for c in columns]
+        if not isinstance(W, np.ndarray) or not all(isinstance(v, np.ndarray) for v in vectors):
+            want = " and ".join(f"'{c}{l}'" for c in ("W", *columns))
+            raise DeepstepError(f"parameters: expected arrays {want} for layer {l} of {L}, got keys "
+                                f"{sorted(parameters)}")
+        W = as_array(W, f"parameters['W{l}']")
         if W.ndim != 2 or (dims[l - 1] is not None and W.shape[1] != dims[l - 1]):
             raise DeepstepError(
                 f"parameters: expected W{l} of shape (n[{l}], {dims[l - 1]}), got shape {W.shape}"
             )
         dims[l - 1], dims[l] = W.shape[1], W.shape[0]
-        if b.shape != (W.shape[0], 1):
-            raise DeepstepError(f"parameters: expected b{l} of shape {(W.shape[0], 1)}, got shape {b.shape}")
-        plain[f"W{l}"], plain[f"b{l}"] = W, b
-    if len(parameters) != 2 * L:
-        raise DeepstepError(f"parameters: expected exactly the keys W1..W{L}, b1..b{L}, got {sorted(parameters)}")
+        plain[f"W{l}"] = W
+        for c, v in zip(columns, vectors, strict=True):
+            v = as_array(v, f"parameters['{c}{l}']")
+            if v.shape != (W.shape[0], 1):
+                raise DeepstepError(f"parameters: expected {c}{l} of shape {(W.shape[0], 1)}, got shape {v.shape}")
+            plain[f"{c}{l}"] = v
+    if len(parameters) != len(plain):
+        raise DeepstepError(f"parameters: expected exactly the keys W1..W{L}, b1..b{L} (gamma, beta for a batch-"
+                            f"normalized layer), got {sorted(parameters)}")
     return plain, [int(n) for n in dims]
+
+
+def batch_norm_layers(parameters: Mapping[str, Any]) -> list[int]:
+    """The layers l whose parameters hold gamma[l] and beta[l] (batch normalization) instead of b[l]."""
+    return sorted(int(k[5:]) for k in parameters if isinstance(k, str) and k.startswith("gamma") and k[5:].isdigit())
 
 
 def check_forward_result(A: np.ndarray, name: str = "X") -> np.ndarray:

@@ -154,6 +154,7 @@ class _DeepEstimator(BaseEstimator):
         dtype: Any = np.float64,
         verbose: bool = False,
         warm_start: bool = False,
+        batch_norm: bool = False,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.hidden_activation = hidden_activation
@@ -171,6 +172,7 @@ class _DeepEstimator(BaseEstimator):
         self.dtype = dtype
         self.verbose = verbose
         self.warm_start = warm_start
+        self.batch_norm = batch_norm
 
     # -- the network --------------------------------------------------------------------------
     def _hidden_sizes(self) -> list[int]:
@@ -192,7 +194,7 @@ class _DeepEstimator(BaseEstimator):
         rng = check_random_state(self.random_state)
         seed = np.random.default_rng(rng.randint(0, 2**31 - 1))  # one Generator, drawn from random_state
         return DeepNetwork(dims, hidden_activation=self.hidden_activation, output_activation=output_activation,
-                           init=self.init, rng=seed, dtype=self.dtype)
+                           init=self.init, rng=seed, dtype=self.dtype, batch_norm=self.batch_norm)
 
     def _features_seen(self) -> tuple[int | None, list[str] | None]:
         names = getattr(self, "feature_names_in_", None)
@@ -214,6 +216,10 @@ class _DeepEstimator(BaseEstimator):
         if as_dtype(self.dtype) != net.dtype:
             raise DeepstepError(f"dtype: {how} goes on from the fitted network, which computes in "
                                 f"{net.dtype.name}, got {np.dtype(self.dtype).name}; {again}")
+        if bool(self.batch_norm) != bool(net.batch_norm) and len(hidden) > 0:
+            has = "has" if net.batch_norm else "has no"
+            raise DeepstepError(f"batch_norm: {how} goes on from the fitted network, which {has} batch "
+                                f"normalization, got {self.batch_norm!r}; {again}")
         if before is not None:
             (n_before, names_before), (n_now, names_now) = before, self._features_seen()
             if n_now != n_before:
@@ -256,7 +262,7 @@ class _DeepEstimator(BaseEstimator):
         return history
 
     _TABLE_CHECKED = ("optimizer", "learning_rate", "num_iterations", "batch_size", "l2", "keep_prob", "init",
-                      "validation_fraction")
+                      "validation_fraction", "batch_norm")
     """The parameters checked by the run settings' table (:data:`deepstep.training.settings.TABLE`) under their
     own names; ``patience`` is the table's ``early_stopping`` (a patience), named ``patience``."""
 
@@ -327,6 +333,9 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
         The network's dtype; probabilities come back in it.
     verbose : bool, default False
         A progress bar with the cost on stderr.
+    batch_norm : bool, default False
+        Batch normalization on every hidden layer (:class:`deepstep.core.layers.BatchNorm`): gamma and beta replace
+        b, the mini-batch's statistics in training, their running averages in prediction.
     warm_start : bool, default False
         A later ``fit`` goes on from the fitted network (its weights and optimizer state; for the regressor also
         the first fit's target standardization) instead of starting anew.  It is refused, with a
@@ -496,10 +505,11 @@ class DeepRegressor(RegressorMixin, _DeepEstimator):
         dtype: Any = np.float64,
         verbose: bool = False,
         warm_start: bool = False,
+        batch_norm: bool = False,
     ) -> None:
         super().__init__(hidden_layer_sizes, hidden_activation, optimizer, learning_rate, num_iterations, batch_size,
                          l2, keep_prob, init, early_stopping, validation_fraction, patience, random_state, dtype,
-                         verbose, warm_start)
+                         verbose, warm_start, batch_norm)
 
     def fit(self, X: Any, y: Any) -> DeepRegressor:
         """Train on X (n_samples, n_features) and real targets y (n_samples,) or (n_samples, k).  Raises and

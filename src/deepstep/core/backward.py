@@ -31,7 +31,7 @@ from ..errors import DeepstepError, _describe, as_array, check_l2, check_number,
 from .activations import Activation, get_activation, get_hidden_activation
 from .engine import apply_dropout, input_gradient, weight_gradients
 from .forward import Cache, LinearCache
-from .layers import Dense, backward_layers
+from .layers import backward_layers, layer_of_cache
 from .tasks import CLASSIFICATION, TASKS
 
 # (backward_from_dZL is the unchecked core the checked functions share: public in the module, not in __all__)
@@ -197,7 +197,7 @@ def backward_from_dZL(
     backward traversal of the step functions, gradient checking and explain.
     """
     hidden = get_hidden_activation(hidden_activation)
-    return backward_layers(dZL, caches, [Dense(hidden)] * len(caches), lambd, keep_dZ)
+    return backward_layers(dZL, caches, [layer_of_cache(c, hidden) for c in caches], lambd, keep_dZ)
 
 
 def _model_caches(caches: Any) -> list[Cache]:

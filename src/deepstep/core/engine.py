@@ -76,32 +76,34 @@ from .kernels import (  # noqa: E402
 PREDICT_CHUNK_VALUES = 2**22
 
 
-def forward_no_cache(X: Array, parameters: Any, hidden: Activation, output: Activation) -> Array:
-    """A[L] (n[L], m) from X (n[0], m), keeping no caches (prediction; inputs not checked).
+def forward_no_cache(X: Array, parameters: Any, hidden: Activation, output: Activation, state: Any = None) -> Array:
+    """A[L] (n[L], m) from X (n[0], m), keeping no caches (prediction; inputs not checked): batch-normalized
+    layers use ``state``'s running averages.
 
     When the widest layer times m exceeds :data:`PREDICT_CHUNK_VALUES`, the columns go through in chunks (each
     column's result is the same computation either way).
     """
-    L = len(parameters) // 2
+    L = sum(1 for k in parameters if k[:1] == "W" and k[1:].isdigit())
     m = X.shape[1]
     widest = max(parameters[f"W{l}"].shape[0] for l in range(1, L + 1))
     step = max(1, PREDICT_CHUNK_VALUES // max(1, widest))
     if m <= step:
-        return _forward_columns(X, parameters, hidden, output, L)
-    first = _forward_columns(X[:, :step], parameters, hidden, output, L)
+        return _forward_columns(X, parameters, hidden, output, state)
+    first = _forward_columns(X[:, :step], parameters, hidden, output, state)
     out = np.empty((first.shape[0], m), dtype=first.dtype)
     out[:, :step] = first
     for j in range(step, m, step):
-        out[:, j:j + step] = _forward_columns(X[:, j:j + step], parameters, hidden, output, L)
+        out[:, j:j + step] = _forward_columns(X[:, j:j + step], parameters, hidden, output, state)
     return out
 
 
-def _forward_columns(X: Array, parameters: Any, hidden: Activation, output: Activation, L: int) -> Array:
-    return forward_layers(X, parameters, hidden, output)
+def _forward_columns(X: Array, parameters: Any, hidden: Activation, output: Activation, state: Any) -> Array:
+    return forward_layers(X, parameters, hidden, output, state=state, training=state is None)
 
 
 def forward_layers(A: Array, parameters: Any, hidden: Activation, output: Activation, start: int = 1,
-                   masks: Any = None, Z_start: Array | None = None) -> Array:
+                   masks: Any = None, Z_start: Array | None = None, state: Any = None,
+                   training: bool = True) -> Array:
     """A[L] (n[L], m) from A[start-1], keeping no caches: ``Z[l] = W[l] A[l-1] + b[l]``, ``A[l] = g[l](Z[l])``
     (and ``A[l] := A[l] * D[l] / keep_prob[l]`` where ``masks[l-1]`` is given) for l = start .. L.
 
@@ -123,8 +125,8 @@ def forward_layers(A: Array, parameters: Any, hidden: Activation, output: Activa
     Z_start : ndarray, optional
         Z[start] already formed (the Gram form's first layer gives it); then A is not used.
     """
-    return _layers.forward_layers(A, parameters, _layers.layers_for(hidden, output, len(parameters) // 2), start,
-                                  masks, Z_start)
+    return _layers.forward_layers(A, parameters, _layers.layers_of(parameters, hidden, output), start, masks,
+                                  Z_start, state=state, training=training)
 
 
 # -- the passes over reused buffers ----------------------------------------------------------
@@ -166,17 +168,23 @@ class Engine:
         dtype: np.dtype,
         keep_prob: Sequence[float],
         lambd: float = 0.0,
+        batch_norm: Sequence[int] = (),
     ) -> None:
         self.dims = list(layer_dims)
         self.L = len(layer_dims) - 1
-        self.layers = _layers.layers_for(hidden, output, self.L)
+        self.layers = _layers.layers_for(hidden, output, self.L, batch_norm)
         self.hidden, self.output = hidden, output
         self.dtype = dtype
         # index l = 0..L; input and output layers keep everything (an empty keep_prob: no dropout)
         self.keep_prob = [1.0, *keep_prob] + [1.0] * (self.L - len(keep_prob))
         self.lambd = float(lambd)
-        self.dW = [None] + [np.empty((n, p), dtype) for p, n in zip(self.dims[:-1], self.dims[1:], strict=True)]
-        self.db = [None] + [np.empty((n, 1), dtype) for n in self.dims[1:]]
+        #: every parameter's gradient ("dW1", "db1", "dgamma2" ...), the engine's own buffers; dW[l], db[l]: views
+        self.grads = {"d" + key: np.empty(shape, dtype) for l, layer in enumerate(self.layers, 1)
+                      for key, shape in layer.parameter_shapes(l, self.dims[l], self.dims[l - 1]).items()}
+        self.dW = [None] + [self.grads[f"dW{l}"] for l in range(1, self.L + 1)]
+        self.db = [None] + [self.grads.get(f"db{l}") for l in range(1, self.L + 1)]
+        self.params: Any = None  # the parameters by key (what a batch-normalized layer reads), set by the run
+        self.state: Any = None  # the running averages of batch normalization, moved by its layers
         self.masks: list = [None] * (self.L + 1)
         self.dZ1: Array | None = None
         self._buffers: dict[int, list] = {}
@@ -209,6 +217,11 @@ class Engine:
         A = X
         A_used = [X]
         for l, layer in enumerate(self.layers, 1):
+            if layer.kind == "batch_norm":
+                A, self.masks[l] = layer.forward_(self.params, l, A, buf[l], l == L, rng, self.keep_prob[l],
+                                                  self.state)
+                A_used.append(A)
+                continue
             if l == 1 and first is not None:
                 first(buf[1].Z)
             A, self.masks[l] = layer.forward_(W[l], b[l], A, buf[l], l == L, rng, self.keep_prob[l],
@@ -223,9 +236,14 @@ class Engine:
         dZ: Array | None = output_delta(A[L], Y, out=A[L])
         dA = None
         for l in range(L, 0, -1):
+            layer = self.layers[l - 1]
+            if layer.kind == "batch_norm":
+                dA = layer.backward_(dA, buf[l], self.params, l, A[l - 1], self.grads, self.lambd, dZ)
+                dZ = None
+                continue
             first_skipped = l == 1 and skip_first  # dW[1] is the strategy's; db[1] is not
-            dA, dZ = self.layers[l - 1].backward_(dA, buf[l], W[l], A[l - 1], None if first_skipped else self.dW[l],
-                                                  self.db[l], self.masks[l], self.keep_prob[l], self.lambd, dZ)
+            dA, dZ = layer.backward_(dA, buf[l], W[l], A[l - 1], None if first_skipped else self.dW[l],
+                                     self.db[l], self.masks[l], self.keep_prob[l], self.lambd, dZ)
             if first_skipped:
                 self.dZ1 = dZ
             dZ = None

@@ -137,7 +137,8 @@ def model_forward(
     from ..errors import check_keep_prob
 
     parameters = plain_parameters(parameters)
-    dims = [parameters["W1"].shape[1]] + [parameters[f"W{l}"].shape[0] for l in range(1, len(parameters) // 2 + 1)]
+    L = sum(1 for k in parameters if k[:1] == "W")
+    dims = [parameters["W1"].shape[1]] + [parameters[f"W{l}"].shape[0] for l in range(1, L + 1)]
     X = _in_weights_dtype(check_X(X, dims[0]), parameters)
     hidden = get_hidden_activation(hidden_activation)
     output = get_activation(output_activation, "output_activation")
@@ -150,7 +151,8 @@ def model_forward(
              for l in range(1, L + 1)]
     caches: list[Cache] = []
     with np.errstate(over="ignore", invalid="ignore"):
-        A = _layers.forward_layers(X, parameters, _layers.layers_for(hidden, output, L), masks=masks, caches=caches)
+        A = _layers.forward_layers(X, parameters, _layers.layers_of(parameters, hidden, output), masks=masks,
+                                   caches=caches)
     return check_forward_result(A), caches
 
 

@@ -31,6 +31,7 @@ from .cost import squared_norm
 from .engine import forward_layers, l2_cost
 from .forward import model_forward
 from .initialization import RngLike, as_rng
+from .layers import cache_mask
 from .tasks import Task, task_for
 
 __all__ = ["gradient_check", "gradient_check_details", "entries_checked", "parameter_verdict"]
@@ -165,10 +166,10 @@ def _check(
 ) -> tuple[float, dict[str, float]]:
     """The check on checked float64 arguments (``theta`` is moved and put back entry by entry), over ``counts[key]``
     entries of each parameter (all of them, or that many drawn without replacement)."""
-    L = len(theta) // 2
+    L = sum(1 for k in theta if k[:1] == "W")
     gen = as_rng(rng)
     AL, caches = model_forward(X, theta, hidden, output, keep_prob, gen)
-    masks = [cache[2] if len(cache) == 3 else None for cache in caches]  # fixed for every J below
+    masks = [cache_mask(cache) for cache in caches]  # fixed for every J below
 
     def J() -> float:
         cost = task.cost(forward_layers(X, theta, hidden, output, masks=masks), Y)

@@ -75,14 +75,17 @@ def gram_matrix(X: Array, X2: Array | None = None) -> Array:
     return (Xw.T @ X2w).astype(X.dtype, copy=False)
 
 
-def applies(full_batch: bool, optimizer: Any) -> str | None:
+def applies(full_batch: bool, optimizer: Any, first_normalized: bool = False) -> str | None:
     """None where the Gram form applies to a run, else the reason it does not.
 
     It applies wherever the first layer's update stays in the span of the
     examples: full batch, with an optimizer whose update is linear (gradient
     descent, momentum), with or without L2, a learning-rate schedule and dropout on
-    hidden layers (deepstep has no dropout on the input).
+    hidden layers (deepstep has no dropout on the input), and a first layer without
+    batch normalization (``first_normalized``: its layer kind is not the Gram form's).
     """
+    if first_normalized:
+        return "batch normalization on layer 1 (the Gram form is a dense first layer's)"
     if not full_batch:
         return "it needs full-batch training (batch_size None or >= m)"
     if not getattr(optimizer, "linear", False):

@@ -44,7 +44,14 @@ from .kernels import (
     weight_gradients,
 )
 
-__all__ = ["Dense", "DenseBuffers", "layers_for", "forward_layers", "backward_layers"]
+__all__ = ["Dense", "DenseBuffers", "BatchNorm", "BatchNormBuffers", "layers_for", "layers_of", "cache_mask",
+           "layer_of_cache", "forward_layers",
+           "backward_layers", "EPSILON", "MOMENTUM"]
+
+#: Batch normalization's epsilon in ``sqrt(sigma^2 + epsilon)`` (ONNX's and PyTorch's default too).
+EPSILON = 1e-5
+#: The running averages of batch normalization: ``running = MOMENTUM running + (1 - MOMENTUM) batch``.
+MOMENTUM = 0.9
 
 Array = np.ndarray
 
@@ -193,20 +200,202 @@ class Dense:
                 "dA": f"dA[{l - 1}] = W[{l}]^T dZ[{l}]"}
 
 
-def layers_for(hidden: Activation, output: Activation, L: int) -> list[Dense]:
-    """The layers of a network of L layers: L-1 dense layers of ``hidden``, one of ``output``."""
-    return [Dense(hidden)] * (L - 1) + [Dense(output)]
+@dataclass
+class BatchNormBuffers:
+    """A batch-normalized layer's part of the buffered passes: the cache of its last forward (BN allocates)."""
+
+    cache: tuple | None = None
+
+
+@dataclass(frozen=True)
+class BatchNorm:
+    """A fully-connected layer with batch normalization, then its activation (Course 2, week 3)::
+
+        Z[l] = W[l] A[l-1]                      (no b[l]: beta[l] takes its place)
+        mu = (1/m) sum(Z, axis=1),  sigma^2 = (1/m) sum((Z - mu)^2, axis=1)
+        Z_norm = (Z - mu) / sqrt(sigma^2 + epsilon),  Z~[l] = gamma[l] Z_norm + beta[l],  A[l] = g(Z~[l])
+
+    Parameters "W{l}" (n[l], n[l-1]), "gamma{l}" and "beta{l}" (n[l], 1).  Training normalizes with the
+    mini-batch's mu and sigma^2; prediction with their exponentially weighted running averages, the layer's
+    state "running_mean{l}" and "running_var{l}" (n[l], 1), which only :meth:`update_running` writes.
+    """
+
+    g: Activation
+    epsilon: float = EPSILON
+    momentum: float = MOMENTUM
+    kind = "batch_norm"
+
+    @staticmethod
+    def parameter_shapes(l: int, n: int, n_prev: int) -> dict[str, tuple[int, int]]:
+        """{"W{l}": (n, n_prev), "gamma{l}": (n, 1), "beta{l}": (n, 1)}."""
+        return {f"W{l}": (n, n_prev), f"gamma{l}": (n, 1), f"beta{l}": (n, 1)}
+
+    @staticmethod
+    def state_shapes(l: int, n: int) -> dict[str, tuple[int, int]]:
+        """The running averages: {"running_mean{l}": (n, 1), "running_var{l}": (n, 1)}."""
+        return {f"running_mean{l}": (n, 1), f"running_var{l}": (n, 1)}
+
+    # -- forward, and right under it, backward ---------------------------------------------------------------
+    def forward(self, params: Any, l: int, A_prev: Array, mask: tuple | None = None, Z: Array | None = None,
+                state: Any = None, training: bool = True) -> tuple[Array, tuple]:
+        """A[l] and the cache ``((A_prev, W, gamma), Z~, Z_norm, 1/sqrt(sigma^2 + eps), mu, sigma^2[, mask])``:
+        normalized with the batch's mu and sigma^2 when ``training``, else with ``state``'s running averages."""
+        W, gamma, beta = params[f"W{l}"], params[f"gamma{l}"], params[f"beta{l}"]
+        if Z is None:
+            Z = W @ A_prev
+        if training:
+            mu = np.mean(Z, axis=1, keepdims=True)
+            var = np.mean(np.square(Z - mu), axis=1, keepdims=True)
+        else:
+            mu, var = state[f"running_mean{l}"], state[f"running_var{l}"]
+        inv = 1 / np.sqrt(var + Z.dtype.type(self.epsilon))  # (a Python float eps would make float32 float64)
+        Z_norm = (Z - mu) * inv
+        Zt = gamma * Z_norm + beta
+        A = self.g.g(Zt)
+        cache = ((A_prev, W, gamma), Zt, Z_norm, inv, mu, var)
+        if mask is not None:
+            return apply_dropout(A, *mask), (*cache, mask)
+        return A, cache
+
+    def backward(self, dA: Array | None, cache: tuple, l: int, grads: dict[str, Array], lambd: float = 0.0,
+                 dZ: Array | None = None, keep_dZ: bool = False) -> Array:
+        """Fill "dW{l}", "dgamma{l}", "dbeta{l}" (and "dZ{l}" with ``keep_dZ``) and return dA[l-1]:
+        dZ~ = dA * g'(Z~);  dgamma = (1/m) sum(dZ~ Z_norm), dbeta = (1/m) sum(dZ~);  with G = gamma dZ~,
+        dZ = (G - mean(G) - Z_norm mean(G Z_norm)) / sqrt(sigma^2 + eps);  dW = (1/m) dZ A_prev^T
+        (+ (lambd/m) W);  dA_prev = W^T dZ  (sums and means over the batch, axis 1)."""
+        (A_prev, W, gamma), Zt, Z_norm, inv, _, _, *rest = cache
+        if dZ is None:
+            if rest:
+                dA = apply_dropout(dA, *rest[0])
+            dZt = self.g.backward(dA, Zt)
+        else:
+            dZt = dZ
+        m = A_prev.shape[1]
+        grads[f"dgamma{l}"] = np.sum(dZt * Z_norm, axis=1, keepdims=True) / m
+        grads[f"dbeta{l}"] = np.sum(dZt, axis=1, keepdims=True) / m
+        G = dZt * gamma
+        dZ_lin = (G - np.mean(G, axis=1, keepdims=True) - Z_norm * np.mean(G * Z_norm, axis=1, keepdims=True)) * inv
+        if keep_dZ:
+            grads[f"dZ{l}"] = dZ_lin
+        dW, _ = weight_gradients(dZ_lin, A_prev)
+        if lambd:
+            add_l2_gradient(dW, W, lambd, m)
+        grads[f"dW{l}"] = dW
+        dA_prev = input_gradient(W, dZ_lin)
+        grads[f"dA{l - 1}"] = dA_prev
+        return dA_prev
+
+    def update_running(self, state: Any, l: int, mu: Array, var: Array) -> None:
+        """running = momentum running + (1 - momentum) batch, in place: the layer's own state."""
+        for key, batch in ((f"running_mean{l}", mu), (f"running_var{l}", var)):
+            R = state[key]
+            R *= R.dtype.type(self.momentum)
+            R += R.dtype.type(1 - self.momentum) * batch
+
+    # -- the buffered passes of the training loop: the same maths (it allocates), its cache kept ---------------
+    def buffers(self, l: int, n: int, n_prev: int, m: int, dtype: np.dtype, keep_prob: float,
+                output: bool) -> BatchNormBuffers:
+        return BatchNormBuffers()
+
+    def forward_(self, params: Any, l: int, A_prev: Array, buf: BatchNormBuffers, output: bool, rng: Any = None,
+                 keep_prob: float = 1.0, state: Any = None) -> tuple[Array, Array | None]:
+        """:meth:`forward` in training mode, its cache in ``buf``; the running averages move (``state`` given)."""
+        D = dropout_mask(rng, (params[f"W{l}"].shape[0], A_prev.shape[1]), keep_prob) \
+            if keep_prob < 1 and not output else None
+        A, buf.cache = self.forward(params, l, A_prev, None if D is None else (D, keep_prob))
+        if state is not None:
+            self.update_running(state, l, buf.cache[4], buf.cache[5])
+        return A, D
+
+    def backward_(self, dA: Array | None, buf: BatchNormBuffers, params: Any, l: int, A_prev: Array,
+                  grads: Any, lambd: float = 0.0, dZ: Array | None = None) -> Array | None:
+        """:meth:`backward` into the engine's gradient arrays ``grads`` ("dW{l}", "dgamma{l}", "dbeta{l}");
+        returns dA[l-1] (None for layer 1)."""
+        mine: dict[str, Array] = {}
+        dA_prev = self.backward(dA, buf.cache, l, mine, lambd, dZ)
+        for key in (f"dW{l}", f"dgamma{l}", f"dbeta{l}"):
+            np.copyto(grads[key], mine[key])
+        return dA_prev if l > 1 else None
+
+    # -- its other forms ------------------------------------------------------------------------------------
+    def onnx(self, onnx: Any, params: Any, l: int, inp: str, out: str, dtype: np.dtype, state: Any = None
+             ) -> tuple[list, list]:
+        """``Gemm(A_prev, W, transB=1)``, ``BatchNormalization`` with the running averages (inference), then the
+        activation's own form."""
+        h, numpy_helper = onnx.helper, onnx.numpy_helper
+        n = params[f"W{l}"].shape[0]
+        vectors = {f"gamma{l}": params[f"gamma{l}"], f"beta{l}": params[f"beta{l}"],
+                   f"running_mean{l}": state[f"running_mean{l}"], f"running_var{l}": state[f"running_var{l}"]}
+        weights = [numpy_helper.from_array(np.ascontiguousarray(params[f"W{l}"], dtype=dtype), f"W{l}")]
+        weights += [numpy_helper.from_array(np.asarray(a, dtype=dtype).reshape(n), name) for name, a in vectors.items()]
+        nodes = [h.make_node("Gemm", [inp, f"W{l}"], [f"Z{l}"], name=f"Z{l}", transB=1),
+                 h.make_node("BatchNormalization", [f"Z{l}", *vectors], [f"Zt{l}"], name=f"Zt{l}",
+                             epsilon=float(self.epsilon))]
+        if self.g.onnx is None:
+            from ..errors import DeepstepError
+
+            raise DeepstepError(f"model: the activation {self.g.name!r} has no ONNX form yet, so this model cannot "
+                                "be exported")
+        more_nodes, more_weights = self.g.onnx(onnx, self.g.params, f"Zt{l}", out, dtype)
+        return nodes + more_nodes, weights + more_weights
+
+    def equations(self, l: int) -> dict[str, str]:
+        """The layer's steps in the course's notation (plain text)."""
+        return {"Z": f"Z[{l}] = W[{l}] A[{l - 1}]   (no b[{l}]: beta[{l}] takes its place)",
+                "mu": f"mu = (1/m) sum(Z[{l}], axis=1),  sigma^2 = (1/m) sum((Z[{l}] - mu)^2, axis=1)",
+                "Z_norm": f"Z_norm = (Z[{l}] - mu) / sqrt(sigma^2 + epsilon)",
+                "Zt": f"Z~[{l}] = gamma[{l}] Z_norm + beta[{l}]",
+                "A": f"A[{l}] = {self.g.equation(f'Z~[{l}]')[0]}",
+                "dZt": f"dZ~[{l}] = dA[{l}] * {self.g.derivative_equation(l)[0]}",
+                "dgamma": f"dgamma[{l}] = (1/m) sum(dZ~[{l}] * Z_norm, axis=1)",
+                "dbeta": f"dbeta[{l}] = (1/m) sum(dZ~[{l}], axis=1)",
+                "dZ": f"dZ[{l}] = (G - mean(G) - Z_norm mean(G * Z_norm)) / sqrt(sigma^2 + epsilon),  "
+                      f"G = gamma[{l}] dZ~[{l}]",
+                "dW": f"dW[{l}] = (1/m) dZ[{l}] A[{l - 1}]^T",
+                "dA": f"dA[{l - 1}] = W[{l}]^T dZ[{l}]"}
+
+
+def layers_for(hidden: Activation, output: Activation, L: int, batch_norm: Any = ()) -> list:
+    """The layers of a network of L layers: L-1 hidden layers of ``hidden`` (batch-normalized where their index is
+    in ``batch_norm``), one dense layer of ``output``."""
+    norm = set(batch_norm or ())
+    return [BatchNorm(hidden) if l in norm else Dense(hidden) for l in range(1, L)] + [Dense(output)]
+
+
+def cache_mask(cache: tuple) -> tuple | None:
+    """The dropout (D, keep_prob) a layer's cache holds, or None: a dense cache ``((A_prev, W, b), Z[, mask])``,
+    a batch-normalized one ``((A_prev, W, gamma), Z~, Z_norm, inv, mu, sigma^2[, mask])``."""
+    return cache[-1] if len(cache) in (3, 7) else None
+
+
+def layer_of_cache(cache: tuple, g: Activation) -> Any:
+    """The kind of layer (of activation g) a cache is of: batch-normalized caches hold six or seven entries."""
+    return BatchNorm(g) if len(cache) >= 6 else Dense(g)
+
+
+def layers_of(parameters: Any, hidden: Activation, output: Activation) -> list:
+    """The layers a network's parameters describe: batch-normalized where they hold gamma[l] (and no b[l])."""
+    L = sum(1 for k in parameters if k[:1] == "W" and k[1:].isdigit())
+    norm = {l for l in range(1, L + 1) if f"gamma{l}" in parameters}
+    layers = [BatchNorm(hidden) if l in norm else Dense(hidden) for l in range(1, L)]
+    return layers + [BatchNorm(output) if L in norm else Dense(output)]
 
 
 def forward_layers(A: Array | None, parameters: Any, layers: list, start: int = 1, masks: Any = None,
-                   Z_start: Array | None = None, caches: list | None = None) -> Array:
+                   Z_start: Array | None = None, caches: list | None = None, state: Any = None,
+                   training: bool = True) -> Array:
     """A[L] from A[start-1] through layers start .. L (``layers[l-1]`` is layer l), each layer's own forward;
     ``masks[l-1]`` the dropout (D, keep_prob) of layer l or None; ``Z_start`` Z[start] already formed;
-    ``caches``, when a list, receives each layer's cache."""
+    ``caches``, when a list, receives each layer's cache.  A batch-normalized layer normalizes with the batch's
+    statistics when ``training``, else with ``state``'s running averages (prediction)."""
     L = len(layers)
     for l in range(start, L + 1):
         mask = masks[l - 1] if masks is not None else None
-        A, cache = layers[l - 1].forward(parameters, l, A, mask, Z_start if l == start else None)
+        layer = layers[l - 1]
+        if layer.kind == "batch_norm":
+            A, cache = layer.forward(parameters, l, A, mask, Z_start if l == start else None, state, training)
+        else:
+            A, cache = layer.forward(parameters, l, A, mask, Z_start if l == start else None)
         if caches is not None:
             caches.append(cache)
     return A

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..core.activations import ACTIVATIONS
-from ..core.layers import layers_for
+from ..core.layers import layers_of
 from ..errors import DeepstepError
 from ..extras import require
 from .files import atomic_path
@@ -96,10 +96,13 @@ def to_onnx(net: Any, opset: int = ONNX_OPSET) -> Any:
     L = net.L
     regression = net.output_activation == "linear"
     out_name = "values" if regression else "probabilities"
-    for l, layer in enumerate(layers_for(net.hidden, net.output, L), start=1):  # each layer kind's own form
+    for l, layer in enumerate(layers_of(net.parameters, net.hidden, net.output), start=1):  # each kind's own form
         _activation_nodes(onnx, layer.g, f"Z{l}", "check", dtype, check_only=True)
         out = out_name if l == L else f"A{l}"
-        more_nodes, more_weights = layer.onnx(onnx, net.parameters, l, A, out, dtype)
+        if layer.kind == "batch_norm":  # in prediction: the running averages
+            more_nodes, more_weights = layer.onnx(onnx, net.parameters, l, A, out, dtype, net.layer_state)
+        else:
+            more_nodes, more_weights = layer.onnx(onnx, net.parameters, l, A, out, dtype)
         nodes += more_nodes
         weights += more_weights
         A = out

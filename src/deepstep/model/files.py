@@ -266,6 +266,10 @@ def write_state(path: str | os.PathLike, state: dict[str, Any]) -> None:
     for key, (data, cb_arrays) in (state.get("callbacks") or {}).items():
         meta["callbacks"][key] = data
         arrays.update({f"callback.{key}.{k}": a for k, a in cb_arrays.items()})
+    normalized = sorted(int(k[5:]) for k in state["parameters"] if k.startswith("gamma"))
+    if normalized:  # batch normalization: which layers, and their running averages (files without it: none)
+        meta["batch_norm"] = normalized
+        arrays.update({f"layer.{k}": a for k, a in (state.get("layer_state") or {}).items()})
     write_model(path, dict(state["parameters"]), arrays, meta)
 
 
@@ -300,6 +304,7 @@ def read_state(path: str | os.PathLike) -> dict[str, Any]:
         "standardizers": standardizers,
         "callbacks": callbacks,
         "metadata": dict(meta.get("metadata") or {}),
+        "layer_state": {k[len("layer."):]: a for k, a in model.state.items() if k.startswith("layer.")},
     }
 
 
@@ -527,7 +532,16 @@ def _check_state(state: dict[str, np.ndarray], params: dict[str, np.ndarray], me
         raise _fail(where, f"expected an optimizer among {list(OPTIMIZERS)}, got {opt['name'][:40]!r}")
     slots = cls.slots if cls is not None else ()
     callbacks = meta.get("callbacks") or {}
-    sizes = {"input": params["W1"].shape[1], "target": params[f"W{len(params) // 2}"].shape[0]}
+    L = sum(1 for k in params if k[:1] == "W")
+    sizes = {"input": params["W1"].shape[1], "target": params[f"W{L}"].shape[0]}
+    for l in meta.get("batch_norm", []):  # the running averages of each batch-normalized layer
+        for name in (f"running_mean{l}", f"running_var{l}"):
+            A = state.get(f"layer.{name}")
+            if A is None or A.shape != (params[f"W{l}"].shape[0], 1):
+                raise _fail(where, f"expected the state array 'layer.{name}' of shape "
+                                   f"{(params[f'W{l}'].shape[0], 1)}")
+            if name.startswith("running_var") and not (A >= 0).all():
+                raise _fail(where, f"expected a variance of 0 or more in 'layer.{name}'")
     for kind, n in sizes.items():  # the standardization of the inputs (and of regression targets)
         keys = sorted(k for k in state if k.startswith(kind + "."))
         if keys and keys != [f"{kind}.mean", f"{kind}.scale"]:
@@ -544,6 +558,9 @@ def _check_state(state: dict[str, np.ndarray], params: dict[str, np.ndarray], me
         kind, _, rest = key.partition(".")
         owner, _, name = rest.rpartition(".")
         if kind in sizes and key in (f"{kind}.mean", f"{kind}.scale"):
+            continue
+        if kind == "layer" and any(key in (f"layer.running_mean{l}", f"layer.running_var{l}")
+                                   for l in meta.get("batch_norm", [])):
             continue
         if kind == "optimizer" and owner in slots and name[:1] == "d":
             P = params.get(name[1:])
@@ -607,8 +624,13 @@ def read_model(path: str | os.PathLike) -> ModelFile:
     except DeepstepError as exc:
         raise _fail(where, f"the activations are not valid ({_one_line(exc)})") from None
     L = len(dims) - 1
+    normalized = meta.get("batch_norm", [])
+    if not (isinstance(normalized, list) and all(type(l) is int and 1 <= l <= L for l in normalized)
+            and len(set(normalized)) == len(normalized)):
+        raise _fail(where, f"expected 'batch_norm' as a list of layers 1..{L}, got {str(normalized)[:60]}")
     expected = {f"W{l}": (dims[l], dims[l - 1]) for l in range(1, L + 1)}
-    expected |= {f"b{l}": (dims[l], 1) for l in range(1, L + 1)}
+    for l in range(1, L + 1):  # b[l], or gamma[l] and beta[l] where batch normalization replaces it
+        expected |= {f"{c}{l}": (dims[l], 1) for c in (("gamma", "beta") if l in normalized else ("b",))}
     state = {k[len("state."):]: a for k, a in arrays.items() if k.startswith("state.")}
     params = {k: a for k, a in arrays.items() if not k.startswith("state.")}
     if sorted(params) != sorted(expected):

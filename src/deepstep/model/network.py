@@ -36,6 +36,7 @@ from ..errors import (
     DeepstepError,
     _describe,
     as_dtype_checked,
+    batch_norm_layers,
     check_forward_result,
     check_fraction,
     check_parameters,
@@ -81,6 +82,17 @@ def _class_names(classes: Any, n_out: int, task: Task) -> list[str]:
     return names
 
 
+def _batch_norm_layers(batch_norm: Any, L: int) -> list[int]:
+    """The layers that ``batch_norm`` (True: every hidden one; a sequence of L-1 bools) asks to normalize."""
+    if isinstance(batch_norm, (bool, np.bool_)):
+        return list(range(1, L)) if batch_norm else []
+    if isinstance(batch_norm, Sequence) and not isinstance(batch_norm, str) and len(batch_norm) == L - 1 \
+            and all(isinstance(b, (bool, np.bool_)) for b in batch_norm):
+        return [l for l, b in enumerate(batch_norm, 1) if b]
+    raise DeepstepError(f"batch_norm: expected True, False or a list of {L - 1} True/False (one per hidden layer), "
+                        f"got {_describe(batch_norm)}")
+
+
 class DeepNetwork:
     """A fully-connected network: ``layer_dims = [n[0], n[1], ..., n[L]]``.
 
@@ -111,6 +123,11 @@ class DeepNetwork:
     classes : list of str, optional
         Class names (2 for one sigmoid output, n[L] for softmax), kept in ``metadata["classes"]`` and the
         model file.
+    batch_norm : bool or sequence of L-1 bools
+        Batch normalization (Course 2, week 3) on every hidden layer (True) or on those marked: layer l then
+        has gamma[l] and beta[l] (initialized to 1 and 0) instead of b[l], normalizes Z[l] = W[l] A[l-1] with
+        the batch's mean and variance in training and with their running averages (``layer_state``) in
+        prediction.  See :class:`deepstep.core.layers.BatchNorm`.
 
     Attributes
     ----------
@@ -139,6 +156,7 @@ class DeepNetwork:
         dtype: Any = np.float64,
         standardize: bool = False,
         classes: Sequence[str] | None = None,
+        batch_norm: bool | Sequence[bool] = False,
     ) -> None:
         if not isinstance(standardize, (bool, np.bool_)):
             raise DeepstepError(f"standardize: expected True or False, got {standardize!r}")
@@ -146,8 +164,13 @@ class DeepNetwork:
         self.output = get_activation(output_activation, "output_activation")
         self.dtype = as_dtype(dtype)
         self._rng = as_rng(rng)
-        self.parameters = initialize_parameters(layer_dims, init, self._rng, self.dtype,
-                                                hidden_activation=hidden_activation)
+        parameters = initialize_parameters(layer_dims, init, self._rng, self.dtype,
+                                           hidden_activation=hidden_activation)
+        normalized = _batch_norm_layers(batch_norm, len(layer_dims) - 1)
+        for l in normalized:  # b[l] gives way to gamma[l] = 1, beta[l] = 0
+            n = parameters.pop(f"b{l}").shape[0]
+            parameters[f"gamma{l}"], parameters[f"beta{l}"] = np.ones((n, 1), self.dtype), np.zeros((n, 1), self.dtype)
+        self.parameters = parameters
         check_output_activation(self.output, self.layer_dims[-1])
         self.task = task_for(self.output.name)
         names = None if classes is None else _class_names(classes, self.layer_dims[-1], self.task)
@@ -170,6 +193,22 @@ class DeepNetwork:
         dims = check_parameters(value)
         self._parameters = value if isinstance(value, Parameters) else Parameters(dict(value))
         self.layer_dims = dims
+
+    @property
+    def batch_norm(self) -> list[int]:
+        """The batch-normalized layers (those whose parameters hold gamma[l] and beta[l])."""
+        return batch_norm_layers(self._parameters)
+
+    @property
+    def layer_state(self) -> dict[str, np.ndarray]:
+        """The running averages of the batch-normalized layers, "running_mean{l}" and "running_var{l}" (n[l], 1)
+        (mean 0 and variance 1 before any training): what prediction normalizes with."""
+        state = self.__dict__.setdefault("_layer_state", {})
+        for l in self.batch_norm:
+            n = self.layer_dims[l]
+            state.setdefault(f"running_mean{l}", np.zeros((n, 1), self.dtype))
+            state.setdefault(f"running_var{l}", np.ones((n, 1), self.dtype))
+        return state
 
     @property
     def hidden_activation(self) -> str:
@@ -331,7 +370,8 @@ class DeepNetwork:
         """A[L] of shape (n[L], m), computed without keeping caches."""
         X = self._inputs(X)
         with np.errstate(over="ignore", invalid="ignore"):
-            return check_forward_result(forward_no_cache(X, self.parameters, self.hidden, self.output))
+            return check_forward_result(forward_no_cache(X, self.parameters, self.hidden, self.output,
+                                                         self.layer_state))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Labels of shape (1, m): 1 where A[L] > 0.5 (sigmoid), else the most likely class (softmax); for
@@ -412,6 +452,7 @@ class DeepNetwork:
             "standardizers": standardizers,
             "callbacks": dict(self.callback_state),
             "metadata": self.metadata,
+            "layer_state": dict(self.layer_state),
         }
 
     @classmethod
@@ -435,6 +476,11 @@ class DeepNetwork:
             net.optimizer = opt
         callbacks = state.get("callbacks") or {}
         net.callback_state = {key: (data, dict(arrays)) for key, (data, arrays) in callbacks.items()}
+        for key, A in (state.get("layer_state") or {}).items():
+            if key not in net.layer_state or np.shape(A) != net.layer_state[key].shape:
+                raise DeepstepError(f"layer_state: {key} in {where} does not fit the batch-normalized layers "
+                                    f"{net.batch_norm}")
+            net.layer_state[key] = np.array(A, dtype=net.dtype)
         net.metadata = dict(state.get("metadata") or {})
         net.standardize = state.get("standardize") is True
         for kind, attr in (("input", "standardizer"), ("target", "target_standardizer")):
@@ -482,7 +528,8 @@ class DeepNetwork:
         for key, P in parameters.items():
             if P.dtype.kind == "f" and not np.isfinite(P).all():
                 raise DeepstepError(f"parameters: expected finite values, got NaN or inf in {key}")
-        net = cls(dims, hidden_activation, output_activation, init="small", rng=0, dtype=dtype)
+        net = cls(dims, hidden_activation, output_activation, init="small", rng=0, dtype=dtype,
+                  batch_norm=[l in batch_norm_layers(parameters) for l in range(1, len(dims) - 1)])
         if rng is not None:
             net._rng = as_rng(rng)
         net.parameters = {k: np.array(v, dtype=dtype) for k, v in parameters.items()}

@@ -73,6 +73,8 @@ class Trainee(Protocol):
     target_standardizer: Any
     callback_state: dict[str, Any]
     _rng: Any
+    batch_norm: list[int]  # the batch-normalized layers
+    layer_state: dict[str, np.ndarray]  # their running averages, which the layers move during training
 
     @property
     def L(self) -> int: ...
@@ -255,25 +257,24 @@ class Run:
         self.diverged: str | None = None
         self.history = History(learning_rate=learning_rate, batch_size=batch_size, method=method,
                                optimizer=optimizer.name)
-        self.engine = Engine(net.layer_dims, net.hidden, net.output, net.dtype, keep_prob, l2)
+        self.engine = Engine(net.layer_dims, net.hidden, net.output, net.dtype, keep_prob, l2, net.batch_norm)
+        self.engine.state = net.layer_state
         self.dropout = any(p < 1 for p in keep_prob)
         self.minibatch = batch_size is not None and batch_size < self.m
         self.uses_rng = self.dropout or self.minibatch  # else the run never draws: no need to keep its state
         L = net.L
         params = net.parameters
         self.W = [None] + [params[f"W{l}"] for l in range(1, L + 1)]
-        self.b = [None] + [params[f"b{l}"] for l in range(1, L + 1)]
+        self.b = [None] + [params.get(f"b{l}") for l in range(1, L + 1)]  # None: batch-normalized (beta instead)
         optimizer.init_state(params)
         self.first: gram.GramFirstLayer | None = None  # None: the plain path (W[1] a matrix)
         if method == "gram":
             self._start_gram()
-        self.work = {}
-        for l in range(1, L + 1):
-            self.work[f"W{l}"], self.work[f"b{l}"] = self.W[l], self.b[l]
-        self.grads = {}
-        for l in range(1, L + 1):
-            self.grads[f"dW{l}"], self.grads[f"db{l}"] = self.engine.dW[l], self.engine.db[l]
+        self.work = {key: params[key] for key in params}  # every parameter (W[1] the Gram form's under it)
+        self.work["W1"] = self.W[1]
+        self.grads = dict(self.engine.grads)
         self._flatten()
+        self.engine.params = self.work
         self._live = self._state_values()  # updated in place during the run: listed once
         self._good: _Snapshot | None = None
         self._pending: _Snapshot | None = None
@@ -301,7 +302,7 @@ class Run:
         """
         keys = [k for k, v in self.work.items() if isinstance(v, np.ndarray) and k[0] == "W"]
         self._n_W = sum(self.work[k].size for k in keys)  # the weights first: the L2 norm is one dot product
-        keys += [k for k, v in self.work.items() if isinstance(v, np.ndarray) and k[0] == "b"]
+        keys += [k for k, v in self.work.items() if isinstance(v, np.ndarray) and k[0] != "W"]  # b, gamma, beta
         total = sum(self.work[k].size for k in keys)
         dt = self.network.dtype
         self.flat, self.gflat = np.empty(total, dt), np.empty(total, dt)
@@ -326,7 +327,8 @@ class Run:
         for l in range(1, L + 1):
             if isinstance(self.work[f"W{l}"], np.ndarray):
                 self.W[l], self.engine.dW[l] = self.work[f"W{l}"], self.grads[f"dW{l}"]
-            self.b[l], self.engine.db[l] = self.work[f"b{l}"], self.grads[f"db{l}"]
+            self.b[l], self.engine.db[l] = self.work.get(f"b{l}"), self.grads.get(f"db{l}")
+        self.engine.grads.update({k: v for k, v in self.grads.items() if isinstance(v, np.ndarray)})
         self.sparse = {k: v for k, v in self.work.items() if not isinstance(v, np.ndarray)}  # W[1] in Gram form
         self.network.parameters.go_live(live)
         self.flat_update = (self.flat, self.gflat, self.sflat)
@@ -350,7 +352,7 @@ class Run:
     # -- snapshots -------------------------------------------------------------------------------
     def _state_values(self) -> list:
         """What a snapshot copies: the flat arrays, and the first layer's tensors under the Gram form."""
-        values = [self.flat, *self.sflat.values(), *self.sparse.values()]
+        values = [self.flat, *self.sflat.values(), *self.sparse.values(), *self.network.layer_state.values()]
         for slot in self.optimizer.slots:
             values += [a for a in self.optimizer.state[slot].values() if not isinstance(a, np.ndarray)]
         return values
@@ -480,7 +482,7 @@ class Run:
         Xv, Yv = self.validation
         net = self.network
         Z1 = None if self.first is None else self.first.Z1_val(self.b[1])  # the Gram form's, else formed as usual
-        A = forward_layers(Xv, self.work, net.hidden, net.output, Z_start=Z1)
+        A = forward_layers(Xv, self.work, net.hidden, net.output, Z_start=Z1, state=net.layer_state, training=False)
         cost = self.task.cost(A, Yv)
         if self.l2:
             cost += l2_cost(self._squared_norms(), self.l2, Xv.shape[1])
@@ -613,7 +615,7 @@ def train(net: Trainee, X: np.ndarray, Y: np.ndarray, validation: tuple[np.ndarr
     opt, batch, epochs = plan.optimizer, plan.batch_size, plan.epochs
     m = X.shape[1]
     full_batch = batch is None or batch >= m
-    why_not = gram.applies(full_batch, opt)
+    why_not = gram.applies(full_batch, opt, 1 in net.batch_norm)
     method = plan.method
     if method == "gram" and why_not:
         raise DeepstepError(f"method: 'gram' does not apply here: {why_not}; use method='plain' or 'auto'")

@@ -263,6 +263,10 @@ TABLE: tuple[Setting, ...] = (
     Setting("standardize", bool, False, "standardize the features with the training set's mean and standard "
             "deviation, kept in the model (default: on for .csv/.npz files, off for the built-in sets)",
             takes="network", special=_standardize, sweep="single", column=True, cli_default=None),
+    Setting("batch_norm", bool, False, "batch normalization on every hidden layer: Z~ = gamma (Z - mu) / "
+            "sqrt(sigma^2 + epsilon) + beta with the mini-batch's mu and sigma^2 (their running averages in "
+            "prediction); gamma and beta replace b (default off; a resumed model keeps its own)", takes="network",
+            special=_standardize, sweep="single", column=True, cli_default=None),
     Setting("optimizer", str, "gd", "gd: W -= alpha dW; momentum: v = beta v + (1-beta) dW, W -= alpha v; rmsprop: "
             "s = beta2 s + (1-beta2) dW^2, W -= alpha dW/(sqrt(s)+epsilon); adam: both, bias-corrected (default gd)",
             takes="optimizer", choices=tuple(OPTIMIZERS), sweep_help="e.g. gd,momentum,rmsprop,adam"),

@@ -160,7 +160,8 @@ def _standardizes(args: argparse.Namespace, name: Any) -> bool:
 
 def _build_network(args: argparse.Namespace, data: Any, preset: dict[str, Any], dtype: str | None = None
                    ) -> DeepNetwork:
-    """The network the flags (--layers, --hidden-activation, --init, --seed, --dtype, --standardize) ask for on
+    """The network the flags (--layers, --hidden-activation, --init, --seed, --dtype, --standardize, --batch-norm)
+    ask for on
     ``data``, the preset filling what is not given; ``dtype`` where the command has no --dtype."""
     n_x = data.train_X.shape[0]
     n_out, what = _outputs(data)
@@ -174,7 +175,7 @@ def _build_network(args: argparse.Namespace, data: Any, preset: dict[str, Any], 
     output = "linear" if data.task == "regression" else "sigmoid" if n_out == 1 else "softmax"
     return DeepNetwork(dims, args.hidden_activation or preset["hidden_activation"], output,
                        init=args.init or preset["init"], rng=args.seed, dtype=dtype or args.dtype,
-                       standardize=_standardizes(args, data.name))
+                       standardize=_standardizes(args, data.name), batch_norm=bool(getattr(args, "batch_norm", False)))
 
 
 def _dataset_key(name: str) -> str:

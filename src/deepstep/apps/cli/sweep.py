@@ -439,6 +439,7 @@ def _grid(args: argparse.Namespace, preset: dict, data: Any) -> tuple[dict[str, 
     fixed: dict[str, Any] = {"hidden": tuple(preset["hidden"]), "hidden_activation": preset["hidden_activation"],
                              "init": preset["init"], "learning_rate": preset["learning_rate"],
                              "num_iterations": preset["iterations"], "standardize": _standardizes(args, data.name),
+                             "batch_norm": bool(getattr(args, "batch_norm", False)),
                              "output_activation": "linear" if data.task == "regression" else "auto"}
     grid: dict[str, list] = {}
     for flag, row in LISTS.items():

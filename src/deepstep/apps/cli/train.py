@@ -173,6 +173,8 @@ def _check_resume(net: DeepNetwork, args: argparse.Namespace, data, optimizer, m
     if saved_classes is not None and data.classes is not None:
         checks.append(("--dataset", saved_classes, list(data.classes), "classes", None))
     checks.append(("--standardize", net.standardize, _standardizes(args, data.name), "standardize", None))
+    if getattr(args, "batch_norm", None) is not None:  # not given: the model's own
+        checks.append(("--batch-norm", bool(net.batch_norm), bool(args.batch_norm), "batch normalization", None))
     if net.metadata.get("dataset") is not None:
         checks.append(("--dataset", net.metadata["dataset"], _dataset_key(data.name), "data set", None))
     if "test_data" in training:

@@ -110,7 +110,7 @@ def _train_one(X: Any, Y: np.ndarray, settings: dict[str, Any], seed: int, valid
         callbacks = [] if settings["early_stopping"] is None else [EarlyStopping(patience=settings["early_stopping"])]
         net = DeepNetwork([np.shape(X)[0], *settings["hidden"], n_out], settings["hidden_activation"], output,
                           settings["init"], np.random.default_rng(run_seed(seed, settings)), settings["dtype"],
-                          settings["standardize"])
+                          settings["standardize"], batch_norm=bool(settings.get("batch_norm")))
         net.fit(X, Y, settings["learning_rate"], settings["num_iterations"], batch_size=settings["batch_size"],
                 optimizer=optimizer, l2=settings["l2"], keep_prob=settings["keep_prob"],
                 validation_data=validation, callbacks=callbacks, method=settings["method"])

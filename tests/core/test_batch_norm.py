@@ -1,0 +1,210 @@
+"""Batch normalization (Course 2, week 3) as a layer kind: its forward and backward worked by hand and held to
+centered finite differences, its running averages, and the network, files, ONNX, command line and estimators
+that carry it."""
+
+import math
+
+import numpy as np
+import pytest
+
+import deepstep as ds
+from conftest import HIDDEN, command
+from deepstep.core.activations import get_activation
+from deepstep.core.engine import Engine
+from deepstep.core.layers import EPSILON, BatchNorm, backward_layers, forward_layers, layers_of
+
+
+def bn_parameters(rng, dims, dtype=np.float64):
+    """W, gamma, beta of batch-normalized hidden layers, and W, b of the output layer (values away from 1 and 0)."""
+    L = len(dims) - 1
+    P = {}
+    for l in range(1, L + 1):
+        P[f"W{l}"] = rng.standard_normal((dims[l], dims[l - 1])).astype(dtype)
+        if l < L:
+            P[f"gamma{l}"] = rng.uniform(0.5, 1.5, (dims[l], 1)).astype(dtype)
+            P[f"beta{l}"] = rng.standard_normal((dims[l], 1)).astype(dtype)
+        else:
+            P[f"b{l}"] = rng.standard_normal((dims[l], 1)).astype(dtype)
+    return P
+
+
+def test_forward_and_backward_by_hand_on_two_examples():
+    # one unit, m = 2: Z = W A_prev = [1, 3], mu = 2, sigma^2 = 1, Z_norm = [-1, 1] / sqrt(1 + eps)
+    layer = BatchNorm(get_activation("linear"))
+    params = {"W1": np.array([[1.0]]), "gamma1": np.array([[2.0]]), "beta1": np.array([[0.5]])}
+    A, cache = layer.forward(params, 1, np.array([[1.0, 3.0]]))
+    inv = 1 / math.sqrt(1 + EPSILON)
+    np.testing.assert_allclose(A, [[0.5 - 2 * inv, 0.5 + 2 * inv]], rtol=1e-15)
+    grads = {}
+    dA_prev = layer.backward(np.array([[1.0, 0.0]]), cache, 1, grads)
+    # dgamma = (1/m) sum(dZ~ Z_norm) = -inv/2; dbeta = 1/2; G = gamma dZ~ = [2, 0], mean(G) = 1,
+    # mean(G Z_norm) = -inv, so dZ = inv (G - 1 - Z_norm (-inv)) = inv (1 - inv^2) [1, -1]
+    np.testing.assert_allclose(grads["dgamma1"], [[-inv / 2]], rtol=1e-14)
+    np.testing.assert_allclose(grads["dbeta1"], [[0.5]], rtol=1e-15)
+    dZ = inv * (1 - inv**2) * np.array([[1.0, -1.0]])
+    np.testing.assert_allclose(grads["dW1"], dZ @ np.array([[1.0, 3.0]]).T / 2, rtol=1e-9)
+    np.testing.assert_allclose(dA_prev, 1.0 * dZ, rtol=1e-9)
+
+
+@pytest.mark.parametrize("hidden", HIDDEN)
+@pytest.mark.parametrize(("l2", "keep_prob"), [(0.0, 1.0), (0.7, 0.8)])
+def test_gradients_are_centered_differences_for_every_activation(hidden, l2, keep_prob):
+    rng = np.random.default_rng(abs(hash(hidden)) % 1000)
+    P = bn_parameters(rng, [4, 5, 3, 1])
+    X = rng.standard_normal((4, 7))
+    Y = (rng.random((1, 7)) > 0.5).astype(int)
+    disagreeing = {}
+    overall, per = ds.gradient_check_details(P, X, Y, hidden_activation=hidden, l2=l2, keep_prob=keep_prob, rng=3,
+                                             disagreeing=disagreeing)
+    assert overall < 1e-7, per
+    assert set(per) == {"W1", "gamma1", "beta1", "W2", "gamma2", "beta2", "W3", "b3"}
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softmax", "linear"])
+def test_the_training_loops_buffered_pass_gives_the_traversals_gradients(output, rng):
+    n_out = 3 if output == "softmax" else 1
+    P = bn_parameters(rng, [3, 4, 4, n_out])
+    X = rng.standard_normal((3, 6))
+    Y = np.eye(3)[:, rng.integers(0, 3, 6)] if output == "softmax" else rng.random((1, 6))
+    hidden, out = get_activation("tanh"), get_activation(output)
+    layers = layers_of(P, hidden, out)
+    caches = []
+    AL = forward_layers(X, P, layers, caches=caches)
+    expected = backward_layers(AL - Y, caches, layers, 0.3)
+    engine = Engine([3, 4, 4, n_out], hidden, out, np.dtype(np.float64), [1.0, 1.0], 0.3, batch_norm=[1, 2])
+    engine.params = P
+    state = {"running_mean1": np.zeros((4, 1)), "running_var1": np.ones((4, 1)),
+             "running_mean2": np.zeros((4, 1)), "running_var2": np.ones((4, 1))}
+    engine.state = state
+    W, b = [None, P["W1"], P["W2"], P["W3"]], [None, None, None, P["b3"]]
+    np.testing.assert_allclose(engine.forward(W, b, X), AL, rtol=1e-14)
+    engine.backward(Y, W)
+    for key, G in engine.grads.items():
+        np.testing.assert_allclose(G, expected[key], rtol=1e-12, atol=1e-14, err_msg=key)
+        assert G.shape == P[key[1:]].shape
+    # the running averages moved once: 0.9 * (0, 1) + 0.1 * (the batch's mean and variance)
+    Z1 = P["W1"] @ X
+    np.testing.assert_allclose(state["running_mean1"], 0.1 * Z1.mean(axis=1, keepdims=True), rtol=1e-12)
+    np.testing.assert_allclose(state["running_var1"], 0.9 + 0.1 * Z1.var(axis=1, keepdims=True), rtol=1e-12)
+
+
+def test_running_averages_are_the_exponentially_weighted_averages_of_the_batch_statistics(rng):
+    X = rng.standard_normal((3, 40)) * 5 + 2
+    Y = (rng.random((1, 40)) > 0.5).astype(int)
+    net = ds.DeepNetwork([3, 4, 1], batch_norm=True, rng=1)
+    Z1 = net.parameters["W1"] @ X  # with a learning rate of 1e-12 the weights stay put: the same statistics
+    net.fit(X, Y, learning_rate=1e-12, num_iterations=7)
+    k = 7  # started at mean 0, variance 1: after k updates (1 - 0.9^k) of the batch's
+    np.testing.assert_allclose(net.layer_state["running_mean1"],
+                               (1 - 0.9**k) * Z1.mean(axis=1, keepdims=True), rtol=1e-9)
+    np.testing.assert_allclose(net.layer_state["running_var1"],
+                               0.9**k + (1 - 0.9**k) * Z1.var(axis=1, keepdims=True), rtol=1e-9)
+    # prediction normalizes with them, not with the batch it is given
+    A1 = np.maximum(0, net.parameters["gamma1"] * (net.parameters["W1"] @ X[:, :1] - net.layer_state["running_mean1"])
+                    / np.sqrt(net.layer_state["running_var1"] + EPSILON) + net.parameters["beta1"])
+    expected = 1 / (1 + np.exp(-(net.parameters["W2"] @ A1 + net.parameters["b2"])))
+    np.testing.assert_allclose(net.predict_proba(X[:, :1]), expected, rtol=1e-12)
+
+
+def test_a_deep_badly_scaled_problem_trains_in_fewer_epochs_with_batch_norm():
+    rng = np.random.default_rng(0)
+    scales = np.array([[1.0], [10.0], [100.0], [0.1], [1000.0]])
+    X = rng.standard_normal((5, 400)) * scales
+    Y = ((X[0] + X[1] / 10 - X[4] / 1000) > 0).astype(int)[np.newaxis]
+
+    def epochs_to(batch_norm):
+        net = ds.DeepNetwork([5, 16, 16, 16, 1], batch_norm=batch_norm, rng=3)
+        history = net.fit(X, Y, learning_rate=0.01, num_iterations=60, batch_size=50, optimizer="adam")
+        below = [i for i, c in enumerate(history.cost) if c < 0.3]
+        return below[0] if below else math.inf
+    with_bn, without = epochs_to(True), epochs_to(False)
+    assert with_bn < without, (with_bn, without)
+
+
+def test_a_model_file_keeps_the_running_averages_and_resumes_exactly(tmp_path, rng):
+    X = rng.standard_normal((4, 90)) * 3
+    Y = (X[:1] > 0).astype(int)
+    net = ds.DeepNetwork([4, 6, 5, 1], batch_norm=True, rng=2)
+    net.fit(X, Y, learning_rate=0.01, num_iterations=5, batch_size=16, optimizer="adam", keep_prob=0.9)
+    net.save(tmp_path / "bn.npz")
+    again = ds.DeepNetwork.load(tmp_path / "bn.npz")
+    assert again.batch_norm == [1, 2]
+    np.testing.assert_array_equal(again.predict_proba(X), net.predict_proba(X))
+    for _a, b in ((net, net.fit), (again, again.fit)):
+        b(X, Y, learning_rate=0.01, num_iterations=4, batch_size=16, optimizer="adam", keep_prob=0.9)
+    for key in net.parameters:
+        np.testing.assert_array_equal(again.parameters[key], net.parameters[key], err_msg=key)
+    for key in net.layer_state:
+        np.testing.assert_array_equal(again.layer_state[key], net.layer_state[key], err_msg=key)
+    assert again.history.cost == net.history.cost
+
+
+def test_a_model_file_with_broken_running_averages_is_refused(tmp_path, rng):
+    net = ds.DeepNetwork([3, 4, 1], batch_norm=True, rng=2)
+    state = net.state_dict()
+    state["layer_state"] = {"running_mean1": np.zeros((4, 1)), "running_var1": -np.ones((4, 1))}
+    from deepstep.model import files
+
+    files.write_state(tmp_path / "bad.npz", state)
+    with pytest.raises(ds.ModelFileError, match="running_var1"):
+        ds.DeepNetwork.load(tmp_path / "bad.npz")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_dtype_is_kept_and_onnx_predicts_the_same(tmp_path, dtype, rng):
+    pytest.importorskip("onnxruntime")
+    import onnxruntime
+
+    X = (rng.standard_normal((4, 50)) * 4).astype(dtype)
+    Y = (X[:1] > 0).astype(int)
+    net = ds.DeepNetwork([4, 6, 5, 1], batch_norm=True, rng=2, dtype=dtype, hidden_activation="tanh")
+    net.fit(X, Y, learning_rate=0.05, num_iterations=10, batch_size=16, optimizer="adam")
+    assert all(P.dtype == dtype for P in net.parameters.values())
+    assert all(S.dtype == dtype for S in net.layer_state.values())
+    A = net.predict_proba(X)
+    assert A.dtype == dtype
+    ds.export_onnx(net, tmp_path / "bn.onnx")
+    session = onnxruntime.InferenceSession(str(tmp_path / "bn.onnx"))
+    got = session.run(None, {session.get_inputs()[0].name: X.T})[-1].T
+    np.testing.assert_allclose(got, A, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6)
+
+
+def test_the_gram_form_is_refused_with_batch_norm_on_the_first_layer_and_auto_takes_plain(rng):
+    X, Y = rng.standard_normal((30, 8)), (rng.random((1, 8)) > 0.5).astype(int)
+    net = ds.DeepNetwork([30, 4, 1], batch_norm=True, rng=1)
+    with pytest.raises(ds.DeepstepError, match="method.*batch normalization"):
+        net.fit(X, Y, learning_rate=0.1, num_iterations=3, method="gram")
+    assert net.fit(X, Y, learning_rate=0.1, num_iterations=3).method == "plain"
+
+
+@pytest.mark.parametrize("value", ["yes", [True], [1, 0], None])
+def test_a_bad_batch_norm_argument_is_refused_by_name(value):
+    with pytest.raises(ds.DeepstepError, match="batch_norm"):
+        ds.DeepNetwork([3, 4, 2, 1], batch_norm=value)
+
+
+def test_per_layer_batch_norm_and_the_parameters_it_gives():
+    net = ds.DeepNetwork([3, 4, 2, 1], batch_norm=[False, True])
+    assert net.batch_norm == [2]
+    assert sorted(net.parameters) == ["W1", "W2", "W3", "b1", "b3", "beta2", "gamma2"]
+    np.testing.assert_array_equal(net.parameters["gamma2"], np.ones((2, 1)))
+    np.testing.assert_array_equal(net.parameters["beta2"], np.zeros((2, 1)))
+
+
+def test_the_estimator_and_the_command_line_carry_it(tmp_path, capsys, rng):
+    from deepstep.sklearn import DeepClassifier
+
+    X = rng.standard_normal((120, 3)) * np.array([1.0, 50.0, 0.01])
+    y = (X[:, 0] + X[:, 1] / 50 > 0).astype(int)
+    clf = DeepClassifier(hidden_layer_sizes=(8,), batch_norm=True, random_state=0, num_iterations=200).fit(X, y)
+    assert clf.network_.batch_norm == [1] and clf.score(X, y) > 0.8
+    clf.set_params(batch_norm=False, warm_start=True)
+    with pytest.raises(ds.DeepstepError, match="batch_norm"):
+        clf.fit(X, y)
+    code, out, err = command(capsys, "train", "--batch-norm", "--iterations", "20", "--out", tmp_path / "run",
+                             "--quiet")
+    assert code == 0, err
+    assert ds.DeepNetwork.load(tmp_path / "run" / "model.npz").batch_norm != []
+    code, _, err = command(capsys, "train", "--resume", "--no-batch-norm", "--iterations", "30", "--out",
+                           tmp_path / "run", "--quiet")
+    assert code == 2 and "--batch-norm" in err
