@@ -52,10 +52,16 @@ def test_the_command_runs_the_python_sweep(tmp_path, capsys):
     written = json.loads((tmp_path / "s" / "results.json").read_text())["rows"]
     data = ds.datasets.load_dataset("moons", rng=1, test_fraction=0.2)
     preset = cli.PRESETS["moons"]
-    result = ds.sweep(data.train_X, data.train_Y, {"hidden": [(2,), (8,)]},
+    # without --validation-fraction the command holds out 0.2 of the training set by the one rule to choose on
+    from deepstep.data.split import validation_split
+
+    held = validation_split(data.train_Y[0], 0.2, 1)
+    assert "is held out" in out and "never used to choose" in out
+    result = ds.sweep(data.train_X[:, ~held], data.train_Y[:, ~held], {"hidden": [(2,), (8,)]},
                       fixed={"hidden_activation": preset["hidden_activation"], "init": preset["init"],
                              "learning_rate": preset["learning_rate"], "num_iterations": 150,
                              "dtype": "float64", "standardize": False, "output_activation": "auto"},
+                      validation_data=(data.train_X[:, held], data.train_Y[:, held]),
                       test_data=(data.test_X, data.test_Y), seed=1)
     expected = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in row.items()} for row in result.rows]
     assert without_seconds(written) == without_seconds(expected)

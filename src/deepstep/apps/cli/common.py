@@ -267,7 +267,10 @@ def setting_type(setting: Setting) -> Callable[[str], Any]:
 
 def _list_type(setting: Setting) -> Callable[[str], list]:
     """A sweep flag: one value or a comma-separated list of them, each read and checked as the table says (so that
-    a bad value stops the command before any run)."""
+    a bad value stops the command before any run); a number setting's item may be a range drawn from for each run
+    (``log:1e-4..1``, ``lin:0.9..0.999``, ``1-log:1e-3..1e-1``: :class:`deepstep.apps.sweep.Range`)."""
+    from ..sweep.settings import Range, check_range
+
     def parse(text: str) -> list:
         items = [t.strip() for t in text.split(",")]
         if not all(items):
@@ -276,7 +279,9 @@ def _list_type(setting: Setting) -> Callable[[str], list]:
         seen: set = set()
         for item in items:
             try:
-                values.append(setting.from_text(item))
+                drawn = Range.parse(item) if setting.kind is float else None  # log:1e-4..1, lin:A..B, 1-log:A..B
+                values.append(setting.from_text(item) if drawn is None else check_range(setting.name, drawn,
+                                                                                       setting.option))
             except DeepstepError as exc:  # the item named, unless the message quotes it ("expected ..., got '0'")
                 why = str(exc).partition(": ")[2]
                 raise argparse.ArgumentTypeError(why if setting.cli_expected else f"{item!r}: {why}") from None

@@ -52,6 +52,7 @@ from ...training.settings import TABLE, Setting, optimizer_from
 from ..sweep import (
     SETTINGS,
     STATUSES,
+    Range,
     SweepInterrupted,
     SweepResult,
     _cores,
@@ -155,7 +156,9 @@ def add_parser(sub: Any) -> None:
 
 # -- the journal ---------------------------------------------------------------------------------------------
 def _plain(value: Any) -> Any:
-    """JSON-ready: tuples as lists (the rows' hidden sizes)."""
+    """JSON-ready: tuples as lists (the rows' hidden sizes), a range as its text ("log:0.0001..1")."""
+    if isinstance(value, Range):
+        return str(value)
     return list(value) if isinstance(value, tuple) else value
 
 
@@ -448,7 +451,7 @@ def _grid(args: argparse.Namespace, preset: dict, data: Any) -> tuple[dict[str, 
         if values is None:
             continue
         fixed.pop(key, None)
-        if len(values) == 1:
+        if len(values) == 1 and not isinstance(values[0], Range):  # (a range is drawn from: the grid's)
             fixed[key] = values[0]
         else:
             grid[key] = values
@@ -459,8 +462,8 @@ def _check_optimizer_flags(grid: dict[str, list], fixed: dict[str, Any]) -> None
     """An optimizer flag that no run of the sweep can take (``--beta`` with ``--optimizer adam`` alone, a decay
     rate with only the constant schedule) is refused, as train refuses it; where only some runs cannot take it,
     those runs are recorded as failed and say why."""
-    def values(key: str) -> list:
-        return grid.get(key) or [fixed.get(key)]
+    def values(key: str) -> list:  # a range stands for a value it draws (its low end)
+        return [v.endpoints()[0] if isinstance(v, Range) else v for v in (grid.get(key) or [fixed.get(key)])]
 
     failures = []
     for optimizer in values("optimizer"):
@@ -474,8 +477,13 @@ def _check_optimizer_flags(grid: dict[str, list], fixed: dict[str, Any]) -> None
     raise UsageError(f"{failures[0]}; no run of the sweep can take it")
 
 
+#: The share of the training set a sweep holds out to choose the best run on, when --validation-fraction is not given.
+CHOOSING_FRACTION = 0.2
+
+
 def _score_names(data: Any, validation: Any) -> tuple[str, str]:
-    """The task's score ("accuracy", "r2") and the column the sweep compares runs by (validation, else test)."""
+    """The task's score ("accuracy", "r2") and the column the sweep compares runs by (validation; the test score is
+    reported, never used to choose)."""
     name = next(task.score_name for task in TASKS.values() if task.name == data.task)
     return name, f"{'val' if validation is not None else 'test'}_{name}"
 
@@ -488,6 +496,14 @@ def _max_runs() -> int:
 def _run_count(args: argparse.Namespace) -> int:
     """The number of runs the flags make, counted before anything is loaded or built
     (:func:`deepstep.sweep.check_run_count`); a UsageError naming the flags beyond the bound."""
+    drawn = [_flag(flag) for flag in LISTS if any(isinstance(x, Range) for x in (getattr(args, flag) or ()))]
+    if drawn:  # random search: each run draws its values
+        if args.samples is None:
+            raise UsageError(f"{drawn[0]}: a range is drawn from once per run: give --samples N (how many runs)")
+        if args.samples > _max_runs():
+            raise UsageError(f"--samples: expected at most {_max_runs()} runs (deepstep.sweep.MAX_RUNS), got "
+                             f"{args.samples}")
+        return args.samples
     sizes = {_flag(flag): len(v) for flag in LISTS if (v := getattr(args, flag)) is not None and len(v) > 1}
     try:
         return check_run_count(list(sizes.values()), args.samples)
@@ -579,6 +595,11 @@ def _sweep_into(out: Path, args: argparse.Namespace, name: Any, data: Any, n_run
                          "another --out")
     grid, fixed = _grid(args, preset, data)
     _check_optimizer_flags(grid, fixed)
+    held_note = None
+    if args.validation_fraction is None:  # choosing on the test set would tune on it: hold some out to choose on
+        args.validation_fraction = CHOOSING_FRACTION
+        held_note = (f"no --validation-fraction: {CHOOSING_FRACTION:g} of the training set is held out (per class, "
+                     "--seed) to choose the best run on; the test score is reported, never used to choose")
     train_X, train_Y, validation = _hold_out(args, data)
     test = (data.test_X, data.test_Y)
     score_name, column = _score_names(data, validation)
@@ -625,6 +646,8 @@ def _sweep_into(out: Path, args: argparse.Namespace, name: Any, data: Any, n_run
     try:
         print(f"sweeping {n_runs} run(s) on {data.name} ({', '.join(grid) or 'one setting'}) with {where} -> {out}/",
               flush=True)
+        if held_note:
+            print(held_note, flush=True)
         result = sweep(train_X, train_Y, grid, samples=args.samples, fixed=fixed, validation_data=validation,
                        test_data=test, seed=args.seed, n_jobs=jobs, keep="all", client=args.scheduler,
                        connect_timeout=args.connect_timeout, previous=previous, on_run=on_run)

@@ -150,6 +150,7 @@ from .runs import (  # noqa: F401
 from .settings import (  # noqa: F401
     DEFAULTS,
     SETTINGS,
+    Range,
     _check_grid,
     _check_key,
     _reworded,
@@ -158,7 +159,7 @@ from .settings import (  # noqa: F401
     settings_key,
 )
 
-__all__ = ["DEFAULTS", "MAX_RUNS", "SETTINGS", "STATUSES", "SweepInterrupted", "SweepResult", "best_row",
+__all__ = ["DEFAULTS", "MAX_RUNS", "Range", "SETTINGS", "STATUSES", "SweepInterrupted", "SweepResult", "best_row",
            "check_run_count", "check_setting", "data_key", "run_seed", "settings_key", "sweep"]
 
 MAX_RUNS = 10_000
@@ -195,7 +196,19 @@ def check_run_count(sizes: Sequence[int], samples: int | None = None) -> int:
 def _combinations(lists: dict[str, list], samples: int | None, seed: int) -> list[tuple]:
     """The grid's combinations (the first key varying slowest), or ``samples`` of them drawn without
     replacement by ``np.random.default_rng(seed)``, in grid order; counted (:func:`check_run_count`) before any is
-    made."""
+    made.  Where a list holds a :class:`Range`, each of the ``samples`` runs draws every setting (a list's entry,
+    a range's value) from that generator, in key order: random search."""
+    if any(isinstance(v, Range) for values in lists.values() for v in values):
+        if samples is None:
+            key = next(k for k, values in lists.items() if any(isinstance(v, Range) for v in values))
+            raise DeepstepError(f"grid[{key!r}]: a range is drawn from, once per run: give samples (how many runs)")
+        check_run_count([MAX_RUNS], samples)
+        gen = np.random.default_rng(seed)
+        out = []
+        for _ in range(samples):
+            picks = [values[int(gen.integers(len(values)))] for values in lists.values()]
+            out.append(tuple(p.draw(gen) if isinstance(p, Range) else p for p in picks))
+        return out
     sizes = [len(v) for v in lists.values()]
     total = math.prod(sizes)
     check_run_count(sizes, samples)
@@ -253,7 +266,9 @@ def sweep(
         Settings common to every run; :data:`DEFAULTS` for the ones neither gives.
     validation_data, test_data : (X, Y), optional
         Scored at the end of each run (the validation data after every iteration too: the history's
-        ``val_cost``).  Runs are compared by the validation score, else the test score, else the training one.
+        ``val_cost``).  Runs are compared by the validation score, else by the training one; the test score is
+        reported, never used to choose (that would tune on the test set: give validation_data to choose on
+        examples the runs did not train on; ``deepstep sweep`` holds some out when it is not told to).
     seed : int
         Seeds every run, with its settings (:func:`run_seed`), and the draw of ``samples``.
     n_jobs : int
@@ -336,7 +351,7 @@ def sweep(
                         for i, r in enumerate(runs)]
     histories: list[dict] = [{} for _ in runs]
     networks: list[DeepNetwork | None] = [None for _ in runs]
-    column = f"{'val' if validation else 'test' if test else 'train'}_{score_name}"
+    column = f"{'val' if validation else 'train'}_{score_name}"  # never the test score: it is reported, not tuned
 
     def keep_best() -> dict | None:
         """The best row so far; with keep="best", only its network stays."""

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,6 +23,77 @@ SETTINGS = sweep_columns()
 DEFAULTS: dict[str, Any] = sweep_defaults()
 """The value of each setting neither the grid nor ``fixed`` gives (the table's defaults: those of DeepNetwork and
 fit; one hidden layer of 16 units)."""
+
+
+@dataclass(frozen=True)
+class Range:
+    """A number drawn at random for each run (random search, Course 2 week 3), reproducibly from the sweep's seed:
+
+    * ``"log"``: ``10**r`` with r uniform in [log10(low), log10(high)] (the course's ``r = -4 * rand()``,
+      ``alpha = 10**r`` is ``Range(1e-4, 1, "log")``);
+    * ``"lin"``: uniform in [low, high];
+    * ``"1-log"``: ``1 - 10**r`` with r uniform in [log10(low), log10(high)]: the course's way to draw a beta near
+      1 (``Range(1e-3, 1e-1, "1-log")`` draws beta in [0.9, 0.999], as finely near 0.999 as near 0.9).
+
+    On the command line: ``log:1e-4..1``, ``lin:0.9..0.999``, ``1-log:1e-3..1e-1``.
+
+    >>> import numpy as np
+    >>> r = Range.parse("log:1e-4..1")
+    >>> r, 1e-4 <= r.draw(np.random.default_rng(0)) <= 1
+    (Range(low=0.0001, high=1.0, scale='log'), True)
+    """
+
+    low: float
+    high: float
+    scale: str
+
+    SCALES = ("log", "lin", "1-log")
+
+    def __post_init__(self) -> None:
+        if self.scale not in self.SCALES:
+            raise DeepstepError(f"scale: expected one of {list(self.SCALES)}, got {self.scale!r}")
+        if not (math.isfinite(self.low) and math.isfinite(self.high) and self.low < self.high):
+            raise DeepstepError(f"range: expected finite low < high, got {self.low!r}..{self.high!r}")
+        if self.scale != "lin" and self.low <= 0:
+            raise DeepstepError(f"range: a {self.scale} scale needs low > 0, got {self.low!r}")
+
+    @classmethod
+    def parse(cls, text: str) -> Range | None:
+        """``SCALE:LOW..HIGH`` as a Range; None where ``text`` is not one (a plain value)."""
+        scale, sep, rest = text.partition(":")
+        if not sep or scale not in cls.SCALES:
+            return None
+        low, sep, high = rest.partition("..")
+        if not sep:
+            raise DeepstepError(f"range: expected {scale}:LOW..HIGH, got {text!r}")
+        try:
+            ends = float(low), float(high)
+        except ValueError:
+            raise DeepstepError(f"range: expected numbers in {scale}:LOW..HIGH, got {text!r}") from None
+        return cls(*ends, scale)
+
+    def endpoints(self) -> tuple[float, float]:
+        """The least and the greatest value it draws."""
+        return (1 - self.high, 1 - self.low) if self.scale == "1-log" else (self.low, self.high)
+
+    def draw(self, gen: np.random.Generator) -> float:
+        if self.scale == "lin":
+            return float(gen.uniform(self.low, self.high))
+        r = gen.uniform(math.log10(self.low), math.log10(self.high))
+        return float(10**r) if self.scale == "log" else float(1 - 10**r)
+
+    def __str__(self) -> str:
+        return f"{self.scale}:{self.low:g}..{self.high:g}"
+
+
+def check_range(key: str, value: Range, where: str) -> Range:
+    """A Range of a number setting whose every value the setting takes (both ends checked)."""
+    row = TABLE_ROWS.get(key)
+    if row is None or row.kind is not float:
+        raise DeepstepError(f"{where}: a range draws numbers; {key!r} is not a number setting")
+    for end in value.endpoints():
+        check_setting(key, end, where)
+    return value
 
 
 # -- settings --------------------------------------------------------------------------------------------
@@ -64,7 +137,8 @@ def _check_grid(grid: Any, fixed: Any) -> tuple[dict[str, list], dict[str, Any]]
                                 "give a single value in fixed")
         if len(values) == 0:
             raise DeepstepError(f"grid[{key!r}]: expected a non-empty list of values, got an empty one")
-        checked = [check_setting(key, v, f"grid[{key!r}][{i}]") for i, v in enumerate(values)]
+        checked = [check_range(key, v, f"grid[{key!r}][{i}]") if isinstance(v, Range)
+                   else check_setting(key, v, f"grid[{key!r}][{i}]") for i, v in enumerate(values)]
         seen: set = set()
         for i, v in enumerate(checked):  # (canonical values are hashable: numbers, strings, tuples, None)
             if v in seen:

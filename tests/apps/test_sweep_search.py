@@ -1,0 +1,84 @@
+"""Random search on a log or linear scale (Course 2, week 3), reproducible from the seed; the best run chosen on
+held-out examples, never on the test set."""
+
+import json
+
+import numpy as np
+import pytest
+
+import deepstep as ds
+from conftest import command
+from deepstep.apps.sweep import Range
+
+
+def test_a_log_range_is_uniform_in_the_exponent():
+    gen = np.random.default_rng(0)
+    r = np.log10([Range(1e-4, 1.0, "log").draw(gen) for _ in range(8000)])
+    assert r.min() >= -4 and r.max() <= 0
+    counts = np.histogram(r, bins=4, range=(-4, 0))[0] / r.size  # the course's r = -4 * rand(): each decade 1/4
+    np.testing.assert_allclose(counts, 0.25, atol=0.02)
+
+
+def test_a_linear_range_and_the_courses_beta_near_one():
+    gen = np.random.default_rng(1)
+    lin = np.array([Range(0.9, 0.999, "lin").draw(gen) for _ in range(8000)])
+    assert 0.9 <= lin.min() and lin.max() <= 0.999 and abs(lin.mean() - 0.9495) < 0.002
+    beta = np.array([Range(1e-3, 1e-1, "1-log").draw(gen) for _ in range(8000)])
+    assert 0.9 <= beta.min() and beta.max() <= 0.999
+    # 1 - beta is log-uniform on [1e-3, 1e-1]: as many betas in [0.99, 0.999] as in [0.9, 0.99]
+    assert abs(np.mean(beta > 0.99) - 0.5) < 0.02
+
+
+def test_a_sweep_draws_each_run_reproducibly_from_its_seed(rng):
+    X, Y = rng.standard_normal((2, 60)), (rng.random((1, 60)) > 0.5).astype(int)
+    grid = {"learning_rate": [Range(1e-3, 1.0, "log")], "hidden": [(2,), (4,)]}
+    a = ds.sweep(X, Y, grid, samples=4, fixed={"num_iterations": 3}, seed=5)
+    b = ds.sweep(X, Y, grid, samples=4, fixed={"num_iterations": 3}, seed=5)
+    c = ds.sweep(X, Y, grid, samples=4, fixed={"num_iterations": 3}, seed=6)
+    rates = [row["learning_rate"] for row in a.rows]
+    assert rates == [row["learning_rate"] for row in b.rows] != [row["learning_rate"] for row in c.rows]
+    assert all(1e-3 <= r <= 1 for r in rates) and len(set(rates)) == 4
+
+
+@pytest.mark.parametrize(("grid", "named"), [
+    ({"learning_rate": [Range(1e-3, 1.0, "log")]}, "samples"),
+    ({"beta": [Range(0.5, 1.5, "lin")]}, "grid['beta'][0]"),
+    ({"hidden_activation": [Range(0.1, 1.0, "lin")]}, "grid['hidden_activation'][0]"),
+])
+def test_a_range_without_samples_or_outside_the_settings_bounds_is_refused(grid, named, rng):
+    X, Y = rng.standard_normal((2, 20)), (rng.random((1, 20)) > 0.5).astype(int)
+    with pytest.raises(ds.DeepstepError, match=named.replace("[", r"\[").replace("]", r"\]")):
+        ds.sweep(X, Y, grid)
+
+
+def test_the_best_run_is_never_chosen_on_the_test_set(rng):
+    X = rng.standard_normal((2, 80))
+    Y = (X[:1] > 0).astype(int)
+    flipped = (1 - Y[:, :40], X[:, :40])[::-1]  # test labels that reward the worst run
+    result = ds.sweep(X, Y, {"learning_rate": [1e-6, 0.5]}, fixed={"num_iterations": 200, "hidden": (4,)},
+                      test_data=flipped, seed=1)
+    assert result.score_column == "train_accuracy"
+    best = result.best
+    assert best["learning_rate"] == 0.5  # the run that learned, though its test score (on flipped labels) is worse
+    worse = min(result.rows, key=lambda row: row["train_accuracy"])
+    assert best["test_accuracy"] < worse["test_accuracy"]
+    held = ds.sweep(X[:, 20:], Y[:, 20:], {"learning_rate": [1e-6, 0.5]}, fixed={"num_iterations": 200},
+                    validation_data=(X[:, :20], Y[:, :20]), test_data=flipped, seed=1)
+    assert held.score_column == "val_accuracy" and held.best["learning_rate"] == 0.5
+
+
+def test_the_command_draws_from_ranges_and_chooses_on_held_out_examples(tmp_path, capsys):
+    code, out, err = command(capsys, "sweep", "--learning-rate", "log:1e-3..1", "--optimizer", "momentum",
+                             "--beta", "1-log:1e-2..1e-1", "--samples", "3", "--iterations", "20", "--out",
+                             tmp_path / "s")
+    assert code == 0, err
+    assert "is held out" in out and "never used to choose" in out
+    written = json.loads((tmp_path / "s" / "results.json").read_text())
+    rates = [row["learning_rate"] for row in written["rows"]]
+    betas = [row["beta"] for row in written["rows"]]
+    assert len(set(rates)) == 3 and all(1e-3 <= r <= 1 for r in rates) and all(0.9 <= b <= 0.99 for b in betas)
+    assert "val_accuracy" in written["rows"][0]
+    code, _, err = command(capsys, "sweep", "--learning-rate", "log:1e-3..1", "--out", tmp_path / "t")
+    assert code == 2 and "--learning-rate" in err and "--samples" in err
+    code, _, err = command(capsys, "sweep", "--learning-rate", "log:0..1", "--samples", "2", "--out", tmp_path / "u")
+    assert code == 2 and "--learning-rate" in err
