@@ -44,6 +44,7 @@ from ..core.cost import squared_norm
 from ..core.engine import forward_layers, l2_cost, linear, output_delta
 from ..core.gradcheck import _relative_error
 from ..core.initialization import RngLike, as_rng
+from ..core.layers import BatchNorm
 from ..core.optimizers import Optimizer, get_optimizer
 from ..errors import DeepstepError, _describe, check_l2, check_learning_rate, check_number
 from ..limits import check_memory, explain_bytes
@@ -103,7 +104,8 @@ class Step:
 
 # -- the formula language ------------------------------------------------------------------------------------
 # Tokens: a layer quantity "dW[2]^T", a fraction "(1/2m)", "sum_j", an operator, a name (tanh, alpha, Y), a number.
-_TOKEN = re.compile(r"\s*(?:(?P<var>(?:[vs]_)?d?[A-Za-z]\[\d+\](?:\^T)?)|(?P<frac>\((?:1|lambda)/2?m\))|"
+_TOKEN = re.compile(r"\s*(?:(?P<var>(?:[vs]_)?d?(?:gamma|beta|mu|sigma2|Zn|Zt|[A-Za-z])\[\d+\](?:\^T)?)|"
+                    r"(?P<frac>\((?:1|lambda)/2?m\))|"
                     r"(?P<sum>sum_[jk])|(?P<op>:=|\|\||\^[2t]|<=|[=+\-*/(),>]|')|(?P<name>[A-Za-z_]+\d?)|"
                     r"(?P<num>\d+(?:\.\d+)?))")
 _GREEK = {"alpha": ("\\alpha", "\u03b1"), "lambda": ("\\lambda", "\u03bb"), "sigma": ("\\sigma", "\u03c3"),
@@ -126,6 +128,21 @@ def _tokens(math: str) -> list[tuple[str, str]]:
         out.append((kind, match.group(kind)))
         pos = match.end()
     return out
+
+
+#: batch normalization's quantities: their LaTeX and their MathML identifier
+_BN_NAMES = {"gamma": ("\\gamma", "\u03b3"), "beta": ("\\beta", "\u03b2"), "mu": ("\\mu", "\u03bc"),
+             "sigma2": ("\\sigma^2", "\u03c3\u00b2"), "Zn": ("Z_{norm}", "Z\u2099"), "Zt": ("\\tilde{Z}", "Z\u0303")}
+
+
+def _base_latex(base: str) -> str:
+    d, name = ("d", base[1:]) if base[:1] == "d" and base[1:] in _BN_NAMES else ("", base)
+    return d + _BN_NAMES[name][0] if name in _BN_NAMES else base
+
+
+def _base_mathml(base: str) -> str:
+    d, name = ("d", base[1:]) if base[:1] == "d" and base[1:] in _BN_NAMES else ("", base)
+    return d + _BN_NAMES[name][1] if name in _BN_NAMES else base
 
 
 def _var_parts(text: str) -> tuple[str, str, str, bool]:
@@ -152,7 +169,9 @@ def to_latex(math: str) -> str:
     for kind, text in _tokens(math):
         if kind == "var":
             state, base, layer, transposed = _var_parts(text)
-            var = f"{base}^{{[{layer}]{'T' if transposed else ''}}}"
+            shown = _base_latex(base)
+            shown = shown if shown == base else f"{{{shown}}}"  # (a typeset name is grouped under its superscript)
+            var = f"{shown}^{{[{layer}]{'T' if transposed else ''}}}"
             parts.append(f"{state}_{{{var}}}" if state else var)
         elif kind == "frac":
             top, bottom = text[1:-1].split("/")
@@ -184,7 +203,7 @@ def to_mathml(math: str) -> str:
         if kind == "var":
             state, base, layer, transposed = _var_parts(text)
             sup = f"<mo>[</mo><mn>{layer}</mn><mo>]</mo>" + ("<mi mathvariant=\"normal\">T</mi>" if transposed else "")
-            var = f"<msup><mi>{base}</mi><mrow>{sup}</mrow></msup>"
+            var = f"<msup><mi>{_base_mathml(base)}</mi><mrow>{sup}</mrow></msup>"
             items.append(f"<msub><mi>{state}</mi>{var}</msub>" if state else var)
         elif kind == "frac":
             top, bottom = text[1:-1].split("/")
@@ -512,8 +531,12 @@ def explain(
     Y = net._targets(Y, m)
     L, hidden, output, task = net.L, net.hidden, net.output, net.task
     W = {l: np.array(net.parameters[f"W{l}"]) for l in range(1, L + 1)}
-    b = {l: np.array(net.parameters[f"b{l}"]) for l in range(1, L + 1)}
+    normalized = set(net.batch_norm)  # batch-normalized layers: gamma[l], beta[l] in place of b[l]
+    b = {l: np.array(net.parameters[f"b{l}"]) for l in range(1, L + 1) if l not in normalized}
+    gamma = {l: np.array(net.parameters[f"gamma{l}"]) for l in normalized}
+    beta = {l: np.array(net.parameters[f"beta{l}"]) for l in normalized}
     g = {l: output if l == L else hidden for l in range(1, L + 1)}
+    bn_caches: dict[int, tuple] = {}
     alpha = float(opt.learning_rate(alpha0))
     steps: list[Step | _Pending] = []
     A: dict[int, np.ndarray] = {0: A0}
@@ -528,6 +551,19 @@ def explain(
         try:
             # -- forward --
             for l in range(1, L + 1):
+                if l in normalized:
+                    layer = BatchNorm(g[l])
+                    A[l], bn_caches[l] = layer.forward({f"W{l}": W[l], f"gamma{l}": gamma[l], f"beta{l}": beta[l]},
+                                                       l, A[l - 1])
+                    (_, _, _), Zt, Z_norm, inv, mu, var = bn_caches[l]
+                    Z[l] = W[l] @ A[l - 1]
+                    eqs, forms = layer.equations(l), layer.formulas(l)
+                    for key, value, shape in (("Z", Z[l], f"{_shape(Z[l])} = {_shape(W[l])} {_shape(A[l - 1])}"),
+                                              ("mu", mu, _shape(mu)), ("sigma2", var, _shape(var)),
+                                              ("Z_norm", Z_norm, _shape(Z_norm)), ("Zt", Zt, _shape(Zt)),
+                                              ("A", A[l], _shape(A[l]))):
+                        steps.append(Step("forward", l, eqs[key], forms[key], shape, value.copy()))
+                    continue
                 Z[l] = linear(W[l], A[l - 1], b[l])
                 A[l] = g[l].g(Z[l])
                 eq = f"Z[{l}] = W[{l}] A[{l - 1}] + b[{l}]"
@@ -546,13 +582,21 @@ def explain(
             steps.append(Step("cost", None, text, math, "scalar", float(J)))
             # -- backward: the step functions' own traversal, each step then written out --
             dZL = output_delta(A[L], Y)
-            caches = [((A[l - 1], W[l], b[l]), Z[l]) for l in range(1, L + 1)]
+            caches = [bn_caches[l] if l in normalized else ((A[l - 1], W[l], b[l]), Z[l]) for l in range(1, L + 1)]
             grads = backward_from_dZL(dZL, caches, hidden, lambd, keep_dZ=True)
             gradient(Step("backward", L, f"dZ[{L}] = A[{L}] - Y", f"dZ[{L}] = A[{L}] - Y", _shape(dZL), dZL.copy()),
                      lambda P: cost_from_Z(P, L), Z[L], dZL, m)
             for l in range(L, 0, -1):
-                dZ, dW, db = grads[f"dZ{l}"], grads[f"dW{l}"], grads[f"db{l}"]
-                if l < L:
+                dZ, dW = grads[f"dZ{l}"], grads[f"dW{l}"]
+                if l in normalized:
+                    eqs, forms = BatchNorm(g[l]).equations(l), BatchNorm(g[l]).formulas(l)
+                    for key, P, at in (("dgamma", gamma[l], "gamma_at"), ("dbeta", beta[l], "beta_at")):
+                        G = grads[f"d{key[1:]}{l}"]
+                        gradient(Step("backward", l, eqs[key], forms[key], _shape(G), G.copy()),
+                                 lambda Q, l=l, at=at: cost_from_A(A[l - 1], l, **{at: {l: Q}}), P, G, 1.0)
+                    gradient(Step("backward", l, eqs["dZ"], forms["dZ"], _shape(dZ), dZ.copy()),
+                             lambda P, l=l: cost_from_Z(P, l), Z[l], dZ, m)
+                if l < L and l not in normalized:
                     dg_text, dg_math = g[l].derivative_equation(l)
                     gradient(Step("backward", l, f"dZ[{l}] = dA[{l}] * {dg_text}", f"dZ[{l}] = dA[{l}] * {dg_math}",
                                   _shape(dZ), dZ.copy()), lambda P, l=l: cost_from_Z(P, l), Z[l], dZ, m)
@@ -561,20 +605,22 @@ def explain(
                               f"dW[{l}] = (1/m) dZ[{l}] A[{l - 1}]^T{reg}",
                               f"{_shape(dW)} = {_shape(dZ)} {_shape(A[l - 1].T)}", dW.copy()),
                          lambda P, l=l: cost_from_A(A[l - 1], l, W_at={l: P}), W[l], dW, 1.0)
-                gradient(Step("backward", l, f"db[{l}] = (1/m) sum(dZ[{l}], axis=1, keepdims=True)",
-                              f"db[{l}] = (1/m) sum_j dZ[{l}]", _shape(db), db.copy()),
-                         lambda P, l=l: cost_from_A(A[l - 1], l, b_at={l: P}), b[l], db, 1.0)
+                if l not in normalized:
+                    db = grads[f"db{l}"]
+                    gradient(Step("backward", l, f"db[{l}] = (1/m) sum(dZ[{l}], axis=1, keepdims=True)",
+                                  f"db[{l}] = (1/m) sum_j dZ[{l}]", _shape(db), db.copy()),
+                             lambda P, l=l: cost_from_A(A[l - 1], l, b_at={l: P}), b[l], db, 1.0)
                 if l > 1:
                     dA_prev = grads[f"dA{l - 1}"]
                     gradient(Step("backward", l, f"dA[{l - 1}] = W[{l}]^T dZ[{l}]", f"dA[{l - 1}] = W[{l}]^T dZ[{l}]",
                                   f"{_shape(dA_prev)} = {_shape(W[l].T)} {_shape(dZ)}", dA_prev.copy()),
                              lambda P, l=l: cost_from_A(P, l), A[l - 1], dA_prev, m)
             # -- update: the optimizer's own step, on copies --
-            new = {f"{n}{l}": np.array(P) for l in range(1, L + 1) for n, P in (("W", W[l]), ("b", b[l]))}
+            new = {k: np.array(P) for k, P in _layer_parameters(W, b, gamma, beta, L).items()}
             opt.init_state(new)
             opt.step(new, {f"d{k}": np.array(grads[f"d{k}"]) for k in new}, alpha)
             for l in range(1, L + 1):
-                for name in ("W", "b"):
+                for name in (("W", "gamma", "beta") if l in normalized else ("W", "b")):
                     key = f"{name}{l}"
                     for slot, template in opt.equations:
                         math = template.format(P=f"{name}[{l}]")
@@ -586,21 +632,26 @@ def explain(
 
     Y64 = Y.astype(np.float64)
 
-    def cost_from_A(A_prev: np.ndarray, start: int, W_at: dict | None = None, b_at: dict | None = None) -> float:
-        """J (float64) with the layers from ``start`` on run again from A[start-1] = A_prev (and W[start] or
-        b[start] replaced)."""
-        W_at, b_at = W_at or {}, b_at or {}
-        A_L = forward_layers(np.asarray(A_prev, dtype=np.float64), params64(start, W_at, b_at), hidden, output, start)
+    def cost_from_A(A_prev: np.ndarray, start: int, W_at: dict | None = None, b_at: dict | None = None,
+                    gamma_at: dict | None = None, beta_at: dict | None = None) -> float:
+        """J (float64) with the layers from ``start`` on run again from A[start-1] = A_prev (and W[start], b[start],
+        gamma[start] or beta[start] replaced; batch-normalized layers with the batch's statistics)."""
+        W_at = W_at or {}
+        A_L = forward_layers(np.asarray(A_prev, dtype=np.float64), params64(start, W_at, b_at, gamma_at, beta_at),
+                             hidden, output, start)
         return cost(A_L, W_at)
 
     def cost_from_Z(Z_l: np.ndarray, l: int) -> float:
-        A_L = forward_layers(None, params64(l, {}, {}), hidden, output, l, Z_start=np.asarray(Z_l, dtype=np.float64))
+        A_L = forward_layers(None, params64(l, {}), hidden, output, l, Z_start=np.asarray(Z_l, dtype=np.float64))
         return cost(A_L, {})
 
-    def params64(start: int, W_at: dict, b_at: dict) -> dict[str, np.ndarray]:
-        """W[k], b[k] (or the ones given in their place) in float64 for the layers from ``start`` on."""
-        return {f"{name}{k}": (P.astype(np.float64, copy=False) if k >= start else P)
-                for k in range(1, L + 1) for name, P in (("W", W_at.get(k, W[k])), ("b", b_at.get(k, b[k])))}
+    def params64(start: int, W_at: dict, b_at: dict | None = None, gamma_at: dict | None = None,
+                 beta_at: dict | None = None) -> dict[str, np.ndarray]:
+        """Every parameter (or the ones given in their place) in float64 for the layers from ``start`` on."""
+        given = _layer_parameters({**W, **W_at}, {**b, **(b_at or {})}, {**gamma, **(gamma_at or {})},
+                                  {**beta, **(beta_at or {})}, L)
+        return {key: (P.astype(np.float64, copy=False) if int(re.sub(r"\D", "", key)) >= start else P)
+                for key, P in given.items()}
 
     def cost(AL: np.ndarray, W_at: dict) -> float:
         J = task.cost(AL, Y64)
@@ -633,6 +684,18 @@ def explain(
     name = "gradient descent" if opt.name == "gd" and opt.schedule.name == "constant" else repr(opt)
     return Explanation(done, list(net.layer_dims), net.hidden_activation, net.output_activation, m, alpha, lambd,
                        float(J), name, {"X = A[0]": A0, "Y": Y}, note)
+
+
+def _layer_parameters(W: dict, b: dict, gamma: dict, beta: dict, L: int) -> dict[str, np.ndarray]:
+    """The parameters by key, layer by layer: W[l] and b[l], or W[l], gamma[l], beta[l] where batch-normalized."""
+    out = {}
+    for l in range(1, L + 1):
+        out[f"W{l}"] = W[l]
+        if l in gamma:
+            out[f"gamma{l}"], out[f"beta{l}"] = gamma[l], beta[l]
+        else:
+            out[f"b{l}"] = b[l]
+    return out
 
 
 @dataclass

@@ -339,10 +339,22 @@ class BatchNorm:
         more_nodes, more_weights = self.g.onnx(onnx, self.g.params, f"Zt{l}", out, dtype)
         return nodes + more_nodes, weights + more_weights
 
+    def formulas(self, l: int) -> dict[str, str]:
+        """The steps in ``explain``'s small formula language (which typesets them as LaTeX and MathML)."""
+        return {"Z": f"Z[{l}] = W[{l}] A[{l - 1}]", "mu": f"mu[{l}] = (1/m) sum_j Z[{l}]",
+                "sigma2": f"sigma2[{l}] = (1/m) sum_j ( Z[{l}] - mu[{l}] ) ^2",
+                "Z_norm": f"Zn[{l}] = ( Z[{l}] - mu[{l}] ) / sqrt ( sigma2[{l}] + epsilon )",
+                "Zt": f"Zt[{l}] = gamma[{l}] * Zn[{l}] + beta[{l}]",
+                "A": f"A[{l}] = {self.g.equation(f'Zt[{l}]')[1]}",
+                "dgamma": f"dgamma[{l}] = (1/m) sum_j dZt[{l}] * Zn[{l}]",
+                "dbeta": f"dbeta[{l}] = (1/m) sum_j dZt[{l}]",
+                "dZ": f"dZ[{l}] = ( G - mean ( G ) - Zn[{l}] * mean ( G * Zn[{l}] ) ) / sqrt ( sigma2[{l}] + epsilon )"}
+
     def equations(self, l: int) -> dict[str, str]:
         """The layer's steps in the course's notation (plain text)."""
         return {"Z": f"Z[{l}] = W[{l}] A[{l - 1}]   (no b[{l}]: beta[{l}] takes its place)",
-                "mu": f"mu = (1/m) sum(Z[{l}], axis=1),  sigma^2 = (1/m) sum((Z[{l}] - mu)^2, axis=1)",
+                "mu": f"mu = (1/m) sum(Z[{l}], axis=1)",
+                "sigma2": f"sigma^2 = (1/m) sum((Z[{l}] - mu)^2, axis=1)",
                 "Z_norm": f"Z_norm = (Z[{l}] - mu) / sqrt(sigma^2 + epsilon)",
                 "Zt": f"Z~[{l}] = gamma[{l}] Z_norm + beta[{l}]",
                 "A": f"A[{l}] = {self.g.equation(f'Z~[{l}]')[0]}",

@@ -46,6 +46,8 @@ def add_parser(sub: Any) -> None:
                    help="check the gradient of J + (lambda/2m) sum ||W||^2 (default 0)")
     g.add_argument("--keep-prob", type=setting_type(SETTINGS["keep_prob"]), default=1.0, metavar="P",
                    help="check with inverted dropout on the hidden layers, one fixed mask (default 1)")
+    g.add_argument("--batch-norm", action="store_true",
+                   help="batch normalization on the hidden layers (gamma, beta in place of b; checked too)")
     g.add_argument("--backward", metavar="FILE",
                    help="check YOUR back-propagation instead of deepstep's: the L_model_backward(AL, Y, caches) "
                         "of FILE (.py or .ipynb; run in a child process), on the caches of deepstep's forward pass "
@@ -75,6 +77,13 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     for key in params:  # non-zero biases so that every db is exercised
         if key.startswith("b"):
             params[key] = 0.1 * rng.standard_normal(params[key].shape)
+    if args.batch_norm:  # gamma near 1 and beta near 0 (not exactly: every dgamma, dbeta is exercised)
+        if args.backward:
+            raise UsageError("--batch-norm: the course's L_model_backward has no batch normalization; drop one")
+        for l in range(1, len(dims) - 1):
+            n = params.pop(f"b{l}").shape[0]
+            params[f"gamma{l}"] = 1 + 0.1 * rng.standard_normal((n, 1))
+            params[f"beta{l}"] = 0.1 * rng.standard_normal((n, 1))
     X = rng.standard_normal((dims[0], args.m))
     labels = rng.integers(0, max(2, dims[-1]), args.m)
     Y = labels[np.newaxis, :] if dims[-1] == 1 else one_hot(labels, dims[-1])

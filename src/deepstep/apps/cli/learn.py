@@ -53,6 +53,9 @@ def add_parser(sub: Any) -> None:
     x.add_argument("--l2", type=setting_type(SETTINGS["l2"]), default=0.0, metavar="LAMBDA")
     x.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=None,
                    help="standardize the features as train does (default: on for .csv/.npz files)")
+    x.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=None,
+                   help="batch normalization on the hidden layers: the mean, variance, Z_norm and Z~ written out, "
+                        "and dgamma, dbeta, dZ checked")
     x.add_argument("--format", choices=["text", "markdown", "html"], default="text")
     x.add_argument("--out", metavar="FILE", help="write to FILE (atomically) instead of printing")
     x.set_defaults(func=cmd_explain)
