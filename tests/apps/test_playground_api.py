@@ -95,6 +95,22 @@ def test_a_session_trains_with_the_real_engine(server):
     np.testing.assert_allclose(state["weights"][0], np.round(net.parameters["W1"], 4))
 
 
+def test_a_session_with_batch_normalization_trains_as_the_network_does(server):
+    sid, state = create(server, dataset="moons", points=120, hidden=[6, 4], hidden_activation="relu",
+                        learning_rate=0.05, optimizer="adam", batch_size=32, seed=4, batch_norm=True)
+    status, state = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 20})
+    assert status == 200 and state["batch_norm"] == [1, 2] and state["settings"]["batch_norm"] is True
+    X, Y = ds.datasets.make_moons(m=120, rng=4)
+    held = validation_split(Y[0], 0.2, 4)
+    net = ds.DeepNetwork([2, 6, 4, 1], "relu", "sigmoid", "auto", rng=4, standardize=True, batch_norm=True)
+    net.fit(X[:, ~held], Y[:, ~held], 0.05, 20, batch_size=32, optimizer="adam",
+            validation_data=(X[:, held], Y[:, held]))
+    assert [c for _, c in state["cost"]] == [round(c, 6) for c in net.history.cost]
+    np.testing.assert_allclose(state["biases"][0], np.round(net.parameters["beta1"][:, 0], 4))  # beta: its shift
+    status, body = server.request("POST", "/api/sessions", {"batch_norm": "yes"})
+    assert status == 400 and "batch_norm" in body["error"]
+
+
 def test_step_explains_and_reset_starts_again(server):
     sid, first = create(server, seed=5)
     status, stepped = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 1, "explain": True})

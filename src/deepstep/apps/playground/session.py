@@ -124,7 +124,7 @@ class Session:
         n_out = 1 if n_classes == 2 else n_classes
         return DeepNetwork([2, *settings["hidden"], n_out], settings["hidden_activation"],
                            "sigmoid" if n_out == 1 else "softmax", settings["init"], rng=settings["seed"],
-                           standardize=True)
+                           standardize=True, batch_norm=bool(settings.get("batch_norm")))
 
     @property
     def n_classes(self) -> int:
@@ -214,7 +214,10 @@ class Session:
             "cost": _thin(h.cost), "val_cost": _thin(h.val_cost),
             "train_accuracy": train_accuracy, "val_accuracy": val_accuracy,
             "weights": [_rounded(net.parameters[f"W{l}"], 4) for l in range(1, net.L + 1)],
-            "biases": [_rounded(net.parameters[f"b{l}"][:, 0], 4) for l in range(1, net.L + 1)],
+            # a batch-normalized layer's shift is beta[l] (it has no b[l])
+            "biases": [_rounded(net.parameters[f"b{l}" if f"b{l}" in net.parameters else f"beta{l}"][:, 0], 4)
+                       for l in range(1, net.L + 1)],
+            "batch_norm": net.batch_norm,
             "boundary": boundary,
             "settings": {k: v for k, v in self.settings.items() if k != "csv"},
         }

@@ -66,7 +66,7 @@ DATASETS = ("planar", "moons", "circles", "blobs", "csv")
 DEFAULTS: dict[str, Any] = {
     "dataset": "planar", "points": 400, "noise": None, "hidden": [4], "hidden_activation": "tanh", "init": "auto",
     "learning_rate": 1.2, "optimizer": "gd", "batch_size": None, "l2": 0.0, "keep_prob": 1.0,
-    "validation_fraction": 0.2, "seed": 1, "csv": None,
+    "validation_fraction": 0.2, "seed": 1, "csv": None, "batch_norm": False,
 }
 
 
@@ -108,7 +108,7 @@ def check_settings(raw: Any) -> dict[str, Any]:
                                 f"in the playground, got {list(hidden)}")
         out = {"dataset": s["dataset"], "hidden": list(hidden)}
         for key in ("hidden_activation", "init", "learning_rate", "optimizer", "batch_size", "l2", "keep_prob",
-                    "seed"):
+                    "seed", "batch_norm"):
             out[key] = SETTINGS[key].check(s[key])
         out["points"] = check_number(s["points"], "points", low=10, high=MAX_POINTS, integer=True)
         out["noise"] = None if s["noise"] is None else check_number(s["noise"], "noise", low=0, high=10)
