@@ -55,3 +55,20 @@ def test_bad_sizes_are_one_line(capsys, argv):
 def test_too_many_elements_are_refused_by_name():
     with pytest.raises(ValueError, match="n: expected a number of elements from 1 to 10000000"):
         vectorize.lesson(n=10**8)
+
+
+def test_a_timing_is_the_median_per_call_of_blocks_long_enough_to_measure():
+    import time as _time
+
+    median, spread, value = vectorize._timings(lambda: _time.sleep(0.004) or 7, repeats=5)
+    assert value == 7 and 0.004 <= median < 0.02  # per call, not per block of several calls
+    calls, _ = vectorize._per_call(lambda: None)
+    assert calls > 1000  # a call of nothing is repeated until the block lasts BLOCK_SECONDS
+
+
+def test_timings_that_spread_say_the_machine_is_too_busy(monkeypatch, capsys):
+    row = vectorize.Timing("x", "y", 1.0, 0.01, True, 0.0, loop_spread=0.1, vector_spread=0.8)
+    assert row.busy and not vectorize.Timing("x", "y", 1.0, 0.01, True, 0.0, 0.1, 0.2).busy
+    monkeypatch.setattr(vectorize, "BUSY_SPREAD", -1.0)
+    assert cli.main(["vectorize", "-n", "2000", "--repeats", "3"]) == 0
+    assert "too busy to measure" in capsys.readouterr().out

@@ -72,28 +72,64 @@ def logistic_gradient_loop(w: np.ndarray, b: float, X: np.ndarray, Y: np.ndarray
 
 @dataclass(frozen=True)
 class Timing:
-    """One case: the best of ``repeats`` timings of the loop and of the vectorized expression."""
+    """One case: the median of ``repeats`` timings of the loop and of the vectorized expression, and their spread.
+
+    Each timing of a fast expression repeats it until the timed block lasts :data:`BLOCK_SECONDS` (as ``timeit``'s
+    autorange does), so that the clock's resolution and a call's overhead do not decide the figure.
+    """
 
     case: str
     size: str
-    loop_seconds: float
-    vector_seconds: float
+    loop_seconds: float  # the median of the loop's timings (per call)
+    vector_seconds: float  # the median of the expression's timings (per call)
     agree: bool
     difference: float
+    loop_spread: float = 0.0  # the width of the middle half of the loop's timings, over their median
+    vector_spread: float = 0.0
 
     @property
     def speedup(self) -> float:
-        """loop_seconds / vector_seconds."""
+        """loop_seconds / vector_seconds (of the medians)."""
         return self.loop_seconds / self.vector_seconds if self.vector_seconds > 0 else math.inf
 
+    @property
+    def busy(self) -> bool:
+        """Whether the middle half of the timings spreads over more than :data:`BUSY_SPREAD` of their median: the
+        machine was too busy for the figure to mean much."""
+        return max(self.loop_spread, self.vector_spread) > BUSY_SPREAD
 
-def _best(f: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    best, value = math.inf, None
+
+#: A timed block of a fast expression lasts at least this long (the expression repeated within it).
+BLOCK_SECONDS = 0.02
+#: Timings that spread by more than this share of their median: the machine was busy.
+BUSY_SPREAD = 0.5
+
+
+def _per_call(f: Callable[[], Any]) -> tuple[int, Any]:
+    """How many calls of ``f`` make a block of :data:`BLOCK_SECONDS` (1, 2, 5, 10, 20, ...), and f's value."""
+    number = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(number):
+            value = f()
+        if time.perf_counter() - start >= BLOCK_SECONDS or number >= 10**6:
+            return number, value
+        number = number * 5 // 2 if str(number)[0] == "2" else number * 2  # 1, 2, 5, 10, 20, 50, ...
+
+
+def _timings(f: Callable[[], Any], repeats: int) -> tuple[float, float, Any]:
+    """(median seconds per call, spread, value) of ``repeats`` timed blocks of ``f``."""
+    number, value = _per_call(f)
+    times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        value = f()
-        best = min(best, time.perf_counter() - start)
-    return best, value
+        for _ in range(number):
+            value = f()
+        times.append((time.perf_counter() - start) / number)
+    median = float(np.median(times))
+    q1, q3 = np.percentile(times, [25, 75])
+    spread = float(q3 - q1) / median if median > 0 else 0.0  # the middle half's width: one outlier does not decide
+    return median, spread, value
 
 
 def _agree(loop: Any, vector: Any) -> tuple[bool, float]:
@@ -103,7 +139,7 @@ def _agree(loop: Any, vector: Any) -> tuple[bool, float]:
     return bool(np.allclose(a, v, rtol=1e-9, atol=1e-12)), difference
 
 
-def lesson(n: int = 1_000_000, repeats: int = 3, rng: RngLike = 0) -> list[Timing]:
+def lesson(n: int = 1_000_000, repeats: int = 7, rng: RngLike = 0) -> list[Timing]:
     """Time both cases on n numbers: vectors of n elements; m = max(1, n // FEATURES) examples of FEATURES features.
 
     Parameters
@@ -111,7 +147,8 @@ def lesson(n: int = 1_000_000, repeats: int = 3, rng: RngLike = 0) -> list[Timin
     n : int
         Elements (1 .. :data:`MAX_N`).
     repeats : int
-        Timings per version; the best counts (the machine's other work only slows a run down).
+        Timed blocks per version (each at least :data:`BLOCK_SECONDS` long); their median counts, and their
+        spread says whether the machine was quiet enough (:attr:`Timing.busy`).
     rng : int, Generator or None
         Draws the random vectors and examples.
 
@@ -124,17 +161,17 @@ def lesson(n: int = 1_000_000, repeats: int = 3, rng: RngLike = 0) -> list[Timin
     gen = as_rng(rng)
     a, b = gen.random(n), gen.random(n)
     rows = []
-    loop_s, loop = _best(lambda: dot_loop(a, b), repeats)
-    vec_s, vec = _best(lambda: float(np.dot(a, b)), repeats)
-    rows.append(Timing("dot product", f"n = {n:,}", loop_s, vec_s, *_agree(loop, vec)))
+    loop_s, loop_spread, loop = _timings(lambda: dot_loop(a, b), repeats)
+    vec_s, vec_spread, vec = _timings(lambda: float(np.dot(a, b)), repeats)
+    rows.append(Timing("dot product", f"n = {n:,}", loop_s, vec_s, *_agree(loop, vec), loop_spread, vec_spread))
     m = max(1, n // FEATURES)
     X = gen.standard_normal((FEATURES, m))
     Y = (gen.random((1, m)) < 0.5).astype(np.float64)
     w, b0 = 0.01 * gen.standard_normal((FEATURES, 1)), 0.1
-    loop_s, loop = _best(lambda: logistic_gradient_loop(w, b0, X, Y), repeats)
-    vec_s, vec = _best(lambda: logistic_gradient(w, b0, X, Y), repeats)
+    loop_s, loop_spread, loop = _timings(lambda: logistic_gradient_loop(w, b0, X, Y), repeats)
+    vec_s, vec_spread, vec = _timings(lambda: logistic_gradient(w, b0, X, Y), repeats)
     agree_w, diff_w = _agree(loop[0], vec[0])
     agree_b, diff_b = _agree(loop[1], vec[1])
     rows.append(Timing("logistic-regression gradient", f"m = {m:,} examples of n_x = {FEATURES} features", loop_s,
-                       vec_s, agree_w and agree_b, max(diff_w, diff_b)))
+                       vec_s, agree_w and agree_b, max(diff_w, diff_b), loop_spread, vec_spread))
     return rows

@@ -68,7 +68,8 @@ def add_parser(sub: Any) -> None:
                     "prints both times and the speed-up (the lecture: about 450 ms against 1.5 ms for n = "
                     "1,000,000).")
     v.add_argument("-n", type=positive_int, default=1_000_000, help="elements (default 1000000)")
-    v.add_argument("--repeats", type=positive_int, default=3, help="timings of each version; the best counts")
+    v.add_argument("--repeats", type=positive_int, default=7,
+                   help="timings of each version (each at least 20 ms); their median counts (default 7)")
     v.add_argument("--seed", type=seed_arg, default=1)
     v.set_defaults(func=cmd_vectorize)
 
@@ -145,14 +146,19 @@ def cmd_vectorize(args: argparse.Namespace) -> int:
     from ..vectorize import lesson
 
     rows = lesson(args.n, args.repeats, args.seed)
-    print(f"a Python loop against one NumPy expression, best of {args.repeats} on this machine")
-    print(f"{'case':<30} {'size':<44} {'loop':>11} {'vectorized':>11} {'speed-up':>9}  same result")
+    print(f"a Python loop against one NumPy expression on this machine: the median of {args.repeats} timings "
+          "(+- half the spread of their middle half)")
+    print(f"{'case':<30} {'size':<44} {'loop':>17} {'vectorized':>17} {'speed-up':>9}  same result")
     for row in rows:
         same = "yes" if row.agree else f"NO (differ by {row.difference:.2g})"
-        print(f"{row.case:<30} {row.size:<44} {_ms(row.loop_seconds):>11} {_ms(row.vector_seconds):>11} "
-              f"{row.speedup:>8.0f}x  {same}")
+        print(f"{row.case:<30} {row.size:<44} {_ms(row.loop_seconds, row.loop_spread):>17} "
+              f"{_ms(row.vector_seconds, row.vector_spread):>17} {row.speedup:>8.0f}x  {same}")
+    busy = [row.case for row in rows if row.busy]
+    if busy:
+        print(f"note: the timings of the {' and the '.join(busy)} spread over more than half their median: the machine "
+              "is too busy to measure well; run again when it is quieter (or with more --repeats)")
     return 0 if all(row.agree for row in rows) else 1
 
 
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.3g} ms"
+def _ms(seconds: float, spread: float = 0.0) -> str:
+    return f"{seconds * 1000:.3g} ms +-{spread * 50:.0f}%"  # (half the spread, in percent of the median)
