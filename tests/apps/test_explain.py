@@ -101,6 +101,21 @@ def test_a_wrong_gradient_is_flagged(monkeypatch):
     assert "WRONG" in str(e)
 
 
+def test_the_parameters_before_the_step_and_small_gradients_are_shown(rng):
+    net = ds.DeepNetwork([2, 3, 1], "tanh", rng=0)
+    X, Y = rng.standard_normal((2, 3)), np.array([[0, 1, 1]])
+    e = ds.explain(net, X, Y)
+    for form in (str(e), e._repr_markdown_(), e._repr_html_()):
+        assert "W[1]" in form and "b[2]" in form and "X = A[0]" in form
+    np.testing.assert_array_equal(e.inputs["W[1]"], net.parameters["W1"])  # before the step: the network's own
+    tiny = ds.explain(ds.DeepNetwork.from_parameters({k: v * 1e-3 for k, v in net.parameters.items()}, "tanh"), X, Y)
+    dW1 = steps_by_equation(tiny)["dW[1]"].value
+    smallest = dW1.flat[np.argmin(np.abs(dW1))]
+    assert abs(smallest) < 1e-4
+    shown = str(tiny).split("dW[1] = ")[1].split("db[1]")[0]
+    assert f"{smallest:.4g}" in shown  # significant digits: a gradient of 1e-5 is not printed as 0.
+
+
 def test_large_arrays_are_summarized_and_sampled():
     rng = np.random.default_rng(0)
     net = ds.DeepNetwork([50, 40, 1], "relu", rng=0)
@@ -108,7 +123,8 @@ def test_large_arrays_are_summarized_and_sampled():
     e = ds.explain(net, X, Y, max_checked=30)
     dW1 = steps_by_equation(e)["dW[1]"]
     assert dW1.checked == 30 and dW1.check < 1e-7
-    line = [ln for ln in str(e).splitlines() if "shape (40, 50)" in ln][0]
+    backward = str(e).split("Backward propagation")[1]  # (W[1] before the step is summarized above, in Given)
+    line = [ln for ln in backward.splitlines() if "shape (40, 50)" in ln][0]
     assert f"mean {dW1.value.mean():.4g}, min {dW1.value.min():.4g}, max {dW1.value.max():.4g}" in line
     b2 = steps_by_equation(e)["db[2]"]
     assert b2.checked == 1

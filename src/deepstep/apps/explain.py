@@ -372,7 +372,12 @@ class Explanation:
         return "\n".join([*lines, "", self.summary()]) + "\n"
 
     def _markdown(self) -> str:
-        lines = [f"**{self.title()}**", ""]
+        lines = [f"**{self.title()}**", "", "### Given (the parameters before the step)", "", "| quantity | value |",
+                 "|---|---|"]
+        for name, value in self.inputs.items():
+            shown = "<br>".join(_value_lines("", value, "")).replace("|", "\\|")
+            lines.append(f"| `{name}` | <code>{shown}</code> |")
+        lines.append("")
         for title, steps in self._sections():
             lines += [f"### {title}", "", "| equation | shapes | value | finite differences |", "|---|---|---|---|"]
             for s in steps:
@@ -383,16 +388,23 @@ class Explanation:
         return "\n".join(lines) + "\n"
 
     def _html(self) -> str:
-        rows = []
+        rows = ['<tr><th colspan="4" class="ds-phase">Given (the parameters before the step)</th></tr>']
+        for name, value in self.inputs.items():
+            shown = html.escape("\n".join(_value_lines("", value, "")))
+            rows.append(f"<tr><td><code>{html.escape(name)}</code></td><td><code>{_shape(value)}</code></td>"
+                        f"<td><pre>{shown}</pre></td><td></td></tr>")
         for title, steps in self._sections():
             rows.append(f'<tr><th colspan="4" class="ds-phase">{html.escape(title)}</th></tr>')
             for s in steps:
                 value = html.escape("\n".join(_value_lines("", s.value, "")))
                 rows.append(f"<tr><td>{to_mathml(s.math)}</td><td><code>{html.escape(s.shapes)}</code></td>"
                             f"<td><pre>{value}</pre></td><td>{html.escape(self._check(s))}</td></tr>")
-        style = ("<style>.ds-explain td,.ds-explain th{padding:2px 8px;text-align:left;vertical-align:top}"
-                 ".ds-explain pre{margin:0;font-size:85%}.ds-explain .ds-phase{background:#eef;padding-top:6px}"
-                 "</style>")
+        # left-aligned whatever the notebook's styles; a number never wraps; a narrow panel scrolls the table
+        style = ("<style>.ds-explain{max-width:100%;overflow-x:auto}"
+                 ".ds-explain table{margin:0;border-collapse:collapse}"
+                 ".ds-explain td,.ds-explain th{padding:2px 8px;text-align:left!important;vertical-align:top}"
+                 ".ds-explain pre{margin:0;font-size:85%;white-space:pre;text-align:left}"
+                 ".ds-explain .ds-phase{background:#eef;padding-top:6px}</style>")
         return (f'<div class="ds-explain">{style}<p><b>{html.escape(self.title())}</b></p>'
                 f'<table><tr><th>equation</th><th>shapes</th><th>value</th><th>finite differences</th></tr>'
                 f'{"".join(rows)}</table><p>{html.escape(self.summary())}.</p></div>')
@@ -418,16 +430,20 @@ def _verdict(error: float, difference: float, tolerance: float, noise: float, sc
     return "doubtful" if error < 1e-3 else "WRONG"
 
 
+#: Four significant digits, whatever the size: a gradient of 3e-6 shows as 3e-06, not as 0. (fixed decimals would)
+_SIGNIFICANT = {"float_kind": lambda v: f"{v:.4g}".rjust(10)}
+
+
 def _value_lines(name: str, value: Any, indent: str) -> list[str]:
     """A value in full when small, else its shape and statistics."""
     head = f"{name} = " if name else ""
     if not isinstance(value, np.ndarray):
         return [f"{indent}{head}{value:.6g}"]
     if value.size <= SHOWN_IN_FULL and value.ndim == 2 and value.shape[1] == 1 and value.shape[0] > 1:
-        row = np.array2string(value[:, 0], precision=4, suppress_small=True, max_line_width=100)
+        row = np.array2string(value[:, 0], formatter=_SIGNIFICANT, max_line_width=100)
         return [f"{indent}{head}{row}^T"]  # a column (b, db) on one line, as its transpose
     if value.size <= SHOWN_IN_FULL:
-        text = np.array2string(value, precision=4, suppress_small=True, max_line_width=100)
+        text = np.array2string(value, formatter=_SIGNIFICANT, max_line_width=100)
         return [f"{indent}{head}{line}" if k == 0 else f"{indent}{' ' * len(head)}{line}"
                 for k, line in enumerate(text.splitlines())]
     v = value.astype(np.float64, copy=False)
@@ -682,8 +698,12 @@ def explain(
                                                        item.scale, size)})
             done.append(item)
     name = "gradient descent" if opt.name == "gd" and opt.schedule.name == "constant" else repr(opt)
+    given: dict[str, Any] = {"X = A[0]": A0, "Y": Y}  # and the parameters before the step
+    for key, P in _layer_parameters(W, b, gamma, beta, L).items():
+        letters = key.rstrip("0123456789")
+        given[f"{letters}[{key[len(letters):]}]"] = P
     return Explanation(done, list(net.layer_dims), net.hidden_activation, net.output_activation, m, alpha, lambd,
-                       float(J), name, {"X = A[0]": A0, "Y": Y}, note)
+                       float(J), name, given, note)
 
 
 def _layer_parameters(W: dict, b: dict, gamma: dict, beta: dict, L: int) -> dict[str, np.ndarray]:
