@@ -49,7 +49,7 @@ def test_forward_and_backward_by_hand_on_two_examples():
 @pytest.mark.parametrize("hidden", HIDDEN)
 @pytest.mark.parametrize(("l2", "keep_prob"), [(0.0, 1.0), (0.7, 0.8)])
 def test_gradients_are_centered_differences_for_every_activation(hidden, l2, keep_prob):
-    rng = np.random.default_rng(abs(hash(hidden)) % 1000)
+    rng = np.random.default_rng(HIDDEN.index(hidden))  # (a fixed seed: str hashes differ from run to run)
     P = bn_parameters(rng, [4, 5, 3, 1])
     X = rng.standard_normal((4, 7))
     Y = (rng.random((1, 7)) > 0.5).astype(int)

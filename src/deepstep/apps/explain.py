@@ -112,7 +112,7 @@ _GREEK = {"alpha": ("\\alpha", "\u03b1"), "lambda": ("\\lambda", "\u03bb"), "sig
           "beta": ("\\beta", "\u03b2"), "beta1": ("\\beta_1", "\u03b2\u2081"), "beta2": ("\\beta_2", "\u03b2\u2082"),
           "epsilon": ("\\varepsilon", "\u03b5")}
 _FUNCTIONS = ("tanh", "log", "exp", "relu", "leaky_relu", "softmax", "max", "g")
-_OPS_LATEX = {":=": ":=", "*": "\\odot", "||": "\\lVert", "-": "-", "'": "'", "^2": "^2", "^t": "^t"}
+_OPS_LATEX = {":=": ":=", "*": "\\odot", "||": "\\|", "-": "-", "'": "'", "^2": "^2", "^t": "^t"}
 _OPS_MATHML = {":=": ":=", "*": "\u2299", "||": "\u2016", "-": "\u2212", "'": "\u2032"}
 
 
@@ -162,11 +162,38 @@ def plain(math: str) -> str:
     return text
 
 
+def _grouped(tex: str) -> bool:
+    """Whether ``tex`` is one brace group, ``{...}`` whose first brace closes at its end."""
+    if not (tex.startswith("{") and tex.endswith("}")):
+        return False
+    depth = 0
+    for i, c in enumerate(tex):
+        depth += (c == "{") - (c == "}")
+        if depth == 0 and i < len(tex) - 1:
+            return False
+    return True
+
+
 def to_latex(math: str) -> str:
     """The formula language as LaTeX: ``to_latex("dW[1] = (1/m) dZ[1] A[0]^T")`` is
     ``dW^{[1]} = \\frac{1}{m} dZ^{[1]} A^{[0]T}``."""
-    parts = []
-    for kind, text in _tokens(math):
+    parts: list[str] = []
+    opened: list[bool] = []  # for each open parenthesis: whether it is sqrt's (typeset as \sqrt{...})
+    tokens = _tokens(math)
+    for i, (kind, text) in enumerate(tokens):
+        if kind == "name" and text == "sqrt" and i + 1 < len(tokens) and tokens[i + 1] == ("op", "("):
+            parts.append("\\sqrt")
+            continue
+        if kind == "op" and text == "(":
+            opened.append(bool(parts) and parts[-1] == "\\sqrt")
+            if opened[-1]:
+                parts[-1] = "\\sqrt{"
+                continue
+        if kind == "op" and text == ")" and opened and opened.pop():
+            parts.append("}")
+            continue
+        if kind == "op" and text in ("^2", "^t") and parts and "^" in parts[-1] and not _grouped(parts[-1]):
+            parts[-1] = "{" + parts[-1] + "}"  # (a superscript on a superscripted quantity: grouped, not doubled)
         if kind == "var":
             state, base, layer, transposed = _var_parts(text)
             shown = _base_latex(base)
@@ -193,7 +220,8 @@ def to_latex(math: str) -> str:
                 parts.append(text)
         else:
             parts.append(text)
-    return " ".join(parts).replace(" ^2", "^2").replace(" ^t", "^t").replace(" '", "'")
+    text = " ".join(parts).replace(" ^2", "^2").replace(" ^t", "^t").replace(" '", "'")
+    return text.replace("\\sqrt{ ", "\\sqrt{").replace(" }", "}")
 
 
 def to_mathml(math: str) -> str:

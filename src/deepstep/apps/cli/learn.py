@@ -53,6 +53,8 @@ def add_parser(sub: Any) -> None:
     x.add_argument("--l2", type=setting_type(SETTINGS["l2"]), default=0.0, metavar="LAMBDA")
     x.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=None,
                    help="standardize the features as train does (default: on for .csv/.npz files)")
+    x.add_argument("--optimizer", choices=list(SETTINGS["optimizer"].choices), default="gd",
+                   help="the update written out: gd, momentum, rmsprop or adam (their first step, from zero state)")
     x.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=None,
                    help="batch normalization on the hidden layers: the mean, variance, Z_norm and Z~ written out, "
                         "and dgamma, dbeta, dZ checked")
@@ -105,7 +107,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
             net.target_standardizer = Standardizer.fit(data.train_Y, "Y")
     pick = np.sort(np.random.default_rng([args.seed, 2]).choice(m_train, args.m, replace=False))
     explanation = explain(net, data.train_X[:, pick], data.train_Y[:, pick],  # class indices or targets, as fit
-                          learning_rate=args.learning_rate or preset["learning_rate"], l2=args.l2, rng=args.seed)
+                          learning_rate=args.learning_rate or preset["learning_rate"], l2=args.l2, rng=args.seed,
+                          optimizer=args.optimizer)
     text = explanation.render(args.format)
     if args.format == "html":
         text = f"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>deepstep explain</title></head><body>" \

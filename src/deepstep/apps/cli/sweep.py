@@ -133,7 +133,12 @@ def add_parser(sub: Any) -> None:
     w.add_argument("--samples", type=positive_int, help="draw N combinations instead of the whole product")
     w.add_argument("--keep", choices=["all", "best"], default="all", help="model files of every run, or the best")
     w.add_argument("--seed", type=seed_arg, default=TABLE_ROWS["seed"].default)
-    w.add_argument("--validation-fraction", type=fraction_arg, metavar="F")
+    w.add_argument("--validation-fraction", type=fraction_arg, metavar="F",
+                   help=f"hold out F of the training set (per class) to choose the best run on (default "
+                        f"{CHOOSING_FRACTION:g}, unless --no-hold-out)")
+    w.add_argument("--no-hold-out", action="store_true",
+                   help="train every run on the whole training set and choose on the training score (as the "
+                        "course's own comparisons report train and test figures); never on the test score")
     w.add_argument("--test-fraction", type=fraction_arg, default=0.2)
     w.add_argument("--test-data", metavar="FILE")
     w.add_argument("--task", choices=["auto", "classification", "regression"], default="auto")
@@ -436,6 +441,10 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 200 else text[:200] + "..."
 
 
+#: The share of the training set a sweep holds out to choose the best run on, when --validation-fraction is not given.
+CHOOSING_FRACTION = 0.2
+
+
 # -- the command ---------------------------------------------------------------------------------------------
 def _grid(args: argparse.Namespace, preset: dict, data: Any) -> tuple[dict[str, list], dict[str, Any]]:
     """The grid (flags given a list of several values) and the fixed settings (the preset's, then the flags')."""
@@ -477,15 +486,13 @@ def _check_optimizer_flags(grid: dict[str, list], fixed: dict[str, Any]) -> None
     raise UsageError(f"{failures[0]}; no run of the sweep can take it")
 
 
-#: The share of the training set a sweep holds out to choose the best run on, when --validation-fraction is not given.
-CHOOSING_FRACTION = 0.2
 
 
 def _score_names(data: Any, validation: Any) -> tuple[str, str]:
     """The task's score ("accuracy", "r2") and the column the sweep compares runs by (validation; the test score is
     reported, never used to choose)."""
     name = next(task.score_name for task in TASKS.values() if task.name == data.task)
-    return name, f"{'val' if validation is not None else 'test'}_{name}"
+    return name, f"{'val' if validation is not None else 'train'}_{name}"
 
 
 def _max_runs() -> int:
@@ -596,7 +603,9 @@ def _sweep_into(out: Path, args: argparse.Namespace, name: Any, data: Any, n_run
     grid, fixed = _grid(args, preset, data)
     _check_optimizer_flags(grid, fixed)
     held_note = None
-    if args.validation_fraction is None:  # choosing on the test set would tune on it: hold some out to choose on
+    if args.no_hold_out and args.validation_fraction is not None:
+        raise UsageError("--no-hold-out: trains on the whole training set; drop --validation-fraction, or it")
+    if args.validation_fraction is None and not args.no_hold_out:  # choosing on the test set would tune on it
         args.validation_fraction = CHOOSING_FRACTION
         held_note = (f"no --validation-fraction: {CHOOSING_FRACTION:g} of the training set is held out (per class, "
                      "--seed) to choose the best run on; the test score is reported, never used to choose")
