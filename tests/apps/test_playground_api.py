@@ -111,6 +111,15 @@ def test_a_session_with_batch_normalization_trains_as_the_network_does(server):
     assert status == 400 and "batch_norm" in body["error"]
 
 
+@pytest.mark.parametrize("dataset", ["spiral", "xor", "gaussian"])
+def test_the_spiral_xor_and_gaussian_sets_with_their_noise(server, dataset):
+    sid, state = create(server, dataset=dataset, points=100, noise=0.05, seed=2)
+    X, Y = getattr(ds.datasets, f"make_{dataset}")(m=100, noise=0.05, rng=2)
+    np.testing.assert_allclose(state["points"]["x"], np.round(X, 5))  # (as the page takes them: x row, y row)
+    assert state["points"]["label"] == Y[0].tolist()
+    assert server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 5})[0] == 200
+
+
 def test_step_explains_and_reset_starts_again(server):
     sid, first = create(server, seed=5)
     status, stepped = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 1, "explain": True})

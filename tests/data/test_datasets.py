@@ -26,11 +26,14 @@ from deepstep.datasets import (
     load_npz,
     make_blobs,
     make_circles,
+    make_gaussian,
     make_moons,
     make_planar,
+    make_spiral,
+    make_xor,
 )
 
-TOYS = [make_planar, make_moons, make_circles, make_blobs]
+TOYS = [make_planar, make_moons, make_circles, make_blobs, make_spiral, make_xor, make_gaussian]
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
@@ -585,7 +588,8 @@ def test_image_folder_errors(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("name, make", [("planar", make_planar), ("moons", make_moons), ("circles", make_circles),
-                                        ("blobs", make_blobs)])
+                                        ("blobs", make_blobs), ("spiral", make_spiral), ("xor", make_xor),
+                                        ("gaussian", make_gaussian)])
 def test_named_toy_sets_draw_train_then_test_from_one_generator(name, make):
     data = load_dataset(name, m=120, rng=5)
     assert isinstance(data, Dataset)
@@ -616,7 +620,7 @@ def test_dispatcher_passes_noise_and_test_fraction():
 def test_unknown_name_lists_the_names(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(DatasetError, match=r"expected one of the names \['cats', 'planar', 'moons', 'circles', "
-                                           r"'blobs'\] or the path .*got 'flowers'"):
+                                           r"'blobs', 'spiral', 'xor', 'gaussian'\] or the path .*got 'flowers'"):
         load_dataset("flowers")
     (tmp_path / "data.txt").write_text("1 2 3")
     with pytest.raises(DatasetError, match=r"expected a .npz or .csv file or a folder"):
@@ -679,7 +683,7 @@ def test_cats_through_the_dispatcher_uses_its_own_test_set(tmp_path, monkeypatch
 
 
 def test_module_lists_its_names():
-    assert datasets.DATASET_NAMES == ("cats", "planar", "moons", "circles", "blobs")
+    assert datasets.DATASET_NAMES == ("cats", "planar", "moons", "circles", "blobs", "spiral", "xor", "gaussian")
     assert all(hasattr(datasets, name) for name in datasets.__all__)
 
 
@@ -700,3 +704,15 @@ def test_a_truncated_npz_is_a_dataset_error(tmp_path):
     path.write_bytes(path.read_bytes()[:300])
     with pytest.raises(DatasetError, match="expected a readable .npz file"):
         ds.datasets.load_npz(path)
+
+
+def test_the_spiral_xor_and_gaussian_sets_are_the_shapes_they_say():
+    X, Y = make_spiral(m=400, noise=0.0, rng=0)
+    r = np.hypot(X[0], X[1])
+    for k in (0, 1):  # each arm winds outwards: the radius grows with the angle, r = t / (2 pi) up to 1.5
+        assert (np.diff(r[Y[0] == k]) > 0).all() and r[Y[0] == k].max() == pytest.approx(1.5)
+    X, Y = make_xor(m=400, noise=0.0, rng=1)
+    assert ((X[0] * X[1] > 0) == (Y[0] == 1)).all() and np.abs(X).max() <= 1
+    X, Y = make_gaussian(m=4000, noise=0.3, rng=2)
+    np.testing.assert_allclose(X[:, Y[0] == 0].mean(axis=1), [-1, -1], atol=0.03)
+    np.testing.assert_allclose(X[:, Y[0] == 1].std(axis=1), [0.3, 0.3], rtol=0.08)

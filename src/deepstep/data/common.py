@@ -19,7 +19,7 @@ from ..errors import DeepstepError, _describe, check_number, check_positive_int
 DATA_ENV = "DEEPSTEP_DATA"
 CAT_FILES = ("train_catvnoncat.h5", "test_catvnoncat.h5")
 CAT_IMAGE_SHAPE = (64, 64, 3)
-DATASET_NAMES = ("cats", "planar", "moons", "circles", "blobs")
+DATASET_NAMES = ("cats", "planar", "moons", "circles", "blobs", "spiral", "xor", "gaussian")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"

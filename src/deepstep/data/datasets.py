@@ -132,8 +132,11 @@ from .toys import (  # noqa: F401
     _TOY,
     make_blobs,
     make_circles,
+    make_gaussian,
     make_moons,
     make_planar,
+    make_spiral,
+    make_xor,
 )
 
 __all__ = [
@@ -155,6 +158,9 @@ __all__ = [
     "make_circles",
     "make_moons",
     "make_planar",
+    "make_spiral",
+    "make_xor",
+    "make_gaussian",
 ]
 
 # The bounds on what a loader allocates (see "Limits" above) live in deepstep.limits and are read from there at

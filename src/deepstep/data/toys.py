@@ -159,6 +159,67 @@ def make_blobs(
     return X, _labels(counts)
 
 
-_TOY = {"planar": make_planar, "moons": make_moons, "circles": make_circles, "blobs": make_blobs}
+def make_spiral(m: int = 400, noise: float = 0.1, rng: RngLike = None) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved spirals (TensorFlow Playground's): class k at r (sin(t + k pi), cos(t + k pi)) with
+    r = t / (2 pi) for t evenly spread over [0, 3 pi], plus ``noise`` times standard normal noise on each
+    coordinate.
+
+    Returns X (2, m) and labels Y (1, m): class 0 first (ceil(m / 2) points), then class 1.
+
+    >>> X, Y = make_spiral(m=6, noise=0.0, rng=0)
+    >>> X.shape, Y.tolist()
+    ((2, 6), [[0, 0, 0, 1, 1, 1]])
+    """
+    m = _check_m(m, 2)
+    noise = _check_noise(noise)
+    gen = _rng(rng)
+    counts = _class_counts(m, 2)
+    parts = []
+    for k, n in enumerate(counts):
+        t = np.linspace(0, 3 * np.pi, n)
+        r = t / (2 * np.pi)
+        parts.append(np.vstack([r * np.sin(t + k * np.pi), r * np.cos(t + k * np.pi)]))
+    return np.hstack(parts) + gen.standard_normal((2, m)) * noise, _labels(counts)
+
+
+def make_xor(m: int = 400, noise: float = 0.0, rng: RngLike = None) -> tuple[np.ndarray, np.ndarray]:
+    """The exclusive or: points uniform in [-1, 1]^2, class 1 in the first and third quadrants (x y > 0), class 0
+    in the second and fourth, then ``noise`` times standard normal noise added to each coordinate (labels from the
+    points before the noise).  Class 0 first (ceil(m / 2) points), then class 1.
+
+    >>> X, Y = make_xor(m=200, rng=0)
+    >>> bool(((X[0] * X[1] > 0) == (Y[0] == 1)).all())
+    True
+    """
+    m = _check_m(m, 2)
+    noise = _check_noise(noise)
+    gen = _rng(rng)
+    counts = _class_counts(m, 2)
+    parts = []
+    for k, n in enumerate(counts):
+        size = gen.uniform(0, 1, (2, n))
+        sign = np.where(gen.random(n) < 0.5, -1.0, 1.0)
+        parts.append(size * np.vstack([sign, sign if k == 1 else -sign]))  # same signs: x y > 0
+    return np.hstack(parts) + gen.standard_normal((2, m)) * noise, _labels(counts)
+
+
+def make_gaussian(m: int = 400, noise: float = 0.5, rng: RngLike = None) -> tuple[np.ndarray, np.ndarray]:
+    """Two Gaussian clusters (TensorFlow Playground's): class 0 around (-1, -1), class 1 around (1, 1), each
+    coordinate with standard deviation ``noise``.
+
+    >>> X, Y = make_gaussian(m=1000, noise=0.1, rng=0)
+    >>> [float(round(c, 1)) for c in X[:, Y[0] == 1].mean(axis=1)]
+    [1.0, 1.0]
+    """
+    m = _check_m(m, 2)
+    noise = _check_noise(noise)
+    gen = _rng(rng)
+    counts = _class_counts(m, 2)
+    centres = np.repeat(np.array([[-1.0, 1.0], [-1.0, 1.0]]), counts, axis=1)
+    return centres + gen.standard_normal((2, m)) * noise, _labels(counts)
+
+
+_TOY = {"planar": make_planar, "moons": make_moons, "circles": make_circles, "blobs": make_blobs,
+        "spiral": make_spiral, "xor": make_xor, "gaussian": make_gaussian}
 
 

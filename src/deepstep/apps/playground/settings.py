@@ -62,7 +62,7 @@ STOP_SECONDS = 2.0
 """The longest the command waits, on Ctrl-C or SIGTERM, for requests still at work (their work stops at once)."""
 MAX_VALIDATION_FRACTION = 0.5
 """The largest share of the points the playground holds out for validation."""
-DATASETS = ("planar", "moons", "circles", "blobs", "csv")
+DATASETS = ("planar", "moons", "circles", "blobs", "spiral", "xor", "gaussian", "csv")
 DEFAULTS: dict[str, Any] = {
     "dataset": "planar", "points": 400, "noise": None, "hidden": [4], "hidden_activation": "tanh", "init": "auto",
     "learning_rate": 1.2, "optimizer": "gd", "batch_size": None, "l2": 0.0, "keep_prob": 1.0,
@@ -145,7 +145,8 @@ def _points(settings: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, list[str]
         return _read_csv(settings["csv"])
     noise = {} if settings["noise"] is None else {"noise": settings["noise"]}
     X, Y = {"planar": datasets.make_planar, "moons": datasets.make_moons, "circles": datasets.make_circles,
-            "blobs": datasets.make_blobs}[name](m=m, rng=rng, **noise)
+            "blobs": datasets.make_blobs, "spiral": datasets.make_spiral, "xor": datasets.make_xor,
+            "gaussian": datasets.make_gaussian}[name](m=m, rng=rng, **noise)
     return X, Y.astype(np.int64), ["0", "1"]
 
 
