@@ -40,8 +40,8 @@ def add_parser(sub: Any) -> None:
                     "min and max. Each gradient is compared with centered finite differences and its relative error "
                     "printed beside it.",
         epilog="example: deepstep explain --dataset planar --layers 2,4,1 --hidden-activation tanh -m 5")
-    x.add_argument("--dataset", default="planar", help="cats, planar, moons, circles, blobs, spiral, xor, gaussian or a .npz/.csv file "
-                   "(default planar)")
+    x.add_argument("--dataset", default="planar", help="cats, planar, moons, circles, blobs, spiral, xor, gaussian "
+                   "or a .npz/.csv file (default planar)")
     x.add_argument("--layers", type=layers_arg, help="layer sizes n[0],...,n[L] (default: the data set's preset)")
     x.add_argument("--hidden-activation", help=f"{', '.join(hidden_activation_names())} or leaky_relu:SLOPE")
     x.add_argument("--init", choices=["auto", "small", "xavier", "he", "zeros"])

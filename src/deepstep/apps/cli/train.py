@@ -61,8 +61,8 @@ def add_parser(sub: Any) -> None:
                "  deepstep train --dataset cats --layers 12288,20,7,5,1 --init xavier --learning-rate 0.0075 "
                "--iterations 2500 --seed 1 --out runs/cats\n\nCtrl-C stops after the current iteration and saves the "
                "model; the same command with --resume continues it exactly.")
-    t.add_argument("--dataset", default="planar", help="cats, planar, moons, circles, blobs, spiral, xor, gaussian, or a .npz/.csv file "
-                   "or a folder of pictures in one sub-folder per class (default: planar)")
+    t.add_argument("--dataset", default="planar", help="cats, planar, moons, circles, blobs, spiral, xor, gaussian, "
+                   "or a .npz/.csv file or a folder of pictures in one sub-folder per class (default: planar)")
     t.add_argument("--layers", type=layers_arg, help="all layer sizes n[0],...,n[L], e.g. 12288,20,7,5,1")
     add_setting_flags(t, train_settings())  # the run settings: --learning-rate, --iterations, --optimizer, ...
     t.add_argument("--out", help="output folder (default runs/DATASET)")

@@ -45,10 +45,10 @@ at most :data:`WORKERS` requests work at once and :data:`MAX_WAITING` more wait 
 :data:`WAIT_SECONDS`); beyond, 503 (and beyond :data:`MAX_CONNECTIONS` connections, uvicorn's own 503).  A JSON
 body is at most :data:`MAX_UPLOAD_BYTES` and nested at most :data:`MAX_JSON_DEPTH` deep.
 
-Settings: ``dataset`` (planar, moons, circles, blobs, spiral, xor, gaussian, or "csv" with ``csv`` the text of a CSV file of 2-D
-points and a label column), ``points`` (m), ``noise``, ``hidden`` (list of layer sizes), ``hidden_activation``,
-``init``, ``learning_rate``, ``optimizer``, ``batch_size`` (null: full batch), ``l2``, ``keep_prob``,
-``validation_fraction``, ``seed``.
+Settings: ``dataset`` (planar, moons, circles, blobs, spiral, xor, gaussian, or "csv" with ``csv`` the text of a
+CSV file of 2-D points and a label column), ``points`` (m), ``noise``, ``hidden`` (list of layer sizes),
+``hidden_activation``, ``init``, ``learning_rate``, ``optimizer``, ``batch_size`` (null: full batch), ``l2``,
+``keep_prob``, ``batch_norm``, ``validation_fraction``, ``seed``.
 
 The package, lowest part first (each imports only those above it, never this ``__init__``): ``settings`` (the
 bounds above, the defaults and the form checks), ``budget`` (a request's budget of work), ``session``
