@@ -120,6 +120,30 @@ def test_the_spiral_xor_and_gaussian_sets_with_their_noise(server, dataset):
     assert server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 5})[0] == 200
 
 
+@pytest.mark.parametrize("init", ["zeros", "large"])
+def test_the_courses_bad_starts_are_shown_with_their_lesson(server, init):
+    sid, state = create(server, init=init, hidden=[4], seed=1)
+    assert any(remark.startswith(f"{init}:") for remark in state["remarks"])
+    W1 = np.array(state["weights"][0])
+    if init == "zeros":  # symmetry: every unit of the layer stays the same as training goes on
+        assert not W1.any()
+        _, state = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 30})
+        W1 = np.array(state["weights"][0])
+        assert np.allclose(W1, W1[:1])
+    else:
+        assert np.abs(W1).mean() > 3  # randn * 10
+
+
+def test_dead_relu_units_are_remarked(server):
+    sid, _ = create(server, hidden_activation="relu", hidden=[6], learning_rate=50, seed=2)
+    _, state = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 20})
+    net = server.sessions.get(sid).net
+    Z1 = net.parameters["W1"] @ net._inputs(server.sessions.get(sid).X) + net.parameters["b1"]
+    dead = int(np.sum(np.all(Z1 <= 0, axis=1)))
+    said = [r for r in state["remarks"] if "ReLU units of layer 1" in r]
+    assert dead > 0 and said and said[0].startswith(f"{dead} of the 6")  # (a learning rate of 50 kills most)
+
+
 def test_step_explains_and_reset_starts_again(server):
     sid, first = create(server, seed=5)
     status, stepped = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 1, "explain": True})

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ...core import layers as _layers
 from ...data.split import validation_split
 from ...errors import DeepstepError
 from ...model.network import DeepNetwork
@@ -34,6 +35,7 @@ from .settings import (
     EXPLAIN_POINTS,
     GRID,
     IDLE_SECONDS,
+    LESSON_INITS,
     MAX_SESSION_ITERATIONS,
     MAX_SESSIONS,
     MAX_WORK,
@@ -122,9 +124,35 @@ class Session:
     @staticmethod
     def _network(settings: dict[str, Any], n_classes: int) -> DeepNetwork:
         n_out = 1 if n_classes == 2 else n_classes
-        return DeepNetwork([2, *settings["hidden"], n_out], settings["hidden_activation"],
-                           "sigmoid" if n_out == 1 else "softmax", settings["init"], rng=settings["seed"],
-                           standardize=True, batch_norm=bool(settings.get("batch_norm")))
+        init = settings["init"]
+        net = DeepNetwork([2, *settings["hidden"], n_out], settings["hidden_activation"],
+                          "sigmoid" if n_out == 1 else "softmax", "small" if init in LESSON_INITS else init,
+                          rng=settings["seed"], standardize=True, batch_norm=bool(settings.get("batch_norm")))
+        if init in LESSON_INITS:  # the course's two bad starts, shown in the playground only (fit refuses zeros)
+            gen = np.random.default_rng(settings["seed"])
+            for l in range(1, net.L + 1):
+                W = net.parameters[f"W{l}"]
+                net.parameters[f"W{l}"] = np.zeros_like(W) if init == "zeros" else gen.standard_normal(W.shape) * 10
+        return net
+
+    def remarks(self) -> list[str]:
+        """What the page says about this network beside its figures: the lesson of a bad start, dead units."""
+        out = [LESSON_INITS[self.settings["init"]]] if self.settings["init"] in LESSON_INITS else []
+        net = self.net
+        if net.hidden_activation == "relu" and net.L > 1 and len(net.history):
+            caches: list = []
+            with np.errstate(all="ignore"):
+                _layers.forward_layers(net._inputs(self.X), net.parameters,
+                                       _layers.layers_of(net.parameters, net.hidden, net.output), caches=caches,
+                                       state=net.layer_state, training=False)
+            for l, cache in enumerate(caches[:-1], 1):
+                Z = cache[1]  # (Z~ for a normalized layer: what the ReLU takes)
+                dead = int(np.sum(np.all(Z <= 0, axis=1)))
+                if dead:
+                    out.append(f"{dead} of the {Z.shape[0]} ReLU units of layer {l} output 0 for every point (dead): "
+                               "their gradient is 0, so they no longer learn; a smaller learning rate, He "
+                               "initialization or leaky_relu keeps units alive")
+        return out
 
     @property
     def n_classes(self) -> int:
@@ -220,6 +248,7 @@ class Session:
             "batch_norm": net.batch_norm,
             "boundary": boundary,
             "settings": {k: v for k, v in self.settings.items() if k != "csv"},
+            "remarks": self.remarks(),
         }
         if h.cost:
             out["last_cost"] = _number(h.cost[-1], 12)

@@ -70,6 +70,18 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+#: The course's lesson on initialization (Course 2, week 1), as the playground shows it: a start deepstep's own
+#: ``fit`` would refuse (zeros with hidden layers) or warn against, and what goes wrong with it.
+LESSON_INITS = {
+    "zeros": "zeros: every W[l] starts at 0, so all units of a layer compute the same function and get the same "
+             "gradient: they stay equal (the symmetry is never broken), and the network is no better than one unit "
+             "per layer. Random weights break the symmetry.",
+    "large": "large: W = randn * 10 (the course's), so Z is large: tanh and sigmoid saturate, their gradients "
+             "vanish, and the cost starts huge (log of nearly 0) and learns slowly. He initialization, randn * "
+             "sqrt(2 / n[l-1]), keeps the activations in range.",
+}
+
+
 class SettingsError(DeepstepError):
     """A setting the playground cannot use (answered with 400 and the message)."""
 
@@ -109,7 +121,7 @@ def check_settings(raw: Any) -> dict[str, Any]:
         out = {"dataset": s["dataset"], "hidden": list(hidden)}
         for key in ("hidden_activation", "init", "learning_rate", "optimizer", "batch_size", "l2", "keep_prob",
                     "seed", "batch_norm"):
-            out[key] = SETTINGS[key].check(s[key])
+            out[key] = s[key] if key == "init" and s[key] in LESSON_INITS else SETTINGS[key].check(s[key])
         out["points"] = check_number(s["points"], "points", low=10, high=MAX_POINTS, integer=True)
         out["noise"] = None if s["noise"] is None else check_number(s["noise"], "noise", low=0, high=10)
         out["validation_fraction"] = _validation_fraction(s["validation_fraction"])
