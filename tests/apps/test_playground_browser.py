@@ -197,6 +197,27 @@ def test_flower_trains_to_90_percent_and_steps(tab):
     tab.check_no_script_errors()
 
 
+def test_a_link_restores_the_settings_and_the_lesson_shows(browser, server_url):
+    """The settings live in the page's address: a link opens them (a new data set, batch normalization, the course's
+    zero initialization, whose lesson the page shows), and a change writes them back."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        page.goto(server_url + "#dataset=xor&hidden=5%2C3&init=zeros&batch_norm=on&noise=0.1&learning_rate=0.3")
+        expect(page.locator("#start")).to_be_enabled()
+        assert settings_field(page, "dataset").input_value() == "xor"
+        assert settings_field(page, "hidden").input_value() == "5,3"
+        assert settings_field(page, "batch_norm").is_checked()
+        expect(page.locator("#remarks li").first).to_have_text(re.compile(r"^zeros: every W\[l\] starts at 0"))
+        page.screenshot(path=str(artifacts_dir() / "playground-lesson.png"), full_page=True)
+        change(page, "learning_rate", "0.7")
+        expect(page).to_have_url(re.compile(r"learning_rate=0\.7"))
+        assert "dataset=xor" in page.url and "batch_norm=on" in page.url
+    finally:
+        context.close()
+
+
 def test_bad_settings_show_the_servers_message(tab):
     page = tab.page
     change(page, "hidden", "0")
