@@ -183,13 +183,7 @@ class Dense:
         weights = [numpy_helper.from_array(np.ascontiguousarray(W, dtype=dtype), f"W{l}"),
                    numpy_helper.from_array(b.ravel().astype(dtype), f"b{l}")]
         nodes = [h.make_node("Gemm", [inp, f"W{l}", f"b{l}"], [f"Z{l}"], name=f"Z{l}", transB=1)]
-        if self.g.onnx is None:
-            from ..errors import DeepstepError
-
-            raise DeepstepError(f"model: the activation {self.g.name!r} has no ONNX form yet, so this model cannot "
-                                "be exported")
-        more_nodes, more_weights = self.g.onnx(onnx, self.g.params, f"Z{l}", out, dtype)
-        return nodes + more_nodes, weights + more_weights
+        return _with_activation(self.g, onnx, nodes, weights, f"Z{l}", out, dtype)
 
     def equations(self, l: int) -> dict[str, str]:
         """The layer's steps in the course's notation (plain text)."""
@@ -331,13 +325,7 @@ class BatchNorm:
         nodes = [h.make_node("Gemm", [inp, f"W{l}"], [f"Z{l}"], name=f"Z{l}", transB=1),
                  h.make_node("BatchNormalization", [f"Z{l}", *vectors], [f"Zt{l}"], name=f"Zt{l}",
                              epsilon=float(self.epsilon))]
-        if self.g.onnx is None:
-            from ..errors import DeepstepError
-
-            raise DeepstepError(f"model: the activation {self.g.name!r} has no ONNX form yet, so this model cannot "
-                                "be exported")
-        more_nodes, more_weights = self.g.onnx(onnx, self.g.params, f"Zt{l}", out, dtype)
-        return nodes + more_nodes, weights + more_weights
+        return _with_activation(self.g, onnx, nodes, weights, f"Zt{l}", out, dtype)
 
     def formulas(self, l: int) -> dict[str, str]:
         """The steps in ``explain``'s small formula language (which typesets them as LaTeX and MathML)."""
@@ -365,6 +353,17 @@ class BatchNorm:
                       f"G = gamma[{l}] dZ~[{l}]",
                 "dW": f"dW[{l}] = (1/m) dZ[{l}] A[{l - 1}]^T",
                 "dA": f"dA[{l - 1}] = W[{l}]^T dZ[{l}]"}
+
+
+def _with_activation(g: Activation, onnx: Any, nodes: list, weights: list, inp: str, out: str, dtype: np.dtype
+                     ) -> tuple[list, list]:
+    """A layer's ONNX nodes and initializers followed by its activation's own form (``inp`` -> ``out``)."""
+    if g.onnx is None:
+        from ..errors import DeepstepError
+
+        raise DeepstepError(f"model: the activation {g.name!r} has no ONNX form yet, so this model cannot be exported")
+    more_nodes, more_weights = g.onnx(onnx, g.params, inp, out, dtype)
+    return nodes + more_nodes, weights + more_weights
 
 
 def layers_for(hidden: Activation, output: Activation, L: int, batch_norm: Any = ()) -> list:
