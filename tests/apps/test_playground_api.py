@@ -182,6 +182,8 @@ def test_a_csv_of_points_is_a_data_set(server):
     ({"dataset": "csv", "csv": "a,b,c,label\n" + "1,2,3,0\n4,5,6,1\n" * 10}, "csv: expected 2 feature columns"),
     ({"dataset": "mnist"}, "dataset: expected one of"),
     ({"colour": "red"}, "colour: unknown setting"),
+    ({"init": []}, "init: expected one of"),  # (found by the fuzz test: an unhashable value once answered 500)
+    ({"init": "huge"}, "init: expected one of"),
 ])
 def test_bad_settings_are_400_with_a_message(server, settings, message):
     before = len(server.sessions)

@@ -121,7 +121,8 @@ def check_settings(raw: Any) -> dict[str, Any]:
         out = {"dataset": s["dataset"], "hidden": list(hidden)}
         for key in ("hidden_activation", "init", "learning_rate", "optimizer", "batch_size", "l2", "keep_prob",
                     "seed", "batch_norm"):
-            out[key] = s[key] if key == "init" and s[key] in LESSON_INITS else SETTINGS[key].check(s[key])
+            lesson = key == "init" and isinstance(s[key], str) and s[key] in LESSON_INITS  # (a list is unhashable)
+            out[key] = s[key] if lesson else SETTINGS[key].check(s[key])
         out["points"] = check_number(s["points"], "points", low=10, high=MAX_POINTS, integer=True)
         out["noise"] = None if s["noise"] is None else check_number(s["noise"], "noise", low=0, high=10)
         out["validation_fraction"] = _validation_fraction(s["validation_fraction"])
