@@ -218,6 +218,26 @@ def test_a_link_restores_the_settings_and_the_lesson_shows(browser, server_url):
         context.close()
 
 
+def test_buttons_add_and_remove_layers_and_units_and_weights_show_their_values(tab):
+    page = tab.page
+    page.click("#add-layer")
+    expect(settings_field(page, "hidden")).to_have_value("4,4")
+    page.click("#add-unit")
+    expect(settings_field(page, "hidden")).to_have_value("4,5")
+    page.click("#remove-unit")
+    page.click("#remove-layer")
+    expect(settings_field(page, "hidden")).to_have_value("4")
+    page.click("#remove-layer")  # the last hidden layer stays (a network here has one at least)
+    expect(settings_field(page, "hidden")).to_have_value("4")
+    expect(page.locator("#start")).to_be_enabled()
+    first = page.locator("#network line.weight").first
+    name, title = first.get_attribute("data-name"), first.locator("title").text_content()
+    value = float(title.split(" = ")[1])
+    i, j = (int(x) for x in re.findall(r"\[(\d+)\]", name)[1:3])  # W[1][i][j]
+    assert title.startswith(f"W[1][{i}, {j}] = ") and abs(value) < 10
+    tab.check_no_script_errors()
+
+
 def test_bad_settings_show_the_servers_message(tab):
     page = tab.page
     change(page, "hidden", "0")
