@@ -134,6 +134,20 @@ def test_the_courses_bad_starts_are_shown_with_their_lesson(server, init):
         assert np.abs(W1).mean() > 3  # randn * 10
 
 
+def test_each_hidden_unit_is_pictured_over_the_plane(server):
+    sid, state = create(server, hidden=[3, 20], hidden_activation="tanh", seed=5)
+    units = state["units"]
+    assert [len(layer) for layer in units] == [3, playground.UNITS_SHOWN]  # the first 16 of 20
+    assert all(len(u) == playground.UNIT_GRID ** 2 for layer in units for u in layer)
+    # a second implementation: the network's own A[1] at one grid point (x0 lowest, x1 lowest: entry 0)
+    session = server.sessions.get(sid)
+    net, X = session.net, session.X
+    low, high = X.min(axis=1), X.max(axis=1)
+    corner = (low - np.maximum((high - low) * 0.08, 1e-3))[:, np.newaxis]
+    A1 = np.tanh(net.parameters["W1"] @ net._inputs(corner) + net.parameters["b1"])  # (as predict takes X)
+    np.testing.assert_allclose([u[0] for u in units[0]], np.round(A1[:, 0], 3), atol=1e-3)
+
+
 def test_dead_relu_units_are_remarked(server):
     sid, _ = create(server, hidden_activation="relu", hidden=[6], learning_rate=50, seed=2)
     _, state = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 20})

@@ -230,6 +230,7 @@ def test_buttons_add_and_remove_layers_and_units_and_weights_show_their_values(t
     page.click("#remove-layer")  # the last hidden layer stays (a network here has one at least)
     expect(settings_field(page, "hidden")).to_have_value("4")
     expect(page.locator("#start")).to_be_enabled()
+    expect(page.locator("#units canvas.unit")).to_have_count(4)  # one picture per hidden unit
     first = page.locator("#network line.weight").first
     name, title = first.get_attribute("data-name"), first.locator("title").text_content()
     value = float(title.split(" = ")[1])

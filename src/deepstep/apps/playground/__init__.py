@@ -106,6 +106,8 @@ from .settings import (  # noqa: F401
     MAX_WORK,
     STOP_SECONDS,
     TRAIN_SECONDS,
+    UNIT_GRID,
+    UNITS_SHOWN,
     WAIT_SECONDS,
     WORK_SECONDS,
     WORKERS,

@@ -39,6 +39,8 @@ from .settings import (
     MAX_SESSION_ITERATIONS,
     MAX_SESSIONS,
     MAX_WORK,
+    UNIT_GRID,
+    UNITS_SHOWN,
     SettingsError,
     _points,
 )
@@ -249,6 +251,7 @@ class Session:
             "boundary": boundary,
             "settings": {k: v for k, v in self.settings.items() if k != "csv"},
             "remarks": self.remarks(),
+            "units": self.units(),
         }
         if h.cost:
             out["last_cost"] = _number(h.cost[-1], 12)
@@ -273,6 +276,34 @@ class Session:
             return self._grid()
         except DeepstepError:
             return None
+
+    def _axes(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """n points along each axis over the data's range (a little beyond it)."""
+        low, high = self.X.min(axis=1), self.X.max(axis=1)
+        pad = np.maximum((high - low) * 0.08, 1e-3)
+        return (np.linspace(low[0] - pad[0], high[0] + pad[0], n), np.linspace(low[1] - pad[1], high[1] + pad[1], n))
+
+    def units(self) -> list[list[list[float]]] | None:
+        """What each hidden unit computes over the plane: A[l] of the first :data:`UNITS_SHOWN` units of every
+        hidden layer on UNIT_GRID x UNIT_GRID points (rows of x1, columns of x0), as the network predicts
+        (running averages for batch normalization); None where they are not finite."""
+        net = self.net
+        if net.L < 2:
+            return []
+        x0, x1 = self._axes(UNIT_GRID)
+        G0, G1 = np.meshgrid(x0, x1)
+        caches: list = []
+        with np.errstate(all="ignore"):
+            _layers.forward_layers(net._inputs(np.vstack([G0.ravel(), G1.ravel()])), net.parameters,
+                                   _layers.layers_of(net.parameters, net.hidden, net.output), caches=caches,
+                                   state=net.layer_state, training=False)
+        out = []
+        for l, cache in enumerate(caches[:-1], 1):
+            A = (net.output if l == net.L else net.hidden).g(cache[1])[:UNITS_SHOWN]
+            if not np.isfinite(A).all():
+                return None
+            out.append(np.round(A, 3).tolist())
+        return out
 
     def _grid(self) -> dict[str, Any]:
         low, high = self.X.min(axis=1), self.X.max(axis=1)

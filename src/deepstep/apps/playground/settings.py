@@ -37,6 +37,10 @@ MAX_COORDINATE = 1e6
 """The largest coordinate of an uploaded point."""
 GRID = 64
 """The decision boundary is predicted on GRID x GRID points over the data's range."""
+UNIT_GRID = 16
+"""Each hidden unit's picture: its activation on UNIT_GRID x UNIT_GRID points over the data's range."""
+UNITS_SHOWN = 16
+"""The pictures of at most this many units of each hidden layer (those the network drawing shows)."""
 CURVE_POINTS = 400
 """Cost curves are sent as at most this many points (evenly thinned)."""
 TRAIN_SECONDS = 2.0
