@@ -82,3 +82,21 @@ def test_the_command_draws_from_ranges_and_chooses_on_held_out_examples(tmp_path
     assert code == 2 and "--learning-rate" in err and "--samples" in err
     code, _, err = command(capsys, "sweep", "--learning-rate", "log:0..1", "--samples", "2", "--out", tmp_path / "u")
     assert code == 2 and "--learning-rate" in err
+
+
+@pytest.mark.parametrize("text", ["log:1e-4...1", "lin:a..b", "log:1e-4"])
+def test_a_mistyped_range_is_refused(text, tmp_path, capsys):
+    code, _, err = command(capsys, "sweep", "--learning-rate", text, "--samples", "2", "--out", tmp_path / "s")
+    assert code == 2 and "--learning-rate" in err and len(err.strip().splitlines()) == 1
+    with pytest.raises(ds.DeepstepError, match="range"):
+        Range("a", 1.0, "lin")
+
+
+def test_a_sweep_without_hold_out_resumes(tmp_path, capsys):
+    argv = ["sweep", "--dataset", "moons", "--hidden", "4", "--learning-rate", "log:1e-3..1", "--samples", "2",
+            "--iterations", "5", "--no-hold-out", "--out", tmp_path / "s"]
+    code, out, err = command(capsys, *argv)
+    assert code == 0, err
+    assert "train_accuracy" in json.loads((tmp_path / "s" / "results.json").read_text())["rows"][0]
+    code, out, err = command(capsys, *argv, "--resume")
+    assert code == 0 and "2 finished run(s) kept" in out, err

@@ -234,3 +234,48 @@ def test_the_commands_check_and_explain_a_normalized_network(capsys):
     assert code == 0 and "gamma1" in out and "beta2" in out and "PASS" in out, err
     code, out, err = command(capsys, "explain", "--batch-norm", "-m", "3", "--layers", "2,3,1")
     assert code == 0 and "Z_norm" in out and "dgamma[1]" in out, err
+
+
+# -- what an independent review found ------------------------------------------------------------------------------
+def test_the_command_takes_the_plain_path_on_wide_data_with_batch_norm(tmp_path, capsys, rng):
+    X = rng.standard_normal((300, 60))
+    np.savez(tmp_path / "wide.npz", X=X, Y=(X[:1] > 0).astype(int))  # more features than examples: Gram pays off
+    code, out, err = command(capsys, "train", "--dataset", tmp_path / "wide.npz", "--layers", "300,8,1",
+                             "--batch-norm", "--iterations", "5", "--out", tmp_path / "run", "--quiet")
+    assert code == 0, err
+    assert ds.DeepNetwork.load(tmp_path / "run" / "model.npz").history.method == "plain"
+
+
+@pytest.mark.parametrize(("m", "batch_size", "named"), [(65, 32, "batch_size"), (40, 1, "batch_size"), (1, None, "X")])
+def test_a_batch_of_one_example_is_refused_with_batch_norm(m, batch_size, named, rng):
+    X, Y = rng.standard_normal((2, m)), (rng.random((1, m)) > 0.5).astype(int)
+    net = ds.DeepNetwork([2, 4, 1], batch_norm=True, rng=1)
+    before = {k: v.copy() for k, v in net.parameters.items()}
+    with pytest.raises(ds.DeepstepError, match=f"^{named}: .*2 examples"):
+        net.fit(X, Y, 0.1, 2, batch_size=batch_size)
+    assert all(np.array_equal(net.parameters[k], v) for k, v in before.items())  # nothing changed
+
+
+def test_early_stopping_puts_back_the_best_epochs_running_averages(rng):
+    from deepstep.callbacks import EarlyStopping
+
+    X = rng.standard_normal((3, 120)) * 3
+    Y = (X[:1] + 0.5 * rng.standard_normal((1, 120)) > 0).astype(int)
+    net = ds.DeepNetwork([3, 8, 1], batch_norm=True, rng=4)
+    stop = EarlyStopping(patience=3)
+    net.fit(X, Y, 0.5, 300, batch_size=40, optimizer="adam", validation_fraction=0.3, callbacks=[stop])
+    assert stop.stopped_epoch is not None
+    for key in ("running_mean1", "running_var1"):
+        np.testing.assert_array_equal(net.layer_state[key], stop.best_parameters[key])
+    np.testing.assert_array_equal(net.parameters["W1"], stop.best_parameters["W1"])
+
+
+def test_batch_norm_is_refused_where_it_does_not_belong(rng):
+    net = ds.DeepNetwork([2, 4, 1], batch_norm=True, rng=1)
+    with pytest.raises(ds.DeepstepError, match="^parameters: .*running averages"):
+        ds.predict_forward(rng.standard_normal((2, 3)), dict(net.parameters))
+    with pytest.raises(ds.DeepstepError, match="^parameters: .*output layer"):
+        ds.DeepNetwork.from_parameters({"W1": np.ones((3, 2)), "gamma1": np.ones((3, 1)), "beta1": np.zeros((3, 1)),
+                                        "W2": np.ones((1, 3)), "gamma2": np.ones((1, 1)), "beta2": np.zeros((1, 1))})
+    with pytest.raises(ds.DeepstepError, match="^batch_norm: .*no"):
+        ds.DeepNetwork([2, 1], batch_norm=True)

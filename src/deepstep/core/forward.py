@@ -170,6 +170,9 @@ def predict_forward(
 ) -> np.ndarray:
     """Forward pass for prediction: A[L] of shape (n[L], m), with no caches kept."""
     parameters = plain_parameters(parameters)
+    if any(k.startswith("gamma") for k in parameters):
+        raise DeepstepError("parameters: batch-normalized layers (gamma, beta) predict with their running averages, "
+                            "which parameters alone do not hold; use the network's predict_proba")
     X = _in_weights_dtype(check_X(X, parameters["W1"].shape[1]), parameters)
     hidden = get_hidden_activation(hidden_activation)
     output = get_activation(output_activation, "output_activation")

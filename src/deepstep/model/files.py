@@ -568,6 +568,8 @@ def _check_state(state: dict[str, np.ndarray], params: dict[str, np.ndarray], me
             if owner != "early_stopping":
                 continue
             P = params.get(name)
+            if P is None and name.startswith("running_"):  # the best epoch's running averages (batch norm)
+                P = state.get(f"layer.{name}")
         else:
             P = None
         if P is None:
@@ -625,9 +627,9 @@ def read_model(path: str | os.PathLike) -> ModelFile:
         raise _fail(where, f"the activations are not valid ({_one_line(exc)})") from None
     L = len(dims) - 1
     normalized = meta.get("batch_norm", [])
-    if not (isinstance(normalized, list) and all(type(l) is int and 1 <= l <= L for l in normalized)
+    if not (isinstance(normalized, list) and all(type(l) is int and 1 <= l < L for l in normalized)
             and len(set(normalized)) == len(normalized)):
-        raise _fail(where, f"expected 'batch_norm' as a list of layers 1..{L}, got {str(normalized)[:60]}")
+        raise _fail(where, f"expected 'batch_norm' as a list of hidden layers 1..{L - 1}, got {str(normalized)[:60]}")
     expected = {f"W{l}": (dims[l], dims[l - 1]) for l in range(1, L + 1)}
     for l in range(1, L + 1):  # b[l], or gamma[l] and beta[l] where batch normalization replaces it
         expected |= {f"{c}{l}": (dims[l], 1) for c in (("gamma", "beta") if l in normalized else ("b",))}

@@ -85,6 +85,9 @@ def _class_names(classes: Any, n_out: int, task: Task) -> list[str]:
 def _batch_norm_layers(batch_norm: Any, L: int) -> list[int]:
     """The layers that ``batch_norm`` (True: every hidden one; a sequence of L-1 bools) asks to normalize."""
     if isinstance(batch_norm, (bool, np.bool_)):
+        if batch_norm and L < 2:
+            raise DeepstepError("batch_norm: normalizes hidden layers, and this network has none (layer_dims of "
+                                "length 2)")
         return list(range(1, L)) if batch_norm else []
     if isinstance(batch_norm, Sequence) and not isinstance(batch_norm, str) and len(batch_norm) == L - 1 \
             and all(isinstance(b, (bool, np.bool_)) for b in batch_norm):
@@ -191,6 +194,9 @@ class DeepNetwork:
     @parameters.setter
     def parameters(self, value: Mapping[str, np.ndarray]) -> None:
         dims = check_parameters(value)
+        if len(dims) - 1 in batch_norm_layers(value):
+            raise DeepstepError(f"parameters: batch normalization (gamma{len(dims) - 1}, beta{len(dims) - 1}) is for "
+                                f"hidden layers; the output layer {len(dims) - 1} takes W and b")
         self._parameters = value if isinstance(value, Parameters) else Parameters(dict(value))
         self.layer_dims = dims
 

@@ -168,8 +168,9 @@ class EarlyStopping(Callback):
         value = logs[self.monitor]
         if value < self.best - self.min_delta:
             self.best, self.best_epoch, self.wait = value, epoch, 0
-            if self.restore_best:
-                self.best_parameters = run.network.parameters.copy()
+            if self.restore_best:  # the parameters, and batch normalization's running averages with them
+                self.best_parameters = {**run.network.parameters.copy(),
+                                        **{k: v.copy() for k, v in getattr(run.network, "layer_state", {}).items()}}
         else:
             self.wait += 1
             if self.wait >= self.patience:
@@ -178,8 +179,12 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, run: Run) -> None:
         if self.restore_best and self.best_parameters is not None and self.stopped_epoch is not None:
+            state = getattr(run.network, "layer_state", {})
             for key, P in self.best_parameters.items():
-                run.network.parameters[key][...] = P
+                if key in state:
+                    np.copyto(state[key], P)
+                else:
+                    run.network.parameters[key][...] = P
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         data = {"best": self.best if math.isfinite(self.best) else None, "best_epoch": self.best_epoch,

@@ -615,6 +615,14 @@ def train(net: Trainee, X: np.ndarray, Y: np.ndarray, validation: tuple[np.ndarr
     opt, batch, epochs = plan.optimizer, plan.batch_size, plan.epochs
     m = X.shape[1]
     full_batch = batch is None or batch >= m
+    if net.batch_norm:  # a batch of one example has variance 0: Z_norm = 0, no gradient, a running variance pulled to 0
+        if m == 1:
+            raise DeepstepError("X: batch normalization needs at least 2 examples a batch (the variance of one is 0); "
+                                "got m = 1")
+        if not full_batch and (batch == 1 or m % batch == 1):
+            last = "every mini-batch" if batch == 1 else f"the last mini-batch ({m} = {m // batch} x {batch} + 1)"
+            raise DeepstepError(f"batch_size: batch normalization needs at least 2 examples a batch (the variance of "
+                                f"one is 0), and {last} holds 1; take another batch_size than {batch}")
     why_not = gram.applies(full_batch, opt, 1 in net.batch_norm)
     method = plan.method
     if method == "gram" and why_not:

@@ -154,14 +154,17 @@ def cmd_vectorize(args: argparse.Namespace) -> int:
     print(f"{'case':<30} {'size':<44} {'loop':>17} {'vectorized':>17} {'speed-up':>9}  same result")
     for row in rows:
         same = "yes" if row.agree else f"NO (differ by {row.difference:.2g})"
-        print(f"{row.case:<30} {row.size:<44} {_ms(row.loop_seconds, row.loop_spread):>17} "
-              f"{_ms(row.vector_seconds, row.vector_spread):>17} {row.speedup:>8.0f}x  {same}")
-    busy = [row.case for row in rows if row.busy]
+        spreads = (row.loop_spread, row.vector_spread) if args.repeats >= 3 else (None, None)
+        print(f"{row.case:<30} {row.size:<44} {_ms(row.loop_seconds, spreads[0]):>17} "
+              f"{_ms(row.vector_seconds, spreads[1]):>17} {row.speedup:>8.0f}x  {same}")
+    busy = [row.case for row in rows if row.busy] if args.repeats >= 3 else []
     if busy:
         print(f"note: the timings of the {' and the '.join(busy)} spread over more than half their median: the machine "
               "is too busy to measure well; run again when it is quieter (or with more --repeats)")
     return 0 if all(row.agree for row in rows) else 1
 
 
-def _ms(seconds: float, spread: float = 0.0) -> str:
+def _ms(seconds: float, spread: float | None = None) -> str:
+    if spread is None:  # (fewer than 3 timings: no spread to speak of)
+        return f"{seconds * 1000:.3g} ms"
     return f"{seconds * 1000:.3g} ms +-{spread * 50:.0f}%"  # (half the spread, in percent of the median)

@@ -233,7 +233,7 @@ def _check_header(header: Any) -> str | None:
     score = header.get("score_name")
     if score not in [task.score_name for task in TASKS.values()]:
         return "no known \"score_name\""
-    if header.get("score_column") not in (f"val_{score}", f"test_{score}"):
+    if header.get("score_column") not in (f"val_{score}", f"test_{score}", f"train_{score}"):
         return "no known \"score_column\""
     return None
 

@@ -228,7 +228,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if method == "auto":  # the method the run decided at its start, where it still applies
             saved = (net.metadata.get("training") or {}).get("method")
             full = args.batch_size is None or args.batch_size >= data.train_X.shape[1]
-            if saved == "plain" or (saved == "gram" and _gram_applies(full, optimizer)):
+            if saved == "plain" or (saved == "gram" and _gram_applies(full, optimizer, 1 in net.batch_norm)):
                 method = saved
         rule = (net.metadata.get("training") or {}).get("validation_rule", 1)
         print(f"resuming {model_path} after {len(net.history.cost)} iterations")
@@ -239,7 +239,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         from ...core.gram import pays_off
 
         full = args.batch_size is None or args.batch_size >= train_X.shape[1]
-        method = "gram" if _gram_applies(full, optimizer) and pays_off(
+        method = "gram" if _gram_applies(full, optimizer, 1 in net.batch_norm) and pays_off(
             net.layer_dims[0], net.layer_dims[1], train_X.shape[1], iterations) else "plain"
     net.metadata.update(
         classes=list(data.classes) if data.classes is not None else None, dataset=_dataset_key(name),
@@ -321,10 +321,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 
-def _gram_applies(full_batch: bool, optimizer: Any) -> bool:
+def _gram_applies(full_batch: bool, optimizer: Any, first_normalized: bool = False) -> bool:
     from ...core.gram import applies
 
-    return applies(full_batch, optimizer) is None
+    return applies(full_batch, optimizer, first_normalized) is None
 
 
 def _early_stopped(net: DeepNetwork) -> bool:

@@ -302,7 +302,7 @@ class Session:
             A = (net.output if l == net.L else net.hidden).g(cache[1])[:UNITS_SHOWN]
             if not np.isfinite(A).all():
                 return None
-            out.append(np.round(A, 3).tolist())
+            out.append(_rounded(A, 3))  # (weights beyond any scale give values np.round cannot take)
         return out
 
     def _grid(self) -> dict[str, Any]:

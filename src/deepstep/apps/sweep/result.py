@@ -63,7 +63,7 @@ class SweepResult:
         "accuracy" or "r2".
     score_column : str
         The column runs are compared by: ``val_<score_name>`` where validation data was given, else
-        ``test_<score_name>`` where test data was, else ``train_<score_name>``.
+        ``train_<score_name>`` (never the test score: that would tune on the test set).
     seed : int
     retried : tuple of int
         The runs retried after a worker process died.

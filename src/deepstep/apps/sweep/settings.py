@@ -50,6 +50,9 @@ class Range:
     SCALES = ("log", "lin", "1-log")
 
     def __post_init__(self) -> None:
+        for end in (self.low, self.high):
+            if isinstance(end, bool) or not isinstance(end, (int, float, np.integer, np.floating)):
+                raise DeepstepError(f"range: expected numbers low < high, got {self.low!r}..{self.high!r}")
         if self.scale not in self.SCALES:
             raise DeepstepError(f"scale: expected one of {list(self.SCALES)}, got {self.scale!r}")
         if not (math.isfinite(self.low) and math.isfinite(self.high) and self.low < self.high):
@@ -64,7 +67,7 @@ class Range:
         if not sep or scale not in cls.SCALES:
             return None
         low, sep, high = rest.partition("..")
-        if not sep:
+        if not sep or high.startswith("."):  # (log:1e-4...1 is not 1e-4..0.1)
             raise DeepstepError(f"range: expected {scale}:LOW..HIGH, got {text!r}")
         try:
             ends = float(low), float(high)
