@@ -229,6 +229,11 @@ def test_explain_writes_out_the_normalization_and_checks_every_gradient(hidden, 
     assert "\\gamma" in e._repr_markdown_() and "<math" in e._repr_html_()
 
 
+def test_explain_refuses_one_example_with_batch_norm(capsys):
+    code, _, err = command(capsys, "explain", "--batch-norm", "-m", "1")
+    assert code == 2 and err.startswith("deepstep explain: error: X: batch normalization")
+
+
 def test_the_commands_check_and_explain_a_normalized_network(capsys):
     code, out, err = command(capsys, "gradcheck", "--batch-norm", "--keep-prob", "0.8", "--l2", "0.3")
     assert code == 0 and "gamma1" in out and "beta2" in out and "PASS" in out, err

@@ -576,6 +576,8 @@ def explain(
     L, hidden, output, task = net.L, net.hidden, net.output, net.task
     W = {l: np.array(net.parameters[f"W{l}"]) for l in range(1, L + 1)}
     normalized = set(net.batch_norm)  # batch-normalized layers: gamma[l], beta[l] in place of b[l]
+    if normalized and m == 1:
+        raise DeepstepError("X: batch normalization needs at least 2 examples (the variance of one is 0); got m = 1")
     b = {l: np.array(net.parameters[f"b{l}"]) for l in range(1, L + 1) if l not in normalized}
     gamma = {l: np.array(net.parameters[f"gamma{l}"]) for l in normalized}
     beta = {l: np.array(net.parameters[f"beta{l}"]) for l in normalized}
