@@ -284,3 +284,9 @@ def test_batch_norm_is_refused_where_it_does_not_belong(rng):
                                         "W2": np.ones((1, 3)), "gamma2": np.ones((1, 1)), "beta2": np.zeros((1, 1))})
     with pytest.raises(ds.DeepstepError, match="^batch_norm: .*no"):
         ds.DeepNetwork([2, 1], batch_norm=True)
+
+
+def test_the_notebook_view_counts_gamma_and_beta():
+    html = ds.DeepNetwork([3, 4, 1], batch_norm=True)._repr_html_()
+    assert "gamma, beta (4, 1)" in html and "<td>20</td>" in html  # 4 x 3 + 4 + 4
+    assert "total</td><td>25</td>" in html  # and the output layer's 4 + 1

@@ -423,8 +423,11 @@ class DeepNetwork:
         for l in range(1, self.L + 1):
             n, n_prev = self.layer_dims[l], self.layer_dims[l - 1]
             g = self.output_activation if l == self.L else self.hidden_activation
-            rows.append(f"<tr><td>{l}</td><td>{html.escape(g)}</td><td>({n}, {n_prev})</td><td>({n}, 1)</td>"
-                        f"<td>({n}, m)</td><td>{n * n_prev + n:,}</td></tr>")
+            normalized = l in self.batch_norm  # gamma[l], beta[l] (n, 1) each in place of b[l]
+            shift = f"gamma, beta ({n}, 1)" if normalized else f"({n}, 1)"
+            count = n * n_prev + n * (2 if normalized else 1)
+            rows.append(f"<tr><td>{l}</td><td>{html.escape(g)}</td><td>({n}, {n_prev})</td><td>{shift}</td>"
+                        f"<td>({n}, m)</td><td>{count:,}</td></tr>")
         total = sum(P.size for P in self.parameters.values())
         trained = f", trained {len(self.history)} epochs" if len(self.history) else ""
         return (f"<div><b>DeepNetwork</b> {self.layer_dims}, {self.dtype.name}, {self.task.name}{trained}"
