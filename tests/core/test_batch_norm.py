@@ -290,3 +290,14 @@ def test_the_notebook_view_counts_gamma_and_beta():
     html = ds.DeepNetwork([3, 4, 1], batch_norm=True)._repr_html_()
     assert "gamma, beta (4, 1)" in html and "<td>20</td>" in html  # 4 x 3 + 4 + 4
     assert "total</td><td>25</td>" in html  # and the output layer's 4 + 1
+
+
+def test_info_counts_and_the_courses_dense_functions_refuse_batch_norm(capsys):
+    code, out, _ = command(capsys, "info", "--layers", "5,4,1", "-m", "3", "--batch-norm")
+    assert code == 0 and "gamma[l], beta[l] in place of b[l]" in out
+    assert "total parameters: 33" in out  # W1 4 x 5 + gamma1 4 + beta1 4 = 28, then W2 1 x 4 + b2 1 = 5
+    P = dict(ds.DeepNetwork([2, 3, 1], batch_norm=True).parameters)
+    for call in (lambda: ds.L_model_forward(np.ones((2, 3)), P), lambda: ds.update_parameters_with_gd(P, {}, 0.1),
+                 lambda: ds.forward_propagation_with_dropout(np.ones((2, 3)), P)):
+        with pytest.raises(ds.DeepstepError, match="^parameters: .*dense layers"):
+            call()

@@ -200,8 +200,19 @@ def linear_activation_forward(A_prev: Array, W: Array, b: Array, activation: str
     return A, (linear_cache, Z)
 
 
+def _dense_only(parameters: Any, name: str) -> None:
+    """The course's week-4 and Course 2 week-1/2 functions are for dense layers (W, b): batch-normalized
+    parameters (gamma, beta) are refused by name, not met with a KeyError."""
+    if any(str(k).startswith(("gamma", "beta")) for k in parameters):
+        from ..errors import DeepstepError
+
+        raise DeepstepError(f"parameters: {name} is the course's function for dense layers (W, b); batch-normalized "
+                            "layers (gamma, beta) train through DeepNetwork(batch_norm=True)")
+
+
 def L_model_forward(X: Array, parameters: dict) -> tuple[Array, list]:
     """[LINEAR -> RELU] x (L-1) -> LINEAR -> SIGMOID; the L caches in a list."""
+    _dense_only(parameters, "L_model_forward")
     caches = []
     A = X
     L = len(parameters) // 2
@@ -303,6 +314,7 @@ def backward_propagation_with_regularization(X: Array, Y: Array, cache: tuple, l
 def forward_propagation_with_dropout(X: Array, parameters: dict, keep_prob: float = 0.5) -> tuple[Array, tuple]:
     """Seed 1 inside; D1 = rand(A1.shape) < keep_prob, A1 = A1 * D1 / keep_prob, then D2 the same; cache (Z1, D1, A1,
     W1, b1, Z2, D2, A2, W2, b2, Z3, A3, W3, b3)."""
+    _dense_only(parameters, "forward_propagation_with_dropout")
     rng = np.random.RandomState(1)
     W1, b1, W2, b2, W3, b3 = (parameters[k] for k in ("W1", "b1", "W2", "b2", "W3", "b3"))
     Z1 = linear(W1, X, b1)
@@ -328,6 +340,7 @@ def backward_propagation_with_dropout(X: Array, Y: Array, cache: tuple, keep_pro
 # -- C2W2: optimization ----------------------------------------------------------------------------------------------
 def update_parameters_with_gd(parameters: dict, grads: dict, learning_rate: float) -> dict:
     """theta -= learning_rate * d theta (the course updates the dict it was given)."""
+    _dense_only(parameters, "update_parameters_with_gd")
     L = len(parameters) // 2
     for l in range(1, L + 1):
         parameters[f"W{l}"] = parameters[f"W{l}"] - learning_rate * grads[f"dW{l}"]

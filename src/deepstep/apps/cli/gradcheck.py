@@ -61,6 +61,8 @@ def add_parser(sub: Any) -> None:
                                    "parameter count.")
     i.add_argument("--layers", type=layers_arg, required=True, help="layer sizes, e.g. 12288,20,7,5,1")
     i.add_argument("-m", type=positive_int, default=209, help="number of examples")
+    i.add_argument("--batch-norm", action="store_true",
+                   help="batch normalization on the hidden layers: gamma[l], beta[l] (n[l], 1) in place of b[l]")
     i.set_defaults(func=cmd_info)
 
 
@@ -162,10 +164,16 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"{'layer':>5} {'W[l], dW[l]':>16} {'b[l], db[l]':>12} {'Z, A, dZ, dA':>16} {'parameters':>12}")
     print(f"{0:>5} {'':>16} {'':>12} {str((dims[0], m)):>16} {'':>12}   A[0] = X")
     total = 0
-    for l in range(1, len(dims)):
-        count = dims[l] * dims[l - 1] + dims[l]
+    L = len(dims) - 1
+    if args.batch_norm and L < 2:
+        raise UsageError("--batch-norm: normalizes hidden layers, and --layers gives none")
+    for l in range(1, L + 1):
+        normalized = args.batch_norm and l < L  # gamma[l], beta[l] in place of b[l]
+        count = dims[l] * dims[l - 1] + dims[l] * (2 if normalized else 1)
         total += count
-        print(f"{l:>5} {str((dims[l], dims[l - 1])):>16} {str((dims[l], 1)):>12} {str((dims[l], m)):>16} {count:>12,}")
+        shift = f"{(dims[l], 1)} x2" if normalized else str((dims[l], 1))
+        note = "   gamma[l], beta[l] in place of b[l]" if normalized else ""
+        print(f"{l:>5} {str((dims[l], dims[l - 1])):>16} {shift:>12} {str((dims[l], m)):>16} {count:>12,}{note}")
     print(f"total parameters: {total:,}")
     return 0
 
