@@ -100,3 +100,15 @@ def test_a_sweep_without_hold_out_resumes(tmp_path, capsys):
     assert "train_accuracy" in json.loads((tmp_path / "s" / "results.json").read_text())["rows"][0]
     code, out, err = command(capsys, *argv, "--resume")
     assert code == 0 and "2 finished run(s) kept" in out, err
+
+
+def test_a_sweep_compares_batch_normalization_on_and_off(tmp_path, capsys):
+    code, out, err = command(capsys, "sweep", "--batch-norm", "on,off", "--hidden", "4", "--iterations", "10",
+                             "--optimizer", "adam", "--learning-rate", "0.01", "--out", tmp_path / "s")
+    assert code == 0, err
+    rows = json.loads((tmp_path / "s" / "results.json").read_text())["rows"]
+    assert [row["batch_norm"] for row in rows] == [True, False]
+    assert ds.load_model(tmp_path / "s" / "run-0.npz").batch_norm == [1]
+    assert ds.load_model(tmp_path / "s" / "run-1.npz").batch_norm == []
+    code, _, err = command(capsys, "sweep", "--batch-norm", "maybe", "--out", tmp_path / "t")
+    assert code == 2 and "--batch-norm" in err

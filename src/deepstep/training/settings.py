@@ -172,6 +172,11 @@ class Setting:
         try:
             if self.kind is tuple:
                 value: Any = _hidden_text(text)
+            elif self.kind is bool:  # a sweep's list of switches: on,off (true/false, yes/no)
+                words = {"on": True, "true": True, "yes": True, "off": False, "false": False, "no": False}
+                if text.lower() not in words:
+                    raise DeepstepError(f"{self.option}: expected on or off, got {text!r}")
+                value = words[text.lower()]
             elif self.kind in (int, float):
                 value = self.kind(text)
             else:
@@ -266,7 +271,7 @@ TABLE: tuple[Setting, ...] = (
     Setting("batch_norm", bool, False, "batch normalization on every hidden layer: Z~ = gamma (Z - mu) / "
             "sqrt(sigma^2 + epsilon) + beta with the mini-batch's mu and sigma^2 (their running averages in "
             "prediction); gamma and beta replace b (default off; a resumed model keeps its own)", takes="network",
-            special=_standardize, sweep="single", column=True, cli_default=None),
+            special=_standardize, cli_default=None, sweep_help="on, off, or on,off to compare"),
     Setting("optimizer", str, "gd", "gd: W -= alpha dW; momentum: v = beta v + (1-beta) dW, W -= alpha v; rmsprop: "
             "s = beta2 s + (1-beta2) dW^2, W -= alpha dW/(sqrt(s)+epsilon); adam: both, bias-corrected (default gd)",
             takes="optimizer", choices=tuple(OPTIMIZERS), sweep_help="e.g. gd,momentum,rmsprop,adam"),

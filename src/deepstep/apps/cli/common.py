@@ -297,7 +297,7 @@ def add_setting_flags(parser: argparse.ArgumentParser, settings: Iterable[Settin
     """The flags of ``settings`` (rows of the table) on ``parser``: one value each (``deepstep train``), or with
     ``lists`` a comma-separated list each (``deepstep sweep``; not given: None)."""
     for s in settings:
-        if s.kind is bool:
+        if s.kind is bool and not lists:
             parser.add_argument(s.option, dest=s.dest, action=argparse.BooleanOptionalAction,
                                 default=s.train_default, help=s.help)
         elif lists:

@@ -102,7 +102,7 @@ def hidden_arg(text: str) -> tuple[int, ...]:
 
 GRID_ORDER = ("hidden", "hidden_activation", "init", "learning_rate", "num_iterations", "batch_size", "optimizer",
               "beta", "beta1", "beta2", "epsilon", "schedule", "lr_decay", "lr_decay_every", "l2", "keep_prob",
-              "early_stopping", "method", "dtype")
+              "early_stopping", "method", "dtype", "batch_norm")
 """The order of the list flags, which is the order of the grid's axes (the last varies fastest): it numbers the
 runs, so a journal's run K stays the same run.  Every setting the table lists in a sweep, once (a new one goes
 at the end)."""
@@ -451,7 +451,6 @@ def _grid(args: argparse.Namespace, preset: dict, data: Any) -> tuple[dict[str, 
     fixed: dict[str, Any] = {"hidden": tuple(preset["hidden"]), "hidden_activation": preset["hidden_activation"],
                              "init": preset["init"], "learning_rate": preset["learning_rate"],
                              "num_iterations": preset["iterations"], "standardize": _standardizes(args, data.name),
-                             "batch_norm": bool(getattr(args, "batch_norm", False)),
                              "output_activation": "linear" if data.task == "regression" else "auto"}
     grid: dict[str, list] = {}
     for flag, row in LISTS.items():
