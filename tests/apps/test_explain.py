@@ -52,7 +52,11 @@ def test_the_steps_are_the_iteration_done_by_hand():
     assert s["dW[1]"].shapes == "(3, 2) = (3, 5) (5, 2)"
     assert s["dA[1]"].shapes == "(3, 5) = (3, 1) (1, 5)"
     assert s["dZ[1]"].equation == "dZ[1] = dA[1] * (1 - A[1]^2)"
-    assert [st.phase for st in e.steps] == ["forward"] * 4 + ["cost"] + ["backward"] * 7 + ["update"] * 4
+    # backward: dA[2] (the cross-entropy's, before g'), dZ[2], dW[2], db[2], dA[1], dZ[1], dW[1], db[1]
+    assert [st.phase for st in e.steps] == ["forward"] * 4 + ["cost"] + ["backward"] * 8 + ["update"] * 4
+    assert s["dA[2]"].equation == "dA[2] = -(Y / A[2] - (1 - Y) / (1 - A[2]))"
+    A2 = s["A[2]"].value
+    np.testing.assert_allclose(s["dA[2]"].value, -(Y / A2 - (1 - Y) / (1 - A2)), rtol=1e-12)
 
 
 @pytest.mark.parametrize("hidden", ["relu", "tanh", "sigmoid", "leaky_relu:0.2"])
@@ -80,7 +84,8 @@ def test_the_update_is_the_training_loops_first_iteration(hidden, output, dims):
         np.testing.assert_allclose(updates[f"b[{l}]"], trained.parameters[f"b{l}"], rtol=1e-12, atol=1e-14)
     assert e.cost == pytest.approx(trained.history.cost[0], rel=1e-12)
     checks = [st.check for st in e.steps if st.check is not None]
-    assert len(checks) == 4 * (len(dims) - 1) - 1  # dZ, dW, db each layer; dA below the top
+    # dZ, dW, db each layer; dA below the top; and dA[L] itself for a sigmoid output (the cross-entropy's)
+    assert len(checks) == 4 * (len(dims) - 1) - 1 + (output == "sigmoid")
     assert max(checks) < 1e-7
 
 
@@ -160,14 +165,14 @@ def test_the_command_prints_one_iteration(capsys):
     assert cli.main(["explain", "--layers", "2,4,1", "--hidden-activation", "tanh", "-m", "3"]) == 0
     out = capsys.readouterr().out
     assert "Z[1] = W[1] A[0] + b[1]" in out and "(4, 3) = (4, 2) (2, 3) + (4, 1)" in out
-    assert out.count("  finite differences: ") == 7 and "WRONG" not in out
+    assert out.count("  finite differences: ") == 8 and "WRONG" not in out  # dA[2] too
 
 
 def test_the_command_writes_html(tmp_path, capsys):
     path = tmp_path / "one-step.html"
     assert cli.main(["explain", "--dataset", "moons", "--format", "html", "--out", str(path)]) == 0
     text = path.read_text()
-    assert text.startswith("<!doctype html>") and text.count("<math") == 16
+    assert text.startswith("<!doctype html>") and text.count("<math") == 17  # dA[L] too
 
 
 @pytest.mark.parametrize("argv, message", [

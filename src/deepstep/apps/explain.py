@@ -590,8 +590,8 @@ def explain(
     grads: dict[str, np.ndarray] = {}
 
     def gradient(step: Step, J: Callable[[np.ndarray], float], point: np.ndarray, grad: np.ndarray,
-                 scale: float) -> None:
-        steps.append(_Pending(step, J, point, grad, scale) if check else step)
+                 scale: float, own_sample: bool = False) -> None:
+        steps.append(_Pending(step, J, point, grad, scale, own_sample) if check else step)
 
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         try:
@@ -627,6 +627,14 @@ def explain(
                 math += " + (lambda/2m) sum_k || W[1] || ^2" if L == 1 else " + (lambda/2m) sum_k ||W|| ^2"
             steps.append(Step("cost", None, text, math, "scalar", float(J)))
             # -- backward: the step functions' own traversal, each step then written out --
+            if output.name == "sigmoid":  # dA[L] = dL/dA[L] per example, the cross-entropy's, before g'
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    dAL = -(Y / A[L] - (1 - Y) / (1 - A[L]))
+                if np.isfinite(dAL).all():
+                    eq = f"dA[{L}] = -(Y / A[{L}] - (1 - Y) / (1 - A[{L}]))"
+                    gradient(Step("backward", L, eq, f"dA[{L}] = - ( Y / A[{L}] - ( 1 - Y ) / ( 1 - A[{L}] ) )",
+                                  _shape(dAL), dAL.copy()), lambda P: cost(np.asarray(P, dtype=np.float64), {}),
+                             A[L], dAL, m, own_sample=True)
             dZL = output_delta(A[L], Y)
             caches = [bn_caches[l] if l in normalized else ((A[l - 1], W[l], b[l]), Z[l]) for l in range(1, L + 1)]
             grads = backward_from_dZL(dZL, caches, hidden, lambd, keep_dZ=True)
@@ -721,8 +729,10 @@ def explain(
                 if note:
                     item = Step(**{**item.step.__dict__, "verdict": "n/a"})
                 else:
+                    # (a step's own generator where it has one: its sample leaves the others' as they were)
+                    draw = np.random.default_rng([max_checked, item.grad.size]) if item.own_sample else gen
                     error, difference, n, size = _finite_differences(item.J, item.point, item.grad, item.scale,
-                                                                     gen, max_checked)
+                                                                     draw, max_checked)
                     item = Step(**{**item.step.__dict__, "check": error, "checked": n,
                                    "verdict": _verdict(error, difference, tolerance, noise * item.scale,
                                                        item.scale, size)})
@@ -757,3 +767,4 @@ class _Pending:
     point: np.ndarray
     grad: np.ndarray
     scale: float
+    own_sample: bool = False
