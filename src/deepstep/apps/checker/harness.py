@@ -719,21 +719,21 @@ def blame(ex: Exercise, fn: Callable, ns: dict[str, Any], result: FunctionResult
     replaced by the course's; if it then passes, the mistake is theirs, and it says so."""
     if result.status == "pass" or not ex.uses:
         return
-    used = [u for u in ex.uses if callable(ns.get(u)) and u in getattr(fn, "__code__", None).co_names
-            + tuple(_called_deeper(ns, fn))]
+    called = _called_deeper(ns, fn)  # (its own calls first, then theirs)
+    used = [u for u in ex.uses if u in called]
     if not used:
         return
-    refs = {u: next(e.reference for e in EXERCISES if e.name == u and e.assignment == ex.assignment) for u in used}
+    exs = {u: next(e for e in EXERCISES if e.name == u and e.assignment == ex.assignment) for u in used}
     g = fn.__globals__
     saved = {u: g.get(u) for u in used}
     try:
-        g.update(refs)
+        g.update({u: e.reference for u, e in exs.items()})
         alone = check_function(ex, fn, source)
     finally:
         g.update(saved)
     if alone.status == "pass":
-        exs = {u: next(e for e in EXERCISES if e.name == u and e.assignment == ex.assignment) for u in used}
-        inner = [u for u in used if check_function(exs[u], ns[u], source).status != "pass"] or used
+        theirs = {u: check_function(exs[u], ns[u], source) for u in used}
+        inner = [u for u in used if theirs[u].status != "pass"] or used
         # a wrong function that calls another wrong one may be wrong only through it: name the innermost
         roots = [u for u in inner if not any(v in exs[u].uses for v in inner if v != u)] or inner
         who = " and ".join(roots)
@@ -741,8 +741,7 @@ def blame(ex: Exercise, fn: Callable, ns: dict[str, Any], result: FunctionResult
                                f"in your {who}")
         result.message = f"wrong because your {who} {'is' if len(roots) == 1 else 'are'} wrong; " + result.message
         result.blamed = roots
-        root_mistake = check_function(exs[roots[0]], ns[roots[0]], source).mistake
-        result.mistake = root_mistake or result.mistake
+        result.mistake = theirs[roots[0]].mistake or result.mistake
     else:
         result.mistake, result.message = alone.mistake, alone.message
         result.case, result.quantity, result.expected, result.got = alone.case, alone.quantity, alone.expected, \
