@@ -239,6 +239,10 @@ class Session:
         _check(budget)
         boundary = self._boundary()
         _check(budget)
+        remarks = self.remarks()  # (a pass over the points, and one over the units' grid: each within the budget)
+        _check(budget)
+        units = self.units()
+        _check(budget)
         out: dict[str, Any] = {
             "id": self.id, "iteration": len(h), "layer_dims": net.layer_dims, "classes": self.classes,
             "cost": _thin(h.cost), "val_cost": _thin(h.val_cost),
@@ -250,8 +254,8 @@ class Session:
             "batch_norm": net.batch_norm,
             "boundary": boundary,
             "settings": {k: v for k, v in self.settings.items() if k != "csv"},
-            "remarks": self.remarks(),
-            "units": self.units(),
+            "remarks": remarks,
+            "units": units,
         }
         if h.cost:
             out["last_cost"] = _number(h.cost[-1], 12)
