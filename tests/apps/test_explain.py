@@ -256,3 +256,71 @@ def test_float32_networks_are_checked_at_their_precision():
     X, Y = ds.datasets.make_planar(m=8, rng=1)
     e = ds.explain(ds.DeepNetwork([2, 4, 1], "tanh", rng=3, dtype="float32"), X, Y, learning_rate=0.5)
     assert e.steps[0].value.dtype == np.float32 and e.checks_pass
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+@pytest.mark.parametrize("hidden", ["tanh", "sigmoid", "elu"])
+def test_dropout_is_written_out_and_equals_the_course_functions(hidden, batch_norm):
+    """The masks are the course's D[l] = rand(n[l], m) < keep_prob, drawn from the explanation's rng layer by layer;
+    the dropped A[l] is A[l] * D[l] / keep_prob; the gradients equal model_forward/model_backward's with the same
+    masks (dense layers) and pass finite differences, dA[l] through the mask included."""
+    X, Y = ds.datasets.make_moons(m=7, rng=5)
+    net = ds.DeepNetwork([2, 5, 4, 1], hidden, rng=3, batch_norm=batch_norm)
+    keep = [0.6, 0.8]
+    e = ds.explain(net, X, Y, learning_rate=0.3, keep_prob=keep, l2=0.2, rng=11)
+    draw = np.random.RandomState(11)  # an int seed is the course's np.random.seed(11)
+    D1, D2 = draw.random((5, 7)) < 0.6, draw.random((4, 7)) < 0.8
+    masks = [s.value for s in e.steps if s.equation.startswith("D[")]
+    assert len(masks) == 2 and masks[0].shape == (5, 7)
+    np.testing.assert_array_equal(masks[0], D1)
+    np.testing.assert_array_equal(masks[1], D2)
+    forward = [s for s in e.steps if s.phase == "forward"]
+    kept = forward[[s.equation for s in forward].index("D[1] = rand(n[1], m) < keep_prob") - 1].value
+    dropped = next(s.value for s in forward if s.equation == "A[1] = A[1] * D[1] / keep_prob")
+    np.testing.assert_allclose(dropped, kept * D1 / 0.6, rtol=1e-15)
+    assert e.checks_pass is True and e.worst_check < 1e-7
+    back = [s.equation for s in e.steps if s.phase == "backward"]
+    assert "dA[1] = dA[1] * D[1] / keep_prob" in back and "dA[2] = dA[2] * D[2] / keep_prob" in back
+    assert "dropout keep_prob = [0.6, 0.8]" in e.title()
+    if not batch_norm:  # a second implementation: the course functions with the same generator's masks
+        AL, caches = ds.model_forward(X, net.parameters, hidden, "sigmoid", keep_prob=keep, rng=11)
+        grads = ds.model_backward(AL, Y, caches, hidden, "sigmoid", lambd=0.2)
+        shown = {s.equation.split(" ")[0]: s.value for s in e.steps if s.phase == "backward"}
+        for key in ("dW1", "db1", "dW2", "dW3"):
+            np.testing.assert_allclose(shown[f"{key[:-1]}[{key[-1]}]"], grads[key], rtol=1e-12, atol=1e-15)
+
+
+def test_a_wrong_dropout_backward_is_flagged(monkeypatch):
+    """The checks see dropout: a backward that forgets the 1/keep_prob of its mask is WRONG."""
+    from deepstep.core import layers
+
+    real = layers.Dense.backward
+
+    def forgetful(self, dA, cache, l, *args, **kwargs):
+        if len(cache) == 3:  # ((A_prev, W, b), Z, (D, keep_prob)): the mask without its scaling
+            cache = (cache[0], cache[1], (cache[2][0], 1.0))
+        return real(self, dA, cache, l, *args, **kwargs)
+
+    X, Y = ds.datasets.make_moons(m=6, rng=1)
+    net = ds.DeepNetwork([2, 4, 3, 1], "tanh", rng=2)
+    assert ds.explain(net, X, Y, keep_prob=0.5, rng=3).checks_pass is True
+    monkeypatch.setattr(layers.Dense, "backward", forgetful)
+    e = ds.explain(net, X, Y, keep_prob=0.5, rng=3)
+    assert e.checks_pass is False
+    assert {s.equation.split(" ")[0] for s in e.steps if s.verdict == "WRONG"} >= {"dZ[1]", "dZ[2]"}
+
+
+def test_the_command_takes_dropout_and_the_optimizers_flags(capsys):
+    from conftest import command
+
+    code, out, err = command(capsys, "explain", "--layers", "2,4,3,1", "-m", "5", "--keep-prob", "0.7",
+                             "--optimizer", "adam", "--beta1", "0.8", "--epsilon", "1e-6")
+    assert code == 0, err
+    assert "Adam(beta1=0.8, beta2=0.999, epsilon=1e-06)" in out and "dropout keep_prob = 0.7" in out
+    assert "D[2] = rand(n[2], m) < keep_prob" in out and "dA[1] = dA[1] * D[1] / keep_prob" in out
+    assert "WRONG" not in out
+    for argv, flag in ((["--optimizer", "gd", "--beta1", "0.8"], "--beta1"),
+                       (["--layers", "2,1", "--keep-prob", "0.5"], "--keep-prob"),
+                       (["--keep-prob", "0"], "--keep-prob")):
+        code, out, err = command(capsys, "explain", *argv)
+        assert code == 2 and err.count("\n") == 1 and flag in err, err

@@ -22,7 +22,8 @@ def equations(rng):
                     Y = (np.eye(3)[:, rng.integers(0, 3, 5)] if n_out == 3 else rng.random((1, 5))
                          if output == "linear" else (rng.random((1, 5)) > 0.5).astype(int))
                     for l2 in (0.0, 0.1):
-                        yield from (s.math for s in ds.explain(net, X, Y, optimizer=optimizer, l2=l2).steps)
+                        yield from (s.math for s in ds.explain(net, X, Y, optimizer=optimizer, l2=l2,
+                                                                keep_prob=0.8 if l2 else 1.0).steps)
 
 
 def test_every_equation_renders(rng):

@@ -119,7 +119,7 @@ def test_creating_a_session_explains_a_bounded_slice_of_points(make_server):
     sid, state = create(server, points=20_000, hidden=[64] * 6)
     elapsed = time.monotonic() - t0
     assert elapsed < 8.0, elapsed  # (the finite-difference checks over all 16,000 points took half a minute)
-    assert f"On the first {playground.EXPLAIN_POINTS} of the 16000 training points, as an example" in \
+    assert f"On {playground.EXPLAIN_POINTS} of the 16000 training points spread over the set, as an example" in \
         state["explain"]
     session = server.sessions.get(sid)
     explained, notes = session.next_step()
@@ -130,14 +130,31 @@ def test_a_large_mini_batch_is_explained_on_a_bounded_slice():
     session = playground.Session.create(playground.check_settings({"points": 2000, "batch_size": 1000}))
     explained, notes = session.next_step()
     assert explained.m == playground.EXPLAIN_POINTS
-    assert notes[0].startswith(f"On the first {playground.EXPLAIN_POINTS} points of one mini-batch of 1000 of the "
+    assert notes[0].startswith(f"On {playground.EXPLAIN_POINTS} points spread over one mini-batch of 1000 of the "
                                "1600 training points")
+    labels = explained.inputs["Y"]  # spread over the set (ordered by class), not its first points: both classes
+    assert 0.3 < labels.mean() < 0.7
 
 
 def test_small_sets_are_still_explained_on_every_point():
     session = playground.Session.create(playground.check_settings({"points": 150}))
     explained, notes = session.next_step()
     assert explained.m == 120 and notes[0].startswith("On all 120 training points: the step the engine takes next")
+    X, _, _ = session._split()
+    np.testing.assert_array_equal(explained.inputs["X = A[0]"], session.net._inputs(X))  # every point, in order
+
+
+def test_dropout_is_explained_with_its_masks():
+    session = playground.Session.create(playground.check_settings({"points": 60, "hidden": [4, 3],
+                                                                    "keep_prob": 0.5}))
+    explained, notes = session.next_step()
+    assert "D[1] = rand(n[1], m) < keep_prob" in [s.equation for s in explained.steps]
+    assert explained.checks_pass and "masks D[l] shown are one draw" in notes[1]
+
+
+def test_an_unknown_init_lists_the_lesson_inits_too():
+    with pytest.raises(playground.SettingsError, match=r"^init: .*'zeros'.*'large'"):
+        playground.check_settings({"init": "bogus"})
 
 
 def test_beyond_the_workers_and_the_queue_requests_get_503(make_server):

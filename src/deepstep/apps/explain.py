@@ -44,9 +44,10 @@ from ..core.cost import squared_norm
 from ..core.engine import forward_layers, l2_cost, linear, output_delta
 from ..core.gradcheck import _relative_error
 from ..core.initialization import RngLike, as_rng
+from ..core.kernels import apply_dropout, dropout_mask
 from ..core.layers import BatchNorm
 from ..core.optimizers import Optimizer, get_optimizer
-from ..errors import DeepstepError, _describe, check_l2, check_learning_rate, check_number
+from ..errors import DeepstepError, _describe, check_keep_prob, check_l2, check_learning_rate, check_number
 from ..limits import check_memory, explain_bytes
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ class Step:
 # Tokens: a layer quantity "dW[2]^T", a fraction "(1/2m)", "sum_j", an operator, a name (tanh, alpha, Y), a number.
 _TOKEN = re.compile(r"\s*(?:(?P<var>(?:[vs]_)?d?(?:gamma|beta|mu|sigma2|Zn|Zt|[A-Za-z])\[\d+\](?:\^T)?)|"
                     r"(?P<frac>\((?:1|lambda)/2?m\))|"
-                    r"(?P<sum>sum_[jk])|(?P<op>:=|\|\||\^[2t]|<=|[=+\-*/(),>]|')|(?P<name>[A-Za-z_]+\d?)|"
+                    r"(?P<sum>sum_[jk])|(?P<op>:=|\|\||\^[2t]|<=|[=+\-*/(),<>]|')|(?P<name>[A-Za-z_]+\d?)|"
                     r"(?P<num>\d+(?:\.\d+)?))")
 _GREEK = {"alpha": ("\\alpha", "\u03b1"), "lambda": ("\\lambda", "\u03bb"), "sigma": ("\\sigma", "\u03c3"),
           "beta": ("\\beta", "\u03b2"), "beta1": ("\\beta_1", "\u03b2\u2081"), "beta2": ("\\beta_2", "\u03b2\u2082"),
@@ -289,6 +290,8 @@ class Explanation:
         X (= A[0], standardized where the network standardizes) and Y, as the engine sees them.
     note : str
         Why the gradients could not be checked, when they could not ("" otherwise).
+    keep_prob : list of float
+        Inverted dropout's keep_prob of each hidden layer ([] or all 1.0: no dropout).
     """
 
     steps: list[Step]
@@ -302,6 +305,7 @@ class Explanation:
     optimizer: str = "gradient descent"
     inputs: dict[str, np.ndarray] = field(default_factory=dict)
     note: str = ""
+    keep_prob: list[float] = field(default_factory=list)
 
     @property
     def worst_check(self) -> float | None:
@@ -326,6 +330,9 @@ class Explanation:
 
     def title(self) -> str:
         reg = f", L2 lambda = {self.l2:g}" if self.l2 else ""
+        if any(p < 1 for p in self.keep_prob):
+            shown = {f"{p:g}" for p in self.keep_prob}
+            reg += f", dropout keep_prob = {shown.pop() if len(shown) == 1 else self.keep_prob}"
         return (f"One iteration of {self.optimizer} on a network {self.layer_dims} ({self.hidden_activation} hidden, "
                 f"{self.output_activation} output), m = {self.m} examples, learning rate alpha = "
                 f"{self.learning_rate:g}{reg}")
@@ -520,6 +527,7 @@ def explain(
     learning_rate: float = 0.0075,
     l2: float = 0.0,
     optimizer: str | Optimizer | None = None,
+    keep_prob: float | list[float] = 1.0,
     check: bool = True,
     max_checked: int = MAX_CHECKED,
     rng: RngLike = 0,
@@ -540,17 +548,22 @@ def explain(
     optimizer : str or Optimizer, optional
         The update rule (default: gradient descent).  An Optimizer object is copied with its state, so the update
         shown is the next one it makes (``net.optimizer`` after a fit: the next iteration of that fit).
+    keep_prob : float or list of L-1 floats
+        Inverted dropout on the hidden layers, as fit does: D[l] = rand(n[l], m) < keep_prob drawn with ``rng``,
+        A[l] = A[l] * D[l] / keep_prob; on the way back dA[l] = dA[l] * D[l] / keep_prob (1.0: no dropout).
     check : bool
         Compare each gradient with centered finite differences (False: no check column).
     max_checked : int
         Entries compared per gradient (a sample, drawn with ``rng``, where there are more).
     rng : int, Generator or None
+        Draws the dropout masks (first), then the entries each check samples.
 
     Returns
     -------
     Explanation
-        ``.steps`` in order: forward (Z[l], A[l]), cost, backward (dZ[l], dW[l], db[l], dA[l-1]), update (the
-        optimizer's equations for each W[l], b[l]).
+        ``.steps`` in order: forward (Z[l], A[l], with dropout D[l] and the dropped A[l]), cost, backward
+        (dZ[l], dW[l], db[l], dA[l-1], with dropout dA[l] through D[l]), update (the optimizer's equations for
+        each W[l], b[l]).
 
     Raises
     ------
@@ -579,6 +592,11 @@ def explain(
     if normalized and m == 1:
         raise DeepstepError("X: batch normalization needs at least 2 examples (the variance of one is 0); got m = 1")
     b = {l: np.array(net.parameters[f"b{l}"]) for l in range(1, L + 1) if l not in normalized}
+    keep = check_keep_prob(keep_prob, L - 1)
+    # the masks are drawn layer by layer, D[l] of A[l]'s shape (n[l], m), as model_forward draws them
+    masks = [(dropout_mask(gen, (W[l].shape[0], m), keep[l - 1]), keep[l - 1]) if l < L and keep[l - 1] < 1
+             else None for l in range(1, L + 1)]
+    A_kept: dict[int, np.ndarray] = {}  # A[l] = g(Z[l]) before dropout, where a layer drops units
     gamma = {l: np.array(net.parameters[f"gamma{l}"]) for l in normalized}
     beta = {l: np.array(net.parameters[f"beta{l}"]) for l in normalized}
     g = {l: output if l == L else hidden for l in range(1, L + 1)}
@@ -593,6 +611,18 @@ def explain(
                  scale: float, own_sample: bool = False) -> None:
         steps.append(_Pending(step, J, point, grad, scale, own_sample) if check else step)
 
+    def dropout_steps(l: int, A_l: np.ndarray) -> None:
+        """Layer l's mask and the dropped A[l] written out (A_l: g(Z[l]) before dropout)."""
+        if not masks[l - 1]:
+            return
+        D, p = masks[l - 1]
+        A_kept[l] = A_l
+        eq = f"D[{l}] = rand(n[{l}], m) < keep_prob"
+        steps.append(Step("forward", l, eq, f"D[{l}] = rand ( n[{l}] , m ) < keep_prob", _shape(D),
+                          D.astype(np.int8)))
+        eq = f"A[{l}] = A[{l}] * D[{l}] / keep_prob"
+        steps.append(Step("forward", l, eq, eq, f"{_shape(A_l)}, keep_prob = {p:g}", apply_dropout(A_l, D, p)))
+
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         try:
             # -- forward --
@@ -600,15 +630,17 @@ def explain(
                 if l in normalized:
                     layer = BatchNorm(g[l])
                     A[l], bn_caches[l] = layer.forward({f"W{l}": W[l], f"gamma{l}": gamma[l], f"beta{l}": beta[l]},
-                                                       l, A[l - 1])
-                    (_, _, _), Zt, Z_norm, inv, mu, var = bn_caches[l]
+                                                       l, A[l - 1], masks[l - 1])
+                    (_, _, _), Zt, Z_norm, inv, mu, var = bn_caches[l][:6]
                     Z[l] = W[l] @ A[l - 1]
+                    A_l = g[l].g(Zt) if masks[l - 1] else A[l]
                     eqs, forms = layer.equations(l), layer.formulas(l)
                     for key, value, shape in (("Z", Z[l], f"{_shape(Z[l])} = {_shape(W[l])} {_shape(A[l - 1])}"),
                                               ("mu", mu, _shape(mu)), ("sigma2", var, _shape(var)),
                                               ("Z_norm", Z_norm, _shape(Z_norm)), ("Zt", Zt, _shape(Zt)),
-                                              ("A", A[l], _shape(A[l]))):
+                                              ("A", A_l, _shape(A_l))):
                         steps.append(Step("forward", l, eqs[key], forms[key], shape, value.copy()))
+                    dropout_steps(l, A_l)
                     continue
                 Z[l] = linear(W[l], A[l - 1], b[l])
                 A[l] = g[l].g(Z[l])
@@ -617,6 +649,9 @@ def explain(
                                   f"{_shape(b[l])}", Z[l].copy()))
                 text, math = g[l].equation(f"Z[{l}]")
                 steps.append(Step("forward", l, f"A[{l}] = {text}", f"A[{l}] = {math}", _shape(A[l]), A[l].copy()))
+                if masks[l - 1]:
+                    dropout_steps(l, A[l])
+                    A[l] = apply_dropout(A[l], *masks[l - 1])
             # -- cost --
             J = task.cost(A[L], Y)
             if lambd:
@@ -636,12 +671,20 @@ def explain(
                                   _shape(dAL), dAL.copy()), lambda P: cost(np.asarray(P, dtype=np.float64), {}),
                              A[L], dAL, m, own_sample=True)
             dZL = output_delta(A[L], Y)
-            caches = [bn_caches[l] if l in normalized else ((A[l - 1], W[l], b[l]), Z[l]) for l in range(1, L + 1)]
+            caches = [bn_caches[l] if l in normalized else
+                      ((A[l - 1], W[l], b[l]), Z[l], *([masks[l - 1]] if masks[l - 1] else []))
+                      for l in range(1, L + 1)]
             grads = backward_from_dZL(dZL, caches, hidden, lambd, keep_dZ=True)
             gradient(Step("backward", L, f"dZ[{L}] = A[{L}] - Y", f"dZ[{L}] = A[{L}] - Y", _shape(dZL), dZL.copy()),
                      lambda P: cost_from_Z(P, L), Z[L], dZL, m)
             for l in range(L, 0, -1):
                 dZ, dW = grads[f"dZ{l}"], grads[f"dW{l}"]
+                if masks[l - 1]:  # dA[l] through the mask A[l] went through: J as a function of A[l] before dropout
+                    D, p = masks[l - 1]
+                    dA_kept = apply_dropout(grads[f"dA{l}"], D, p)
+                    eq = f"dA[{l}] = dA[{l}] * D[{l}] / keep_prob"
+                    gradient(Step("backward", l, eq, eq, _shape(dA_kept), dA_kept),
+                             lambda P, l=l, D=D, p=p: cost_from_A(apply_dropout(P, D, p), l + 1), A_kept[l], dA_kept, m)
                 if l in normalized:
                     eqs, forms = BatchNorm(g[l]).equations(l), BatchNorm(g[l]).formulas(l)
                     for key, P, at in (("dgamma", gamma[l], "gamma_at"), ("dbeta", beta[l], "beta_at")):
@@ -692,11 +735,12 @@ def explain(
         gamma[start] or beta[start] replaced; batch-normalized layers with the batch's statistics)."""
         W_at = W_at or {}
         A_L = forward_layers(np.asarray(A_prev, dtype=np.float64), params64(start, W_at, b_at, gamma_at, beta_at),
-                             hidden, output, start)
+                             hidden, output, start, masks=masks)
         return cost(A_L, W_at)
 
     def cost_from_Z(Z_l: np.ndarray, l: int) -> float:
-        A_L = forward_layers(None, params64(l, {}), hidden, output, l, Z_start=np.asarray(Z_l, dtype=np.float64))
+        A_L = forward_layers(None, params64(l, {}), hidden, output, l, Z_start=np.asarray(Z_l, dtype=np.float64),
+                             masks=masks)
         return cost(A_L, {})
 
     def params64(start: int, W_at: dict, b_at: dict | None = None, gamma_at: dict | None = None,
@@ -743,7 +787,7 @@ def explain(
         letters = key.rstrip("0123456789")
         given[f"{letters}[{key[len(letters):]}]"] = P
     return Explanation(done, list(net.layer_dims), net.hidden_activation, net.output_activation, m, alpha, lambd,
-                       float(J), name, given, note)
+                       float(J), name, given, note, keep)
 
 
 def _layer_parameters(W: dict, b: dict, gamma: dict, beta: dict, L: int) -> dict[str, np.ndarray]:

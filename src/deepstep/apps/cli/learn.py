@@ -21,7 +21,9 @@ from .common import (
     _build_network,
     _check_examples,
     _number,
+    add_setting_flags,
     layers_arg,
+    optimizer_of,
     positive_int,
     seed_arg,
     setting_type,
@@ -55,6 +57,7 @@ def add_parser(sub: Any) -> None:
                    help="standardize the features as train does (default: on for .csv/.npz files)")
     x.add_argument("--optimizer", choices=list(SETTINGS["optimizer"].choices), default="gd",
                    help="the update written out: gd, momentum, rmsprop or adam (their first step, from zero state)")
+    add_setting_flags(x, [SETTINGS[name] for name in ("beta", "beta1", "beta2", "epsilon", "keep_prob")])
     x.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=None,
                    help="batch normalization on the hidden layers: the mean, variance, Z_norm and Z~ written out, "
                         "and dgamma, dbeta, dZ checked")
@@ -101,6 +104,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.m > m_train:
         raise UsageError(f"-m: expected at most {m_train} examples (the training set of {data.name}), got {args.m}")
     net = _build_network(args, data, preset, dtype="float64")
+    if args.keep_prob < 1 and net.L == 1:
+        raise UsageError(f"--keep-prob: dropout acts on hidden layers and the network {list(net.layer_dims)} has "
+                         f"none, got {args.keep_prob:g}")
     if net.standardize:
         net.standardizer = Standardizer.fit(data.train_X)
         if data.task == "regression":
@@ -108,7 +114,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     pick = np.sort(np.random.default_rng([args.seed, 2]).choice(m_train, args.m, replace=False))
     explanation = explain(net, data.train_X[:, pick], data.train_Y[:, pick],  # class indices or targets, as fit
                           learning_rate=args.learning_rate or preset["learning_rate"], l2=args.l2, rng=args.seed,
-                          optimizer=args.optimizer)
+                          optimizer=optimizer_of(args), keep_prob=args.keep_prob)
     text = explanation.render(args.format)
     if args.format == "html":
         text = f"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>deepstep explain</title></head><body>" \

@@ -343,22 +343,26 @@ class Session:
             where = (f"one mini-batch of {batch} of the {m} training points (an epoch shuffles them into "
                      f"{-(-m // batch)} batches and takes a step on each)")
             if batch > EXPLAIN_POINTS:
-                where = (f"the first {EXPLAIN_POINTS} points of {where}, as an example (the equations are worked out "
+                where = (f"{EXPLAIN_POINTS} points spread over {where}, as an example (the equations are worked out "
                          f"on at most {EXPLAIN_POINTS} points)")
-            X, Y = X[:, :min(batch, EXPLAIN_POINTS)], Y[:, :min(batch, EXPLAIN_POINTS)]
+            shown = min(batch, EXPLAIN_POINTS)
         elif m > EXPLAIN_POINTS:
-            X, Y = X[:, :EXPLAIN_POINTS], Y[:, :EXPLAIN_POINTS]
-            where = (f"the first {EXPLAIN_POINTS} of the {m} training points, as an example: the engine's next step "
-                     f"takes all {m} (the equations are worked out on at most {EXPLAIN_POINTS} points)")
+            where = (f"{EXPLAIN_POINTS} of the {m} training points spread over the set, as an example: the engine's "
+                     f"next step takes all {m} (the equations are worked out on at most {EXPLAIN_POINTS} points)")
+            shown = EXPLAIN_POINTS
         else:
-            where = f"all {m} training points: the step the engine takes next"
+            where, shown = f"all {m} training points: the step the engine takes next", m
+        # points evenly spread over the set (the toy sets come ordered by class: the first ones would be one class)
+        pick = np.linspace(0, m - 1, shown).round().astype(int)
+        X, Y = X[:, pick], Y[:, pick]
         optimizer = self.net.optimizer if self.net.optimizer is not None else s["optimizer"]
         notes = [f"On {where}."]
-        if s["keep_prob"] < 1:
-            notes.append(f"Dropout (keep_prob {s['keep_prob']:g}) is not shown: it masks the hidden units while "
-                         "training.")
+        keep_prob = s["keep_prob"] if self.net.L > 1 else 1.0
+        if keep_prob < 1:
+            notes.append(f"Dropout (keep_prob {keep_prob:g}): the masks D[l] shown are one draw; training draws new "
+                         "ones at every step.")
         return explain(self.net, X, Y, learning_rate=s["learning_rate"], l2=s["l2"], optimizer=optimizer,
-                       max_checked=EXPLAIN_CHECKED, rng=len(self.net.history)), notes
+                       keep_prob=keep_prob, max_checked=EXPLAIN_CHECKED, rng=len(self.net.history)), notes
 
     def model_bytes(self) -> bytes:
         """The network as a deepstep model file."""

@@ -126,6 +126,9 @@ def check_settings(raw: Any) -> dict[str, Any]:
         for key in ("hidden_activation", "init", "learning_rate", "optimizer", "batch_size", "l2", "keep_prob",
                     "seed", "batch_norm"):
             lesson = key == "init" and isinstance(s[key], str) and s[key] in LESSON_INITS  # (a list is unhashable)
+            if key == "init" and isinstance(s[key], str) and not lesson and s[key] not in SETTINGS["init"].choices:
+                inits = [*SETTINGS["init"].choices, *(k for k in LESSON_INITS if k not in SETTINGS["init"].choices)]
+                raise SettingsError(f"init: expected one of {inits}, got {_describe(s[key])}")
             out[key] = s[key] if lesson else SETTINGS[key].check(s[key])
         out["points"] = check_number(s["points"], "points", low=10, high=MAX_POINTS, integer=True)
         out["noise"] = None if s["noise"] is None else check_number(s["noise"], "noise", low=0, high=10)
