@@ -167,6 +167,71 @@ def test_step_explains_and_reset_starts_again(server):
     assert status == 200 and again["iteration"] == 0 and again["weights"] == first["weights"]
 
 
+def test_a_weight_set_by_hand_is_the_one_training_goes_on_from(server):
+    """W[l][i, j] := v by hand: the state shows it, and the next iterations are those of a network given that
+    weight (trained by hand from the same parameters)."""
+    sid, state = create(server, dataset="moons", points=80, hidden=[3], seed=6, validation_fraction=0)
+    _, state = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 3})
+    session = server.sessions.get(sid)
+    expected = {k: np.array(v) for k, v in session.net.parameters.items()}
+    expected["W1"][2, 1] = -1.75
+    status, state = server.request("POST", f"/api/sessions/{sid}/weight",
+                                   {"layer": 1, "row": 2, "column": 1, "value": -1.75})
+    assert status == 200 and state["weights"][0][2][1] == -1.75 and state["iteration"] == 3
+    assert "<math" in state["explain"]
+    net = ds.DeepNetwork([2, 3, 1], "tanh", rng=6, standardize=True)
+    net.parameters = expected
+    X, Y, _ = session._split()
+    net.fit(X, Y, 1.2, 4)  # (its standardizer learned from the same points: the session's)
+    _, state = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 4})
+    np.testing.assert_allclose(session.net.parameters["W1"], net.parameters["W1"], rtol=1e-12)
+    for body, field in (({"layer": 3, "row": 0, "column": 0, "value": 1}, "layer"),
+                        ({"layer": 1, "row": 3, "column": 0, "value": 1}, "row"),
+                        ({"layer": 2, "row": 0, "column": 3, "value": 1}, "column"),
+                        ({"layer": 1, "row": 0, "column": 0, "value": "abc"}, "value"),
+                        ({"layer": 1, "row": 0, "column": 0, "value": 1e9}, "value")):
+        before = np.array(session.net.parameters["W1"])
+        status, answer = server.request("POST", f"/api/sessions/{sid}/weight", body)
+        assert status == 400 and answer["error"].split(":")[0] == field, answer
+        np.testing.assert_array_equal(session.net.parameters["W1"], before)  # nothing changed
+
+
+@pytest.mark.parametrize("dataset", ["plane", "hills"])
+def test_a_regression_set_trains_as_a_regressor_made_by_hand(server, dataset, tmp_path):
+    """The plane and the hills: a linear output and the squared error; the costs, R^2 and the predictions over
+    the plane are those of a DeepNetwork regressor trained by hand on the same split."""
+    sid, state = create(server, dataset=dataset, points=150, hidden=[6], learning_rate=0.03, optimizer="adam",
+                        seed=2, validation_fraction=0.2)
+    assert state["task"] == "regression" and state["score"] == "R^2" and state["layer_dims"] == [2, 6, 1]
+    status, state = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 40})
+    assert status == 200
+    X, Y = getattr(ds.datasets, f"make_{dataset}")(m=150, rng=2)
+    held = validation_split(np.zeros(150), 0.2, 2)
+    net = ds.DeepNetwork([2, 6, 1], "tanh", "linear", rng=2, standardize=True)
+    net.fit(X[:, ~held], Y[:, ~held], 0.03, 40, optimizer="adam", validation_data=(X[:, held], Y[:, held]))
+    assert [c for _, c in state["cost"]] == [round(c, 6) for c in net.history.cost]
+    assert state["train_accuracy"] == pytest.approx(net.score(X[:, ~held], Y[:, ~held]), rel=1e-12)
+    assert state["val_accuracy"] == pytest.approx(net.score(X[:, held], Y[:, held]), rel=1e-12)
+    np.testing.assert_allclose(state["points"]["label"] if "points" in state else
+                               server.request("GET", f"/api/sessions/{sid}/state?points=1")[1]["points"]["label"],
+                               np.round(Y[0], 5))
+    b = state["boundary"]
+    assert b["regression"] and b["low"] == Y.min() and b["high"] == Y.max()
+    corner = np.array([[b["x0"][0]], [b["x1"][0]]])  # the grid's first value: x0 lowest, x1 lowest
+    assert b["values"][0] == pytest.approx(float(net.predict(corner)[0, 0]), abs=1e-4)
+    assert "WRONG" not in server.request("GET", f"/api/sessions/{sid}/state?explain=1")[1]["explain"]
+    status, data = server.request("GET", f"/api/sessions/{sid}/model")
+    (tmp_path / "m.npz").write_bytes(data)
+    loaded = ds.load_model(tmp_path / "m.npz")
+    np.testing.assert_allclose(loaded.predict(X), net.predict(X), rtol=1e-10)
+
+
+def test_the_hills_are_learned(server):
+    sid, _ = create(server, dataset="hills", hidden=[8, 8], learning_rate=0.03, optimizer="adam", seed=1)
+    _, state = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 600})
+    assert state["val_accuracy"] > 0.95  # R^2 on the held-out points
+
+
 def test_the_model_downloads_as_a_model_file(server, tmp_path):
     sid, _ = create(server, dataset="blobs", points=90, hidden=[6], seed=2)
     server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 25})

@@ -284,7 +284,7 @@ def test_a_request_whose_client_goes_away_stops_working(make_server, monkeypatch
     sid, _ = create(server, points=200, hidden=[8], seed=3)
     session = server.sessions.get(sid)
     net = session.net
-    started = slow(monkeypatch, "_accuracy" if route == "state" else "_network", 1.0)
+    started = slow(monkeypatch, "_score" if route == "state" else "_network", 1.0)
     grids = count(monkeypatch, "_grid")
     method, path, body = {"create": ("POST", "/api/sessions", {"points": 200}),
                           "reset": ("POST", f"/api/sessions/{sid}/reset", {}),
@@ -305,7 +305,7 @@ def test_a_request_beyond_its_work_seconds_is_503_and_keeps_nothing(make_server,
     sid, _ = create(server, points=200, hidden=[8], seed=3)
     session = server.sessions.get(sid)
     net = session.net
-    slow(monkeypatch, {"state": "_accuracy", "model": "model_bytes"}.get(route, "_network"), 1.0)
+    slow(monkeypatch, {"state": "_score", "model": "model_bytes"}.get(route, "_network"), 1.0)
     grids = count(monkeypatch, "_grid")
     method, path, body = {"create": ("POST", "/api/sessions", {"points": 200}),
                           "reset": ("POST", f"/api/sessions/{sid}/reset", {}),

@@ -239,6 +239,47 @@ def test_buttons_add_and_remove_layers_and_units_and_weights_show_their_values(t
     tab.check_no_script_errors()
 
 
+def test_a_weight_is_edited_by_clicking_it(tab):
+    page = tab.page
+    expect(page.locator("#start")).to_be_enabled()
+    line = page.locator('#network line.weight[data-name="W[1][2][1]"]')
+    line.dispatch_event("click")  # (a thin line: its event, not a click at a point of the box)
+    expect(page.locator("#weight-edit")).to_be_visible()
+    expect(page.locator("#weight-name")).to_have_text("W[1][2, 1]")
+    page.fill("#weight-value", "many")
+    page.click("#weight-edit button[type=submit]")
+    expect(page.locator("#error")).to_have_text(re.compile(r"^value: "))
+    page.fill("#weight-value", "2.5")
+    page.click("#weight-edit button[type=submit]")
+    expect(page.locator("#weight-edit")).to_be_hidden()
+    expect(line.locator("title")).to_have_text("W[1][2, 1] = 2.5")
+    expect(page.locator("#error")).to_have_text("")
+    page.screenshot(path=str(artifacts_dir() / "playground-weight.png"), full_page=True)
+    page.click("#step")  # training goes on from it
+    expect(page.locator("#iteration")).to_have_text("1")
+    assert line.locator("title").text_content() != "W[1][2, 1] = 2.5"
+    tab.check_no_script_errors(http_errors_expected=True)  # (the 400 of "many")
+
+
+def test_a_regression_set_shows_its_prediction_and_r2(browser, server_url):
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        page.goto(server_url + "#dataset=hills&hidden=8%2C8&optimizer=adam&learning_rate=0.03")
+        expect(page.locator("#start")).to_be_enabled()
+        expect(page.locator("#boundary-title")).to_have_text(re.compile(r"^Prediction over the plane"))
+        expect(page.locator(".score-name").first).to_have_text("R²")
+        page.click("#start")
+        page.wait_for_function("() => parseFloat(document.getElementById('val-accuracy').textContent) >= 0.9",
+                               timeout=TRAIN_TIMEOUT_MS, polling=100)
+        page.click("#pause")
+        assert re.fullmatch(r"0\.\d{3}", page.locator("#val-accuracy").inner_text())  # R^2, not a percentage
+        page.screenshot(path=str(artifacts_dir() / "playground-regression.png"), full_page=True)
+    finally:
+        context.close()
+
+
 def test_bad_settings_show_the_servers_message(tab):
     page = tab.page
     change(page, "hidden", "0")

@@ -133,8 +133,10 @@ from .toys import (  # noqa: F401
     make_blobs,
     make_circles,
     make_gaussian,
+    make_hills,
     make_moons,
     make_planar,
+    make_plane,
     make_spiral,
     make_xor,
 )
@@ -161,6 +163,8 @@ __all__ = [
     "make_spiral",
     "make_xor",
     "make_gaussian",
+    "make_hills",
+    "make_plane",
 ]
 
 # The bounds on what a loader allocates (see "Limits" above) live in deepstep.limits and are read from there at

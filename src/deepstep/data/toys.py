@@ -219,6 +219,47 @@ def make_gaussian(m: int = 400, noise: float = 0.5, rng: RngLike = None) -> tupl
     return centres + gen.standard_normal((2, m)) * noise, _labels(counts)
 
 
+# -- toy 2-D regression sets (real-valued targets) --------------------------------------------------------------
+#: The hills of :func:`make_hills`: (centre x0, centre x1, height); each a Gaussian bump of standard deviation 1.5.
+HILLS = ((-3.0, 2.5, 1.0), (2.5, 3.0, -1.0), (0.0, -0.5, 1.0), (-2.5, -3.5, -1.0), (3.5, -3.0, 1.0))
+
+
+def make_plane(m: int = 400, noise: float = 0.0, rng: RngLike = None) -> tuple[np.ndarray, np.ndarray]:
+    """A plane to regress (TensorFlow Playground's): points uniform in [-6, 6]^2 and the target
+    y = (x0 + x1) / 12 (between -1 and 1), plus ``noise`` times standard normal noise.
+
+    Returns X (2, m) and targets Y (1, m), float64.
+
+    >>> X, Y = make_plane(m=50, rng=0)
+    >>> bool(np.allclose(Y, (X[0] + X[1]) / 12))
+    True
+    """
+    m = _check_m(m, 1)
+    noise = _check_noise(noise)
+    gen = _rng(rng)
+    X = gen.uniform(-6, 6, (2, m))
+    return X, ((X[0] + X[1]) / 12 + gen.standard_normal(m) * noise)[np.newaxis, :]
+
+
+def make_hills(m: int = 400, noise: float = 0.0, rng: RngLike = None) -> tuple[np.ndarray, np.ndarray]:
+    """Hills and hollows to regress (after TensorFlow Playground's "multi-Gaussian"): points uniform in [-6, 6]^2
+    and the target y = sum_k h_k exp(-||x - c_k||^2 / (2 * 1.5^2)) over the bumps of :data:`HILLS` (centre c_k,
+    height h_k = +1 or -1), plus ``noise`` times standard normal noise.
+
+    Returns X (2, m) and targets Y (1, m), float64.
+
+    >>> X, Y = make_hills(m=400, rng=0)
+    >>> bool(-1.1 < Y.min() < -0.5 and 0.5 < Y.max() < 1.1)
+    True
+    """
+    m = _check_m(m, 1)
+    noise = _check_noise(noise)
+    gen = _rng(rng)
+    X = gen.uniform(-6, 6, (2, m))
+    y = sum(h * np.exp(-((X[0] - c0) ** 2 + (X[1] - c1) ** 2) / (2 * 1.5 ** 2)) for c0, c1, h in HILLS)
+    return X, (y + gen.standard_normal(m) * noise)[np.newaxis, :]
+
+
 _TOY = {"planar": make_planar, "moons": make_moons, "circles": make_circles, "blobs": make_blobs,
         "spiral": make_spiral, "xor": make_xor, "gaussian": make_gaussian}
 

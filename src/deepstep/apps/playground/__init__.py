@@ -18,6 +18,8 @@ or a request's work took longer than it may)::
                                           "trained": how many ran within the request's time budget)
     GET    /api/sessions/ID/state         the state (?explain=1: with the equations of the next step)
     POST   /api/sessions/ID/reset         the same settings, a new network -> state
+    POST   /api/sessions/ID/weight        {"layer": l, "row": i, "column": j, "value": v}: W[l][i, j] := v -> state
+                                          (400 naming a field outside the network, or |v| > MAX_EDITED_WEIGHT)
     GET    /api/sessions/ID/model         the model file (.npz), as deepstep train writes it
     DELETE /api/sessions/ID               end the session (POST /api/sessions/ID/close too)
 
@@ -45,7 +47,8 @@ at most :data:`WORKERS` requests work at once and :data:`MAX_WAITING` more wait 
 :data:`WAIT_SECONDS`); beyond, 503 (and beyond :data:`MAX_CONNECTIONS` connections, uvicorn's own 503).  A JSON
 body is at most :data:`MAX_UPLOAD_BYTES` and nested at most :data:`MAX_JSON_DEPTH` deep.
 
-Settings: ``dataset`` (planar, moons, circles, blobs, spiral, xor, gaussian, or "csv" with ``csv`` the text of a
+Settings: ``dataset`` (planar, moons, circles, blobs, spiral, xor, gaussian; plane and hills, whose targets are real
+values the network regresses; or "csv" with ``csv`` the text of a
 CSV file of 2-D points and a label column), ``points`` (m), ``noise``, ``hidden`` (list of layer sizes),
 ``hidden_activation``, ``init``, ``learning_rate``, ``optimizer``, ``batch_size`` (null: full batch), ``l2``,
 ``keep_prob``, ``batch_norm``, ``validation_fraction``, ``seed``.
@@ -93,6 +96,7 @@ from .settings import (  # noqa: F401
     MAX_CLASSES,
     MAX_CONNECTIONS,
     MAX_COORDINATE,
+    MAX_EDITED_WEIGHT,
     MAX_HIDDEN_LAYERS,
     MAX_ITERATIONS_PER_REQUEST,
     MAX_JSON_DEPTH,

@@ -422,6 +422,21 @@ def create_app(sessions: Sessions | None = None, *, token: str | None = None, ho
         return answer(state, 409 if "error" in state else 200)
 
     @endpoint
+    async def weight(request: Request) -> Response:
+        session = session_of(request)
+        if session is None:
+            return error(404, NO_SESSION)
+        body = await body_object(request)
+
+        def run(budget: _Budget) -> dict[str, Any]:
+            with session.lock:
+                budget.check()
+                session.set_weight(body.get("layer"), body.get("row"), body.get("column"), body.get("value"))
+                return session.state(with_explain=True, budget=budget)
+
+        return answer(await working(request, run, session.gate))
+
+    @endpoint
     async def state(request: Request) -> Response:
         session = session_of(request)
         if session is None:
@@ -492,6 +507,7 @@ def create_app(sessions: Sessions | None = None, *, token: str | None = None, ho
         Route("/api/sessions/{id}/train", train, methods=["POST"]),
         Route("/api/sessions/{id}/state", state),
         Route("/api/sessions/{id}/reset", reset, methods=["POST"]),
+        Route("/api/sessions/{id}/weight", weight, methods=["POST"]),
         Route("/api/sessions/{id}/model", model),
         Route("/api/sessions/{id}", close, methods=["DELETE"]),
         Route("/api/sessions/{id}/close", close, methods=["POST"]),

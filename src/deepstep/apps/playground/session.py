@@ -24,7 +24,7 @@ import numpy as np
 
 from ...core import layers as _layers
 from ...data.split import validation_split
-from ...errors import DeepstepError
+from ...errors import DeepstepError, check_number
 from ...model.network import DeepNetwork
 from ...training.loop import _optimizer_for
 from ..explain import explain
@@ -36,9 +36,11 @@ from .settings import (
     GRID,
     IDLE_SECONDS,
     LESSON_INITS,
+    MAX_EDITED_WEIGHT,
     MAX_SESSION_ITERATIONS,
     MAX_SESSIONS,
     MAX_WORK,
+    REGRESSION_SETS,
     UNIT_GRID,
     UNITS_SHOWN,
     SettingsError,
@@ -106,7 +108,8 @@ class Session:
         """
         X, labels, classes = _points(settings)
         _check(budget)
-        n_classes = max(2, int(labels.max()) + 1, len(classes))
+        regression = settings["dataset"] in REGRESSION_SETS
+        n_classes = 2 if regression else max(2, int(labels.max()) + 1, len(classes))
         dims = [2, *settings["hidden"], 1 if n_classes == 2 else n_classes]
         work = _work(dims, X.shape[1])
         if work > MAX_WORK:
@@ -116,9 +119,11 @@ class Session:
         train = np.ones(labels.shape[1], dtype=bool)
         if settings["validation_fraction"] > 0:
             with contextlib.suppress(DeepstepError):  # too few points to hold any out: train on all of them
-                train = ~validation_split(labels[0], settings["validation_fraction"], settings["seed"])
-        session = cls(session_id or secrets.token_urlsafe(12), settings, X, labels, classes or
-                      [str(k) for k in range(n_classes)], train, cls._network(settings, n_classes), time.monotonic(),
+                groups = np.zeros(labels.shape[1]) if regression else labels[0]  # (regression: one group)
+                train = ~validation_split(groups, settings["validation_fraction"], settings["seed"])
+        names = [] if regression else classes or [str(k) for k in range(n_classes)]
+        session = cls(session_id or secrets.token_urlsafe(12), settings, X, labels, names,
+                      train, cls._network(settings, n_classes), time.monotonic(),
                       threading.Lock())
         _check(budget)
         return session
@@ -127,8 +132,9 @@ class Session:
     def _network(settings: dict[str, Any], n_classes: int) -> DeepNetwork:
         n_out = 1 if n_classes == 2 else n_classes
         init = settings["init"]
-        net = DeepNetwork([2, *settings["hidden"], n_out], settings["hidden_activation"],
-                          "sigmoid" if n_out == 1 else "softmax", "small" if init in LESSON_INITS else init,
+        output = "linear" if settings["dataset"] in REGRESSION_SETS else "sigmoid" if n_out == 1 else "softmax"
+        net = DeepNetwork([2, *settings["hidden"], n_out], settings["hidden_activation"], output,
+                          "small" if init in LESSON_INITS else init,
                           rng=settings["seed"], standardize=True, batch_norm=bool(settings.get("batch_norm")))
         if init in LESSON_INITS:  # the course's two bad starts, shown in the playground only (fit refuses zeros)
             gen = np.random.default_rng(settings["seed"])
@@ -160,10 +166,39 @@ class Session:
     def n_classes(self) -> int:
         return max(2, len(self.classes))
 
+    @property
+    def regression(self) -> bool:
+        """Whether the targets are real values (a linear output, the squared error, R^2)."""
+        return self.settings["dataset"] in REGRESSION_SETS
+
     def _split(self) -> tuple[np.ndarray, np.ndarray, tuple | None]:
         held = ~self.train
         validation = (self.X[:, held], self.labels[:, held]) if held.any() else None
         return self.X[:, self.train], self.labels[:, self.train], validation
+
+    def set_weight(self, layer: Any, row: Any, column: Any, value: Any) -> None:
+        """W[layer][row, column] := value (by hand, as TensorFlow Playground lets one): the history and the
+        optimizer's state go on from there; each index and the value are checked, naming the one that is wrong.
+
+        Raises
+        ------
+        SettingsError
+            For a layer, row or column outside the network, or a value that is not a number within
+            :data:`MAX_EDITED_WEIGHT`.
+        """
+        dims = self.net.layer_dims
+        try:
+            l = check_number(layer, "layer", low=1, high=len(dims) - 1, integer=True)
+            i = check_number(row, "row", low=0, high=dims[l] - 1, integer=True)
+            j = check_number(column, "column", low=0, high=dims[l - 1] - 1, integer=True)
+            v = check_number(value, "value", low=-MAX_EDITED_WEIGHT, high=MAX_EDITED_WEIGHT)
+        except SettingsError:
+            raise
+        except DeepstepError as exc:
+            raise SettingsError(str(exc)) from None
+        W = np.array(self.net.parameters[f"W{l}"])  # a new array: nothing that holds the old one sees it change
+        W[i, j] = v
+        self.net.parameters[f"W{l}"] = W
 
     def reset(self) -> None:
         self.net = self._network(self.settings, self.n_classes)
@@ -233,9 +268,9 @@ class Session:
         net, h = self.net, self.net.history
         X, Y, validation = self._split()
         _check(budget)
-        train_accuracy = self._accuracy(X, Y)
+        train_accuracy = self._score(X, Y)
         _check(budget)
-        val_accuracy = None if validation is None else self._accuracy(*validation)
+        val_accuracy = None if validation is None else self._score(*validation)
         _check(budget)
         boundary = self._boundary()
         _check(budget)
@@ -246,7 +281,9 @@ class Session:
         out: dict[str, Any] = {
             "id": self.id, "iteration": len(h), "layer_dims": net.layer_dims, "classes": self.classes,
             "cost": _thin(h.cost), "val_cost": _thin(h.val_cost),
-            "train_accuracy": train_accuracy, "val_accuracy": val_accuracy,
+            # (the task's score: accuracy, or R^2 for regression)
+            "task": "regression" if self.regression else "classification", "score": "R^2" if self.regression
+            else "accuracy", "train_accuracy": train_accuracy, "val_accuracy": val_accuracy,
             "weights": [_rounded(net.parameters[f"W{l}"], 4) for l in range(1, net.L + 1)],
             # a batch-normalized layer's shift is beta[l] (it has no b[l])
             "biases": [_rounded(net.parameters[f"b{l}" if f"b{l}" in net.parameters else f"beta{l}"][:, 0], 4)
@@ -260,17 +297,18 @@ class Session:
         if h.cost:
             out["last_cost"] = _number(h.cost[-1], 12)
         if with_points:
-            out["points"] = {"x": np.round(self.X, 5).tolist(), "label": self.labels[0].tolist(),
+            out["points"] = {"x": np.round(self.X, 5).tolist(), "label": np.round(self.labels[0], 5).tolist(),
                              "train": self.train.tolist()}
         if with_explain:
             out["explain"] = self.explanation()
             _check(budget)
         return out
 
-    def _accuracy(self, X: np.ndarray, Y: np.ndarray) -> float | None:
-        """The accuracy on (X, Y); None where the network's outputs are not finite (weights beyond any scale)."""
+    def _score(self, X: np.ndarray, Y: np.ndarray) -> float | None:
+        """The accuracy on (X, Y) (R^2 for regression); None where the network's outputs are not finite (weights
+        beyond any scale)."""
         try:
-            return float(self.net.accuracy(X, Y))
+            return float(self.net.score(X, Y))
         except DeepstepError:
             return None
 
@@ -315,6 +353,13 @@ class Session:
         x0 = np.linspace(low[0] - pad[0], high[0] + pad[0], GRID)
         x1 = np.linspace(low[1] - pad[1], high[1] + pad[1], GRID)
         G0, G1 = np.meshgrid(x0, x1)
+        if self.regression:  # the prediction itself, in the targets' units, and the targets' range to colour it by
+            values = self.net.predict(np.vstack([G0.ravel(), G1.ravel()]))[0]
+            if not np.isfinite(values).all():
+                raise DeepstepError("values: not finite")
+            return {"x0": [float(x0[0]), float(x0[-1])], "x1": [float(x1[0]), float(x1[-1])], "n": GRID,
+                    "values": np.round(values, 4).tolist(), "binary": False, "regression": True,
+                    "low": float(self.labels.min()), "high": float(self.labels.max())}
         P = self.net.predict_proba(np.vstack([G0.ravel(), G1.ravel()]))
         if P.shape[0] == 1:
             values = P[0]
@@ -366,7 +411,8 @@ class Session:
 
     def model_bytes(self) -> bytes:
         """The network as a deepstep model file."""
-        self.net.metadata.update(dataset=self.settings["dataset"], classes=self.classes, task="classification",
+        self.net.metadata.update(dataset=self.settings["dataset"], classes=self.classes or None,
+                                 task="regression" if self.regression else "classification",
                                  playground={k: v for k, v in self.settings.items() if k != "csv"})
         with tempfile.TemporaryDirectory(prefix="deepstep-playground-") as folder:
             path = Path(folder) / "model.npz"

@@ -34,6 +34,8 @@ MAX_ITERATIONS_PER_REQUEST = 1000
 MAX_SESSION_ITERATIONS = 100_000
 """Iterations one session trains at most (its history, two floats an iteration, stays bounded); Reset starts again."""
 MAX_COORDINATE = 1e6
+#: The largest weight the page may set by hand (|value|).
+MAX_EDITED_WEIGHT = 100.0
 """The largest coordinate of an uploaded point."""
 GRID = 64
 """The decision boundary is predicted on GRID x GRID points over the data's range."""
@@ -66,7 +68,9 @@ STOP_SECONDS = 2.0
 """The longest the command waits, on Ctrl-C or SIGTERM, for requests still at work (their work stops at once)."""
 MAX_VALIDATION_FRACTION = 0.5
 """The largest share of the points the playground holds out for validation."""
-DATASETS = ("planar", "moons", "circles", "blobs", "spiral", "xor", "gaussian", "csv")
+DATASETS = ("planar", "moons", "circles", "blobs", "spiral", "xor", "gaussian", "plane", "hills", "csv")
+#: The data sets whose targets are real values: the network regresses them (a linear output, the squared error).
+REGRESSION_SETS = ("plane", "hills")
 DEFAULTS: dict[str, Any] = {
     "dataset": "planar", "points": 400, "noise": None, "hidden": [4], "hidden_activation": "tanh", "init": "auto",
     "learning_rate": 1.2, "optimizer": "gd", "batch_size": None, "l2": 0.0, "keep_prob": 1.0,
@@ -157,13 +161,18 @@ def _validation_fraction(value: Any) -> float:
 
 
 def _points(settings: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """X (2, m), labels (1, m) and the class names of the settings' data set."""
+    """X (2, m), labels (1, m) and the class names of the settings' data set (real targets and no classes for
+    the :data:`REGRESSION_SETS`)."""
     from ...data import datasets
 
     name, m, rng = settings["dataset"], settings["points"], settings["seed"]
     if name == "csv":
         return _read_csv(settings["csv"])
     noise = {} if settings["noise"] is None else {"noise": settings["noise"]}
+    if name in REGRESSION_SETS:
+        make = datasets.make_plane if name == "plane" else datasets.make_hills
+        X, Y = make(m=m, rng=rng, **noise)
+        return X, Y, []
     X, Y = {"planar": datasets.make_planar, "moons": datasets.make_moons, "circles": datasets.make_circles,
             "blobs": datasets.make_blobs, "spiral": datasets.make_spiral, "xor": datasets.make_xor,
             "gaussian": datasets.make_gaussian}[name](m=m, rng=rng, **noise)
