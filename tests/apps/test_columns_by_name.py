@@ -79,7 +79,7 @@ def test_columns_in_another_order_are_matched_by_name(trained, tmp_path, capsys)
 @pytest.mark.parametrize(("change", "named"), [
     ("drop", "noise"),          # the case: a feature missing, the label still there (read as a feature)
     ("rename", "noise"),        # a feature under another name
-    ("extra", "id"),            # a column the model does not know
+    ("extra", "weight"),        # a column the model does not know
 ])
 def test_a_missing_renamed_or_unknown_column_is_refused_by_name(trained, tmp_path, capsys, command, change, named):
     folder, cols, model = trained
@@ -89,7 +89,7 @@ def test_a_missing_renamed_or_unknown_column_is_refused_by_name(trained, tmp_pat
     elif change == "rename":
         table = {("loudness" if k == "noise" else k): v for k, v in table.items()}
     else:
-        table = {"id": np.arange(len(cols["size"]), dtype=float), **table}
+        table = {"weight": np.arange(len(cols["size"]), dtype=float) * 0.5 + 3, **table}
     write_table(tmp_path / "bad.csv", table)
     argv = ["predict", model, tmp_path / "bad.csv"] if command == "predict" else \
         ["evaluate", model, "--dataset", tmp_path / "bad.csv"]

@@ -22,11 +22,11 @@ from deepstep.training.settings import SETTINGS as ROWS
 
 NOT_SETTINGS_OF_TRAIN = {"--dataset", "--layers", "--out", "--test-fraction", "--image-size", "--label-column",
                          "--delimiter", "--task", "--test-data", "--print-every", "--checkpoint-every", "--resume",
-                         "--resume-or-start", "--quiet", "--help"}
+                         "--resume-or-start", "--quiet", "--help", "--columns", "--drop-columns"}
 """The flags of ``deepstep train`` that are not run settings (the data, the files, the output)."""
 NOT_SETTINGS_OF_SWEEP = {"--dataset", "--samples", "--keep", "--test-fraction", "--test-data", "--task",
                          "--label-column", "--delimiter", "--image-size", "--out", "--jobs", "--scheduler",
-                         "--connect-timeout", "--resume", "--quiet", "--help"}
+                         "--connect-timeout", "--resume", "--quiet", "--help", "--columns", "--drop-columns"}
 
 
 def subparser(name: str) -> argparse.ArgumentParser:

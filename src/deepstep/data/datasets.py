@@ -58,7 +58,7 @@ import math
 import os
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from numbers import Real
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,7 @@ from .cats import (  # noqa: F401
     column_to_image,
     load_cat_dataset,
 )
+from .columns import MISSING, TableEncoder, index_column
 from .common import (  # noqa: F401
     _HDF5_SIGNATURE,
     _INSTALL_DATA,
@@ -100,6 +101,7 @@ from .files import (  # noqa: F401
     _NPZ_ARRAYS,
     _PICTURE_ERRORS,
     _SQUARE,
+    TextCells,
     _check_csv_size,
     _check_npz_headers,
     _csv_labels,
@@ -115,6 +117,7 @@ from .files import (  # noqa: F401
     load_image,
     load_image_folder,
     load_npz,
+    read_csv_cells,
 )
 from .labels import (  # noqa: F401
     MAX_AUTO_CLASSES,
@@ -207,6 +210,12 @@ class Dataset:
         The feature columns' names (a CSV file's header), in the order of X's rows.
     label : str or None
         The label column's name (a CSV file's header).
+    columns : dict or None
+        How the raw columns became X's rows, where they were not all complete numbers (an index left out, text
+        encoded, missing values filled): a :class:`deepstep.data.columns.TableEncoder` as ``to_dict()``; then
+        ``features`` are the raw columns it reads.  None for an all-numeric table taken as it is.
+    notes : list of str
+        What was left out or changed, to tell the user (an index column, an identifier, rows without a label).
     """
 
     train_X: np.ndarray
@@ -220,6 +229,8 @@ class Dataset:
     task: str = "classification"
     features: list[str] | None = None
     label: str | None = None
+    columns: dict | None = None
+    notes: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return (f"Dataset(name={self.name!r}, kind={self.kind!r}, task={self.task!r}, train_X {self.train_X.shape}, "
@@ -277,11 +288,25 @@ def _read_table(path: Path, label_column: str | None, delimiter: str
 
 
 def _table_dataset(path: Path, label_column: str | None, delimiter: str, task: str, test_data: Any,
-                   fraction: float, rng: Any, name: str) -> Dataset:
-    """A .csv or .npz file as a Dataset: split by ``fraction``, or with ``test_data`` as its test set."""
-    if path.suffix.lower() == ".npz" and label_column is not None:
-        raise DatasetError(f"label_column: only a .csv file has named columns, got {_where(path)}")
-    X, raw, names, features, label_name, label = _read_table(path, label_column, delimiter)
+                   fraction: float, rng: Any, name: str, encoder: Any = None, columns: Any = None,
+                   drop_columns: Any = None) -> Dataset:
+    """A .csv or .npz file as a Dataset: split by ``fraction``, or with ``test_data`` as its test set.  An all-numeric
+    complete table is read as numbers; any other (text, missing cells, an index, chosen columns, a given encoder)
+    goes through :func:`_encoded_table`."""
+    if path.suffix.lower() == ".npz":
+        for flag, value in (("label_column", label_column), ("columns", columns), ("drop_columns", drop_columns),
+                            ("encoder", encoder)):
+            if value is not None:
+                raise DatasetError(f"{flag}: only a .csv file has named columns, got {_where(path)}")
+    elif encoder is not None or columns is not None or drop_columns is not None:
+        return _encoded_table(path, label_column, delimiter, task, test_data, fraction, rng, name, encoder, columns,
+                              drop_columns)
+    try:
+        X, raw, names, features, label_name, label = _read_table(path, label_column, delimiter)
+        if features is not None and index_column(features, [X[0]] if len(X) else [[]])[0] is not None:
+            raise TextCells("an index column")
+    except TextCells:
+        return _encoded_table(path, label_column, delimiter, task, test_data, fraction, rng, name)
     parts, tests = [raw], []
     if test_data is not None:
         tpath = _existing_file(test_data, "test_data", "a .csv or .npz file with the training file's columns")
@@ -307,6 +332,100 @@ def _table_dataset(path: Path, label_column: str | None, delimiter: str, task: s
     Y = Ys[0]
     return Dataset(X[:, ~test], Y[:, ~test], X[:, test], Y[:, test], classes, kind, None, name, task, features,
                    label)
+
+
+def _names(value: Any, flag: str) -> list[str] | None:
+    """A list of column names (a comma-separated string or a sequence of str), checked."""
+    if value is None:
+        return None
+    names = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
+    if not isinstance(names, (list, tuple)) or not names or not all(isinstance(v, str) and v for v in names):
+        raise DatasetError(f"{flag}: expected column names (a list of str, or 'a,b,c'), got {_describe(value)}")
+    return list(names)
+
+
+def _encoded_table(path: Path, label_column: str | None, delimiter: str, task: str, test_data: Any,
+                   fraction: float, rng: Any, name: str, encoder: Any = None, columns: Any = None,
+                   drop_columns: Any = None) -> Dataset:
+    """A CSV file as it comes: its index column left out, the chosen columns, rows without a label dropped, and
+    text and missing cells encoded by a :class:`~deepstep.data.columns.TableEncoder` learned on the training rows
+    (or ``encoder``, a model's, applied as it is)."""
+    where = _where(path)
+    header, cells = read_csv_cells(path, delimiter)
+    given = None if encoder is None else TableEncoder.from_dict(encoder, "encoder")
+    if label_column is None:
+        k = header.index("label") if "label" in header else len(header) - 1
+    elif label_column in header:
+        k = header.index(label_column)
+    else:
+        raise DatasetError(f"label_column: expected one of the columns {header} of {where}, got {label_column!r}")
+    notes: list[str] = []
+    left_out: list[str] = []
+    index, note = index_column(header, cells)
+    if index is not None and index != k and given is None:
+        notes.append(note)
+        left_out.append(header[index])
+    chosen = [h for j, h in enumerate(header) if j != k and h not in left_out]
+    wanted, dropped = _names(columns, "columns"), _names(drop_columns, "drop_columns")
+    for flag, names in (("columns", wanted), ("drop_columns", dropped)):
+        unknown = [n for n in names or () if n not in header or n == header[k]]
+        if unknown:
+            raise DatasetError(f"{flag}: expected feature columns of {where} ({chosen}), got {unknown[0]!r}")
+    if wanted is not None:
+        left_out += [h for h in chosen if h not in wanted]
+        chosen = [h for h in chosen if h in wanted]
+    if dropped is not None:
+        left_out += [h for h in chosen if h in dropped]
+        chosen = [h for h in chosen if h not in dropped]
+    if given is not None:  # a model's: the columns it reads, by name
+        lacking = [f for f in given.features if f not in header]
+        if lacking:
+            raise DatasetError(f"{lacking[0]}: expected the model's feature column{'s' if len(lacking) > 1 else ''} "
+                               f"{lacking} in {where}, which lacks {'them' if len(lacking) > 1 else 'it'}")
+        chosen = given.features
+    if not chosen:
+        raise DatasetError(f"columns: expected at least one feature column in {where}, got none")
+    labels = np.array(cells[k], dtype=object)
+    keep = np.array([cell not in MISSING for cell in labels])
+    if not keep.any():
+        raise DatasetError(f"{header[k]}: expected labels in {where}, got none")
+    if not keep.all():
+        notes.append(f"left out {int((~keep).sum())} rows of {where} without a label ({header[k]!r})")
+    raw = {h: np.array(cells[header.index(h)], dtype=object)[keep] for h in chosen}
+    parts = [_csv_labels(list(labels[keep]))]
+    test_raw = None
+    if test_data is not None:
+        tpath = _existing_file(test_data, "test_data", "a .csv file with the training file's columns")
+        if tpath.suffix.lower() != ".csv":
+            raise DatasetError(f"test_data: expected a .csv file like {where}, got {_where(tpath)}")
+        theader, tcells = read_csv_cells(tpath, delimiter, "test_data")
+        lacking = [h for h in [*chosen, header[k]] if h not in theader]
+        if lacking:
+            raise DatasetError(f"test_data: expected the columns {lacking} of {where} in {_where(tpath)}, which "
+                               "lacks them")
+        tlabels = np.array(tcells[theader.index(header[k])], dtype=object)
+        tkeep = np.array([cell not in MISSING for cell in tlabels])
+        test_raw = {h: np.array(tcells[theader.index(h)], dtype=object)[tkeep] for h in chosen}
+        parts.append(_csv_labels(list(tlabels[tkeep])))
+    Ys, classes, task = targets(parts, task, f"{header[k]} (labels) in {where}")
+    Y = Ys[0]
+    if test_raw is None:
+        groups = Y if task == "classification" else np.zeros((1, Y.shape[1]), dtype=np.int64)
+        test = _test_mask(groups, fraction, _rng(rng), where, classes or ["all"])
+    else:
+        test = np.zeros(Y.shape[1], dtype=bool)
+    if given is None:
+        given, more = TableEncoder.learn(chosen, [raw[h][~test] for h in chosen], where)
+        notes += more
+        given = replace(given, ignored=tuple(dict.fromkeys([*left_out, *given.ignored])))
+    X = given.encode([raw[h] for h in given.features], where)
+    kind = "points" if X.shape[0] == 2 else "table"
+    if test_raw is not None:
+        tX = given.encode([test_raw[h] for h in given.features], _where(Path(test_data)))
+        return Dataset(X, Y, tX, Ys[1], classes, kind, None, name, task, given.features, header[k], given.to_dict(),
+                       notes)
+    return Dataset(X[:, ~test], Y[:, ~test], X[:, test], Y[:, test], classes, kind, None, name, task,
+                   given.features, header[k], given.to_dict(), notes)
 
 
 def match_features(header: Sequence[str], features: Sequence[str], label: str | None, where: str) -> list[int]:
@@ -357,7 +476,7 @@ def match_features(header: Sequence[str], features: Sequence[str], label: str | 
 
 
 def load_rows(path: str | os.PathLike, n_features: int, features: Sequence[str] | None = None,
-              delimiter: str = ",", label: str | None = None) -> np.ndarray:
+              delimiter: str = ",", label: str | None = None, encoder: dict | None = None) -> np.ndarray:
     """Rows to predict: X (n_features, m) from a .csv or a .npz.
 
     Columns are matched by name against the model's ``features`` (:func:`match_features`): a missing, renamed or
@@ -366,9 +485,26 @@ def load_rows(path: str | os.PathLike, n_features: int, features: Sequence[str] 
     array ``X`` of shape (m, n_features) or (n_features, m) (a square one is refused: its orientation cannot be
     told), or ``X_rows`` of shape (m, n_features); for a model that names its features it must also hold an
     array ``features`` of the column names, matched like a CSV's header.
+
+    A model that encodes its table (``encoder``, :class:`~deepstep.data.columns.TableEncoder` as a dict) takes a
+    .csv as it comes, text and missing cells too: its columns by name, beside which the file may hold only the
+    label and the columns the model left out in training (an index, an identifier, ``--drop-columns``).
     """
     p = _existing_file(path, "rows", "a .csv or .npz file of rows to label")
     suffix = p.suffix.lower()
+    if encoder is not None:
+        if suffix != ".csv":
+            raise DatasetError(f"rows: expected a .csv for this model, which encodes its table's columns (text, "
+                               f"missing cells), got {_where(p)}")
+        enc = TableEncoder.from_dict(encoder, "encoder")
+        header, cells = read_csv_cells(p, delimiter, "rows")
+        allowed = {*enc.ignored, *([label] if label else [])}
+        # (every other column refused by name: label "" stands for none)
+        match_features([h for h in header if h not in allowed or h in enc.features], enc.features, "", _where(p))
+        X = enc.encode([cells[header.index(f)] for f in enc.features], _where(p))
+        if X.shape[0] != n_features:
+            raise DatasetError(f"rows: expected {n_features} features from the model's encoder, got {X.shape[0]}")
+        return X
     if suffix == ".npz":
         X, as_rows, names = _read_npz_x(p)
         if features and names is None:
@@ -487,6 +623,9 @@ def load_dataset(
     task: str = "auto",
     delimiter: str = ",",
     test_data: str | os.PathLike | None = None,
+    columns: Sequence[str] | str | None = None,
+    drop_columns: Sequence[str] | str | None = None,
+    encoder: dict | None = None,
 ) -> Dataset:
     """A named data set or a file, as a training and a test set.
 
@@ -527,6 +666,14 @@ def load_dataset(
     test_data : str or path, optional
         A second ``.csv`` or ``.npz`` file (the same columns) as the test set, instead of holding out
         ``test_fraction`` of the first; the classes are the labels of both files.
+    columns, drop_columns : list of str or "a,b,c", optional
+        The feature columns of a ``.csv`` to take, or to leave out (by name).
+    encoder : dict, optional
+        A model's :class:`~deepstep.data.columns.TableEncoder` (``net.metadata["columns"]``) to apply to a
+        ``.csv`` instead of learning one: the columns it reads are taken by name, the others ignored.
+
+    A ``.csv`` with text or missing cells, or the index column pandas writes, has them encoded: see
+    :mod:`deepstep.data.columns` (the encoding is learned on the training rows; ``Dataset.columns`` holds it).
 
     Returns
     -------
@@ -578,7 +725,8 @@ def load_dataset(
         X, Y, classes = _image_folder(path, image_size, "image_size")
         kind, shape = "image", (*_check_size(image_size, "image_size"), 3)
     elif state == "file" and suffix in (".npz", ".csv"):
-        return _table_dataset(path, label_column, delimiter, task, test_data, fraction, rng, str(name_or_path))
+        return _table_dataset(path, label_column, delimiter, task, test_data, fraction, rng, str(name_or_path),
+                              encoder, columns, drop_columns)
     elif state == "file":
         raise DatasetError(
             f"name_or_path: expected a .npz or .csv file or a folder of class sub-folders, got {_where(path)}"

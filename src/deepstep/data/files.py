@@ -185,6 +185,11 @@ def _check_csv_size(p: Path) -> None:
                            f"data set as a .npz file (np.savez(path, X=X, Y=Y))")
 
 
+class TextCells(DatasetError):
+    """A feature cell that is not a finite number (text, or missing): the table goes the way of
+    :func:`read_csv_cells` and a :class:`deepstep.data.columns.TableEncoder`."""
+
+
 def _csv_rows(rows: Any, header: list[str], k: int, where: str) -> tuple[array, list[str]]:
     """The feature values (row after row, float64) and the labels (column ``k``) of the data rows (line, cells)."""
     features = [j for j in range(len(header)) if j != k]
@@ -201,12 +206,13 @@ def _csv_rows(rows: Any, header: list[str], k: int, where: str) -> tuple[array, 
             try:
                 value = float(cell)
             except ValueError:
-                value = math.nan if cell.lower() in ("nan", "") else None
-                if value is None:
-                    raise DatasetError(
-                        f"{header[j]}: expected numeric features in {where}, got {cell!r} on line {line} "
-                        f"(only the label column, here {header[k]!r}, may hold text)"
-                    ) from None
+                if cell.lower() in ("", "nan"):
+                    raise TextCells(f"{header[j]}: expected a finite number in {where}, got {cell!r} on line "
+                                    f"{line}") from None
+                raise TextCells(f"{header[j]}: expected numeric features in {where}, got {cell!r} on line {line} "
+                                f"(only the label column, here {header[k]!r}, may hold text)") from None
+            if math.isnan(value):
+                raise TextCells(f"{header[j]}: expected a finite number in {where}, got {cell!r} on line {line}")
             if not math.isfinite(value):
                 raise DatasetError(f"{header[j]}: expected a finite number in {where}, got {cell!r} on line {line}")
             values.append(value)
@@ -295,6 +301,50 @@ def _read_csv(path: str | os.PathLike, label_column: str | None, delimiter: str
         raise DatasetError(f"path: expected a readable UTF-8 CSV file at {_where(p)}, got: {exc}") from None
     X = np.frombuffer(values, dtype=np.float64).reshape(len(labels), len(header) - 1).T.copy()
     return X, labels, header, k
+
+
+def read_csv_cells(path: str | os.PathLike, delimiter: str = ",", name: str = "path"
+                   ) -> tuple[list[str], list[list[str]]]:
+    """A CSV file with a header row as text: (the header, one list of cells per column), blank rows skipped.
+
+    Raises
+    ------
+    DatasetError
+        For a file too large (:data:`~deepstep.limits.MAX_CSV_BYTES`), not UTF-8, without data rows, with a
+        column named twice or a row of another length than the header (naming its line).
+    """
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n':
+        raise DatasetError(f"delimiter: expected one character such as ',' or ';' (not a quote or a line break), "
+                           f"got {_describe(delimiter)}")
+    p = _existing_file(path, name, "a CSV file with a header row")
+    _check_csv_size(p)
+    try:
+        with open(p, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f, delimiter=delimiter)
+            header: list[str] | None = None
+            columns: list[list[str]] = []
+            for row in reader:
+                if not any(cell.strip() for cell in row):
+                    continue
+                if header is None:
+                    header = [h.strip() for h in row]
+                    twice = [h for k, h in enumerate(header) if h in header[:k] and h]
+                    if twice:
+                        raise DatasetError(f"{twice[0]}: expected each column once in {_where(p)}, got it twice in "
+                                           f"the header {header}")
+                    columns = [[] for _ in header]
+                    continue
+                if len(row) != len(header):
+                    raise DatasetError(f"{name}: expected {len(header)} fields on every row like the header of "
+                                       f"{_where(p)}, got {len(row)} on line {reader.line_num}")
+                for column, cell in zip(columns, row, strict=True):
+                    column.append(cell.strip())
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DatasetError(f"{name}: expected a readable UTF-8 CSV file at {_where(p)}, got: {exc}") from None
+    if header is None or not columns or not columns[0]:
+        raise DatasetError(f"{name}: expected a header row and data rows in {_where(p)}, got "
+                           f"{'an empty file' if header is None else 'no data rows'}")
+    return header, columns
 
 
 def _csv_labels(labels: list[str]) -> np.ndarray:

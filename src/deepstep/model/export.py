@@ -86,6 +86,12 @@ def to_onnx(net: Any, opset: int = ONNX_OPSET) -> Any:
     elem = onnx.TensorProto.FLOAT if dtype == np.float32 else onnx.TensorProto.DOUBLE
     nodes, weights = [], []
     A = "X"
+    columns = net.metadata.get("columns")
+    graph_inputs = [helper.make_tensor_value_info("X", elem, ["N", net.layer_dims[0]])]
+    if columns is not None:  # the table's raw columns in, encoded in the graph (see deepstep.data.columns)
+        from ..data.columns import TableEncoder, onnx_encoder
+
+        graph_inputs, nodes, weights = onnx_encoder(TableEncoder.from_dict(columns), onnx, dtype, "X")
     standardizer = getattr(net, "standardizer", None)
     if standardizer is not None:
         weights += [numpy_helper.from_array(standardizer.mean.ravel().astype(dtype), "input_mean"),
@@ -116,11 +122,12 @@ def to_onnx(net: Any, opset: int = ONNX_OPSET) -> Any:
                   helper.make_node("Add", ["values_scaled", "target_mean"], ["values"], name="values")]
     graph = helper.make_graph(
         nodes, "deepstep_network",
-        [helper.make_tensor_value_info("X", elem, ["N", net.layer_dims[0]])],
+        graph_inputs,
         [helper.make_tensor_value_info(out_name, elem, ["N", net.layer_dims[-1]])],
         weights,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
+    opsets = [helper.make_opsetid("", opset)] + ([helper.make_opsetid("ai.onnx.ml", 1)] if columns else [])
+    model = helper.make_model(graph, opset_imports=opsets,
                               producer_name="deepstep", producer_version=__version__)
     model.ir_version = min(model.ir_version, IR_VERSION)  # readable by onnxruntime releases of the last years
     meta = {"deepstep_version": __version__, "layer_dims": json.dumps(net.layer_dims),

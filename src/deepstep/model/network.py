@@ -232,7 +232,14 @@ class DeepNetwork:
     # -- data checks -------------------------------------------------------------------------
     def _inputs(self, X: Any, name: str = "X", raw: bool = False) -> np.ndarray:
         """X checked, in the network's dtype (a copy only when the dtype differs), standardized when the network
-        has learned a standardization (not when ``raw``: the first fit, before it learns it)."""
+        has learned a standardization (not when ``raw``: the first fit, before it learns it).  A network that encodes
+        its table's columns (``metadata["columns"]``, :class:`deepstep.data.columns.TableEncoder`) also takes the
+        raw rows as a pandas DataFrame or a mapping of column name -> cells (text and missing cells too)."""
+        columns = self.metadata.get("columns")
+        if columns is not None and not isinstance(X, np.ndarray) and hasattr(X, "keys"):
+            from ..data.columns import TableEncoder
+
+            X = TableEncoder.from_dict(columns).encode_frame(X, name)
         X = as_dtype_checked(check_X(X, self.layer_dims[0], name), self.dtype, name)
         standardizer = None if raw else self.standardizer
         if standardizer is not None:

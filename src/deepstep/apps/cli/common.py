@@ -219,7 +219,8 @@ def _load_data(args: argparse.Namespace, name: Any) -> Any:
 
     return load_dataset(name, rng=args.seed, test_fraction=args.test_fraction, image_size=args.image_size,
                         label_column=args.label_column, task=args.task, delimiter=args.delimiter,
-                        test_data=args.test_data)
+                        test_data=args.test_data, columns=getattr(args, "columns", None),
+                        drop_columns=getattr(args, "drop_columns", None))
 
 
 def _hold_out(args: argparse.Namespace, data: Any, rule: int | None = None

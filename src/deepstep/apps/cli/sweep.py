@@ -143,6 +143,8 @@ def add_parser(sub: Any) -> None:
     w.add_argument("--test-data", metavar="FILE")
     w.add_argument("--task", choices=["auto", "classification", "regression"], default="auto")
     w.add_argument("--label-column")
+    w.add_argument("--columns", metavar="A,B,...", help="the feature columns of a CSV file to take")
+    w.add_argument("--drop-columns", metavar="A,B,...", help="feature columns of a CSV file to leave out")
     w.add_argument("--delimiter", type=delimiter_arg, default=",")
     w.add_argument("--image-size", type=size_arg, default=(64, 64), metavar="HxW")
     w.add_argument("--out", help="output folder (default runs/sweep-DATASET)")

@@ -76,6 +76,9 @@ def add_parser(sub: Any) -> None:
                    help="what a .csv/.npz file's labels are: auto refuses real-valued labels and asks for "
                         "regression (a linear output and the squared-error cost)")
     t.add_argument("--test-data", metavar="FILE", help="a separate .csv/.npz test set (instead of --test-fraction)")
+    t.add_argument("--columns", metavar="A,B,...", help="the feature columns of a CSV file to take (default: all "
+                   "but the label and an index column)")
+    t.add_argument("--drop-columns", metavar="A,B,...", help="feature columns of a CSV file to leave out")
     t.add_argument("--print-every", type=positive_int, help="print the cost every N iterations")
     t.add_argument("--checkpoint-every", type=positive_int, help="save the model every N iterations")
     resume = t.add_mutually_exclusive_group()
@@ -109,8 +112,10 @@ def add_parser(sub: Any) -> None:
 
     x = sub.add_parser("export", help="write a trained model as an ONNX graph",
                        description="Write MODEL as a standard ONNX graph (opset 17): input 'X' of shape (N, n[0]) "
-                                   "(raw features: a model's standardization is part of the graph), output the "
-                                   "probabilities (or values). Needs pip install 'deepstep[onnx]'.")
+                                   "(raw features: a model's standardization is part of the graph), or, for a "
+                                   "model of a table with text or missing cells, one input per column of shape "
+                                   "(N, 1) (numbers with NaN for a gap, or strings; the encoding is in the graph); "
+                                   "output the probabilities (or values). Needs pip install 'deepstep[onnx]'.")
     x.add_argument("model", help="a model.npz written by deepstep train")
     x.add_argument("onnx", help="the .onnx file to write (atomically)")
     x.set_defaults(func=cmd_export)
@@ -183,7 +188,7 @@ def _check_resume(net: DeepNetwork, args: argparse.Namespace, data, optimizer, m
     for flag, key in (("--batch-size", "batch_size"), ("--l2", "l2"), ("--keep-prob", "keep_prob"),
                       ("--validation-fraction", "validation_fraction"), ("--early-stopping", "early_stopping"),
                       ("--test-fraction", "test_fraction"), ("--label-column", "label_column"),
-                      ("--delimiter", "delimiter")):
+                      ("--delimiter", "delimiter"), ("--columns", "columns"), ("--drop-columns", "drop_columns")):
         if key in training:  # the run's design; the learning rate may change (e.g. smaller after a divergence)
             checks.append((flag, training[key], getattr(args, key), f"{flag.lstrip('-')}", None))
     for flag, saved, asked, what, _ in checks:
@@ -244,19 +249,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     net.metadata.update(
         classes=list(data.classes) if data.classes is not None else None, dataset=_dataset_key(name),
         kind=data.kind, image_shape=list(data.image_shape) if data.image_shape else None, task=data.task,
-        features=data.features, label=data.label,
+        features=data.features, label=data.label, columns=data.columns,
         training={"learning_rate": lr, "iterations": iterations, "batch_size": args.batch_size,
                   "init": args.init or preset["init"], "seed": args.seed, "dtype": net.dtype.name,
                   "test_fraction": args.test_fraction, "image_size": list(args.image_size),
                   "label_column": args.label_column, "optimizer": optimizer.config(), "l2": args.l2,
                   "keep_prob": args.keep_prob, "validation_fraction": args.validation_fraction,
                   "early_stopping": args.early_stopping, "method": method, "delimiter": args.delimiter,
+                  "columns": args.columns, "drop_columns": args.drop_columns,
                   "validation_rule": rule,
                   "test_data": str(Path(args.test_data).resolve()) if args.test_data else None},
     )
     done = len(net.history.cost)
     every = args.print_every or max(1, iterations // 10)
     checkpoint = args.checkpoint_every or max(1, iterations // 5)
+    for note in data.notes:
+        print(f"note: {note}", file=sys.stderr)
     print(f"training {net} on {data.name}: m = {train_X.shape[1]}, {optimizer!r}, learning rate {lr:g}, "
           f"{iterations} {'epochs' if args.batch_size else 'iterations'} -> {out}/")
     stop = _StopRequest()
@@ -372,6 +380,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from ...report.metrics import classification_report, regression_report
 
     net = load_model(args.model)
+    columns = net.metadata.get("columns")  # a model that encodes its table's columns: by its own encoder
     name = args.dataset or net.metadata.get("dataset")
     if not name:
         raise UsageError("--dataset: expected a data set name or path (the model does not name one)")
@@ -388,13 +397,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                         image_size=training.get("image_size", (64, 64)), label_column=label_column,
                         task=net.task.name if str(name).lower().endswith((".csv", ".npz")) else "auto",
                         delimiter=training.get("delimiter") or ",",
-                        test_data=training.get("test_data") if not args.dataset else None)
+                        test_data=training.get("test_data") if not args.dataset else None,
+                        encoder=columns if str(name).lower().endswith(".csv") else None)
     X, Y = (data.test_X, data.test_Y) if args.split == "test" else (data.train_X, data.train_Y)
     features = net.metadata.get("features")
+    if columns is not None and not str(name).lower().endswith(".csv"):
+        raise UsageError(f"--dataset: expected a .csv with the model's columns {list(features or [])}, got {name}")
     if features and not data.features:
         raise UsageError(f"--dataset: expected a .csv with the model's named columns {list(features)}, got "
                          f"{data.name}, whose columns have no names to match")
-    if features and list(data.features) != list(features):  # matched by name, never by place
+    if features and list(data.features) != list(features) and columns is None:  # by name, never by place
         from ...data.datasets import match_features
 
         X = X[match_features(data.features, features, data.label, str(data.name))]
@@ -461,7 +473,8 @@ def _predict_rows(net: DeepNetwork, args: argparse.Namespace) -> int:
     training = net.metadata.get("training") or {}
     X = load_rows(args.inputs[0], net.layer_dims[0], net.metadata.get("features"),
                   args.delimiter or training.get("delimiter") or ",",
-                  label=net.metadata.get("label", training.get("label_column")))
+                  label=net.metadata.get("label", training.get("label_column")),
+                  encoder=net.metadata.get("columns"))
     A = net.predict_proba(X)
     text = io.StringIO()
     w = csv.writer(text, lineterminator="\n")
@@ -490,7 +503,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     net = load_model(args.model)
     path = export_onnx(net, args.onnx)
-    print(f"wrote {path}: ONNX (opset 17), input 'X' of shape (N, {net.layer_dims[0]}), "
+    columns = (net.metadata.get("columns") or {}).get("columns")
+    inputs = (f"one input per column ({', '.join(c['name'] for c in columns)}: numbers, or text for a category; "
+              "a missing cell as NaN or '')" if columns else f"input 'X' of shape (N, {net.layer_dims[0]})")
+    print(f"wrote {path}: ONNX (opset 17), {inputs}, "
           f"{'values' if not net.task.is_classification else 'probabilities'} of shape (N, {net.layer_dims[-1]})")
     return 0
 

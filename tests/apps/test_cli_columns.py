@@ -1,0 +1,120 @@
+"""Tables as they come on the command line and beyond: the Palmer penguins (text and missing cells, as the
+palmerpenguins package ships them) and a titanic-like table with an index column; the encoding travels in the
+model file to evaluate, predict, load_model(...).predict on a DataFrame, and into the ONNX graph (onnxruntime,
+a second implementation, equal to deepstep on raw rows with text and missing values)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import deepstep as ds
+from conftest import command
+from deepstep.data.columns import TableEncoder
+
+pd = pytest.importorskip("pandas")
+palmerpenguins = pytest.importorskip("palmerpenguins")
+
+TITANIC = (Path(__file__).parents[1] / "data" / "test_columns.py").read_text().split('TITANIC = """')[1].split('"""')[0]
+
+
+@pytest.fixture(scope="module")
+def penguins() -> Path:
+    return Path(palmerpenguins.__file__).parent / "data" / "penguins.csv"
+
+
+@pytest.fixture(scope="module")
+def penguin_model(tmp_path_factory, penguins):
+    out = tmp_path_factory.mktemp("penguins")
+    import contextlib
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        status = ds.cli.main(["train", "--dataset", str(penguins), "--label-column", "species", "--iterations", "300",
+                              "--seed", "2", "--quiet", "--out", str(out)])
+    assert status == 0
+    return out / "model.npz"
+
+
+def test_the_penguins_train_as_downloaded(penguin_model, penguins, capsys):
+    net = ds.load_model(penguin_model)
+    enc = TableEncoder.from_dict(net.metadata["columns"])
+    assert enc.features == ["island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "sex",
+                            "year"]
+    raw = pd.read_csv(penguins)
+    # the names of the features, each worked out from the table: three islands, four measures with NA (an
+    # indicator each, where the training rows had one), the sexes with NA, the year
+    assert enc.names[:3] == ["island=Biscoe", "island=Dream", "island=Torgersen"]
+    assert "sex=female" in enc.names and "sex=male" in enc.names and "sex=missing" in enc.names
+    assert net.layer_dims[0] == len(enc.names)
+    metrics = json.loads((penguin_model.parent / "metrics.json").read_text())
+    assert metrics["test_accuracy"] > 0.9  # (the three species are told apart by their bills and flippers)
+    code, out, err = command(capsys, "evaluate", penguin_model)
+    assert code == 0 and f"accuracy  {metrics['test_accuracy']:.2%}" in out  # the model's own test split again
+    # predict on the raw file: every row, as load_model(...).predict on the pandas DataFrame
+    code, out, err = command(capsys, "predict", penguin_model, penguins)
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == len(raw) == 344
+    expected = np.array(net.metadata["classes"])[net.predict(raw)[0]]
+    assert [r["prediction"] for r in rows] == expected.tolist()
+    assert (expected == raw["species"].to_numpy()).mean() > 0.9
+
+
+def test_a_file_without_a_feature_column_or_with_a_renamed_one_is_refused(penguin_model, penguins, tmp_path,
+                                                                            capsys):
+    raw = pd.read_csv(penguins)
+    raw.drop(columns=["sex"]).to_csv(tmp_path / "no-sex.csv", index=False)
+    code, out, err = command(capsys, "predict", penguin_model, tmp_path / "no-sex.csv")
+    assert code == 2 and err.count("\n") == 1 and "sex" in err
+    raw.rename(columns={"island": "Island"}).to_csv(tmp_path / "renamed.csv", index=False)
+    code, out, err = command(capsys, "predict", penguin_model, tmp_path / "renamed.csv")
+    assert code == 2 and "island" in err and "Island" in err
+    raw.assign(extra=1).to_csv(tmp_path / "extra.csv", index=False)
+    code, out, err = command(capsys, "predict", penguin_model, tmp_path / "extra.csv")
+    assert code == 2 and "extra" in err
+    raw[list(reversed(raw.columns))].to_csv(tmp_path / "reordered.csv")  # and pandas' index column: fine
+    code, out, err = command(capsys, "predict", penguin_model, tmp_path / "reordered.csv")
+    assert code == 0, err
+
+
+def test_the_titanic_like_table_with_its_index_and_names(tmp_path, capsys):
+    path = tmp_path / "titanic.csv"
+    path.write_text(TITANIC)
+    code, out, err = command(capsys, "train", "--dataset", path, "--iterations", "50", "--test-fraction", "0.25",
+                             "--quiet", "--out", tmp_path / "run")
+    assert code == 0, err
+    assert "note: left out the column '': an index" in err and "note: left out the text column 'name'" in err
+    net = ds.load_model(tmp_path / "run" / "model.npz")
+    assert net.metadata["features"] == ["age", "sex", "fare", "embarked"]
+    code, out, err = command(capsys, "predict", tmp_path / "run" / "model.npz", path)  # the index and names: ignored
+    assert code == 0, err
+    assert len(out.strip().splitlines()) == 1 + 16
+
+
+def test_the_onnx_graph_takes_raw_rows_with_text_and_missing_cells(penguin_model, penguins, tmp_path, capsys):
+    ort = pytest.importorskip("onnxruntime")
+    code, out, err = command(capsys, "export", penguin_model, tmp_path / "penguins.onnx")
+    assert code == 0 and "one input per column" in out
+    net = ds.load_model(penguin_model)
+    raw = pd.read_csv(penguins, dtype=str, keep_default_na=False)  # the cells as the file has them ("NA" too)
+    session = ort.InferenceSession(str(tmp_path / "penguins.onnx"))
+    feeds = {}
+    for c in net.metadata["columns"]["columns"]:
+        cells = raw[c["name"]]
+        if c["kind"] == "number":
+            feeds[c["name"]] = pd.to_numeric(cells.replace("NA", np.nan)).to_numpy(net.dtype).reshape(-1, 1)
+        else:
+            feeds[c["name"]] = cells.to_numpy(object).reshape(-1, 1)
+    P = session.run(None, feeds)[0]
+    np.testing.assert_allclose(P.T, net.predict_proba(pd.read_csv(penguins)), rtol=1e-9, atol=1e-12)
+    assert {i.name for i in session.get_inputs()} == set(net.metadata["features"])
+    # an unseen island and a missing sex go where deepstep puts them (other, missing) in the graph too
+    feeds["island"] = np.array([["Atlantis"]] * len(raw), dtype=object)
+    feeds["sex"] = np.array([[""]] * len(raw), dtype=object)
+    frame = pd.read_csv(penguins).assign(island="Atlantis", sex=None)
+    np.testing.assert_allclose(session.run(None, feeds)[0].T, net.predict_proba(frame), rtol=1e-9, atol=1e-12)
