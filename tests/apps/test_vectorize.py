@@ -60,7 +60,7 @@ def test_too_many_elements_are_refused_by_name():
 def test_a_timing_is_the_median_per_call_of_blocks_long_enough_to_measure():
     import time as _time
 
-    median, spread, value = vectorize._timings(lambda: _time.sleep(0.004) or 7, repeats=5)
+    median, spread, value, _ = vectorize._timings(lambda: _time.sleep(0.004) or 7, repeats=5)
     assert value == 7 and 0.004 <= median < 0.02  # per call, not per block of several calls
     calls, _ = vectorize._per_call(lambda: None)
     assert calls > 1000  # a call of nothing is repeated until the block lasts BLOCK_SECONDS
@@ -72,3 +72,41 @@ def test_timings_that_spread_say_the_machine_is_too_busy(monkeypatch, capsys):
     monkeypatch.setattr(vectorize, "BUSY_SPREAD", -1.0)
     assert cli.main(["vectorize", "-n", "2000", "--repeats", "3"]) == 0
     assert "too busy to measure" in capsys.readouterr().out
+
+
+def test_a_steady_load_says_the_machine_is_too_busy(monkeypatch, capsys):
+    """Other processes using the CPUs slow every timing alike (no spread): the CPU seconds they used while we timed
+    tell (faked here: 3 of 4 CPU-seconds per wall second are another process's)."""
+    clock = {"t": 0.0}
+
+    def fake_cpu():
+        clock["t"] += 1.0
+        return 3.0 * clock["t"], 0.0, 2  # all CPUs: 3 s per reading; this process: none of it; 2 CPUs
+
+    monkeypatch.setattr(vectorize, "_cpu_seconds", fake_cpu)
+    monkeypatch.setattr(vectorize.time, "perf_counter", lambda: clock["t"])
+    assert vectorize._others_share(fake_cpu(), fake_cpu(), 1.0) == 1.0  # (capped at all of them)
+    assert vectorize._others_share((10.0, 1.0, 2), (11.6, 2.0, 2), 1.0) == pytest.approx(0.3)
+    assert vectorize._others_share(None, (1.0, 0.0, 2), 1.0) == 0.0  # unknown: not busy
+    assert vectorize.Timing("x", "y", 1.0, 0.01, True, 0.0, 0.1, 0.1, others=0.3).busy
+
+
+def test_other_processes_burning_the_cpus_are_seen():
+    """Real load: one spinning process per CPU we may run on, while the dot product is timed."""
+    import os
+    import subprocess
+    import sys
+
+    if vectorize._cpu_seconds() is None:
+        pytest.skip("no /proc/stat here")
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in os.sched_getaffinity(0)]
+    try:
+        import time
+
+        time.sleep(0.3)
+        rows = vectorize.lesson(n=20_000, repeats=5, rng=0)
+    finally:
+        for p in burners:
+            p.kill()
+            p.wait()
+    assert max(row.others for row in rows) > vectorize.BUSY_OTHERS and any(row.busy for row in rows)

@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -86,6 +87,7 @@ class Timing:
     difference: float
     loop_spread: float = 0.0  # the width of the middle half of the loop's timings, over their median
     vector_spread: float = 0.0
+    others: float = 0.0  # the share of this process's CPUs that other processes used while it timed (0 unknown)
 
     @property
     def speedup(self) -> float:
@@ -94,15 +96,46 @@ class Timing:
 
     @property
     def busy(self) -> bool:
-        """Whether the middle half of the timings spreads over more than :data:`BUSY_SPREAD` of their median: the
-        machine was too busy for the figure to mean much."""
-        return max(self.loop_spread, self.vector_spread) > BUSY_SPREAD
+        """Whether the machine was too busy for the figure to mean much: the middle half of the timings spreads
+        over more than :data:`BUSY_SPREAD` of their median, or other processes used more than :data:`BUSY_OTHERS`
+        of the CPUs this process may run on while it timed (a steady load slows every timing alike, so that
+        their spread alone does not show it)."""
+        return max(self.loop_spread, self.vector_spread) > BUSY_SPREAD or self.others > BUSY_OTHERS
 
 
 #: A timed block of a fast expression lasts at least this long (the expression repeated within it).
 BLOCK_SECONDS = 0.02
 #: Timings that spread by more than this share of their median: the machine was busy.
 BUSY_SPREAD = 0.5
+#: Other processes using more than this share of our CPUs while we time: the machine was busy.
+BUSY_OTHERS = 0.25
+
+
+def _cpu_seconds() -> tuple[float, float, int] | None:
+    """(CPU seconds all processes have used on the CPUs this process may run on, CPU seconds this process has
+    used, how many such CPUs), from Linux's /proc/stat; None where it cannot be read."""
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+        with open("/proc/stat", encoding="ascii") as f:
+            lines = {line.split()[0]: line.split()[1:] for line in f if line.startswith("cpu")}
+        tick = os.sysconf("SC_CLK_TCK")
+        used = 0
+        for k in cpus:
+            fields = [int(v) for v in lines[f"cpu{k}"]]
+            used += sum(fields[:3]) + sum(fields[5:8])  # user nice system, irq softirq steal (not idle, iowait)
+    except (OSError, KeyError, ValueError, AttributeError):
+        return None
+    own = os.times()
+    return used / tick, own.user + own.system, len(cpus)
+
+
+def _others_share(before: tuple[float, float, int] | None, after: tuple[float, float, int] | None,
+                  wall: float) -> float:
+    """The share of our CPUs other processes used between two :func:`_cpu_seconds` readings ``wall`` s apart."""
+    if before is None or after is None or wall <= 0:
+        return 0.0
+    others = (after[0] - before[0]) - (after[1] - before[1])
+    return float(min(1.0, max(0.0, others / (wall * after[2]))))
 
 
 def _per_call(f: Callable[[], Any]) -> tuple[int, Any]:
@@ -117,10 +150,12 @@ def _per_call(f: Callable[[], Any]) -> tuple[int, Any]:
         number = number * 5 // 2 if str(number)[0] == "2" else number * 2  # 1, 2, 5, 10, 20, 50, ...
 
 
-def _timings(f: Callable[[], Any], repeats: int) -> tuple[float, float, Any]:
-    """(median seconds per call, spread, value) of ``repeats`` timed blocks of ``f``."""
+def _timings(f: Callable[[], Any], repeats: int) -> tuple[float, float, Any, float]:
+    """(median seconds per call, spread, value, the share of our CPUs other processes used meanwhile) of
+    ``repeats`` timed blocks of ``f``."""
     number, value = _per_call(f)
     times = []
+    before, t0 = _cpu_seconds(), time.perf_counter()
     for _ in range(repeats):
         start = time.perf_counter()
         for _ in range(number):
@@ -129,7 +164,7 @@ def _timings(f: Callable[[], Any], repeats: int) -> tuple[float, float, Any]:
     median = float(np.median(times))
     q1, q3 = np.percentile(times, [25, 75])
     spread = float(q3 - q1) / median if median > 0 else 0.0  # the middle half's width: one outlier does not decide
-    return median, spread, value
+    return median, spread, value, _others_share(before, _cpu_seconds(), time.perf_counter() - t0)
 
 
 def _agree(loop: Any, vector: Any) -> tuple[bool, float]:
@@ -161,17 +196,19 @@ def lesson(n: int = 1_000_000, repeats: int = 7, rng: RngLike = 0) -> list[Timin
     gen = as_rng(rng)
     a, b = gen.random(n), gen.random(n)
     rows = []
-    loop_s, loop_spread, loop = _timings(lambda: dot_loop(a, b), repeats)
-    vec_s, vec_spread, vec = _timings(lambda: float(np.dot(a, b)), repeats)
-    rows.append(Timing("dot product", f"n = {n:,}", loop_s, vec_s, *_agree(loop, vec), loop_spread, vec_spread))
+    loop_s, loop_spread, loop, loop_others = _timings(lambda: dot_loop(a, b), repeats)
+    vec_s, vec_spread, vec, vec_others = _timings(lambda: float(np.dot(a, b)), repeats)
+    rows.append(Timing("dot product", f"n = {n:,}", loop_s, vec_s, *_agree(loop, vec), loop_spread, vec_spread,
+                       max(loop_others, vec_others)))
     m = max(1, n // FEATURES)
     X = gen.standard_normal((FEATURES, m))
     Y = (gen.random((1, m)) < 0.5).astype(np.float64)
     w, b0 = 0.01 * gen.standard_normal((FEATURES, 1)), 0.1
-    loop_s, loop_spread, loop = _timings(lambda: logistic_gradient_loop(w, b0, X, Y), repeats)
-    vec_s, vec_spread, vec = _timings(lambda: logistic_gradient(w, b0, X, Y), repeats)
+    loop_s, loop_spread, loop, loop_others = _timings(lambda: logistic_gradient_loop(w, b0, X, Y), repeats)
+    vec_s, vec_spread, vec, vec_others = _timings(lambda: logistic_gradient(w, b0, X, Y), repeats)
     agree_w, diff_w = _agree(loop[0], vec[0])
     agree_b, diff_b = _agree(loop[1], vec[1])
-    rows.append(Timing("logistic-regression gradient", f"m = {m:,} examples of n_x = {FEATURES} features", loop_s,
-                       vec_s, agree_w and agree_b, max(diff_w, diff_b), loop_spread, vec_spread))
+    size = f"m = {m:,} example{'s' if m > 1 else ''} of n_x = {FEATURES} features"
+    rows.append(Timing("logistic-regression gradient", size, loop_s, vec_s, agree_w and agree_b, max(diff_w, diff_b),
+                       loop_spread, vec_spread, max(loop_others, vec_others)))
     return rows

@@ -155,18 +155,24 @@ def cmd_vectorize(args: argparse.Namespace) -> int:
     from ..vectorize import lesson
 
     rows = lesson(args.n, args.repeats, args.seed)
-    print(f"a Python loop against one NumPy expression on this machine: the median of {args.repeats} timings "
-          "(+- half the spread of their middle half)")
+    spread = " (+- half the spread of their middle half)" if args.repeats >= 3 else ""
+    print(f"a Python loop against one NumPy expression on this machine: the median of {args.repeats} timings"
+          f"{spread}")
     print(f"{'case':<30} {'size':<44} {'loop':>17} {'vectorized':>17} {'speed-up':>9}  same result")
     for row in rows:
         same = "yes" if row.agree else f"NO (differ by {row.difference:.2g})"
         spreads = (row.loop_spread, row.vector_spread) if args.repeats >= 3 else (None, None)
         print(f"{row.case:<30} {row.size:<44} {_ms(row.loop_seconds, spreads[0]):>17} "
               f"{_ms(row.vector_seconds, spreads[1]):>17} {row.speedup:>8.0f}x  {same}")
-    busy = [row.case for row in rows if row.busy] if args.repeats >= 3 else []
-    if busy:
-        print(f"note: the timings of the {' and the '.join(busy)} spread over more than half their median: the machine "
-              "is too busy to measure well; run again when it is quieter (or with more --repeats)")
+    from ..vectorize import BUSY_OTHERS, BUSY_SPREAD
+
+    for row in rows:
+        if row.others > BUSY_OTHERS:
+            print(f"note: other processes used {row.others:.0%} of this machine's CPUs while the {row.case} was "
+                  "timed: it is too busy to measure well (every timing slows alike); run again when it is quieter")
+        elif args.repeats >= 3 and max(row.loop_spread, row.vector_spread) > BUSY_SPREAD:
+            print(f"note: the timings of the {row.case} spread over more than half their median: the machine is too "
+                  "busy to measure well; run again when it is quieter (or with more --repeats)")
     return 0 if all(row.agree for row in rows) else 1
 
 

@@ -34,9 +34,9 @@ MAX_ITERATIONS_PER_REQUEST = 1000
 MAX_SESSION_ITERATIONS = 100_000
 """Iterations one session trains at most (its history, two floats an iteration, stays bounded); Reset starts again."""
 MAX_COORDINATE = 1e6
-#: The largest weight the page may set by hand (|value|).
-MAX_EDITED_WEIGHT = 100.0
 """The largest coordinate of an uploaded point."""
+MAX_EDITED_WEIGHT = 100.0
+"""The largest weight the page may set by hand (|value|)."""
 GRID = 64
 """The decision boundary is predicted on GRID x GRID points over the data's range."""
 UNIT_GRID = 16
