@@ -540,3 +540,18 @@ def test_resume_may_lower_the_learning_rate(moons_model, tmp_path):
                  "--learning-rate", "0.1", "--quiet"]) == 0
     h = ds.load_model(out / "model.npz").history
     assert len(h.cost) == 8 and h.learning_rates[-3:] == [0.1] * 3
+
+
+@pytest.mark.parametrize(("flags", "reason"), [
+    (["--optimizer", "adam"], "'adam' update is not linear"),
+    (["--batch-norm"], "batch normalization on layer 1"),
+    (["--batch-size", "4"], "needs full-batch training"),
+])
+def test_where_the_gram_form_would_pay_but_cannot_apply_the_run_says_why(tmp_path, capsys, flags, reason):
+    X = np.random.default_rng(0).standard_normal((30, 12))  # 30 features, 12 examples: Gram would pay off
+    np.savez(tmp_path / "wide.npz", X=X, Y=(X[0] > 0).astype(int))
+    assert main(["train", "--dataset", str(tmp_path / "wide.npz"), "--iterations", "60", "--out",
+                 str(tmp_path / "run"), "--quiet", *flags]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if "Gram form" in line]
+    assert len(notes) == 1 and reason in notes[0] and notes[0].endswith("the plain path trains")
+    assert ds.load_model(tmp_path / "run" / "model.npz").history.method == "plain"

@@ -282,6 +282,9 @@ def test_dropout_is_written_out_and_equals_the_course_functions(hidden, batch_no
     back = [s.equation for s in e.steps if s.phase == "backward"]
     assert "dA[1] = dA[1] * D[1] / keep_prob" in back and "dA[2] = dA[2] * D[2] / keep_prob" in back
     assert "dropout keep_prob = [0.6, 0.8]" in e.title()
+    if batch_norm:  # dZ~[l] = dA[l] * g'(Z~[l]) written out and checked, and the G of dZ[l] defined
+        assert {f"dZ~[{l}]" for l in (1, 2)} <= {s.equation.split(" ")[0] for s in e.steps if s.verdict == "ok"}
+        assert all("G = " in s.math for s in e.steps if s.equation.startswith("dZ[") and s.layer < 3)
     if not batch_norm:  # a second implementation: the course functions with the same generator's masks
         AL, caches = ds.model_forward(X, net.parameters, hidden, "sigmoid", keep_prob=keep, rng=11)
         grads = ds.model_backward(AL, Y, caches, hidden, "sigmoid", lambd=0.2)

@@ -194,7 +194,7 @@ def test_labels_choose_the_output_and_regression_scores_r2():
     assert three.rows[0]["output_activation"] == "softmax" and three.networks[0].layer_dims == [2, 3, 3]
     X, _ = PLANAR
     target = X[:1] * 2.0 - X[1:] + 1.0
-    reg = sweep(X, target, {"learning_rate": [0.01, 0.05]},
+    reg = sweep(X, target, {"learning_rate": [0.01, 0.05]}, hold_out=None,
                 fixed={"output_activation": "linear", "hidden": 3, "num_iterations": 30, "standardize": True})
     assert reg.score_column == "train_r2"
     for row, net in zip(reg.rows, reg.networks, strict=True):
@@ -274,7 +274,8 @@ def test_a_worker_that_dies_loses_no_finished_run(monkeypatch, tmp_path):
 def test_plot_costs_draws_one_labelled_line_per_run(tmp_path):
     pytest.importorskip("matplotlib")
     X, Y = PLANAR
-    result = sweep(X, Y, {"learning_rate": [0.01, 0.1, 1.0]}, fixed={"hidden": 2, "num_iterations": 12})
+    result = sweep(X, Y, {"learning_rate": [0.01, 0.1, 1.0]}, fixed={"hidden": 2, "num_iterations": 12},
+                   hold_out=None)
     path = tmp_path / "costs.png"
     fig = result.plot_costs(path)
     ax = fig.axes[0]
@@ -342,7 +343,7 @@ def test_a_setting_the_optimizer_does_not_take_is_a_failed_run_that_says_why():
 def test_early_stopping_without_validation_data_is_refused_before_any_run(monkeypatch):
     monkeypatch.setattr(runs_module, "_train_one", lambda *a: pytest.fail("a run started"))
     with pytest.raises(ds.DeepstepError, match="early_stopping: .*validation_data"):
-        sweep(*PLANAR, {"hidden": [1, 2]}, fixed={"early_stopping": 3})
+        sweep(*PLANAR, {"hidden": [1, 2]}, fixed={"early_stopping": 3}, hold_out=None)
 
 
 def test_a_sweep_given_its_interrupted_result_runs_only_what_is_missing():

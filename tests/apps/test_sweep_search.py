@@ -56,7 +56,7 @@ def test_the_best_run_is_never_chosen_on_the_test_set(rng):
     Y = (X[:1] > 0).astype(int)
     flipped = (1 - Y[:, :40], X[:, :40])[::-1]  # test labels that reward the worst run
     result = ds.sweep(X, Y, {"learning_rate": [1e-6, 0.5]}, fixed={"num_iterations": 200, "hidden": (4,)},
-                      test_data=flipped, seed=1)
+                      test_data=flipped, seed=1, hold_out=None)
     assert result.score_column == "train_accuracy"
     best = result.best
     assert best["learning_rate"] == 0.5  # the run that learned, though its test score (on flipped labels) is worse
@@ -65,6 +65,29 @@ def test_the_best_run_is_never_chosen_on_the_test_set(rng):
     held = ds.sweep(X[:, 20:], Y[:, 20:], {"learning_rate": [1e-6, 0.5]}, fixed={"num_iterations": 200},
                     validation_data=(X[:, :20], Y[:, :20]), test_data=flipped, seed=1)
     assert held.score_column == "val_accuracy" and held.best["learning_rate"] == 0.5
+
+
+def test_without_validation_data_a_sweep_holds_examples_out_and_says_so(rng):
+    """The default: 0.2 of X held out by the one hold-out rule (per class, the sweep's seed), the runs trained on
+    the rest (each network's history has m - held examples' worth of validation figures), the choice made on the
+    held-out score, and a note saying so."""
+    from deepstep.data.split import validation_split
+
+    X = rng.standard_normal((2, 80))
+    Y = (X[:1] > 0).astype(int)
+    flipped = (X[:, :40], 1 - Y[:, :40])
+    result = ds.sweep(X, Y, {"learning_rate": [1e-6, 0.5]}, fixed={"num_iterations": 200, "hidden": (4,)},
+                      test_data=flipped, seed=3)
+    assert result.score_column == "val_accuracy" and result.best["learning_rate"] == 0.5
+    assert result.notes and "held out" in result.notes[0] and "held out" in repr(result)
+    held = validation_split(Y[0], 0.2, 3)
+    net = result.networks[1]
+    assert result.rows[1]["val_accuracy"] == pytest.approx(net.accuracy(X[:, held], Y[:, held]), rel=1e-12)
+    assert result.rows[1]["train_accuracy"] == pytest.approx(net.accuracy(X[:, ~held], Y[:, ~held]), rel=1e-12)
+    early = ds.sweep(X, Y, {"hidden": [(2,)]}, fixed={"num_iterations": 30, "early_stopping": 3}, seed=3)
+    assert early.rows[0]["status"] == "ok"  # early stopping watches the held-out examples
+    with pytest.raises(ds.DeepstepError, match=r"^hold_out: "):
+        ds.sweep(X, Y, {"hidden": [(2,)]}, hold_out=1.5)
 
 
 def test_the_command_draws_from_ranges_and_chooses_on_held_out_examples(tmp_path, capsys):

@@ -96,7 +96,7 @@ def test_a_sweeps_network_is_the_network_trained_alone_optimizer_state_included(
     X, Y = ds.datasets.make_moons(m=120, noise=0.2, rng=3)
     fixed = {"hidden_activation": "tanh", "learning_rate": 0.01, "num_iterations": 6, "batch_size": 32,
              "optimizer": "adam"}
-    result = sweep(X, Y, {"hidden": [(5,)]}, fixed=fixed, seed=7)
+    result = sweep(X, Y, {"hidden": [(5,)]}, fixed=fixed, seed=7, hold_out=None)
     swept = result.networks[0]
     seed = run_seed(7, {k: result.rows[0][k] for k in SETTINGS})  # the run's seed, from the sweep's rule
     alone = ds.DeepNetwork([2, 5, 1], "tanh", rng=np.random.default_rng(seed))

@@ -687,6 +687,12 @@ def explain(
                              lambda P, l=l, D=D, p=p: cost_from_A(apply_dropout(P, D, p), l + 1), A_kept[l], dA_kept, m)
                 if l in normalized:
                     eqs, forms = BatchNorm(g[l]).equations(l), BatchNorm(g[l]).formulas(l)
+                    Zt_l = bn_caches[l][1]  # dZ~[l] = dA[l] * g'(Z~[l]): J as a function of Z~[l]
+                    dA_l = grads[f"dA{l}"] if not masks[l - 1] else apply_dropout(grads[f"dA{l}"], *masks[l - 1])
+                    dZt = g[l].backward(dA_l, Zt_l)
+                    gradient(Step("backward", l, eqs["dZt"], forms["dZt"], _shape(dZt), dZt),
+                             lambda P, l=l: cost_from_A(apply_dropout(g[l].g(P), *masks[l - 1]) if masks[l - 1]
+                                                        else g[l].g(P), l + 1), Zt_l, dZt, m)
                     for key, P, at in (("dgamma", gamma[l], "gamma_at"), ("dbeta", beta[l], "beta_at")):
                         G = grads[f"d{key[1:]}{l}"]
                         gradient(Step("backward", l, eqs[key], forms[key], _shape(G), G.copy()),

@@ -121,12 +121,13 @@ class Activation:
         values = {"Z": Z, **{k: f"{v:g}" for k, v in self.params.items()}}
         return self.text[0].format(**values), self.text[1].format(**values)
 
-    def derivative_equation(self, l: int) -> tuple[str, str]:
-        """g'(Z[l]) in the course's form where the entry has one (tanh: 1 - A[l]^2), else g'(Z[l])."""
-        A, Z = f"A[{l}]", f"Z[{l}]"
+    def derivative_equation(self, l: int, Z: str = "Z") -> tuple[str, str]:
+        """g'(Z[l]) in the course's form where the entry has one (tanh: 1 - A[l]^2), else g'(Z[l]); ``Z`` names what
+        g takes ("Zt" for a batch-normalized layer's Z~: the text then writes Z~)."""
+        A, (Z_text, Z_math) = f"A[{l}]", ((f"Z~[{l}]", f"Zt[{l}]") if Z == "Zt" else (f"{Z}[{l}]", f"{Z}[{l}]"))
         if self.derivative_text is None:
-            return f"g'({Z})", f"g ' ( {Z} )"
-        return self.derivative_text[0].format(A=A, Z=Z), self.derivative_text[1].format(A=A, Z=Z)
+            return f"g'({Z_text})", f"g ' ( {Z_math} )"
+        return self.derivative_text[0].format(A=A, Z=Z_text), self.derivative_text[1].format(A=A, Z=Z_math)
 
     @property
     def base(self) -> str:

@@ -334,9 +334,11 @@ class BatchNorm:
                 "Z_norm": f"Zn[{l}] = ( Z[{l}] - mu[{l}] ) / sqrt ( sigma2[{l}] + epsilon )",
                 "Zt": f"Zt[{l}] = gamma[{l}] * Zn[{l}] + beta[{l}]",
                 "A": f"A[{l}] = {self.g.equation(f'Zt[{l}]')[1]}",
+                "dZt": f"dZt[{l}] = dA[{l}] * {self.g.derivative_equation(l, 'Zt')[1]}",
                 "dgamma": f"dgamma[{l}] = (1/m) sum_j dZt[{l}] * Zn[{l}]",
                 "dbeta": f"dbeta[{l}] = (1/m) sum_j dZt[{l}]",
-                "dZ": f"dZ[{l}] = ( G - mean ( G ) - Zn[{l}] * mean ( G * Zn[{l}] ) ) / sqrt ( sigma2[{l}] + epsilon )"}
+                "dZ": f"dZ[{l}] = ( G - mean ( G ) - Zn[{l}] * mean ( G * Zn[{l}] ) ) / sqrt ( sigma2[{l}] + epsilon ) "
+                      f", G = gamma[{l}] * dZt[{l}]"}
 
     def equations(self, l: int) -> dict[str, str]:
         """The layer's steps in the course's notation (plain text)."""
@@ -346,7 +348,7 @@ class BatchNorm:
                 "Z_norm": f"Z_norm = (Z[{l}] - mu) / sqrt(sigma^2 + epsilon)",
                 "Zt": f"Z~[{l}] = gamma[{l}] Z_norm + beta[{l}]",
                 "A": f"A[{l}] = {self.g.equation(f'Z~[{l}]')[0]}",
-                "dZt": f"dZ~[{l}] = dA[{l}] * {self.g.derivative_equation(l)[0]}",
+                "dZt": f"dZ~[{l}] = dA[{l}] * {self.g.derivative_equation(l, 'Zt')[0]}",
                 "dgamma": f"dgamma[{l}] = (1/m) sum(dZ~[{l}] * Z_norm, axis=1)",
                 "dbeta": f"dbeta[{l}] = (1/m) sum(dZ~[{l}], axis=1)",
                 "dZ": f"dZ[{l}] = (G - mean(G) - Z_norm mean(G * Z_norm)) / sqrt(sigma^2 + epsilon),  "

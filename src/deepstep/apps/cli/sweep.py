@@ -50,6 +50,7 @@ from ...training.loop import History
 from ...training.settings import SETTINGS as TABLE_ROWS
 from ...training.settings import TABLE, Setting, optimizer_from
 from ..sweep import (
+    CHOOSING_FRACTION,
     SETTINGS,
     STATUSES,
     Range,
@@ -121,10 +122,15 @@ def add_parser(sub: Any) -> None:
         description="Any setting of a run may be a comma-separated list; the sweep is their product (or --samples "
                     "N combinations drawn with --seed). Each run is seeded from --seed and its own settings, so its "
                     "result does not depend on --jobs or --scheduler. Writes results.csv, results.json, model "
-                    "files, the journal runs.jsonl and the comparison plots into --out.",
+                    "files, the journal runs.jsonl and the comparison plots into --out. A number setting may also "
+                    "be a range drawn at random for each of --samples N runs (random search, reproducible from "
+                    "--seed): log:1e-4..1 (the course's alpha = 10**r), lin:0.5..0.9, or 1-log:1e-3..1e-1 (beta = "
+                    "1 - 10**r). The best run is chosen on held-out examples (--validation-fraction, default 0.2), "
+                    "never on the test set.",
         epilog="examples:\n  deepstep sweep --hidden 1,2,3,4,5,20,50 --hidden-activation tanh --learning-rate 1.2 "
                "--iterations 5000\n  deepstep sweep --dataset cats --hidden none --init zeros --learning-rate "
-               "0.01,0.001,0.0001 --iterations 1500\n  deepstep sweep ... --jobs 2   |   --scheduler "
+               "0.01,0.001,0.0001 --iterations 1500\n  deepstep sweep --learning-rate log:1e-4..1 --optimizer "
+               "momentum --beta 1-log:1e-3..1e-1 --samples 20\n  deepstep sweep ... --jobs 2   |   --scheduler "
                "tcp://HOST:8786\n\nCtrl-C stops the sweep and keeps the finished runs; the same command with "
                "--resume runs the rest.", formatter_class=argparse.RawDescriptionHelpFormatter)
     w.add_argument("--dataset", default="planar", help="as for train (default planar)")
@@ -443,8 +449,6 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 200 else text[:200] + "..."
 
 
-#: The share of the training set a sweep holds out to choose the best run on, when --validation-fraction is not given.
-CHOOSING_FRACTION = 0.2
 
 
 # -- the command ---------------------------------------------------------------------------------------------
@@ -659,7 +663,7 @@ def _sweep_into(out: Path, args: argparse.Namespace, name: Any, data: Any, n_run
         if held_note:
             print(held_note, flush=True)
         result = sweep(train_X, train_Y, grid, samples=args.samples, fixed=fixed, validation_data=validation,
-                       test_data=test, seed=args.seed, n_jobs=jobs, keep="all", client=args.scheduler,
+                       hold_out=None, test_data=test, seed=args.seed, n_jobs=jobs, keep="all", client=args.scheduler,
                        connect_timeout=args.connect_timeout, previous=previous, on_run=on_run)
     except SweepInterrupted as exc:
         result, interrupted = exc.result, True

@@ -241,11 +241,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         net = _build_network(args, data, preset)
     train_X, train_Y, validation = _hold_out(args, data, rule)
     if method == "auto":  # decided once per run, on the whole plan, and kept for --resume
-        from ...core.gram import pays_off
+        from ...core.gram import applies, pays_off
 
         full = args.batch_size is None or args.batch_size >= train_X.shape[1]
-        method = "gram" if _gram_applies(full, optimizer, 1 in net.batch_norm) and pays_off(
-            net.layer_dims[0], net.layer_dims[1], train_X.shape[1], iterations) else "plain"
+        why_not = applies(full, optimizer, 1 in net.batch_norm)
+        pays = pays_off(net.layer_dims[0], net.layer_dims[1], train_X.shape[1], iterations)
+        method = "gram" if why_not is None and pays else "plain"
+        if pays and why_not is not None:  # it would have paid off: say why it does not apply
+            print(f"note: the Gram form of the first layer would do less arithmetic here, but it does not apply "
+                  f"({why_not}): the plain path trains", file=sys.stderr)
     net.metadata.update(
         classes=list(data.classes) if data.classes is not None else None, dataset=_dataset_key(name),
         kind=data.kind, image_shape=list(data.image_shape) if data.image_shape else None, task=data.task,

@@ -148,6 +148,7 @@ from .runs import (  # noqa: F401
     _train_one,
 )
 from .settings import (  # noqa: F401
+    CHOOSING_FRACTION,
     DEFAULTS,
     SETTINGS,
     Range,
@@ -240,6 +241,7 @@ def sweep(
     fixed: dict[str, Any] | None = None,
     validation_data: tuple[Any, Any] | None = None,
     test_data: tuple[Any, Any] | None = None,
+    hold_out: float | None = CHOOSING_FRACTION,
     seed: int = 1,
     n_jobs: int = 1,
     keep: str = "all",
@@ -267,8 +269,12 @@ def sweep(
     validation_data, test_data : (X, Y), optional
         Scored at the end of each run (the validation data after every iteration too: the history's
         ``val_cost``).  Runs are compared by the validation score, else by the training one; the test score is
-        reported, never used to choose (that would tune on the test set: give validation_data to choose on
-        examples the runs did not train on; ``deepstep sweep`` holds some out when it is not told to).
+        reported, never used to choose (that would tune on the test set).
+    hold_out : float or None
+        Without validation_data, this share of (X, Y) is held out (per class, drawn from ``seed`` by
+        :func:`deepstep.data.split.validation_split`) to choose the best run on, and the result says so
+        (``.notes``); None trains on all of X and chooses on the training score (as the course's own comparisons
+        report train and test figures).
     seed : int
         Seeds every run, with its settings (:func:`run_seed`), and the draw of ``samples``.
     n_jobs : int
@@ -329,6 +335,19 @@ def sweep(
     test = _pair(test_data, "test_data")
     outputs = sorted({c["output_activation"] for c in combos})
     Y = _check_data(X, Y, validation, test, outputs, sorted({c["dtype"] for c in combos}))
+    notes: list[str] = []
+    if validation is None and hold_out is not None:  # choose on examples no run trained on
+        from ...data.split import validation_split
+        from ...errors import check_fraction
+
+        fraction = check_fraction(hold_out, "hold_out")
+        X = check_X(X, name="X")
+        linear = all(_output(Y, o)[0] == "linear" for o in outputs)
+        groups = np.zeros(Y.shape[1]) if linear else (Y[0] if Y.shape[0] == 1 else np.argmax(Y, axis=0))
+        held = validation_split(groups, fraction, seed, "hold_out")
+        X, Y, validation = X[:, ~held], Y[:, ~held], (X[:, held], Y[:, held])
+        notes.append(f"no validation_data: {fraction:g} of X ({int(held.sum())} examples, per class, seed {seed}) "
+                     "is held out to choose the best run on; the runs train on the rest")
     resolved = {o: _output(Y, o)[0] for o in outputs}
     tasks = {task_for(name).name for name in resolved.values()}
     if len(tasks) > 1:
@@ -383,7 +402,7 @@ def sweep(
             on_run(row, out["history"], net, best is not None and best["run"] == i)
 
     def result(retried: tuple[int, ...] = ()) -> SweepResult:
-        return SweepResult(rows, histories, networks, score_name, column, seed, retried, key)
+        return SweepResult(rows, histories, networks, score_name, column, seed, retried, key, tuple(notes))
 
     todo = [i for i in range(len(runs)) if i not in reused]
     data = (X, Y, validation, test)

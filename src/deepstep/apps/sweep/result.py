@@ -69,14 +69,16 @@ class SweepResult:
         The runs retried after a worker process died.
     data_key : str
         :func:`data_key` of the data swept (``previous=`` continues only a sweep of the same data).
+    notes : tuple of str
+        What the sweep did that its caller did not ask for in so many words (examples held out to choose on).
     """
 
     def __init__(self, rows: list[dict], histories: list[dict], networks: list[DeepNetwork | None],
                  score_name: str, score_column: str, seed: int, retried: tuple[int, ...] = (),
-                 data_key: str = "") -> None:
+                 data_key: str = "", notes: tuple[str, ...] = ()) -> None:
         self.rows, self.histories, self.networks = rows, histories, networks
         self.score_name, self.score_column, self.seed, self.retried = score_name, score_column, seed, retried
-        self.data_key = data_key
+        self.data_key, self.notes = data_key, tuple(notes)
         self.varying = tuple(k for k in SETTINGS if len({settings_key({k: r[k]}) for r in rows}) > 1)
 
     @property
@@ -208,7 +210,8 @@ class SweepResult:
         best = self.best
         shown = "none" if best is None else \
             f"run {best['run']} ({self.label(best)}) {self.score_column} {best[self.score_column]:.4g}"
-        return f"SweepResult({len(self.rows)} runs: {counts}; best: {shown})"
+        note = "".join(f"; {n}" for n in self.notes)
+        return f"SweepResult({len(self.rows)} runs: {counts}; best: {shown}{note})"
 
 
 def best_row(rows: Sequence[Mapping[str, Any]], column: str) -> dict | None:

@@ -17,6 +17,10 @@ from ...errors import DeepstepError, _describe
 from ...training.settings import SETTINGS as TABLE_ROWS
 from ...training.settings import sweep_columns, sweep_defaults
 
+CHOOSING_FRACTION = 0.2
+"""The share of the training examples a sweep holds out to choose the best run on, when it is given no validation
+data (``sweep(hold_out=...)``, ``deepstep sweep --validation-fraction``)."""
+
 SETTINGS = sweep_columns()
 """The settings a sweep varies, in the order of the table's columns (:data:`deepstep.training.settings.TABLE`)."""
 
