@@ -280,6 +280,50 @@ def test_a_regression_set_shows_its_prediction_and_r2(browser, server_url):
         context.close()
 
 
+def test_a_diverging_run_shows_the_guards_advice(tab):
+    page = tab.page
+    page.select_option('#settings [name="hidden_activation"]', "relu")
+    change(page, "learning_rate", "1e6")
+    expect(page.locator("#start")).to_be_enabled()
+    page.click("#start")
+    expect(page.locator("#error")).to_have_text(re.compile(r"^learning_rate: training diverged at iteration \d+.*"
+                                                           r"try a smaller learning rate"), timeout=TRAIN_TIMEOUT_MS)
+    expect(page.locator("#start")).to_be_enabled()  # the run stopped, and says why
+    assert "500" not in page.locator("#error").inner_text()
+    page.screenshot(path=str(artifacts_dir() / "playground-diverged.png"), full_page=True)
+    tab.check_no_script_errors(http_errors_expected=True)  # (the 409 of the diverged request)
+
+
+def test_the_noise_slider_batch_norm_and_a_stuck_network(tab):
+    page = tab.page
+    expect(page.locator("#noise-shown")).to_have_text("the set's own")
+    page.locator("#noise").fill("0.35")  # (a range input takes fill: its value, then input and change events)
+    expect(page.locator("#noise-shown")).to_have_text("0.35")
+    expect(page).to_have_url(re.compile(r"noise=0\.35"))
+    page.check('#settings [name="batch_norm"]')
+    expect(page).to_have_url(re.compile(r"batch_norm=on"))
+    change(page, "learning_rate", "1e-7")
+    expect(page.locator("#start")).to_be_enabled()
+    page.click("#start")
+    expect(page.locator("#remarks li")).to_have_text(re.compile(r"^The cost has not moved"), timeout=TRAIN_TIMEOUT_MS)
+    page.click("#pause")
+    page.select_option("#dataset", "moons")  # another data set: its own noise again
+    expect(page.locator("#noise-shown")).to_have_text("the set's own")
+    expect(page).to_have_url(re.compile(r"dataset=moons"))  # (written once the new session is there)
+    assert "noise=" not in page.url
+    tab.check_no_script_errors()
+
+
+def test_a_link_opened_in_the_same_tab_takes_effect(tab):
+    page = tab.page
+    expect(page.locator("#start")).to_be_enabled()
+    page.evaluate("location.hash = 'dataset=xor&hidden=5%2C3&batch_norm=on'")
+    expect(settings_field(page, "hidden")).to_have_value("5,3")
+    assert settings_field(page, "dataset").input_value() == "xor" and settings_field(page, "batch_norm").is_checked()
+    expect(page.locator("#network text")).to_contain_text(["W[1] (5, 2)", "W[2] (3, 5)", "W[3] (1, 3)"])
+    tab.check_no_script_errors()
+
+
 def test_bad_settings_show_the_servers_message(tab):
     page = tab.page
     change(page, "hidden", "0")

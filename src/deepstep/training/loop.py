@@ -553,7 +553,8 @@ class Run:
         if self.diverged:
             raise TrainingDiverged(
                 f"learning_rate: {self.diverged}; the parameters are put back to those before iteration "
-                f"{self.first_epoch + len(self.history.cost)}; try a smaller learning rate than {self.learning_rate:g}"
+                f"{self.first_epoch + len(self.history.cost)} (the last sound ones: that iteration's update broke "
+                f"them); try a smaller learning rate than {self.learning_rate:g}"
                 + ("" if self.optimizer.name in ("adam", "rmsprop") else " or optimizer 'adam'"),
                 self.history,
             )

@@ -109,6 +109,7 @@ from .settings import (  # noqa: F401
     MAX_WAITING,
     MAX_WORK,
     STOP_SECONDS,
+    STUCK_AFTER,
     TRAIN_SECONDS,
     UNIT_GRID,
     UNITS_SHOWN,

@@ -26,6 +26,7 @@ from ...core import layers as _layers
 from ...data.split import validation_split
 from ...errors import DeepstepError, check_number
 from ...model.network import DeepNetwork
+from ...report.diagnostics import diagnose
 from ...training.loop import _optimizer_for
 from ..explain import explain
 from .budget import _Budget, _check, _Interrupted, _StopWhen, _work
@@ -41,6 +42,7 @@ from .settings import (
     MAX_SESSIONS,
     MAX_WORK,
     REGRESSION_SETS,
+    STUCK_AFTER,
     UNIT_GRID,
     UNITS_SHOWN,
     SettingsError,
@@ -62,6 +64,15 @@ def _number(value: Any, decimals: int) -> float | None:
     """A float for JSON: rounded, or None where it is not finite."""
     value = float(value)
     return round(value, decimals) if np.isfinite(value) else None
+
+
+def _significant(a: np.ndarray, digits: int) -> list:
+    """``a`` as nested lists for JSON, each value to ``digits`` significant digits; None where not finite."""
+    a = np.asarray(a, dtype=np.float64)
+    finite = np.isfinite(a)
+    out = np.array([float(f"{v:.{digits}g}") if ok else None for v, ok in zip(a.ravel(), finite.ravel(),
+                                                                             strict=True)], dtype=object)
+    return out.reshape(a.shape).tolist()
 
 
 def _rounded(a: np.ndarray, decimals: int) -> list:
@@ -144,7 +155,8 @@ class Session:
         return net
 
     def remarks(self) -> list[str]:
-        """What the page says about this network beside its figures: the lesson of a bad start, dead units."""
+        """What the page says about this network beside its figures: the lesson of a bad start, dead units, and
+        (after :data:`STUCK_AFTER` iterations) a cost that has not moved or one class predicted for every point."""
         out = [LESSON_INITS[self.settings["init"]]] if self.settings["init"] in LESSON_INITS else []
         net = self.net
         if net.hidden_activation == "relu" and net.L > 1 and len(net.history):
@@ -160,6 +172,10 @@ class Session:
                     out.append(f"{dead} of the {Z.shape[0]} ReLU units of layer {l} output 0 for every point (dead): "
                                "their gradient is 0, so they no longer learn; a smaller learning rate, He "
                                "initialization or leaky_relu keeps units alive")
+        if len(net.history) >= STUCK_AFTER:  # a stuck network: the diagnosis deepstep train prints
+            X, Y, _ = self._split()
+            with contextlib.suppress(DeepstepError):  # (outputs beyond any scale: no diagnosis to give)
+                out += [note[:1].upper() + note[1:] + "." for note in diagnose(net, X, Y)]
         return out
 
     @property
@@ -284,7 +300,8 @@ class Session:
             # (the task's score: accuracy, or R^2 for regression)
             "task": "regression" if self.regression else "classification", "score": "R^2" if self.regression
             else "accuracy", "train_accuracy": train_accuracy, "val_accuracy": val_accuracy,
-            "weights": [_rounded(net.parameters[f"W{l}"], 4) for l in range(1, net.L + 1)],
+            # (six significant digits: a weight of 3e-6 shows as such, and setting a weight shown keeps it)
+            "weights": [_significant(net.parameters[f"W{l}"], 6) for l in range(1, net.L + 1)],
             # a batch-normalized layer's shift is beta[l] (it has no b[l])
             "biases": [_rounded(net.parameters[f"b{l}" if f"b{l}" in net.parameters else f"beta{l}"][:, 0], 4)
                        for l in range(1, net.L + 1)],

@@ -37,6 +37,8 @@ MAX_COORDINATE = 1e6
 """The largest coordinate of an uploaded point."""
 MAX_EDITED_WEIGHT = 100.0
 """The largest weight the page may set by hand (|value|)."""
+STUCK_AFTER = 20
+"""Iterations after which the page remarks on a stuck network (a cost that has not moved, one class for all)."""
 GRID = 64
 """The decision boundary is predicted on GRID x GRID points over the data's range."""
 UNIT_GRID = 16
