@@ -90,7 +90,7 @@ def test_explain_shows_the_mean_of_values_near_the_float_range_without_a_warning
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         line = _value_lines("W", np.full((10, 10), 1.7e308) * np.array([1.0, -0.5] * 5), "")[0]
-    assert "mean 4.25e+307" in line
+    assert "mean 4.25e307" in line  # (0.25 * 1.7e308, its exponent as written by hand)
 
 
 def test_a_partly_unchecked_explanation_says_how_many(monkeypatch):

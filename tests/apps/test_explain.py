@@ -84,8 +84,9 @@ def test_the_update_is_the_training_loops_first_iteration(hidden, output, dims):
         np.testing.assert_allclose(updates[f"b[{l}]"], trained.parameters[f"b{l}"], rtol=1e-12, atol=1e-14)
     assert e.cost == pytest.approx(trained.history.cost[0], rel=1e-12)
     checks = [st.check for st in e.steps if st.check is not None]
-    # dZ, dW, db each layer; dA below the top; and dA[L] itself for a sigmoid output (the cross-entropy's)
-    assert len(checks) == 4 * (len(dims) - 1) - 1 + (output == "sigmoid")
+    # dZ, dW, db each layer; dA below the top; and dA[L] itself for a sigmoid or linear output (the cost's own; a
+    # softmax's dJ/dA is not entrywise: it goes straight to dZ[L] = A[L] - Y)
+    assert len(checks) == 4 * (len(dims) - 1) - 1 + (output != "softmax")
     assert max(checks) < 1e-7
 
 
@@ -118,7 +119,8 @@ def test_the_parameters_before_the_step_and_small_gradients_are_shown(rng):
     smallest = dW1.flat[np.argmin(np.abs(dW1))]
     assert abs(smallest) < 1e-4
     shown = str(tiny).split("dW[1] = ")[1].split("db[1]")[0]
-    assert f"{smallest:.4g}" in shown  # significant digits: a gradient of 1e-5 is not printed as 0.
+    # significant digits, the exponent as written by hand: a gradient of 1e-5 is not printed as 0., nor as 1e-05
+    assert f"{smallest:.4g}".replace("e-0", "e-") in shown and "e-0" not in shown
 
 
 def test_large_arrays_are_summarized_and_sampled():
@@ -130,7 +132,8 @@ def test_large_arrays_are_summarized_and_sampled():
     assert dW1.checked == 30 and dW1.check < 1e-7
     backward = str(e).split("Backward propagation")[1]  # (W[1] before the step is summarized above, in Given)
     line = [ln for ln in backward.splitlines() if "shape (40, 50)" in ln][0]
-    assert f"mean {dW1.value.mean():.4g}, min {dW1.value.min():.4g}, max {dW1.value.max():.4g}" in line
+    assert (f"mean {dW1.value.mean():.4g}, min {dW1.value.min():.4g}, max {dW1.value.max():.4g}".replace("e-0", "e-")
+            in line)
     b2 = steps_by_equation(e)["db[2]"]
     assert b2.checked == 1
 
@@ -327,3 +330,19 @@ def test_the_command_takes_dropout_and_the_optimizers_flags(capsys):
                        (["--keep-prob", "0"], "--keep-prob")):
         code, out, err = command(capsys, "explain", *argv)
         assert code == 2 and err.count("\n") == 1 and flag in err, err
+
+
+def test_a_linear_output_writes_out_its_da_and_large_inputs_show_a_corner(rng):
+    """The squared error J = (1/2m) sum (A[L] - Y)^2 gives dA[L] = A[L] - Y (m dJ/dA[L]), checked; X and Y too large
+    to show in full are summarized, with their first columns beside in full."""
+    X, Y = rng.standard_normal((3, 40)), rng.standard_normal((2, 40))
+    net = ds.DeepNetwork([3, 4, 2], "tanh", "linear", rng=1)
+    e = ds.explain(net, X, Y)
+    back = {s.equation: s for s in e.steps if s.phase == "backward"}
+    AL = next(s.value for s in e.steps if s.equation.startswith("A[2]"))
+    step = back["dA[2] = A[2] - Y"]
+    np.testing.assert_allclose(step.value, AL - Y, rtol=1e-15) and None
+    assert step.verdict == "ok" and e.checks_pass
+    np.testing.assert_array_equal(e.inputs["X[:, :8]"], X[:, :8])
+    np.testing.assert_array_equal(e.inputs["Y[:, :8]"], Y[:, :8])
+    assert "X[:, :8] = [[" in str(e)

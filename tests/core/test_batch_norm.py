@@ -251,7 +251,22 @@ def test_the_command_takes_the_plain_path_on_wide_data_with_batch_norm(tmp_path,
     assert ds.DeepNetwork.load(tmp_path / "run" / "model.npz").history.method == "plain"
 
 
-@pytest.mark.parametrize(("m", "batch_size", "named"), [(65, 32, "batch_size"), (40, 1, "batch_size"), (1, None, "X")])
+def test_a_lone_last_example_joins_the_batch_before_it(rng):
+    """m = 65 in batches of 32: 32 and 33 (not 32, 32 and 1, whose variance would be 0): two steps an epoch, as the
+    optimizer's step count shows; without batch normalization, three."""
+    X, Y = rng.standard_normal((2, 65)), (rng.random((1, 65)) > 0.5).astype(int)
+    for batch_norm, steps in ((True, 2), (False, 3)):
+        net = ds.DeepNetwork([2, 4, 1], batch_norm=batch_norm, rng=1)
+        net.fit(X, Y, 0.01, 3, batch_size=32, optimizer="adam")
+        assert net.optimizer.t == 3 * steps
+    sklearn = pytest.importorskip("deepstep.sklearn")
+    X201 = rng.standard_normal((201, 3))
+    est = sklearn.DeepClassifier(hidden_layer_sizes=(4,), batch_norm=True, num_iterations=2, random_state=0)
+    est.fit(X201, (X201[:, 0] > 0).astype(int))  # the default batch_size 200: 201 = 200 + 1
+    assert est.network_.optimizer.t == 2
+
+
+@pytest.mark.parametrize(("m", "batch_size", "named"), [(40, 1, "batch_size"), (1, None, "X")])
 def test_a_batch_of_one_example_is_refused_with_batch_norm(m, batch_size, named, rng):
     X, Y = rng.standard_normal((2, m)), (rng.random((1, m)) > 0.5).astype(int)
     net = ds.DeepNetwork([2, 4, 1], batch_norm=True, rng=1)

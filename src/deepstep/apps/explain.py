@@ -105,9 +105,9 @@ class Step:
 
 # -- the formula language ------------------------------------------------------------------------------------
 # Tokens: a layer quantity "dW[2]^T", a fraction "(1/2m)", "sum_j", an operator, a name (tanh, alpha, Y), a number.
-_TOKEN = re.compile(r"\s*(?:(?P<var>(?:[vs]_)?d?(?:gamma|beta|mu|sigma2|Zn|Zt|[A-Za-z])\[\d+\](?:\^T)?)|"
+_TOKEN = re.compile(r"\s*(?:(?P<var>(?:[vs]_)?d?(?:gamma|beta|mu|sigma2|Zn|Zt|[A-Za-z])\[(?:\d+|l)\](?:\^T)?)|"
                     r"(?P<frac>\((?:1|lambda)/2?m\))|"
-                    r"(?P<sum>sum_[jk])|(?P<op>:=|\|\||\^[2t]|<=|[=+\-*/(),<>]|')|(?P<name>[A-Za-z_]+\d?)|"
+                    r"(?P<sum>sum_[jkl])|(?P<op>:=|\|\||\^[2t]|<=|[=+\-*/(),<>]|')|(?P<name>[A-Za-z_]+\d?)|"
                     r"(?P<num>\d+(?:\.\d+)?))")
 _GREEK = {"alpha": ("\\alpha", "\u03b1"), "lambda": ("\\lambda", "\u03bb"), "sigma": ("\\sigma", "\u03c3"),
           "beta": ("\\beta", "\u03b2"), "beta1": ("\\beta_1", "\u03b2\u2081"), "beta2": ("\\beta_2", "\u03b2\u2082"),
@@ -231,7 +231,8 @@ def to_mathml(math: str) -> str:
     for kind, text in _tokens(math):
         if kind == "var":
             state, base, layer, transposed = _var_parts(text)
-            sup = f"<mo>[</mo><mn>{layer}</mn><mo>]</mo>" + ("<mi mathvariant=\"normal\">T</mi>" if transposed else "")
+            index = f"<mn>{layer}</mn>" if layer.isdigit() else f"<mi>{layer}</mi>"
+            sup = f"<mo>[</mo>{index}<mo>]</mo>" + ("<mi mathvariant=\"normal\">T</mi>" if transposed else "")
             var = f"<msup><mi>{_base_mathml(base)}</mi><mrow>{sup}</mrow></msup>"
             items.append(f"<msub><mi>{state}</mi>{var}</msub>" if state else var)
         elif kind == "frac":
@@ -445,7 +446,8 @@ class Explanation:
                 f'{"".join(rows)}</table><p>{html.escape(self.summary())}.</p></div>')
 
 
-UNCHECKABLE = "the cost is too large or not finite there, so rounding swamps its finite differences"
+UNCHECKABLE = ("finite differences cannot resolve the gradient there: it is below the rounding of the cost's "
+               "differences, or the cost is too large or not finite")
 
 
 def _verdict(error: float, difference: float, tolerance: float, noise: float, scale: float, size: float) -> str:
@@ -465,15 +467,20 @@ def _verdict(error: float, difference: float, tolerance: float, noise: float, sc
     return "doubtful" if error < 1e-3 else "WRONG"
 
 
-#: Four significant digits, whatever the size: a gradient of 3e-6 shows as 3e-06, not as 0. (fixed decimals would)
-_SIGNIFICANT = {"float_kind": lambda v: f"{v:.4g}".rjust(10)}
+def _g(value: float, digits: int = 4) -> str:
+    """``value`` to ``digits`` significant digits, its exponent as written by hand: 3e-06 -> "3e-6", 1e+20 -> "1e20"."""
+    return re.sub(r"e([+-])0*(\d)", lambda m: "e" + m.group(1).replace("+", "") + m.group(2), f"{value:.{digits}g}")
+
+
+#: Four significant digits, whatever the size: a gradient of 3e-6 shows as 3e-6, not as 0. (fixed decimals would)
+_SIGNIFICANT = {"float_kind": lambda v: _g(v).rjust(10)}
 
 
 def _value_lines(name: str, value: Any, indent: str) -> list[str]:
     """A value in full when small, else its shape and statistics."""
     head = f"{name} = " if name else ""
     if not isinstance(value, np.ndarray):
-        return [f"{indent}{head}{value:.6g}"]
+        return [f"{indent}{head}{_g(value, 6)}"]
     if value.size <= SHOWN_IN_FULL and value.ndim == 2 and value.shape[1] == 1 and value.shape[0] > 1:
         row = np.array2string(value[:, 0], formatter=_SIGNIFICANT, max_line_width=100)
         return [f"{indent}{head}{row}^T"]  # a column (b, db) on one line, as its transpose
@@ -484,7 +491,7 @@ def _value_lines(name: str, value: Any, indent: str) -> list[str]:
     v = value.astype(np.float64, copy=False)
     big = float(np.abs(v).max()) if v.size else 0.0
     mean = float((v / big).mean()) * big if big > 0 else 0.0  # scaled first: a mean of values near 1e308 is finite
-    return [f"{indent}{head}shape {value.shape}: mean {mean:.4g}, min {v.min():.4g}, max {v.max():.4g}"]
+    return [f"{indent}{head}shape {value.shape}: mean {_g(mean)}, min {_g(v.min())}, max {_g(v.max())}"]
 
 
 def _shape(A: Any) -> str:
@@ -637,7 +644,8 @@ def explain(
                     eqs, forms = layer.equations(l), layer.formulas(l)
                     for key, value, shape in (("Z", Z[l], f"{_shape(Z[l])} = {_shape(W[l])} {_shape(A[l - 1])}"),
                                               ("mu", mu, _shape(mu)), ("sigma2", var, _shape(var)),
-                                              ("Z_norm", Z_norm, _shape(Z_norm)), ("Zt", Zt, _shape(Zt)),
+                                              ("Z_norm", Z_norm, f"{_shape(Z_norm)}, epsilon = {_g(layer.epsilon)}"),
+                                              ("Zt", Zt, _shape(Zt)),
                                               ("A", A_l, _shape(A_l))):
                         steps.append(Step("forward", l, eqs[key], forms[key], shape, value.copy()))
                     dropout_steps(l, A_l)
@@ -659,7 +667,7 @@ def explain(
             text, math = _cost_equation(task.name, output.base, L)
             if lambd:
                 text += " + (lambda/2m) sum_l ||W[l]||^2"
-                math += " + (lambda/2m) sum_k || W[1] || ^2" if L == 1 else " + (lambda/2m) sum_k ||W|| ^2"
+                math += " + (lambda/2m) sum_l || W[l] || ^2"
             steps.append(Step("cost", None, text, math, "scalar", float(J)))
             # -- backward: the step functions' own traversal, each step then written out --
             if output.name == "sigmoid":  # dA[L] = dL/dA[L] per example, the cross-entropy's, before g'
@@ -670,6 +678,11 @@ def explain(
                     gradient(Step("backward", L, eq, f"dA[{L}] = - ( Y / A[{L}] - ( 1 - Y ) / ( 1 - A[{L}] ) )",
                                   _shape(dAL), dAL.copy()), lambda P: cost(np.asarray(P, dtype=np.float64), {}),
                              A[L], dAL, m, own_sample=True)
+            if output.name == "linear":  # the squared error's: J = (1/2m) sum (A[L] - Y)^2, so m dJ/dA[L] = A[L] - Y
+                dAL = A[L] - Y
+                eq = f"dA[{L}] = A[{L}] - Y"
+                gradient(Step("backward", L, eq, eq, _shape(dAL), dAL.copy()),
+                         lambda P: cost(np.asarray(P, dtype=np.float64), {}), A[L], dAL, m, own_sample=True)
             dZL = output_delta(A[L], Y)
             caches = [bn_caches[l] if l in normalized else
                       ((A[l - 1], W[l], b[l]), Z[l], *([masks[l - 1]] if masks[l - 1] else []))
@@ -789,6 +802,11 @@ def explain(
             done.append(item)
     name = "gradient descent" if opt.name == "gd" and opt.schedule.name == "constant" else repr(opt)
     given: dict[str, Any] = {"X = A[0]": A0, "Y": Y}  # and the parameters before the step
+    if A0.size > SHOWN_IN_FULL:  # summarized: a corner of X and Y's first columns beside, in full
+        rows = min(A0.shape[0], 4)
+        cols = min(m, 8, max(1, SHOWN_IN_FULL // rows))
+        given[f"X[:{rows}, :{cols}]" if rows < A0.shape[0] else f"X[:, :{cols}]"] = A0[:rows, :cols]
+        given[f"Y[:, :{cols}]"] = Y[:, :cols]
     for key, P in _layer_parameters(W, b, gamma, beta, L).items():
         letters = key.rstrip("0123456789")
         given[f"{letters}[{key[len(letters):]}]"] = P

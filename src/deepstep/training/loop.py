@@ -471,8 +471,11 @@ class Run:
         m, batch = self.m, self.batch_size
         perm = self.network._rng.permutation(m)
         total = right = 0
-        for k in range(0, m, batch):
-            idx = perm[k : k + batch]
+        starts = range(0, m, batch)
+        if self.network.batch_norm and m % batch == 1:  # a lone last example joins the batch before it (the
+            starts = range(0, m - 1, batch)              # variance of one example is 0: nothing to normalize by)
+        for i, k in enumerate(starts):
+            idx = perm[k : k + batch] if i < len(starts) - 1 else perm[k:]
             c, r = self._step(self.XT[idx].T, self.YT[idx].T, self.labels[idx] if self.labels.size else None, lr)
             total += c * idx.size
             right = right + r
@@ -620,10 +623,9 @@ def train(net: Trainee, X: np.ndarray, Y: np.ndarray, validation: tuple[np.ndarr
         if m == 1:
             raise DeepstepError("X: batch normalization needs at least 2 examples a batch (the variance of one is 0); "
                                 "got m = 1")
-        if not full_batch and (batch == 1 or m % batch == 1):
-            last = "every mini-batch" if batch == 1 else f"the last mini-batch ({m} = {m // batch} x {batch} + 1)"
-            raise DeepstepError(f"batch_size: batch normalization needs at least 2 examples a batch (the variance of "
-                                f"one is 0), and {last} holds 1; take another batch_size than {batch}")
+        if not full_batch and batch == 1:  # (a lone last example of an epoch joins the batch before it: _epoch)
+            raise DeepstepError("batch_size: batch normalization needs at least 2 examples a batch (the variance of "
+                                "one is 0), and every mini-batch of batch_size 1 holds 1; take a larger batch_size")
     why_not = gram.applies(full_batch, opt, 1 in net.batch_norm)
     method = plan.method
     if method == "gram" and why_not:
