@@ -346,3 +346,15 @@ def test_a_linear_output_writes_out_its_da_and_large_inputs_show_a_corner(rng):
     np.testing.assert_array_equal(e.inputs["X[:, :8]"], X[:, :8])
     np.testing.assert_array_equal(e.inputs["Y[:, :8]"], Y[:, :8])
     assert "X[:, :8] = [[" in str(e)
+
+
+def test_the_running_averages_shown_are_those_fit_keeps():
+    """A second implementation: one full-batch iteration of fit moves the running averages where explain says."""
+    X, Y = ds.datasets.make_moons(m=9, rng=2)
+    net = ds.DeepNetwork([2, 5, 4, 1], "tanh", rng=3, batch_norm=True)
+    e = ds.explain(net, X, Y, learning_rate=0.1)
+    net.fit(X, Y, 0.1, 1)
+    shown = {s.equation.split(" ")[0]: s.value for s in e.steps if s.phase == "update"}
+    for l in (1, 2):
+        for key in ("running_mean", "running_var"):
+            np.testing.assert_allclose(shown[f"{key}[{l}]"], net.layer_state[f"{key}{l}"], rtol=1e-12)

@@ -105,7 +105,8 @@ class Step:
 
 # -- the formula language ------------------------------------------------------------------------------------
 # Tokens: a layer quantity "dW[2]^T", a fraction "(1/2m)", "sum_j", an operator, a name (tanh, alpha, Y), a number.
-_TOKEN = re.compile(r"\s*(?:(?P<var>(?:[vs]_)?d?(?:gamma|beta|mu|sigma2|Zn|Zt|[A-Za-z])\[(?:\d+|l)\](?:\^T)?)|"
+_TOKEN = re.compile(r"\s*(?:(?P<var>(?:[vs]_)?d?(?:gamma|beta|mu|sigma2|Zn|Zt|running_mean|running_var|[A-Za-z])"
+                    r"\[(?:\d+|l)\](?:\^T)?)|"
                     r"(?P<frac>\((?:1|lambda)/2?m\))|"
                     r"(?P<sum>sum_[jkl])|(?P<op>:=|\|\||\^[2t]|<=|[=+\-*/(),<>]|')|(?P<name>[A-Za-z_]+\d?)|"
                     r"(?P<num>\d+(?:\.\d+)?))")
@@ -133,7 +134,9 @@ def _tokens(math: str) -> list[tuple[str, str]]:
 
 #: batch normalization's quantities: their LaTeX and their MathML identifier
 _BN_NAMES = {"gamma": ("\\gamma", "\u03b3"), "beta": ("\\beta", "\u03b2"), "mu": ("\\mu", "\u03bc"),
-             "sigma2": ("\\sigma^2", "\u03c3\u00b2"), "Zn": ("Z_{norm}", "Z\u2099"), "Zt": ("\\tilde{Z}", "Z\u0303")}
+             "sigma2": ("\\sigma^2", "\u03c3\u00b2"), "Zn": ("Z_{norm}", "Z\u2099"), "Zt": ("\\tilde{Z}", "Z\u0303"),
+             "running_mean": ("\\mathrm{running\\_mean}", "running_mean"),
+             "running_var": ("\\mathrm{running\\_var}", "running_var")}
 
 
 def _base_latex(base: str) -> str:
@@ -742,6 +745,18 @@ def explain(
                         math = template.format(P=f"{name}[{l}]")
                         value = new[key] if slot == "P" else opt.state[slot]["d" + key]
                         steps.append(Step("update", l, plain(math), math, _shape(value), np.array(value)))
+            # batch normalization's running averages, what prediction normalizes with: the layer's own update
+            running = {k: np.array(v) for k, v in net.layer_state.items()}
+            for l in sorted(normalized):
+                mu_l, var_l = bn_caches[l][4], bn_caches[l][5]
+                layer = BatchNorm(g[l])
+                layer.update_running(running, l, mu_l, var_l)
+                a, c = _g(layer.momentum), _g(1 - layer.momentum)
+                for key, batch in (("running_mean", "mu"), ("running_var", "sigma2")):
+                    math = f"{key}[{l}] := {a} {key}[{l}] + {c} {batch}[{l}]"
+                    text = f"{key}[{l}] := {a} {key}[{l}] + {c} {'mu' if batch == 'mu' else 'sigma^2'}"
+                    steps.append(Step("update", l, text, math, _shape(running[f"{key}{l}"]),
+                                      running[f"{key}{l}"].copy()))
         except FloatingPointError:
             raise DeepstepError("X: the forward or backward pass overflows with these parameters and inputs; "
                                 "scale X (or standardize it)") from None

@@ -716,13 +716,16 @@ def _write_results(out: Path, args: argparse.Namespace, name: Any, result: Sweep
     _write_csv(out / "results.csv", rows)
     column = result.score_column
     ordered = sorted(result.rows, key=lambda r: (r["status"] != "ok", -(r.get(column) or -np.inf), r["run"]))
-    shown = [*result.varying, column, "cost", "seconds", "status"]
+    test_column = f"test_{result.score_name}"  # reported beside, never chosen by
+    shown = [*result.varying, column, *([test_column] if any(test_column in r for r in result.rows) else []), "cost",
+             "seconds", "status"]
     print("  ".join(f"{k:>14}" for k in ["run", *shown]))
     for row in ordered:
         print("  ".join(f"{_cell(v):>14}" for v in [row["run"], *(row.get(k) for k in shown)]))
     best = result.best
     if best is not None:
-        print(f"best: run {best['run']} ({result.label(best)}), {column} {_cell(best[column])}")
+        test = f" (test {_cell(best[test_column])}, reported, not chosen by)" if test_column in best else ""
+        print(f"best: run {best['run']} ({result.label(best)}), {column} {_cell(best[column])}{test}")
     plots = []
     try:
         if any(h.get("cost") for h in result.histories):
