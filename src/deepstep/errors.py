@@ -433,6 +433,28 @@ def check_keep_prob(keep_prob: Any, n_hidden: int) -> list[float]:
     return [float(p) for p in values]
 
 
+def check_sample_weight(value: Any, m: int, name: str = "sample_weight") -> np.ndarray | None:
+    """Per-example weights: None, or m finite numbers >= 0 (shape (m,) or (1, m)) not all 0, as (1, m) float64."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or isinstance(value, bool):
+        raise DeepstepError(f"{name}: expected {m} weights (numbers >= 0), got {_describe(value)}")
+    try:
+        w = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DeepstepError(f"{name}: expected {m} weights (numbers >= 0), got {_describe(value)}") from None
+    if w.ndim == 2 and w.shape[0] == 1:
+        w = w[0]
+    if w.ndim != 1 or w.size != m:
+        raise DeepstepError(f"{name}: expected {m} weights, one per example (shape ({m},)), got shape {w.shape}")
+    if not np.isfinite(w).all() or (w < 0).any():
+        bad = w[~np.isfinite(w) | (w < 0)][0]
+        raise DeepstepError(f"{name}: expected finite weights >= 0, got {bad!r}")
+    if not w.any():
+        raise DeepstepError(f"{name}: expected some weight above 0, got all {m} zero")
+    return w[np.newaxis, :]
+
+
 def check_fraction(value: Any, name: str) -> float:
     return check_number(value, name, low=0, high=1, low_inclusive=False, high_inclusive=False,
                         expected=f"a number with 0 < {name} < 1 such as 0.2")

@@ -91,10 +91,15 @@ def compute_cost(AL: np.ndarray, Y: np.ndarray) -> float:
     return cross_entropy(AL, Y)
 
 
-def cross_entropy(AL: np.ndarray, Y: np.ndarray) -> float:
-    """:func:`compute_cost` without the input checks (the trainer's, once per iteration; NaN in, NaN out)."""
+def cross_entropy(AL: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """:func:`compute_cost` without the input checks (the trainer's, once per iteration; NaN in, NaN out); with
+    ``weights`` s (1, m) each example's loss counts s_j times: -(1/m) sum_j s_j L_j."""
     m = AL.shape[1]
     A = _clip(AL)
+    if weights is not None:
+        per = (np.log(A)[0] * Y[0] + np.log1p(-A)[0] * (1 - Y[0])) if AL.shape[0] == 1 else \
+            np.einsum("kj,kj->j", Y, np.log(A))
+        return float(-np.dot(per, weights[0]) / m)
     if AL.shape[0] == 1:
         total = np.dot(np.log(A)[0], Y[0]) + np.dot(np.log1p(-A)[0], 1 - Y[0])
     else:
@@ -153,10 +158,13 @@ def cost_derivative(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
 # -- regression: the squared error, paired with a linear output ------------------------------------
 
 
-def mean_squared_error(AL: np.ndarray, Y: np.ndarray) -> float:
-    """J = (1/2m) sum_j ||A[:, j] - Y[:, j]||^2 on checked arrays (the training loop's form); dZ[L] = A[L] - Y."""
+def mean_squared_error(AL: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """J = (1/2m) sum_j ||A[:, j] - Y[:, j]||^2 on checked arrays (the training loop's form); dZ[L] = A[L] - Y.  With
+    ``weights`` s (1, m): (1/2m) sum_j s_j ||A[:, j] - Y[:, j]||^2."""
     m = AL.shape[1]
     D = AL - Y
+    if weights is not None:
+        return float(np.dot(np.einsum("kj,kj->j", D, D), weights[0])) / (2 * m)
     return float(np.vdot(D, D)) / (2 * m)
 
 

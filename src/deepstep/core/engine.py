@@ -230,10 +230,13 @@ class Engine:
         self._A = A_used
         return A_used[L]
 
-    def backward(self, Y: Array, W: list, skip_first: bool = False) -> None:
-        """Fill dW[l], db[l] (l = 1..L; from l = 2 with ``skip_first``, leaving dZ[1] in :attr:`dZ1`)."""
+    def backward(self, Y: Array, W: list, skip_first: bool = False, weights: Array | None = None) -> None:
+        """Fill dW[l], db[l] (l = 1..L; from l = 2 with ``skip_first``, leaving dZ[1] in :attr:`dZ1`); with
+        ``weights`` s (1, m), example j's dZ[L] counts s_j times: dZ[L] = s * (A[L] - Y)."""
         buf, A, L = self._buffers[self._m], self._A, self.L
         dZ: Array | None = output_delta(A[L], Y, out=A[L])
+        if weights is not None:
+            dZ *= weights
         dA = None
         for l in range(L, 0, -1):
             layer = self.layers[l - 1]

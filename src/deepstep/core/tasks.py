@@ -92,9 +92,10 @@ class Task:
     def is_classification(self) -> bool:
         return self.name == "classification"
 
-    def cost(self, AL: Array, Y: Array) -> float:
-        """J of A[L] (n[L], m) against Y (n[L], m), without the L2 term (checked arrays: the loop's form)."""
-        return cross_entropy(AL, Y) if self.is_classification else mean_squared_error(AL, Y)
+    def cost(self, AL: Array, Y: Array, weights: Array | None = None) -> float:
+        """J of A[L] (n[L], m) against Y (n[L], m), without the L2 term (checked arrays: the loop's form); with
+        ``weights`` s (1, m) (mean 1), each example's loss counts s_j times."""
+        return cross_entropy(AL, Y, weights) if self.is_classification else mean_squared_error(AL, Y, weights)
 
     def derivative(self, AL: Array, Y: Array) -> Array:
         """dA[L] = m dJ/dA[L] (the 1/m is dW's): -(Y/A - (1 - Y)/(1 - A)) for cross-entropy, A - Y for squared error."""

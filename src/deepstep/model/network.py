@@ -41,6 +41,7 @@ from ..errors import (
     check_fraction,
     check_parameters,
     check_real_targets,
+    check_sample_weight,
     check_X,
     check_Y,
     plain_parameters,
@@ -279,6 +280,7 @@ class DeepNetwork:
         callbacks: Sequence[Callback | Callable[[int, dict], Any]] | None = None,
         method: str = "auto",
         verbose: bool = False,
+        sample_weight: Any = None,
     ) -> History:
         """Train, continuing from the current parameters (and optimizer state).
 
@@ -315,6 +317,11 @@ class DeepNetwork:
             or momentum only; :mod:`deepstep.gram`); "auto" takes it where it does less arithmetic.
         verbose : bool
             Show a progress bar with the cost (and validation figures) on stderr.
+        sample_weight : array of m numbers >= 0, optional
+            Each example's weight in the cost and its gradient: J = (1 / sum w) sum_j w_j L_j + (lambda / 2 sum w)
+            sum ||W[l]||^2, so that (in full-batch training) an integer weight k is the example repeated k times;
+            a mini-batch is weighted the same way over its own examples.  The validation examples are not
+            weighted.
 
         Returns
         -------
@@ -333,11 +340,13 @@ class DeepNetwork:
         """
         plan = check_run(self, learning_rate, num_iterations, batch_size, optimizer, l2, keep_prob, callbacks, method,
                          verbose)
-        X, Y, validation, standardizers = self._training_data(X, Y, validation_data, validation_fraction)
-        return train(self, X, Y, validation, plan, standardizers)
+        X, Y, validation, standardizers, weights = self._training_data(X, Y, validation_data, validation_fraction,
+                                                                       sample_weight)
+        return train(self, X, Y, validation, plan, standardizers, weights)
 
-    def _training_data(self, X: Any, Y: Any, validation_data: Any, validation_fraction: Any
-                       ) -> tuple[np.ndarray, np.ndarray, tuple | None, tuple[Any, Any]]:
+    def _training_data(self, X: Any, Y: Any, validation_data: Any, validation_fraction: Any,
+                       sample_weight: Any = None
+                       ) -> tuple[np.ndarray, np.ndarray, tuple | None, tuple[Any, Any], np.ndarray | None]:
         """fit's data: X and Y checked, in this network's dtype; the validation examples (given, or held out by the
         one rule, :func:`deepstep.data.split.validation_split`); standardized as this network computes.
 
@@ -349,6 +358,7 @@ class DeepNetwork:
         learn = self.standardize and standardizer is None
         X = self._inputs(X, raw=learn)
         Y = self._targets(Y, X.shape[1], raw=learn)
+        weights = check_sample_weight(sample_weight, X.shape[1])
         validation = None
         if validation_data is not None and validation_fraction is not None:
             raise DeepstepError("validation_fraction: give validation_data or validation_fraction, not both")
@@ -365,6 +375,11 @@ class DeepNetwork:
             held = validation_split(labels, fraction, VALIDATION_SPLIT_SEED)  # the one hold-out rule
             validation = (X[:, held], Y[:, held])
             X, Y = X[:, ~held], Y[:, ~held]
+            if weights is not None:
+                weights = weights[:, ~held]
+                if not weights.any():
+                    raise DeepstepError("sample_weight: every example left to train on has weight 0 (the others are "
+                                        "held out by validation_fraction)")
         target_standardizer = self.target_standardizer
         if learn:
             standardizer = Standardizer.fit(X, "X")
@@ -376,7 +391,7 @@ class DeepNetwork:
                 Y = target_standardizer.transform(Y, "Y")
                 if validation is not None:
                     validation = (validation[0], target_standardizer.transform(validation[1], "validation_data[1]"))
-        return X, Y, validation, (standardizer, target_standardizer)
+        return X, Y, validation, (standardizer, target_standardizer), weights
 
     # -- prediction --------------------------------------------------------------------------------
     def predict_proba(self, X: np.ndarray) -> np.ndarray:

@@ -244,8 +244,10 @@ class Run:
 
     def __init__(self, net: Trainee, X: np.ndarray, Y: np.ndarray, *, learning_rate: float, epochs: int,
                  batch_size: int | None, optimizer: Optimizer, l2: float, keep_prob: list[float],
-                 validation: tuple[np.ndarray, np.ndarray] | None, callbacks: list[Callback], method: str) -> None:
+                 validation: tuple[np.ndarray, np.ndarray] | None, callbacks: list[Callback], method: str,
+                 weights: np.ndarray | None = None) -> None:
         self.network, self.X, self.Y = net, X, Y
+        self.weights = weights  # (1, m) per-example weights in the network's dtype, or None
         self.m = X.shape[1]
         self.learning_rate, self.epochs_planned, self.batch_size = learning_rate, epochs, batch_size
         self.optimizer, self.l2, self.method = optimizer, l2, method
@@ -440,33 +442,45 @@ class Run:
                 self.network.callback_state[cb.key] = state
 
     # -- the epochs ------------------------------------------------------------------------------
-    def _cost(self, AL: np.ndarray, Y: np.ndarray, m: int) -> float:
-        J = self.task.cost(AL, Y)
+    def _cost(self, AL: np.ndarray, Y: np.ndarray, m: int, s: np.ndarray | None = None, m_w: float | None = None
+              ) -> float:
+        """J of one batch: with weights, s = w m / sum(w) (mean 1) and the L2 term over m_w = sum(w) (as many
+        examples as the weights count: integer weights are repeated rows)."""
+        J = self.task.cost(AL, Y, s)
         if self.l2:
-            J += l2_cost(self._squared_norms(), self.l2, m)
+            J += l2_cost(self._squared_norms(), self.l2, m if m_w is None else m_w)
         return J
 
     def _squared_norms(self) -> list[float]:
         """||W[l]||_F^2 of every layer: the dense ones in one dot product, W[1] in Gram form by its own."""
         return [float(np.vdot(self.flat_W, self.flat_W))] + [T.sq_norm() for k, T in self.sparse.items()]
 
-    def _step(self, X: np.ndarray, Y: np.ndarray, labels: np.ndarray, lr: float) -> tuple[float, Any]:
-        """Forward, cost, backward, update on one batch; returns (cost, the batch's tally of the score)."""
+    def _step(self, X: np.ndarray, Y: np.ndarray, labels: np.ndarray, lr: float, w: np.ndarray | None = None
+              ) -> tuple[float, Any]:
+        """Forward, cost, backward, update on one batch (``w`` its examples' weights, or None); returns (cost, the
+        batch's tally of the score)."""
         engine, first, m = self.engine, self.first, X.shape[1]
         rng = self.network._rng if self.dropout else None
         b1 = self.b[1]
         AL = engine.forward(self.W, self.b, X, rng, None if first is None else lambda out: first.Z1(b1, out))
-        cost = self._cost(AL, Y, m)
+        s = m_w = None
+        l2 = self.l2
+        if w is not None:  # J = (1/sum w) sum_j w_j L_j + (lambda / 2 sum w) ||W||^2: integer weights repeat rows
+            m_w = float(w.sum())
+            s = w * w.dtype.type(m / m_w)
+            l2 = self.l2 * m / m_w
+        cost = self._cost(AL, Y, m, s, m_w)
         right = self.task.tally(AL, Y, labels)
-        engine.backward(Y, self.W, skip_first=first is not None)
+        engine.lambd = l2
+        engine.backward(Y, self.W, skip_first=first is not None, weights=s)
         if first is not None:
-            self.grads["dW1"] = first.gradient(engine.dZ1, self.l2)
+            self.grads["dW1"] = first.gradient(engine.dZ1, l2)
         self.optimizer.step(self.sparse, self.grads, lr, self.flat_update)
         return cost, right
 
     def _epoch(self, lr: float) -> tuple[float, float]:
         if not self.minibatch:
-            cost, right = self._step(self.X, self.Y, self.labels, lr)
+            cost, right = self._step(self.X, self.Y, self.labels, lr, self.weights)
             return cost, self.task.score_of(right, self.m, self.reference)
         m, batch = self.m, self.batch_size
         perm = self.network._rng.permutation(m)
@@ -476,7 +490,8 @@ class Run:
             starts = range(0, m - 1, batch)              # variance of one example is 0: nothing to normalize by)
         for i, k in enumerate(starts):
             idx = perm[k : k + batch] if i < len(starts) - 1 else perm[k:]
-            c, r = self._step(self.XT[idx].T, self.YT[idx].T, self.labels[idx] if self.labels.size else None, lr)
+            c, r = self._step(self.XT[idx].T, self.YT[idx].T, self.labels[idx] if self.labels.size else None, lr,
+                              None if self.weights is None else self.weights[:, idx])
             total += c * idx.size
             right = right + r
         return total / m, self.task.score_of(right, m, self.reference)
@@ -611,7 +626,7 @@ def check_run(net: Trainee, learning_rate: float, num_iterations: int, batch_siz
 
 
 def train(net: Trainee, X: np.ndarray, Y: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None,
-          plan: RunPlan, standardizers: tuple[Any, Any] | None = None) -> History:
+          plan: RunPlan, standardizers: tuple[Any, Any] | None = None, weights: np.ndarray | None = None) -> History:
     """Train ``net`` on checked arrays: X (n[0], m) and Y (n[L], m) in the network's dtype, standardized as it
     computes; ``validation`` the same, or None.  Decides the first layer's method, checks the memory, sets up the
     callbacks (the divergence guard first) and the optimizer, then writes into the network (its optimizer, and
@@ -658,7 +673,8 @@ def train(net: Trainee, X: np.ndarray, Y: np.ndarray, validation: tuple[np.ndarr
     if standardizers is not None:
         net.standardizer, net.target_standardizer = standardizers
     run = Run(net, X, Y, learning_rate=plan.learning_rate, epochs=epochs, batch_size=batch, optimizer=opt,
-              l2=plan.l2, keep_prob=plan.keep_prob, validation=validation, callbacks=cbs, method=method)
+              l2=plan.l2, keep_prob=plan.keep_prob, validation=validation, callbacks=cbs, method=method,
+              weights=None if weights is None else weights.astype(net.dtype))
     return run.run()
 
 
