@@ -334,14 +334,19 @@ def test_labels_of_mixed_kinds_are_refused_by_name(wine):
     assert not hasattr(clf, "classes_")
 
 
-def test_missing_values_from_pandas_are_refused_by_name():
+def test_missing_values_from_pandas_are_refused_by_name_without_encoding():
     pd = pytest.importorskip("pandas")
     X, y = load_wine(return_X_y=True, as_frame=True)
     X = X.astype(object)
     X["colour"] = pd.array(["red", pd.NA, "white"] * 59 + ["red"], dtype="string")
     X_given = X.copy()
     for Est in (DeepClassifier, DeepRegressor):
-        no_warning_raises(DeepstepError, r"^X: expected no missing values, got 59", Est(**SMALL).fit, X, y)
+        no_warning_raises(DeepstepError, r"^X: expected no missing values, got 59", Est(encode=False, **SMALL).fit,
+                          X, y)
+        with warnings.catch_warnings():  # encoded (the default): the text and the missing cells become features
+            warnings.simplefilter("error")
+            est = Est(**SMALL).fit(X, y)
+        assert est.encoder_.names[-3:] == ["colour=red", "colour=white", "colour=missing"]
     assert X.equals(X_given)
     Xn = X.drop(columns="colour").astype(float)
     labels = pd.Series(pd.array(["x", pd.NA, "z"] * 59 + ["x"], dtype="string"))
@@ -391,10 +396,15 @@ def test_finite_X_near_the_float_range_is_refused_without_a_warning(wine, Est):
     X, y = wine
     big = (np.clip(X, -1, 1) * 3e38).astype(np.float32)
     given = big.copy()
-    est = Est(dtype=np.float32, **SMALL)
+    est = Est(dtype=np.float32, standardize=False, **SMALL)
     # (the engine reports a cost that is NaN from the first epoch as a divergence, naming learning_rate)
     no_warning_raises(DeepstepError, r"^(X|learning_rate): ", est.fit, big, y)
     assert not hasattr(est, "network_")
+    with warnings.catch_warnings():  # standardized (the default), such X is only numbers of another unit
+        warnings.simplefilter("error")
+        fitted = Est(dtype=np.float32, **SMALL).fit(big, y)
+        out = fitted.predict(big) if Est is DeepRegressor else fitted.predict_proba(big)
+        assert np.isfinite(out).all()
     est.fit(X, y)
     no_warning_raises(DeepstepError, r"^X: the forward pass overflows", est.predict, big)
     np.testing.assert_array_equal(big, given)

@@ -198,7 +198,8 @@ def test_the_estimator_and_the_command_line_carry_it(tmp_path, capsys, rng):
 
     X = rng.standard_normal((120, 3)) * np.array([1.0, 50.0, 0.01])
     y = (X[:, 0] + X[:, 1] / 50 > 0).astype(int)
-    clf = DeepClassifier(hidden_layer_sizes=(8,), batch_norm=True, random_state=0, num_iterations=200).fit(X, y)
+    clf = DeepClassifier(hidden_layer_sizes=(8,), batch_norm=True, standardize=False, random_state=0,
+                         num_iterations=200).fit(X, y)  # (batch normalization takes the scales on itself)
     assert clf.network_.batch_norm == [1] and clf.score(X, y) > 0.8
     clf.set_params(batch_norm=False, warm_start=True)
     with pytest.raises(ds.DeepstepError, match="batch_norm"):

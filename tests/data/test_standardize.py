@@ -279,3 +279,14 @@ def test_a_constant_tiny_target_comes_back_at_its_size():
     X = np.random.default_rng(0).normal(size=(200, 3))
     pred = DeepRegressor(random_state=0).fit(X, np.full(200, 1e-200)).predict(X)
     assert np.abs(pred - 1e-200).max() < 1e-200  # the network's error is in units of the target's size
+
+
+def test_weights_count_as_repeated_examples(rng):
+    from deepstep.data.standardize import Standardizer
+
+    X = rng.standard_normal((3, 9)) * [[1.0], [100.0], [1e-3]]
+    w = np.array([1, 0, 2, 3, 1, 0, 1, 4, 2])
+    weighted = Standardizer.fit(X, weights=w)
+    repeated = Standardizer.fit(X[:, np.repeat(np.arange(9), w)])
+    np.testing.assert_allclose(weighted.mean, repeated.mean, rtol=1e-13)
+    np.testing.assert_allclose(weighted.scale, repeated.scale, rtol=1e-13)

@@ -45,8 +45,9 @@ from sklearn.utils.validation import validate_data as _sklearn_validate_data  # 
 
 from ..core.activations import get_hidden_activation  # noqa: E402
 from ..core.initialization import as_dtype  # noqa: E402
+from ..data.columns import TableEncoder  # noqa: E402
 from ..data.standardize import Standardizer  # noqa: E402
-from ..errors import DeepstepError, as_dtype_checked  # noqa: E402
+from ..errors import DeepstepError, as_dtype_checked, check_sample_weight  # noqa: E402
 from ..model.network import DeepNetwork  # noqa: E402
 from ..training.callbacks import EarlyStopping  # noqa: E402
 from ..training.loop import History  # noqa: E402
@@ -106,6 +107,56 @@ def _refuse_unusable(value: Any, name: str) -> None:
                             "fill or drop them first")
 
 
+def _is_frame(X: Any) -> bool:
+    return hasattr(X, "columns") and hasattr(X, "iloc") and getattr(X, "ndim", 0) == 2
+
+
+def _needs_encoding(X: Any) -> bool:
+    """Whether X holds text or missing cells (a DataFrame's columns, or an array's entries): what the estimators
+    encode (:class:`deepstep.data.columns.TableEncoder`) rather than refuse."""
+    if sparse.issparse(X):
+        return False
+    if _is_frame(X):
+        from pandas.api.types import is_numeric_dtype  # (a DataFrame: pandas is there)
+
+        return not all(map(is_numeric_dtype, X.dtypes)) or bool(np.asarray(X.isna()).any())
+    try:
+        A = np.asarray(X)
+    except (TypeError, ValueError):
+        return False
+    if A.dtype.kind in "fc":
+        return bool(np.isnan(A).any())
+    if A.dtype.kind in "US":
+        return A.ndim == 2
+    if A.dtype.kind == "O" and A.ndim == 2:  # text or missing cells; anything else goes scikit-learn's way
+        return any(isinstance(v, str) or _is_missing(v) for v in A.ravel())
+    return False
+
+
+def _raw_columns(X: Any, n_expected: int | None = None) -> tuple[list[str], list[Any], bool]:
+    """X's columns one by one: (their names, the cells of each, whether the names are X's own)."""
+    if _is_frame(X):
+        header = [str(c) for c in X.columns]
+        if len(set(header)) != len(header):
+            twice = next(h for h in header if header.count(h) > 1)
+            raise DeepstepError(f"X: expected each column once, got {twice!r} twice")
+        return header, [X[c] for c in X.columns], all(isinstance(c, str) for c in X.columns)
+    A = np.asarray(X, dtype=object)
+    if A.ndim != 2:
+        raise DeepstepError(f"X: expected a 2-D table (n_samples, n_features), got shape {A.shape}")
+    return [f"x{j}" for j in range(A.shape[1])], [A[:, j] for j in range(A.shape[1])], False
+
+
+def _labels_1d(y: Any, m: int) -> np.ndarray:
+    """Labels as scikit-learn takes them (a column or 1-D), m of them."""
+    from sklearn.utils.validation import column_or_1d
+
+    y = column_or_1d(np.asarray(y) if not isinstance(y, np.ndarray) else y, warn=True)
+    if y.shape[0] != m:
+        raise DeepstepError(f"y: expected {m} labels, one per row of X, got {y.shape[0]}")
+    return y
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, (str, np.str_)):
         return "str"
@@ -155,6 +206,8 @@ class _DeepEstimator(BaseEstimator):
         verbose: bool = False,
         warm_start: bool = False,
         batch_norm: bool = False,
+        standardize: bool = True,
+        encode: bool = True,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.hidden_activation = hidden_activation
@@ -173,6 +226,8 @@ class _DeepEstimator(BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
         self.batch_norm = batch_norm
+        self.standardize = standardize
+        self.encode = encode
 
     # -- the network --------------------------------------------------------------------------
     def _hidden_sizes(self) -> list[int]:
@@ -193,8 +248,61 @@ class _DeepEstimator(BaseEstimator):
         dims = [n_features, *self._hidden_sizes(), n_outputs]
         rng = check_random_state(self.random_state)
         seed = np.random.default_rng(rng.randint(0, 2**31 - 1))  # one Generator, drawn from random_state
-        return DeepNetwork(dims, hidden_activation=self.hidden_activation, output_activation=output_activation,
-                           init=self.init, rng=seed, dtype=self.dtype, batch_norm=self.batch_norm)
+        if not isinstance(self.standardize, (bool, np.bool_)):
+            raise DeepstepError(f"standardize: expected True or False, got {self.standardize!r}")
+        net = DeepNetwork(dims, hidden_activation=self.hidden_activation, output_activation=output_activation,
+                          init=self.init, rng=seed, dtype=self.dtype, batch_norm=self.batch_norm,
+                          standardize=bool(self.standardize))
+        encoder = getattr(self, "encoder_", None)
+        names = getattr(self, "feature_names_in_", None)
+        if encoder is not None:  # the table's encoding travels with the network (predict on a DataFrame, save, ONNX)
+            net.metadata["columns"] = encoder.to_dict()
+            net.metadata["features"] = encoder.features
+        elif names is not None:
+            net.metadata["features"] = [str(n) for n in names]
+        return net
+
+    def _table(self, X: Any, reset: bool) -> np.ndarray | None:
+        """X encoded, (n_samples, width) float64, where the estimator encodes: a first fit given text or missing
+        cells (with ``encode``) learns a :class:`~deepstep.data.columns.TableEncoder` (``encoder_``), and every
+        later call goes through it; None where X goes scikit-learn's way (numbers only)."""
+        if reset:
+            if not isinstance(self.encode, (bool, np.bool_)):
+                raise DeepstepError(f"encode: expected True or False, got {self.encode!r}")
+            if not (self.encode and _needs_encoding(X)):
+                self.__dict__.pop("encoder_", None)
+                return None
+            header, columns, named = _raw_columns(X)
+            encoder, _ = TableEncoder.learn(header, columns, "X")
+            self.encoder_ = encoder
+            self.n_features_in_ = len(header)
+            if named:
+                self.feature_names_in_ = np.array(header, dtype=object)
+            else:
+                self.__dict__.pop("feature_names_in_", None)
+            return encoder.encode([columns[header.index(f)] for f in encoder.features]).T
+        encoder = getattr(self, "encoder_", None)
+        if encoder is None:
+            return None
+        header, columns, named = _raw_columns(X)
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            if not named or list(header) != list(names):
+                raise DeepstepError(f"X: expected the columns the estimator was fitted on, {list(names)[:6]}..., "
+                                    f"got {header[:6]}...")
+        elif len(header) != self.n_features_in_:
+            raise DeepstepError(f"X: expected {self.n_features_in_} features, as in fit, got {len(header)}")
+        return encoder.encode([columns[header.index(f)] for f in encoder.features]).T
+
+    def _same_encoder(self, before: TableEncoder | None) -> None:
+        """warm_start goes on only with the table encoded as the fitted network's was."""
+        now = getattr(self, "encoder_", None)
+        if (before is None) != (now is None) or (before is not None and before.to_dict() != now.to_dict()):
+            raise DeepstepError("X: warm_start goes on from the fitted network, whose inputs were encoded from "
+                                "other columns (or levels, or missing cells); set warm_start=False to start anew")
+
+    def _weights(self, sample_weight: Any, m: int) -> np.ndarray | None:
+        return None if sample_weight is None else check_sample_weight(sample_weight, m)[0]
 
     def _features_seen(self) -> tuple[int | None, list[str] | None]:
         names = getattr(self, "feature_names_in_", None)
@@ -237,7 +345,7 @@ class _DeepEstimator(BaseEstimator):
         return as_dtype_checked(np.ascontiguousarray(X.T), dtype, "X")
 
     def _train(self, net: DeepNetwork, X: np.ndarray, Y: np.ndarray, epochs: int,
-               allow_early_stopping: bool) -> History:
+               allow_early_stopping: bool, sample_weight: np.ndarray | None = None) -> History:
         """net.fit on (X.T, Y) with the estimator's settings; once it succeeds, net becomes network_ and n_iter_,
         loss_curve_ and history_ are brought up to date (inside _all_or_nothing)."""
         m = X.shape[0]
@@ -254,7 +362,7 @@ class _DeepEstimator(BaseEstimator):
         history = net.fit(self._columns(X, net.dtype), Y, learning_rate=self.learning_rate,
                           num_iterations=epochs, batch_size=batch, optimizer=self.optimizer, l2=self.l2,
                           keep_prob=self.keep_prob, validation_fraction=fraction, callbacks=callbacks,
-                          verbose=bool(self.verbose))
+                          verbose=bool(self.verbose), sample_weight=sample_weight)
         self.network_ = net
         self.n_iter_ = len(history.cost)
         self.loss_curve_ = list(net.history.cost)
@@ -279,9 +387,15 @@ class _DeepEstimator(BaseEstimator):
     def _raw_output(self, X: Any) -> np.ndarray:
         """A[L] for X (n_samples, n_features), as (n_samples, n[L])."""
         check_is_fitted(self)
+        return self.network_.predict_proba(self._columns(self._inputs(X), self.network_.dtype)).T
+
+    def _inputs(self, X: Any) -> np.ndarray:
+        """X to predict on: through the fitted encoder, or checked as fit checked it."""
+        encoded = self._table(X, reset=False)
+        if encoded is not None:
+            return encoded
         _refuse_unusable(X, "X")
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return self.network_.predict_proba(self._columns(X, self.network_.dtype)).T
+        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
 
     def save(self, path: str | Path) -> None:
         """Write ``network_`` to a deepstep model file (:meth:`deepstep.DeepNetwork.save`).
@@ -299,6 +413,8 @@ class _DeepEstimator(BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
+        tags.input_tags.allow_nan = bool(self.encode)  # (a missing value: a learned fill and an indicator)
+        tags.input_tags.string = bool(self.encode)
         return tags
 
 
@@ -336,6 +452,18 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
     batch_norm : bool, default False
         Batch normalization on every hidden layer (:class:`deepstep.core.layers.BatchNorm`): gamma and beta replace
         b, the mini-batch's statistics in training, their running averages in prediction.
+    standardize : bool, default True
+        Learn each feature's mean and standard deviation on fit's X and standardize every X inside (the network's
+        :class:`deepstep.data.standardize.Standardizer`, saved with it); False takes X as it is.
+    encode : bool, default True
+        X with text or missing cells (a pandas DataFrame of numeric, categorical/text and missing columns, as
+        HistGradientBoosting takes, or an array with NaN) is encoded inside by a
+        :class:`deepstep.data.columns.TableEncoder` learned on fit's X (``encoder_``): one-hot levels with
+        "other", a learned fill and a missing indicator; False refuses such X by name.
+    class_weight : None, "balanced" or dict, default None
+        A weight per class in the cost and its gradient: "balanced" gives class c the weight
+        n_samples / (n_classes * n_c) (scikit-learn's rule), a dict maps labels to weights; multiplied into
+        ``fit``'s ``sample_weight`` (where integer weights are repeated rows in full-batch training).
     warm_start : bool, default False
         A later ``fit`` goes on from the fitted network (its weights and optimizer state; for the regressor also
         the first fit's target standardization) instead of starting anew.  It is refused, with a
@@ -370,24 +498,58 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
         The training cost of every epoch so far.
     """
 
-    def fit(self, X: Any, y: Any) -> DeepClassifier:
+    def __init__(
+        self,
+        hidden_layer_sizes: Sequence[int] = (100,),
+        hidden_activation: str = "relu",
+        optimizer: str = "adam",
+        learning_rate: float = 0.001,
+        num_iterations: int = 200,
+        batch_size: int | None = 200,
+        l2: float = 0.0,
+        keep_prob: float = 1.0,
+        init: str = "auto",
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        patience: int = 10,
+        random_state: Any = None,
+        dtype: Any = np.float64,
+        verbose: bool = False,
+        warm_start: bool = False,
+        batch_norm: bool = False,
+        standardize: bool = True,
+        encode: bool = True,
+        class_weight: Any = None,
+    ) -> None:
+        super().__init__(hidden_layer_sizes, hidden_activation, optimizer, learning_rate, num_iterations, batch_size,
+                         l2, keep_prob, init, early_stopping, validation_fraction, patience, random_state, dtype,
+                         verbose, warm_start, batch_norm, standardize, encode)
+        self.class_weight = class_weight
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> DeepClassifier:
         """Train on X (n_samples, n_features) and labels y (n_samples,) of any two or more values (all strings
-        or all numbers).  Raises and leaves the estimator as it was when anything fails."""
+        or all numbers), each sample weighted by ``sample_weight`` (and ``class_weight``).  Raises and leaves the
+        estimator as it was when anything fails."""
         with _all_or_nothing(self):
             warm = bool(self.warm_start) and hasattr(self, "network_")
             before = self._features_seen()
+            encoder_before = getattr(self, "encoder_", None)
             X, y, classes = self._checked(X, y, reset=True)
             if warm:
+                self._same_encoder(encoder_before)
                 net = self._going_on("warm_start", before)
             else:
                 if classes.size < 2:
                     raise DeepstepError(f"y: expected at least 2 classes, got 1 class ({classes[0]!r})")
                 self.classes_ = classes
                 net = self._classifier_network(X.shape[1], classes)
-            self._train(net, X, self._indices(y)[np.newaxis, :], self.num_iterations, allow_early_stopping=True)
+            indices = self._indices(y)
+            weights = self._class_weights(indices, self._weights(sample_weight, X.shape[0]), partial=False)
+            self._train(net, X, indices[np.newaxis, :], self.num_iterations, allow_early_stopping=True,
+                        sample_weight=weights)
         return self
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> DeepClassifier:
+    def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> DeepClassifier:
         """One epoch over (X, y); ``classes`` (every label there will be) is needed on the first call.  Raises and
         leaves the estimator as it was (unfitted after a refused first call) when anything fails."""
         with _all_or_nothing(self):
@@ -410,20 +572,59 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
                     raise DeepstepError(f"classes: expected {self.classes_.tolist()!r} as on the first call, got "
                                         f"{classes.tolist()!r}")
                 net = self._going_on("partial_fit")
-            self._train(net, X, self._indices(y)[np.newaxis, :], 1, allow_early_stopping=False)
+            indices = self._indices(y)
+            weights = self._class_weights(indices, self._weights(sample_weight, X.shape[0]), partial=True)
+            self._train(net, X, indices[np.newaxis, :], 1, allow_early_stopping=False, sample_weight=weights)
         return self
+
+    def _class_weights(self, indices: np.ndarray, weights: np.ndarray | None, partial: bool) -> np.ndarray | None:
+        """The samples' weights times their class's ``class_weight``: "balanced" gives class c the weight
+        n_samples / (n_classes * n_c) (as scikit-learn's compute_class_weight), a dict its own per label."""
+        cw = self.class_weight
+        if cw is None:
+            return weights
+        k = self.classes_.size
+        if isinstance(cw, str) and cw == "balanced":
+            if partial:
+                raise DeepstepError("class_weight: 'balanced' needs every sample at once (it counts each class), "
+                                    "which partial_fit does not have; give a dict of weights per class")
+            counts = np.bincount(indices, minlength=k).astype(np.float64)
+            per_class = np.where(counts > 0, indices.size / (k * np.maximum(counts, 1)), 0.0)
+        elif isinstance(cw, dict):
+            per_class = np.ones(k)
+            for label, value in cw.items():
+                where = np.flatnonzero(self.classes_ == label) if _kind(label) == _kind(self.classes_[0]) else []
+                if len(where) == 0:
+                    raise DeepstepError(f"class_weight: expected labels among classes_ {self.classes_.tolist()!r}, "
+                                        f"got {label!r}")
+                if isinstance(value, bool) or not isinstance(value, Number) or not np.isfinite(value) or value < 0:
+                    raise DeepstepError(f"class_weight: expected a weight >= 0 for {label!r}, got {value!r}")
+                per_class[where[0]] = float(value)
+        else:
+            raise DeepstepError(f"class_weight: expected None, 'balanced' or a dict of label -> weight, got {cw!r}")
+        w = per_class[indices]
+        if weights is not None:
+            w = w * weights
+        if not w.any():
+            raise DeepstepError("class_weight: every sample has weight 0")
+        return w
 
     def _checked(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """X and y as arrays, and y's distinct labels: labels of one kind only (else np.unique and scikit-learn
-        raise TypeError), no missing values, no sparse X."""
-        _refuse_unusable(X, "X")
+        raise TypeError), no missing values, no sparse X (text and missing cells encoded where ``encode``)."""
         _refuse_unusable(y, "y")
         if not isinstance(y, np.ndarray):  # a list of 1 and "a": scikit-learn's conversion would make both strings
             _class_values(y, "y")
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=reset)
+        encoded = self._table(X, reset)
+        if encoded is not None:
+            y = _labels_1d(y, encoded.shape[0])
+        else:
+            _refuse_unusable(X, "X")
+            X_checked, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=reset)
+            encoded = X_checked
         classes = _class_values(y, "y")
         check_classification_targets(y)
-        return X, y, classes
+        return encoded, y, classes
 
     def _classifier_network(self, n_features: int, classes: np.ndarray) -> DeepNetwork:
         two = classes.size == 2
@@ -506,30 +707,35 @@ class DeepRegressor(RegressorMixin, _DeepEstimator):
         verbose: bool = False,
         warm_start: bool = False,
         batch_norm: bool = False,
+        standardize: bool = True,
+        encode: bool = True,
     ) -> None:
         super().__init__(hidden_layer_sizes, hidden_activation, optimizer, learning_rate, num_iterations, batch_size,
                          l2, keep_prob, init, early_stopping, validation_fraction, patience, random_state, dtype,
-                         verbose, warm_start, batch_norm)
+                         verbose, warm_start, batch_norm, standardize, encode)
 
-    def fit(self, X: Any, y: Any) -> DeepRegressor:
-        """Train on X (n_samples, n_features) and real targets y (n_samples,) or (n_samples, k).  Raises and
-        leaves the estimator as it was when anything fails."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> DeepRegressor:
+        """Train on X (n_samples, n_features) and real targets y (n_samples,) or (n_samples, k), each sample
+        weighted by ``sample_weight``.  Raises and leaves the estimator as it was when anything fails."""
         with _all_or_nothing(self):
             warm = bool(self.warm_start) and hasattr(self, "network_")
             before = self._features_seen()
+            encoder_before = getattr(self, "encoder_", None)
             X, y = self._checked(X, y, reset=True)
             Y = self._target_rows(y)
             if warm:
+                self._same_encoder(encoder_before)
                 net = self._going_on("warm_start", before)
                 self._same_outputs(Y, "warm_start")
-            else:
-                net = self._regression_network(X.shape[1], Y)
+            weights = self._weights(sample_weight, X.shape[0])
+            if not warm:
+                net = self._regression_network(X.shape[1], Y, weights)
             self._y_1d = y.ndim == 1
-            self._train(net, X, Y, self.num_iterations, allow_early_stopping=True)
+            self._train(net, X, Y, self.num_iterations, allow_early_stopping=True, sample_weight=weights)
             self.target_scaler_ = net.target_standardizer
         return self
 
-    def partial_fit(self, X: Any, y: Any) -> DeepRegressor:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> DeepRegressor:
         """One epoch over (X, y); the first call fixes the targets' standardization.  Raises and leaves the
         estimator as it was (unfitted after a refused first call) when anything fails."""
         with _all_or_nothing(self):
@@ -542,13 +748,22 @@ class DeepRegressor(RegressorMixin, _DeepEstimator):
                 net = self._going_on("partial_fit")
                 self._same_outputs(Y, "partial_fit")
             self._y_1d = y.ndim == 1
-            self._train(net, X, Y, 1, allow_early_stopping=False)
+            self._train(net, X, Y, 1, allow_early_stopping=False,
+                        sample_weight=self._weights(sample_weight, X.shape[0]))
             self.target_scaler_ = net.target_standardizer
         return self
 
     def _checked(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
-        _refuse_unusable(X, "X")
         _refuse_unusable(y, "y")
+        encoded = self._table(X, reset)
+        if encoded is not None:
+            from sklearn.utils.validation import check_array
+
+            y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+            if y.shape[0] != encoded.shape[0]:
+                raise DeepstepError(f"y: expected {encoded.shape[0]} targets, one per row of X, got {y.shape[0]}")
+            return encoded, y
+        _refuse_unusable(X, "X")
         return validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True, multi_output=True,
                              reset=reset)
 
@@ -556,10 +771,10 @@ class DeepRegressor(RegressorMixin, _DeepEstimator):
         """y as the network's targets (k, m) in its dtype; values beyond that dtype's range refused, naming y."""
         return as_dtype_checked(y.reshape(y.shape[0], -1).T, as_dtype(self.dtype), "y")
 
-    def _regression_network(self, n_features: int, Y: np.ndarray) -> DeepNetwork:
-        """A new network carrying the targets' standardization: it learns (y - mean) / scale, and its predict
-        (and a model file it is saved to) gives values in the targets' units."""
-        scaler = Standardizer.fit(Y, name="y")
+    def _regression_network(self, n_features: int, Y: np.ndarray, weights: np.ndarray | None = None) -> DeepNetwork:
+        """A new network carrying the targets' standardization (weighted by ``weights``): it learns
+        (y - mean) / scale, and its predict (and a model file it is saved to) gives values in the targets' units."""
+        scaler = Standardizer.fit(Y, name="y", weights=weights)
         net = self._new_network(n_features, Y.shape[0], "linear")
         net.target_standardizer = scaler
         self.n_outputs_ = Y.shape[0]
@@ -573,9 +788,7 @@ class DeepRegressor(RegressorMixin, _DeepEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """Predicted targets, (n_samples,) or (n_samples, k) as y was: ``network_.predict(X.T).T``."""
         check_is_fitted(self)
-        _refuse_unusable(X, "X")
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        values = self.network_.predict(self._columns(X, self.network_.dtype)).T
+        values = self.network_.predict(self._columns(self._inputs(X), self.network_.dtype)).T
         return values[:, 0] if self._y_1d else values
 
     def __sklearn_tags__(self) -> Any:

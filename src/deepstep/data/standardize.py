@@ -53,8 +53,9 @@ class Standardizer:
             raise DeepstepError("standardizer: expected a positive scale for every feature")
 
     @classmethod
-    def fit(cls, X: Any, name: str = "X") -> Standardizer:
-        """mean[i] = (1/m) sum_j X[i, j]; scale[i] = the population standard deviation of row i.
+    def fit(cls, X: Any, name: str = "X", weights: np.ndarray | None = None) -> Standardizer:
+        """mean[i] = (1/m) sum_j X[i, j]; scale[i] = the population standard deviation of row i (with ``weights``
+        w (m,) or (1, m), the weighted mean and standard deviation: an integer weight is a repeated example).
 
         Computed on each row divided by a power of two near its largest magnitude (exact, and undone exactly), so
         that neither the sum of values near 1e308 overflows nor the squares of deviations near 1e-200 underflow.
@@ -71,8 +72,9 @@ class Standardizer:
         _, exponent = np.frexp(peak)  # peak = f * 2**exponent with 0.5 <= f < 1 (exponent 0 for a row of zeros)
         with np.errstate(under="ignore"):  # (a value below 1e-308 of its row's largest adds nothing to the sums)
             unit = np.ldexp(X64, -exponent)  # |unit| < 1: exact (a power of two), undone exactly below
-            mean_unit = unit.mean(axis=1, keepdims=True)
-            std_unit = np.sqrt(((unit - mean_unit) ** 2).mean(axis=1, keepdims=True))
+            w = None if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1)
+            mean_unit = np.average(unit, axis=1, weights=w).reshape(-1, 1)
+            std_unit = np.sqrt(np.average((unit - mean_unit) ** 2, axis=1, weights=w)).reshape(-1, 1)
             mean, std = np.ldexp(mean_unit, exponent), np.ldexp(std_unit, exponent)
         constant = std_unit <= 10 * np.finfo(np.float64).eps * np.abs(mean_unit)
         tiny = np.finfo(dtype).tiny

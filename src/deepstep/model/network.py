@@ -382,12 +382,13 @@ class DeepNetwork:
                                         "held out by validation_fraction)")
         target_standardizer = self.target_standardizer
         if learn:
-            standardizer = Standardizer.fit(X, "X")
+            w = None if weights is None else weights[0]  # (weighted: an integer weight is a repeated example)
+            standardizer = Standardizer.fit(X, "X", w)
             X = standardizer.transform(X, "X")
             if validation is not None:
                 validation = (standardizer.transform(validation[0], "validation_data[0]"), validation[1])
             if not self.task.is_classification:
-                target_standardizer = Standardizer.fit(Y, "Y")
+                target_standardizer = Standardizer.fit(Y, "Y", w)
                 Y = target_standardizer.transform(Y, "Y")
                 if validation is not None:
                     validation = (validation[0], target_standardizer.transform(validation[1], "validation_data[1]"))
