@@ -118,3 +118,58 @@ def test_the_onnx_graph_takes_raw_rows_with_text_and_missing_cells(penguin_model
     feeds["sex"] = np.array([[""]] * len(raw), dtype=object)
     frame = pd.read_csv(penguins).assign(island="Atlantis", sex=None)
     np.testing.assert_allclose(session.run(None, feeds)[0].T, net.predict_proba(frame), rtol=1e-9, atol=1e-12)
+
+
+def test_a_weight_column_is_repeated_rows_and_never_a_feature(tmp_path, capsys, rng):
+    X = rng.standard_normal((60, 3))
+    y = (X[:, 0] - X[:, 1] > 0).astype(int)
+    w = rng.integers(1, 4, 60)
+    pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "w": w, "label": y}).to_csv(tmp_path / "weighted.csv",
+                                                                                          index=False)
+    rows = np.repeat(np.arange(60), w)
+    pd.DataFrame({"a": X[rows, 0], "b": X[rows, 1], "c": X[rows, 2], "label": y[rows]}).to_csv(
+        tmp_path / "repeated.csv", index=False)
+    pd.DataFrame({"a": X[:10, 0], "b": X[:10, 1], "c": X[:10, 2], "label": y[:10]}).to_csv(tmp_path / "test.csv",
+                                                                                            index=False)
+    common = ["--test-data", tmp_path / "test.csv", "--iterations", "40", "--layers", "3,4,1", "--quiet"]
+    code, _, err = command(capsys, "train", "--dataset", tmp_path / "weighted.csv", "--weight-column", "w",
+                           "--out", tmp_path / "a", *common)
+    assert code == 0, err
+    code, _, err = command(capsys, "train", "--dataset", tmp_path / "repeated.csv", "--out", tmp_path / "b", *common)
+    assert code == 0, err
+    a, b = ds.load_model(tmp_path / "a" / "model.npz"), ds.load_model(tmp_path / "b" / "model.npz")
+    assert a.metadata["features"] == ["a", "b", "c"]  # the weights are not a feature
+    np.testing.assert_allclose(a.history.cost, b.history.cost, rtol=1e-10)
+    for key in b.parameters:
+        np.testing.assert_allclose(a.parameters[key], b.parameters[key], rtol=1e-9, atol=1e-12, err_msg=key)
+    code, out, err = command(capsys, "predict", tmp_path / "a" / "model.npz", tmp_path / "weighted.csv")
+    assert code == 0, err  # a file to label may hold the weight column
+    code, _, err = command(capsys, "train", "--dataset", tmp_path / "weighted.csv", "--weight-column", "label",
+                           "--out", tmp_path / "c", "--quiet")
+    assert code == 2 and "weight_column" in err
+
+
+def test_class_weight_balanced_lifts_the_minority_f1_on_the_command_line(tmp_path, capsys):
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=1500, n_features=6, n_informative=3, weights=[0.93, 0.07], class_sep=0.7,
+                               random_state=3)
+    frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(6)]).assign(label=np.where(y == 1, "rare", "common"))
+    frame.to_csv(tmp_path / "imbalanced.csv", index=False)
+    recall, f1 = {}, {}
+    for name, flags in (("plain", []), ("balanced", ["--class-weight", "balanced"])):
+        code, _, err = command(capsys, "train", "--dataset", tmp_path / "imbalanced.csv", "--layers", "6,16,1",
+                               "--iterations", "300", "--learning-rate", "0.5", "--quiet", "--out", tmp_path / name,
+                               *flags)
+        assert code == 0, err
+        code, _, err = command(capsys, "evaluate", tmp_path / name / "model.npz", "--json", tmp_path / f"{name}.json")
+        assert code == 0, err
+        report = json.loads((tmp_path / f"{name}.json").read_text())
+        f1[name] = report["classes"]["rare"]["f1"]
+        recall[name] = (report["classes"]["rare"]["recall"], report["classes"]["common"]["recall"])
+    # balanced weights trade the common class's recall for the rare one's: the rare class is found more often and
+    # the mean recall (balanced accuracy) rises; F1 at the 0.5 threshold may go either way (precision falls)
+    assert recall["balanced"][0] > recall["plain"][0] and sum(recall["balanced"]) > sum(recall["plain"]), (recall, f1)
+    code, _, err = command(capsys, "train", "--dataset", tmp_path / "imbalanced.csv", "--class-weight", "rare=x",
+                           "--out", tmp_path / "bad", "--quiet")
+    assert code == 2 and "--class-weight" in err

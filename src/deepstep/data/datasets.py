@@ -216,6 +216,8 @@ class Dataset:
         ``features`` are the raw columns it reads.  None for an all-numeric table taken as it is.
     notes : list of str
         What was left out or changed, to tell the user (an index column, an identifier, rows without a label).
+    train_weights, test_weights : ndarray of shape (m,) or None
+        Each example's weight, from a CSV's weight column (``weight_column``); None without one.
     """
 
     train_X: np.ndarray
@@ -231,6 +233,8 @@ class Dataset:
     label: str | None = None
     columns: dict | None = None
     notes: list[str] = field(default_factory=list)
+    train_weights: np.ndarray | None = None
+    test_weights: np.ndarray | None = None
 
     def __repr__(self) -> str:
         return (f"Dataset(name={self.name!r}, kind={self.kind!r}, task={self.task!r}, train_X {self.train_X.shape}, "
@@ -289,18 +293,18 @@ def _read_table(path: Path, label_column: str | None, delimiter: str
 
 def _table_dataset(path: Path, label_column: str | None, delimiter: str, task: str, test_data: Any,
                    fraction: float, rng: Any, name: str, encoder: Any = None, columns: Any = None,
-                   drop_columns: Any = None) -> Dataset:
+                   drop_columns: Any = None, weight_column: str | None = None) -> Dataset:
     """A .csv or .npz file as a Dataset: split by ``fraction``, or with ``test_data`` as its test set.  An all-numeric
     complete table is read as numbers; any other (text, missing cells, an index, chosen columns, a given encoder)
     goes through :func:`_encoded_table`."""
     if path.suffix.lower() == ".npz":
         for flag, value in (("label_column", label_column), ("columns", columns), ("drop_columns", drop_columns),
-                            ("encoder", encoder)):
+                            ("encoder", encoder), ("weight_column", weight_column)):
             if value is not None:
                 raise DatasetError(f"{flag}: only a .csv file has named columns, got {_where(path)}")
-    elif encoder is not None or columns is not None or drop_columns is not None:
+    elif encoder is not None or columns is not None or drop_columns is not None or weight_column is not None:
         return _encoded_table(path, label_column, delimiter, task, test_data, fraction, rng, name, encoder, columns,
-                              drop_columns)
+                              drop_columns, weight_column)
     try:
         X, raw, names, features, label_name, label = _read_table(path, label_column, delimiter)
         if features is not None and index_column(features, [X[0]] if len(X) else [[]])[0] is not None:
@@ -344,9 +348,22 @@ def _names(value: Any, flag: str) -> list[str] | None:
     return list(names)
 
 
+def _weights_of(cells: Any, name: str, where: str) -> np.ndarray:
+    """A weight column's cells as numbers >= 0, naming the column and the first bad cell."""
+    out = np.empty(len(cells))
+    for j, cell in enumerate(cells):
+        try:
+            out[j] = float(cell)
+        except ValueError:
+            out[j] = np.nan
+        if not np.isfinite(out[j]) or out[j] < 0:
+            raise DatasetError(f"{name}: expected weights (numbers >= 0) in {where}, got {cell!r} on data row {j + 1}")
+    return out
+
+
 def _encoded_table(path: Path, label_column: str | None, delimiter: str, task: str, test_data: Any,
                    fraction: float, rng: Any, name: str, encoder: Any = None, columns: Any = None,
-                   drop_columns: Any = None) -> Dataset:
+                   drop_columns: Any = None, weight_column: str | None = None) -> Dataset:
     """A CSV file as it comes: its index column left out, the chosen columns, rows without a label dropped, and
     text and missing cells encoded by a :class:`~deepstep.data.columns.TableEncoder` learned on the training rows
     (or ``encoder``, a model's, applied as it is)."""
@@ -365,7 +382,10 @@ def _encoded_table(path: Path, label_column: str | None, delimiter: str, task: s
     if index is not None and index != k and given is None:
         notes.append(note)
         left_out.append(header[index])
-    chosen = [h for j, h in enumerate(header) if j != k and h not in left_out]
+    if weight_column is not None and (weight_column not in header or weight_column == header[k]):
+        raise DatasetError(f"weight_column: expected a column of {where} other than the label ({header}), got "
+                           f"{weight_column!r}")
+    chosen = [h for j, h in enumerate(header) if j != k and h not in left_out and h != weight_column]
     wanted, dropped = _names(columns, "columns"), _names(drop_columns, "drop_columns")
     for flag, names in (("columns", wanted), ("drop_columns", dropped)):
         unknown = [n for n in names or () if n not in header or n == header[k]]
@@ -392,6 +412,9 @@ def _encoded_table(path: Path, label_column: str | None, delimiter: str, task: s
     if not keep.all():
         notes.append(f"left out {int((~keep).sum())} rows of {where} without a label ({header[k]!r})")
     raw = {h: np.array(cells[header.index(h)], dtype=object)[keep] for h in chosen}
+    weights = None if weight_column is None else \
+        _weights_of(np.array(cells[header.index(weight_column)], dtype=object)[keep], weight_column, where)
+    test_weights = None
     parts = [_csv_labels(list(labels[keep]))]
     test_raw = None
     if test_data is not None:
@@ -406,6 +429,9 @@ def _encoded_table(path: Path, label_column: str | None, delimiter: str, task: s
         tlabels = np.array(tcells[theader.index(header[k])], dtype=object)
         tkeep = np.array([cell not in MISSING for cell in tlabels])
         test_raw = {h: np.array(tcells[theader.index(h)], dtype=object)[tkeep] for h in chosen}
+        if weight_column is not None and weight_column in theader:
+            test_weights = _weights_of(np.array(tcells[theader.index(weight_column)], dtype=object)[tkeep],
+                                       weight_column, _where(tpath))
         parts.append(_csv_labels(list(tlabels[tkeep])))
     Ys, classes, task = targets(parts, task, f"{header[k]} (labels) in {where}")
     Y = Ys[0]
@@ -417,15 +443,17 @@ def _encoded_table(path: Path, label_column: str | None, delimiter: str, task: s
     if given is None:
         given, more = TableEncoder.learn(chosen, [raw[h][~test] for h in chosen], where)
         notes += more
-        given = replace(given, ignored=tuple(dict.fromkeys([*left_out, *given.ignored])))
+        extra = [weight_column] if weight_column is not None else []  # (a file to label may hold it)
+        given = replace(given, ignored=tuple(dict.fromkeys([*left_out, *extra, *given.ignored])))
     X = given.encode([raw[h] for h in given.features], where)
     kind = "points" if X.shape[0] == 2 else "table"
     if test_raw is not None:
         tX = given.encode([test_raw[h] for h in given.features], _where(Path(test_data)))
         return Dataset(X, Y, tX, Ys[1], classes, kind, None, name, task, given.features, header[k], given.to_dict(),
-                       notes)
+                       notes, weights, test_weights)
     return Dataset(X[:, ~test], Y[:, ~test], X[:, test], Y[:, test], classes, kind, None, name, task,
-                   given.features, header[k], given.to_dict(), notes)
+                   given.features, header[k], given.to_dict(), notes, None if weights is None else weights[~test],
+                   None if weights is None else weights[test])
 
 
 def match_features(header: Sequence[str], features: Sequence[str], label: str | None, where: str) -> list[int]:
@@ -626,6 +654,7 @@ def load_dataset(
     columns: Sequence[str] | str | None = None,
     drop_columns: Sequence[str] | str | None = None,
     encoder: dict | None = None,
+    weight_column: str | None = None,
 ) -> Dataset:
     """A named data set or a file, as a training and a test set.
 
@@ -668,6 +697,8 @@ def load_dataset(
         ``test_fraction`` of the first; the classes are the labels of both files.
     columns, drop_columns : list of str or "a,b,c", optional
         The feature columns of a ``.csv`` to take, or to leave out (by name).
+    weight_column : str, optional
+        A ``.csv`` column of weights per example (numbers >= 0), not a feature: ``Dataset.train_weights``.
     encoder : dict, optional
         A model's :class:`~deepstep.data.columns.TableEncoder` (``net.metadata["columns"]``) to apply to a
         ``.csv`` instead of learning one: the columns it reads are taken by name, the others ignored.
@@ -726,7 +757,7 @@ def load_dataset(
         kind, shape = "image", (*_check_size(image_size, "image_size"), 3)
     elif state == "file" and suffix in (".npz", ".csv"):
         return _table_dataset(path, label_column, delimiter, task, test_data, fraction, rng, str(name_or_path),
-                              encoder, columns, drop_columns)
+                              encoder, columns, drop_columns, weight_column)
     elif state == "file":
         raise DatasetError(
             f"name_or_path: expected a .npz or .csv file or a folder of class sub-folders, got {_where(path)}"

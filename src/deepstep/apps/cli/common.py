@@ -24,6 +24,7 @@ from ...model.network import DeepNetwork
 from ...training.settings import SETTINGS, TABLE, Setting, optimizer_from
 
 __all__ = ["DEFAULT_PRESET", "PRESETS", "Parser", "UsageError", "add_setting_flags", "beta_arg", "delimiter_arg",
+           "training_weights",
            "error_line", "fraction_arg", "keep_prob_arg", "layers_arg", "nonnegative_float", "nonnegative_int",
            "optimizer_of", "positive_float", "positive_int", "seed_arg", "setting_type", "size_arg"]
 
@@ -220,7 +221,8 @@ def _load_data(args: argparse.Namespace, name: Any) -> Any:
     return load_dataset(name, rng=args.seed, test_fraction=args.test_fraction, image_size=args.image_size,
                         label_column=args.label_column, task=args.task, delimiter=args.delimiter,
                         test_data=args.test_data, columns=getattr(args, "columns", None),
-                        drop_columns=getattr(args, "drop_columns", None))
+                        drop_columns=getattr(args, "drop_columns", None),
+                        weight_column=getattr(args, "weight_column", None))
 
 
 def _hold_out(args: argparse.Namespace, data: Any, rule: int | None = None
@@ -229,15 +231,58 @@ def _hold_out(args: argparse.Namespace, data: Any, rule: int | None = None
     held out: :func:`deepstep.data.split.validation_split` with --seed, the one hold-out rule (``fit`` and a sweep
     hold out the same examples), so that --resume (and a sweep) holds out the same ones."""
     train_X, train_Y = data.train_X, data.train_Y
-    if args.validation_fraction is None:
+    held = _held_out(args, data, rule)
+    if held is None:
         return train_X, train_Y, None
-    groups = train_Y[0] if data.task == "classification" else np.zeros(train_Y.shape[1])
+    return train_X[:, ~held], train_Y[:, ~held], (train_X[:, held], train_Y[:, held])
+
+
+def _held_out(args: argparse.Namespace, data: Any, rule: int | None = None) -> np.ndarray | None:
+    """The mask of the training examples --validation-fraction holds out (None without it)."""
+    if args.validation_fraction is None:
+        return None
+    groups = data.train_Y[0] if data.task == "classification" else np.zeros(data.train_Y.shape[1])
     try:
-        held = validation_split(groups, args.validation_fraction, args.seed, "--validation-fraction",
+        return validation_split(groups, args.validation_fraction, args.seed, "--validation-fraction",
                                 **({} if rule is None else {"rule": rule}))
     except DeepstepError as exc:
         raise UsageError(str(exc)) from None
-    return train_X[:, ~held], train_Y[:, ~held], (train_X[:, held], train_Y[:, held])
+
+
+def training_weights(args: argparse.Namespace, data: Any, rule: int | None = None) -> np.ndarray | None:
+    """The weights of the examples a run trains on: --weight-column's, times --class-weight's (balanced: class c
+    gets m / (k m_c) over the examples trained on, as scikit-learn's rule; or NAME=W,... by class name)."""
+    weights = data.train_weights
+    held = _held_out(args, data, rule)
+    if weights is not None and held is not None:
+        weights = weights[~held]
+    spec = getattr(args, "class_weight", None)
+    if spec is None:
+        return weights
+    if data.task != "classification":
+        raise UsageError("--class-weight: weighs classes; this data set's task is regression")
+    labels = data.train_Y[0] if held is None else data.train_Y[0][~held]
+    k = len(data.classes)
+    if spec == "balanced":
+        counts = np.bincount(labels, minlength=k).astype(np.float64)
+        per_class = np.where(counts > 0, labels.size / (k * np.maximum(counts, 1)), 0.0)
+    else:
+        per_class = np.ones(k)
+        for item in spec.split(","):
+            name, _, value = item.partition("=")
+            name = name.strip()
+            if name not in data.classes:
+                raise UsageError(f"--class-weight: expected 'balanced' or CLASS=WEIGHT,... with classes among "
+                                 f"{list(data.classes)}, got {name!r}")
+            try:
+                w = float(value)
+            except ValueError:
+                w = -1.0
+            if not np.isfinite(w) or w < 0:
+                raise UsageError(f"--class-weight: expected a weight >= 0 for class {name!r}, got {value!r}")
+            per_class[data.classes.index(name)] = w
+    out = per_class[labels]
+    return out if weights is None else out * weights
 
 
 def _check_examples(dims: list[int], m: int) -> None:

@@ -39,6 +39,7 @@ from .common import (
     positive_int,
     size_arg,
     train_settings,
+    training_weights,
 )
 
 __all__ = ["add_parser", "cmd_evaluate", "cmd_export", "cmd_predict", "cmd_train"]
@@ -79,6 +80,10 @@ def add_parser(sub: Any) -> None:
     t.add_argument("--columns", metavar="A,B,...", help="the feature columns of a CSV file to take (default: all "
                    "but the label and an index column)")
     t.add_argument("--drop-columns", metavar="A,B,...", help="feature columns of a CSV file to leave out")
+    t.add_argument("--weight-column", metavar="NAME", help="a CSV column of per-example weights (numbers >= 0; not "
+                   "a feature): each example's loss counts that many times")
+    t.add_argument("--class-weight", metavar="balanced|CLASS=W,...", help="weigh each class in the cost: balanced "
+                   "(class c: m / (k m_c), scikit-learn's rule) or weights by class name; times --weight-column's")
     t.add_argument("--print-every", type=positive_int, help="print the cost every N iterations")
     t.add_argument("--checkpoint-every", type=positive_int, help="save the model every N iterations")
     resume = t.add_mutually_exclusive_group()
@@ -188,7 +193,8 @@ def _check_resume(net: DeepNetwork, args: argparse.Namespace, data, optimizer, m
     for flag, key in (("--batch-size", "batch_size"), ("--l2", "l2"), ("--keep-prob", "keep_prob"),
                       ("--validation-fraction", "validation_fraction"), ("--early-stopping", "early_stopping"),
                       ("--test-fraction", "test_fraction"), ("--label-column", "label_column"),
-                      ("--delimiter", "delimiter"), ("--columns", "columns"), ("--drop-columns", "drop_columns")):
+                      ("--delimiter", "delimiter"), ("--columns", "columns"), ("--drop-columns", "drop_columns"),
+                      ("--weight-column", "weight_column"), ("--class-weight", "class_weight")):
         if key in training:  # the run's design; the learning rate may change (e.g. smaller after a divergence)
             checks.append((flag, training[key], getattr(args, key), f"{flag.lstrip('-')}", None))
     for flag, saved, asked, what, _ in checks:
@@ -240,6 +246,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         net = _build_network(args, data, preset)
     train_X, train_Y, validation = _hold_out(args, data, rule)
+    weights = training_weights(args, data, rule)
     if method == "auto":  # decided once per run, on the whole plan, and kept for --resume
         from ...core.gram import applies, pays_off
 
@@ -261,6 +268,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                   "keep_prob": args.keep_prob, "validation_fraction": args.validation_fraction,
                   "early_stopping": args.early_stopping, "method": method, "delimiter": args.delimiter,
                   "columns": args.columns, "drop_columns": args.drop_columns,
+                  "weight_column": args.weight_column, "class_weight": args.class_weight,
                   "validation_rule": rule,
                   "test_data": str(Path(args.test_data).resolve()) if args.test_data else None},
     )
@@ -286,7 +294,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if done < iterations and not (args.resume and _early_stopped(net)):
             net.fit(train_X, train_Y, lr, iterations - done, batch_size=args.batch_size, optimizer=optimizer,
                     l2=args.l2, keep_prob=args.keep_prob, validation_data=validation, callbacks=callbacks,
-                    method=method)
+                    method=method, sample_weight=weights)
         net.save(model_path)  # (the handlers stay until this is written: a second signal here is handled too)
     except TrainingDiverged as exc:
         net.save(model_path)  # the last sound parameters, put back by the guard
