@@ -612,8 +612,10 @@ def test_dispatcher_passes_noise_and_test_fraction():
     data = load_dataset("circles", m=60, noise=0.0, rng=0, test_fraction=0.5)
     assert data.test_X.shape == (2, 60)
     np.testing.assert_allclose(np.hypot(*data.test_X)[data.test_Y[0] == 0], 1, atol=1e-12)
-    for bad in (0, 1, 1.5, -0.2, True):
-        with pytest.raises(ds.DeepstepError, match=r"test_fraction: expected a number with 0 < test_fraction < 1"):
+    none = load_dataset("circles", m=60, rng=0, test_fraction=0)  # no test set: every example trains
+    assert none.train_X.shape == (2, 60) and none.test_X.shape == (2, 0) and none.test_Y.shape == (1, 0)
+    for bad in (1, 1.5, -0.2, True):
+        with pytest.raises(ds.DeepstepError, match=r"test_fraction: expected a number with 0 <= test_fraction < 1"):
             load_dataset("moons", test_fraction=bad)
 
 

@@ -242,9 +242,11 @@ class Dataset:
 
 
 def _check_fraction(test_fraction: Any) -> float:
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, Real) or not 0 < test_fraction < 1:
+    """0 <= test_fraction < 1 (0: no test set, every example trains)."""
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, Real) or not 0 <= test_fraction < 1:
         raise DatasetError(
-            f"test_fraction: expected a number with 0 < test_fraction < 1, got {_describe(test_fraction)}"
+            f"test_fraction: expected a number with 0 <= test_fraction < 1 (0: no test set), got "
+            f"{_describe(test_fraction)}"
         )
     return float(test_fraction)
 
@@ -255,6 +257,8 @@ def _test_mask(Y: np.ndarray, fraction: float, gen: Any, where: str, classes: Se
     is refused."""
     from .split import stratified_split
 
+    if fraction == 0:  # no test set: every example trains
+        return np.zeros(Y.shape[1], dtype=bool)
     test = stratified_split(Y[0], fraction, gen)
     untrained = [(classes[c], n) for c, n in zip(*np.unique(Y[0], return_counts=True), strict=True)
                  if test[Y[0] == c].all()]  # (class, count) of the classes the test set would take whole
@@ -744,10 +748,10 @@ def load_dataset(
                 f"which with m = {m} asks for a test set of {round(wanted)} examples (m * test_fraction / "
                 f"(1 - test_fraction)); use a smaller test_fraction"
             )
-        m_test = max(2, round(wanted))
+        m_test = max(2, round(wanted)) if fraction > 0 else 0
         extra = {} if noise is None else {"noise": noise}
         train_X, train_Y = make(m, rng=gen, **extra)
-        test_X, test_Y = make(m_test, rng=gen, **extra)
+        test_X, test_Y = make(m_test, rng=gen, **extra) if m_test else (np.empty((2, 0)), np.empty((1, 0), np.int64))
         return Dataset(train_X, train_Y, test_X, test_Y, ["0", "1"], "points", None, key)
     path = _as_path(name_or_path, "name_or_path", "a .npz file, a .csv file or a folder of class sub-folders")
     suffix = path.suffix.lower()

@@ -115,7 +115,8 @@ def _check_classes(classes: object) -> list[str]:
 
 
 def classification_report(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str] | None = None) -> dict:
-    """Accuracy, confusion matrix, and per-class precision, recall and F1, as plain JSON data.
+    """Accuracy, confusion matrix, per-class precision, recall and F1, and their averages over the classes
+    (``macro``: each class alike; ``weighted``: by support), as plain JSON data.
 
     ``classes`` names the classes 0, 1, ... (labels must be below its length); None names them "0", "1", ...
     up to the largest label (at least "0" and "1").
@@ -135,7 +136,13 @@ def classification_report(y_true: np.ndarray, y_pred: np.ndarray, classes: Seque
     for k, name in enumerate(names):
         precision, recall, f1 = precision_recall_f1(t, p, positive=k)
         per_class[name] = {"precision": precision, "recall": recall, "f1": f1, "support": int(C[k].sum())}
-    return {"accuracy": float(np.mean(t == p)), "confusion_matrix": C.tolist(), "classes": per_class}
+    support = np.array([r["support"] for r in per_class.values()], dtype=np.float64)
+    averages = {}
+    for how, weights in (("macro", np.ones_like(support)), ("weighted", support)):
+        total = weights.sum()
+        averages[how] = {key: float(np.dot([r[key] for r in per_class.values()], weights) / total) if total else 0.0
+                         for key in ("precision", "recall", "f1")}
+    return {"accuracy": float(np.mean(t == p)), "confusion_matrix": C.tolist(), "classes": per_class, **averages}
 
 
 # -- regression ------------------------------------------------------------------------------------------

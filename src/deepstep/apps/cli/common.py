@@ -91,8 +91,18 @@ def positive_float(text: str) -> float:
 
 
 def fraction_arg(text: str) -> float:
-    """A fraction 0 < F < 1 (the table's validation_fraction bounds): --validation-fraction, --test-fraction."""
+    """A fraction 0 < F < 1 (the table's validation_fraction bounds): --validation-fraction."""
     return setting_type(SETTINGS["validation_fraction"])(text)
+
+
+def test_fraction_arg(text: str) -> float:
+    """--test-fraction: 0 (no test set: every example trains) or a fraction 0 < F < 1."""
+    try:
+        if float(text) == 0:
+            return 0.0
+    except ValueError:
+        pass
+    return fraction_arg(text)
 
 
 def size_arg(text: str) -> tuple[int, int]:

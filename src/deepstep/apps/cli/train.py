@@ -33,11 +33,11 @@ from .common import (
     _standardizes,
     add_setting_flags,
     delimiter_arg,
-    fraction_arg,
     layers_arg,
     optimizer_of,
     positive_int,
     size_arg,
+    test_fraction_arg,
     train_settings,
     training_weights,
 )
@@ -67,8 +67,9 @@ def add_parser(sub: Any) -> None:
     t.add_argument("--layers", type=layers_arg, help="all layer sizes n[0],...,n[L], e.g. 12288,20,7,5,1")
     add_setting_flags(t, train_settings())  # the run settings: --learning-rate, --iterations, --optimizer, ...
     t.add_argument("--out", help="output folder (default runs/DATASET)")
-    t.add_argument("--test-fraction", type=fraction_arg, default=0.2,
-                   help="share of a generated set or of your file held out for testing (default 0.2)")
+    t.add_argument("--test-fraction", type=test_fraction_arg, default=0.2,
+                   help="share of a generated set or of your file held out for testing (default 0.2; 0: no test "
+                        "set, every example trains)")
     t.add_argument("--image-size", type=size_arg, default=(64, 64), metavar="HxW",
                    help="size the pictures of a folder are resized to (default 64x64)")
     t.add_argument("--label-column", help="the label column of a CSV file (default: the last column)")
@@ -99,7 +100,9 @@ def add_parser(sub: Any) -> None:
     e = sub.add_parser("evaluate", help="accuracy, confusion matrix, precision, recall, F1")
     e.add_argument("model", help="a model.npz written by deepstep train")
     e.add_argument("--dataset", help="data set name or path (default: the one it was trained on)")
-    e.add_argument("--split", choices=["test", "train"], default="test")
+    e.add_argument("--split", choices=["test", "train"],
+                   help="which split of the model's own data to score (default test); another data set is scored "
+                        "whole")
     e.add_argument("--json", help="also write the report to this JSON file")
     e.set_defaults(func=cmd_evaluate)
 
@@ -323,14 +326,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"early stopping at iteration {callbacks[0].stopped_epoch}: no better validation cost for "
               f"{args.early_stopping} iterations; kept the parameters of iteration {callbacks[0].best_epoch}")
     write_json(out / "metrics.json", metrics)
+    test = metrics["test"]
     if net.task.is_classification:
         val = f"   validation accuracy {h.val_accuracy[-1]:.2%}" if h.val_accuracy else ""
-        print(f"train accuracy {metrics['train_accuracy']:.2%}   test accuracy {metrics['test_accuracy']:.2%}{val}"
-              f"   ({seconds:.1f} s)")
+        shown = f"test accuracy {test['accuracy']:.2%}" if test else "no test set (--test-fraction 0)"
+        print(f"train accuracy {metrics['train_accuracy']:.2%}   {shown}{val}   ({seconds:.1f} s)")
     else:
         val = f"   validation R^2 {h.val_r2[-1]:.4f}" if h.val_r2 else ""
-        print(f"train R^2 {metrics['train']['r2']:.4f}   test R^2 {metrics['test']['r2']:.4f}   test MAE "
-              f"{metrics['test']['mae']:.4g}   test RMSE {metrics['test']['rmse']:.4g}{val}   ({seconds:.1f} s)")
+        shown = f"test R^2 {test['r2']:.4f}   test MAE {test['mae']:.4g}   test RMSE {test['rmse']:.4g}" if test \
+            else "no test set (--test-fraction 0)"
+        print(f"train R^2 {metrics['train']['r2']:.4f}   {shown}{val}   ({seconds:.1f} s)")
     from ...report.diagnostics import diagnose
 
     for note in diagnose(net, data.train_X, data.train_Y):
@@ -352,15 +357,29 @@ def _early_stopped(net: DeepNetwork) -> bool:
     return state is not None and state[0].get("stopped_epoch") is not None
 
 
-def _evaluate(net: DeepNetwork, data) -> dict[str, Any]:
+def report_of(net: DeepNetwork, X: np.ndarray, Y: np.ndarray, classes: Any = None) -> dict[str, Any] | None:
+    """Every metric of a split (``deepstep evaluate``'s report): a classifier's accuracy, confusion matrix, per-class
+    and averaged precision, recall and F1; a regressor's R^2, MAE and RMSE; with ``m``.  None for no examples."""
     from ...report.metrics import classification_report, regression_report
 
-    if not net.task.is_classification:
-        return {"train": regression_report(data.train_Y, net.predict(data.train_X)),
-                "test": regression_report(data.test_Y, net.predict(data.test_X))}
-    result = {"train_accuracy": net.accuracy(data.train_X, data.train_Y)}
-    result["test_accuracy"] = net.accuracy(data.test_X, data.test_Y)
-    result["test"] = classification_report(data.test_Y, net.predict(data.test_X), list(data.classes))
+    if X.shape[1] == 0:
+        return None
+    if net.task.is_classification:
+        report = classification_report(Y, net.predict(X), list(classes) if classes is not None else None)
+    else:
+        report = regression_report(Y, net.predict(X))
+    return {"m": int(X.shape[1]), **report}
+
+
+def _evaluate(net: DeepNetwork, data) -> dict[str, Any]:
+    """metrics.json's reports, one layout for every task: ``task``, ``train`` and ``test`` (None without a test set,
+    --test-fraction 0), each a :func:`report_of`; a classifier's ``train_accuracy`` and ``test_accuracy`` beside."""
+    result: dict[str, Any] = {"task": net.task.name,
+                              "train": report_of(net, data.train_X, data.train_Y, data.classes),
+                              "test": report_of(net, data.test_X, data.test_Y, data.classes)}
+    if net.task.is_classification:  # (the two figures of every run, kept where 0.2 wrote them)
+        result["train_accuracy"] = result["train"]["accuracy"]
+        result["test_accuracy"] = None if result["test"] is None else result["test"]["accuracy"]
     return result
 
 
@@ -372,7 +391,7 @@ def _plots(net: DeepNetwork, data, out: Path, lr: float, epochs: bool) -> bool:
                         val_cost=net.history.val_cost or None)
         if data.train_X.shape[0] == 2:
             plots.plot_decision_boundary(net, data.train_X, data.train_Y, out / "decision_boundary.png")
-        if data.image_shape:
+        if data.image_shape and data.test_X.shape[1]:
             predicted = net.predict(data.test_X)
             plots.plot_mislabelled(data.test_X, data.test_Y, predicted, data.classes,
                                    tuple(data.image_shape), out / "mislabelled.png")
@@ -388,8 +407,7 @@ def _plots(net: DeepNetwork, data, out: Path, lr: float, epochs: bool) -> bool:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from ...data.datasets import load_dataset
-    from ...report.metrics import classification_report, regression_report
+    from ...data.datasets import DATASET_NAMES, load_dataset, resolve_name
 
     net = load_model(args.model)
     columns = net.metadata.get("columns")  # a model that encodes its table's columns: by its own encoder
@@ -397,21 +415,32 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if not name:
         raise UsageError("--dataset: expected a data set name or path (the model does not name one)")
     training = net.metadata.get("training") or {}
-    if not args.dataset and training.get("seed") is None and not training.get("test_data") and name != "cats":
+    # data the model was not trained on is scored whole; its own data by the split it was trained with
+    other = args.dataset is not None and resolve_name(args.dataset) not in DATASET_NAMES and \
+        _dataset_key(args.dataset) != net.metadata.get("dataset")
+    if other and args.split is not None:
+        raise UsageError(f"--split: {args.dataset} is not the data {args.model} was trained on, so all of it is "
+                         "scored; drop --split")
+    split = "whole" if other else (args.split or "test")
+    if not other and training.get("seed") is None and not training.get("test_data") and name != "cats":
         # without the seed the model's own split cannot be drawn again: a new draw would score training examples
         raise UsageError(f"--dataset: expected a data set to score, since {args.model} does not record the seed "
                          f"that split {name} into training and test examples")
+    test_fraction = 0.0 if other else training.get("test_fraction", 0.2)
+    if split == "test" and test_fraction == 0 and not training.get("test_data"):
+        raise UsageError(f"--split: {args.model} was trained on all of {name} (--test-fraction 0), so it has no test "
+                         "examples; give --dataset FILE of other data, or --split train")
     # the label column the model was trained with, by name (recorded since 0.3; else the flag it was given)
     label_column = training.get("label_column") or net.metadata.get("label")
     if not str(name).lower().endswith(".csv"):
         label_column = None
-    data = load_dataset(name, rng=training.get("seed"), test_fraction=training.get("test_fraction", 0.2),
+    data = load_dataset(name, rng=training.get("seed"), test_fraction=test_fraction,
                         image_size=training.get("image_size", (64, 64)), label_column=label_column,
                         task=net.task.name if str(name).lower().endswith((".csv", ".npz")) else "auto",
                         delimiter=training.get("delimiter") or ",",
                         test_data=training.get("test_data") if not args.dataset else None,
                         encoder=columns if str(name).lower().endswith(".csv") else None)
-    X, Y = (data.test_X, data.test_Y) if args.split == "test" else (data.train_X, data.train_Y)
+    X, Y = (data.test_X, data.test_Y) if split == "test" else (data.train_X, data.train_Y)
     features = net.metadata.get("features")
     if columns is not None and not str(name).lower().endswith(".csv"):
         raise UsageError(f"--dataset: expected a .csv with the model's columns {list(features or [])}, got {name}")
@@ -424,29 +453,36 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         X = X[match_features(data.features, features, data.label, str(data.name))]
     if X.shape[0] != net.layer_dims[0]:
         raise UsageError(f"--dataset: the model takes {net.layer_dims[0]} features, {data.name} has {X.shape[0]}")
+    classes = None
+    if net.task.is_classification:
+        classes = list(net.metadata.get("classes") or data.classes)
+        if classes != list(data.classes):
+            raise UsageError(f"--dataset: the classes of {data.name}, {list(data.classes)}, are not the model's, "
+                             f"{classes}")
+    which = {"whole": f"all of {data.name} (not the data the model was trained on)",
+             "train": f"the training split of {data.name}",
+             "test": f"the test split of {data.name}" + (f" ({test_fraction:g} of it, drawn with seed "
+                                                          f"{training.get('seed')}; the model trained on the rest)"
+                                                          if not training.get("test_data") else "")}[split]
+    report = report_of(net, X, Y, classes)
+    print(f"{which}: m = {X.shape[1]}")
     if not net.task.is_classification:
-        report = regression_report(Y, net.predict(X))
-        print(f"{args.split} set of {data.name}: m = {X.shape[1]}")
         print(f"R^2   {report['r2']:.4f}\nMAE   {report['mae']:.6g}\nRMSE  {report['rmse']:.6g}")
-        if args.json:
-            write_json(args.json, report)
-        return 0
-    classes = list(net.metadata.get("classes") or data.classes)
-    if classes != list(data.classes):
-        raise UsageError(f"--dataset: the classes of {data.name}, {list(data.classes)}, are not the model's, {classes}")
-    report = classification_report(Y, net.predict(X), classes)
-    print(f"{args.split} set of {data.name}: m = {X.shape[1]}")
-    print(f"accuracy  {report['accuracy']:.2%}")
-    width = max(len(c) for c in classes) + 2
-    print("confusion matrix (rows: true, columns: predicted)")
-    print(" " * width + "".join(f"{c:>{width}}" for c in classes))
-    for c, row in zip(classes, report["confusion_matrix"], strict=True):
-        print(f"{c:>{width}}" + "".join(f"{v:>{width}}" for v in row))
-    print(f"{'class':>{width}} {'precision':>10} {'recall':>10} {'f1':>10} {'support':>8}")
-    for c, r in report["classes"].items():
-        print(f"{c:>{width}} {r['precision']:>10.3f} {r['recall']:>10.3f} {r['f1']:>10.3f} {r['support']:>8}")
+    else:
+        print(f"accuracy  {report['accuracy']:.2%}")
+        width = max(max(len(c) for c in classes), len("weighted")) + 2
+        print("confusion matrix (rows: true, columns: predicted)")
+        print(" " * width + "".join(f"{c:>{width}}" for c in classes))
+        for c, row in zip(classes, report["confusion_matrix"], strict=True):
+            print(f"{c:>{width}}" + "".join(f"{v:>{width}}" for v in row))
+        print(f"{'class':>{width}} {'precision':>10} {'recall':>10} {'f1':>10} {'support':>8}")
+        for c, r in report["classes"].items():
+            print(f"{c:>{width}} {r['precision']:>10.3f} {r['recall']:>10.3f} {r['f1']:>10.3f} {r['support']:>8}")
+        for how in ("macro", "weighted"):
+            r = report[how]
+            print(f"{how:>{width}} {r['precision']:>10.3f} {r['recall']:>10.3f} {r['f1']:>10.3f} {X.shape[1]:>8}")
     if args.json:
-        write_json(args.json, report)
+        write_json(args.json, {"dataset": str(data.name), "split": split, "task": net.task.name, **report})
     return 0
 
 
