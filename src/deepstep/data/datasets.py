@@ -117,6 +117,7 @@ from .files import (  # noqa: F401
     load_image,
     load_image_folder,
     load_npz,
+    picture_folder,
     read_csv_cells,
 )
 from .labels import (  # noqa: F401
@@ -218,6 +219,8 @@ class Dataset:
         What was left out or changed, to tell the user (an index column, an identifier, rows without a label).
     train_weights, test_weights : ndarray of shape (m,) or None
         Each example's weight, from a CSV's weight column (``weight_column``); None without one.
+    train_names, test_names : list of str or None
+        A picture folder's files, relative to it, in the order of X's columns.
     """
 
     train_X: np.ndarray
@@ -235,6 +238,8 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
     train_weights: np.ndarray | None = None
     test_weights: np.ndarray | None = None
+    train_names: list[str] | None = None
+    test_names: list[str] | None = None
 
     def __repr__(self) -> str:
         return (f"Dataset(name={self.name!r}, kind={self.kind!r}, task={self.task!r}, train_X {self.train_X.shape}, "
@@ -650,7 +655,7 @@ def load_dataset(
     noise: float | None = None,
     rng: RngLike = None,
     test_fraction: float = 0.2,
-    image_size: Sequence[int] = (64, 64),
+    image_size: Sequence[int] | None = None,
     label_column: str | None = None,
     task: str = "auto",
     delimiter: str = ",",
@@ -659,6 +664,7 @@ def load_dataset(
     drop_columns: Sequence[str] | str | None = None,
     encoder: dict | None = None,
     weight_column: str | None = None,
+    channels: int | None = None,
 ) -> Dataset:
     """A named data set or a file, as a training and a test set.
 
@@ -687,9 +693,12 @@ def load_dataset(
         a file is split per class, in file order), 0 < test_fraction < 1.  A split of
         a file that would leave no test example, or a class without a training
         example, is refused (naming the class).
-    image_size : (int, int)
+    image_size : (int, int), optional
         (height, width) the pictures of a folder are resized to, each at most
-        :data:`~deepstep.limits.MAX_IMAGE_SIDE` (4096).
+        :data:`~deepstep.limits.MAX_IMAGE_SIDE` (4096); None: the pictures' own size when they share one, else the
+        most common one (``Dataset.notes`` says so).
+    channels : {None, 1, 3}
+        A folder's pictures as grey (1) or RGB (3); None: grey when every picture is grey, else RGB.
     label_column : str, optional
         The label column of a ``.csv`` file (see :func:`load_csv`).
     task : {"auto", "classification", "regression"}
@@ -730,9 +739,9 @@ def load_dataset(
     if task == "regression" and not table:
         raise DatasetError(f"task: 'regression' needs a .csv or .npz file of real-valued labels, got "
                            f"{str(name_or_path)!r}")
-    if test_data is not None and not table:
-        raise DatasetError(f"test_data: a separate test file goes with a .csv or .npz data set, got "
-                           f"{str(name_or_path)!r}")
+    if test_data is not None and key is not None:
+        raise DatasetError(f"test_data: a separate test set goes with a .csv or .npz file or a folder of pictures, "
+                           f"got {str(name_or_path)!r}")
     if key == "cats":
         train_X, train_Y, test_X, test_Y, classes = load_cat_dataset()
         return Dataset(train_X, train_Y, test_X, test_Y, classes, "image", CAT_IMAGE_SHAPE, "cats")
@@ -757,8 +766,21 @@ def load_dataset(
     suffix = path.suffix.lower()
     state = _path_state(path)
     if state == "folder":
-        X, Y, classes = _image_folder(path, image_size, "image_size")
-        kind, shape = "image", (*_check_size(image_size, "image_size"), 3)
+        folder = picture_folder(path, image_size, "image_size", channels)
+        X, Y, classes, shape = folder.X, folder.Y, folder.classes, folder.shape
+        notes = [folder.note] if folder.note else []
+        if test_data is not None:  # a second folder, the same classes, read at the training pictures' size
+            tpath = _as_path(test_data, "test_data", "a folder with the training folder's class sub-folders")
+            if _path_state(tpath) != "folder":
+                raise DatasetError(f"test_data: expected a folder of class sub-folders like {_where(path)}, got "
+                                   f"{_where(tpath)}")
+            tests = picture_folder(tpath, shape[:2], "image_size", shape[2], classes)
+            return Dataset(X, Y, tests.X, tests.Y, classes, "image", shape, str(name_or_path), notes=notes,
+                           train_names=folder.files, test_names=tests.files)
+        test = _test_mask(Y, fraction, _rng(rng), _where(path), classes)
+        files = np.array(folder.files, dtype=object)
+        return Dataset(X[:, ~test], Y[:, ~test], X[:, test], Y[:, test], classes, "image", shape, str(name_or_path),
+                       notes=notes, train_names=files[~test].tolist(), test_names=files[test].tolist())
     elif state == "file" and suffix in (".npz", ".csv"):
         return _table_dataset(path, label_column, delimiter, task, test_data, fraction, rng, str(name_or_path),
                               encoder, columns, drop_columns, weight_column)
@@ -771,5 +793,4 @@ def load_dataset(
             f"name_or_path: expected one of the names {list(DATASET_NAMES)} or the path of a .npz file, a .csv file "
             f"or a folder of class sub-folders of pictures, got {str(name_or_path)!r}, which is neither"
         )
-    test = _test_mask(Y, fraction, _rng(rng), _where(path), classes)
-    return Dataset(X[:, ~test], Y[:, ~test], X[:, test], Y[:, test], classes, kind, shape, str(name_or_path))
+

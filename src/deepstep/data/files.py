@@ -12,6 +12,7 @@ import zipfile
 import zlib
 from array import array
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -363,8 +364,13 @@ def _pillow() -> tuple[Any, Any]:
     return Image, ImageOps
 
 
-def _picture_values(Image: Any, im: Any, size: tuple[int, int], where: str) -> np.ndarray:
-    """(height, width, 3) float64 in [0, 1] from an opened, upright picture; see :func:`load_image`."""
+GREY_MODES = ("1", "L", "LA", "I", "F", "I;16", "I;16B", "I;16L", "I;16N")
+"""Pillow's modes of one-channel (grey) pictures, transparency aside."""
+
+
+def _picture_values(Image: Any, im: Any, size: tuple[int, int], where: str, channels: int = 3) -> np.ndarray:
+    """(height, width, channels) float64 in [0, 1] from an opened, upright picture (``channels`` 3: RGB, 1: grey);
+    see :func:`load_image`."""
     h, w = size
     mode = im.mode
     if mode.startswith("I;16") or mode in ("I", "F"):  # one channel of 16 or 32 bits: Pillow's "RGB" would clip it
@@ -383,24 +389,26 @@ def _picture_values(Image: Any, im: Any, size: tuple[int, int], where: str) -> n
         if v.shape != (h, w):  # resized in 32-bit floats, far finer than the 16-bit steps
             small = Image.fromarray(v.astype(np.float32)).resize((w, h), Image.Resampling.LANCZOS)
             v = np.clip(np.asarray(small, dtype=np.float64), 0, 1)
-        return np.repeat(v[:, :, np.newaxis], 3, axis=2)
+        return np.repeat(v[:, :, np.newaxis], channels, axis=2)
     if mode in ("P", "PA"):
         # through RGBA: a palette's transparency (one entry or an alpha per entry) becomes an alpha channel
         # without Pillow's warning about "Transparency expressed in bytes"; the alpha is then dropped
         im = im.convert("RGBA")
-    if im.mode != "RGB":
-        im = im.convert("RGB")
+    target = "L" if channels == 1 else "RGB"
+    if im.mode != target:
+        im = im.convert(target)
     if im.size != (w, h):
         im = im.resize((w, h), Image.Resampling.LANCZOS)
-    return np.asarray(im, dtype=np.uint8) / 255
+    return (np.asarray(im, dtype=np.uint8) / 255).reshape(h, w, channels)
 
 
 _PICTURE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError, KeyError, TypeError,
                    ZeroDivisionError, OverflowError)
 
 
-def _read_picture(Image: Any, ImageOps: Any, path: Path, size: tuple[int, int]) -> np.ndarray:
-    """(height, width, 3) float64 in [0, 1]: turned upright (EXIF), made RGB and resized to ``size`` = (height, width).
+def _read_picture(Image: Any, ImageOps: Any, path: Path, size: tuple[int, int], channels: int = 3) -> np.ndarray:
+    """(height, width, channels) float64 in [0, 1]: turned upright (EXIF), made RGB (or grey, ``channels`` 1) and
+    resized to ``size`` = (height, width).
 
     Pillow's warnings about the file (its decompression-bomb warning, "possibly corrupt EXIF data", ...) are
     raised as a DatasetError; warnings about code rather than the file (deprecations) are passed on.
@@ -427,7 +435,7 @@ def _read_picture(Image: Any, ImageOps: Any, path: Path, size: tuple[int, int]) 
                         f"(deepstep.limits.MAX_PICTURE_PIXELS), got "
                         f"{where}, which is {im.width} x {im.height} = {im.width * im.height} pixels; shrink it first"
                     )
-                values = _picture_values(Image, ImageOps.exif_transpose(im), size, where)
+                values = _picture_values(Image, ImageOps.exif_transpose(im), size, where, channels)
             refuse_warnings("reading")
         return values
     except DatasetError:
@@ -444,7 +452,7 @@ def _read_picture(Image: Any, ImageOps: Any, path: Path, size: tuple[int, int]) 
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
-def load_image(path: str | os.PathLike, size: Sequence[int] = (64, 64)) -> np.ndarray:
+def load_image(path: str | os.PathLike, size: Sequence[int] = (64, 64), channels: int = 3) -> np.ndarray:
     """One picture file as a column, to predict its label.
 
     The picture is turned upright by its EXIF orientation, converted to RGB and
@@ -477,10 +485,12 @@ def load_image(path: str | os.PathLike, size: Sequence[int] = (64, 64)) -> np.nd
         A file Pillow can read (PNG, JPEG, ...) of at most :data:`~deepstep.limits.MAX_PICTURE_PIXELS` pixels.
     size : (int, int)
         (height, width) in pixels, each at most :data:`~deepstep.limits.MAX_IMAGE_SIDE` (4096).
+    channels : {3, 1}
+        3: RGB, as above; 1: grey (Pillow's "L" conversion, or the 16-bit value), for a model of grey pictures.
 
     Returns
     -------
-    ndarray of shape (height * width * 3, 1), float64
+    ndarray of shape (height * width * channels, 1), float64
         Values in [0, 1].
 
     Raises
@@ -491,9 +501,11 @@ def load_image(path: str | os.PathLike, size: Sequence[int] = (64, 64)) -> np.nd
         float values out of range, or a missing Pillow.
     """
     h, w = _check_size(size)
+    if channels not in (1, 3):
+        raise DatasetError(f"channels: expected 1 (grey) or 3 (RGB), got {_describe(channels)}")
     p = _existing_file(path, "path", "a picture file")
     Image, ImageOps = _pillow()
-    return _read_picture(Image, ImageOps, p, (h, w)).reshape(-1, 1)
+    return _read_picture(Image, ImageOps, p, (h, w), channels).reshape(-1, 1)
 
 
 def load_image_folder(
@@ -527,7 +539,52 @@ def load_image_folder(
 
 
 def _image_folder(path: Any, size: Any, size_name: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    h, w = _check_size(size, size_name)
+    folder = picture_folder(path, size, size_name, channels=3)
+    return folder.X, folder.Y, folder.classes
+
+
+@dataclass
+class PictureFolder:
+    """A folder of class sub-folders read: X (h w c, m), Y (1, m), the classes, the (h, w, c) of a picture, the
+    files (relative to the folder) and a note on the size chosen (or "")."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    classes: list[str]
+    shape: tuple[int, int, int]
+    files: list[str]
+    note: str = ""
+
+
+def _picture_header(Image: Any, path: Path) -> tuple[int, int, bool]:
+    """(height, width, grey) of a picture from its header (nothing decoded); upright by its EXIF orientation."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as im:
+                w, h = im.size
+                try:
+                    if im.getexif().get(0x0112) in (5, 6, 7, 8):  # turned by a quarter: width and height swap
+                        w, h = h, w
+                except _PICTURE_ERRORS:
+                    pass
+                return h, w, im.mode in GREY_MODES
+    except _PICTURE_ERRORS as exc:
+        raise DatasetError(f"path: expected a picture Pillow can read, got {_where(path)}: {_one_line(exc)}") from None
+
+
+def picture_folder(path: Any, size: Any = None, size_name: str = "size", channels: int | None = None,
+                   classes: list[str] | None = None) -> PictureFolder:
+    """Pictures in one sub-folder per class, read as :func:`load_image` reads one.
+
+    ``size`` None takes the pictures' own (height, width) when they share one, else the most common one (with a
+    note saying so); ``channels`` None is 1 when every picture is grey, else 3; ``classes`` given (a test folder's
+    training classes) must be the sub-folders' names.
+    """
+    if size is not None:
+        _check_size(size, size_name)
+    if channels not in (None, 1, 3):
+        raise DatasetError(f"channels: expected 1 (grey) or 3 (RGB), got {_describe(channels)}")
     what = "a folder with one sub-folder of pictures per class"
     root = _as_path(path, "path", what)
     state = _path_state(root)
@@ -535,17 +592,17 @@ def _image_folder(path: Any, size: Any, size_name: str) -> tuple[np.ndarray, np.
         which = "is a file" if state == "file" else state
         raise DatasetError(f"path: expected {what}, got {_where(root)}, which {which}")
     try:
-        classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+        names = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
     except OSError as exc:
         raise DatasetError(f"path: expected a folder that can be listed, got {_where(root)}: "
                            f"{_one_line(exc.strerror or exc)}") from None
-    if len(classes) < 2:
+    if len(names) < 2:
         raise DatasetError(
             f"path: expected at least two class sub-folders (e.g. {root / 'cat'} and {root / 'dog'}) in "
-            f"{_where(root)}, got {classes}"
+            f"{_where(root)}, got {names}"
         )
     files: list[tuple[int, Path]] = []
-    for k, name in enumerate(classes):
+    for k, name in enumerate(names):
         try:
             found = sorted(f for f in (root / name).iterdir()
                            if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in IMAGE_SUFFIXES)
@@ -558,23 +615,42 @@ def _image_folder(path: Any, size: Any, size_name: str) -> tuple[np.ndarray, np.
                 f"got none"
             )
         files += [(k, f) for f in found]
-    n0, m = h * w * 3, len(files)
+    if classes is not None and names != classes:
+        raise DatasetError(f"test_data: expected the class folders {classes} of the training pictures, got {names} "
+                           f"in {_where(root)}")
+    Image, ImageOps = _pillow()
+    note = ""
+    if size is None or channels is None:
+        headers = [_picture_header(Image, f) for _, f in files]
+        if size is None:
+            counts: dict[tuple[int, int], int] = {}
+            for ph, pw, _ in headers:
+                counts[(ph, pw)] = counts.get((ph, pw), 0) + 1
+            (h, w), n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+            if len(counts) > 1:
+                note = (f"the pictures of {_where(root)} come in {len(counts)} sizes; each is resized to the most "
+                        f"common, {h} x {w} ({n} of {len(files)}); --image-size HxW chooses another")
+            h, w = _check_size((h, w), size_name)
+        if channels is None:
+            channels = 1 if all(grey for _, _, grey in headers) else 3
+    if size is not None:
+        h, w = _check_size(size, size_name)
+    n0, m = h * w * channels, len(files)
     if n0 * m > limits.MAX_VALUES:
         raise DatasetError(
             f"{size_name}: expected at most {limits.MAX_VALUES} values in X (deepstep.limits.MAX_VALUES, "
             f"{limits.MAX_VALUES * 8 / 2**30:g} GiB as "
-            f"float64), got {m} pictures of {h} x {w} x 3 = {n0 * m} values in {_where(root)}; use a smaller "
-            f"{size_name} or fewer pictures"
+            f"float64), got {m} pictures of {h} x {w} x {channels} = {n0 * m} values in {_where(root)}; use a "
+            f"smaller {size_name} or fewer pictures"
         )
-    Image, ImageOps = _pillow()
     try:
         X = np.empty((m, n0))
     except MemoryError:
-        raise DatasetError(f"{size_name}: expected {m} pictures of {h} x {w} x 3 to fit in memory "
+        raise DatasetError(f"{size_name}: expected {m} pictures of {h} x {w} x {channels} to fit in memory "
                            f"({n0 * m * 8 / 2**30:.3g} GiB as float64), got a MemoryError") from None
     for j, (_, f) in enumerate(files):
-        X[j] = _read_picture(Image, ImageOps, f, (h, w)).ravel()
+        X[j] = _read_picture(Image, ImageOps, f, (h, w), channels).ravel()
     Y = np.array([[k for k, _ in files]], dtype=np.int64)
-    return X.T, Y, classes
+    return PictureFolder(X.T, Y, names, (h, w, channels), [str(f.relative_to(root)) for _, f in files], note)
 
 

@@ -331,7 +331,8 @@ def mislabelled_indices(Y: np.ndarray, predicted: np.ndarray) -> np.ndarray:
 
 
 def plot_mislabelled(X: np.ndarray, Y: np.ndarray, predicted: np.ndarray, classes: Sequence[str],
-                     image_shape: tuple[int, ...], path: str | os.PathLike | None = None, limit: int = 20) -> Figure:
+                     image_shape: tuple[int, ...], path: str | os.PathLike | None = None, limit: int = 20,
+                     names: Sequence[str] | None = None) -> Figure:
     """A grid of the first ``limit`` pictures whose predicted label differs from the true one.
 
     Parameters
@@ -348,6 +349,8 @@ def plot_mislabelled(X: np.ndarray, Y: np.ndarray, predicted: np.ndarray, classe
         Where to write the PNG; None (the default) writes nothing.
     limit : int
         At most this many pictures are drawn.
+    names : sequence of m str, optional
+        Each picture's file name, written under it (the file to look at, or to move to its right folder).
 
     Returns
     -------
@@ -361,6 +364,8 @@ def plot_mislabelled(X: np.ndarray, Y: np.ndarray, predicted: np.ndarray, classe
     truth, guess = _labels(Y, m, len(classes), "Y"), _labels(predicted, m, len(classes), "predicted")
     shape = _image_shape(image_shape, X.shape[0])
     limit = check_number(limit, "limit", low=1, integer=True)
+    if names is not None and len(names) != m:
+        raise DeepstepError(f"names: expected one file name per picture ({m}), got {len(names)}")
 
     shown = wrong[:limit]
     cols = max(1, min(5, len(shown)))
@@ -376,6 +381,10 @@ def plot_mislabelled(X: np.ndarray, Y: np.ndarray, predicted: np.ndarray, classe
         ax = fig.add_subplot(rows, cols, k + 1)
         ax.imshow(np.clip(X[:, j].reshape(shape), 0, 1), cmap="gray" if len(shape) == 2 else None, vmin=0, vmax=1)
         ax.set_title(f"true: {classes[truth[j]]}\npredicted: {classes[guess[j]]}", fontsize=8)
+        if names is not None:
+            name = str(names[j])
+            ax.text(0.5, -0.04, name if len(name) <= 28 else "..." + name[-25:], transform=ax.transAxes,
+                    ha="center", va="top", fontsize=6)
         ax.axis("off")
     return _finish(fig, path)
 

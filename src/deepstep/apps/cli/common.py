@@ -163,10 +163,15 @@ def _outputs(data) -> tuple[int, str]:
 
 
 def _standardizes(args: argparse.Namespace, name: Any) -> bool:
-    """--standardize / --no-standardize, else on for the features of a .csv or .npz table."""
+    """--standardize / --no-standardize, else on for the features of a .csv or .npz table and a folder of pictures
+    (the course's cat pictures keep its / 255)."""
     if args.standardize is not None:
         return bool(args.standardize)
-    return str(name).lower().endswith((".csv", ".npz"))
+    from ...data.datasets import DATASET_NAMES, resolve_name
+
+    if resolve_name(name) in DATASET_NAMES:
+        return False
+    return str(name).lower().endswith((".csv", ".npz")) or Path(str(name)).expanduser().is_dir()
 
 
 def _build_network(args: argparse.Namespace, data: Any, preset: dict[str, Any], dtype: str | None = None

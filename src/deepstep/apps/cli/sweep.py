@@ -152,7 +152,8 @@ def add_parser(sub: Any) -> None:
     w.add_argument("--columns", metavar="A,B,...", help="the feature columns of a CSV file to take")
     w.add_argument("--drop-columns", metavar="A,B,...", help="feature columns of a CSV file to leave out")
     w.add_argument("--delimiter", type=delimiter_arg, default=",")
-    w.add_argument("--image-size", type=size_arg, default=(64, 64), metavar="HxW")
+    w.add_argument("--image-size", type=size_arg, metavar="HxW",
+                   help="size a folder's pictures are resized to (default: their own, or the most common)")
     w.add_argument("--out", help="output folder (default runs/sweep-DATASET)")
     where = w.add_mutually_exclusive_group()
     where.add_argument("--jobs", type=positive_int, default=1,
@@ -628,7 +629,9 @@ def _sweep_into(out: Path, args: argparse.Namespace, name: Any, data: Any, n_run
             tmp.write_text("".join(_json_line(e) for e in [header, *map(_entry_json, kept)]), encoding="utf-8")
         print(f"resuming the sweep in {out}: {len(previous.rows)} finished run(s) kept")
     where = f"the Dask cluster at {args.scheduler}" if args.scheduler else f"{jobs} process(es)"
-    split = {"seed": args.seed, "test_fraction": args.test_fraction, "image_size": list(args.image_size),
+    split = {"seed": args.seed, "test_fraction": args.test_fraction,
+             "image_size": list(data.image_shape[:2]) if data.image_shape else None,
+             "channels": data.image_shape[2] if data.image_shape else None,
              "label_column": args.label_column, "delimiter": args.delimiter,
              "test_data": str(Path(args.test_data).resolve()) if args.test_data else None,
              "validation_fraction": args.validation_fraction}

@@ -70,8 +70,9 @@ def add_parser(sub: Any) -> None:
     t.add_argument("--test-fraction", type=test_fraction_arg, default=0.2,
                    help="share of a generated set or of your file held out for testing (default 0.2; 0: no test "
                         "set, every example trains)")
-    t.add_argument("--image-size", type=size_arg, default=(64, 64), metavar="HxW",
-                   help="size the pictures of a folder are resized to (default 64x64)")
+    t.add_argument("--image-size", type=size_arg, metavar="HxW",
+                   help="size the pictures of a folder are resized to (default: their own, when they share one; "
+                        "else the most common, with a note)")
     t.add_argument("--label-column", help="the label column of a CSV file (default: the last column)")
     t.add_argument("--delimiter", type=delimiter_arg, default=",", help="the field separator of a CSV file")
     t.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
@@ -266,7 +267,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         features=data.features, label=data.label, columns=data.columns,
         training={"learning_rate": lr, "iterations": iterations, "batch_size": args.batch_size,
                   "init": args.init or preset["init"], "seed": args.seed, "dtype": net.dtype.name,
-                  "test_fraction": args.test_fraction, "image_size": list(args.image_size),
+                  "test_fraction": args.test_fraction,
+                  "image_size": list(data.image_shape[:2]) if data.image_shape else None,
+                  "channels": data.image_shape[2] if data.image_shape else None,
                   "label_column": args.label_column, "optimizer": optimizer.config(), "l2": args.l2,
                   "keep_prob": args.keep_prob, "validation_fraction": args.validation_fraction,
                   "early_stopping": args.early_stopping, "method": method, "delimiter": args.delimiter,
@@ -394,9 +397,12 @@ def _plots(net: DeepNetwork, data, out: Path, lr: float, epochs: bool) -> bool:
         if data.image_shape and data.test_X.shape[1]:
             predicted = net.predict(data.test_X)
             plots.plot_mislabelled(data.test_X, data.test_Y, predicted, data.classes,
-                                   tuple(data.image_shape), out / "mislabelled.png")
-            n = plots.mislabelled_indices(data.test_Y, predicted).size
-            print(f"{n} mislabelled test pictures in {out / 'mislabelled.png'}")
+                                   tuple(data.image_shape), out / "mislabelled.png", names=data.test_names)
+            wrong = plots.mislabelled_indices(data.test_Y, predicted)
+            print(f"{wrong.size} mislabelled test pictures in {out / 'mislabelled.png'}")
+            if data.test_names is not None and wrong.size:  # which files, to look at them
+                shown = [data.test_names[j] for j in wrong[:10]]
+                print("  " + ", ".join(shown) + (f" and {wrong.size - 10} more" if wrong.size > 10 else ""))
     except DeepstepError as exc:  # matplotlib missing: the model and metrics are still written
         print(f"note: no plots ({exc})", file=sys.stderr)
         return False
@@ -435,7 +441,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if not str(name).lower().endswith(".csv"):
         label_column = None
     data = load_dataset(name, rng=training.get("seed"), test_fraction=test_fraction,
-                        image_size=training.get("image_size", (64, 64)), label_column=label_column,
+                        image_size=training.get("image_size") or (64, 64), label_column=label_column,
+                        channels=training.get("channels") or 3 if Path(str(name)).is_dir() else None,
                         task=net.task.name if str(name).lower().endswith((".csv", ".npz")) else "auto",
                         delimiter=training.get("delimiter") or ",",
                         test_data=training.get("test_data") if not args.dataset else None,
@@ -500,8 +507,23 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if int(np.prod(shape)) != net.layer_dims[0]:
         raise UsageError(f"MODEL: expects {net.layer_dims[0]} inputs, its pictures give {int(np.prod(shape))}")
     classes = net.metadata.get("classes") or [str(k) for k in range(max(2, net.layer_dims[-1]))]
-    for path in args.inputs:
-        x = load_image(path, size=(shape[0], shape[1]))
+    from ...data.common import IMAGE_SUFFIXES
+
+    paths: list[Any] = []
+    for given in args.inputs:  # a folder: every picture in it and its sub-folders, in sorted order
+        folder = Path(given)
+        if folder.is_dir():
+            found = sorted(f for f in folder.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES
+                           and not any(part.startswith(".") for part in f.relative_to(folder).parts))
+            if not found:
+                raise UsageError(f"INPUT: expected pictures ({', '.join(IMAGE_SUFFIXES)}) in the folder {given}, got "
+                                 "none")
+            paths += found
+        else:
+            paths.append(given)
+    channels = shape[2] if len(shape) == 3 else 3
+    for path in paths:
+        x = load_image(path, size=(shape[0], shape[1]), channels=channels)
         A = net.predict_proba(x)
         k = int(net.predict(x)[0, 0])
         p = float(A[0, 0]) if A.shape[0] == 1 else float(A[k, 0])
