@@ -86,3 +86,12 @@ def test_metrics_json_has_one_layout_for_every_task(tables, tmp_path, capsys):
         assert metrics["task"] == task and metrics["train"]["m"] + metrics["test"]["m"] == 150
         layouts[task] = {k for k in metrics if k not in ("train_accuracy", "test_accuracy", "val_accuracy", "val_r2")}
     assert layouts["classification"] == layouts["regression"]
+
+
+def test_epochs_is_the_iterations_flag(tmp_path, capsys):
+    code, _, err = command(capsys, "train", "--epochs", "7", "--batch-size", "64", "--out", tmp_path / "run",
+                           "--quiet")
+    assert code == 0, err
+    assert len(ds.load_model(tmp_path / "run" / "model.npz").history.cost) == 7
+    code, _, err = command(capsys, "train", "--epochs", "0", "--out", tmp_path / "bad", "--quiet")
+    assert code == 2 and "--iterations" in err

@@ -45,7 +45,8 @@ def flags(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
 def test_every_run_setting_flag_of_train_comes_from_the_table():
     train = flags(subparser("train"))
     rows = {s.option: s for s in TABLE if s.train}
-    assert set(train) - NOT_SETTINGS_OF_TRAIN == set(rows)
+    aliases = {alias for s in TABLE if s.train for alias in s.aliases}  # (--epochs: --iterations's other name)
+    assert set(train) - NOT_SETTINGS_OF_TRAIN == set(rows) | aliases
     for option, row in rows.items():
         action = train[option]
         assert action.dest == row.dest and action.default == row.train_default, option
@@ -59,7 +60,8 @@ def test_every_run_setting_flag_of_sweep_comes_from_the_table_as_a_list():
     sweep = flags(subparser("sweep"))
     lists = {s.option: s for s in TABLE if s.sweep == "list"}
     single = {s.option: s for s in TABLE if s.sweep == "single"}
-    assert set(sweep) - NOT_SETTINGS_OF_SWEEP == set(lists) | set(single)
+    aliases = {alias for s in TABLE if s.sweep for alias in s.aliases}
+    assert set(sweep) - NOT_SETTINGS_OF_SWEEP == set(lists) | set(single) | aliases
     for option, row in lists.items():
         assert sweep[option].dest == row.dest and sweep[option].default is None, option
         assert sweep[option].type.__name__ == row.name, option
@@ -141,7 +143,7 @@ def test_train_and_sweep_refuse_the_flag_by_name(name, value, text, capsys):
             cli.main([command, f"{row.option}={text}"])
         err = capsys.readouterr().err
         assert exit_.value.code == 2 and err.count("\n") == 1
-        assert f"argument {row.option}:" in err, err
+        assert f"argument {'/'.join((row.option, *row.aliases))}:" in err, err
 
 
 @pytest.mark.parametrize("name, value, text", [b for b in BAD if ROWS[b[0]].in_sweep])

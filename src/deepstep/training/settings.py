@@ -72,6 +72,8 @@ class Setting:
         For an optimizer hyperparameter: the optimizers that take it.
     flag : str, optional
         Its command-line flag, when it is not ``--name-with-dashes`` (``--iterations``).
+    aliases : tuple of str
+        Other spellings of the flag (``--epochs`` for ``--iterations``).
     train : bool
         A flag of ``deepstep train``.
     sweep : {"list", "single", ""}
@@ -112,6 +114,7 @@ class Setting:
     metavar: str | None = None
     sweep_help: str | None = None
     special: Callable[[Any, str], Any] | None = None
+    aliases: tuple[str, ...] = ()
 
     # -- the names ---------------------------------------------------------------------------------------------
     @property
@@ -277,8 +280,10 @@ TABLE: tuple[Setting, ...] = (
             takes="optimizer", choices=tuple(OPTIMIZERS), sweep_help="e.g. gd,momentum,rmsprop,adam"),
     Setting("learning_rate", float, 0.0075, "alpha, the step of each update", low=0, low_inclusive=False,
             cli_default=None, cli_expected="a positive number", sweep_help="e.g. 0.01,0.001,0.0001"),
-    Setting("num_iterations", int, 2500, "iterations (epochs with --batch-size)", flag="--iterations", low=1,
-            cli_default=None, cli_expected="a positive integer"),
+    Setting("num_iterations", int, 2500, "epochs: passes over the training set (full batch: one iteration, one "
+            "update, each; with --batch-size one update per mini-batch); --epochs and --iterations are one flag",
+            flag="--iterations", aliases=("--epochs",), low=1, cli_default=None, cli_expected="a positive integer",
+            metavar="EPOCHS"),
     Setting("batch_size", int, None, "mini-batch size (default: the whole set)", low=1, optional=True,
             expected="a positive integer or None", cli_expected="a positive integer",
             sweep_help="mini-batch sizes (default: the whole set)"),

@@ -359,16 +359,16 @@ def add_setting_flags(parser: argparse.ArgumentParser, settings: Iterable[Settin
     ``lists`` a comma-separated list each (``deepstep sweep``; not given: None)."""
     for s in settings:
         if s.kind is bool and not lists:
-            parser.add_argument(s.option, dest=s.dest, action=argparse.BooleanOptionalAction,
+            parser.add_argument(s.option, *s.aliases, dest=s.dest, action=argparse.BooleanOptionalAction,
                                 default=s.train_default, help=s.help)
         elif lists:
-            parser.add_argument(s.option, dest=s.dest, type=_list_type(s), help=s.sweep_help or s.help,
+            parser.add_argument(s.option, *s.aliases, dest=s.dest, type=_list_type(s), help=s.sweep_help or s.help,
                                 metavar=f"{s.dest.upper()}[,...]")
         elif s.choices is not None:
-            parser.add_argument(s.option, dest=s.dest, choices=list(s.choices), default=s.train_default,
+            parser.add_argument(s.option, *s.aliases, dest=s.dest, choices=list(s.choices), default=s.train_default,
                                 help=s.help)
         else:
-            parser.add_argument(s.option, dest=s.dest, type=None if s.kind is str else setting_type(s),
+            parser.add_argument(s.option, *s.aliases, dest=s.dest, type=None if s.kind is str else setting_type(s),
                                 default=s.train_default, help=s.help, metavar=s.metavar)
 
 
