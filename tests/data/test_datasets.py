@@ -718,3 +718,32 @@ def test_the_spiral_xor_and_gaussian_sets_are_the_shapes_they_say():
     X, Y = make_gaussian(m=4000, noise=0.3, rng=2)
     np.testing.assert_allclose(X[:, Y[0] == 0].mean(axis=1), [-1, -1], atol=0.03)
     np.testing.assert_allclose(X[:, Y[0] == 1].std(axis=1), [0.3, 0.3], rtol=0.08)
+
+
+def test_the_fast_reader_of_clean_tables_equals_the_careful_one(tmp_path, monkeypatch):
+    """pandas' parser (where installed) reads a clean numeric table; the csv module's reader is the reference:
+    the same X to the last bit (Python's float() rounding), the same label text, the same header."""
+    pytest.importorskip("pandas")
+    from deepstep.data import files
+
+    rows = ["\ufeffa, b ,c,label", "1e-300,  2.5,9007199254740993,01", "+3,-0,007,1", '"4",1.7976931348623157e308,'
+            '0.1,01', "", "-2.2250738585072014e-308,5e-324,123456789012345678901234567890,x"]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    fast = files._fast_numeric_csv(tmp_path / "t.csv", None, ",")
+    assert fast is not None
+    monkeypatch.setattr(files, "_fast_numeric_csv", lambda *a: None)
+    careful = files._read_csv(tmp_path / "t.csv", None, ",")
+    np.testing.assert_array_equal(fast[0], careful[0])
+    assert fast[0].tobytes() == careful[0].tobytes() and fast[1:] == careful[1:]
+    assert careful[1] == ["01", "1", "01", "x"]
+
+
+@pytest.mark.parametrize("text", ["a,label\n1,x\nfoo,y\n", "a,label\n1,x\n,y\n", "a,label\n1,x\nnan,y\n",
+                                  "a,a,label\n1,2,x\n", "a,b,label\n1,2,x\n3,y\n", "a,label\n1,x\n2, \n",
+                                  "a,label\nTrue,x\nFalse,y\n"])
+def test_the_fast_reader_leaves_every_unclean_table_to_the_careful_one(tmp_path, text):
+    pytest.importorskip("pandas")
+    from deepstep.data import files
+
+    (tmp_path / "t.csv").write_text(text)
+    assert files._fast_numeric_csv(tmp_path / "t.csv", None, ",") is None

@@ -270,6 +270,9 @@ def _read_csv(path: str | os.PathLike, label_column: str | None, delimiter: str
                            f"got {_describe(delimiter)}")
     p = _existing_file(path, "path", "a CSV file with a header row")
     _check_csv_size(p)
+    fast = _fast_numeric_csv(p, label_column, delimiter)
+    if fast is not None:
+        return fast
     try:
         with open(p, newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f, delimiter=delimiter)
@@ -302,6 +305,49 @@ def _read_csv(path: str | os.PathLike, label_column: str | None, delimiter: str
         raise DatasetError(f"path: expected a readable UTF-8 CSV file at {_where(p)}, got: {exc}") from None
     X = np.frombuffer(values, dtype=np.float64).reshape(len(labels), len(header) - 1).T.copy()
     return X, labels, header, k
+
+
+def _fast_numeric_csv(p: Path, label_column: str | None, delimiter: str
+                      ) -> tuple[np.ndarray, list[str], list[str], int] | None:
+    """:func:`_read_csv` of a clean all-numeric table by pandas' C parser (``pip install 'deepstep[tables]'``), which
+    reads it about 15 times faster than the csv module; None where pandas is not installed or the table is not
+    clean (a text or missing cell, a row of another length, a column named twice...): the csv module's reader then
+    reads it and names what is wrong.  Values are parsed as Python's float() parses them (correctly rounded)."""
+    try:
+        import pandas as pd
+    except ImportError:
+        return None
+    try:
+        with open(p, newline="", encoding="utf-8-sig") as f:
+            header = next((row for row in csv.reader(f, delimiter=delimiter) if any(c.strip() for c in row)), None)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    if header is None or len(header) < 2:
+        return None
+    header = [h.strip() for h in header]
+    if len(set(header)) != len(header) or (label_column is not None and label_column not in header):
+        return None
+    k = header.index(label_column) if label_column is not None else \
+        (header.index("label") if "label" in header else len(header) - 1)
+    features = [h for j, h in enumerate(header) if j != k]
+    options: dict[str, Any] = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = pd.read_csv(p, sep=delimiter, names=header, header=0, encoding="utf-8-sig", na_filter=False,
+                                dtype={header[k]: str}, skip_blank_lines=True, engine="c", **options)
+    except Exception:  # noqa: BLE001 - any trouble at all: the careful reader reads it and says what is wrong
+        return None
+    # every feature column read as numbers (integers convert exactly as float() rounds them); else not clean
+    if len(frame) == 0 or any(frame[h].dtype.kind not in "if" for h in features):
+        return None
+    X = np.empty((len(features), len(frame)))  # examples as columns: each column of the file is a row of X
+    for i, h in enumerate(features):
+        X[i] = frame[h].to_numpy(dtype=np.float64)
+    labels = frame[header[k]].astype(str).str.strip()
+    if not np.isfinite(X).all() or bool((labels == "").any()):
+        return None
+    return X, labels.tolist(), header, k
 
 
 def read_csv_cells(path: str | os.PathLike, delimiter: str = ",", name: str = "path"
