@@ -47,7 +47,7 @@ BENCH_ARGS ?=
 $(BENCH_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
-	$(BENCH_VENV)/bin/python -m pip install -q -e '.[cluster]' torch==2.13.0 scikit-learn h5py
+	$(BENCH_VENV)/bin/python -m pip install -q -e '.[cluster,sklearn,tables]' torch==2.13.0 scikit-learn h5py palmerpenguins
 	touch $@
 
 # OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE pin some shared machines to older OpenBLAS kernels (Haswell,
@@ -56,3 +56,5 @@ $(BENCH_VENV)/.installed: pyproject.toml
 bench: $(BENCH_VENV)/.installed
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BENCH_VENV)/bin/python benchmarks/bench.py $(BENCH_ARGS)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BENCH_VENV)/bin/python benchmarks/sweep_bench.py $(filter --quick,$(BENCH_ARGS))
+	$(BENCH_VENV)/bin/python benchmarks/tabular.py $(filter --quick,$(BENCH_ARGS))
+	$(BENCH_VENV)/bin/python benchmarks/read_csv.py

@@ -173,3 +173,21 @@ def test_class_weight_balanced_lifts_the_minority_f1_on_the_command_line(tmp_pat
     code, _, err = command(capsys, "train", "--dataset", tmp_path / "imbalanced.csv", "--class-weight", "rare=x",
                            "--out", tmp_path / "bad", "--quiet")
     assert code == 2 and "--class-weight" in err
+
+
+def test_a_parquet_table_trains_and_predicts_as_its_csv(penguins, tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    frame = pd.read_csv(penguins)
+    frame.to_parquet(tmp_path / "penguins.parquet")
+    runs = {}
+    for name, path in (("csv", penguins), ("parquet", tmp_path / "penguins.parquet")):
+        code, _, err = command(capsys, "train", "--dataset", path, "--label-column", "species", "--iterations", "40",
+                               "--seed", "2", "--quiet", "--out", tmp_path / name)
+        assert code == 0, err
+        runs[name] = ds.load_model(tmp_path / name / "model.npz")
+    assert runs["parquet"].metadata["columns"] == runs["csv"].metadata["columns"]  # the same encoder learned
+    for key in runs["csv"].parameters:
+        np.testing.assert_array_equal(runs["parquet"].parameters[key], runs["csv"].parameters[key])
+    code, out, err = command(capsys, "predict", tmp_path / "parquet" / "model.npz", tmp_path / "penguins.parquet")
+    assert code == 0, err
+    assert len(out.strip().splitlines()) == 1 + len(frame)

@@ -357,6 +357,46 @@ def _names(value: Any, flag: str) -> list[str] | None:
     return list(names)
 
 
+def read_parquet_cells(path: str | os.PathLike, name: str = "path") -> tuple[list[str], list[list[str]]]:
+    """A Parquet file's columns as the cells of a CSV would be: (the header, one list of text cells per column; a
+    missing value as "", a float as its repr, which reads back to the same bits).  Needs pandas and pyarrow
+    (``pip install 'deepstep[tables]'``)."""
+    p = _existing_file(path, name, "a Parquet file")
+    try:
+        import pandas as pd
+    except ImportError:
+        raise DatasetError(f"{name}: reading Parquet needs pandas and pyarrow: pip install 'deepstep[tables]'") \
+            from None
+    _check_csv_size(p)  # (the same bound as a CSV's bytes)
+    try:
+        frame = pd.read_parquet(p)
+    except ImportError:
+        raise DatasetError(f"{name}: reading Parquet needs pyarrow: pip install 'deepstep[tables]'") from None
+    except Exception as exc:  # noqa: BLE001 - a file pyarrow cannot read, said in one line
+        raise DatasetError(f"{name}: expected a Parquet file pyarrow can read, got {_where(p)}: "
+                           f"{_one_line(exc)}") from None
+    header = [str(c) for c in frame.columns]
+    if len(set(header)) != len(header):
+        twice = next(h for h in header if header.count(h) > 1)
+        raise DatasetError(f"{twice}: expected each column once in {_where(p)}, got it twice")
+    if len(frame) == 0:
+        raise DatasetError(f"{name}: expected data rows in {_where(p)}, got none")
+    cells = []
+    for c in frame.columns:
+        column = []
+        for v in frame[c].tolist():
+            if v is None or (isinstance(v, float) and math.isnan(v)) or type(v).__name__ in ("NAType", "NaTType"):
+                column.append("")
+            elif isinstance(v, (bool, np.bool_)):
+                column.append("1" if v else "0")
+            elif isinstance(v, (float, np.floating)):
+                column.append(repr(float(v)))
+            else:
+                column.append(str(v).strip())
+        cells.append(column)
+    return header, cells
+
+
 def _weights_of(cells: Any, name: str, where: str) -> np.ndarray:
     """A weight column's cells as numbers >= 0, naming the column and the first bad cell."""
     out = np.empty(len(cells))
@@ -377,7 +417,7 @@ def _encoded_table(path: Path, label_column: str | None, delimiter: str, task: s
     text and missing cells encoded by a :class:`~deepstep.data.columns.TableEncoder` learned on the training rows
     (or ``encoder``, a model's, applied as it is)."""
     where = _where(path)
-    header, cells = read_csv_cells(path, delimiter)
+    header, cells = read_parquet_cells(path) if path.suffix.lower() == ".parquet" else read_csv_cells(path, delimiter)
     given = None if encoder is None else TableEncoder.from_dict(encoder, "encoder")
     if label_column is None:
         k = header.index("label") if "label" in header else len(header) - 1
@@ -428,9 +468,10 @@ def _encoded_table(path: Path, label_column: str | None, delimiter: str, task: s
     test_raw = None
     if test_data is not None:
         tpath = _existing_file(test_data, "test_data", "a .csv file with the training file's columns")
-        if tpath.suffix.lower() != ".csv":
-            raise DatasetError(f"test_data: expected a .csv file like {where}, got {_where(tpath)}")
-        theader, tcells = read_csv_cells(tpath, delimiter, "test_data")
+        if tpath.suffix.lower() not in (".csv", ".parquet"):
+            raise DatasetError(f"test_data: expected a .csv or .parquet file like {where}, got {_where(tpath)}")
+        theader, tcells = read_parquet_cells(tpath, "test_data") if tpath.suffix.lower() == ".parquet" else \
+            read_csv_cells(tpath, delimiter, "test_data")
         lacking = [h for h in [*chosen, header[k]] if h not in theader]
         if lacking:
             raise DatasetError(f"test_data: expected the columns {lacking} of {where} in {_where(tpath)}, which "
@@ -530,11 +571,11 @@ def load_rows(path: str | os.PathLike, n_features: int, features: Sequence[str] 
     p = _existing_file(path, "rows", "a .csv or .npz file of rows to label")
     suffix = p.suffix.lower()
     if encoder is not None:
-        if suffix != ".csv":
-            raise DatasetError(f"rows: expected a .csv for this model, which encodes its table's columns (text, "
-                               f"missing cells), got {_where(p)}")
+        if suffix not in (".csv", ".parquet"):
+            raise DatasetError(f"rows: expected a .csv or .parquet file for this model, which encodes its table's "
+                               f"columns (text, missing cells), got {_where(p)}")
         enc = TableEncoder.from_dict(encoder, "encoder")
-        header, cells = read_csv_cells(p, delimiter, "rows")
+        header, cells = read_parquet_cells(p, "rows") if suffix == ".parquet" else read_csv_cells(p, delimiter, "rows")
         allowed = {*enc.ignored, *([label] if label else [])}
         # (every other column refused by name: label "" stands for none)
         match_features([h for h in header if h not in allowed or h in enc.features], enc.features, "", _where(p))
@@ -735,7 +776,7 @@ def load_dataset(
                            f"os.PathLike), got {_describe(name_or_path)}")
     name_or_path = resolve_name(name_or_path)
     key = name_or_path if name_or_path in DATASET_NAMES else None
-    table = not key and str(name_or_path).lower().endswith((".csv", ".npz"))
+    table = not key and str(name_or_path).lower().endswith((".csv", ".npz", ".parquet"))
     if task == "regression" and not table:
         raise DatasetError(f"task: 'regression' needs a .csv or .npz file of real-valued labels, got "
                            f"{str(name_or_path)!r}")
@@ -781,6 +822,9 @@ def load_dataset(
         files = np.array(folder.files, dtype=object)
         return Dataset(X[:, ~test], Y[:, ~test], X[:, test], Y[:, test], classes, "image", shape, str(name_or_path),
                        notes=notes, train_names=files[~test].tolist(), test_names=files[test].tolist())
+    elif state == "file" and suffix == ".parquet":  # a table as pandas and Arrow write it: its columns as they come
+        return _encoded_table(path, label_column, delimiter, task, test_data, fraction, rng, str(name_or_path),
+                              encoder, columns, drop_columns, weight_column)
     elif state == "file" and suffix in (".npz", ".csv"):
         return _table_dataset(path, label_column, delimiter, task, test_data, fraction, rng, str(name_or_path),
                               encoder, columns, drop_columns, weight_column)

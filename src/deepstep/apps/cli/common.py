@@ -171,7 +171,7 @@ def _standardizes(args: argparse.Namespace, name: Any) -> bool:
 
     if resolve_name(name) in DATASET_NAMES:
         return False
-    return str(name).lower().endswith((".csv", ".npz")) or Path(str(name)).expanduser().is_dir()
+    return str(name).lower().endswith((".csv", ".npz", ".parquet")) or Path(str(name)).expanduser().is_dir()
 
 
 def _build_network(args: argparse.Namespace, data: Any, preset: dict[str, Any], dtype: str | None = None

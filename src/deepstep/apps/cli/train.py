@@ -216,7 +216,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     name = resolve_name(args.dataset)
     preset = PRESETS.get(name, DEFAULT_PRESET)
-    if args.label_column is not None and not str(name).lower().endswith(".csv"):
+    if args.label_column is not None and not str(name).lower().endswith((".csv", ".parquet")):
         raise UsageError(f"--label-column: only a .csv data set has label columns, got --dataset {name}")
     if args.delimiter != "," and not str(name).lower().endswith(".csv"):
         raise UsageError(f"--delimiter: only a .csv data set has a delimiter, got --dataset {name}")
@@ -438,18 +438,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                          "examples; give --dataset FILE of other data, or --split train")
     # the label column the model was trained with, by name (recorded since 0.3; else the flag it was given)
     label_column = training.get("label_column") or net.metadata.get("label")
-    if not str(name).lower().endswith(".csv"):
+    if not str(name).lower().endswith((".csv", ".parquet")):
         label_column = None
     data = load_dataset(name, rng=training.get("seed"), test_fraction=test_fraction,
                         image_size=training.get("image_size") or (64, 64), label_column=label_column,
                         channels=training.get("channels") or 3 if Path(str(name)).is_dir() else None,
-                        task=net.task.name if str(name).lower().endswith((".csv", ".npz")) else "auto",
+                        task=net.task.name if str(name).lower().endswith((".csv", ".npz", ".parquet")) else "auto",
                         delimiter=training.get("delimiter") or ",",
                         test_data=training.get("test_data") if not args.dataset else None,
-                        encoder=columns if str(name).lower().endswith(".csv") else None)
+                        encoder=columns if str(name).lower().endswith((".csv", ".parquet")) else None)
     X, Y = (data.test_X, data.test_Y) if split == "test" else (data.train_X, data.train_Y)
     features = net.metadata.get("features")
-    if columns is not None and not str(name).lower().endswith(".csv"):
+    if columns is not None and not str(name).lower().endswith((".csv", ".parquet")):
         raise UsageError(f"--dataset: expected a .csv with the model's columns {list(features or [])}, got {name}")
     if features and not data.features:
         raise UsageError(f"--dataset: expected a .csv with the model's named columns {list(features)}, got "
@@ -497,7 +497,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from ...data.datasets import load_image
 
     net = load_model(args.model)
-    if len(args.inputs) == 1 and str(args.inputs[0]).lower().endswith((".csv", ".npz")):
+    if len(args.inputs) == 1 and str(args.inputs[0]).lower().endswith((".csv", ".npz", ".parquet")):
         return _predict_rows(net, args)
     if args.out is not None:
         raise UsageError("--out: writes the predictions for a .csv or .npz file of rows; pictures are printed")
