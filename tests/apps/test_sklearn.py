@@ -54,7 +54,8 @@ def _same_training_by_hand(X, y, classes, **settings):
                          rng=seed, standardize=True)  # (the estimators standardize X by default)
     index = {c: i for i, c in enumerate(classes)}
     Y = np.array([[index[v] for v in y]])
-    net.fit(X.T.copy(), Y, learning_rate=0.01, num_iterations=15, batch_size=32, optimizer="adam")
+    net.fit(X.T.copy(), Y, learning_rate=0.01, num_iterations=15, batch_size=32, optimizer="adam",
+            l2=1.0)  # (the classifier's default l2)
     return net
 
 

@@ -46,7 +46,7 @@ def test_the_estimators_standardize_by_default_and_can_be_told_not_to():
     X, y = load_wine(return_X_y=True)  # features of scales 0.1 to 1000
     raw = cross_val_score(DeepClassifier(random_state=0, standardize=False), X, y, cv=3).mean()
     standardized = cross_val_score(DeepClassifier(random_state=0), X, y, cv=3).mean()
-    assert standardized > 0.95 and standardized > raw + 0.1
+    assert standardized > 0.95 and standardized > raw + 0.05
     assert DeepClassifier(random_state=0).fit(X, y).network_.standardizer is not None
 
 
@@ -98,7 +98,7 @@ def test_adaboost_takes_the_classifier():
 
     X, y = make_classification(n_samples=200, n_features=5, random_state=0)
     boost = AdaBoostClassifier(DeepClassifier(hidden_layer_sizes=(4,), num_iterations=50, learning_rate=0.05,
-                                              random_state=0),
+                                              l2=0.0, random_state=0),
                                n_estimators=3, random_state=0).fit(X, y)
     assert boost.score(X, y) > 0.8
 
@@ -129,3 +129,18 @@ def test_a_fitted_estimator_saves_its_preprocessing_for_the_model_tools_and_onnx
             feeds[c["name"]] = X[c["name"]].astype(object).where(X[c["name"]].notna(), "").to_numpy(object).reshape(
                 -1, 1)
     np.testing.assert_allclose(session.run(None, feeds)[0], clf.predict_proba(X), rtol=1e-9, atol=1e-12)
+
+
+def test_auto_epochs_make_enough_updates_on_small_tables():
+    from sklearn.datasets import load_iris
+
+    from deepstep.apps.sklearn import AUTO_EPOCHS, MIN_UPDATES
+
+    X, y = load_iris(return_X_y=True)  # 150 rows: one mini-batch of the default 200 an epoch
+    clf = DeepClassifier(random_state=0).fit(X, y)
+    assert clf.n_iter_ == MIN_UPDATES and clf.network_.optimizer.t == MIN_UPDATES
+    X_big, y_big = make_classification(n_samples=1000, n_features=4, random_state=0)  # 5 batches an epoch
+    assert DeepClassifier(random_state=0, num_iterations="auto").fit(X_big, y_big).n_iter_ == AUTO_EPOCHS
+    assert DeepClassifier(random_state=0, num_iterations=7).fit(X, y).n_iter_ == 7
+    with pytest.raises(ds.DeepstepError, match=r"^num_iterations: "):
+        DeepClassifier(num_iterations="many").fit(X, y)

@@ -729,6 +729,7 @@ def test_the_fast_reader_of_clean_tables_equals_the_careful_one(tmp_path, monkey
     rows = ["\ufeffa, b ,c,label", "1e-300,  2.5,9007199254740993,01", "+3,-0,007,1", '"4",1.7976931348623157e308,'
             '0.1,01', "", "-2.2250738585072014e-308,5e-324,123456789012345678901234567890,x"]
     (tmp_path / "t.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    monkeypatch.setattr(files, "FAST_CSV_BYTES", 0)  # (a small file: the csv module's otherwise)
     fast = files._fast_numeric_csv(tmp_path / "t.csv", None, ",")
     assert fast is not None
     monkeypatch.setattr(files, "_fast_numeric_csv", lambda *a: None)
@@ -741,9 +742,10 @@ def test_the_fast_reader_of_clean_tables_equals_the_careful_one(tmp_path, monkey
 @pytest.mark.parametrize("text", ["a,label\n1,x\nfoo,y\n", "a,label\n1,x\n,y\n", "a,label\n1,x\nnan,y\n",
                                   "a,a,label\n1,2,x\n", "a,b,label\n1,2,x\n3,y\n", "a,label\n1,x\n2, \n",
                                   "a,label\nTrue,x\nFalse,y\n"])
-def test_the_fast_reader_leaves_every_unclean_table_to_the_careful_one(tmp_path, text):
+def test_the_fast_reader_leaves_every_unclean_table_to_the_careful_one(tmp_path, text, monkeypatch):
     pytest.importorskip("pandas")
     from deepstep.data import files
 
+    monkeypatch.setattr(files, "FAST_CSV_BYTES", 0)
     (tmp_path / "t.csv").write_text(text)
     assert files._fast_numeric_csv(tmp_path / "t.csv", None, ",") is None

@@ -24,6 +24,7 @@ True
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from numbers import Integral, Number
@@ -54,6 +55,13 @@ from ..training.loop import History  # noqa: E402
 from ..training.settings import SETTINGS as TABLE_ROWS  # noqa: E402
 
 __all__ = ["DeepClassifier", "DeepRegressor"]
+
+AUTO_EPOCHS = 200
+"""The classifier's epochs with ``num_iterations="auto"``, where an epoch makes enough updates."""
+MIN_UPDATES = 600
+"""The fewest updates ``num_iterations="auto"`` makes: 600 epochs of a table of one mini-batch (measured on
+scikit-learn's iris and wine, benchmarks/tabular.py, where 200 updates left the network short of the MLP's
+accuracy)."""
 
 
 @contextmanager
@@ -301,6 +309,15 @@ class _DeepEstimator(BaseEstimator):
             raise DeepstepError("X: warm_start goes on from the fitted network, whose inputs were encoded from "
                                 "other columns (or levels, or missing cells); set warm_start=False to start anew")
 
+    def _epochs(self, m: int) -> int:
+        """num_iterations, "auto" decided for m samples: 200 epochs, or as many more as make :data:`MIN_UPDATES`
+        updates where an epoch has few mini-batches (a small table: one update an epoch at the default batch)."""
+        epochs = self.num_iterations
+        if isinstance(epochs, str) and epochs == "auto":
+            batch = m if self.batch_size is None else max(1, min(int(self.batch_size), m))
+            return max(AUTO_EPOCHS, math.ceil(MIN_UPDATES / math.ceil(m / batch)))
+        return epochs
+
     def _weights(self, sample_weight: Any, m: int) -> np.ndarray | None:
         return None if sample_weight is None else check_sample_weight(sample_weight, m)[0]
 
@@ -381,6 +398,8 @@ class _DeepEstimator(BaseEstimator):
             value = getattr(self, key)
             if key == "optimizer" and not isinstance(value, str):
                 continue
+            if key == "num_iterations" and isinstance(value, str) and value == "auto":
+                continue
             TABLE_ROWS[key].check(value, key)
         TABLE_ROWS["early_stopping"].check(self.patience, "patience")
 
@@ -429,12 +448,14 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
         g[1] .. g[L-1] (see :mod:`deepstep.activations`).
     optimizer : {"gd", "momentum", "rmsprop", "adam"}, default "adam"
     learning_rate : float, default 0.001
-    num_iterations : int, default 200
-        Epochs (passes over the mini-batches).
+    num_iterations : int or "auto", default "auto"
+        Epochs (passes over the mini-batches); "auto": 200, or more where an epoch has few mini-batches, so that
+        training makes at least :data:`MIN_UPDATES` updates (a table of 120 rows: 600 epochs of one batch).
     batch_size : int or None, default 200
         Mini-batch size (at most n_samples); None for full-batch gradient descent.
-    l2 : float, default 0.0
-        lambda of the L2 penalty (lambda / 2m) sum ||W[l]||^2.
+    l2 : float, default 1.0
+        lambda of the L2 penalty (lambda / 2m) sum ||W[l]||^2 (scikit-learn's MLP writes the same term with
+        ``alpha``; 1.0 measured best of 0 and 1 on the tables of benchmarks/tabular.py).
     keep_prob : float, default 1.0
         Inverted dropout on the hidden layers.
     init : {"auto", "small", "xavier", "he"}, default "auto"
@@ -504,9 +525,9 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
         hidden_activation: str = "relu",
         optimizer: str = "adam",
         learning_rate: float = 0.001,
-        num_iterations: int = 200,
+        num_iterations: int | str = "auto",
         batch_size: int | None = 200,
-        l2: float = 0.0,
+        l2: float = 1.0,
         keep_prob: float = 1.0,
         init: str = "auto",
         early_stopping: bool = False,
@@ -545,7 +566,7 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
                 net = self._classifier_network(X.shape[1], classes)
             indices = self._indices(y)
             weights = self._class_weights(indices, self._weights(sample_weight, X.shape[0]), partial=False)
-            self._train(net, X, indices[np.newaxis, :], self.num_iterations, allow_early_stopping=True,
+            self._train(net, X, indices[np.newaxis, :], self._epochs(X.shape[0]), allow_early_stopping=True,
                         sample_weight=weights)
         return self
 

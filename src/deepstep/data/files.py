@@ -307,15 +307,23 @@ def _read_csv(path: str | os.PathLike, label_column: str | None, delimiter: str
     return X, labels, header, k
 
 
+FAST_CSV_BYTES = 8 * 2**20
+"""CSV files from this size on are read by pandas' parser where it is installed (:func:`_fast_numeric_csv`)."""
+
+
 def _fast_numeric_csv(p: Path, label_column: str | None, delimiter: str
                       ) -> tuple[np.ndarray, list[str], list[str], int] | None:
     """:func:`_read_csv` of a clean all-numeric table by pandas' C parser (``pip install 'deepstep[tables]'``), which
-    reads it about 15 times faster than the csv module; None where pandas is not installed or the table is not
-    clean (a text or missing cell, a row of another length, a column named twice...): the csv module's reader then
-    reads it and names what is wrong.  Values are parsed as Python's float() parses them (correctly rounded)."""
+    reads it about 15 times faster than the csv module; None where pandas is not installed, the file is smaller than
+    :data:`FAST_CSV_BYTES` (the csv module reads it in well under a second, and pandas is not imported, 100 MiB, for
+    it) or the table is not clean (a text or missing cell, a row of another length, a column named twice...): the
+    csv module's reader then reads it and names what is wrong.  Values are parsed as Python's float() parses them
+    (correctly rounded)."""
     try:
+        if p.stat().st_size < FAST_CSV_BYTES:
+            return None
         import pandas as pd
-    except ImportError:
+    except (ImportError, OSError):
         return None
     try:
         with open(p, newline="", encoding="utf-8-sig") as f:
