@@ -47,6 +47,7 @@ from sklearn.utils.validation import validate_data as _sklearn_validate_data  # 
 from ..core.activations import get_hidden_activation  # noqa: E402
 from ..core.initialization import as_dtype  # noqa: E402
 from ..data.columns import TableEncoder  # noqa: E402
+from ..data.labels import balanced_class_weights  # noqa: E402
 from ..data.standardize import Standardizer  # noqa: E402
 from ..errors import DeepstepError, as_dtype_checked, check_sample_weight  # noqa: E402
 from ..model.network import DeepNetwork  # noqa: E402
@@ -609,8 +610,7 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
             if partial:
                 raise DeepstepError("class_weight: 'balanced' needs every sample at once (it counts each class), "
                                     "which partial_fit does not have; give a dict of weights per class")
-            counts = np.bincount(indices, minlength=k).astype(np.float64)
-            per_class = np.where(counts > 0, indices.size / (k * np.maximum(counts, 1)), 0.0)
+            per_class = balanced_class_weights(indices, k)
         elif isinstance(cw, dict):
             per_class = np.ones(k)
             for label, value in cw.items():

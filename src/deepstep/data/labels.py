@@ -148,3 +148,14 @@ def _npz_targets(Y: np.ndarray, names: np.ndarray, where: str) -> tuple[np.ndarr
     return Y.reshape(1, -1).astype(np.int64), classes
 
 
+
+
+def balanced_class_weights(indices: np.ndarray, n_classes: int) -> np.ndarray:
+    """The weight of each class under scikit-learn's "balanced" rule, m / (k m_c) for class c of m_c of the m
+    examples (0 for a class with none): every class then weighs as much in the cost.
+
+    >>> balanced_class_weights(np.array([0, 0, 0, 1]), 2).tolist()
+    [0.6666666666666666, 2.0]
+    """
+    counts = np.bincount(indices, minlength=n_classes).astype(np.float64)
+    return np.where(counts > 0, indices.size / (n_classes * np.maximum(counts, 1)), 0.0)

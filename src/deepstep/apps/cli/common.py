@@ -279,8 +279,9 @@ def training_weights(args: argparse.Namespace, data: Any, rule: int | None = Non
     labels = data.train_Y[0] if held is None else data.train_Y[0][~held]
     k = len(data.classes)
     if spec == "balanced":
-        counts = np.bincount(labels, minlength=k).astype(np.float64)
-        per_class = np.where(counts > 0, labels.size / (k * np.maximum(counts, 1)), 0.0)
+        from ...data.labels import balanced_class_weights
+
+        per_class = balanced_class_weights(labels, k)
     else:
         per_class = np.ones(k)
         for item in spec.split(","):
