@@ -191,3 +191,54 @@ def test_a_parquet_table_trains_and_predicts_as_its_csv(penguins, tmp_path, caps
     code, out, err = command(capsys, "predict", tmp_path / "parquet" / "model.npz", tmp_path / "penguins.parquet")
     assert code == 0, err
     assert len(out.strip().splitlines()) == 1 + len(frame)
+
+
+def test_the_reviews_tables(tmp_path, capsys, rng):
+    """An "NA" label in an all-numeric table is no class (the row is left out, with a note); a table pandas saved
+    twice has two index columns, both left out; a bool column is one category however the table comes (CSV,
+    Parquet); evaluate refuses a column the model does not know, as predict does; a model of named numbers takes a
+    DataFrame; a run with --test-data says it scores that file."""
+    X = rng.standard_normal((40, 2))
+    labels = np.where(X[:, 0] > 0, "up", "down").astype(object)
+    labels[[3, 7]] = "NA"
+    frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "label": labels})
+    frame.to_csv(tmp_path / "na.csv", index=False)
+    code, out, err = command(capsys, "train", "--dataset", tmp_path / "na.csv", "--iterations", "5", "--quiet",
+                             "--out", tmp_path / "na")
+    assert code == 0, err
+    assert "left out 2 rows" in err and ds.load_model(tmp_path / "na" / "model.npz").metadata["classes"] == \
+        ["down", "up"]
+    twice = frame[frame.label != "NA"]
+    twice.to_csv(tmp_path / "once.csv")
+    pd.read_csv(tmp_path / "once.csv").to_csv(tmp_path / "twice.csv")  # headers "", "Unnamed: 0", a, b, label
+    code, out, err = command(capsys, "train", "--dataset", tmp_path / "twice.csv", "--iterations", "5", "--quiet",
+                             "--out", tmp_path / "twice")
+    assert code == 0, err
+    assert ds.load_model(tmp_path / "twice" / "model.npz").metadata["features"] == ["a", "b"]
+    flags = pd.DataFrame({"a": X[:, 0], "flag": X[:, 1] > 0, "label": np.where(X[:, 0] > 0, "up", "down")})
+    flags.to_csv(tmp_path / "flags.csv", index=False)
+    pytest.importorskip("pyarrow")
+    flags.to_parquet(tmp_path / "flags.parquet")
+    for name in ("flags.csv", "flags.parquet"):
+        code, _, err = command(capsys, "train", "--dataset", tmp_path / name, "--iterations", "5", "--quiet",
+                               "--out", tmp_path / name.replace(".", "-"))
+        assert code == 0, err
+    a, b = (ds.load_model(tmp_path / d / "model.npz") for d in ("flags-csv", "flags-parquet"))
+    assert a.metadata["columns"] == b.metadata["columns"] and "flag=True" in TableEncoder.from_dict(
+        a.metadata["columns"]).names
+    code, _, err = command(capsys, "predict", tmp_path / "flags-parquet" / "model.npz", tmp_path / "flags.csv")
+    assert code == 0, err
+    flags.assign(extra=1).to_csv(tmp_path / "extra.csv", index=False)
+    code, _, err = command(capsys, "evaluate", tmp_path / "flags-csv" / "model.npz", "--dataset",
+                           tmp_path / "extra.csv")
+    assert code == 2 and "extra" in err
+    numeric = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "label": np.where(X[:, 0] > 0, "up", "down")})
+    numeric.to_csv(tmp_path / "numeric.csv", index=False)
+    numeric[:10].to_csv(tmp_path / "numeric-test.csv", index=False)
+    code, _, err = command(capsys, "train", "--dataset", tmp_path / "numeric.csv", "--test-data",
+                           tmp_path / "numeric-test.csv", "--iterations", "5", "--quiet", "--out", tmp_path / "num")
+    assert code == 0, err
+    net = ds.load_model(tmp_path / "num" / "model.npz")
+    np.testing.assert_array_equal(net.predict(numeric[["b", "a"]]), net.predict(X.T))  # by name, any order
+    code, out, err = command(capsys, "evaluate", tmp_path / "num" / "model.npz")
+    assert code == 0 and out.startswith(f"the test file {tmp_path / 'numeric-test.csv'}: m = 10"), out

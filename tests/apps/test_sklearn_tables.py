@@ -144,3 +144,14 @@ def test_auto_epochs_make_enough_updates_on_small_tables():
     assert DeepClassifier(random_state=0, num_iterations=7).fit(X, y).n_iter_ == 7
     with pytest.raises(ds.DeepstepError, match=r"^num_iterations: "):
         DeepClassifier(num_iterations="many").fit(X, y)
+
+
+def test_a_left_out_column_is_said_and_warm_start_goes_on_with_the_first_encoding(penguins):
+    X, y = penguins.drop(columns="species"), penguins["species"]
+    with pytest.warns(UserWarning, match=r"left out the text column 'name'"):
+        DeepClassifier(num_iterations=2).fit(X.assign(name=[f"bird {k}" for k in range(len(X))]), y)
+    first, then = np.arange(len(X)) % 2 == 0, np.arange(len(X)) % 2 == 1  # (every species in both halves)
+    clf = DeepClassifier(num_iterations=5, warm_start=True, random_state=0).fit(X[first], y[first])
+    encoder = clf.encoder_.to_dict()
+    clf.fit(X[then], y[then])  # other rows (another median): the first fit's encoding goes on
+    assert clf.encoder_.to_dict() == encoder and len(clf.history_.cost) == 10

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from numbers import Integral, Number
@@ -282,7 +283,9 @@ class _DeepEstimator(BaseEstimator):
                 self.__dict__.pop("encoder_", None)
                 return None
             header, columns, named = _raw_columns(X)
-            encoder, _ = TableEncoder.learn(header, columns, "X")
+            encoder, notes = TableEncoder.learn(header, columns, "X")
+            for note in notes:  # (a column left out is said, never silent)
+                warnings.warn(f"deepstep: {note}", UserWarning, stacklevel=4)
             self.encoder_ = encoder
             self.n_features_in_ = len(header)
             if named:
@@ -499,9 +502,12 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
     A ``fit`` or ``partial_fit`` that raises (bad data, bad parameters, a diverging cost, Ctrl-C) leaves the
     estimator as it was before the call: fitted as before, or still unfitted (NotFittedError).  Every
     successful call puts a new ``network_`` in place; a network taken from the estimator earlier is not changed.
-    Sparse X, missing values (NaN, None, pd.NA), labels of mixed kinds (str beside int) and values beyond the
-    range of ``dtype`` are refused with a DeepstepError (a ValueError) naming X, y or classes, without a
-    warning first; the inputs are never modified.
+    Sparse X, missing labels, missing values with ``encode=False`` (NaN, None, pd.NA; with the default
+    ``encode=True`` they are encoded), labels of mixed kinds (str beside int) and values beyond the range of
+    ``dtype`` are refused with a DeepstepError (a ValueError) naming X, y or classes, without a warning first; the
+    inputs are never modified.  A column the encoding leaves out (an identifier, one without values) is said in a
+    UserWarning; ``partial_fit`` learns the encoding from its first batch (give it a batch that holds every
+    column's levels, or ``fit`` first).
 
     Attributes
     ----------
@@ -556,7 +562,8 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
             warm = bool(self.warm_start) and hasattr(self, "network_")
             before = self._features_seen()
             encoder_before = getattr(self, "encoder_", None)
-            X, y, classes = self._checked(X, y, reset=True)
+            # (warm_start goes on with the first fit's encoding, as with its standardizations)
+            X, y, classes = self._checked(X, y, reset=not (warm and encoder_before is not None))
             if warm:
                 self._same_encoder(encoder_before)
                 net = self._going_on("warm_start", before)
@@ -742,7 +749,7 @@ class DeepRegressor(RegressorMixin, _DeepEstimator):
             warm = bool(self.warm_start) and hasattr(self, "network_")
             before = self._features_seen()
             encoder_before = getattr(self, "encoder_", None)
-            X, y = self._checked(X, y, reset=True)
+            X, y = self._checked(X, y, reset=not (warm and encoder_before is not None))
             Y = self._target_rows(y)
             if warm:
                 self._same_encoder(encoder_before)

@@ -70,7 +70,7 @@ def cells_of(values: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
             missing[j], text[j] = True, ""
             continue
         if isinstance(v, (bool, np.bool_)):
-            s = "1" if v else "0"
+            s = "True" if v else "False"  # (as pandas writes a bool column to a CSV: the same category)
         elif isinstance(v, (float, np.floating)):
             s = repr(float(v))
         else:
@@ -291,6 +291,22 @@ def index_column(header: Sequence[str], columns: Sequence[Any]) -> tuple[int | N
     for k, name in enumerate(header):
         if name.strip() == "" or _UNNAMED.match(name.strip()):
             return k, f"left out the column {name!r}: an index (a blank or 'Unnamed' header, as pandas writes it)"
+    return _counting(header, columns)
+
+
+def index_columns(header: Sequence[str], columns: Sequence[Any]) -> list[tuple[int, str]]:
+    """Every index column pandas wrote (a table saved again with its index gets a blank and an ``Unnamed: 0``
+    header): [(position, note)], each as :func:`index_column` finds one."""
+    found = [(k, f"left out the column {name!r}: an index (a blank or 'Unnamed' header, as pandas writes it)")
+             for k, name in enumerate(header) if name.strip() == "" or _UNNAMED.match(name.strip())]
+    if not found:
+        k, note = _counting(header, columns)
+        found = [] if k is None else [(k, note)]
+    return found
+
+
+def _counting(header: Sequence[str], columns: Sequence[Any]) -> tuple[int | None, str]:
+    """A first column named as an index that counts 0, 1, ..., m-1: (0, a note), else (None, "")."""
     if header and header[0].strip().lower() in INDEX_NAMES and len(columns[0]) >= 3:
         text, missing = cells_of(columns[0], header[0])
         x = None if missing.any() else _numbers(text, missing)

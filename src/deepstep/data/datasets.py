@@ -74,7 +74,7 @@ from .cats import (  # noqa: F401
     column_to_image,
     load_cat_dataset,
 )
-from .columns import MISSING, TableEncoder, index_column
+from .columns import MISSING, TableEncoder, index_column, index_columns
 from .common import (  # noqa: F401
     _HDF5_SIGNATURE,
     _INSTALL_DATA,
@@ -388,7 +388,7 @@ def read_parquet_cells(path: str | os.PathLike, name: str = "path") -> tuple[lis
             if v is None or (isinstance(v, float) and math.isnan(v)) or type(v).__name__ in ("NAType", "NaTType"):
                 column.append("")
             elif isinstance(v, (bool, np.bool_)):
-                column.append("1" if v else "0")
+                column.append("True" if v else "False")  # (as its CSV holds it)
             elif isinstance(v, (float, np.floating)):
                 column.append(repr(float(v)))
             else:
@@ -427,10 +427,10 @@ def _encoded_table(path: Path, label_column: str | None, delimiter: str, task: s
         raise DatasetError(f"label_column: expected one of the columns {header} of {where}, got {label_column!r}")
     notes: list[str] = []
     left_out: list[str] = []
-    index, note = index_column(header, cells)
-    if index is not None and index != k and given is None:
-        notes.append(note)
-        left_out.append(header[index])
+    for index, note in index_columns(header, cells):
+        if index != k and given is None:
+            notes.append(note)
+            left_out.append(header[index])
     if weight_column is not None and (weight_column not in header or weight_column == header[k]):
         raise DatasetError(f"weight_column: expected a column of {where} other than the label ({header}), got "
                            f"{weight_column!r}")
@@ -451,6 +451,12 @@ def _encoded_table(path: Path, label_column: str | None, delimiter: str, task: s
         if lacking:
             raise DatasetError(f"{lacking[0]}: expected the model's feature column{'s' if len(lacking) > 1 else ''} "
                                f"{lacking} in {where}, which lacks {'them' if len(lacking) > 1 else 'it'}")
+        known = {*given.features, *given.ignored, header[k], *([weight_column] if weight_column else [])}
+        unknown = [h for h in header if h not in known]
+        if unknown:
+            raise DatasetError(f"{unknown[0]}: expected only the model's feature columns {given.features} and its "
+                               f"label column {header[k]!r} in {where}, got also {unknown}; drop "
+                               f"{'them' if len(unknown) > 1 else 'it'} from the file")
         chosen = given.features
     if not chosen:
         raise DatasetError(f"columns: expected at least one feature column in {where}, got none")
@@ -548,7 +554,7 @@ def match_features(header: Sequence[str], features: Sequence[str], label: str | 
         raise DatasetError(f"{duplicated[0]}: expected each feature column once in {where}, got it twice")
     if extra and (label is not None or len(extra) > 1):
         raise DatasetError(f"{extra[0]}: expected only the model's feature columns {list(features)}"
-                           f"{f' and its label column {label!r}' if label is not None else ''} in {where}, "
+                           f"{f' and its label column {label!r}' if label else ''} in {where}, "
                            f"got also {extra}; drop {'them' if len(extra) > 1 else 'it'} from the file")
     return [header.index(name) for name in features]
 

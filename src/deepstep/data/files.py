@@ -186,6 +186,10 @@ def _check_csv_size(p: Path) -> None:
                            f"data set as a .npz file (np.savez(path, X=X, Y=Y))")
 
 
+_MISSING_LABELS = ("NA", "N/A", "NaN", "nan", "null", "NULL", "None", "?")
+"""Label cells that mean "no label" (an empty one too): :data:`deepstep.data.columns.MISSING`'s."""
+
+
 class TextCells(DatasetError):
     """A feature cell that is not a finite number (text, or missing): the table goes the way of
     :func:`read_csv_cells` and a :class:`deepstep.data.columns.TableEncoder`."""
@@ -220,6 +224,8 @@ def _csv_rows(rows: Any, header: list[str], k: int, where: str) -> tuple[array, 
         label = row[k].strip()
         if not label:
             raise DatasetError(f"{header[k]}: expected a label in {where}, got an empty cell on line {line}")
+        if label in _MISSING_LABELS:  # ("NA" is no class: the table's rows without a label are left out, with a note)
+            raise TextCells(f"{header[k]}: expected a label in {where}, got {label!r} (missing) on line {line}")
         labels.append(label)
     return values, labels
 
@@ -353,7 +359,7 @@ def _fast_numeric_csv(p: Path, label_column: str | None, delimiter: str
     for i, h in enumerate(features):
         X[i] = frame[h].to_numpy(dtype=np.float64)
     labels = frame[header[k]].astype(str).str.strip()
-    if not np.isfinite(X).all() or bool((labels == "").any()):
+    if not np.isfinite(X).all() or bool((labels == "").any()) or bool(labels.isin(_MISSING_LABELS).any()):
         return None
     return X, labels.tolist(), header, k
 

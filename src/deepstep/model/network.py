@@ -241,6 +241,13 @@ class DeepNetwork:
             from ..data.columns import TableEncoder
 
             X = TableEncoder.from_dict(columns).encode_frame(X, name)
+        elif self.metadata.get("features") and not isinstance(X, np.ndarray) and hasattr(X, "keys"):
+            features = list(self.metadata["features"])  # a table of named numbers: its columns by name
+            lacking = [f for f in features if f not in list(X.keys())]
+            if lacking:
+                raise DeepstepError(f"{lacking[0]}: expected the model's columns {features} in {name}, which lacks "
+                                    f"{lacking}")
+            X = np.vstack([np.asarray(X[f], dtype=np.float64) for f in features])
         X = as_dtype_checked(check_X(X, self.layer_dims[0], name), self.dtype, name)
         standardizer = None if raw else self.standardizer
         if standardizer is not None:

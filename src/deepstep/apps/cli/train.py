@@ -468,9 +468,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                              f"{classes}")
     which = {"whole": f"all of {data.name} (not the data the model was trained on)",
              "train": f"the training split of {data.name}",
-             "test": f"the test split of {data.name}" + (f" ({test_fraction:g} of it, drawn with seed "
-                                                          f"{training.get('seed')}; the model trained on the rest)"
-                                                          if not training.get("test_data") else "")}[split]
+             "test": (f"the test file {training['test_data']}" if training.get("test_data") and not args.dataset
+                      else f"the test split of {data.name} ({test_fraction:g} of it, drawn with seed "
+                           f"{training.get('seed')}; the model trained on the rest)")}[split]
     report = report_of(net, X, Y, classes)
     print(f"{which}: m = {X.shape[1]}")
     if not net.task.is_classification:
