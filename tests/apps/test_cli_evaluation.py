@@ -95,3 +95,23 @@ def test_epochs_is_the_iterations_flag(tmp_path, capsys):
     assert len(ds.load_model(tmp_path / "run" / "model.npz").history.cost) == 7
     code, _, err = command(capsys, "train", "--epochs", "0", "--out", tmp_path / "bad", "--quiet")
     assert code == 2 and "--iterations" in err
+
+
+def test_a_file_with_some_of_the_models_classes_is_scored(tables, tmp_path, capsys):
+    code, _, err = command(capsys, "train", "--dataset", tables / "train.csv", "--label-column", "label",
+                           "--drop-columns", "target", "--iterations", "100", "--out", tmp_path / "run", "--quiet")
+    assert code == 0, err
+    frame = pd.read_csv(tables / "other.csv")
+    frame[frame.label != "c"].to_csv(tmp_path / "ab.csv", index=False)  # classes a and b only
+    code, out, err = command(capsys, "evaluate", tmp_path / "run" / "model.npz", "--dataset", tmp_path / "ab.csv",
+                             "--json", tmp_path / "ab.json")
+    assert code == 0, err
+    net = ds.load_model(tmp_path / "run" / "model.npz")
+    part = frame[frame.label != "c"]
+    predicted = np.array(net.metadata["classes"])[net.predict(part.drop(columns=["label", "target"]))[0]]
+    report = json.loads((tmp_path / "ab.json").read_text())
+    assert report["accuracy"] == pytest.approx(np.mean(predicted == part["label"].to_numpy()))
+    assert report["classes"]["c"]["support"] == 0
+    frame.assign(label=frame.label.replace("c", "z")).to_csv(tmp_path / "abz.csv", index=False)
+    code, _, err = command(capsys, "evaluate", tmp_path / "run" / "model.npz", "--dataset", tmp_path / "abz.csv")
+    assert code == 2 and "'z'" in err

@@ -463,9 +463,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     classes = None
     if net.task.is_classification:
         classes = list(net.metadata.get("classes") or data.classes)
-        if classes != list(data.classes):
-            raise UsageError(f"--dataset: the classes of {data.name}, {list(data.classes)}, are not the model's, "
-                             f"{classes}")
+        unknown = [c for c in data.classes if c not in classes]
+        if unknown:
+            raise UsageError(f"--dataset: {data.name} holds the classes {unknown}, which the model does not know "
+                             f"(its classes: {classes})")
+        if list(data.classes) != classes:  # some of the model's classes (or in another order): its indices
+            Y = np.array([classes.index(c) for c in data.classes])[Y]
     which = {"whole": f"all of {data.name} (not the data the model was trained on)",
              "train": f"the training split of {data.name}",
              "test": (f"the test file {training['test_data']}" if training.get("test_data") and not args.dataset
