@@ -139,6 +139,10 @@ def adam_kernel(
 # -- the objects --------------------------------------------------------------------------------
 
 
+FLUSH_EVERY = 16
+"""Every this many updates the optimizer's state is rid of subnormal floats (:meth:`Optimizer.flush_subnormals`)."""
+
+
 class Optimizer:
     """Base class: an update rule with its state per gradient key ("dW1", "db1", ...).
 
@@ -204,6 +208,24 @@ class Optimizer:
             self.update_arrays(*flat, lr)
         for key, P in parameters.items():
             self.update_one(key, P, grads["d" + key], lr)
+        if self.slots and self.t % FLUSH_EVERY == 0:
+            self.flush_subnormals(flat[2].values() if flat is not None else (),
+                                  (self.state[slot]["d" + key] for slot in self.slots for key in parameters))
+
+    @staticmethod
+    def flush_subnormals(*groups: Any) -> None:
+        """Set to 0 every state value below the smallest normal number of its dtype (in place).
+
+        A moving average of a gradient that stays 0 (a dead unit, a saturated one) decays geometrically --
+        ``v *= beta1`` -- into subnormal floats, where every operation is many times slower (and ``v *= 0.9``
+        rounds back to itself: it stays there).  Below the smallest normal number the update it makes,
+        v / (sqrt(s) + epsilon), is at most about 1e-300 (float64) or 1e-30 (float32) of the learning rate:
+        it moves no parameter of a representable size, so the flush changes no result beyond that rounding.
+        """
+        for group in groups:
+            for a in group:
+                if isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.size:
+                    np.copyto(a, 0, where=np.abs(a) < np.finfo(a.dtype).tiny)
 
     def update_one(self, key: str, P: Any, dP: Any, lr: float) -> None:
         """Update one parameter with its own state."""
