@@ -288,6 +288,7 @@ class DeepNetwork:
         method: str = "auto",
         verbose: bool = False,
         sample_weight: Any = None,
+        n_threads: int | str = "auto",
     ) -> History:
         """Train, continuing from the current parameters (and optimizer state).
 
@@ -329,6 +330,9 @@ class DeepNetwork:
             sum ||W[l]||^2, so that (in full-batch training) an integer weight k is the example repeated k times;
             a mini-batch is weighted the same way over its own examples.  The validation examples are not
             weighted.
+        n_threads : int or "auto"
+            BLAS threads for the run's matrix products ("auto": one where the largest product is small, else the
+            BLAS's own; :mod:`deepstep.training.threads`), restored afterwards.
 
         Returns
         -------
@@ -346,7 +350,7 @@ class DeepNetwork:
             by a callback) leaves the network as after the whole epochs done.
         """
         plan = check_run(self, learning_rate, num_iterations, batch_size, optimizer, l2, keep_prob, callbacks, method,
-                         verbose)
+                         verbose, n_threads)
         X, Y, validation, standardizers, weights = self._training_data(X, Y, validation_data, validation_fraction,
                                                                        sample_weight)
         return train(self, X, Y, validation, plan, standardizers, weights)

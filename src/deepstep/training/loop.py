@@ -601,11 +601,13 @@ class RunPlan:
     callbacks: list[Callback]
     method: str
     verbose: bool
+    n_threads: int | None = None
 
 
 def check_run(net: Trainee, learning_rate: float, num_iterations: int, batch_size: int | None = None,
               optimizer: str | Optimizer = "gd", l2: float = 0.0, keep_prob: float | Sequence[float] = 1.0,
-              callbacks: Sequence[Any] | None = None, method: str = "auto", verbose: bool = False) -> RunPlan:
+              callbacks: Sequence[Any] | None = None, method: str = "auto", verbose: bool = False,
+              n_threads: Any = "auto") -> RunPlan:
     """Every run setting of :meth:`deepstep.DeepNetwork.fit` checked, before anything is touched (the data's checks
     are the network's: :meth:`deepstep.DeepNetwork._training_data`)."""
     if not isinstance(method, str) or method not in METHODS:
@@ -622,7 +624,11 @@ def check_run(net: Trainee, learning_rate: float, num_iterations: int, batch_siz
         if not isinstance(callbacks, Sequence):
             raise DeepstepError(f"callbacks: expected a list of callbacks, got {_describe(callbacks)}")
     given = [as_callback(cb) for cb in (callbacks or [])]
-    return RunPlan(alpha, epochs, batch, _optimizer_for(net, optimizer), lambd, keep, given, method, bool(verbose))
+    from .threads import check_threads
+
+    threads = check_threads(n_threads)
+    return RunPlan(alpha, epochs, batch, _optimizer_for(net, optimizer), lambd, keep, given, method, bool(verbose),
+                   threads)
 
 
 def train(net: Trainee, X: np.ndarray, Y: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None,
@@ -675,7 +681,10 @@ def train(net: Trainee, X: np.ndarray, Y: np.ndarray, validation: tuple[np.ndarr
     run = Run(net, X, Y, learning_rate=plan.learning_rate, epochs=epochs, batch_size=batch, optimizer=opt,
               l2=plan.l2, keep_prob=plan.keep_prob, validation=validation, callbacks=cbs, method=method,
               weights=None if weights is None else weights.astype(net.dtype))
-    return run.run()
+    from .threads import blas_threads, largest_product
+
+    with blas_threads(plan.n_threads, largest_product(net.layer_dims, m if full_batch else batch)):
+        return run.run()
 
 
 def fit(net: Any, X: Any, Y: Any, learning_rate: float, num_iterations: int, **kwargs: Any) -> History:

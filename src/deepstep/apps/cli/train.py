@@ -86,6 +86,8 @@ def add_parser(sub: Any) -> None:
                    "a feature): each example's loss counts that many times")
     t.add_argument("--class-weight", metavar="balanced|CLASS=W,...", help="weigh each class in the cost: balanced "
                    "(class c: m / (k m_c), scikit-learn's rule) or weights by class name; times --weight-column's")
+    t.add_argument("--threads", type=positive_int, help="BLAS threads for the matrix products (default: one for "
+                   "small products, the BLAS's own for large ones)")
     t.add_argument("--print-every", type=positive_int, help="print the cost every N iterations")
     t.add_argument("--checkpoint-every", type=positive_int, help="save the model every N iterations")
     resume = t.add_mutually_exclusive_group()
@@ -300,7 +302,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if done < iterations and not (args.resume and _early_stopped(net)):
             net.fit(train_X, train_Y, lr, iterations - done, batch_size=args.batch_size, optimizer=optimizer,
                     l2=args.l2, keep_prob=args.keep_prob, validation_data=validation, callbacks=callbacks,
-                    method=method, sample_weight=weights)
+                    method=method, sample_weight=weights, n_threads=args.threads or "auto")
         net.save(model_path)  # (the handlers stay until this is written: a second signal here is handled too)
     except TrainingDiverged as exc:
         net.save(model_path)  # the last sound parameters, put back by the guard
