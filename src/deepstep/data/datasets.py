@@ -397,6 +397,13 @@ def read_parquet_cells(path: str | os.PathLike, name: str = "path") -> tuple[lis
     return header, cells
 
 
+def _table_cells(path: Path, delimiter: str, name: str = "path") -> tuple[list[str], list[list[str]]]:
+    """A .csv or .parquet table as text cells: (the header, one list of cells per column)."""
+    if path.suffix.lower() == ".parquet":
+        return read_parquet_cells(path, name)
+    return read_csv_cells(path, delimiter, name)
+
+
 def _weights_of(cells: Any, name: str, where: str) -> np.ndarray:
     """A weight column's cells as numbers >= 0, naming the column and the first bad cell."""
     out = np.empty(len(cells))
@@ -417,7 +424,7 @@ def _encoded_table(path: Path, label_column: str | None, delimiter: str, task: s
     text and missing cells encoded by a :class:`~deepstep.data.columns.TableEncoder` learned on the training rows
     (or ``encoder``, a model's, applied as it is)."""
     where = _where(path)
-    header, cells = read_parquet_cells(path) if path.suffix.lower() == ".parquet" else read_csv_cells(path, delimiter)
+    header, cells = _table_cells(path, delimiter)
     given = None if encoder is None else TableEncoder.from_dict(encoder, "encoder")
     if label_column is None:
         k = header.index("label") if "label" in header else len(header) - 1
@@ -476,8 +483,7 @@ def _encoded_table(path: Path, label_column: str | None, delimiter: str, task: s
         tpath = _existing_file(test_data, "test_data", "a .csv file with the training file's columns")
         if tpath.suffix.lower() not in (".csv", ".parquet"):
             raise DatasetError(f"test_data: expected a .csv or .parquet file like {where}, got {_where(tpath)}")
-        theader, tcells = read_parquet_cells(tpath, "test_data") if tpath.suffix.lower() == ".parquet" else \
-            read_csv_cells(tpath, delimiter, "test_data")
+        theader, tcells = _table_cells(tpath, delimiter, "test_data")
         lacking = [h for h in [*chosen, header[k]] if h not in theader]
         if lacking:
             raise DatasetError(f"test_data: expected the columns {lacking} of {where} in {_where(tpath)}, which "
@@ -581,7 +587,7 @@ def load_rows(path: str | os.PathLike, n_features: int, features: Sequence[str] 
             raise DatasetError(f"rows: expected a .csv or .parquet file for this model, which encodes its table's "
                                f"columns (text, missing cells), got {_where(p)}")
         enc = TableEncoder.from_dict(encoder, "encoder")
-        header, cells = read_parquet_cells(p, "rows") if suffix == ".parquet" else read_csv_cells(p, delimiter, "rows")
+        header, cells = _table_cells(p, delimiter, "rows")
         allowed = {*enc.ignored, *([label] if label else [])}
         # (every other column refused by name: label "" stands for none)
         match_features([h for h in header if h not in allowed or h in enc.features], enc.features, "", _where(p))

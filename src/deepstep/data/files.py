@@ -21,6 +21,7 @@ import numpy as np
 from .. import limits
 from ..errors import _describe
 from ..limits import NpyVersionError, read_npy_header
+from .columns import MISSING
 from .common import _INSTALL_DATA, IMAGE_SUFFIXES, DatasetError, _as_path, _check_size, _one_line, _path_state, _where
 from .labels import _check_task, targets
 
@@ -186,8 +187,8 @@ def _check_csv_size(p: Path) -> None:
                            f"data set as a .npz file (np.savez(path, X=X, Y=Y))")
 
 
-_MISSING_LABELS = ("NA", "N/A", "NaN", "nan", "null", "NULL", "None", "?")
-"""Label cells that mean "no label" (an empty one too): :data:`deepstep.data.columns.MISSING`'s."""
+_MISSING_LABELS = tuple(token for token in MISSING if token)
+"""Label cells that mean "no label" (besides an empty one): :data:`deepstep.data.columns.MISSING`."""
 
 
 class TextCells(DatasetError):

@@ -245,8 +245,12 @@ def _hold_out(args: argparse.Namespace, data: Any, rule: int | None = None
     """The training set less --validation-fraction of it (per class; one group for regression), and the examples
     held out: :func:`deepstep.data.split.validation_split` with --seed, the one hold-out rule (``fit`` and a sweep
     hold out the same examples), so that --resume (and a sweep) holds out the same ones."""
+    return _split_held(data, _held_out(args, data, rule))
+
+
+def _split_held(data: Any, held: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, tuple | None]:
+    """(training X, Y, validation pair or None) of the training set less ``held``."""
     train_X, train_Y = data.train_X, data.train_Y
-    held = _held_out(args, data, rule)
     if held is None:
         return train_X, train_Y, None
     return train_X[:, ~held], train_Y[:, ~held], (train_X[:, held], train_Y[:, held])
@@ -264,11 +268,11 @@ def _held_out(args: argparse.Namespace, data: Any, rule: int | None = None) -> n
         raise UsageError(str(exc)) from None
 
 
-def training_weights(args: argparse.Namespace, data: Any, rule: int | None = None) -> np.ndarray | None:
-    """The weights of the examples a run trains on: --weight-column's, times --class-weight's (balanced: class c
-    gets m / (k m_c) over the examples trained on, as scikit-learn's rule; or NAME=W,... by class name)."""
+def training_weights(args: argparse.Namespace, data: Any, held: np.ndarray | None) -> np.ndarray | None:
+    """The weights of the examples a run trains on (the training set less ``held``, the mask :func:`_held_out`
+    gave): --weight-column's, times --class-weight's (balanced: class c gets m / (k m_c) over the examples
+    trained on, as scikit-learn's rule; or NAME=W,... by class name)."""
     weights = data.train_weights
-    held = _held_out(args, data, rule)
     if weights is not None and held is not None:
         weights = weights[~held]
     spec = getattr(args, "class_weight", None)

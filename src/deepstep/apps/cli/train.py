@@ -26,10 +26,11 @@ from .common import (
     _build_network,
     _dataset_key,
     _default_out,
-    _hold_out,
+    _held_out,
     _load_data,
     _output_folder,
     _outputs,
+    _split_held,
     _standardizes,
     add_setting_flags,
     delimiter_arg,
@@ -251,8 +252,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"resuming {model_path} after {len(net.history.cost)} iterations")
     else:
         net = _build_network(args, data, preset)
-    train_X, train_Y, validation = _hold_out(args, data, rule)
-    weights = training_weights(args, data, rule)
+    held = _held_out(args, data, rule)  # (drawn once: the validation examples and the weights trained on)
+    train_X, train_Y, validation = _split_held(data, held)
+    weights = training_weights(args, data, held)
     if method == "auto":  # decided once per run, on the whole plan, and kept for --resume
         from ...core.gram import applies, pays_off
 
