@@ -36,11 +36,15 @@ from ..errors import (
     check_learning_rate,
     check_positive_int,
 )
-from .callbacks import Callback, DivergenceGuard, ProgressBar, as_callback
+from .callbacks import Callback, DivergenceGuard, EarlyStopping, ModelCheckpoint, ProgressBar, as_callback
 
 __all__ = ["History", "Run", "TrainingDiverged", "METHODS"]
 
 METHODS = ("auto", "plain", "gram")
+#: A full-batch run's checkpoints are this many epochs apart (where the epochs are small: see checkpoint_every)
+CHECK_EVERY = 16
+#: ... so long as replaying CHECK_EVERY - 1 epochs (a divergence, Ctrl-C) costs at most this many multiply-adds
+REPLAY_MULTIPLY_ADDS = 2**33
 VALIDATION_SPLIT_SEED = 0  # validation_fraction: the same shuffle on every call, so a resumed fit holds out the same
 
 
@@ -179,6 +183,8 @@ class History(Callback):
             setattr(self, name, state.get(name))
 
 
+_READ_ONLY = (History, DivergenceGuard, ProgressBar, EarlyStopping, ModelCheckpoint)  # callbacks that only read a run
+
 # -- the run -------------------------------------------------------------------------------------------
 
 
@@ -192,8 +198,13 @@ class _Snapshot:
 
 
 def _snapshot_finite(snap: _Snapshot) -> bool:
-    """Whether every value kept is finite: one summing pass each (W[1] in Gram form: its two factors)."""
-    for v in snap.values:
+    """Whether every value kept is finite."""
+    return _values_finite(snap.values)
+
+
+def _values_finite(values: list) -> bool:
+    """Whether every value is finite: one summing pass each (W[1] in Gram form: its two factors)."""
+    for v in values:
         arrays = (v,) if isinstance(v, np.ndarray) else (v.KT, v.a)
         if not all(_all_finite(a) for a in arrays):
             return False
@@ -220,6 +231,28 @@ def _rng_set(rng: Any, state: Any) -> None:
         rng.bit_generator.state = state
     else:
         rng.set_state(state)
+
+
+def checkpoint_every(layer_dims: Sequence[int], m: int, minibatch: bool, callbacks: Sequence[Callback]) -> int:
+    """How many epochs apart a run's checkpoints are (the state it can go back to: :meth:`Run._land` replays the
+    epochs between).
+
+    :data:`CHECK_EVERY` for full-batch runs whose replay of ``CHECK_EVERY - 1`` epochs stays within
+    :data:`REPLAY_MULTIPLY_ADDS` and whose callbacks are deepstep's own (they only read the run, so a replay
+    need not call them); else 1: a mini-batch epoch is long next to its checkpoint, and a callback of the
+    caller's might change what a replay would have to repeat.
+
+    Examples
+    --------
+    >>> checkpoint_every([12288, 20, 7, 5, 1], 209, False, [])   # the cat model
+    16
+    >>> checkpoint_every([784, 256, 128, 10], 60000, True, [])   # mini-batches
+    1
+    """
+    if minibatch or any(type(cb) not in _READ_ONLY for cb in callbacks):
+        return 1
+    work = 3 * m * sum(a * b for a, b in zip(layer_dims[:-1], layer_dims[1:], strict=True))
+    return CHECK_EVERY if work * (CHECK_EVERY - 1) <= REPLAY_MULTIPLY_ADDS else 1
 
 
 class Run:
@@ -278,6 +311,7 @@ class Run:
         self._flatten()
         self.engine.params = self.work
         self._live = self._state_values()  # updated in place during the run: listed once
+        self.every = checkpoint_every(net.layer_dims, self.m, self.minibatch, callbacks)
         self._good: _Snapshot | None = None
         self._pending: _Snapshot | None = None
         self._spare: _Snapshot | None = None
@@ -371,20 +405,51 @@ class Run:
         return into
 
     def _restore(self, snap: _Snapshot) -> None:
-        for dst, src in zip(self._state_values(), snap.values, strict=True):
+        """The state ``snap`` holds, put back (the histories are the caller's: :meth:`_land`, :meth:`_truncate`)."""
+        for dst, src in zip(self._live, snap.values, strict=True):
             _copyto(dst, src)
         self.optimizer.t, self.optimizer.epoch = snap.t, snap.epoch
         if snap.rng_state is not None:
             _rng_set(self.network._rng, snap.rng_state)
-        self.history.truncate(snap.n_history)
-        self.network.history.truncate(self.first_epoch + snap.n_history)
         self._mark_pending()
 
+    def _truncate(self, n: int) -> None:
+        self.history.truncate(n)
+        self.network.history.truncate(self.first_epoch + n)
+
+    def _land(self, target: int) -> None:
+        """Put back the state this run had at the start of its epoch ``target``.
+
+        Checkpoints are taken every :attr:`every` epochs; the epochs from the latest sound one up to ``target``
+        are replayed with the learning rates they used (the same arithmetic on the same state, random generator
+        included: bit for bit), stopping at an epoch whose start already held NaN or inf.  The histories keep
+        the epochs before the state put back.
+        """
+        snap = next((s for s in (self._pending, self._good)
+                     if s is not None and s.n_history <= target and _snapshot_finite(s)), None)
+        if snap is None:
+            return
+        rates = list(self.history.learning_rates)
+        self._restore(snap)
+        e, scratch = snap.n_history, None
+        while e < target:
+            scratch = self._take(scratch)
+            self._epoch(rates[e])
+            self.optimizer.epoch += 1
+            if not _values_finite(self._live):
+                self._restore(scratch)
+                break
+            e += 1
+        self._mark_pending()
+        self._truncate(e)
+
     def confirm_good(self) -> bool:
-        """Take the state at the start of the epoch just ended as sound (called by the divergence guard when its
-        cost was finite); False, and nothing taken, where that state holds NaN or inf anyway (a saturated
-        activation can give a finite cost of infinite weights)."""
-        if self._pending is not None and not _snapshot_finite(self._pending):
+        """Take the checkpoint at the start of the epoch just ended as sound (called by the divergence guard when
+        its cost was finite); False, and nothing taken, where that state holds NaN or inf anyway (a saturated
+        activation can give a finite cost of infinite weights).  Between checkpoints there is nothing to take."""
+        if self._pending is None:
+            return True
+        if not _snapshot_finite(self._pending):
             return False
         self._good, self._spare = self._pending, self._good
         self._pending = None
@@ -394,18 +459,17 @@ class Run:
         """Put back the last sound state and stop (called by the divergence guard).
 
         That is the start of the epoch just ended when ``epoch_start_sound`` (its cost was finite
-        but its update was not), else the start of the epoch before.  Under the Gram form, where
+        but its update was not), else the start of the epoch before (:meth:`_land`).  Under the Gram form, where
         W[1] itself is formed only now, a state whose W[1] is not finite gives way to the run's start.
         """
-        # the epoch's start is _pending, or _good once the guard has confirmed it
-        snap = (self._pending or self._good) if epoch_start_sound else (self._good or self._pending)
-        if snap is not None:
-            self._restore(snap)
+        last = len(self.history.cost) - 1  # the epoch just ended (the histories record first)
+        self._land(max(last, 0) if epoch_start_sound else max(last - 1, 0))
         if self.first is not None:
             with np.errstate(over="ignore", invalid="ignore"):
                 sound = np.isfinite(np.asarray(self.W[1])).all()
             if not sound:
                 self._restore(self._start)
+                self._truncate(0)
         self.diverged = message
         self.stop_training = True
 
@@ -520,14 +584,16 @@ class Run:
                     cb.on_train_begin(self)
                 self._start = self._take(None) if self.first is not None else None  # see diverge()
                 for _ in range(self.epochs_planned):
-                    self._pending = self._take(self._spare)
-                    self._spare = None
+                    done = len(self.history.cost)
+                    if done % self.every == 0:  # a checkpoint (the divergence guard confirms it at the epoch's end)
+                        self._pending = self._take(self._spare)
+                        self._spare = None
                     epoch = self.optimizer.epoch
                     lr = self.optimizer.learning_rate(self.learning_rate)
                     try:
                         cost, acc = self._epoch(lr)
                     except BaseException:  # inside an epoch (Ctrl-C): back to the epoch's start
-                        self._restore(self._pending)
+                        self._land(done)
                         raise
                     self.optimizer.epoch += 1
                     self._mark_pending()

@@ -1,0 +1,105 @@
+"""Checkpoints every N epochs: a full-batch run copies its state only every CHECK_EVERY epochs, and going back
+(a divergence, Ctrl-C) replays the epochs since the last checkpoint -- the state put back must be bit for bit the
+state of an unbroken run of as many epochs, and the history must end there."""
+
+import numpy as np
+import pytest
+
+import deepstep as ds
+from deepstep.callbacks import DivergenceGuard
+from deepstep.training import loop
+
+
+def regression(seed=0, m=40):
+    gen = np.random.default_rng(seed)
+    X = gen.standard_normal((3, m))
+    Y = X[:1] - 2 * X[1:2] + 0.1 * gen.standard_normal((1, m))
+    return X, Y
+
+
+def network(dims=(3, 8, 6, 1)):
+    return ds.DeepNetwork(list(dims), hidden_activation="tanh", output_activation="linear", rng=4)
+
+
+# learning rates past stability: the cost grows, so the guard's factor sets the epoch at which the run is stopped
+CASES = [
+    dict(method="plain", learning_rate=1.5),
+    dict(method="gram", learning_rate=1.5, l2=0.01),
+    dict(method="plain", learning_rate=1.5, keep_prob=0.7),  # dropout: the replay draws the same masks
+    dict(method="gram", learning_rate=30.0, optimizer="momentum"),
+]
+
+
+def unbroken_run(settings, epochs):
+    net = network()
+    h = net.fit(*regression(), num_iterations=epochs, callbacks=[DivergenceGuard(factor=1e300)], **settings)
+    return net, h.cost
+
+
+@pytest.mark.parametrize("settings", CASES, ids=lambda s: ",".join(f"{k}={v}" for k, v in s.items()))
+def test_a_divergence_between_checkpoints_puts_back_the_state_of_an_unbroken_run(settings):
+    _, costs = unbroken_run(settings, 60)
+    assert costs[-1] > 1e3 * costs[0], "the cost must grow for this test to mean anything"
+    replayed = 0
+    for j in (21, 40, 3, 17):
+        factor = max(costs[: j + 1]) / costs[0] * (1 - 1e-9)
+        if factor <= 1:
+            continue
+        exploded = next(i for i, c in enumerate(costs) if c > factor * costs[0])  # the guard stops here, and
+        expected = max(exploded - 1, 0)  # puts back the start of the epoch before: the last of finite cost began so
+        net = network()
+        with pytest.raises(ds.TrainingDiverged) as caught:
+            net.fit(*regression(), num_iterations=60, callbacks=[DivergenceGuard(factor=factor)], **settings)
+        k = len(net.history.cost)
+        assert k == len(caught.value.history.cost) == expected
+        replayed += k % loop.CHECK_EVERY != 0
+        ref, ref_costs = unbroken_run(settings, k) if k else (network(), [])
+        assert net.history.cost == ref_costs
+        for key, P in ref.parameters.items():
+            np.testing.assert_array_equal(net.parameters[key], P, err_msg=key)
+        if k:
+            assert net.optimizer.t == ref.optimizer.t and net.optimizer.epoch == ref.optimizer.epoch
+        if settings.get("keep_prob"):  # the generator is where the unbroken run's is: the next masks are the same
+            assert net._rng.random_sample(4).tolist() == ref._rng.random_sample(4).tolist()
+    assert replayed >= 2  # the checkpoints were 16 epochs apart and the state between them was replayed
+
+
+@pytest.mark.parametrize("method", ["plain", "gram"])
+def test_an_interrupt_between_checkpoints_leaves_the_epochs_done(method, monkeypatch):
+    X, Y = regression()
+    calls = {"n": 0}
+    epoch = loop.Run._epoch
+
+    def interrupted(self, lr):
+        calls["n"] += 1
+        if calls["n"] == 27:
+            raise KeyboardInterrupt
+        return epoch(self, lr)
+
+    monkeypatch.setattr(loop.Run, "_epoch", interrupted)
+    net = network()
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X, Y, 0.01, 100, method=method)
+    monkeypatch.setattr(loop.Run, "_epoch", epoch)
+    assert len(net.history.cost) == 26
+    ref = network()
+    h = ref.fit(X, Y, 0.01, 26, method=method)
+    assert net.history.cost == h.cost
+    for key, P in ref.parameters.items():
+        np.testing.assert_array_equal(net.parameters[key], P, err_msg=key)
+
+
+@pytest.mark.parametrize(
+    ("dims", "m", "batch", "callbacks", "expected"),
+    [
+        ([12288, 20, 7, 5, 1], 209, False, [], loop.CHECK_EVERY),  # the cat model
+        ([3, 8, 1], 40, True, [], 1),  # mini-batches: an epoch is long next to its checkpoint
+        ([3, 8, 1], 40, False, [lambda i, logs: None], 1),  # a callback of the caller's
+        ([3, 8, 1], 40, False, [DivergenceGuard()], loop.CHECK_EVERY),
+        ([4096, 4096, 1], 4096, False, [], 1),  # replaying 15 epochs would cost 15 x 2e11 multiply-adds
+    ],
+)
+def test_checkpoints_are_apart_only_where_a_replay_is_cheap_and_callbacks_only_read(dims, m, batch, callbacks,
+                                                                                     expected):
+    cbs = [ds.callbacks.as_callback(cb) for cb in callbacks]
+    assert loop.checkpoint_every(dims, m, batch, cbs) == expected
