@@ -105,3 +105,12 @@ def installed_command() -> str:
     script = Path(sys.executable).parent / "deepstep"
     assert script.is_file(), f"no deepstep script beside {sys.executable}: is the package installed?"
     return str(script)
+
+
+@pytest.fixture(autouse=True)
+def _sweeps_start_their_workers(monkeypatch):
+    """The tests of sweeps' worker processes use runs far shorter than starting a pool costs, which a sweep runs
+    serially instead (``POOL_START_S``): with 0 they get their pool; tests/apps/test_sweep_serial.py sets it back."""
+    from deepstep.apps.sweep import pool
+
+    monkeypatch.setattr(pool, "POOL_START_S", 0.0)

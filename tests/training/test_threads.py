@@ -52,3 +52,33 @@ def test_the_command_takes_threads(tmp_path, capsys):
     assert code == 0, err
     code, _, err = command(capsys, "train", "--threads", "0", "--out", tmp_path / "b")
     assert code == 2 and "--threads" in err
+
+
+@pytest.mark.parametrize("Est", ["DeepClassifier", "DeepRegressor"])
+def test_the_estimators_take_threads_and_refuse_a_bad_count_before_touching_anything(Est):
+    pytest.importorskip("sklearn")
+    from deepstep import sklearn as dsk
+
+    X = np.random.default_rng(0).standard_normal((40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    seen = []
+    est = getattr(dsk, Est)(hidden_layer_sizes=(4,), num_iterations=2, random_state=0, n_threads=2)
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+        original = threads.blas_threads
+
+        def spy(n_threads, work):
+            seen.append(n_threads)
+            return original(n_threads, work)
+
+        threads.blas_threads, saved = spy, threads.blas_threads
+        try:
+            est.fit(X, y)
+        finally:
+            threads.blas_threads = saved
+    assert seen == [2]
+    assert est.get_params()["n_threads"] == 2
+    est.set_params(n_threads=np.int64(1)).fit(X, y)  # a numpy integer, as a grid search gives it
+    fitted = est.network_
+    with pytest.raises(ds.DeepstepError, match=r"^n_threads: "):
+        est.set_params(n_threads=0).fit(X, y)
+    assert est.network_ is fitted

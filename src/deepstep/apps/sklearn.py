@@ -55,6 +55,7 @@ from ..model.network import DeepNetwork  # noqa: E402
 from ..training.callbacks import EarlyStopping  # noqa: E402
 from ..training.loop import History  # noqa: E402
 from ..training.settings import SETTINGS as TABLE_ROWS  # noqa: E402
+from ..training.threads import check_threads  # noqa: E402
 
 __all__ = ["DeepClassifier", "DeepRegressor"]
 
@@ -218,6 +219,7 @@ class _DeepEstimator(BaseEstimator):
         batch_norm: bool = False,
         standardize: bool = True,
         encode: bool = True,
+        n_threads: int | str = "auto",
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.hidden_activation = hidden_activation
@@ -238,6 +240,7 @@ class _DeepEstimator(BaseEstimator):
         self.batch_norm = batch_norm
         self.standardize = standardize
         self.encode = encode
+        self.n_threads = n_threads
 
     # -- the network --------------------------------------------------------------------------
     def _hidden_sizes(self) -> list[int]:
@@ -383,7 +386,7 @@ class _DeepEstimator(BaseEstimator):
         history = net.fit(self._columns(X, net.dtype), Y, learning_rate=self.learning_rate,
                           num_iterations=epochs, batch_size=batch, optimizer=self.optimizer, l2=self.l2,
                           keep_prob=self.keep_prob, validation_fraction=fraction, callbacks=callbacks,
-                          verbose=bool(self.verbose), sample_weight=sample_weight)
+                          verbose=bool(self.verbose), sample_weight=sample_weight, n_threads=self.n_threads)
         self.network_ = net
         self.n_iter_ = len(history.cost)
         self.loss_curve_ = list(net.history.cost)
@@ -398,6 +401,7 @@ class _DeepEstimator(BaseEstimator):
     def _check_settings(self) -> None:
         """The hyperparameters checked by the run settings' table, as ``deepstep train``, a sweep and the
         playground check them (DeepstepError naming the parameter); an Optimizer object is fit's to check."""
+        check_threads(self.n_threads)
         for key in self._TABLE_CHECKED:
             value = getattr(self, key)
             if key == "optimizer" and not isinstance(value, str):
@@ -489,6 +493,10 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
         A weight per class in the cost and its gradient: "balanced" gives class c the weight
         n_samples / (n_classes * n_c) (scikit-learn's rule), a dict maps labels to weights; multiplied into
         ``fit``'s ``sample_weight`` (where integer weights are repeated rows in full-batch training).
+    n_threads : "auto" or int, default "auto"
+        BLAS threads while training: "auto" takes one for small problems (every layer's product under 4 M
+        multiply-adds a batch, where a second thread gains nothing and stalls when another process is busy) and
+        the BLAS's own otherwise; a number sets it (:mod:`deepstep.training.threads`).  Restored after ``fit``.
     warm_start : bool, default False
         A later ``fit`` goes on from the fitted network (its weights and optimizer state; for the regressor also
         the first fit's target standardization) instead of starting anew.  It is refused, with a
@@ -548,10 +556,11 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
         standardize: bool = True,
         encode: bool = True,
         class_weight: Any = None,
+        n_threads: int | str = "auto",
     ) -> None:
         super().__init__(hidden_layer_sizes, hidden_activation, optimizer, learning_rate, num_iterations, batch_size,
                          l2, keep_prob, init, early_stopping, validation_fraction, patience, random_state, dtype,
-                         verbose, warm_start, batch_norm, standardize, encode)
+                         verbose, warm_start, batch_norm, standardize, encode, n_threads)
         self.class_weight = class_weight
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> DeepClassifier:
@@ -737,10 +746,11 @@ class DeepRegressor(RegressorMixin, _DeepEstimator):
         batch_norm: bool = False,
         standardize: bool = True,
         encode: bool = True,
+        n_threads: int | str = "auto",
     ) -> None:
         super().__init__(hidden_layer_sizes, hidden_activation, optimizer, learning_rate, num_iterations, batch_size,
                          l2, keep_prob, init, early_stopping, validation_fraction, patience, random_state, dtype,
-                         verbose, warm_start, batch_norm, standardize, encode)
+                         verbose, warm_start, batch_norm, standardize, encode, n_threads)
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> DeepRegressor:
         """Train on X (n_samples, n_features) and real targets y (n_samples,) or (n_samples, k), each sample

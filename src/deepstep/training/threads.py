@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from numbers import Integral
 from typing import Any
 
 from ..errors import DeepstepError, _describe
@@ -38,7 +39,7 @@ def check_threads(n_threads: Any, name: str = "n_threads") -> int | None:
     """None or "auto" (decided per run), or a number of threads from 1 to :data:`MAX_THREADS`."""
     if n_threads is None or (isinstance(n_threads, str) and n_threads == "auto"):
         return None
-    if isinstance(n_threads, bool) or not isinstance(n_threads, int) or not 1 <= n_threads <= MAX_THREADS:
+    if isinstance(n_threads, bool) or not isinstance(n_threads, Integral) or not 1 <= n_threads <= MAX_THREADS:
         raise DeepstepError(f"{name}: expected 'auto' or a number of BLAS threads from 1 to {MAX_THREADS}, got "
                             f"{_describe(n_threads)}")
     return int(n_threads)

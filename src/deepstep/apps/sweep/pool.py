@@ -25,6 +25,38 @@ PARENT_POLL = 0.25
 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
+POOL_START_S = 1.0
+"""Seconds a pool of workers costs before its first run is back (a "spawn" process starts an interpreter, imports
+NumPy and deepstep and is sent the data: 0.3-0.4 s on a quiet 2-core machine, 2-3 s under load).  A sweep whose
+runs would take less than that saves by running serially (:func:`serial_pays`)."""
+STEP_S = 1e-4  # a training step's fixed cost (its NumPy calls), in the relative work of two runs (run_work)
+MULTIPLY_ADDS_PER_S = 5e9
+
+
+def run_work(settings: dict[str, Any], n0: int, n_out: int, m: int) -> float:
+    """A run's work in (rough) seconds: per epoch, a fixed cost per step and its products' multiply-adds.  Only
+    ratios of two runs' figures are used: the sweep scales the time its first run took."""
+    dims = [n0, *settings["hidden"], n_out]
+    batch = min(settings["batch_size"] or m, m)
+    multiply_adds = 3 * m * sum(a * b for a, b in zip(dims[:-1], dims[1:], strict=True))
+    return settings["num_iterations"] * (-(-m // batch) * STEP_S + multiply_adds / MULTIPLY_ADDS_PER_S)
+
+
+def serial_pays(first_seconds: float, first_work: float, rest_work: list[float], n_jobs: int) -> float | None:
+    """The estimated seconds of the runs left where running them serially beats starting ``n_jobs`` workers
+    (serial: that estimate; a pool: :data:`POOL_START_S` plus the estimate shared by the workers), else None.
+
+    Examples
+    --------
+    >>> serial_pays(0.05, 1.0, [1.0] * 7, 2)     # seven more runs of 50 ms: 0.35 s serially, over 1 s with a pool
+    0.35000000000000003
+    >>> serial_pays(2.0, 1.0, [1.0] * 7, 2) is None
+    True
+    """
+    estimate = first_seconds * sum(rest_work) / max(first_work, 1e-12)
+    workers = min(n_jobs, len(rest_work))
+    return estimate if workers < 2 or estimate * (1 - 1 / workers) < POOL_START_S else None
+
 
 # -- worker processes ---------------------------------------------------------------------------------------
 _WORKER_DATA: tuple | None = None
