@@ -64,8 +64,14 @@ ADAM = {"beta1": 0.9, "beta2": 0.999, "epsilon": 1e-8}
 MOMENTUM_BETA = 0.9
 CAT_L2 = 0.7  # lambda: J + (lambda / 2m) sum ||W[l]||^2, so dW[l] + (lambda / m) W[l]
 
-WORKLOADS = {1: "1 cats", 2: "2 mnist-shaped", 3: "3 scaling", 4: "2 mnist-shaped adam", 5: "1 cats momentum+L2"}
-CAT_WORKLOADS, MNIST_WORKLOADS = (1, 5), (2, 4)
+# Workload 6 ("2 mnist-shaped adam, 10 epochs"): workload 4 in float32 for ADAM_EPOCHS epochs, each epoch timed: is the
+# tenth as fast as the second (Adam's moving averages sink into subnormal floats otherwise), and epochs 3-5 against
+# PyTorch's
+ADAM_EPOCHS = 10
+
+WORKLOADS = {1: "1 cats", 2: "2 mnist-shaped", 3: "3 scaling", 4: "2 mnist-shaped adam", 5: "1 cats momentum+L2",
+             6: "2 mnist-shaped adam, 10 epochs"}
+CAT_WORKLOADS, MNIST_WORKLOADS = (1, 5), (2, 4, 6)
 
 COST_WARN_REL = 1e-3  # a peer's final cost this far from deepstep's gets a warning line
 FIRST_COST_TOL = {"float64": 1e-6, "float32": 1e-5}  # iteration-0 cost: same weights, same data
@@ -105,7 +111,7 @@ class Result:
     ratio: float | None = None  # this row's time / the deepstep baseline's: > 1 means deepstep is faster
     gflops: float | None = None  # plain-arithmetic FLOPs (2 * forward MACs * 3) / time
     first_cost: float | None = None  # full batch: cost of iteration 0, before any update
-    final_cost: float | None = None  # last iteration's cost before its update (epoch: mean of examples' batch costs)
+    final_cost: float | None = None  # last iteration's cost before its update (epoch: mean of batch costs); floor: None
     train_acc: float | None = None
     test_acc: float | None = None
     peak_rss_mb: float | None = None  # the worker process's peak RSS (imports and data included)
@@ -116,6 +122,7 @@ class Result:
     cost_rel_diff: float | None = None
     history_rel_diff: float | None = None  # largest relative difference of the whole cost history from the reference
     cost_history: list[float] = field(default_factory=list)  # every iteration's (epoch's) cost, of the last repeat
+    epoch_s: list[float] = field(default_factory=list)  # workload 6: the seconds of each epoch (of the last repeat)
     method_used: str | None = None  # deepstep: the method fit reports
     optimizer_impl: str | None = None  # torch.optim: the implementation that ran ("for-loop", "foreach", "fused")
     data: str | None = None  # "cats", "random (cats absent)", "random"
@@ -145,11 +152,12 @@ class Outcome:
 
     times_s: list[float]
     first_cost: float | None  # full batch: cost of iteration 0, before any update
-    final_cost: float
-    parameters: dict[str, np.ndarray]  # final, in deepstep's layout: W (n[l], n[l-1]), b (n[l], 1)
+    final_cost: float | None  # None: the NumPy floor (products only, no training)
+    parameters: dict[str, np.ndarray] | None  # final, in deepstep's layout: W (n[l], n[l-1]), b (n[l], 1)
     method_used: str | None = None
     costs: list[float] = field(default_factory=list)  # the cost history of the last repeat
     optimizer_impl: str | None = None  # torch.optim: which implementation ran
+    epoch_s: list[float] = field(default_factory=list)  # the seconds of each epoch of the last repeat
 
 
 # -- data ---------------------------------------------------------------------------------------
@@ -256,12 +264,55 @@ def run_deepstep(spec: Spec, data: Data) -> Outcome:
     for _ in range(spec.repeats):
         if spec.optimizer is not None:
             options["optimizer"] = deepstep_optimizer(spec.optimizer)
+        if spec.workload == 6:  # each epoch's end (a callback of the caller's: full-batch runs would then check
+            marks: list[float] = []  # every epoch, so only workload 6 has it)
+            options["callbacks"] = [lambda epoch, logs, marks=marks: marks.append(time.perf_counter())]
         net = ds.DeepNetwork(data.dims, output_activation=data.output, init=data.init, rng=SEED, dtype=spec.dtype)
         start = time.perf_counter()
         history = net.fit(data.X, data.Y, data.lr, spec.iterations, batch_size=data.batch_size, **options)
         times.append(time.perf_counter() - start)
     first = None if data.batch_size else history.cost[0]  # with mini-batches cost[0] is the epoch's mean
-    return Outcome(times, first, history.cost[-1], net.parameters, getattr(history, "method", None), history.cost)
+    epochs = list(np.diff([start, *marks])) if spec.workload == 6 else []
+    return Outcome(times, first, history.cost[-1], net.parameters, getattr(history, "method", None), history.cost,
+                   epoch_s=epochs)
+
+
+def run_numpy_floor(spec: Spec, data: Data) -> Outcome:
+    """The workload's matrix products alone, raw NumPy into preallocated arrays: per full-batch iteration or
+    mini-batch, Z[l] = W[l] A[l-1], dW[l] = dZ[l] A[l-1]^T and dA[l-1] = W[l]^T dZ[l] (not for l = 1); mini-batches
+    are contiguous column blocks.  No activation, cost, update or gather: the floor a trainer's step stands on."""
+    dt = np.dtype(spec.dtype)
+    init, _ = initial_parameters(data, spec.dtype)
+    L = len(data.dims) - 1
+    W = [None] + [init[f"W{l}"] for l in range(1, L + 1)]
+    X = data.X
+    m = X.shape[1]
+    batch = data.batch_size or m
+    steps = math.ceil(m / batch)
+    blocks = [np.asfortranarray(X[:, k : k + batch]) if X.flags.f_contiguous else X[:, k : k + batch]
+              for k in range(0, m, batch)]
+    bufs = {}
+    for width in {blk.shape[1] for blk in blocks}:
+        bufs[width] = ([None] + [np.empty((data.dims[l], width), dt) for l in range(1, L + 1)],
+                       [None] + [np.empty((data.dims[l - 1], width), dt) for l in range(1, L + 1)])
+    dW = [None] + [np.empty_like(W[l]) for l in range(1, L + 1)]
+    times = []
+    for _ in range(spec.repeats):
+        start = time.perf_counter()
+        for _ in range(spec.iterations):
+            for k in range(steps):
+                A0 = blocks[k]
+                Z, dA = bufs[A0.shape[1]]
+                A = A0
+                for l in range(1, L + 1):
+                    np.matmul(W[l], A, out=Z[l])
+                    A = Z[l]
+                for l in range(L, 0, -1):
+                    np.matmul(Z[l], (A0 if l == 1 else Z[l - 1]).T, out=dW[l])
+                    if l > 1:
+                        np.matmul(W[l].T, Z[l], out=dA[l])
+        times.append(time.perf_counter() - start)
+    return Outcome(times, None, None, None)
 
 
 def run_torch_full_batch(spec: Spec, data: Data) -> Outcome:
@@ -393,7 +444,7 @@ def run_torch_minibatch(spec: Spec, data: Data) -> Outcome:
         else:
             raise ValueError(f"mini-batch: unknown optimizer {spec.optimizer!r}")
         loss_fn = torch.nn.CrossEntropyLoss()
-        epoch_costs = []
+        epoch_costs, marks = [], []
         start = time.perf_counter()
         for _ in range(spec.iterations):
             perm = torch.from_numpy(rng.permutation(m))
@@ -406,12 +457,14 @@ def run_torch_minibatch(spec: Spec, data: Data) -> Outcome:
                 optimizer.step()
                 total += loss.item() * len(idx)
             epoch_costs.append(total / m)
+            marks.append(time.perf_counter())
         times.append(time.perf_counter() - start)
     linears = [layer for layer in model if isinstance(layer, torch.nn.Linear)]
     final = {f"W{l}": lin.weight.detach().numpy().copy() for l, lin in enumerate(linears, 1)}
     final.update({f"b{l}": lin.bias.detach().numpy().reshape(-1, 1).copy() for l, lin in enumerate(linears, 1)})
     impl = torch_optimizer_impl(optimizer)
-    return Outcome(times, None, epoch_costs[-1], final, costs=epoch_costs, optimizer_impl=impl)
+    return Outcome(times, None, epoch_costs[-1], final, costs=epoch_costs, optimizer_impl=impl,
+                   epoch_s=list(np.diff([start, *marks])))
 
 
 def start_torch_runtime(dtype: str) -> None:
@@ -498,6 +551,8 @@ def run_variant(spec: Spec, data: Data) -> Outcome:
         return run_torch_minibatch(spec, data) if data.batch_size else run_torch_full_batch(spec, data)
     if spec.framework == "sklearn":
         return run_sklearn(spec, data)
+    if spec.framework == "numpy":
+        return run_numpy_floor(spec, data)
     raise ValueError(f"unknown framework {spec.framework!r}")
 
 
@@ -573,13 +628,14 @@ def worker(spec_json: str) -> None:
     threads, blas = runtime(spec.framework)
     result = Result(
         spec, times_s=outcome.times_s, first_cost=None if outcome.first_cost is None else float(outcome.first_cost),
-        final_cost=float(outcome.final_cost),
-        train_acc=accuracy(outcome.parameters, data, data.X, data.labels),
-        test_acc=None if data.X_test is None else accuracy(outcome.parameters, data, data.X_test, data.labels_test),
+        final_cost=None if outcome.final_cost is None else float(outcome.final_cost),
+        train_acc=None if outcome.parameters is None else accuracy(outcome.parameters, data, data.X, data.labels),
+        test_acc=None if data.X_test is None or outcome.parameters is None
+        else accuracy(outcome.parameters, data, data.X_test, data.labels_test),
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, train_extra_mb=extra,
         threads=threads, blas=blas, method_used=outcome.method_used, optimizer_impl=outcome.optimizer_impl,
         data=data.source,
-        cost_history=[float(c) for c in outcome.costs],
+        cost_history=[float(c) for c in outcome.costs], epoch_s=[float(t) for t in outcome.epoch_s],
     )
     print(RESULT_MARK + json.dumps(asdict(result)), flush=True)
 
@@ -644,6 +700,8 @@ def plan(
                 specs.append(Spec(framework="torch", variant="torch optim.SGD", update="sgd", **common))
             if have_sklearn:
                 specs.append(Spec(framework="sklearn", variant="sklearn MLP", **common))
+            if workload == 1:
+                specs.append(Spec(framework="numpy", variant="numpy floor (products)", **common))
 
     if 1 in workloads:
         cats(1, WORKLOADS[1])
@@ -655,6 +713,7 @@ def plan(
         specs.append(Spec(framework="deepstep", variant="deepstep", baseline=True, **common))
         if have_torch:
             specs.append(Spec(framework="torch", variant="torch nn+optim.SGD", update="sgd", **common))
+        specs.append(Spec(framework="numpy", variant="numpy floor (products)", **common))
     if 4 in workloads:
         # float32 is the workload (as workload 2); float64 is the check that both run the same Adam on the same
         # batches: their epoch costs agree to rounding there (float32 rounding alone moves them by ~1e-6)
@@ -665,6 +724,13 @@ def plan(
                 specs.append(Spec(framework="deepstep", variant="deepstep", baseline=True, **common))
             if have_torch:
                 specs.append(Spec(framework="torch", variant="torch nn+optim.Adam", update="adam", **common))
+    if 6 in workloads:
+        common = {"workload": 6, "label": WORKLOADS[6], "dtype": "float32", "iterations": ADAM_EPOCHS, "repeats": 1,
+                  "optimizer": "adam"}
+        if has_optimizers:
+            specs.append(Spec(framework="deepstep", variant="deepstep", baseline=True, **common))
+        if have_torch:
+            specs.append(Spec(framework="torch", variant="torch nn+optim.Adam", update="adam", **common))
     if 3 in workloads:
         ms = (256, 4096, 16384) if quick else SCALING_M
         r = repeats or (2 if quick else 5)
@@ -722,6 +788,8 @@ def finish(results: list[Result]) -> list[str]:
                 f"WARNING: {name}: iteration-0 cost {r.first_cost:.9g} differs from deepstep's "
                 f"{base.first_cost:.9g} by more than {tol:g}: not the same start"
             )
+        if r.final_cost is None:  # the NumPy floor: times only
+            continue
         ref = base if r.spec.framework == "deepstep" else plains.get(key, base)
         r.cost_reference = ref.spec.variant
         r.cost_rel_diff = abs(r.final_cost - ref.final_cost) / abs(ref.final_cost)
@@ -819,6 +887,18 @@ def explain(results: list[Result]) -> list[str]:
     for r in fast:
         notes.append(f"fast path: {r.spec.label} / {r.spec.dtype}: the whole cost history of deepstep's default "
                      f"differs from {r.spec.variant}'s by at most {r.history_rel_diff:.1e} relative")
+    floors = [r for r in ok if r.spec.framework == "numpy" and r.ratio]
+    for r in floors:
+        gram = " (the plain products: the Gram form does fewer)" if r.spec.workload in CAT_WORKLOADS else ""
+        notes.append(f"numpy floor: {r.spec.label} / {r.spec.dtype}: deepstep's default takes {1 / r.ratio:.2f}x the "
+                     f"time of its matrix products alone{gram}")
+    epochs = {r.spec.framework: r.epoch_s for r in ok if r.spec.workload == 6 and len(r.epoch_s) >= 5}
+    for framework, e in sorted(epochs.items()):
+        notes.append(f"adam epochs ({framework}): epoch 2 {e[1]:.3f} s, epoch {len(e)} {e[-1]:.3f} s "
+                     f"(last / second {e[-1] / e[1]:.2f}); epochs 3-5 {sum(e[2:5]):.3f} s")
+    if {"deepstep", "torch"} <= set(epochs):
+        ratio = sum(epochs["deepstep"][2:5]) / sum(epochs["torch"][2:5])
+        notes.append(f"adam epochs 3-5: deepstep / torch = {ratio:.2f}")
     compared = [r for r in ok if r.cost_rel_diff is not None]
     if compared:
         worst = max(compared, key=lambda r: r.cost_rel_diff)
@@ -860,7 +940,7 @@ def write_json(path: Path, results: list[Result], notes: list[str], argv: list[s
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--workloads", default="1,2,3,4,5",
+    p.add_argument("--workloads", default="1,2,3,4,5,6",
                    help="comma-separated subset of " + ", ".join(f"{n} ({label})" for n, label in WORKLOADS.items())
                    + " (default: all)")
     p.add_argument("--iterations", type=int, help="iterations of workloads 1 and 5, and of each timing of workload 3")
@@ -875,9 +955,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         try:
             args.workloads = sorted({int(w) for w in args.workloads.split(",") if w.strip()})
         except ValueError:
-            p.error(f"--workloads: expected numbers from 1-5 separated by commas, got {args.workloads!r}")
+            p.error(f"--workloads: expected numbers from 1-6 separated by commas, got {args.workloads!r}")
         if not args.workloads or not set(args.workloads) <= set(WORKLOADS):
-            p.error(f"--workloads: expected numbers from 1-5, got {args.workloads}")
+            p.error(f"--workloads: expected numbers from 1-6, got {args.workloads}")
         for name in ("iterations", "repeats"):
             if getattr(args, name) is not None and getattr(args, name) < 1:
                 p.error(f"--{name}: expected a positive number, got {getattr(args, name)}")
