@@ -98,6 +98,7 @@ class Spec:
     baseline: bool = False  # the deepstep row the other rows of its (label, dtype) are compared with
     optimizer: str | None = None  # None: plain gradient descent; "momentum" or "adam" (workloads 5 and 4)
     l2: float = 0.0  # lambda of L2 regularization (workload 5)
+    signals: bool = True  # deepstep: False runs fit(signals=False) (the per-layer signals' cost is the difference)
 
 
 @dataclass
@@ -258,6 +259,8 @@ def run_deepstep(spec: Spec, data: Data) -> Outcome:
     Workloads 4 and 5 add ``optimizer=`` (a new object each repeat) and ``l2=``.
     """
     options: dict[str, Any] = {"method": spec.method} if spec.method else {}
+    if not spec.signals:
+        options["signals"] = False
     if spec.l2:
         options["l2"] = spec.l2
     times = []
@@ -662,6 +665,10 @@ def fit_has_method() -> bool:
     return "method" in inspect.signature(ds.DeepNetwork.fit).parameters
 
 
+def fit_has_signals() -> bool:
+    return "signals" in inspect.signature(ds.DeepNetwork.fit).parameters
+
+
 def fit_has_optimizers() -> bool:
     """Whether this deepstep's fit takes optimizer= and l2= (and has deepstep.optimizers)."""
     parameters = inspect.signature(ds.DeepNetwork.fit).parameters
@@ -693,6 +700,9 @@ def plan(
                     specs.append(Spec(framework="deepstep", variant="deepstep", method="auto", baseline=True,
                                       **common))
                     specs.append(Spec(framework="deepstep", variant="deepstep plain", method="plain", **common))
+                    if workload == 1 and fit_has_signals():
+                        specs.append(Spec(framework="deepstep", variant="deepstep signals=False", method="auto",
+                                          signals=False, **common))
                 else:
                     specs.append(Spec(framework="deepstep", variant="deepstep", baseline=True, **common))
             if have_torch:
@@ -711,6 +721,8 @@ def plan(
         common = {"workload": 2, "label": WORKLOADS[2], "dtype": "float32", "iterations": 1,
                   "repeats": repeats or (1 if quick else 5)}
         specs.append(Spec(framework="deepstep", variant="deepstep", baseline=True, **common))
+        if fit_has_signals():
+            specs.append(Spec(framework="deepstep", variant="deepstep signals=False", signals=False, **common))
         if have_torch:
             specs.append(Spec(framework="torch", variant="torch nn+optim.SGD", update="sgd", **common))
         specs.append(Spec(framework="numpy", variant="numpy floor (products)", **common))
@@ -765,7 +777,8 @@ def finish(results: list[Result]) -> list[str]:
     warnings_out = []
     ok = [r for r in results if r.error is None]
     baselines = {(r.spec.label, r.spec.dtype): r for r in ok if r.spec.baseline}
-    plains = {(r.spec.label, r.spec.dtype): r for r in ok if r.spec.framework == "deepstep" and not r.spec.baseline}
+    plains = {(r.spec.label, r.spec.dtype): r for r in ok if r.spec.framework == "deepstep" and not r.spec.baseline
+              and r.spec.signals}
     for r in ok:
         r.best_s = min(r.times_s)
         r.ms_per_iter = 1e3 * r.best_s / r.spec.iterations
@@ -883,10 +896,15 @@ def explain(results: list[Result]) -> list[str]:
     if gaps:
         notes.append("same start: iteration-0 costs of the full-batch rows differ from deepstep's by at most "
                      + ", ".join(f"{gap:.1e} ({dtype})" for dtype, gap in sorted(gaps.items())))
-    fast = [r for r in ok if r.spec.framework == "deepstep" and not r.spec.baseline and r.history_rel_diff is not None]
+    fast = [r for r in ok if r.spec.framework == "deepstep" and not r.spec.baseline and r.spec.signals
+            and r.history_rel_diff is not None]
     for r in fast:
         notes.append(f"fast path: {r.spec.label} / {r.spec.dtype}: the whole cost history of deepstep's default "
                      f"differs from {r.spec.variant}'s by at most {r.history_rel_diff:.1e} relative")
+    for r in ok:
+        if not r.spec.signals and r.ratio:
+            notes.append(f"signals: {r.spec.label} / {r.spec.dtype}: recording the per-layer signals costs "
+                         f"{1 / r.ratio - 1:+.1%} of the run (deepstep against deepstep signals=False)")
     floors = [r for r in ok if r.spec.framework == "numpy" and r.ratio]
     for r in floors:
         gram = " (the plain products: the Gram form does fewer)" if r.spec.workload in CAT_WORKLOADS else ""

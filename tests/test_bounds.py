@@ -228,7 +228,7 @@ def test_the_memory_estimate_is_an_upper_bound_of_what_training_holds():
                         validation_fraction=0.25)
                 _, peak = tracemalloc.get_traced_memory()
                 tracemalloc.stop()
-                estimate = sum(limits.training_bytes(dims, 768, batch, 8, slots, m_validation=256))
+                estimate = sum(limits.training_bytes(dims, 768, batch, 8, slots, m_validation=256, m_signals=768))
                 assert peak < estimate < 4 * peak, (dims, optimizer, batch)
 
 

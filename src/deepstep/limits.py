@@ -129,7 +129,7 @@ def check_memory(nbytes: int, name: str, what: str) -> None:
 
 
 def training_bytes(layer_dims: Sequence[int], m: int, batch_size: int | None, itemsize: int, slots: int,
-                   m_validation: int = 0, gram: bool = False) -> tuple[int, int]:
+                   m_validation: int = 0, gram: bool = False, m_signals: int = 0) -> tuple[int, int]:
     """What a training run holds besides the network and the data: (bytes for parameter-shaped arrays, bytes for
     activations).
 
@@ -137,8 +137,9 @@ def training_bytes(layer_dims: Sequence[int], m: int, batch_size: int | None, it
     the update, early stopping's best), four per optimizer slot (the slot, its snapshot, the update's
     temporaries).  Activations: Z, A, dA, dZ and a dropout mask of every layer for a batch (``batch_size`` or
     all ``m``), two per layer for the validation examples, and the Gram form's m x m matrix and its n[1] x m
-    products.  Measured with tracemalloc (tests/test_bounds.py), the estimate is above what a run holds and
-    within a few times of it.
+    products; for the per-layer signals' pass over ``m_signals`` examples, a copy of the weights and six arrays
+    per layer (the caches' Z and A, dZ, dA and the statistics' temporaries).  Measured with tracemalloc
+    (tests/test_bounds.py), the estimate is above what a run holds and within a few times of it.
 
     >>> training_bytes([2, 4, 1], 10, None, 8, 0)
     (680, 2000)
@@ -150,6 +151,9 @@ def training_bytes(layer_dims: Sequence[int], m: int, batch_size: int | None, it
     acts = 5 * width * b * itemsize + 2 * width * int(m_validation) * itemsize
     if gram:
         acts += (m * m + 3 * int(layer_dims[1]) * m) * itemsize
+    if m_signals:
+        params += P * itemsize
+        acts += 6 * width * int(m_signals) * itemsize
     return params, acts
 
 

@@ -70,11 +70,11 @@ def test_an_interrupt_between_checkpoints_leaves_the_epochs_done(method, monkeyp
     calls = {"n": 0}
     epoch = loop.Run._epoch
 
-    def interrupted(self, lr):
+    def interrupted(self, lr, replay=False):
         calls["n"] += 1
         if calls["n"] == 27:
             raise KeyboardInterrupt
-        return epoch(self, lr)
+        return epoch(self, lr, replay)
 
     monkeypatch.setattr(loop.Run, "_epoch", interrupted)
     net = network()

@@ -23,7 +23,8 @@ from deepstep.training.settings import SETTINGS as ROWS
 NOT_SETTINGS_OF_TRAIN = {"--dataset", "--layers", "--out", "--test-fraction", "--image-size", "--label-column",
                          "--delimiter", "--task", "--test-data", "--print-every", "--checkpoint-every", "--resume",
                          "--resume-or-start", "--quiet", "--help", "--columns", "--drop-columns", "--weight-column",
-                         "--class-weight", "--threads"}
+                         "--class-weight", "--threads", "--baseline-error", "--no-signals", "--log-csv",
+                         "--tensorboard"}
 """The flags of ``deepstep train`` that are not run settings (the data, the files, the output)."""
 NOT_SETTINGS_OF_SWEEP = {"--dataset", "--samples", "--keep", "--test-fraction", "--test-data", "--task",
                          "--label-column", "--delimiter", "--image-size", "--out", "--jobs", "--scheduler",

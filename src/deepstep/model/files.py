@@ -450,6 +450,20 @@ def _upgrade_v1(meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _signals_sound(signals: Any, dims: list[int]) -> bool:
+    """History's per-layer signals: {"epoch": [count, ...], name: [[number or null per layer] per epoch], ...}."""
+    if not isinstance(signals, dict) or not isinstance(signals.get("epoch"), list):
+        return False
+    epochs = signals["epoch"]
+    if not all(_is_count(e) for e in epochs):
+        return False
+    L = len(dims) - 1
+    return all(isinstance(series, list) and len(series) == len(epochs)
+               and all(isinstance(r, list) and len(r) == L and all(v is None or _is_number(v) for v in r)
+                       for r in series)
+               for name, series in signals.items() if name != "epoch")
+
+
 def _is_number_list(value: Any) -> bool:
     return isinstance(value, list) and all(_is_number(v) for v in value)
 
@@ -478,6 +492,10 @@ def _check_meta(meta: dict[str, Any], dims: list[int], where: str) -> None:
                               or (kinds[0] is not str and not _is_number(v))):
             expected = {str: "a string", int: "a whole number"}.get(kinds[0], "a finite number")
             raise _fail(where, f"expected history {name!r} to be {expected} or null, got {str(v)[:40]!r}")
+    signals = history.get("signals")
+    if signals is not None and not _signals_sound(signals, dims):
+        raise _fail(where, "expected history 'signals' to be a JSON object: 'epoch' a list of epochs, each other "
+                           "entry one list per epoch of one finite number or null per layer")
     opt = meta.get("optimizer")
     if opt is not None:
         if not (isinstance(opt, dict) and all(_is_count(opt.get(k)) for k in ("t", "epoch"))):

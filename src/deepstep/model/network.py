@@ -289,6 +289,7 @@ class DeepNetwork:
         verbose: bool = False,
         sample_weight: Any = None,
         n_threads: int | str = "auto",
+        signals: bool | int = True,
     ) -> History:
         """Train, continuing from the current parameters (and optimizer state).
 
@@ -333,6 +334,10 @@ class DeepNetwork:
         n_threads : int or "auto"
             BLAS threads for the run's matrix products ("auto": one where the largest product is small, else the
             BLAS's own; :mod:`deepstep.training.threads`), restored afterwards.
+        signals : bool or int
+            Record the per-layer signals (norms of W, dW and the update, Z and A statistics, dead and saturated
+            units) into ``history.signals`` every few epochs, chosen so that they cost under 5% of the training
+            (:mod:`deepstep.training.signals`); a number: every that many epochs; False: none.
 
         Returns
         -------
@@ -350,7 +355,7 @@ class DeepNetwork:
             by a callback) leaves the network as after the whole epochs done.
         """
         plan = check_run(self, learning_rate, num_iterations, batch_size, optimizer, l2, keep_prob, callbacks, method,
-                         verbose, n_threads)
+                         verbose, n_threads, signals)
         X, Y, validation, standardizers, weights = self._training_data(X, Y, validation_data, validation_fraction,
                                                                        sample_weight)
         return train(self, X, Y, validation, plan, standardizers, weights)
@@ -404,6 +409,16 @@ class DeepNetwork:
                 if validation is not None:
                     validation = (validation[0], target_standardizer.transform(validation[1], "validation_data[1]"))
         return X, Y, validation, (standardizer, target_standardizer), weights
+
+    def diagnosis(self, baseline_error: float | None = None, train_error: float | None = None,
+                  dev_error: float | None = None) -> dict[str, Any]:
+        """The course's reading of the training so far (:func:`deepstep.training.signals.diagnosis`): bias and
+        variance from the last training and validation errors against ``baseline_error`` (e.g. human-level),
+        vanishing and exploding gradients, dead ReLU and saturated units from the last per-layer signals, and
+        the remedies, one line each in ``"advice"``."""
+        from ..training.signals import diagnosis
+
+        return diagnosis(self.history, self.task.is_classification, baseline_error, train_error, dev_error)
 
     # -- prediction --------------------------------------------------------------------------------
     def predict_proba(self, X: np.ndarray) -> np.ndarray:

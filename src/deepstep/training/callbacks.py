@@ -35,7 +35,9 @@ True
 from __future__ import annotations
 
 import math
+import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -43,6 +45,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import DeepstepError, _describe, check_number, check_positive_int
+from . import signals as _signals
 
 
 class Run(Protocol):
@@ -65,7 +68,10 @@ class Run(Protocol):
     def parameters_finite(self, cheap: bool = False) -> bool: ...
 
 __all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "DivergenceGuard", "ProgressBar", "LambdaCallback",
-           "as_callback"]
+           "CSVLogger", "TensorBoard", "LayerSignals", "as_callback"]
+
+PROGRESS_EVERY_S = 0.25  # a progress bar moves within an epoch at most this often
+PROGRESS_LINE_S = 10.0  # without a bar, a line within an epoch at most this often
 
 
 class Callback:
@@ -81,6 +87,10 @@ class Callback:
 
     def on_epoch_end(self, run: Run, epoch: int, logs: dict[str, float]) -> None:
         pass
+
+    def on_batch_end(self, run: Run, batch: int, batches: int) -> None:
+        """After mini-batch ``batch`` (0-based) of the epoch's ``batches``; the loop calls it only on callbacks that
+        override it (a call per mini-batch costs)."""
 
     def on_train_end(self, run: Run) -> None:
         pass
@@ -270,15 +280,21 @@ class ProgressBar(Callback):
         Show the bar (on stderr, where it is a terminal); False prints the lines only.
     file : file object, optional
         Where the lines go without a bar (default stdout).
+    advice : bool
+        At the end, the course's diagnosis of the run (:func:`deepstep.training.signals.diagnosis`): one line of
+        advice each on stderr.
     """
 
     def __init__(self, total: int | None = None, print_every: int | None = None, bar: bool = True,
-                 file: Any = None) -> None:
+                 file: Any = None, advice: bool = True) -> None:
         self.total = check_positive_int(total, "total", allow_none=True)
         self.print_every = check_positive_int(print_every, "print_every", allow_none=True)
         self.show_bar = bar
         self.file = file
+        self.advice = advice
         self.bar = None
+        self._moved = 0.0  # of the current epoch, shown on the bar
+        self._shown_at = 0.0
 
     def on_train_begin(self, run: Run) -> None:
         total = self.total or run.epochs_planned
@@ -309,17 +325,246 @@ class ProgressBar(Callback):
             if "val_r2" in logs:
                 figures["val_r2"] = f"{logs['val_r2']:.4f}"
         if self.bar is not None:
-            self.bar.update(1)
+            self.bar.update(1 - self._moved)
             self.bar.set_postfix(figures, refresh=False)
+        self._moved = 0.0
         last = epoch == run.first_epoch + run.epochs_planned - 1
         if self._every and ((epoch % self._every == 0) or last):
             self._say(f"iteration {epoch}: " + "   ".join(f"{k} {v}" for k, v in figures.items()))
 
+    def on_batch_end(self, run: Run, batch: int, batches: int) -> None:
+        """Within a long epoch: the bar moves by the share of mini-batches done (at most every
+        :data:`PROGRESS_EVERY_S`); without a bar, a line at most every :data:`PROGRESS_LINE_S`."""
+        now = time.monotonic()
+        if self.bar is not None and not self.bar.disable:
+            if now - self._shown_at >= PROGRESS_EVERY_S:
+                done = (batch + 1) / batches
+                self.bar.update(done - self._moved)
+                self._moved, self._shown_at = done, now
+        elif self._every is not None:
+            if not self._shown_at:
+                self._shown_at = now
+            elif now - self._shown_at >= PROGRESS_LINE_S:
+                self._shown_at = now
+                self._say(f"iteration {run.first_epoch + len(run.history.cost)}: mini-batch {batch + 1} of {batches}")
+
     def on_train_end(self, run: Run) -> None:
+        """Close the bar; after a run that ended as planned, the course's diagnosis of it, one line of advice each."""
         self.cleanup(run)
+        if self.advice and run.error is None and not run.diverged:
+            for line in _signals.diagnosis(run.history, run.network.task.is_classification)["advice"]:
+                print(f"note: {line}", file=sys.stderr)
 
     def cleanup(self, run: Run) -> None:
         """Close the bar (also when training ends by an exception)."""
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+class LayerSignals(Callback):
+    """Record the per-layer signals (:func:`deepstep.training.signals.layer_signals`) into the run's history and the
+    network's (``fit`` adds one; ``signals=False`` leaves it out).
+
+    Parameters
+    ----------
+    every : int or "auto"
+        Epochs between records ("auto": :func:`deepstep.training.signals.signal_every`); the run's last epoch is
+        always recorded, and its first where the run is longer than that.
+    sample : int
+        Examples measured at most: a fixed subset (the same in every run) of the training examples when there
+        are more; the network's random generator is never drawn from.
+    """
+
+    key = None
+
+    def __init__(self, every: int | str = "auto", sample: int = _signals.SAMPLE) -> None:
+        if not (isinstance(every, str) and every == "auto"):
+            every = int(check_number(every, "every", low=1, integer=True, expected="'auto' or a number of epochs >= 1"))
+        self.every = every
+        self.sample = int(check_number(sample, "sample", low=1, integer=True, expected="a number of examples >= 1"))
+        self.latest_grads: dict[str, np.ndarray] = {}  # dW[l] of the last record (the TensorBoard callback draws them)
+
+    def on_train_begin(self, run: Any) -> None:
+        net = run.network
+        m = run.X.shape[1]
+        k = _signals.signal_sample(net.layer_dims, m, self.sample)
+        if m > k:
+            idx = np.sort(np.random.default_rng(0).choice(m, k, replace=False))
+            self._X, self._Y = run.X[:, idx], run.Y[:, idx]
+        else:
+            self._X, self._Y = run.X, run.Y
+        self._period = (_signals.signal_every(net.layer_dims, m, run.batch_size, self._X.shape[1],
+                                     getattr(run, "method", None) == "gram")
+                        if self.every == "auto" else self.every)
+        self._k = 0  # this run's epochs seen
+        self._before = self._weights(run) if self._due(0, run) else None
+
+    def _due(self, k: int, run: Any) -> bool:
+        """Record after this run's epoch k: every ``period`` epochs from the first (only where the run is longer
+        than a period: else the budget is the last epoch's alone), and the last."""
+        first = k == 0 and run.epochs_planned > self._period
+        return first or (k > 0 and k % self._period == 0) or k == run.epochs_planned - 1
+
+    @staticmethod
+    def _weights(run: Any) -> dict[str, np.ndarray]:
+        params = run.network.parameters
+        return {f"W{l}": np.array(params[f"W{l}"]) for l in range(1, run.network.L + 1)}
+
+    def on_epoch_end(self, run: Any, epoch: int, logs: dict[str, float]) -> None:
+        k = self._k
+        self._k += 1
+        if self._due(k, run) or run.stop_training:
+            net = run.network
+            self.latest_grads = {}
+            record = _signals.layer_signals(net.parameters, net.hidden, net.output, self._X, self._Y, self._before,
+                                   net.layer_state, self.latest_grads)
+            for history, at in ((run.history, len(run.history.cost) - 1), (net.history, len(net.history.cost) - 1)):
+                history.add_signals(at, record)
+        self._before = self._weights(run) if self._due(self._k, run) else None
+
+
+# -- logs ------------------------------------------------------------------------------------------------------
+
+_LOGGED_SIGNALS = ("W_norm", "dW_norm", "update_norm", "update_ratio")
+
+
+def _recorded_now(run: Run) -> dict[str, list] | None:
+    """The per-layer signals recorded at the epoch just ended (by deepstep.training.signals.LayerSignals), or None."""
+    signals = run.history.signals
+    if signals.get("epoch") and signals["epoch"][-1] == len(run.history.cost) - 1:
+        return {name: series[-1] for name, series in signals.items() if name != "epoch"}
+    return None
+
+
+class CSVLogger(Callback):
+    """One CSV row per epoch: the epoch, every series of the History (cost, accuracy or r2, the validation figures,
+    the learning rate) and the per-layer norms ``W_norm_l``, ``dW_norm_l``, ``update_norm_l``, ``update_ratio_l``
+    (empty where the epoch recorded no signals).
+
+    Rows are flushed as they are written; where a divergence puts the network back some epochs, their rows go
+    too (the file is rewritten, atomically), so that the file always holds the History's epochs.
+
+    Parameters
+    ----------
+    path : str or Path
+    append : bool
+        Add to an existing file (a resumed run) instead of starting it anew.
+    """
+
+    def __init__(self, path: str | Path, append: bool = False) -> None:
+        if not isinstance(path, (str, Path)) or not str(path):
+            raise DeepstepError(f"path: expected a file path, got {_describe(path)}")
+        self.path = Path(path)
+        self.append = bool(append)
+        self._file: Any = None
+
+    def check(self, has_validation: bool) -> None:
+        if self.path.is_dir():
+            raise DeepstepError(f"path: expected a file to write the CSV log to, got the folder {self.path}")
+        if not self.path.parent.is_dir():
+            raise DeepstepError(f"path: the folder of {self.path} does not exist")
+
+    def on_train_begin(self, run: Run) -> None:
+        import csv
+
+        score = run.network.task.score_name
+        columns = ["epoch", "cost", score] + (["val_cost", f"val_{score}"] if run.has_validation else [])
+        columns.append("learning_rate")
+        columns += [f"{name}_{l}" for name in _LOGGED_SIGNALS for l in range(1, run.network.L + 1)]
+        self.columns = columns
+        fresh = not (self.append and self.path.exists() and self.path.stat().st_size)
+        self._file = open(self.path, "w" if fresh else "a", newline="", encoding="utf-8")  # noqa: SIM115
+        self._writer = csv.writer(self._file)
+        if fresh:
+            self._writer.writerow(columns)
+            self._file.flush()
+        self._rows: list[tuple[int, list]] = []  # this run's rows: (epoch, cells)
+
+    def on_epoch_end(self, run: Run, epoch: int, logs: dict[str, float]) -> None:
+        cells: dict[str, Any] = {"epoch": epoch, **logs}
+        signals = _recorded_now(run)
+        if signals is not None:
+            for name in _LOGGED_SIGNALS:
+                for l, v in enumerate(signals.get(name, []), 1):
+                    cells[f"{name}_{l}"] = v
+        row = ["" if cells.get(c) is None else repr(cells[c]) if isinstance(cells[c], float) else cells[c]
+               for c in self.columns]
+        self._rows.append((epoch, row))
+        self._writer.writerow(row)
+        self._file.flush()
+
+    def on_train_end(self, run: Run) -> None:
+        self.cleanup(run)
+        kept = run.first_epoch + len(run.history.cost)
+        if any(epoch >= kept for epoch, _ in self._rows):  # epochs a divergence took back
+            import csv
+            import io
+
+            text = self.path.read_text(encoding="utf-8")
+            lines = list(csv.reader(io.StringIO(text)))
+            dropped = {str(epoch) for epoch, _ in self._rows if epoch >= kept}
+            out = io.StringIO()
+            csv.writer(out).writerows(line for line in lines if not (line and line[0] in dropped))
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            tmp.write_text(out.getvalue(), encoding="utf-8")
+            os.replace(tmp, self.path)  # a valid log replaced by a valid log
+
+    def cleanup(self, run: Run) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class TensorBoard(Callback):
+    """Event files TensorBoard reads, in ``log_dir``: every History series as scalars per epoch, the per-layer norms
+    as scalars ``layer{l}/W_norm`` ... and histograms of W[l] and dW[l] at the epochs that recorded signals.
+
+    Written with tensorboardX (``pip install 'deepstep[tensorboard]'``).
+    """
+
+    def __init__(self, log_dir: str | Path) -> None:
+        if not isinstance(log_dir, (str, Path)) or not str(log_dir):
+            raise DeepstepError(f"log_dir: expected a folder path, got {_describe(log_dir)}")
+        self.log_dir = Path(log_dir)
+        self._writer: Any = None
+
+    def check(self, has_validation: bool) -> None:
+        from ..extras import require
+
+        require("tensorboardX", "tensorboard", "TensorBoard logs")
+        if self.log_dir.exists() and not self.log_dir.is_dir():
+            raise DeepstepError(f"log_dir: expected a folder, got the file {self.log_dir}")
+
+    def on_train_begin(self, run: Run) -> None:
+        from ..extras import require
+
+        tbx = require("tensorboardX", "tensorboard", "TensorBoard logs")
+        self._writer = tbx.SummaryWriter(str(self.log_dir))
+
+    def on_epoch_end(self, run: Run, epoch: int, logs: dict[str, float]) -> None:
+        w = self._writer
+        for name, value in logs.items():
+            w.add_scalar(name, value, epoch)
+        signals = _recorded_now(run)
+        if signals is not None:
+            for name, figures in signals.items():
+                for l, v in enumerate(figures, 1):
+                    if v is not None:
+                        w.add_scalar(f"layer{l}/{name}", v, epoch)
+            params = run.network.parameters
+            grads = next((cb.latest_grads for cb in getattr(run, "callbacks", ())
+                          if getattr(cb, "latest_grads", None)), {})
+            for l in range(1, run.network.L + 1):
+                w.add_histogram(f"W{l}", np.asarray(params[f"W{l}"]), epoch)
+                if f"dW{l}" in grads:
+                    w.add_histogram(f"dW{l}", grads[f"dW{l}"], epoch)
+        w.flush()
+
+    def on_train_end(self, run: Run) -> None:
+        self.cleanup(run)
+
+    def cleanup(self, run: Run) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None

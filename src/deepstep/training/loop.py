@@ -36,7 +36,16 @@ from ..errors import (
     check_learning_rate,
     check_positive_int,
 )
-from .callbacks import Callback, DivergenceGuard, EarlyStopping, ModelCheckpoint, ProgressBar, as_callback
+from .callbacks import (
+    Callback,
+    DivergenceGuard,
+    EarlyStopping,
+    LayerSignals,
+    ModelCheckpoint,
+    ProgressBar,
+    as_callback,
+)
+from .signals import check_signals, signal_sample
 
 __all__ = ["History", "Run", "TrainingDiverged", "METHODS"]
 
@@ -115,6 +124,9 @@ class History(Callback):
     ``val_cost[i]``, ``val_accuracy[i]`` (``val_r2[i]``): on the validation data
     with the parameters after epoch i (when validation data is given).
     ``learning_rates[i]``: the learning rate epoch i used.
+    ``signals``: the per-layer signals (:mod:`deepstep.training.signals`), recorded every few epochs:
+    ``signals["epoch"][k]`` is the epoch of record k (an index into ``cost``) and ``signals[name][k]`` its
+    figures, one per layer (``name`` in :data:`deepstep.training.signals.SIGNALS`).
     """
 
     cost: list[float] = field(default_factory=list)
@@ -128,6 +140,7 @@ class History(Callback):
     batch_size: int | None = None
     method: str | None = None  # "plain" or "gram": how the first layer was trained
     optimizer: str | None = None
+    signals: dict[str, list] = field(default_factory=dict)
 
     _SERIES = ("cost", "accuracy", "val_cost", "val_accuracy", "r2", "val_r2", "learning_rates")
 
@@ -162,14 +175,29 @@ class History(Callback):
                 getattr(self, name).append(logs[name])
 
     def truncate(self, n: int) -> None:
-        """Keep the first n epochs."""
+        """Keep the first n epochs (and the signals recorded at them)."""
         for name in self._SERIES:
             del getattr(self, name)[n:]
+        epochs = self.signals.get("epoch", [])
+        keep = sum(1 for e in epochs if e < n)
+        for series in self.signals.values():
+            del series[keep:]
+
+    def add_signals(self, epoch: int, record: Mapping[str, list]) -> None:
+        """Record the per-layer signals measured after ``epoch`` (an index into ``cost``)."""
+        if not self.signals:
+            self.signals = {"epoch": [], **{name: [] for name in record}}
+        self.signals["epoch"].append(int(epoch))
+        for name, figures in record.items():
+            self.signals[name].append(list(figures))
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {name: list(getattr(self, name)) for name in self._SERIES}
         out.update(learning_rate=self.learning_rate, batch_size=self.batch_size, method=self.method,
                    optimizer=self.optimizer)
+        if self.signals:
+            out["signals"] = {name: [list(r) if isinstance(r, list) else r for r in series]
+                              for name, series in self.signals.items()}
         return out
 
     state_dict = as_dict
@@ -181,9 +209,14 @@ class History(Callback):
             getattr(self, name).extend(float(v) for v in state.get(name, []))
         for name in ("learning_rate", "batch_size", "method", "optimizer"):
             setattr(self, name, state.get(name))
+        offset = len(self.cost) - len(state.get("cost", []))
+        signals = state.get("signals") or {}
+        for k, epoch in enumerate(signals.get("epoch", [])):
+            self.add_signals(offset + int(epoch), {name: series[k] for name, series in signals.items()
+                                                   if name != "epoch"})
 
 
-_READ_ONLY = (History, DivergenceGuard, ProgressBar, EarlyStopping, ModelCheckpoint)  # callbacks that only read a run
+_READ_ONLY = (History, DivergenceGuard, ProgressBar, EarlyStopping, ModelCheckpoint, LayerSignals)  # only read a run
 
 # -- the run -------------------------------------------------------------------------------------------
 
@@ -285,6 +318,7 @@ class Run:
         self.learning_rate, self.epochs_planned, self.batch_size = learning_rate, epochs, batch_size
         self.optimizer, self.l2, self.method = optimizer, l2, method
         self.callbacks = callbacks
+        self._batch_callbacks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
         self.validation = validation
         self.has_validation = validation is not None
         self.first_epoch = len(net.history.cost)
@@ -434,7 +468,7 @@ class Run:
         e, scratch = snap.n_history, None
         while e < target:
             scratch = self._take(scratch)
-            self._epoch(rates[e])
+            self._epoch(rates[e], replay=True)
             self.optimizer.epoch += 1
             if not _values_finite(self._live):
                 self._restore(scratch)
@@ -542,7 +576,7 @@ class Run:
         self.optimizer.step(self.sparse, self.grads, lr, self.flat_update)
         return cost, right
 
-    def _epoch(self, lr: float) -> tuple[float, float]:
+    def _epoch(self, lr: float, replay: bool = False) -> tuple[float, float]:
         if not self.minibatch:
             cost, right = self._step(self.X, self.Y, self.labels, lr, self.weights)
             return cost, self.task.score_of(right, self.m, self.reference)
@@ -552,12 +586,15 @@ class Run:
         starts = range(0, m, batch)
         if self.network.batch_norm and m % batch == 1:  # a lone last example joins the batch before it (the
             starts = range(0, m - 1, batch)              # variance of one example is 0: nothing to normalize by)
+        tell = [] if replay else self._batch_callbacks
         for i, k in enumerate(starts):
             idx = perm[k : k + batch] if i < len(starts) - 1 else perm[k:]
             c, r = self._step(self.XT[idx].T, self.YT[idx].T, self.labels[idx] if self.labels.size else None, lr,
                               None if self.weights is None else self.weights[:, idx])
             total += c * idx.size
             right = right + r
+            for cb in tell:
+                cb.on_batch_end(self, i, len(starts))
         return total / m, self.task.score_of(right, m, self.reference)
 
     def _validate(self) -> tuple[float, float]:
@@ -668,12 +705,13 @@ class RunPlan:
     method: str
     verbose: bool
     n_threads: int | None = None
+    signals: bool | int | str = True
 
 
 def check_run(net: Trainee, learning_rate: float, num_iterations: int, batch_size: int | None = None,
               optimizer: str | Optimizer = "gd", l2: float = 0.0, keep_prob: float | Sequence[float] = 1.0,
               callbacks: Sequence[Any] | None = None, method: str = "auto", verbose: bool = False,
-              n_threads: Any = "auto") -> RunPlan:
+              n_threads: Any = "auto", signals: Any = True) -> RunPlan:
     """Every run setting of :meth:`deepstep.DeepNetwork.fit` checked, before anything is touched (the data's checks
     are the network's: :meth:`deepstep.DeepNetwork._training_data`)."""
     if not isinstance(method, str) or method not in METHODS:
@@ -694,7 +732,7 @@ def check_run(net: Trainee, learning_rate: float, num_iterations: int, batch_siz
 
     threads = check_threads(n_threads)
     return RunPlan(alpha, epochs, batch, _optimizer_for(net, optimizer), lambd, keep, given, method, bool(verbose),
-                   threads)
+                   threads, check_signals(signals))
 
 
 def train(net: Trainee, X: np.ndarray, Y: np.ndarray, validation: tuple[np.ndarray, np.ndarray] | None,
@@ -720,15 +758,18 @@ def train(net: Trainee, X: np.ndarray, Y: np.ndarray, validation: tuple[np.ndarr
     if method == "auto":
         method = "gram" if why_not is None and gram.pays_off(net.layer_dims[0], net.layer_dims[1], m, epochs) \
             else "plain"
+    signals = plan.signals is not False and not any(isinstance(cb, LayerSignals) for cb in plan.callbacks)
     held_params, held_acts = limits.training_bytes(net.layer_dims, m, batch, net.dtype.itemsize, len(opt.slots),
                                                    0 if validation is None else validation[0].shape[1],
-                                                   method == "gram")
+                                                   method == "gram", signal_sample(net.layer_dims, m) if signals else 0)
     limits.check_memory(held_params + held_acts,
                         "layer_dims" if held_params >= held_acts else "batch_size" if batch else "X",
                         f"training a network {list(net.layer_dims)} on m = {m} examples")
     for cb in plan.callbacks:
         cb.check(validation is not None)
     cbs: list[Callback] = [] if any(isinstance(cb, DivergenceGuard) for cb in plan.callbacks) else [DivergenceGuard()]
+    if signals:
+        cbs.append(LayerSignals("auto" if plan.signals is True else plan.signals))
     cbs += plan.callbacks
     if plan.verbose:
         cbs.append(ProgressBar())

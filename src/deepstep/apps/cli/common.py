@@ -90,6 +90,11 @@ def positive_float(text: str) -> float:
     return _number(text, float, lambda v: math.isfinite(v) and v > 0, "a positive number")
 
 
+def error_rate_arg(text: str) -> float:
+    """--baseline-error: an error rate from 0 to 1."""
+    return _number(text, float, lambda v: math.isfinite(v) and 0 <= v <= 1, "an error rate from 0 to 1 (0.02 for 2%)")
+
+
 def fraction_arg(text: str) -> float:
     """A fraction 0 < F < 1 (the table's validation_fraction bounds): --validation-fraction."""
     return setting_type(SETTINGS["validation_fraction"])(text)

@@ -17,7 +17,7 @@ from ...data.split import VALIDATION_RULE
 from ...errors import DeepstepError
 from ...model.files import atomic_path, write_json
 from ...model.network import DeepNetwork
-from ...training.callbacks import Callback, EarlyStopping, ModelCheckpoint, ProgressBar
+from ...training.callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ProgressBar, TensorBoard
 from ...training.loop import TrainingDiverged
 from .common import (
     DEFAULT_PRESET,
@@ -34,6 +34,7 @@ from .common import (
     _standardizes,
     add_setting_flags,
     delimiter_arg,
+    error_rate_arg,
     layers_arg,
     optimizer_of,
     positive_int,
@@ -90,6 +91,16 @@ def add_parser(sub: Any) -> None:
     t.add_argument("--threads", type=positive_int, help="BLAS threads for the matrix products (default: one for "
                    "small products, the BLAS's own for large ones)")
     t.add_argument("--print-every", type=positive_int, help="print the cost every N iterations")
+    t.add_argument("--baseline-error", type=error_rate_arg, metavar="E",
+                   help="the error to read bias against (e.g. human-level, 0.02 for 2%%; default 0): metrics.json's "
+                        "\"diagnosis\" says high bias, high variance, both or neither, with the course's remedies")
+    t.add_argument("--no-signals", action="store_true",
+                   help="do not record the per-layer signals (norms of W, dW and the update, dead and saturated "
+                        "units) that the diagnosis reads")
+    t.add_argument("--log-csv", metavar="FILE", help="write one CSV row per epoch: the history, the learning rate and "
+                                                    "the per-layer norms")
+    t.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard event files (scalars per epoch, histograms "
+                                                       "of W and dW) into DIR (needs deepstep[tensorboard])")
     t.add_argument("--checkpoint-every", type=positive_int, help="save the model every N iterations")
     resume = t.add_mutually_exclusive_group()
     resume.add_argument("--resume", action="store_true",
@@ -292,7 +303,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     stop = _StopRequest()
     callbacks: list[Callback] = [stop, ModelCheckpoint(model_path, every=checkpoint),
                                  ProgressBar(total=iterations, print_every=every, bar=not args.quiet,
-                                             file=sys.stdout)]
+                                             file=sys.stdout, advice=False)]
+    if args.log_csv:
+        callbacks.append(CSVLogger(args.log_csv, append=bool(args.resume or args.resume_or_start)))
+    if args.tensorboard:
+        callbacks.append(TensorBoard(args.tensorboard))
     if args.early_stopping is not None:
         early = EarlyStopping(patience=args.early_stopping)
         if args.resume and "early_stopping" in net.callback_state:
@@ -304,7 +319,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         if done < iterations and not (args.resume and _early_stopped(net)):
             net.fit(train_X, train_Y, lr, iterations - done, batch_size=args.batch_size, optimizer=optimizer,
                     l2=args.l2, keep_prob=args.keep_prob, validation_data=validation, callbacks=callbacks,
-                    method=method, sample_weight=weights, n_threads=args.threads or "auto")
+                    method=method, sample_weight=weights, n_threads=args.threads or "auto",
+                    signals=not args.no_signals)
         net.save(model_path)  # (the handlers stay until this is written: a second signal here is handled too)
     except TrainingDiverged as exc:
         net.save(model_path)  # the last sound parameters, put back by the guard
@@ -332,6 +348,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.early_stopping is not None and callbacks[0].stopped_epoch is not None:
         print(f"early stopping at iteration {callbacks[0].stopped_epoch}: no better validation cost for "
               f"{args.early_stopping} iterations; kept the parameters of iteration {callbacks[0].best_epoch}")
+    trained_on = report_of(net, train_X, train_Y, data.classes) if held is not None else metrics["train"]
+    metrics["diagnosis"] = _diagnosis(net, trained_on, metrics, args.baseline_error)
     write_json(out / "metrics.json", metrics)
     test = metrics["test"]
     if net.task.is_classification:
@@ -345,12 +363,27 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"train R^2 {metrics['train']['r2']:.4f}   {shown}{val}   ({seconds:.1f} s)")
     from ...report.diagnostics import diagnose
 
-    for note in diagnose(net, data.train_X, data.train_Y):
+    for note in diagnose(net, data.train_X, data.train_Y) + metrics["diagnosis"]["advice"]:
         print(f"note: {note}", file=sys.stderr)
     plotted = _plots(net, data, out, lr, bool(args.batch_size))
     print(f"wrote {model_path}, {out / 'metrics.json'}" + (f" and plots in {out}/" if plotted else ""))
     return 0
 
+
+
+def _diagnosis(net: DeepNetwork, trained_on: dict[str, Any] | None, metrics: dict[str, Any],
+               baseline: float | None) -> dict[str, Any]:
+    """metrics.json's "diagnosis": the course's reading, from the errors measured after training (the examples
+    trained on, and the validation examples, else the test set, as the dev set) and the last per-layer signals."""
+    name = net.task.score_name
+    train = trained_on[name] if trained_on else None
+    dev = metrics.get("val_" + name)
+    dev_set = "validation"
+    if dev is None and metrics.get("test"):
+        dev, dev_set = metrics["test"][name], "test"
+    found = net.diagnosis(baseline, None if train is None else 1 - train, None if dev is None else 1 - dev)
+    found["dev_set"] = dev_set if dev is not None else None
+    return found
 
 
 def _gram_applies(full_batch: bool, optimizer: Any, first_normalized: bool = False) -> bool:

@@ -121,7 +121,8 @@ def _train_one(X: Any, Y: np.ndarray, settings: dict[str, Any], seed: int, valid
     out["seconds"] = time.perf_counter() - start
     if net is None:
         return out
-    out["history"] = {k: _finite(v) if isinstance(v, list) else v for k, v in net.history.as_dict().items()}
+    out["history"] = {k: _finite(v) if isinstance(v, list) else v for k, v in net.history.as_dict().items()
+                      if k != "signals"}  # (the signals go with the run's state: its model file)
     out["iterations"] = len(net.history.cost)
     out["cost"] = out["history"]["cost"][-1] if net.history.cost else None
     if out["status"] != "failed":

@@ -1,0 +1,273 @@
+"""Per-layer signals of a network in training, and the course's diagnosis read from them.
+
+Course 2 teaches two readings of a network that trains badly: **vanishing and exploding gradients** in deep
+networks, and **bias and variance** from the training and dev errors.  This module measures what they need:
+
+* :func:`layer_signals` -- one record: for each layer l the norms ||W[l]||, ||dW[l]|| and of the update
+  W[l] - W[l]_before, the ratio update / weight, the mean and spread of Z[l] and A[l], the share of saturated
+  units (sigmoid and tanh hidden layers: A within 0.01 of a bound, where g'(Z) < 0.02) and of dead ReLU units
+  (zero for every example measured).  A forward pass with caches and a backward pass of the data cost (no L2
+  term, no dropout) over the examples measured, as :func:`deepstep.core.layers.forward_layers` and
+  ``backward_layers`` run them.
+* :func:`signal_every` -- how often :class:`deepstep.training.callbacks.LayerSignals` (the callback ``fit``
+  adds; ``signals=False`` leaves it out) records them, so that the records cost under :data:`BUDGET` of the
+  training; they are kept in ``History.signals``.
+* :func:`diagnosis` -- the reading, in the course's words: ``{"bias_variance", "vanishing_layers",
+  "exploding_layers", "dead_relu", "saturated", "advice"}``.
+
+Examples
+--------
+>>> import numpy as np
+>>> import deepstep as ds
+>>> X, Y = ds.datasets.make_moons(m=200, noise=0.2, rng=0)
+>>> net = ds.DeepNetwork([2, 8, 8, 1], rng=0)
+>>> h = net.fit(X, Y, 0.5, 50)
+>>> h.signals["epoch"][0], h.signals["epoch"][-1]
+(0, 49)
+>>> len(h.signals["W_norm"][-1])       # one figure per layer
+3
+>>> d = ds.training.signals.diagnosis(net.history, classification=True)
+>>> d["vanishing_layers"], d["bias_variance"]   # (no validation data: variance cannot be read)
+([], None)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..core.layers import backward_layers, forward_layers, layers_of
+from ..errors import DeepstepError, _describe, check_number
+
+__all__ = ["SIGNALS", "layer_signals", "signal_every", "signal_sample", "diagnosis", "check_signals", "SAMPLE",
+           "BUDGET"]
+
+#: The signals of a record, each a list of one figure per layer l = 1 .. L (None where it does not apply).
+SIGNALS = ("W_norm", "dW_norm", "update_norm", "update_ratio", "Z_mean", "Z_std", "A_mean", "A_std", "saturated",
+           "dead")
+SAMPLE = 2048  # examples measured at most (a fixed subset of the training examples when there are more) ...
+SAMPLE_VALUES = 2**22  # ... and fewer where the widest layer times them would pass this many values (32 MiB float64)
+BUDGET = 0.05  # the share of the training time the records may take
+STEP_MULTIPLY_ADDS = 2**20  # a training step's fixed cost (its NumPy calls), in multiply-adds, for signal_every
+SATURATED_WITHIN = 0.01  # a sigmoid or tanh unit-value within this of a bound of its range is saturated
+VANISHING = 1e-3  # ||dW[l]|| below this times the last layer's: vanishing (orders of magnitude below it)
+EXPLODING = 1e3  # ... above this times the last layer's, or not finite: exploding
+DEAD_ADVISED = 0.5  # a ReLU layer with at least this share of dead units is reported in the advice
+SATURATED_ADVISED = 0.5
+BIAS_VARIANCE_GAP = 0.05  # avoidable bias (train - baseline) or variance (dev - train) above this is "high"
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _norm(A: np.ndarray) -> float:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.sqrt(np.vdot(A, A).real)) if A.size else 0.0
+
+
+def layer_signals(parameters: Mapping[str, np.ndarray], hidden: Any, output: Any, X: np.ndarray, Y: np.ndarray,
+                  before: Mapping[str, np.ndarray] | None = None, state: Any = None,
+                  grads_out: dict | None = None) -> dict[str, list]:
+    """One record of the per-layer signals, measured on the examples X (n[0], m), Y (n[L], m).
+
+    Parameters
+    ----------
+    parameters : mapping
+        "W{l}" (n[l], n[l-1]), "b{l}" (n[l], 1) (or "gamma{l}", "beta{l}"), l = 1 .. L.
+    hidden, output : Activation
+    X, Y : ndarray
+        The examples (as the network computes: standardized where it standardizes).
+    before : mapping, optional
+        W[l] before the update(s) measured: ``update_norm[l] = ||W[l] - before["W{l}"]||_F``.
+    state : mapping, optional
+        Batch normalization's running averages (not used: the examples' own statistics are, as in training).
+    grads_out : dict, optional
+        Receives the gradients measured ("dW1", ...).
+
+    Returns
+    -------
+    dict
+        Each name of :data:`SIGNALS` -> [figure of layer 1, ..., of layer L]: ``W_norm`` ||W[l]||_F, ``dW_norm``
+        ||dW[l]||_F with dW[l] = (1/m) dZ[l] A[l-1]^T of the data cost, ``update_norm``, ``update_ratio``
+        (= update_norm / W_norm), ``Z_mean``, ``Z_std``, ``A_mean``, ``A_std`` over every unit and example,
+        ``saturated`` (sigmoid/tanh hidden layers) and ``dead`` (ReLU hidden layers) as shares of units in
+        [0, 1]; None where a figure does not apply or is not finite.
+    """
+    layers = layers_of(parameters, hidden, output)
+    L = len(layers)
+    caches: list = []
+    with np.errstate(all="ignore"):
+        AL = forward_layers(X, parameters, layers, caches=caches, state=state, training=True)
+        grads = backward_layers(AL - Y, caches, layers)
+        if grads_out is not None:
+            grads_out.update({k: v for k, v in grads.items() if k.startswith("dW")})
+        out: dict[str, list] = {name: [] for name in SIGNALS}
+        for l in range(1, L + 1):
+            W = parameters[f"W{l}"]
+            Z = caches[l - 1][1]
+            A = AL if l == L else caches[l][0][0]
+            w, dw = _norm(W), _norm(grads[f"dW{l}"])
+            out["W_norm"].append(_finite(w))
+            out["dW_norm"].append(_finite(dw))
+            up = None if before is None else _finite(_norm(W - before[f"W{l}"]))
+            out["update_norm"].append(up)
+            out["update_ratio"].append(None if up is None or not w else _finite(up / w))
+            for name, V in (("Z", Z), ("A", A)):
+                out[f"{name}_mean"].append(_finite(float(np.mean(V))))
+                out[f"{name}_std"].append(_finite(float(np.std(V))))
+            g = layers[l - 1].g.name if l < L else None
+            if g == "sigmoid":
+                out["saturated"].append(float(np.mean(np.minimum(A, 1 - A) < SATURATED_WITHIN)))
+            elif g == "tanh":
+                out["saturated"].append(float(np.mean(np.abs(A) > 1 - SATURATED_WITHIN)))
+            else:
+                out["saturated"].append(None)
+            out["dead"].append(float(np.mean(~np.any(A > 0, axis=1))) if g == "relu" else None)
+    return out
+
+
+def signal_sample(layer_dims: Sequence[int], m: int, sample: int = SAMPLE) -> int:
+    """The examples a record measures: at most ``sample``, and at most :data:`SAMPLE_VALUES` / the widest layer.
+
+    >>> signal_sample([784, 256, 128, 10], 60000), signal_sample([2, 8, 1], 100), signal_sample([10, 4096, 1], 10**5)
+    (2048, 100, 1024)
+    """
+    return max(1, min(int(m), int(sample), SAMPLE_VALUES // max(int(n) for n in layer_dims[1:])))
+
+
+def signal_every(layer_dims: Sequence[int], m: int, batch_size: int | None, sample: int, gram: bool = False) -> int:
+    """Epochs between records, so that a record (a forward and a backward pass over ``sample`` examples) costs at
+    most :data:`BUDGET` of the epochs between: counted in multiply-adds, with :data:`STEP_MULTIPLY_ADDS` for each
+    step's fixed cost.  Under the Gram form (``gram``) an epoch's first layer costs n[1] m^2, and a record forms
+    W[1] twice (2 n[1] n[0] m).
+
+    Examples
+    --------
+    >>> signal_every([12288, 20, 7, 5, 1], 209, None, 209)          # full batch: a record is about two epochs
+    40
+    >>> signal_every([784, 256, 128, 10], 60000, 128, 2048)          # 469 mini-batches an epoch
+    2
+    >>> signal_every([12288, 20, 7, 5, 1], 209, None, 209, gram=True)  # a Gram-form epoch costs far less
+    4062
+    """
+    products = [a * b for a, b in zip(layer_dims[:-1], layer_dims[1:], strict=True)]
+    per_example = 3 * sum(products)
+    steps = -(-m // min(batch_size or m, m))
+    epoch = steps * STEP_MULTIPLY_ADDS + m * per_example
+    record = 2 * STEP_MULTIPLY_ADDS + 2 * sample * per_example  # (the copies of W and the statistics: a second pass)
+    if gram:
+        epoch += layer_dims[1] * m * m - 3 * m * products[0]
+        record += 2 * products[0] * m
+    return max(1, math.ceil(record / (BUDGET * epoch)))
+
+
+# -- the reading ---------------------------------------------------------------------------------
+
+
+def _error(history: Any, prefix: str, classification: bool) -> float | None:
+    series = getattr(history, f"{prefix}{'accuracy' if classification else 'r2'}", [])
+    return 1.0 - series[-1] if series else None
+
+
+def diagnosis(history: Any, classification: bool, baseline_error: float | None = None,
+              train_error: float | None = None, dev_error: float | None = None) -> dict[str, Any]:
+    """The course's reading of a training run, from its history: its last signals record and its last training
+    and validation scores.
+
+    Parameters
+    ----------
+    history : History
+    classification : bool
+        Errors are 1 - accuracy (classification) or 1 - R^2 (regression: the share of the variance not explained).
+    baseline_error : float, optional
+        The error to compare the training error with (human-level, or the best known); 0 when not given.
+    train_error, dev_error : float, optional
+        The training and dev (validation) errors, where measured otherwise (after training, without dropout);
+        else read from the history's last training and validation scores.
+
+    Returns
+    -------
+    dict
+        ``bias_variance``: "high bias" (the avoidable bias, training error - baseline, above
+        :data:`BIAS_VARIANCE_GAP` and at least half the variance), "high variance" (the variance, validation error -
+        training error, above it and at least half the avoidable bias), "high bias and high variance", "neither",
+        or None without validation scores; ``vanishing_layers`` / ``exploding_layers``: the layers
+        whose ||dW[l]|| is below :data:`VANISHING` / above :data:`EXPLODING` times the last layer's;
+        ``dead_relu`` / ``saturated``: {"l": share} of the layers with any; ``advice``: the course's remedies, one
+        line each; also ``train_error``, ``val_error``, ``baseline_error``.
+    """
+    if baseline_error is not None:
+        baseline_error = check_number(baseline_error, "baseline_error", low=0, high=1,
+                                      expected="an error rate from 0 to 1 (0.02 for 2%)")
+    base = baseline_error or 0.0
+    train = train_error if train_error is not None else _error(history, "", classification)
+    val = dev_error if dev_error is not None else _error(history, "val_", classification)
+    advice: list[str] = []
+    reading = None
+    if train is not None and val is not None:
+        avoidable, gap = train - base, val - train  # each "high" above the gap and not dwarfed by the other (the
+        bias = avoidable > BIAS_VARIANCE_GAP and avoidable >= gap / 2  # course: work on the larger of the two)
+        variance = gap > BIAS_VARIANCE_GAP and gap >= avoidable / 2
+        reading = ("high bias and high variance" if bias and variance else "high bias" if bias
+                   else "high variance" if variance else "neither")
+        shown = f"training error {train:.1%}, validation error {val:.1%}, baseline {base:.1%}"
+        if bias:
+            advice.append(f"high bias ({shown}): a bigger network (more units or layers), train longer, or another "
+                          "optimizer (adam)")
+        if variance:
+            advice.append(f"high variance ({shown}): more data, regularization (l2, dropout's keep_prob), or a "
+                          "smaller network")
+    signals = getattr(history, "signals", {}) or {}
+    vanishing: list[int] = []
+    exploding: list[int] = []
+    dead: dict[str, float] = {}
+    saturated: dict[str, float] = {}
+    if signals.get("epoch"):
+        grads = signals["dW_norm"][-1]
+        last = grads[-1]
+        for l, g in enumerate(grads[:-1], 1):
+            if g is None or (last and g > EXPLODING * last):
+                exploding.append(l)
+            elif last and g < VANISHING * last:
+                vanishing.append(l)
+        dead = {str(l): s for l, s in enumerate(signals["dead"][-1], 1) if s}
+        saturated = {str(l): s for l, s in enumerate(signals["saturated"][-1], 1) if s}
+    if vanishing:
+        advice.append(f"vanishing gradients in layers {_layers(vanishing)} (||dW|| orders of magnitude below the "
+                      "last layer's): He initialization for ReLU (Xavier for tanh), ReLU instead of sigmoid or tanh, "
+                      "batch normalization, or fewer layers")
+    if exploding:
+        advice.append(f"exploding gradients in layers {_layers(exploding)}: a smaller learning rate, He or Xavier "
+                      "initialization, or batch normalization")
+    many_dead = [int(l) for l, s in dead.items() if s >= DEAD_ADVISED]
+    if many_dead:
+        advice.append(f"dead ReLU units: {_shares(dead, many_dead)}: a smaller learning rate, He initialization, "
+                      "or another activation (leaky_relu, elu)")
+    many_saturated = [int(l) for l, s in saturated.items() if s >= SATURATED_ADVISED]
+    if many_saturated:
+        advice.append(f"saturated units: {_shares(saturated, many_saturated)}: standardize the inputs, Xavier "
+                      "initialization, batch normalization, or ReLU")
+    return {"bias_variance": reading, "vanishing_layers": vanishing, "exploding_layers": exploding,
+            "dead_relu": dead, "saturated": saturated, "advice": advice, "train_error": train, "val_error": val,
+            "baseline_error": baseline_error}
+
+
+def _layers(ls: list[int]) -> str:
+    return ", ".join(map(str, ls))
+
+
+def _shares(shares: dict[str, float], ls: list[int]) -> str:
+    return ", ".join(f"layer {l} {shares[str(l)]:.0%}" for l in ls)
+
+
+def check_signals(signals: Any) -> bool | int | str:
+    """fit's ``signals``: True ("auto"), False (none), or a number of epochs between records."""
+    if isinstance(signals, bool) or (isinstance(signals, str) and signals == "auto"):
+        return signals
+    if isinstance(signals, int) and signals >= 1:
+        return int(signals)
+    raise DeepstepError(f"signals: expected True, False, 'auto' or a number of epochs >= 1, got {_describe(signals)}")

@@ -1,0 +1,187 @@
+"""Per-layer signals and the course's diagnosis: each figure against an independent computation, and the readings
+the course teaches on networks where the answer is known."""
+
+import numpy as np
+import pytest
+
+import deepstep as ds
+from deepstep.training import signals as sig
+
+
+def moons(m=200, seed=0):
+    return ds.datasets.make_moons(m=m, noise=0.2, rng=seed)
+
+
+def test_each_figure_of_a_record_is_the_one_computed_by_hand():
+    X, Y = moons(m=50)
+    net = ds.DeepNetwork([2, 5, 4, 1], hidden_activation="tanh", rng=1)
+    P = {k: v.copy() for k, v in net.parameters.items()}
+    before = {k: v + 0.01 for k, v in P.items() if k[0] == "W"}
+    got = sig.layer_signals(P, net.hidden, net.output, X, Y, before)
+    # by hand: the course's forward pass and backward pass of the data cost
+    A0 = X
+    Z1 = P["W1"] @ A0 + P["b1"]
+    A1 = np.tanh(Z1)
+    Z2 = P["W2"] @ A1 + P["b2"]
+    A2 = np.tanh(Z2)
+    Z3 = P["W3"] @ A2 + P["b3"]
+    A3 = 1 / (1 + np.exp(-Z3))
+    m = X.shape[1]
+    dZ3 = A3 - Y
+    dW3 = dZ3 @ A2.T / m
+    dZ2 = (P["W3"].T @ dZ3) * (1 - A2**2)
+    dW2 = dZ2 @ A1.T / m
+    dZ1 = (P["W2"].T @ dZ2) * (1 - A1**2)
+    dW1 = dZ1 @ A0.T / m
+    for l, (W, dW, Z, A) in enumerate([(P["W1"], dW1, Z1, A1), (P["W2"], dW2, Z2, A2), (P["W3"], dW3, Z3, A3)]):
+        assert got["W_norm"][l] == pytest.approx(np.sqrt((W**2).sum()), rel=1e-12)
+        assert got["dW_norm"][l] == pytest.approx(np.sqrt((dW**2).sum()), rel=1e-10)
+        assert got["update_norm"][l] == pytest.approx(0.01 * np.sqrt(W.size), rel=1e-9)
+        assert got["update_ratio"][l] == pytest.approx(got["update_norm"][l] / got["W_norm"][l], rel=1e-12)
+        assert got["Z_mean"][l] == pytest.approx(Z.mean(), rel=1e-10, abs=1e-14)
+        assert got["Z_std"][l] == pytest.approx(Z.std(), rel=1e-10)
+        assert got["A_mean"][l] == pytest.approx(A.mean(), rel=1e-10, abs=1e-14)
+        assert got["A_std"][l] == pytest.approx(A.std(), rel=1e-10)
+    for l, A in enumerate([A1, A2]):
+        assert got["saturated"][l] == pytest.approx(np.mean(np.abs(A) > 0.99))
+    assert got["saturated"][2] is None and got["dead"] == [None, None, None]
+
+
+def test_dead_relu_units_are_those_zero_for_every_example():
+    gen = np.random.default_rng(0)
+    X = gen.standard_normal((3, 40))
+    Y = (X[:1] > 0) * 1.0
+    net = ds.DeepNetwork([3, 6, 1], rng=0)
+    P = net.parameters.copy()
+    P["b1"][:3] = -100.0  # units 0, 1, 2 never fire: dead
+    got = sig.layer_signals(P, net.hidden, net.output, X, Y)
+    A1 = np.maximum(P["W1"] @ X + P["b1"], 0)
+    assert got["dead"][0] == pytest.approx(np.mean((A1 == 0).all(axis=1))) and got["dead"][0] >= 0.5
+
+
+def test_fit_records_signals_at_the_first_and_last_epochs_and_every_n_between():
+    X, Y = moons()
+    net = ds.DeepNetwork([2, 8, 8, 1], rng=0)
+    h = net.fit(X, Y, 0.5, 25, signals=10)
+    assert h.signals["epoch"] == [0, 10, 20, 24]
+    assert set(sig.SIGNALS) < set(h.signals)
+    assert all(len(r) == 3 for r in h.signals["W_norm"])
+    # the last record is of the parameters the run ended with
+    last = sig.layer_signals(net.parameters, net.hidden, net.output, X, Y)
+    assert h.signals["W_norm"][-1] == pytest.approx(last["W_norm"], rel=1e-12)
+    assert h.signals["dW_norm"][-1] == pytest.approx(last["dW_norm"], rel=1e-12)
+    h2 = net.fit(X, Y, 0.5, 5, signals=False)
+    assert not h2.signals and net.history.signals["epoch"] == [0, 10, 20, 24]
+
+
+def test_recording_signals_changes_nothing_of_the_training():
+    X, Y = moons()
+    runs = []
+    for signals in (True, 1, False):
+        net = ds.DeepNetwork([2, 8, 8, 1], rng=0)
+        h = net.fit(X, Y, 0.3, 30, batch_size=32, keep_prob=0.8, signals=signals)
+        runs.append((h.cost, net.parameters["W1"].copy()))
+    for cost, W1 in runs[1:]:
+        assert cost == runs[0][0]
+        np.testing.assert_array_equal(W1, runs[0][1])
+
+
+def test_signals_survive_the_model_file_and_a_divergence_drops_the_records_it_takes_back(tmp_path):
+    X, Y = moons()
+    net = ds.DeepNetwork([2, 8, 1], rng=0)
+    net.fit(X, Y, 0.5, 12, signals=4)
+    net.save(tmp_path / "m.npz")
+    back = ds.load_model(tmp_path / "m.npz")
+    assert back.history.signals == net.history.signals
+    h = ds.training.History()
+    h.load_state_dict(net.history.state_dict())
+    h.truncate(5)
+    assert h.signals["epoch"] == [0, 4]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "often", None])
+def test_a_bad_signals_setting_is_refused_by_name(bad):
+    X, Y = moons(m=20)
+    with pytest.raises(ds.DeepstepError, match=r"^signals: "):
+        ds.DeepNetwork([2, 3, 1], rng=0).fit(X, Y, 0.1, 2, signals=bad)
+
+
+# -- the course's readings, where the answer is known --------------------------------------------------
+
+
+def test_a_deep_sigmoid_network_with_small_weights_has_vanishing_gradients_in_its_first_layers():
+    X, Y = moons()
+    dims = [2] + [10] * 9 + [1]
+    net = ds.DeepNetwork(dims, hidden_activation="sigmoid", init="small", rng=0)  # 0.01 * randn: small
+    net.fit(X, Y, 0.1, 3)
+    d = net.diagnosis()
+    grads = net.history.signals["dW_norm"][-1]
+    expected = [l for l, g in enumerate(grads[:-1], 1) if g < 1e-3 * grads[-1]]  # counted here, from the norms
+    assert d["vanishing_layers"] == expected and d["vanishing_layers"][:3] == [1, 2, 3]
+    assert any(line.startswith("vanishing gradients") and "He initialization" in line for line in d["advice"])
+
+
+def test_the_same_depth_with_he_initialization_and_relu_does_not_vanish():
+    X, Y = moons()
+    net = ds.DeepNetwork([2] + [10] * 9 + [1], hidden_activation="relu", init="he", rng=0)
+    net.fit(X, Y, 0.01, 3)
+    assert net.diagnosis()["vanishing_layers"] == []
+
+
+def test_a_relu_network_pushed_by_a_huge_learning_rate_reports_its_dead_units():
+    X, Y = moons(m=300)
+    net = ds.DeepNetwork([2, 50, 50, 1], rng=3)
+    try:
+        net.fit(X, Y, 30.0, 20)
+    except ds.TrainingDiverged:
+        pass
+    d = net.diagnosis()
+    A1 = np.maximum(net.parameters["W1"] @ X + net.parameters["b1"], 0)  # counted independently: units never firing
+    dead1 = float(np.mean(~(A1 > 0).any(axis=1)))
+    assert dead1 > 0.2
+    assert d["dead_relu"]["1"] == pytest.approx(dead1)
+
+
+def test_one_hidden_unit_on_the_planar_data_reads_high_bias():
+    X, Y = ds.datasets.make_planar(m=400, rng=1)
+    net = ds.DeepNetwork([2, 1, 1], hidden_activation="tanh", rng=0)
+    net.fit(X, Y, 1.2, 2000, validation_fraction=0.25)
+    d = net.diagnosis()
+    assert d["bias_variance"] == "high bias"
+    assert d["train_error"] == pytest.approx(1 - net.history.accuracy[-1])
+    assert any(line.startswith("high bias") and "bigger network" in line for line in d["advice"])
+
+
+def test_a_wide_network_on_twenty_examples_reads_high_variance():
+    X, Y = moons(m=40, seed=3)
+    net = ds.DeepNetwork([2, 200, 200, 1], rng=0)
+    net.fit(X, Y, 0.05, 800, optimizer="adam", validation_fraction=0.5)  # 20 to train on, 20 to validate
+    d = net.diagnosis()
+    assert net.history.accuracy[-1] == 1.0
+    assert d["bias_variance"] == "high variance"
+    assert any(line.startswith("high variance") and "regularization" in line for line in d["advice"])
+
+
+@pytest.mark.parametrize(
+    ("train", "dev", "baseline", "reading"),
+    [  # the course's four examples (errors in %, a baseline near 0) and one with a human-level error
+        (0.01, 0.11, 0.0, "high variance"),
+        (0.15, 0.16, 0.0, "high bias"),
+        (0.15, 0.30, 0.0, "high bias and high variance"),
+        (0.005, 0.01, 0.0, "neither"),
+        (0.15, 0.16, 0.14, "neither"),  # 15% is near a human-level 14%: no avoidable bias
+    ],
+)
+def test_bias_and_variance_are_read_as_the_course_reads_them(train, dev, baseline, reading):
+    d = sig.diagnosis(ds.training.History(), True, baseline, train_error=train, dev_error=dev)
+    assert d["bias_variance"] == reading
+
+
+def test_without_validation_scores_bias_and_variance_are_not_read():
+    assert sig.diagnosis(ds.training.History(), True)["bias_variance"] is None
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, "low", float("nan")])
+def test_a_bad_baseline_error_is_refused_by_name(bad):
+    with pytest.raises(ds.DeepstepError, match=r"^baseline_error: "):
+        sig.diagnosis(ds.training.History(), True, bad)
