@@ -65,6 +65,7 @@ from .model.network import DeepNetwork
 from .report import diagnostics, metrics, plots
 from .training import callbacks
 from .training.loop import History, TrainingDiverged
+from .training.lr_find import LRFind, lr_find
 
 _aliases.install()
 
@@ -84,6 +85,8 @@ __all__ = [
     "DeepNetwork",
     "DeepstepError",
     "History",
+    "LRFind",
+    "lr_find",
     "ModelFileError",
     "TrainingDiverged",
     "check",

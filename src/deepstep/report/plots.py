@@ -413,3 +413,80 @@ def _history_figure(history: Any) -> Figure | None:
 
 
 register_figure("history", _history_figure)
+
+
+# -- inside training -----------------------------------------------------------------------------------------
+
+SIGNAL_PANELS = ("W_norm", "dW_norm", "update_ratio", "Z_std", "A_std", "saturated", "dead")
+
+
+def plot_signals(history: Any, path: str | os.PathLike | None = None,
+                 names: Sequence[str] = SIGNAL_PANELS) -> Figure:
+    """The per-layer signals a History recorded (``history.signals``): one panel per signal, one line per layer,
+    against the epochs recorded; norms on a log scale.  Panels whose signal applies to no layer are left out.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One Axes per panel drawn, titled by its signal; ``ax.lines[i]`` is layer i + 1's (layers without the
+        signal have no line).
+
+    Raises
+    ------
+    DeepstepError
+        When the history recorded no signals, or names a signal that is not one.
+    """
+    from ..training.signals import SIGNALS
+
+    signals = getattr(history, "signals", None) or {}
+    if not signals.get("epoch"):
+        raise DeepstepError("history: recorded no per-layer signals (fit(signals=False), or a history of an earlier "
+                            "version)")
+    unknown = [n for n in names if n not in SIGNALS]
+    if unknown:
+        raise DeepstepError(f"names: expected signals among {list(SIGNALS)}, got {unknown}")
+    epochs = np.asarray(signals["epoch"])
+    panels = [n for n in names if any(v is not None for r in signals[n] for v in r)]
+    cols = min(3, len(panels))
+    rows = -(-len(panels) // cols)
+    fig = _figure(4.2 * cols, 3.2 * rows)
+    L = len(signals[panels[0]][0])
+    for i, name in enumerate(panels, 1):
+        ax = fig.add_subplot(rows, cols, i)
+        for l in range(L):
+            ys = np.array([np.nan if r[l] is None else r[l] for r in signals[name]], dtype=float)
+            if np.isnan(ys).all():
+                continue
+            ax.plot(epochs, ys, marker="o" if epochs.size < 20 else None, label=f"layer {l + 1}")
+        if name.endswith("norm") or name == "update_ratio":
+            positive = [v for r in signals[name] for v in r if v is not None and v > 0]
+            if positive:
+                ax.set_yscale("log")
+        ax.set_title(name)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        if i == 1:
+            ax.legend(fontsize="small")
+    fig.tight_layout()
+    return _finish(fig, path)
+
+
+def plot_lr_find(found: Any, path: str | os.PathLike | None = None) -> Figure:
+    """The learning-rate range test (:func:`deepstep.lr_find`): the smoothed cost (and each step's, faint) against
+    the rate on a log axis, the suggested rate marked by a vertical line (``ax.lines[2]``)."""
+    rates = _series(found.rates, "rates")
+    fig = _figure(6, 4)
+    ax = fig.add_subplot()
+    ax.plot(rates, _drawable(np.asarray(found.costs, dtype=float), "costs"), alpha=0.3, label="cost of the step")
+    ax.plot(rates, _drawable(np.asarray(found.smoothed, dtype=float), "smoothed"), label="smoothed")
+    ax.axvline(found.suggestion, color="k", linestyle="--", label=f"suggested {found.suggestion:.3g}")
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("cost J")
+    ax.set_title(f"learning-rate range test ({found.optimizer})")
+    ax.legend()
+    ax.grid(alpha=0.3, which="both")
+    return _finish(fig, path)
+
+
+register_figure("lr_find", plot_lr_find)

@@ -57,7 +57,7 @@ REPLAY_MULTIPLY_ADDS = 2**33
 VALIDATION_SPLIT_SEED = 0  # validation_fraction: the same shuffle on every call, so a resumed fit holds out the same
 
 
-_FIGURES: dict[str, Callable[[Any], Any] | None] = {"history": None}
+_FIGURES: dict[str, Callable[..., Any] | None] = {"history": None, "lr_find": None}
 
 
 def register_figure(kind: str, draw: Callable[[Any], Any]) -> None:

@@ -18,7 +18,7 @@ from types import ModuleType
 
 from ..._version import __version__
 from ...errors import DeepstepError
-from . import check, demo, gradcheck, learn, sweep, train
+from . import check, demo, gradcheck, learn, lr_find, sweep, train
 from .common import (  # noqa: F401  (deepstep 0.2's deepstep.cli names, kept importable)
     DEFAULT_PRESET,
     PRESETS,
@@ -53,6 +53,7 @@ from .train import _StopRequest, cmd_evaluate, cmd_export, cmd_predict, cmd_trai
 
 SUBCOMMANDS: tuple[ModuleType, ...] = (
     train,  # train, evaluate, predict, export
+    lr_find,  # lr-find
     sweep,  # sweep
     learn,  # explain, vectorize, playground
     gradcheck,  # gradcheck, info

@@ -395,3 +395,28 @@ def optimizer_of(args: argparse.Namespace) -> Any:
                                if s.takes in ("optimizer", "schedule")}, flag=_flag)
     except DeepstepError as exc:
         raise UsageError(str(exc)) from None
+
+
+def add_data_flags(p: argparse.ArgumentParser) -> None:
+    """The data and network flags of ``deepstep train`` (and ``deepstep lr-find``): --dataset, --layers, the run
+    settings of the table, --out, and how a file is read and split."""
+    p.add_argument("--dataset", default="planar", help="cats, planar, moons, circles, blobs, spiral, xor, gaussian, "
+                   "or a .npz/.csv file or a folder of pictures in one sub-folder per class (default: planar)")
+    p.add_argument("--layers", type=layers_arg, help="all layer sizes n[0],...,n[L], e.g. 12288,20,7,5,1")
+    add_setting_flags(p, train_settings())  # the run settings: --learning-rate, --iterations, --optimizer, ...
+    p.add_argument("--out", help="output folder (default runs/DATASET)")
+    p.add_argument("--test-fraction", type=test_fraction_arg, default=0.2,
+                   help="share of a generated set or of your file held out for testing (default 0.2; 0: no test "
+                        "set, every example trains)")
+    p.add_argument("--image-size", type=size_arg, metavar="HxW",
+                   help="size the pictures of a folder are resized to (default: their own, when they share one; "
+                        "else the most common, with a note)")
+    p.add_argument("--label-column", help="the label column of a CSV file (default: the last column)")
+    p.add_argument("--delimiter", type=delimiter_arg, default=",", help="the field separator of a CSV file")
+    p.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
+                   help="what a .csv/.npz file's labels are: auto refuses real-valued labels and asks for "
+                        "regression (a linear output and the squared-error cost)")
+    p.add_argument("--test-data", metavar="FILE", help="a separate .csv/.npz test set (instead of --test-fraction)")
+    p.add_argument("--columns", metavar="A,B,...", help="the feature columns of a CSV file to take (default: all "
+                   "but the label and an index column)")
+    p.add_argument("--drop-columns", metavar="A,B,...", help="feature columns of a CSV file to leave out")

@@ -32,15 +32,11 @@ from .common import (
     _outputs,
     _split_held,
     _standardizes,
-    add_setting_flags,
+    add_data_flags,
     delimiter_arg,
     error_rate_arg,
-    layers_arg,
     optimizer_of,
     positive_int,
-    size_arg,
-    test_fraction_arg,
-    train_settings,
     training_weights,
 )
 
@@ -64,26 +60,7 @@ def add_parser(sub: Any) -> None:
                "  deepstep train --dataset cats --layers 12288,20,7,5,1 --init xavier --learning-rate 0.0075 "
                "--iterations 2500 --seed 1 --out runs/cats\n\nCtrl-C stops after the current iteration and saves the "
                "model; the same command with --resume continues it exactly.")
-    t.add_argument("--dataset", default="planar", help="cats, planar, moons, circles, blobs, spiral, xor, gaussian, "
-                   "or a .npz/.csv file or a folder of pictures in one sub-folder per class (default: planar)")
-    t.add_argument("--layers", type=layers_arg, help="all layer sizes n[0],...,n[L], e.g. 12288,20,7,5,1")
-    add_setting_flags(t, train_settings())  # the run settings: --learning-rate, --iterations, --optimizer, ...
-    t.add_argument("--out", help="output folder (default runs/DATASET)")
-    t.add_argument("--test-fraction", type=test_fraction_arg, default=0.2,
-                   help="share of a generated set or of your file held out for testing (default 0.2; 0: no test "
-                        "set, every example trains)")
-    t.add_argument("--image-size", type=size_arg, metavar="HxW",
-                   help="size the pictures of a folder are resized to (default: their own, when they share one; "
-                        "else the most common, with a note)")
-    t.add_argument("--label-column", help="the label column of a CSV file (default: the last column)")
-    t.add_argument("--delimiter", type=delimiter_arg, default=",", help="the field separator of a CSV file")
-    t.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
-                   help="what a .csv/.npz file's labels are: auto refuses real-valued labels and asks for "
-                        "regression (a linear output and the squared-error cost)")
-    t.add_argument("--test-data", metavar="FILE", help="a separate .csv/.npz test set (instead of --test-fraction)")
-    t.add_argument("--columns", metavar="A,B,...", help="the feature columns of a CSV file to take (default: all "
-                   "but the label and an index column)")
-    t.add_argument("--drop-columns", metavar="A,B,...", help="feature columns of a CSV file to leave out")
+    add_data_flags(t)  # --dataset, --layers, the run settings, --out and the file flags (lr-find takes them too)
     t.add_argument("--weight-column", metavar="NAME", help="a CSV column of per-example weights (numbers >= 0; not "
                    "a feature): each example's loss counts that many times")
     t.add_argument("--class-weight", metavar="balanced|CLASS=W,...", help="weigh each class in the cost: balanced "
