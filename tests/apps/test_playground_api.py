@@ -158,6 +158,20 @@ def test_dead_relu_units_are_remarked(server):
     assert dead > 0 and said and said[0].startswith(f"{dead} of the 6")  # (a learning rate of 50 kills most)
 
 
+def test_the_state_carries_the_last_signals_and_the_courses_reading(server):
+    sid, fresh = create(server, hidden_activation="tanh", hidden=[4, 3], seed=3)
+    assert fresh["signals"] is None  # (nothing trained yet)
+    _, state = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 30})
+    net = server.sessions.get(sid).net
+    sig = state["signals"]
+    # the record of the chunk's last iteration: the parameters it ended with (a second implementation: the norms)
+    for l in (1, 2, 3):
+        assert sig["W_norm"][l - 1] == pytest.approx(np.linalg.norm(net.parameters[f"W{l}"]), rel=1e-9)
+    assert sig["dead"] == [None, None, None] and sig["saturated"][2] is None
+    advice = net.diagnosis()["advice"]
+    assert all(line[:1].upper() + line[1:] + "." in state["remarks"] for line in advice)
+
+
 def test_step_explains_and_reset_starts_again(server):
     sid, first = create(server, seed=5)
     status, stepped = server.request("POST", f"/api/sessions/{sid}/train", {"iterations": 1, "explain": True})

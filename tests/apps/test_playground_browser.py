@@ -305,8 +305,12 @@ def test_the_noise_slider_batch_norm_and_a_stuck_network(tab):
     change(page, "learning_rate", "1e-7")
     expect(page.locator("#start")).to_be_enabled()
     page.click("#start")
-    expect(page.locator("#remarks li")).to_have_text(re.compile(r"^The cost has not moved"), timeout=TRAIN_TIMEOUT_MS)
+    expect(page.locator("#remarks li").first).to_have_text(re.compile(r"^The cost has not moved"),
+                                                           timeout=TRAIN_TIMEOUT_MS)
     page.click("#pause")
+    layers = len(page.evaluate("state.layer_dims")) - 1  # the signals table: a header and one row per layer
+    expect(page.locator("#signals tr")).to_have_count(layers + 1)
+    expect(page.locator("#signals tr").nth(1).locator("td").first).to_have_text("1")
     page.select_option("#dataset", "moons")  # another data set: its own noise again
     expect(page.locator("#noise-shown")).to_have_text("the set's own")
     expect(page).to_have_url(re.compile(r"dataset=moons"))  # (written once the new session is there)

@@ -150,3 +150,20 @@ def test_train_writes_the_diagnosis_to_metrics_json(tmp_path, capsys):
     assert len(read_csv(tmp_path / "log.csv")) == 600
     code, _, err = command(capsys, "train", "--dataset", "planar", "--baseline-error", "2", "--out", tmp_path / "b")
     assert code == 2 and "--baseline-error" in err
+
+
+@pytest.mark.parametrize("Est", ["DeepClassifier", "DeepRegressor"])
+def test_the_estimators_write_the_logs_and_keep_the_diagnosis(Est, tmp_path):
+    pytest.importorskip("sklearn")
+    from deepstep import sklearn as dsk
+
+    X = np.random.default_rng(0).standard_normal((60, 3))
+    y = (X[:, 0] > 0).astype(int) if Est == "DeepClassifier" else X[:, 0] * 2.0
+    est = getattr(dsk, Est)(hidden_layer_sizes=(4,), num_iterations=6, random_state=0, log_csv=tmp_path / "l.csv",
+                            warm_start=True)
+    est.fit(X, y)
+    est.fit(X, y)  # a warm start appends
+    rows = read_csv(tmp_path / "l.csv")
+    assert [float(r["cost"]) for r in rows] == est.loss_curve_
+    assert est.get_params()["log_csv"] == tmp_path / "l.csv" and est.get_params()["tensorboard"] is None
+    assert set(est.diagnosis_) >= {"bias_variance", "advice"} and est.diagnosis_["bias_variance"] is None

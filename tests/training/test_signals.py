@@ -185,3 +185,19 @@ def test_without_validation_scores_bias_and_variance_are_not_read():
 def test_a_bad_baseline_error_is_refused_by_name(bad):
     with pytest.raises(ds.DeepstepError, match=r"^baseline_error: "):
         sig.diagnosis(ds.training.History(), True, bad)
+
+
+def test_explain_shows_the_signals_of_its_step():
+    X, Y = moons(m=40)
+    net = ds.DeepNetwork([2, 4, 3, 1], hidden_activation="tanh", rng=0)
+    e = ds.explain(net, X, Y, learning_rate=0.5)
+    dW = {s.layer: s.value for s in e.steps if s.phase == "backward" and s.equation.startswith(f"dW[{s.layer}]")}
+    for l in (1, 2, 3):
+        W = net.parameters[f"W{l}"]
+        assert e.signals["W_norm"][l - 1] == pytest.approx(np.linalg.norm(W), rel=1e-12)
+        assert e.signals["dW_norm"][l - 1] == pytest.approx(np.linalg.norm(dW[l]), rel=1e-10)
+        # gradient descent: the update is alpha dW
+        assert e.signals["update_ratio"][l - 1] == pytest.approx(0.5 * np.linalg.norm(dW[l]) / np.linalg.norm(W),
+                                                                 rel=1e-10)
+    for form in ("text", "markdown", "html"):
+        assert "Per-layer signals" in e.render(form)

@@ -49,6 +49,7 @@ from ..core.layers import BatchNorm
 from ..core.optimizers import Optimizer, get_optimizer
 from ..errors import DeepstepError, _describe, check_keep_prob, check_l2, check_learning_rate, check_number
 from ..limits import check_memory, explain_bytes
+from ..training.signals import layer_signals
 
 if TYPE_CHECKING:
     from ..model.network import DeepNetwork
@@ -296,6 +297,9 @@ class Explanation:
         Why the gradients could not be checked, when they could not ("" otherwise).
     keep_prob : list of float
         Inverted dropout's keep_prob of each hidden layer ([] or all 1.0: no dropout).
+    signals : dict
+        The per-layer signals of this step (:func:`deepstep.training.signals.layer_signals`, without dropout): the
+        norms of W[l], dW[l] and of this update, Z[l] and A[l]'s statistics, saturated and dead units.
     """
 
     steps: list[Step]
@@ -310,6 +314,7 @@ class Explanation:
     inputs: dict[str, np.ndarray] = field(default_factory=dict)
     note: str = ""
     keep_prob: list[float] = field(default_factory=list)
+    signals: dict[str, list] = field(default_factory=dict)
 
     @property
     def worst_check(self) -> float | None:
@@ -390,6 +395,24 @@ class Explanation:
                  "update": f"Update ({self.optimizer}, alpha = {self.learning_rate:g})"}
         return [(title, [s for s in self.steps if s.phase == phase]) for phase, title in names.items()]
 
+    _SIGNAL_COLUMNS = (("W_norm", "||W||"), ("dW_norm", "||dW||"), ("update_ratio", "||update|| / ||W||"),
+                       ("Z_mean", "mean Z"), ("Z_std", "std Z"), ("A_mean", "mean A"), ("A_std", "std A"),
+                       ("saturated", "saturated"), ("dead", "dead ReLU"))
+    SIGNALS_TITLE = "Per-layer signals (no dropout): vanishing or exploding gradients, saturated and dead units"
+
+    def _signal_rows(self) -> list[list[str]]:
+        """[layer, figure, ...] per layer, as text ("-" where a figure does not apply)."""
+        if not self.signals:
+            return []
+        rows = []
+        for l in range(len(self.layer_dims) - 1):
+            cells = [str(l + 1)]
+            for key, _ in self._SIGNAL_COLUMNS:
+                v = self.signals[key][l]
+                cells.append("-" if v is None else f"{v:.0%}" if key in ("saturated", "dead") else _g(v, 3))
+            rows.append(cells)
+        return rows
+
     @staticmethod
     def _check(s: Step) -> str:
         if s.verdict is None:
@@ -408,6 +431,13 @@ class Explanation:
                 check = f"finite differences: {self._check(s)}" if s.verdict else ""
                 lines.append(f"  {s.equation:<{width}}{s.shapes:<{shapes}}{check}".rstrip())
                 lines += _value_lines("", s.value, "      ")
+        rows = self._signal_rows()
+        if rows:
+            head = ["layer", *(name for _, name in self._SIGNAL_COLUMNS)]
+            widths = [max(len(r[i]) for r in [head, *rows]) + 2 for i in range(len(head))]
+            lines += ["", self.SIGNALS_TITLE]
+            for r in [head, *rows]:
+                lines.append("  " + "".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
         return "\n".join([*lines, "", self.summary()]) + "\n"
 
     def _markdown(self) -> str:
@@ -422,6 +452,12 @@ class Explanation:
             for s in steps:
                 value = "<br>".join(_value_lines("", s.value, "")).replace("|", "\\|")
                 lines.append(f"| ${to_latex(s.math)}$ | `{s.shapes}` | <code>{value}</code> | {self._check(s)} |")
+            lines.append("")
+        rows = self._signal_rows()
+        if rows:
+            lines += [f"### {self.SIGNALS_TITLE}", "", "| layer | " + " | ".join(n for _, n in self._SIGNAL_COLUMNS)
+                      + " |", "|---" * (len(self._SIGNAL_COLUMNS) + 1) + "|"]
+            lines += ["| " + " | ".join(r) + " |" for r in rows]
             lines.append("")
         lines.append(self.summary()[:1].upper() + self.summary()[1:] + ".")
         return "\n".join(lines) + "\n"
@@ -438,6 +474,12 @@ class Explanation:
                 value = html.escape("\n".join(_value_lines("", s.value, "")))
                 rows.append(f"<tr><td>{to_mathml(s.math)}</td><td><code>{html.escape(s.shapes)}</code></td>"
                             f"<td><pre>{value}</pre></td><td>{html.escape(self._check(s))}</td></tr>")
+        signal_rows = self._signal_rows()
+        signals = "" if not signal_rows else (
+            f"<p><b>{html.escape(self.SIGNALS_TITLE)}</b></p><table><tr><th>layer</th>"
+            + "".join(f"<th>{html.escape(n)}</th>" for _, n in self._SIGNAL_COLUMNS) + "</tr>"
+            + "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in signal_rows)
+            + "</table>")
         # left-aligned whatever the notebook's styles; a number never wraps; a narrow panel scrolls the table
         style = ("<style>.ds-explain{max-width:100%;overflow-x:auto}"
                  ".ds-explain table{margin:0;border-collapse:collapse}"
@@ -446,7 +488,7 @@ class Explanation:
                  ".ds-explain .ds-phase{background:#eef;padding-top:6px}</style>")
         return (f'<div class="ds-explain">{style}<p><b>{html.escape(self.title())}</b></p>'
                 f'<table><tr><th>equation</th><th>shapes</th><th>value</th><th>finite differences</th></tr>'
-                f'{"".join(rows)}</table><p>{html.escape(self.summary())}.</p></div>')
+                f'{"".join(rows)}</table>{signals}<p>{html.escape(self.summary())}.</p></div>')
 
 
 UNCHECKABLE = ("finite differences cannot resolve the gradient there: it is below the rounding of the cost's "
@@ -738,6 +780,7 @@ def explain(
             new = {k: np.array(P) for k, P in _layer_parameters(W, b, gamma, beta, L).items()}
             opt.init_state(new)
             opt.step(new, {f"d{k}": np.array(grads[f"d{k}"]) for k in new}, alpha)
+            after = new
             for l in range(1, L + 1):
                 for name in (("W", "gamma", "beta") if l in normalized else ("W", "b")):
                     key = f"{name}{l}"
@@ -825,8 +868,10 @@ def explain(
     for key, P in _layer_parameters(W, b, gamma, beta, L).items():
         letters = key.rstrip("0123456789")
         given[f"{letters}[{key[len(letters):]}]"] = P
+    before = _layer_parameters(W, b, gamma, beta, L)  # (the update: this step's, the optimizer's own above)
+    signals = layer_signals(before, net.hidden, net.output, A0, Y, state=net.layer_state, after=after)
     return Explanation(done, list(net.layer_dims), net.hidden_activation, net.output_activation, m, alpha, lambd,
-                       float(J), name, given, note, keep)
+                       float(J), name, given, note, keep, signals)
 
 
 def _layer_parameters(W: dict, b: dict, gamma: dict, beta: dict, L: int) -> dict[str, np.ndarray]:

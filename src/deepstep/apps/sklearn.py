@@ -52,7 +52,7 @@ from ..data.labels import balanced_class_weights  # noqa: E402
 from ..data.standardize import Standardizer  # noqa: E402
 from ..errors import DeepstepError, as_dtype_checked, check_sample_weight  # noqa: E402
 from ..model.network import DeepNetwork  # noqa: E402
-from ..training.callbacks import EarlyStopping  # noqa: E402
+from ..training.callbacks import CSVLogger, EarlyStopping, TensorBoard  # noqa: E402
 from ..training.loop import History  # noqa: E402
 from ..training.settings import SETTINGS as TABLE_ROWS  # noqa: E402
 from ..training.threads import check_threads  # noqa: E402
@@ -220,6 +220,8 @@ class _DeepEstimator(BaseEstimator):
         standardize: bool = True,
         encode: bool = True,
         n_threads: int | str = "auto",
+        log_csv: Any = None,
+        tensorboard: Any = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.hidden_activation = hidden_activation
@@ -241,6 +243,8 @@ class _DeepEstimator(BaseEstimator):
         self.standardize = standardize
         self.encode = encode
         self.n_threads = n_threads
+        self.log_csv = log_csv
+        self.tensorboard = tensorboard
 
     # -- the network --------------------------------------------------------------------------
     def _hidden_sizes(self) -> list[int]:
@@ -383,6 +387,10 @@ class _DeepEstimator(BaseEstimator):
         if self.early_stopping and allow_early_stopping:
             callbacks.append(EarlyStopping(patience=self.patience))
             fraction = self.validation_fraction
+        if self.log_csv is not None:  # (a warm start goes on in the same file)
+            callbacks.append(CSVLogger(self.log_csv, append=bool(self.warm_start and len(net.history))))
+        if self.tensorboard is not None:
+            callbacks.append(TensorBoard(self.tensorboard))
         history = net.fit(self._columns(X, net.dtype), Y, learning_rate=self.learning_rate,
                           num_iterations=epochs, batch_size=batch, optimizer=self.optimizer, l2=self.l2,
                           keep_prob=self.keep_prob, validation_fraction=fraction, callbacks=callbacks,
@@ -391,6 +399,7 @@ class _DeepEstimator(BaseEstimator):
         self.n_iter_ = len(history.cost)
         self.loss_curve_ = list(net.history.cost)
         self.history_ = net.history
+        self.diagnosis_ = net.diagnosis()
         return history
 
     _TABLE_CHECKED = ("optimizer", "learning_rate", "num_iterations", "batch_size", "l2", "keep_prob", "init",
@@ -497,6 +506,12 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
         BLAS threads while training: "auto" takes one for small problems (every layer's product under 4 M
         multiply-adds a batch, where a second thread gains nothing and stalls when another process is busy) and
         the BLAS's own otherwise; a number sets it (:mod:`deepstep.training.threads`).  Restored after ``fit``.
+    log_csv : str or Path, optional
+        Write one CSV row per epoch (:class:`deepstep.callbacks.CSVLogger`): the history, the learning rate and the
+        per-layer norms; a warm start appends.
+    tensorboard : str or Path, optional
+        Write TensorBoard event files into this folder (:class:`deepstep.callbacks.TensorBoard`; needs
+        ``deepstep[tensorboard]``).
     warm_start : bool, default False
         A later ``fit`` goes on from the fitted network (its weights and optimizer state; for the regressor also
         the first fit's target standardization) instead of starting anew.  It is refused, with a
@@ -532,6 +547,10 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
         Epochs run by the last call of fit / partial_fit.
     loss_curve_ : list of float
         The training cost of every epoch so far.
+    diagnosis_ : dict
+        The course's reading of the training (:meth:`deepstep.DeepNetwork.diagnosis`): bias and variance (with
+        ``early_stopping``'s validation examples), vanishing or exploding gradients, dead and saturated units, and
+        the remedies in ``"advice"``.
     """
 
     def __init__(
@@ -557,10 +576,13 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
         encode: bool = True,
         class_weight: Any = None,
         n_threads: int | str = "auto",
+        log_csv: Any = None,
+        tensorboard: Any = None,
     ) -> None:
         super().__init__(hidden_layer_sizes, hidden_activation, optimizer, learning_rate, num_iterations, batch_size,
                          l2, keep_prob, init, early_stopping, validation_fraction, patience, random_state, dtype,
-                         verbose, warm_start, batch_norm, standardize, encode, n_threads)
+                         verbose, warm_start, batch_norm, standardize, encode, n_threads, log_csv,
+                         tensorboard)
         self.class_weight = class_weight
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> DeepClassifier:
@@ -747,10 +769,13 @@ class DeepRegressor(RegressorMixin, _DeepEstimator):
         standardize: bool = True,
         encode: bool = True,
         n_threads: int | str = "auto",
+        log_csv: Any = None,
+        tensorboard: Any = None,
     ) -> None:
         super().__init__(hidden_layer_sizes, hidden_activation, optimizer, learning_rate, num_iterations, batch_size,
                          l2, keep_prob, init, early_stopping, validation_fraction, patience, random_state, dtype,
-                         verbose, warm_start, batch_norm, standardize, encode, n_threads)
+                         verbose, warm_start, batch_norm, standardize, encode, n_threads, log_csv,
+                         tensorboard)
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> DeepRegressor:
         """Train on X (n_samples, n_features) and real targets y (n_samples,) or (n_samples, k), each sample

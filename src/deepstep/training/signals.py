@@ -71,7 +71,7 @@ def _norm(A: np.ndarray) -> float:
 
 def layer_signals(parameters: Mapping[str, np.ndarray], hidden: Any, output: Any, X: np.ndarray, Y: np.ndarray,
                   before: Mapping[str, np.ndarray] | None = None, state: Any = None,
-                  grads_out: dict | None = None) -> dict[str, list]:
+                  grads_out: dict | None = None, after: Mapping[str, np.ndarray] | None = None) -> dict[str, list]:
     """One record of the per-layer signals, measured on the examples X (n[0], m), Y (n[L], m).
 
     Parameters
@@ -87,6 +87,9 @@ def layer_signals(parameters: Mapping[str, np.ndarray], hidden: Any, output: Any
         Batch normalization's running averages (not used: the examples' own statistics are, as in training).
     grads_out : dict, optional
         Receives the gradients measured ("dW1", ...).
+    after : mapping, optional
+        W[l] after an update from ``parameters`` (``explain``'s step): ``update_norm[l] = ||after["W{l}"] - W[l]||``
+        instead.
 
     Returns
     -------
@@ -113,7 +116,10 @@ def layer_signals(parameters: Mapping[str, np.ndarray], hidden: Any, output: Any
             w, dw = _norm(W), _norm(grads[f"dW{l}"])
             out["W_norm"].append(_finite(w))
             out["dW_norm"].append(_finite(dw))
-            up = None if before is None else _finite(_norm(W - before[f"W{l}"]))
+            if after is not None:
+                up = _finite(_norm(after[f"W{l}"] - W))
+            else:
+                up = None if before is None else _finite(_norm(W - before[f"W{l}"]))
             out["update_norm"].append(up)
             out["update_ratio"].append(None if up is None or not w else _finite(up / w))
             for name, V in (("Z", Z), ("A", A)):

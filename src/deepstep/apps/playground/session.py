@@ -176,6 +176,10 @@ class Session:
             X, Y, _ = self._split()
             with contextlib.suppress(DeepstepError):  # (outputs beyond any scale: no diagnosis to give)
                 out += [note[:1].upper() + note[1:] + "." for note in diagnose(net, X, Y)]
+            # the course's reading (bias and variance, vanishing or exploding gradients, saturation); dead units
+            # are told above, unit by unit
+            out += [line[:1].upper() + line[1:] + "." for line in net.diagnosis()["advice"]
+                    if not line.startswith("dead ReLU")]
         return out
 
     @property
@@ -310,6 +314,9 @@ class Session:
             "settings": {k: v for k, v in self.settings.items() if k != "csv"},
             "remarks": remarks,
             "units": units,
+            # the per-layer signals of the last record (the end of the last chunk of training), one figure per layer
+            "signals": ({name: series[-1] for name, series in h.signals.items() if name != "epoch"}
+                        if h.signals.get("epoch") else None),
         }
         if h.cost:
             out["last_cost"] = _number(h.cost[-1], 12)
