@@ -97,7 +97,7 @@ class Dense:
         return A, ((A_prev, W, b), Z)
 
     def backward(self, dA: Array | None, cache: tuple, l: int, grads: dict[str, Array], lambd: float = 0.0,
-                 dZ: Array | None = None, keep_dZ: bool = False) -> Array:
+                 dZ: Array | None = None, keep_dZ: bool = False, input_grad: bool = True) -> Array | None:
         """Fill grads "dW{l}", "db{l}" (and "dZ{l}" with ``keep_dZ``) and return dA[l-1] (also grads "dA{l-1}"):
         ``dZ = dA * g'(Z)`` (dA through the layer's dropout mask first; or ``dZ`` given, the output layer's
         ``A[L] - Y``), ``dW = (1/m) dZ A_prev^T`` (+ ``(lambd/m) W``), ``db = (1/m) sum(dZ)``,
@@ -113,6 +113,8 @@ class Dense:
         if lambd:
             add_l2_gradient(dW, W, lambd, A_prev.shape[1])
         grads[f"dW{l}"], grads[f"db{l}"] = dW, db
+        if not input_grad:  # (layer 1 where nobody reads dA[0]: a product of n[0] x m spared)
+            return None
         dA_prev = input_gradient(W, dZ)
         grads[f"dA{l - 1}"] = dA_prev
         return dA_prev
@@ -252,7 +254,7 @@ class BatchNorm:
         return A, cache
 
     def backward(self, dA: Array | None, cache: tuple, l: int, grads: dict[str, Array], lambd: float = 0.0,
-                 dZ: Array | None = None, keep_dZ: bool = False) -> Array:
+                 dZ: Array | None = None, keep_dZ: bool = False, input_grad: bool = True) -> Array | None:
         """Fill "dW{l}", "dgamma{l}", "dbeta{l}" (and "dZ{l}" with ``keep_dZ``) and return dA[l-1]:
         dZ~ = dA * g'(Z~);  dgamma = (1/m) sum(dZ~ Z_norm), dbeta = (1/m) sum(dZ~);  with G = gamma dZ~,
         dZ = (G - mean(G) - Z_norm mean(G Z_norm)) / sqrt(sigma^2 + eps);  dW = (1/m) dZ A_prev^T
@@ -275,6 +277,8 @@ class BatchNorm:
         if lambd:
             add_l2_gradient(dW, W, lambd, m)
         grads[f"dW{l}"] = dW
+        if not input_grad:
+            return None
         dA_prev = input_gradient(W, dZ_lin)
         grads[f"dA{l - 1}"] = dA_prev
         return dA_prev
@@ -415,13 +419,13 @@ def forward_layers(A: Array | None, parameters: Any, layers: list, start: int = 
 
 
 def backward_layers(dZL: Array, caches: list, layers: list, lambd: float = 0.0,
-                    keep_dZ: bool = False) -> dict[str, Array]:
+                    keep_dZ: bool = False, dA0: bool = True) -> dict[str, Array]:
     """Back-propagate from dZ[L] down to layer 1, each layer's own backward: grads "dW{l}", "db{l}", "dA{l-1}"
-    (and "dZ{l}" with ``keep_dZ``)."""
+    (and "dZ{l}" with ``keep_dZ``; without ``dA0``, no "dA0": the gradient of the inputs is not formed)."""
     grads: dict[str, Array] = {}
     L = len(caches)
     dA = None
     for l in range(L, 0, -1):
         dA = layers[l - 1].backward(dA, caches[l - 1], l, grads, lambd, dZ=dZL if l == L else None,
-                                    keep_dZ=keep_dZ)
+                                    keep_dZ=keep_dZ, input_grad=l > 1 or dA0)
     return grads

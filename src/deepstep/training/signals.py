@@ -105,7 +105,7 @@ def layer_signals(parameters: Mapping[str, np.ndarray], hidden: Any, output: Any
     caches: list = []
     with np.errstate(all="ignore"):
         AL = forward_layers(X, parameters, layers, caches=caches, state=state, training=True)
-        grads = backward_layers(AL - Y, caches, layers)
+        grads = backward_layers(AL - Y, caches, layers, dA0=False)
         if grads_out is not None:
             grads_out.update({k: v for k, v in grads.items() if k.startswith("dW")})
         out: dict[str, list] = {name: [] for name in SIGNALS}
