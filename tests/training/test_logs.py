@@ -54,12 +54,32 @@ def test_a_resumed_run_appends_and_a_divergence_takes_back_its_rows(tmp_path):
     assert [float(r["cost"]) for r in rows] == net.history.cost
 
 
-def test_a_csv_path_in_a_missing_folder_is_refused_before_training(tmp_path):
+@pytest.mark.parametrize("where", ["missing folder", "a folder", "unwritable"])
+def test_a_csv_path_that_cannot_be_written_is_refused_before_training(where, tmp_path):
     X, Y = moons()
     net = ds.DeepNetwork([2, 3, 1], rng=0)
-    with pytest.raises(ds.DeepstepError, match=r"^path: "):
-        net.fit(X, Y, 0.1, 2, callbacks=[CSVLogger(tmp_path / "no" / "log.csv")])
+    W1 = net.parameters["W1"].copy()
+    path = {"missing folder": tmp_path / "no" / "log.csv", "a folder": tmp_path,
+            "unwritable": "/proc/deepstep-log.csv"}[where]
+    with pytest.raises(ds.DeepstepError, match=r"^log_csv: "):
+        net.fit(X, Y, 0.1, 2, callbacks=[CSVLogger(path, argument="log_csv")])
     assert len(net.history) == 0
+    np.testing.assert_array_equal(net.parameters["W1"], W1)
+
+
+def test_the_command_names_log_csv_in_one_line(tmp_path, capsys):
+    code, _, err = command(capsys, "train", "--dataset", "moons", "--iterations", "3", "--log-csv", "/proc/x.csv",
+                           "--out", tmp_path)
+    assert code == 2 and err.count("\n") == 1 and "--log-csv: " in err and "Traceback" not in err
+
+
+def test_tensorboard_leaves_out_the_histograms_of_nan_and_the_guard_still_puts_back_a_sound_state(tmp_path):
+    pytest.importorskip("tensorboardX")
+    X, Y = moons(m=100)
+    net = ds.DeepNetwork([2, 8, 8, 1], dtype=np.float32, rng=0)
+    with pytest.raises(ds.TrainingDiverged):
+        net.fit(X, Y, 1e8, 3, signals=1, callbacks=[ds.callbacks.TensorBoard(tmp_path / "tb")])
+    assert all(np.isfinite(P).all() for P in net.parameters.values())
 
 
 def test_tensorboard_event_files_read_back_with_tensorboards_own_reader(tmp_path):
@@ -87,10 +107,11 @@ def test_tensorboard_event_files_read_back_with_tensorboards_own_reader(tmp_path
 
 class FakeBar:
     def __init__(self):
-        self.moves, self.disable = [], False
+        self.moves, self.disable, self.n = [], False, 0
 
     def update(self, n):
         self.moves.append(n)
+        self.n += n
 
     def set_postfix(self, *a, **k):
         pass
@@ -119,7 +140,7 @@ def test_the_progress_bar_moves_within_long_epochs(monkeypatch):
     ds.DeepNetwork([2, 4, 1], rng=0).fit(X, Y, 0.1, 2, batch_size=100, callbacks=[bar])
     # 4 mini-batches an epoch: a quarter each, the epoch's end adding what is left (nothing)
     assert fake.moves == pytest.approx([0.25, 0.25, 0.25, 0.25, 0.0] * 2)
-    assert sum(fake.moves) == pytest.approx(2)
+    assert sum(fake.moves) == pytest.approx(2) and fake.n == 2 and isinstance(fake.n, int)  # (whole epochs shown)
 
 
 def test_plot_signals_draws_one_panel_per_signal_and_one_line_per_layer():
@@ -145,7 +166,7 @@ def test_train_writes_the_diagnosis_to_metrics_json(tmp_path, capsys):
     assert code == 0, err
     d = json.loads((tmp_path / "run" / "metrics.json").read_text())["diagnosis"]
     assert set(d) >= {"bias_variance", "vanishing_layers", "exploding_layers", "dead_relu", "saturated", "advice"}
-    assert d["bias_variance"] == "high bias" and d["baseline_error"] == 0.02 and d["dev_set"] == "validation"
+    assert d["bias_variance"] == "high bias" and d["baseline_error"] == 0.02
     assert any(line in err for line in d["advice"])
     assert len(read_csv(tmp_path / "log.csv")) == 600
     code, _, err = command(capsys, "train", "--dataset", "planar", "--baseline-error", "2", "--out", tmp_path / "b")
@@ -167,3 +188,7 @@ def test_the_estimators_write_the_logs_and_keep_the_diagnosis(Est, tmp_path):
     assert [float(r["cost"]) for r in rows] == est.loss_curve_
     assert est.get_params()["log_csv"] == tmp_path / "l.csv" and est.get_params()["tensorboard"] is None
     assert set(est.diagnosis_) >= {"bias_variance", "advice"} and est.diagnosis_["bias_variance"] is None
+    fresh = getattr(dsk, Est)(hidden_layer_sizes=(4,), random_state=0, log_csv=tmp_path / "p.csv")
+    for _ in range(3):  # partial_fit: one epoch each, going on in the same file
+        fresh.partial_fit(X, y, **({"classes": [0, 1]} if Est == "DeepClassifier" else {}))
+    assert [float(r["cost"]) for r in read_csv(tmp_path / "p.csv")] == fresh.loss_curve_

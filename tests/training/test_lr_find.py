@@ -51,21 +51,22 @@ def test_the_test_stops_once_the_cost_diverges():
     assert all(math.isfinite(c) for c in found.costs)
 
 
-@pytest.mark.parametrize("optimizer", ["gd", "momentum", "rmsprop", "adam"])
-def test_the_suggestion_trains_within_two_points_of_the_best_rate_of_a_sweep_on_moons(optimizer):
+@pytest.mark.parametrize(("optimizer", "batch_size"), [("gd", None), ("momentum", None), ("rmsprop", None),
+                                                       ("adam", None), ("gd", 32), ("adam", 32), ("momentum", 32)])
+def test_the_suggestion_trains_within_two_points_of_the_best_rate_of_a_sweep_on_moons(optimizer, batch_size):
     (X, Y), (Xv, Yv) = shuffled_moons()
-    epochs = 300
+    epochs = 300 if batch_size is None else 30
 
     def accuracy(lr):
         net = ds.DeepNetwork([2, 16, 16, 1], rng=0)
         try:
-            net.fit(X, Y, lr, epochs, optimizer=optimizer, signals=False)
+            net.fit(X, Y, lr, epochs, optimizer=optimizer, batch_size=batch_size, signals=False)
         except ds.TrainingDiverged:
             return 0.0
         return net.accuracy(Xv, Yv)
 
     best = max(accuracy(lr) for lr in 10.0 ** np.arange(-4, 1.01, 0.5))
-    found = ds.lr_find(ds.DeepNetwork([2, 16, 16, 1], rng=0), X, Y, optimizer=optimizer)
+    found = ds.lr_find(ds.DeepNetwork([2, 16, 16, 1], rng=0), X, Y, optimizer=optimizer, batch_size=batch_size)
     assert accuracy(found.suggestion) >= best - 0.02
 
 
@@ -93,8 +94,17 @@ def test_the_valley_rule_by_hand():
     assert suggest([1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0], [1.0, 0.99, 0.8, 0.6, 0.5, 2.0]) == pytest.approx(1e-1)
 
 
+def test_an_optimizers_schedule_does_not_move_the_rates_tried():
+    (X, Y), _ = shuffled_moons()
+    decaying = ds.optimizers.get_optimizer("gd", schedule=ds.schedules.ExponentialDecay(0.5, 1))
+    a = ds.lr_find(ds.DeepNetwork([2, 8, 1], rng=0), X, Y, optimizer=decaying, steps=20)
+    b = ds.lr_find(ds.DeepNetwork([2, 8, 1], rng=0), X, Y, optimizer="gd", steps=20)
+    assert a.costs == b.costs and a.suggestion == b.suggestion
+
+
 @pytest.mark.parametrize(("kwargs", "name"), [({"start": 0}, "start"), ({"start": 1.0, "end": 0.5}, "end"),
-                                              ({"steps": 2}, "steps"), ({"stop_factor": 1}, "stop_factor")])
+                                              ({"steps": 2}, "steps"), ({"stop_factor": 1}, "stop_factor"),
+                                              ({"rng": "x"}, "rng")])
 def test_bad_arguments_are_refused_by_name(kwargs, name):
     (X, Y), _ = shuffled_moons()
     with pytest.raises(ds.DeepstepError, match=rf"^{name}: "):
@@ -108,5 +118,14 @@ def test_the_command_prints_one_suggestion_line_and_draws_the_test(tmp_path, cap
     line = [x for x in out.splitlines() if x.startswith("suggested learning rate: ")]
     assert len(line) == 1 and float(line[0].split(": ")[1]) > 0
     assert (tmp_path / "lr_find.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    code, _, err = command(capsys, "lr-find", "--dataset", "moons", "--start", "1", "--end", "0.5", "--out", tmp_path)
-    assert code == 2 and err.count("\n") == 1 and "--end" in err and "Traceback" not in err
+    refused = ((["--start", "1", "--end", "0.5"], "--end"), (["--learning-rate", "0.1"], "--learning-rate"),
+               (["--iterations", "5"], "--iterations"), (["--batch-norm", "--batch-size", "1"], "--batch-size"))
+    for flags, named in refused:
+        code, _, err = command(capsys, "lr-find", "--dataset", "moons", *flags, "--out", tmp_path)
+        assert code == 2 and err.count("\n") == 1 and f"error: {named}: " in err and "Traceback" not in err
+
+
+def test_a_network_is_what_it_takes():
+    (X, Y), _ = shuffled_moons()
+    with pytest.raises(ds.DeepstepError, match=r"^net: "):
+        ds.lr_find("net", X, Y)

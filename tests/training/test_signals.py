@@ -62,8 +62,10 @@ def test_dead_relu_units_are_those_zero_for_every_example():
 def test_fit_records_signals_at_the_first_and_last_epochs_and_every_n_between():
     X, Y = moons()
     net = ds.DeepNetwork([2, 8, 8, 1], rng=0)
-    h = net.fit(X, Y, 0.5, 25, signals=10)
-    assert h.signals["epoch"] == [0, 10, 20, 24]
+    h = net.fit(X, Y, 0.5, 45, signals=10)
+    assert h.signals["epoch"] == [0, 10, 20, 30, 40, 44]
+    short = ds.DeepNetwork([2, 8, 8, 1], rng=0).fit(X, Y, 0.5, 25, signals=10)
+    assert short.signals["epoch"] == [10, 20, 24]  # (shorter than four periods: no record of the first epoch)
     assert set(sig.SIGNALS) < set(h.signals)
     assert all(len(r) == 3 for r in h.signals["W_norm"])
     # the last record is of the parameters the run ended with
@@ -71,7 +73,7 @@ def test_fit_records_signals_at_the_first_and_last_epochs_and_every_n_between():
     assert h.signals["W_norm"][-1] == pytest.approx(last["W_norm"], rel=1e-12)
     assert h.signals["dW_norm"][-1] == pytest.approx(last["dW_norm"], rel=1e-12)
     h2 = net.fit(X, Y, 0.5, 5, signals=False)
-    assert not h2.signals and net.history.signals["epoch"] == [0, 10, 20, 24]
+    assert not h2.signals and net.history.signals["epoch"] == [0, 10, 20, 30, 40, 44]
 
 
 def test_recording_signals_changes_nothing_of_the_training():
@@ -89,14 +91,15 @@ def test_recording_signals_changes_nothing_of_the_training():
 def test_signals_survive_the_model_file_and_a_divergence_drops_the_records_it_takes_back(tmp_path):
     X, Y = moons()
     net = ds.DeepNetwork([2, 8, 1], rng=0)
-    net.fit(X, Y, 0.5, 12, signals=4)
+    net.fit(X, Y, 0.5, 16, signals=4)
     net.save(tmp_path / "m.npz")
     back = ds.load_model(tmp_path / "m.npz")
     assert back.history.signals == net.history.signals
     h = ds.training.History()
     h.load_state_dict(net.history.state_dict())
+    assert h.signals["epoch"] == [0, 4, 8, 12, 15]
     h.truncate(5)
-    assert h.signals["epoch"] == [0, 4]
+    assert h.signals["epoch"] == [0, 4] and len(h.signals["W_norm"]) == 2
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "often", None])
@@ -201,3 +204,45 @@ def test_explain_shows_the_signals_of_its_step():
                                                                  rel=1e-10)
     for form in ("text", "markdown", "html"):
         assert "Per-layer signals" in e.render(form)
+
+
+def test_every_layer_exploding_together_is_reported():
+    X, Y = moons()
+    net = ds.DeepNetwork([2] + [10] * 9 + [1], init="he", rng=0)
+    for key in net.parameters:
+        if key[0] == "W":
+            net.parameters[key][...] *= 3  # each layer multiplies the gradient's size: 3^9 by the first
+    net.fit(X, Y, 0.01, 3)
+    ratios = net.history.signals["update_ratio"][-1]
+    expected = [l for l, r in enumerate(ratios, 1) if r > 1]  # an update larger than the weights themselves
+    assert len(expected) >= 5 and net.diagnosis()["exploding_layers"] == expected
+    calm = ds.DeepNetwork([2] + [10] * 9 + [1], init="he", rng=0)
+    calm.fit(X, Y, 0.01, 3)
+    assert calm.diagnosis()["exploding_layers"] == []
+
+
+def test_regression_readings_speak_of_one_minus_r2():
+    gen = np.random.default_rng(0)
+    X = gen.standard_normal((2, 60))
+    Y = X[:1] * 3 + gen.standard_normal((1, 60))
+    net = ds.DeepNetwork([2, 1, 1], output_activation="linear", rng=0)
+    net.fit(X, Y, 1e-6, 5, validation_fraction=0.3)
+    d = net.diagnosis()
+    assert d["train_error"] == pytest.approx(1 - net.history.r2[-1])
+    assert all("%" not in line for line in d["advice"]) and any("1 - R^2" in line for line in d["advice"])
+
+
+def test_plot_signals_refuses_an_empty_list_of_names():
+    pytest.importorskip("matplotlib")
+    X, Y = moons()
+    h = ds.DeepNetwork([2, 3, 1], rng=0).fit(X, Y, 0.1, 3)
+    with pytest.raises(ds.DeepstepError, match=r"^names: "):
+        ds.plots.plot_signals(h, names=[])
+    with pytest.raises(ds.DeepstepError, match=r"^names: "):
+        ds.plots.plot_signals(h, names=["saturated"])  # (ReLU: no sigmoid or tanh layer)
+
+
+def test_a_numpy_integer_sets_how_often_signals_are_recorded():
+    X, Y = moons()
+    h = ds.DeepNetwork([2, 3, 1], rng=0).fit(X, Y, 0.1, 8, signals=np.int64(2))
+    assert h.signals["epoch"] == [0, 2, 4, 6, 7]

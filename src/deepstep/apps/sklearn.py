@@ -387,10 +387,10 @@ class _DeepEstimator(BaseEstimator):
         if self.early_stopping and allow_early_stopping:
             callbacks.append(EarlyStopping(patience=self.patience))
             fraction = self.validation_fraction
-        if self.log_csv is not None:  # (a warm start goes on in the same file)
-            callbacks.append(CSVLogger(self.log_csv, append=bool(self.warm_start and len(net.history))))
+        if self.log_csv is not None:  # (a network that goes on -- warm start, partial_fit -- goes on in the file)
+            callbacks.append(CSVLogger(self.log_csv, append=bool(len(net.history)), argument="log_csv"))
         if self.tensorboard is not None:
-            callbacks.append(TensorBoard(self.tensorboard))
+            callbacks.append(TensorBoard(self.tensorboard, argument="tensorboard"))
         history = net.fit(self._columns(X, net.dtype), Y, learning_rate=self.learning_rate,
                           num_iterations=epochs, batch_size=batch, optimizer=self.optimizer, l2=self.l2,
                           keep_prob=self.keep_prob, validation_fraction=fraction, callbacks=callbacks,

@@ -43,6 +43,7 @@ from .. import limits
 from ..core.initialization import DTYPES
 from ..errors import DeepstepError
 from ..limits import read_npy_header
+from ..training.signals import SIGNALS
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "ModelFile", "ModelFileError", "atomic_path", "read_model", "write_model",
            "write_json", "rng_state"]
@@ -451,8 +452,10 @@ def _upgrade_v1(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def _signals_sound(signals: Any, dims: list[int]) -> bool:
-    """History's per-layer signals: {"epoch": [count, ...], name: [[number or null per layer] per epoch], ...}."""
-    if not isinstance(signals, dict) or not isinstance(signals.get("epoch"), list):
+    """History's per-layer signals: {"epoch": [count, ...], name: [[number or null per layer] per epoch], ...}, with
+    the names of :data:`deepstep.training.signals.SIGNALS`, each once."""
+    if not isinstance(signals, dict) or not isinstance(signals.get("epoch"), list) or set(signals) != {"epoch",
+                                                                                                      *SIGNALS}:
         return False
     epochs = signals["epoch"]
     if not all(_is_count(e) for e in epochs):

@@ -442,11 +442,15 @@ def plot_signals(history: Any, path: str | os.PathLike | None = None,
     if not signals.get("epoch"):
         raise DeepstepError("history: recorded no per-layer signals (fit(signals=False), or a history of an earlier "
                             "version)")
+    if isinstance(names, str) or not names:
+        raise DeepstepError(f"names: expected a list of one or more signals among {list(SIGNALS)}, got {names!r}")
     unknown = [n for n in names if n not in SIGNALS]
     if unknown:
         raise DeepstepError(f"names: expected signals among {list(SIGNALS)}, got {unknown}")
     epochs = np.asarray(signals["epoch"])
     panels = [n for n in names if any(v is not None for r in signals[n] for v in r)]
+    if not panels:
+        raise DeepstepError(f"names: none of {list(names)} applies to any layer of this network")
     cols = min(3, len(panels))
     rows = -(-len(panels) // cols)
     fig = _figure(4.2 * cols, 3.2 * rows)

@@ -326,6 +326,7 @@ class ProgressBar(Callback):
                 figures["val_r2"] = f"{logs['val_r2']:.4f}"
         if self.bar is not None:
             self.bar.update(1 - self._moved)
+            self.bar.n = round(self.bar.n)  # (whole epochs again, after the mini-batches' shares)
             self.bar.set_postfix(figures, refresh=False)
         self._moved = 0.0
         last = epoch == run.first_epoch + run.epochs_planned - 1
@@ -398,13 +399,15 @@ class LayerSignals(Callback):
                                      getattr(run, "method", None) == "gram")
                         if self.every == "auto" else self.every)
         self._k = 0  # this run's epochs seen
-        self._before = self._weights(run) if self._due(0, run) else None
+        self._at = self._next_due(0, run.epochs_planned)  # the next epoch to record after
+        self._before = self._weights(run) if self._at == 0 else None
 
-    def _due(self, k: int, run: Any) -> bool:
-        """Record after this run's epoch k: every ``period`` epochs from the first (only where the run is longer
-        than a period: else the budget is the last epoch's alone), and the last."""
-        first = k == 0 and run.epochs_planned > self._period
-        return first or (k > 0 and k % self._period == 0) or k == run.epochs_planned - 1
+    def _next_due(self, k: int, planned: int) -> int:
+        """The first epoch from this run's epoch k on to record after: every ``period`` epochs, and the last; the
+        first too where the run is four periods long or more (in a shorter one it would take more than its share)."""
+        if k == 0 and planned >= 4 * self._period:
+            return 0
+        return min(-(-max(k, 1) // self._period) * self._period, planned - 1)
 
     @staticmethod
     def _weights(run: Any) -> dict[str, np.ndarray]:
@@ -414,14 +417,17 @@ class LayerSignals(Callback):
     def on_epoch_end(self, run: Any, epoch: int, logs: dict[str, float]) -> None:
         k = self._k
         self._k += 1
-        if self._due(k, run) or run.stop_training:
+        if k == self._at or run.stop_training:
             net = run.network
             self.latest_grads = {}
             record = _signals.layer_signals(net.parameters, net.hidden, net.output, self._X, self._Y, self._before,
-                                   net.layer_state, self.latest_grads)
+                                            net.layer_state, self.latest_grads)
             for history, at in ((run.history, len(run.history.cost) - 1), (net.history, len(net.history.cost) - 1)):
                 history.add_signals(at, record)
-        self._before = self._weights(run) if self._due(self._k, run) else None
+            self._at = self._next_due(self._k, run.epochs_planned)
+            self._before = None
+        if self._k == self._at:  # the next epoch is recorded: its update is measured from here
+            self._before = self._weights(run)
 
 
 # -- logs ------------------------------------------------------------------------------------------------------
@@ -450,20 +456,30 @@ class CSVLogger(Callback):
     path : str or Path
     append : bool
         Add to an existing file (a resumed run) instead of starting it anew.
+    argument : str
+        How errors name the path (``deepstep train`` gives "--log-csv", the estimators "log_csv").
     """
 
-    def __init__(self, path: str | Path, append: bool = False) -> None:
+    def __init__(self, path: str | Path, append: bool = False, argument: str = "path") -> None:
+        self.argument = argument
         if not isinstance(path, (str, Path)) or not str(path):
-            raise DeepstepError(f"path: expected a file path, got {_describe(path)}")
+            raise DeepstepError(f"{argument}: expected a file path, got {_describe(path)}")
         self.path = Path(path)
         self.append = bool(append)
         self._file: Any = None
+        self._rows: list[tuple[int, list]] = []  # this run's rows: (epoch, cells)
 
     def check(self, has_validation: bool) -> None:
+        """The file can be written (tried now, before training: a file that cannot is refused by name)."""
         if self.path.is_dir():
-            raise DeepstepError(f"path: expected a file to write the CSV log to, got the folder {self.path}")
+            raise DeepstepError(f"{self.argument}: expected a file to write the CSV log to, got the folder {self.path}")
         if not self.path.parent.is_dir():
-            raise DeepstepError(f"path: the folder of {self.path} does not exist")
+            raise DeepstepError(f"{self.argument}: the folder of {self.path} does not exist")
+        try:
+            with open(self.path, "a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise DeepstepError(f"{self.argument}: cannot write {self.path} ({exc.strerror or exc})") from None
 
     def on_train_begin(self, run: Run) -> None:
         import csv
@@ -479,7 +495,7 @@ class CSVLogger(Callback):
         if fresh:
             self._writer.writerow(columns)
             self._file.flush()
-        self._rows: list[tuple[int, list]] = []  # this run's rows: (epoch, cells)
+        self._rows = []
 
     def on_epoch_end(self, run: Run, epoch: int, logs: dict[str, float]) -> None:
         cells: dict[str, Any] = {"epoch": epoch, **logs}
@@ -496,6 +512,8 @@ class CSVLogger(Callback):
 
     def on_train_end(self, run: Run) -> None:
         self.cleanup(run)
+        if not self._rows:
+            return
         kept = run.first_epoch + len(run.history.cost)
         if any(epoch >= kept for epoch, _ in self._rows):  # epochs a divergence took back
             import csv
@@ -523,18 +541,25 @@ class TensorBoard(Callback):
     Written with tensorboardX (``pip install 'deepstep[tensorboard]'``).
     """
 
-    def __init__(self, log_dir: str | Path) -> None:
+    def __init__(self, log_dir: str | Path, argument: str = "log_dir") -> None:
+        self.argument = argument
         if not isinstance(log_dir, (str, Path)) or not str(log_dir):
-            raise DeepstepError(f"log_dir: expected a folder path, got {_describe(log_dir)}")
+            raise DeepstepError(f"{argument}: expected a folder path, got {_describe(log_dir)}")
         self.log_dir = Path(log_dir)
         self._writer: Any = None
 
     def check(self, has_validation: bool) -> None:
+        """tensorboardX is installed and the folder can be made (now, before training)."""
         from ..extras import require
 
         require("tensorboardX", "tensorboard", "TensorBoard logs")
         if self.log_dir.exists() and not self.log_dir.is_dir():
-            raise DeepstepError(f"log_dir: expected a folder, got the file {self.log_dir}")
+            raise DeepstepError(f"{self.argument}: expected a folder, got the file {self.log_dir}")
+        try:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DeepstepError(f"{self.argument}: cannot make the folder {self.log_dir} ({exc.strerror or exc})") \
+                from None
 
     def on_train_begin(self, run: Run) -> None:
         from ..extras import require
@@ -555,10 +580,10 @@ class TensorBoard(Callback):
             params = run.network.parameters
             grads = next((cb.latest_grads for cb in getattr(run, "callbacks", ())
                           if getattr(cb, "latest_grads", None)), {})
-            for l in range(1, run.network.L + 1):
-                w.add_histogram(f"W{l}", np.asarray(params[f"W{l}"]), epoch)
-                if f"dW{l}" in grads:
-                    w.add_histogram(f"dW{l}", grads[f"dW{l}"], epoch)
+            for l in range(1, run.network.L + 1):  # (a histogram of NaN or inf has no bins: left out)
+                for name, A in ((f"W{l}", np.asarray(params[f"W{l}"])), (f"dW{l}", grads.get(f"dW{l}"))):
+                    if A is not None and A.size and bool(np.isfinite(A).all()):
+                        w.add_histogram(name, A, epoch)
         w.flush()
 
     def on_train_end(self, run: Run) -> None:

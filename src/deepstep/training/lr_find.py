@@ -27,11 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DeepstepError, check_number
+from ..core.initialization import as_rng
+from ..errors import DeepstepError, _describe, check_number
 from .loop import _FIGURES, TrainingDiverged, check_run, train
 
 __all__ = ["lr_find", "LRFind"]
 
+MIN_EXAMPLES = 32  # each rate takes as many mini-batch steps as hold this many examples (their mean cost)
 MOVED = 0.005  # the cost has moved once it is this share below the first step's
 SMOOTHING = 0.98  # the moving average of mini-batch costs (a full batch's cost is taken as it is)
 
@@ -70,15 +72,18 @@ class LRFind:
 def suggest(rates: Sequence[float], smoothed: Sequence[float]) -> float:
     """The "valley" rule: the longest stretch over which the smoothed cost falls (its longest decreasing
     subsequence, from the rate where it starts to the rate where it ends, once the cost has moved by
-    :data:`MOVED` from the first step's), and the rate two thirds of the way along it in steps of log(rate):
-    past the first rates, where a step barely moves the cost, and short of the last, where the steps start to
-    overshoot.
+    :data:`MOVED` below the lowest of the first tenth of the steps), and the rate two thirds of the way along it
+    in steps of log(rate): past the first rates, where a step barely moves the cost, and short of the last, where
+    the steps start to overshoot.
 
     >>> suggest([1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0], [1.0, 0.9, 0.7, 0.5, 0.4, 0.6, 3.0])
     0.1
     """
     s = np.asarray(smoothed, dtype=float)
-    moved = np.flatnonzero(s < s[0] * (1 - MOVED))
+    # where the cost has moved: below what the first tenth of the rates (too small to move it) all stayed above,
+    # by MOVED -- a baseline of several steps, so that one noisy mini-batch cost does not set it
+    baseline = float(np.min(s[: max(1, s.size // 10)]))
+    moved = np.flatnonzero(s < baseline * (1 - MOVED))
     if s.size < 3 or moved.size == 0:
         return float(rates[0])
     offset = int(moved[0])  # the rates before the cost first moves teach nothing: the valley starts after them
@@ -112,11 +117,12 @@ def lr_find(net: Any, X: Any, Y: Any, start: float = 1e-6, end: float = 10.0, st
     steps : int
         Rates tried, geometrically spaced (one training step each).
     batch_size : int, optional
-        Each step on the next mini-batch of a shuffle drawn from ``rng`` (None: the whole batch every step).
+        Each step on the next mini-batch of a shuffle drawn from ``rng`` (None: the whole batch every step); a rate
+        takes as many steps as hold :data:`MIN_EXAMPLES` examples, and its cost is their mean.
     optimizer : str or Optimizer
         A name takes a fresh optimizer of that kind; an object's settings are copied (its state is not touched).
     l2 : float
-    rng : int or numpy.random.Generator
+    rng : int, numpy.random.Generator or RandomState
         Draws the mini-batches (the network's own generator is not used).
     stop_factor : float
         Stop once the smoothed cost exceeds this times its lowest.
@@ -125,6 +131,9 @@ def lr_find(net: Any, X: Any, Y: Any, start: float = 1e-6, end: float = 10.0, st
     -------
     LRFind
     """
+    if not (hasattr(net, "state_dict") and hasattr(type(net), "from_state_dict")):
+        raise DeepstepError(f"net: expected a deepstep.DeepNetwork, got {_describe(net)}")
+    gen = as_rng(rng)
     start = check_number(start, "start", low=0, low_inclusive=False, expected="a learning rate > 0")
     end = check_number(end, "end", low=0, low_inclusive=False, expected="a learning rate > start")
     if end <= start:
@@ -134,40 +143,48 @@ def lr_find(net: Any, X: Any, Y: Any, start: float = 1e-6, end: float = 10.0, st
     stop_factor = check_number(stop_factor, "stop_factor", low=1, low_inclusive=False, expected="a number > 1")
     from ..core.optimizers import Optimizer, get_optimizer  # noqa: PLC0415
 
-    if isinstance(optimizer, Optimizer):
-        optimizer = Optimizer.from_config(optimizer.config())
+    if isinstance(optimizer, Optimizer):  # its settings without its schedule: the test sets each step's rate
+        optimizer = Optimizer.from_config({k: v for k, v in optimizer.config().items() if k != "schedule"})
     plan = check_run(net, start, 1, batch_size, optimizer, l2, 1.0, None, "plain", False, "auto", False)
     opt = plan.optimizer if plan.optimizer is not getattr(net, "optimizer", None) else get_optimizer(optimizer)
     work = type(net).from_state_dict(net.state_dict())  # a copy: the network given is never trained
     Xc, Yc, _, standardizers, _ = work._training_data(X, Y, None, None)
     work.standardizer, work.target_standardizer = standardizers
-    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     m = Xc.shape[1]
     batch = None if batch_size is None or batch_size >= m else int(batch_size)
+    if getattr(net, "batch_norm", None) and (batch or m) < 2:
+        raise DeepstepError("batch_size: batch normalization needs at least 2 examples a batch (the variance of one is "
+                            f"0), got {batch or m}")
     rates = (start * (end / start) ** (np.arange(steps) / (steps - 1))).tolist()
     found = LRFind(optimizer=opt.name)
     order, at = np.arange(m), m
     beta = SMOOTHING if batch is not None else 0.0  # a full batch's cost is exact: nothing to smooth
     avg, best = 0.0, math.inf
     found.stopped = "the last rate"
+    per_rate = 1 if batch is None else max(1, -(-MIN_EXAMPLES // batch))  # steps at each rate
     with np.errstate(all="ignore"):
         for k, lr in enumerate(rates):
-            if batch is None:
-                Xb, Yb = Xc, Yc
-            else:
-                if at + batch > m:
-                    order, at = gen.permutation(m), 0
-                idx = order[at : at + batch]
-                at += batch
-                Xb, Yb = Xc[:, idx], Yc[:, idx]
             step = check_run(work, lr, 1, None, opt, l2, 1.0, None, "plain", False, "auto", False)
-            try:
-                cost = train(work, Xb, Yb, None, step).cost[0]
-            except TrainingDiverged as exc:
-                cost = exc.history.cost[0] if exc.history.cost else math.inf
-                if not math.isfinite(cost):
-                    found.stopped = f"the cost diverged at rate {lr:.3g}"
+            seen = []
+            for _ in range(per_rate):
+                if batch is None:
+                    Xb, Yb = Xc, Yc
+                else:
+                    if at + batch > m:
+                        order, at = gen.permutation(m), 0
+                    idx = order[at : at + batch]
+                    at += batch
+                    Xb, Yb = Xc[:, idx], Yc[:, idx]
+                try:
+                    seen.append(train(work, Xb, Yb, None, step).cost[0])
+                except TrainingDiverged as exc:
+                    seen.append(exc.history.cost[0] if exc.history.cost else math.inf)
+                if not math.isfinite(seen[-1]):
                     break
+            cost = float(np.mean(seen))
+            if not math.isfinite(cost):
+                found.stopped = f"the cost diverged at rate {lr:.3g}"
+                break
             avg = beta * avg + (1 - beta) * cost
             smooth = avg / (1 - beta ** (k + 1))
             found.rates.append(lr)

@@ -21,9 +21,9 @@ Examples
 >>> import deepstep as ds
 >>> X, Y = ds.datasets.make_moons(m=200, noise=0.2, rng=0)
 >>> net = ds.DeepNetwork([2, 8, 8, 1], rng=0)
->>> h = net.fit(X, Y, 0.5, 50)
->>> h.signals["epoch"][0], h.signals["epoch"][-1]
-(0, 49)
+>>> h = net.fit(X, Y, 0.5, 50, signals=10)     # every 10 epochs (default: as many as cost under 5%)
+>>> h.signals["epoch"]
+[0, 10, 20, 30, 40, 49]
 >>> len(h.signals["W_norm"][-1])       # one figure per layer
 3
 >>> d = ds.training.signals.diagnosis(net.history, classification=True)
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -50,11 +51,14 @@ SIGNALS = ("W_norm", "dW_norm", "update_norm", "update_ratio", "Z_mean", "Z_std"
            "dead")
 SAMPLE = 2048  # examples measured at most (a fixed subset of the training examples when there are more) ...
 SAMPLE_VALUES = 2**22  # ... and fewer where the widest layer times them would pass this many values (32 MiB float64)
-BUDGET = 0.05  # the share of the training time the records may take
+BUDGET = 0.03  # the share of the training the periodic records may take (with the last epoch's: under 5%)
 STEP_MULTIPLY_ADDS = 2**20  # a training step's fixed cost (its NumPy calls), in multiply-adds, for signal_every
+RECORD_STEPS = 8  # a record's fixed cost in steps' (measured: a record is 2.2-3.2 full-batch steps of its examples
+#                   in layer_signals alone, 4-6 with the copy of the weights before and the history's bookkeeping)
 SATURATED_WITHIN = 0.01  # a sigmoid or tanh unit-value within this of a bound of its range is saturated
 VANISHING = 1e-3  # ||dW[l]|| below this times the last layer's: vanishing (orders of magnitude below it)
-EXPLODING = 1e3  # ... above this times the last layer's, or not finite: exploding
+EXPLODING = 1e3  # ... above this times the last layer's, or not finite: exploding; or ...
+EXPLODING_UPDATE = 1.0  # ... an update larger than this times ||W[l]|| (every layer exploding together)
 DEAD_ADVISED = 0.5  # a ReLU layer with at least this share of dead units is reported in the advice
 SATURATED_ADVISED = 0.5
 BIAS_VARIANCE_GAP = 0.05  # avoidable bias (train - baseline) or variance (dev - train) above this is "high"
@@ -154,9 +158,9 @@ def signal_every(layer_dims: Sequence[int], m: int, batch_size: int | None, samp
     Examples
     --------
     >>> signal_every([12288, 20, 7, 5, 1], 209, None, 209)          # full batch: a record is about two epochs
-    40
+    69
     >>> signal_every([784, 256, 128, 10], 60000, 128, 2048)          # 469 mini-batches an epoch
-    2
+    3
     >>> signal_every([12288, 20, 7, 5, 1], 209, None, 209, gram=True)  # a Gram-form epoch costs far less
     4062
     """
@@ -164,7 +168,7 @@ def signal_every(layer_dims: Sequence[int], m: int, batch_size: int | None, samp
     per_example = 3 * sum(products)
     steps = -(-m // min(batch_size or m, m))
     epoch = steps * STEP_MULTIPLY_ADDS + m * per_example
-    record = 2 * STEP_MULTIPLY_ADDS + 2 * sample * per_example  # (the copies of W and the statistics: a second pass)
+    record = RECORD_STEPS * STEP_MULTIPLY_ADDS + 2 * sample * per_example
     if gram:
         epoch += layer_dims[1] * m * m - 3 * m * products[0]
         record += 2 * products[0] * m
@@ -202,7 +206,9 @@ def diagnosis(history: Any, classification: bool, baseline_error: float | None =
         :data:`BIAS_VARIANCE_GAP` and at least half the variance), "high variance" (the variance, validation error -
         training error, above it and at least half the avoidable bias), "high bias and high variance", "neither",
         or None without validation scores; ``vanishing_layers`` / ``exploding_layers``: the layers
-        whose ||dW[l]|| is below :data:`VANISHING` / above :data:`EXPLODING` times the last layer's;
+        whose ||dW[l]|| is below :data:`VANISHING` / above :data:`EXPLODING` times the last layer's (exploding also:
+        not finite, or an update of more than :data:`EXPLODING_UPDATE` times ||W[l]||, as when every layer explodes
+        together);
         ``dead_relu`` / ``saturated``: {"l": share} of the layers with any; ``advice``: the course's remedies, one
         line each; also ``train_error``, ``val_error``, ``baseline_error``.
     """
@@ -220,7 +226,10 @@ def diagnosis(history: Any, classification: bool, baseline_error: float | None =
         variance = gap > BIAS_VARIANCE_GAP and gap >= avoidable / 2
         reading = ("high bias and high variance" if bias and variance else "high bias" if bias
                    else "high variance" if variance else "neither")
-        shown = f"training error {train:.1%}, validation error {val:.1%}, baseline {base:.1%}"
+        if classification:
+            shown = f"training error {train:.1%}, validation error {val:.1%}, baseline {base:.1%}"
+        else:  # (the share of the variance not explained: 1 - R^2, which a poor fit takes above 1)
+            shown = f"training 1 - R^2 {train:.3g}, validation 1 - R^2 {val:.3g}, baseline {base:.3g}"
         if bias:
             advice.append(f"high bias ({shown}): a bigger network (more units or layers), train longer, or another "
                           "optimizer (adam)")
@@ -233,12 +242,13 @@ def diagnosis(history: Any, classification: bool, baseline_error: float | None =
     dead: dict[str, float] = {}
     saturated: dict[str, float] = {}
     if signals.get("epoch"):
-        grads = signals["dW_norm"][-1]
+        grads, ratios = signals["dW_norm"][-1], signals["update_ratio"][-1]
         last = grads[-1]
-        for l, g in enumerate(grads[:-1], 1):
-            if g is None or (last and g > EXPLODING * last):
+        for l, (g, r) in enumerate(zip(grads, ratios, strict=True), 1):
+            overshoots = r is not None and r > EXPLODING_UPDATE  # (a step from W = 0 is exactly 1: not counted)
+            if g is None or (l < len(grads) and last and g > EXPLODING * last) or overshoots:
                 exploding.append(l)
-            elif last and g < VANISHING * last:
+            elif l < len(grads) and last and g < VANISHING * last:
                 vanishing.append(l)
         dead = {str(l): s for l, s in enumerate(signals["dead"][-1], 1) if s}
         saturated = {str(l): s for l, s in enumerate(signals["saturated"][-1], 1) if s}
@@ -274,6 +284,6 @@ def check_signals(signals: Any) -> bool | int | str:
     """fit's ``signals``: True ("auto"), False (none), or a number of epochs between records."""
     if isinstance(signals, bool) or (isinstance(signals, str) and signals == "auto"):
         return signals
-    if isinstance(signals, int) and signals >= 1:
+    if isinstance(signals, Integral) and signals >= 1:
         return int(signals)
     raise DeepstepError(f"signals: expected True, False, 'auto' or a number of epochs >= 1, got {_describe(signals)}")

@@ -10,6 +10,7 @@ from typing import Any
 
 from ...errors import DeepstepError
 from ...training.lr_find import lr_find
+from ...training.settings import SETTINGS
 from .common import (
     DEFAULT_PRESET,
     PRESETS,
@@ -26,6 +27,13 @@ from .common import (
 )
 
 __all__ = ["add_parser", "cmd_lr_find"]
+
+#: train's run settings that the range test sets itself or has no use for: given, they are refused by name
+NOT_FOR_LR_FIND = ("learning_rate", "num_iterations", "keep_prob", "schedule", "lr_decay", "lr_decay_every",
+                   "early_stopping", "method")
+#: the arguments of lr_find's errors, as flags
+FLAGS = {"start": "--start", "end": "--end", "steps": "--steps", "stop_factor": "--steps", "batch_size": "--batch-size",
+         "l2": "--l2", "optimizer": "--optimizer", "X": "--dataset", "Y": "--dataset", "rng": "--seed"}
 
 
 def add_parser(sub: Any) -> None:
@@ -46,6 +54,11 @@ def add_parser(sub: Any) -> None:
 def cmd_lr_find(args: argparse.Namespace) -> int:
     from ...data.datasets import resolve_name
 
+    for key in NOT_FOR_LR_FIND:
+        row = SETTINGS[key]
+        if getattr(args, row.dest) != row.train_default:
+            raise UsageError(f"{row.option}: the range test sets the rate of each step and takes one step per rate; "
+                             f"give {row.option} to deepstep train")
     name = resolve_name(args.dataset)
     preset = PRESETS.get(name, DEFAULT_PRESET)
     data = _load_data(args, name)
@@ -54,8 +67,9 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
     try:
         found = lr_find(net, X, Y, start=args.start, end=args.end, steps=args.steps, batch_size=args.batch_size,
                         optimizer=optimizer_of(args), l2=args.l2, rng=args.seed)
-    except DeepstepError as exc:
-        raise UsageError(f"--{str(exc).split(':')[0]}: {str(exc).split(': ', 1)[-1]}") from None
+    except DeepstepError as exc:  # named by its flag
+        argument, _, rest = str(exc).partition(": ")
+        raise UsageError(f"{FLAGS.get(argument, '--' + argument.replace('_', '-'))}: {rest}") from None
     out = _output_folder(Path(args.out) if args.out else _default_out(name))
     print(f"learning-rate range test of {net} on {data.name}: {len(found.rates)} rates from {found.rates[0]:.3g} "
           f"to {found.rates[-1]:.3g} ({found.stopped}), {found.optimizer}")

@@ -282,9 +282,10 @@ def cmd_train(args: argparse.Namespace) -> int:
                                  ProgressBar(total=iterations, print_every=every, bar=not args.quiet,
                                              file=sys.stdout, advice=False)]
     if args.log_csv:
-        callbacks.append(CSVLogger(args.log_csv, append=bool(args.resume or args.resume_or_start)))
+        callbacks.append(CSVLogger(args.log_csv, append=bool(args.resume or args.resume_or_start),
+                                   argument="--log-csv"))
     if args.tensorboard:
-        callbacks.append(TensorBoard(args.tensorboard))
+        callbacks.append(TensorBoard(args.tensorboard, argument="--tensorboard"))
     if args.early_stopping is not None:
         early = EarlyStopping(patience=args.early_stopping)
         if args.resume and "early_stopping" in net.callback_state:
@@ -351,16 +352,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _diagnosis(net: DeepNetwork, trained_on: dict[str, Any] | None, metrics: dict[str, Any],
                baseline: float | None) -> dict[str, Any]:
     """metrics.json's "diagnosis": the course's reading, from the errors measured after training (the examples
-    trained on, and the validation examples, else the test set, as the dev set) and the last per-layer signals."""
+    trained on, and the validation examples as the dev set: null without them) and the last per-layer signals."""
     name = net.task.score_name
     train = trained_on[name] if trained_on else None
-    dev = metrics.get("val_" + name)
-    dev_set = "validation"
-    if dev is None and metrics.get("test"):
-        dev, dev_set = metrics["test"][name], "test"
-    found = net.diagnosis(baseline, None if train is None else 1 - train, None if dev is None else 1 - dev)
-    found["dev_set"] = dev_set if dev is not None else None
-    return found
+    dev = metrics.get("val_" + name)  # (the test set is not a dev set: without validation, variance is not read)
+    return net.diagnosis(baseline, None if train is None else 1 - train, None if dev is None else 1 - dev)
 
 
 def _gram_applies(full_batch: bool, optimizer: Any, first_normalized: bool = False) -> bool:
