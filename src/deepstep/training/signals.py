@@ -162,7 +162,7 @@ def signal_every(layer_dims: Sequence[int], m: int, batch_size: int | None, samp
     >>> signal_every([784, 256, 128, 10], 60000, 128, 2048)          # 469 mini-batches an epoch
     3
     >>> signal_every([12288, 20, 7, 5, 1], 209, None, 209, gram=True)  # a Gram-form epoch costs far less
-    4062
+    6872
     """
     products = [a * b for a, b in zip(layer_dims[:-1], layer_dims[1:], strict=True)]
     per_example = 3 * sum(products)
