@@ -116,7 +116,8 @@ def test_columns_are_chosen_by_name_and_unknown_ones_refused(tmp_path):
     data = ds.datasets.load_dataset(path, rng=0, drop_columns="embarked,fare")
     assert data.features == ["age", "sex"]
     for kwargs, name in (({"columns": ["sex", "cabin"]}, "columns"), ({"drop_columns": "survived"}, "drop_columns"),
-                         ({"columns": []}, "columns")):
+                         ({"columns": []}, "columns"), ({"columns": "sex,sex"}, "columns"),
+                         ({"drop_columns": ["fare", "fare"]}, "drop_columns")):
         with pytest.raises(DeepstepError, match=rf"^{name}: "):
             ds.datasets.load_dataset(path, rng=0, **kwargs)
 

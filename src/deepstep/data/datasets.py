@@ -354,6 +354,9 @@ def _names(value: Any, flag: str) -> list[str] | None:
     names = [v.strip() for v in value.split(",")] if isinstance(value, str) else value
     if not isinstance(names, (list, tuple)) or not names or not all(isinstance(v, str) and v for v in names):
         raise DatasetError(f"{flag}: expected column names (a list of str, or 'a,b,c'), got {_describe(value)}")
+    twice = sorted({v for v in names if names.count(v) > 1})
+    if twice:
+        raise DatasetError(f"{flag}: expected each column once, got {twice[0]!r} more than once")
     return list(names)
 
 
