@@ -103,3 +103,47 @@ def test_checkpoints_are_apart_only_where_a_replay_is_cheap_and_callbacks_only_r
                                                                                      expected):
     cbs = [ds.callbacks.as_callback(cb) for cb in callbacks]
     assert loop.checkpoint_every(dims, m, batch, cbs) == expected
+
+
+@pytest.mark.parametrize("case", ["batch norm", "adam"])
+def test_a_run_never_ends_holding_a_state_of_inf_between_checkpoints(case):
+    X, _ = regression()
+    X = X * 1e160
+    if case == "batch norm":  # the running variance overflows while the cost stays finite
+        net = ds.DeepNetwork([3, 8, 6, 1], hidden_activation="tanh", output_activation="linear", rng=4,
+                             batch_norm=True)
+        Y, kwargs = X[:1] * 0, {"num_iterations": 10}
+    else:  # Adam's s overflows with dW^2
+        net = ds.DeepNetwork([3, 1], rng=4)
+        Y, kwargs = (X[:1] > 0) * 1.0, {"num_iterations": 3, "optimizer": "adam"}
+    with pytest.raises(ds.TrainingDiverged):
+        net.fit(X, Y, 0.01, method="plain", **kwargs)
+    assert all(np.isfinite(v).all() for v in net.layer_state.values())
+    for slot in net.optimizer.slots:
+        assert all(np.isfinite(a).all() for a in net.optimizer.state[slot].values())
+    assert all(np.isfinite(P).all() for P in net.parameters.values())
+
+
+def test_a_second_interrupt_during_the_replay_leaves_a_state_that_agrees_with_its_history(monkeypatch):
+    X, Y = regression()
+    calls = {"normal": 0, "replay": 0}
+    epoch = loop.Run._epoch
+
+    def interrupted(self, lr, replay=False):
+        calls["replay" if replay else "normal"] += 1
+        if (not replay and calls["normal"] == 27) or (replay and calls["replay"] == 4):
+            raise KeyboardInterrupt
+        return epoch(self, lr, replay)
+
+    monkeypatch.setattr(loop.Run, "_epoch", interrupted)
+    net = network()
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X, Y, 0.01, 100, method="plain")
+    monkeypatch.setattr(loop.Run, "_epoch", epoch)
+    k = len(net.history.cost)
+    assert k == net.optimizer.t == net.optimizer.epoch == 16  # the checkpoint the replay started from
+    ref = network()
+    h = ref.fit(X, Y, 0.01, k, method="plain")
+    assert net.history.cost == h.cost
+    for key, P in ref.parameters.items():
+        np.testing.assert_array_equal(net.parameters[key], P, err_msg=key)

@@ -466,16 +466,22 @@ class Run:
         rates = list(self.history.learning_rates)
         self._restore(snap)
         e, scratch = snap.n_history, None
-        while e < target:
-            scratch = self._take(scratch)
-            self._epoch(rates[e], replay=True)
-            self.optimizer.epoch += 1
-            if not _values_finite(self._live):
-                self._restore(scratch)
-                break
-            e += 1
-        self._mark_pending()
-        self._truncate(e)
+        try:
+            while e < target:
+                scratch = self._take(scratch)
+                self._epoch(rates[e], replay=True)
+                self.optimizer.epoch += 1
+                if not _values_finite(self._live):
+                    self._restore(scratch)
+                    break
+                e += 1
+        except BaseException:  # (a second Ctrl-C during the replay: the checkpoint itself, with its history)
+            self._restore(snap)
+            e = snap.n_history
+            raise
+        finally:
+            self._mark_pending()
+            self._truncate(e)
 
     def confirm_good(self) -> bool:
         """Take the checkpoint at the start of the epoch just ended as sound (called by the divergence guard when
@@ -644,8 +650,10 @@ class Run:
                             break
                     if self.stop_training:
                         break
-                if not self.diverged and self.history.cost and not self.parameters_finite():
-                    # the last update broke the parameters (a NaN shows in the next cost; there is none)
+                if not self.diverged and self.history.cost and not (self.parameters_finite()
+                                                                    and _values_finite(self._live)):
+                    # the last update broke the parameters or the optimizer's or layers' state (a NaN shows in the
+                    # next cost; there is none; between checkpoints the guard's confirmation does not look)
                     self.diverge(f"training diverged at iteration {self.optimizer.epoch - 1} (its update gave "
                                  "parameters of NaN or inf)", epoch_start_sound=True)
         except BaseException as exc:  # Ctrl-C, a callback's error: on_train_end still runs (below), then it goes on
