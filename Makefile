@@ -58,3 +58,4 @@ bench: $(BENCH_VENV)/.installed
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BENCH_VENV)/bin/python benchmarks/sweep_bench.py $(filter --quick,$(BENCH_ARGS))
 	$(BENCH_VENV)/bin/python benchmarks/tabular.py $(filter --quick,$(BENCH_ARGS))
 	$(BENCH_VENV)/bin/python benchmarks/read_csv.py
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BENCH_VENV)/bin/python benchmarks/threads.py
