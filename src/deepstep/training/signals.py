@@ -209,8 +209,9 @@ def diagnosis(history: Any, classification: bool, baseline_error: float | None =
         whose ||dW[l]|| is below :data:`VANISHING` / above :data:`EXPLODING` times the last layer's (exploding also:
         not finite, or an update of more than :data:`EXPLODING_UPDATE` times ||W[l]||, as when every layer explodes
         together);
-        ``dead_relu`` / ``saturated``: {"l": share} of the layers with any; ``advice``: the course's remedies, one
-        line each; also ``train_error``, ``val_error``, ``baseline_error``.
+        ``dead_relu`` / ``saturated``: {"l": share} of the layers with any (the last record's; saturation is
+        advised on where a record of the first epoch had it: a trained layer may well saturate); ``advice``: the
+        course's remedies, one line each; also ``train_error``, ``val_error``, ``baseline_error``.
     """
     if baseline_error is not None:
         baseline_error = check_number(baseline_error, "baseline_error", low=0, high=1,
@@ -241,6 +242,8 @@ def diagnosis(history: Any, classification: bool, baseline_error: float | None =
     exploding: list[int] = []
     dead: dict[str, float] = {}
     saturated: dict[str, float] = {}
+    at_start: dict[str, float] = {}
+    started_at = 0
     if signals.get("epoch"):
         grads, ratios = signals["dW_norm"][-1], signals["update_ratio"][-1]
         last = grads[-1]
@@ -252,6 +255,9 @@ def diagnosis(history: Any, classification: bool, baseline_error: float | None =
                 vanishing.append(l)
         dead = {str(l): s for l, s in enumerate(signals["dead"][-1], 1) if s}
         saturated = {str(l): s for l, s in enumerate(signals["saturated"][-1], 1) if s}
+        if len(signals["epoch"]) > 1 and signals["epoch"][0] == 0:  # saturated from the start (what slows learning)
+            at_start = {str(l): s for l, s in enumerate(signals["saturated"][0], 1) if s}
+            started_at = signals["epoch"][0]
     if vanishing:
         advice.append(f"vanishing gradients in layers {_layers(vanishing)} (||dW|| orders of magnitude below the "
                       "last layer's): He initialization for ReLU (Xavier for tanh), ReLU instead of sigmoid or tanh, "
@@ -263,10 +269,13 @@ def diagnosis(history: Any, classification: bool, baseline_error: float | None =
     if many_dead:
         advice.append(f"dead ReLU units: {_shares(dead, many_dead)}: a smaller learning rate, He initialization, "
                       "or another activation (leaky_relu, elu)")
-    many_saturated = [int(l) for l, s in saturated.items() if s >= SATURATED_ADVISED]
+    # a trained tanh or sigmoid layer may well saturate (its units act as steps); the course's worry is a network
+    # that starts saturated, where g'(Z) ~ 0 slows learning: advised from a record of the first epoch (a run of four
+    # periods or more has one)
+    many_saturated = [int(l) for l, s in at_start.items() if s >= SATURATED_ADVISED]
     if many_saturated:
-        advice.append(f"saturated units: {_shares(saturated, many_saturated)}: standardize the inputs, Xavier "
-                      "initialization, batch normalization, or ReLU")
+        advice.append(f"saturated units from the start: {_shares(at_start, many_saturated)} at epoch {started_at}: "
+                      "standardize the inputs, Xavier initialization, batch normalization, or ReLU")
     return {"bias_variance": reading, "vanishing_layers": vanishing, "exploding_layers": exploding,
             "dead_relu": dead, "saturated": saturated, "advice": advice, "train_error": train, "val_error": val,
             "baseline_error": baseline_error}
