@@ -246,3 +246,17 @@ def test_a_numpy_integer_sets_how_often_signals_are_recorded():
     X, Y = moons()
     h = ds.DeepNetwork([2, 3, 1], rng=0).fit(X, Y, 0.1, 8, signals=np.int64(2))
     assert h.signals["epoch"] == [0, 2, 4, 6, 7]
+
+
+def test_saturation_is_advised_on_where_the_network_starts_saturated_not_where_training_made_it_so():
+    X, Y = moons()
+    raw = ds.DeepNetwork([2, 6, 1], hidden_activation="tanh", rng=0)
+    raw.fit(X * 100, Y, 0.01, 20, signals=5)  # unscaled inputs: tanh saturated from the first epoch
+    first = raw.history.signals["saturated"][0][0]
+    assert raw.history.signals["epoch"][0] == 0 and first >= 0.5
+    assert any(line.startswith("saturated units from the start: layer 1") for line in raw.diagnosis()["advice"])
+    X2, Y2 = ds.datasets.make_planar(m=400, rng=1)
+    trained = ds.DeepNetwork([2, 4, 1], hidden_activation="tanh", rng=0)
+    trained.fit(X2, Y2, 1.2, 2000, signals=200)  # the course's flower: its units end up saturated, as they should
+    d = trained.diagnosis()
+    assert d["saturated"]["1"] >= 0.5 and not any(line.startswith("saturated") for line in d["advice"])
