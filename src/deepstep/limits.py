@@ -71,6 +71,16 @@ def parameter_count(layer_dims: Sequence[int]) -> int:
     return sum(n * (n_prev + 1) for n_prev, n in zip(layer_dims[:-1], layer_dims[1:], strict=False))
 
 
+def weight_products(layer_dims: Sequence[int]) -> list[int]:
+    """n[l] * n[l-1] for l = 1 .. L: the multiply-adds of each layer's W[l] A[l-1] per example (a run's work counts
+    three of them an example: the forward product, dW and dA).
+
+    >>> weight_products([12288, 20, 7, 5, 1])
+    [245760, 140, 35, 5]
+    """
+    return [n * n_prev for n_prev, n in zip(layer_dims[:-1], layer_dims[1:], strict=True)]
+
+
 def check_parameter_count(layer_dims: Sequence[int], name: str = "layer_dims") -> int:
     """The parameter count of ``layer_dims`` (positive ints), or DeepstepError when beyond :data:`MAX_PARAMETERS`."""
     count = parameter_count(layer_dims)

@@ -284,7 +284,7 @@ def checkpoint_every(layer_dims: Sequence[int], m: int, minibatch: bool, callbac
     """
     if minibatch or any(type(cb) not in _READ_ONLY for cb in callbacks):
         return 1
-    work = 3 * m * sum(a * b for a, b in zip(layer_dims[:-1], layer_dims[1:], strict=True))
+    work = 3 * m * sum(limits.weight_products(layer_dims))
     return CHECK_EVERY if work * (CHECK_EVERY - 1) <= REPLAY_MULTIPLY_ADDS else 1
 
 

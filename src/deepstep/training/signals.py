@@ -42,6 +42,7 @@ import numpy as np
 
 from ..core.layers import backward_layers, forward_layers, layers_of
 from ..errors import DeepstepError, _describe, check_number
+from ..limits import weight_products
 
 __all__ = ["SIGNALS", "layer_signals", "signal_every", "signal_sample", "diagnosis", "check_signals", "SAMPLE",
            "BUDGET"]
@@ -164,7 +165,7 @@ def signal_every(layer_dims: Sequence[int], m: int, batch_size: int | None, samp
     >>> signal_every([12288, 20, 7, 5, 1], 209, None, 209, gram=True)  # a Gram-form epoch costs far less
     6872
     """
-    products = [a * b for a, b in zip(layer_dims[:-1], layer_dims[1:], strict=True)]
+    products = weight_products(layer_dims)
     per_example = 3 * sum(products)
     steps = -(-m // min(batch_size or m, m))
     epoch = steps * STEP_MULTIPLY_ADDS + m * per_example

@@ -27,6 +27,7 @@ from numbers import Integral
 from typing import Any
 
 from ..errors import DeepstepError, _describe
+from ..limits import weight_products
 
 __all__ = ["ONE_THREAD_BELOW", "MAX_THREADS", "check_threads", "largest_product", "blas_threads"]
 
@@ -47,7 +48,7 @@ def check_threads(n_threads: Any, name: str = "n_threads") -> int | None:
 
 def largest_product(layer_dims: Sequence[int], batch: int) -> int:
     """The multiply-adds of the largest layer's W A_prev on one batch: max over l of n[l] n[l-1] times batch."""
-    return max(a * b for a, b in zip(layer_dims[1:], layer_dims[:-1], strict=True)) * batch
+    return max(weight_products(layer_dims)) * batch
 
 
 @contextlib.contextmanager

@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from ...limits import weight_products
 from . import runs as _runs
 from .runs import _crash_for_test, _failed
 
@@ -38,7 +39,7 @@ def run_work(settings: dict[str, Any], n0: int, n_out: int, m: int) -> float:
     ratios of two runs' figures are used: the sweep scales the time its first run took."""
     dims = [n0, *settings["hidden"], n_out]
     batch = min(settings["batch_size"] or m, m)
-    multiply_adds = 3 * m * sum(a * b for a, b in zip(dims[:-1], dims[1:], strict=True))
+    multiply_adds = 3 * m * sum(weight_products(dims))
     return settings["num_iterations"] * (-(-m // batch) * STEP_S + multiply_adds / MULTIPLY_ADDS_PER_S)
 
 
