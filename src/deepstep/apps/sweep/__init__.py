@@ -415,26 +415,25 @@ def sweep(
             finally:
                 if owned:
                     client.close()
-        elif n_jobs == 1 or len(todo) <= 1:
-            for i in todo:
-                done(i, _runs._train_one(X, Y, runs[i], seed, validation, test))
         else:
-            n0, n_out, m = np.shape(X)[0], Y.shape[0], Y.shape[1]
-            work = [_pool.run_work(runs[i], n0, n_out, m) for i in todo]
-            estimate, rest = None, todo
-            if work[0] < _pool.POOL_START_S:  # a short first run, here: what it took tells whether the others pay
-                out = _runs._train_one(X, Y, runs[todo[0]], seed, validation, test)  # for starting workers
-                done(todo[0], out)
-                rest = todo[1:]
-                estimate = _pool.serial_pays(out["seconds"] or 0.0, work[0], work[1:], n_jobs)
-            if estimate is not None:
-                notes.append(f"ran serially: the other {len(rest)} runs were estimated at {estimate:.2g} s, less "
-                             f"than starting {min(n_jobs, len(rest))} worker processes saves (about "
-                             f"{_pool.POOL_START_S:g} s to start)")
-                for i in rest:
-                    done(i, _runs._train_one(X, Y, runs[i], seed, validation, test))
-            else:
-                retried = _pool._run_parallel(rest, runs, data, seed, n_jobs, done)
+            serial = todo  # the runs trained here, one after another
+            if n_jobs > 1 and len(todo) > 1:
+                n0, n_out, m = np.shape(X)[0], Y.shape[0], Y.shape[1]
+                work = [_pool.run_work(runs[i], n0, n_out, m) for i in todo]
+                estimate, rest = None, todo
+                if work[0] < _pool.POOL_START_S:  # a short first run, here: what it took tells whether the others
+                    out = _runs._train_one(X, Y, runs[todo[0]], seed, validation, test)  # pay for starting workers
+                    done(todo[0], out)
+                    estimate, rest = _pool.serial_pays(out["seconds"] or 0.0, work[0], work[1:], n_jobs), todo[1:]
+                if estimate is None:
+                    retried, serial = _pool._run_parallel(rest, runs, data, seed, n_jobs, done), []
+                else:
+                    serial = rest
+                    notes.append(f"ran serially: the other {len(rest)} runs were estimated at {estimate:.2g} s, "
+                                 f"less than starting {min(n_jobs, len(rest))} worker processes saves (about "
+                                 f"{_pool.POOL_START_S:g} s to start)")
+            for i in serial:
+                done(i, _runs._train_one(X, Y, runs[i], seed, validation, test))
     except KeyboardInterrupt:
         raise SweepInterrupted(result()) from None
     return result(retried)
