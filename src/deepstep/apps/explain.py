@@ -869,7 +869,7 @@ def explain(
         letters = key.rstrip("0123456789")
         given[f"{letters}[{key[len(letters):]}]"] = P
     before = _layer_parameters(W, b, gamma, beta, L)  # (the update: this step's, the optimizer's own above)
-    signals = layer_signals(before, net.hidden, net.output, A0, Y, state=net.layer_state, after=after)
+    signals = layer_signals(before, net.hidden, net.output, A0, Y, after, state=net.layer_state)
     return Explanation(done, list(net.layer_dims), net.hidden_activation, net.output_activation, m, alpha, lambd,
                        float(J), name, given, note, keep, signals)
 

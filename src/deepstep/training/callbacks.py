@@ -371,7 +371,7 @@ class LayerSignals(Callback):
     ----------
     every : int or "auto"
         Epochs between records ("auto": :func:`deepstep.training.signals.signal_every`); the run's last epoch is
-        always recorded, and its first where the run is longer than that.
+        always recorded, and its first where the run is four such periods long or more.
     sample : int
         Examples measured at most: a fixed subset (the same in every run) of the training examples when there
         are more; the network's random generator is never drawn from.

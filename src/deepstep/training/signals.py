@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.cost import squared_norm
 from ..core.layers import backward_layers, forward_layers, layers_of
 from ..errors import DeepstepError, _describe, check_number
 from ..limits import weight_products
@@ -70,13 +71,13 @@ def _finite(x: float) -> float | None:
 
 
 def _norm(A: np.ndarray) -> float:
-    with np.errstate(over="ignore", invalid="ignore"):
-        return float(np.sqrt(np.vdot(A, A).real)) if A.size else 0.0
+    """||A||_F (inf where the squares overflow; called under the caller's errstate)."""
+    return math.sqrt(squared_norm(A))
 
 
 def layer_signals(parameters: Mapping[str, np.ndarray], hidden: Any, output: Any, X: np.ndarray, Y: np.ndarray,
                   before: Mapping[str, np.ndarray] | None = None, state: Any = None,
-                  grads_out: dict | None = None, after: Mapping[str, np.ndarray] | None = None) -> dict[str, list]:
+                  grads_out: dict | None = None) -> dict[str, list]:
     """One record of the per-layer signals, measured on the examples X (n[0], m), Y (n[L], m).
 
     Parameters
@@ -87,14 +88,12 @@ def layer_signals(parameters: Mapping[str, np.ndarray], hidden: Any, output: Any
     X, Y : ndarray
         The examples (as the network computes: standardized where it standardizes).
     before : mapping, optional
-        W[l] before the update(s) measured: ``update_norm[l] = ||W[l] - before["W{l}"]||_F``.
+        W[l] at the other end of the update(s) measured: ``update_norm[l] = ||W[l] - before["W{l}"]||_F`` (in
+        training the weights before the epoch; ``explain`` gives those after its step, the norm is the same).
     state : mapping, optional
         Batch normalization's running averages (not used: the examples' own statistics are, as in training).
     grads_out : dict, optional
         Receives the gradients measured ("dW1", ...).
-    after : mapping, optional
-        W[l] after an update from ``parameters`` (``explain``'s step): ``update_norm[l] = ||after["W{l}"] - W[l]||``
-        instead.
 
     Returns
     -------
@@ -121,10 +120,7 @@ def layer_signals(parameters: Mapping[str, np.ndarray], hidden: Any, output: Any
             w, dw = _norm(W), _norm(grads[f"dW{l}"])
             out["W_norm"].append(_finite(w))
             out["dW_norm"].append(_finite(dw))
-            if after is not None:
-                up = _finite(_norm(after[f"W{l}"] - W))
-            else:
-                up = None if before is None else _finite(_norm(W - before[f"W{l}"]))
+            up = None if before is None else _finite(_norm(W - before[f"W{l}"]))
             out["update_norm"].append(up)
             out["update_ratio"].append(None if up is None or not w else _finite(up / w))
             for name, V in (("Z", Z), ("A", A)):
