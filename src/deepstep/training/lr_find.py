@@ -145,8 +145,8 @@ def lr_find(net: Any, X: Any, Y: Any, start: float = 1e-6, end: float = 10.0, st
 
     if isinstance(optimizer, Optimizer):  # its settings without its schedule: the test sets each step's rate
         optimizer = Optimizer.from_config({k: v for k, v in optimizer.config().items() if k != "schedule"})
-    plan = check_run(net, start, 1, batch_size, optimizer, l2, 1.0, None, "plain", False, "auto", False)
-    opt = plan.optimizer if plan.optimizer is not getattr(net, "optimizer", None) else get_optimizer(optimizer)
+    check_run(net, start, 1, batch_size, optimizer, l2, 1.0, None, "plain", False, "auto", False)  # (the checks)
+    opt = get_optimizer(optimizer)  # a fresh one (fit's would go on with the network's own state)
     work = type(net).from_state_dict(net.state_dict())  # a copy: the network given is never trained
     Xc, Yc, _, standardizers, _ = work._training_data(X, Y, None, None)
     work.standardizer, work.target_standardizer = standardizers
