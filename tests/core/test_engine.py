@@ -93,3 +93,62 @@ def test_buffers_are_reused_from_batch_to_batch(rng):
     engine.forward(W, b, rng.standard_normal((3, 8)))
     engine.backward(np.zeros((1, 8)), W)
     assert engine.dW[1] is dW1 and engine._buffers[8][1].Z is Z1 and first.shape == (1, 8)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weights", [False, True], ids=["", "weights"])
+@pytest.mark.parametrize("first", [False, True], ids=["", "gram"])
+@pytest.mark.parametrize(("l2", "keep_prob"), [(0.0, 1.0), (0.7, 1.0), (0.0, [0.8, 0.6]), (0.3, [0.5, 0.9])],
+                         ids=["plain", "l2", "dropout", "l2+dropout"])
+@pytest.mark.parametrize(("hidden", "output", "n_out", "m"),
+                         [(h, "sigmoid", 1, 9) for h in IN_PLACE[:6]] + [("tanh", "softmax", 3, 300),
+                                                                       ("relu", "linear", 2, 9),
+                                                                       ("relu", "sigmoid", 1, 1)])
+def test_the_unrolled_dense_passes_equal_the_layer_traversal_bit_for_bit(hidden, output, n_out, m, l2, keep_prob,
+                                                                        first, weights, dtype, rng):
+    """The unrolled passes of a dense network (``Engine.unrolled``) against each layer's own forward_/backward_,
+    over two steps of the same buffers (the second reuses what the first left), with a first-layer strategy (the
+    Gram form gives Z[1] and takes dZ[1]), dropout, L2 and example weights."""
+    dims = [4, 6, 5, n_out]
+    X, Y, params = random_problem(dims, m, rng, "relu", "sigmoid" if output != "softmax" else "softmax")
+    if output == "softmax":
+        Y = np.eye(n_out)[:, rng.integers(0, n_out, m)]
+    elif output == "linear":
+        Y = rng.standard_normal((n_out, m))
+    X, Y = X.astype(dtype), Y.astype(dtype)
+    s = rng.random((1, m)).astype(dtype) * 2 if weights else None
+    params = {k: (0.5 * v).astype(dtype) for k, v in params.items()}
+    W = [None] + [params[f"W{l}"] for l in range(1, 4)]
+    b = [None] + [params[f"b{l}"] for l in range(1, 4)]
+    kp = [keep_prob] * 2 if not isinstance(keep_prob, list) else keep_prob
+    Z1 = (W[1] @ X + b[1]).astype(dtype) * 1.25  # a strategy's Z[1] (not W[1] X + b[1], so that using it shows)
+    results = []
+    for unrolled in (True, False):
+        engine = Engine(dims, get_activation(hidden), get_activation(output), np.dtype(dtype), kp, l2,
+                        unrolled=unrolled)
+        assert engine.unrolled is unrolled
+        gen = np.random.default_rng(3)
+        out = []
+        for step in range(2):
+            Xs = X * (1 + step)
+            AL = engine.forward(W, b, Xs, rng=gen, first=(lambda Z: np.copyto(Z, Z1)) if first else None).copy()
+            engine.backward(Y, W, skip_first=first, weights=s)
+            grads = {k: v.copy() for k, v in engine.grads.items() if not (first and k == "dW1")}
+            out.append((AL, grads, engine.dZ1.copy() if first else None))
+        results.append(out)
+    for (AL_u, g_u, dZ1_u), (AL_t, g_t, dZ1_t) in zip(*results, strict=True):
+        np.testing.assert_array_equal(AL_u, AL_t)
+        assert set(g_u) == set(g_t)
+        for key in g_u:
+            assert g_u[key].shape == params[key[1:]].shape and g_u[key].dtype == dtype
+            np.testing.assert_array_equal(g_u[key], g_t[key], err_msg=key)
+        if first:
+            np.testing.assert_array_equal(dZ1_u, dZ1_t)
+
+
+def test_only_dense_networks_with_an_in_place_activation_are_unrolled():
+    f64 = np.dtype(np.float64)
+    sig = get_activation("sigmoid")
+    assert Engine([3, 4, 1], get_activation("relu"), sig, f64, [1.0]).unrolled
+    assert not Engine([3, 4, 1], get_activation("leaky_relu:-0.1"), sig, f64, [1.0]).unrolled
+    assert not Engine([3, 4, 4, 1], get_activation("relu"), sig, f64, [1.0, 1.0], batch_norm=[2]).unrolled

@@ -169,6 +169,7 @@ class Engine:
         keep_prob: Sequence[float],
         lambd: float = 0.0,
         batch_norm: Sequence[int] = (),
+        unrolled: bool = True,
     ) -> None:
         self.dims = list(layer_dims)
         self.L = len(layer_dims) - 1
@@ -190,6 +191,11 @@ class Engine:
         self._buffers: dict[int, list] = {}
         self._A: list = []
         self._m = 0
+        #: every layer dense with an in-place hidden activation: :meth:`forward` and :meth:`backward` run the
+        #: unrolled passes (:meth:`_forward_dense`, :meth:`_backward_dense`) -- the same kernels in the same order
+        #: as the layers' ``forward_`` / ``backward_``, without the per-layer dispatch (``unrolled=False``: the
+        #: traversal; ``tests/core/test_engine.py`` holds the two equal bit for bit)
+        self.unrolled = bool(unrolled) and hidden.in_place and all(layer.kind == "dense" for layer in self.layers)
 
     def _buffers_for(self, m: int) -> list:
         if m not in self._buffers:
@@ -211,6 +217,8 @@ class Engine:
 
         ``W``, ``b``: lists indexed 1..L.  ``first(out)`` writes Z[1] into ``out`` when given.
         """
+        if self.unrolled:
+            return self._forward_dense(W, b, X, rng, first)
         m = X.shape[1]
         buf = self._buffers_for(m)
         self._m, L = m, self.L
@@ -233,6 +241,8 @@ class Engine:
     def backward(self, Y: Array, W: list, skip_first: bool = False, weights: Array | None = None) -> None:
         """Fill dW[l], db[l] (l = 1..L; from l = 2 with ``skip_first``, leaving dZ[1] in :attr:`dZ1`); with
         ``weights`` s (1, m), example j's dZ[L] counts s_j times: dZ[L] = s * (A[L] - Y)."""
+        if self.unrolled:
+            return self._backward_dense(Y, W, skip_first, weights)
         buf, A, L = self._buffers[self._m], self._A, self.L
         dZ: Array | None = output_delta(A[L], Y, out=A[L])
         if weights is not None:
@@ -250,3 +260,55 @@ class Engine:
             if first_skipped:
                 self.dZ1 = dZ
             dZ = None
+
+    # -- the unrolled passes of a dense network (Dense.forward_ / backward_, layer after layer, inline) ---------
+    def _forward_dense(self, W: list, b: list, X: Array, rng: Any, first: Callable[[Array], Array] | None) -> Array:
+        """:meth:`forward` of a network of dense layers: ``Z[l] = W[l] A[l-1] + b[l]``, ``A[l] = g(Z[l])`` in place
+        (then ``A[l] * D[l] / keep_prob[l]``), ``A[L] = g[L](Z[L])``."""
+        m = X.shape[1]
+        buf = self._buffers[m] if m in self._buffers else self._buffers_for(m)
+        self._m, L, masks, keep = m, self.L, self.masks, self.keep_prob
+        g_ = self.hidden.forward_
+        A = X
+        A_used = [X]
+        for l in range(1, L + 1):
+            bl = buf[l]
+            Z = bl.Z
+            if l == 1 and first is not None:
+                first(Z)
+            else:
+                linear(W[l], A, b[l], out=Z)
+            if l == L:
+                A = self.output.g(Z)
+            else:
+                A = g_(Z)
+                if bl.Ad is not None:
+                    masks[l] = D = dropout_mask(rng, A.shape, keep[l])
+                    A = apply_dropout(A, D, keep[l], out=bl.Ad)
+            A_used.append(A)
+        self._A = A_used
+        return A
+
+    def _backward_dense(self, Y: Array, W: list, skip_first: bool, weights: Array | None) -> None:
+        """:meth:`backward` of a network of dense layers: ``dZ[L] = A[L] - Y``, then for l = L .. 1 ``dW[l]``,
+        ``db[l]``, ``dA[l-1] = W[l]^T dZ[l]`` and ``dZ[l-1] = dA[l-1] * g'(Z[l-1])`` (through the dropout mask)."""
+        buf, A, L, keep = self._buffers[self._m], self._A, self.L, self.keep_prob
+        dZ = output_delta(A[L], Y, out=A[L])
+        if weights is not None:
+            dZ *= weights
+        g_back = self.hidden.backward_
+        for l in range(L, 0, -1):
+            if l == 1 and skip_first:  # dW[1] is the strategy's; db[1] is not
+                bias_gradient(dZ, self.db[1])
+                self.dZ1 = dZ
+                return
+            weight_gradients(dZ, A[l - 1], self.dW[l], self.db[l], buf[l].S)
+            if self.lambd:
+                add_l2_gradient(self.dW[l], W[l], self.lambd, self._m)
+            if l == 1:
+                return
+            dA = input_gradient(W[l], dZ, out=buf[l].dA_prev)
+            below = buf[l - 1]
+            if below.Ad is not None:
+                apply_dropout(dA, self.masks[l - 1], keep[l - 1], out=dA)
+            dZ = g_back(dA, below.Z)  # in place: the Z buffer holds A[l-1], which the derivative reads
