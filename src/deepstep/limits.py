@@ -146,9 +146,10 @@ def training_bytes(layer_dims: Sequence[int], m: int, batch_size: int | None, it
     Parameter-shaped: five copies (the gradients, the divergence guard's snapshot, flat buffers, a temporary of
     the update, early stopping's best), four per optimizer slot (the slot, its snapshot, the update's
     temporaries).  Activations: Z, A, dA, dZ and a dropout mask of every layer for a batch (``batch_size`` or
-    all ``m``), two per layer for the validation examples, and the Gram form's m x m matrix and its n[1] x m
-    products; for the per-layer signals' pass over ``m_signals`` examples, a copy of the weights and six arrays
-    per layer (the caches' Z and A, dZ, dA and the statistics' temporaries).  Measured with tracemalloc
+    all ``m``), two per layer for the validation examples, and the Gram form's m x m matrices (G, and H of the
+    validation examples) and its n[1] x m products, in float64; for the per-layer signals' pass over
+    ``m_signals`` examples, a copy of the weights and six arrays per layer (the caches' Z and A, dZ, dA and the
+    statistics' temporaries).  Measured with tracemalloc
     (tests/test_bounds.py), the estimate is above what a run holds and within a few times of it.
 
     >>> training_bytes([2, 4, 1], 10, None, 8, 0)
@@ -159,8 +160,8 @@ def training_bytes(layer_dims: Sequence[int], m: int, batch_size: int | None, it
     b = m if batch_size is None else min(int(batch_size), m)
     params = (5 + 4 * slots) * P * itemsize
     acts = 5 * width * b * itemsize + 2 * width * int(m_validation) * itemsize
-    if gram:
-        acts += (m * m + 3 * int(layer_dims[1]) * m) * itemsize
+    if gram:  # (its factors are float64 whatever the network's dtype: deepstep.core.gram.GramBasis)
+        acts += (m * m + m * int(m_validation) + 3 * int(layer_dims[1]) * m) * max(itemsize, 8)
     if m_signals:
         params += P * itemsize
         acts += 6 * width * int(m_signals) * itemsize

@@ -61,18 +61,18 @@ __all__ = ["GramFirstLayer", "GramBasis", "GramTensor", "applies", "pays_off", "
 Array = np.ndarray
 
 
-def gram_matrix(X: Array, X2: Array | None = None) -> Array:
+def gram_matrix(X: Array, X2: Array | None = None, dtype: Any = None) -> Array:
     """The Gram matrix of the examples: G = X^T X (m, m), or X^T X2 (m, m2).
 
     Each entry is a sum of n[0] products (12288 for the cat pictures), so G is
-    accumulated in float64 and rounded once to X's dtype: every entry of a
+    accumulated in float64 and rounded once to ``dtype`` (default X's): every entry of a
     float32 G is then the float32 nearest the exact dot product, whatever the
     BLAS's summation order.  It is made once per run.
     """
     wide = np.promote_types(X.dtype, np.float64)
     Xw = X.astype(wide, copy=False)
     X2w = Xw if X2 is None else X2.astype(wide, copy=False)
-    return (Xw.T @ X2w).astype(X.dtype, copy=False)
+    return (Xw.T @ X2w).astype(X.dtype if dtype is None else dtype, copy=False)
 
 
 def applies(full_batch: bool, optimizer: Any, first_normalized: bool = False) -> str | None:
@@ -160,10 +160,10 @@ class GramFirstLayer:
         return g
 
     def Z1_val(self, b1: Array) -> Array:
-        """Z[1] of the validation examples, (n[1], m_val): ``T X_val + b[1]``."""
+        """Z[1] of the validation examples, (n[1], m_val): ``T X_val + b[1]`` (in the network's dtype)."""
         Z = self.W.times_val()
         Z += b1
-        return Z
+        return Z.astype(self.basis.dtype, copy=False)
 
     def W1(self) -> Array:
         """W[1] as a matrix (formed now)."""
@@ -186,22 +186,32 @@ class GramBasis:
         Fixed matrices the tensors may hold multiples of (W[1] at the start, ...).
     X_val : ndarray (n[0], m_val), optional
         Validation examples: H = X^T X_val and B_i X_val are computed once.
+
+    Notes
+    -----
+    The tensors' factors (a, K, T X) and G are held in float64 for a float32 network (:attr:`wide`): each
+    update then adds to T X what float64 arithmetic gives, where a float32 W[1] would round every entry of
+    W[1] itself; Z[1] and the formed W[1] are rounded to the network's dtype (:attr:`dtype`).
     """
 
     def __init__(self, X: Array, anchors: Sequence[Array], X_val: Array | None = None) -> None:
         self.X = X
         self.dtype = X.dtype
+        self.wide = wide = np.promote_types(X.dtype, np.float64)
         self.m = X.shape[1]
-        self.G = gram_matrix(X)
+        self.G = gram_matrix(X, dtype=wide)
         self.B = [np.array(B, dtype=self.dtype) for B in anchors]  # copies: the anchors must not move
-        self.BX = [B @ X for B in self.B]
+        Xw = X.astype(wide, copy=False)
+        self.BX = [B.astype(wide, copy=False) @ Xw for B in self.B]
         k = len(self.B)
-        self.M = np.array([[float(np.vdot(self.B[i], self.B[j])) for j in range(k)] for i in range(k)]).reshape(k, k)
+        self.M = np.array([[float(np.vdot(self.B[i].astype(wide, copy=False), self.B[j].astype(wide, copy=False)))
+                            for j in range(k)] for i in range(k)]).reshape(k, k)
         self.n1 = self.B[0].shape[0] if self.B else 0
         self.H = self.BXv = None
         if X_val is not None:
-            self.H = gram_matrix(X, X_val)
-            self.BXv = [B @ X_val for B in self.B]
+            self.H = gram_matrix(X, X_val, dtype=wide)
+            Xv = X_val.astype(wide, copy=False)
+            self.BXv = [B.astype(wide, copy=False) @ Xv for B in self.B]
 
     def anchor(self, i: int) -> GramTensor:
         """The tensor equal to anchor B_i."""
@@ -211,7 +221,7 @@ class GramBasis:
         return T
 
     def zeros(self) -> GramTensor:
-        return GramTensor(self, np.zeros(len(self.B)), np.zeros((self.n1, 2 * self.m), self.dtype))
+        return GramTensor(self, np.zeros(len(self.B)), np.zeros((self.n1, 2 * self.m), self.wide))
 
     def gradient(self, dZ1: Array, out: GramTensor | None = None) -> GramTensor:
         """dW[1] = (1/m) dZ[1] X^T, as a tensor: K = dZ[1] / m, T X = dZ[1] G / m (into ``out``'s arrays when given)."""
@@ -268,12 +278,13 @@ class GramTensor:
         return self
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Array:
-        """The (n[1], n[0]) matrix: sum_i a_i B_i + K X^T."""
-        T = self.K @ self.basis.X.T
-        for ai, B in zip(self.a, self.basis.B, strict=True):
+        """The (n[1], n[0]) matrix: sum_i a_i B_i + K X^T (in the network's dtype unless ``dtype`` is given)."""
+        basis = self.basis
+        T = self.K @ basis.X.T.astype(basis.wide, copy=False)
+        for ai, B in zip(self.a, basis.B, strict=True):
             if ai:
                 T += ai * B
-        return T if dtype is None else T.astype(dtype, copy=False)
+        return T.astype(basis.dtype if dtype is None else dtype, copy=False)
 
     def sq_norm(self) -> float:
         """||T||_F^2 = a^T M a + sum_i a_i <B_i X, K> + <K, T X>, in O(n[1] m)."""
