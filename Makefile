@@ -47,7 +47,7 @@ BENCH_ARGS ?=
 $(BENCH_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
-	$(BENCH_VENV)/bin/python -m pip install -q -e '.[cluster,sklearn,tables]' torch==2.13.0 scikit-learn h5py palmerpenguins
+	$(BENCH_VENV)/bin/python -m pip install -q -e '.[cluster,sklearn,tables,fast]' torch==2.13.0 scikit-learn h5py palmerpenguins
 	touch $@
 
 # OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE pin some shared machines to older OpenBLAS kernels (Haswell,

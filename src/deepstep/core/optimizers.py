@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -136,6 +137,48 @@ def adam_kernel(
     P -= tmp
 
 
+
+# -- the same kernels as one loop over flat arrays (compiled by deepstep.core.compiled: the ``fast`` extra) ---------
+# Each loop makes, element by element, the operations of the NumPy kernel above it in the same order on the same dtype
+# (its scalars given already rounded to the arrays' dtype, as NumPy rounds a Python float it combines with a float32
+# array), so both give the same bits: tests/core/test_compiled.py.  dP is not written (it is scratch afterwards).
+
+
+def gd_loop(P: Array, dP: Array, lr: Any) -> None:
+    """:func:`gd_kernel`: P -= lr dP."""
+    for i in range(P.shape[0]):
+        P[i] = P[i] - dP[i] * lr
+
+
+def momentum_loop(P: Array, dP: Array, v: Array, beta: Any, one_beta: Any, lr: Any) -> None:
+    """:func:`momentum_kernel`: v = beta v + (1 - beta) dP; P -= lr v."""
+    for i in range(P.shape[0]):
+        vi = v[i] * beta + dP[i] * one_beta
+        v[i] = vi
+        P[i] = P[i] - lr * vi
+
+
+def rmsprop_loop(P: Array, dP: Array, s: Array, beta2: Any, one_beta2: Any, epsilon: Any, lr: Any) -> None:
+    """:func:`rmsprop_kernel`: s = beta2 s + (1 - beta2) dP^2; P -= lr dP / (sqrt(s) + epsilon)."""
+    for i in range(P.shape[0]):
+        g = dP[i]
+        si = s[i] * beta2 + (g * g) * one_beta2
+        s[i] = si
+        P[i] = P[i] - (g / (math.sqrt(si) + epsilon)) * lr
+
+
+def adam_loop(P: Array, dP: Array, v: Array, s: Array, beta1: Any, one_beta1: Any, beta2: Any, one_beta2: Any,
+              c1: Any, c2: Any, epsilon: Any, lr: Any) -> None:
+    """:func:`adam_kernel`, with c1 = 1 - beta1^t and c2 = 1 - beta2^t."""
+    for i in range(P.shape[0]):
+        g = dP[i]
+        si = s[i] * beta2 + (g * g) * one_beta2
+        s[i] = si
+        vi = v[i] * beta1 + g * one_beta1
+        v[i] = vi
+        P[i] = P[i] - ((vi / c1) / (math.sqrt(si / c2) + epsilon)) * lr
+
+
 # -- the objects --------------------------------------------------------------------------------
 
 
@@ -196,16 +239,21 @@ class Optimizer:
                 self.state[slot].setdefault("d" + key, np.zeros(np.shape(P), dtype=P.dtype))
 
     def step(self, parameters: Mapping[str, Any], grads: Mapping[str, Any], lr: float,
-             flat: tuple[Array, Array, dict[str, Array]] | None = None) -> None:
+             flat: tuple[Array, Array, dict[str, Array]] | None = None, compiled: bool = False) -> None:
         """One update of every parameter, in place (the grads may be used as scratch).
 
         ``flat``: (P, dP, state) -- every dense parameter, its gradient and its state as one flat
         array each (the parameters given are then only those outside it, e.g. W[1] in Gram form).
         The update is element-wise, so one call on the flat arrays is the same as one per key.
+        ``compiled``: the flat arrays' update runs the optimizer's loop compiled (:mod:`deepstep.core.compiled`;
+        the same bits as its NumPy kernel).
         """
         self.t += 1
         if flat is not None:
-            self.update_arrays(*flat, lr)
+            if compiled and self.loop is not None:
+                self.update_flat(*flat, lr)
+            else:
+                self.update_arrays(*flat, lr)
         for key, P in parameters.items():
             self.update_one(key, P, grads["d" + key], lr)
         if self.slots and self.t % FLUSH_EVERY == 0:
@@ -226,6 +274,21 @@ class Optimizer:
             for a in group:
                 if isinstance(a, np.ndarray) and a.dtype.kind == "f" and a.size:
                     np.copyto(a, 0, where=np.abs(a) < np.finfo(a.dtype).tiny)
+
+    #: The kernel as one loop over flat arrays (``adam_loop`` ...) for :meth:`update_flat`; None: NumPy kernel only.
+    loop: ClassVar[Callable[..., None] | None] = None
+
+    def loop_scalars(self, lr: float) -> tuple[float, ...]:
+        """The scalars :attr:`loop` takes after the arrays, as the NumPy kernel forms them (Python floats)."""
+        return (lr,)
+
+    def update_flat(self, P: Array, dP: Array, state: dict[str, Array], lr: float) -> None:
+        """:meth:`update_arrays` of flat float arrays by the compiled :attr:`loop` (the same bits): its scalars
+        rounded to the arrays' dtype first, as NumPy rounds a Python float it combines with them."""
+        from .compiled import kernel
+
+        f = P.dtype.type
+        kernel(self.loop)(P, dP, *(state[slot] for slot in self.slots), *(f(x) for x in self.loop_scalars(lr)))
 
     def update_one(self, key: str, P: Any, dP: Any, lr: float) -> None:
         """Update one parameter with its own state."""
@@ -280,6 +343,8 @@ class GradientDescent(Optimizer):
     linear = True
     equations = (("P", "{P} := {P} - alpha d{P}"),)
 
+    loop = staticmethod(gd_loop)
+
     def update_arrays(self, P: Any, dP: Any, state: dict[str, Any], lr: float) -> None:
         gd_kernel(P, dP, lr)
 
@@ -298,6 +363,11 @@ class Momentum(Optimizer):
 
     def hyperparameters(self) -> dict[str, float]:
         return {"beta": self.beta}
+
+    loop = staticmethod(momentum_loop)
+
+    def loop_scalars(self, lr: float) -> tuple[float, ...]:
+        return (self.beta, 1.0 - self.beta, lr)
 
     def update_arrays(self, P: Any, dP: Any, state: dict[str, Any], lr: float) -> None:
         momentum_kernel(P, dP, state["v"], self.beta, lr)
@@ -318,6 +388,11 @@ class RMSprop(Optimizer):
 
     def hyperparameters(self) -> dict[str, float]:
         return {"beta2": self.beta2, "epsilon": self.epsilon}
+
+    loop = staticmethod(rmsprop_loop)
+
+    def loop_scalars(self, lr: float) -> tuple[float, ...]:
+        return (self.beta2, 1.0 - self.beta2, self.epsilon, lr)
 
     def update_arrays(self, P: Array, dP: Array, state: dict[str, Array], lr: float) -> None:
         rmsprop_kernel(P, dP, state["s"], self.beta2, self.epsilon, lr)
@@ -344,6 +419,13 @@ class Adam(Optimizer):
 
     def hyperparameters(self) -> dict[str, float]:
         return {"beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
+
+    loop = staticmethod(adam_loop)
+
+    def loop_scalars(self, lr: float) -> tuple[float, ...]:
+        t = self.t
+        return (self.beta1, 1.0 - self.beta1, self.beta2, 1.0 - self.beta2, 1.0 - self.beta1**t,
+                1.0 - self.beta2**t, self.epsilon, lr)
 
     def update_arrays(self, P: Array, dP: Array, state: dict[str, Array], lr: float) -> None:
         tmp = self._scratch.get((dP.shape, dP.dtype))

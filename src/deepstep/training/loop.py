@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .. import limits
-from ..core import gram
+from ..core import compiled, gram
 from ..core.engine import Engine, forward_layers, forward_no_cache, l2_cost
 from ..core.optimizers import Optimizer, get_optimizer
 from ..core.tasks import column_classes
@@ -346,6 +346,10 @@ class Run:
         self.engine.params = self.work
         self._live = self._state_values()  # updated in place during the run: listed once
         self.every = checkpoint_every(net.layer_dims, self.m, self.minibatch, callbacks)
+        steps = epochs * (-(-self.m // batch_size) if self.minibatch else 1)
+        #: the flat arrays' update runs the optimizer's compiled loop (the same bits) where the run's updates repay
+        #: starting numba
+        self.compiled = compiled.pays(self.flat.size, steps)
         self._good: _Snapshot | None = None
         self._pending: _Snapshot | None = None
         self._spare: _Snapshot | None = None
@@ -579,7 +583,7 @@ class Run:
         engine.backward(Y, self.W, skip_first=first is not None, weights=s)
         if first is not None:
             self.grads["dW1"] = first.gradient(engine.dZ1, l2)
-        self.optimizer.step(self.sparse, self.grads, lr, self.flat_update)
+        self.optimizer.step(self.sparse, self.grads, lr, self.flat_update, self.compiled)
         return cost, right
 
     def _epoch(self, lr: float, replay: bool = False) -> tuple[float, float]:

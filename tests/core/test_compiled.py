@@ -1,0 +1,110 @@
+"""The compiled optimizer loops (deepstep.core.compiled, the ``fast`` extra) give the NumPy kernels' bits.
+
+Each optimizer's loop against its NumPy kernel on the same flat arrays, bit for bit (signed zeros, subnormal and
+huge values, inf and NaN included), in float32 and float64 over several steps; then whole training runs with and
+without them; and the rule that decides when a run uses them.
+"""
+
+import numpy as np
+import pytest
+
+import deepstep as ds
+from deepstep.core import compiled
+from deepstep.core.optimizers import OPTIMIZERS, get_optimizer
+from deepstep.data.toys import make_moons
+
+pytest.importorskip("numba")
+
+SETTINGS = {"gd": {}, "momentum": {"beta": 0.85}, "rmsprop": {"beta2": 0.99, "epsilon": 1e-7},
+            "adam": {"beta1": 0.8, "beta2": 0.995, "epsilon": 1e-6}}
+
+
+def bits(a):
+    return a.view(np.uint32 if a.dtype == np.float32 else np.uint64)
+
+
+def values(rng, n, dtype, special):
+    a = (rng.standard_normal(n) * 10.0 ** rng.integers(-6, 3, n)).astype(dtype)
+    if special:
+        tiny = np.finfo(dtype).tiny
+        a[:8] = [0.0, -0.0, tiny / 4, -tiny / 8, np.finfo(dtype).max / 2, np.inf, -np.inf, np.nan]
+    return a
+
+
+def test_every_optimizer_has_a_loop():
+    assert all(cls.loop is not None for cls in OPTIMIZERS.values())
+
+
+@pytest.mark.parametrize("special", [False, True], ids=["", "special values"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_the_compiled_loop_gives_the_numpy_kernels_bits(name, dtype, special, rng):
+    n = 1000
+    P, state = values(rng, n, dtype, special), {}
+    numpy_opt, loop_opt = get_optimizer(name, **SETTINGS[name]), get_optimizer(name, **SETTINGS[name])
+    for slot in numpy_opt.slots:
+        state[slot] = np.abs(values(rng, n, dtype, special)) if slot == "s" else values(rng, n, dtype, special)
+    runs = {}
+    for opt, use in ((numpy_opt, False), (loop_opt, True)):
+        P_, state_ = P.copy(), {k: v.copy() for k, v in state.items()}
+        seen = []
+        for step in range(4):
+            dP = values(np.random.default_rng(step), n, dtype, special)
+            with np.errstate(all="ignore"):
+                opt.step({}, {}, 0.05 * (step + 1), (P_, dP, state_), compiled=use)
+            seen.append((P_.copy(), {k: v.copy() for k, v in state_.items()}))
+        runs[use] = seen
+    assert loop_opt.t == numpy_opt.t == 4
+    for (P_n, s_n), (P_c, s_c) in zip(runs[False], runs[True], strict=True):
+        assert P_c.dtype == dtype
+        np.testing.assert_array_equal(bits(P_c), bits(P_n))
+        for slot in s_n:
+            np.testing.assert_array_equal(bits(s_c[slot]), bits(s_n[slot]), err_msg=slot)
+
+
+@pytest.mark.parametrize(("optimizer", "dtype", "batch_size"),
+                         [("adam", np.float32, 32), ("momentum", np.float64, 16), ("rmsprop", np.float32, None),
+                          ("gd", np.float64, 20)])
+def test_a_run_with_the_compiled_loops_equals_one_without(optimizer, dtype, batch_size, monkeypatch):
+    X, Y = make_moons(200, noise=0.2, rng=0)
+    runs = []
+    for threshold in (10**30, 1):  # never, always
+        monkeypatch.setattr(compiled, "MIN_UPDATES", threshold)
+        net = ds.DeepNetwork([2, 16, 8, 1], rng=3, dtype=dtype)
+        history = net.fit(X, Y, 0.01, 6, batch_size=batch_size, optimizer=optimizer, signals=False)
+        runs.append((history, net))
+    (h_n, net_n), (h_c, net_c) = runs
+    assert h_c.cost == h_n.cost
+    for key, P in net_n.parameters.items():
+        np.testing.assert_array_equal(net_c.parameters[key], P, err_msg=key)
+    for name, a in net_n.optimizer.state_arrays().items():
+        np.testing.assert_array_equal(net_c.optimizer.state_arrays()[name], a, err_msg=name)
+
+
+def test_a_run_uses_the_compiled_loops_where_its_updates_repay_starting_numba(monkeypatch):
+    calls = []
+    update_flat = type(get_optimizer("adam")).update_flat
+
+    def spy(self, *args):
+        calls.append(1)
+        return update_flat(self, *args)
+
+    monkeypatch.setattr(type(get_optimizer("adam")), "update_flat", spy)
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((2, 64)), (rng.random((1, 64)) < 0.5).astype(float)
+    net = ds.DeepNetwork([2, 8, 1], rng=0)
+    net.fit(X, Y, 0.01, 3, batch_size=16, optimizer="adam", signals=False)  # 33 values x 12 updates
+    assert calls == []
+    monkeypatch.setattr(compiled, "MIN_UPDATES", 33 * 12)
+    net.fit(X, Y, 0.01, 3, batch_size=16, optimizer="adam", signals=False)
+    assert len(calls) == 12
+    monkeypatch.setattr(compiled, "ENABLED", False)
+    net.fit(X, Y, 0.01, 3, batch_size=16, optimizer="adam", signals=False)
+    assert len(calls) == 12
+
+
+def test_pays_counts_values_times_updates(monkeypatch):
+    assert compiled.pays(10**6, compiled.MIN_UPDATES // 10**6)
+    assert not compiled.pays(10**6, compiled.MIN_UPDATES // 10**6 - 1)
+    monkeypatch.setattr(compiled, "_AVAILABLE", False)
+    assert not compiled.pays(10**9, 10**9)  # without numba: never
