@@ -280,3 +280,16 @@ def test_progress_bar_shows_the_cost_on_a_terminal(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "stderr", screen)
     assert main(["train", "--iterations", "50", "--out", str(tmp_path / "p")]) == 0
     assert "training: 100%" in screen.getvalue() and "cost=" in screen.getvalue()
+
+
+def test_a_reader_that_goes_away_stops_the_command_quietly(tmp_path):
+    """``deepstep evaluate MODEL | head -1``: the pipe closes before the report is written; no traceback, no
+    "Exception ignored" at exit, status 141 (128 + SIGPIPE) as a command killed by the closed pipe has."""
+    out = tmp_path / "m"
+    assert main(["train", "--dataset", "blobs", "--iterations", "20", "--out", str(out), "--quiet"]) == 0
+    proc = subprocess.Popen([installed_command(), "evaluate", str(out / "model.npz")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the command writes anything
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGPIPE
+    assert err == b""

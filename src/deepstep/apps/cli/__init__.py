@@ -12,6 +12,8 @@ Adding a subcommand: one new module, and its line in :data:`SUBCOMMANDS`.  The n
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -89,13 +91,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 1 for a check that fails, 2 for a usage error (one line on stderr), 130 after Ctrl-C.
+        0 on success, 1 for a check that fails, 2 for a usage error (one line on stderr), 130 after Ctrl-C, 141
+        (quietly) where the reader of the output went away.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
     args.run_command = main  # how a subcommand runs another (demo runs train) without importing this package
     try:
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # (here, where a reader that went away is caught below, not at the interpreter's exit)
+        return status
+    except BrokenPipeError:  # the reader of our output went away (deepstep evaluate | head): stop quietly, as cat does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # what is still buffered goes nowhere
+        return 128 + signal.SIGPIPE
     except (DeepstepError, OSError) as exc:
         print(error_line(f"deepstep {args.command}", str(exc) or type(exc).__name__), end="", file=sys.stderr)
         return 2
