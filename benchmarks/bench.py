@@ -276,8 +276,14 @@ def run_deepstep(spec: Spec, data: Data) -> Outcome:
         times.append(time.perf_counter() - start)
     first = None if data.batch_size else history.cost[0]  # with mini-batches cost[0] is the epoch's mean
     epochs = list(np.diff([start, *marks])) if spec.workload == 6 else []
+    try:  # whether the optimizer's update ran compiled (the fast extra, where the run's updates repay starting numba)
+        from deepstep.core import compiled
+
+        impl = "compiled loops (numba)" if compiled._COMPILED else "NumPy kernels"
+    except ImportError:
+        impl = None
     return Outcome(times, first, history.cost[-1], net.parameters, getattr(history, "method", None), history.cost,
-                   epoch_s=epochs)
+                   epoch_s=epochs, optimizer_impl=impl)
 
 
 def run_numpy_floor(spec: Spec, data: Data) -> Outcome:
@@ -883,10 +889,13 @@ def explain(results: list[Result]) -> list[str]:
     ]
     if sources:
         notes.append("workload 1 and 5 data: " + ", ".join(sources))
-    impls = sorted({(r.spec.variant, r.optimizer_impl) for r in ok if r.optimizer_impl})
+    impls = sorted({(r.spec.variant, r.optimizer_impl) for r in ok if r.optimizer_impl and r.spec.framework == "torch"})
     if impls:
         notes.append("torch.optim ran (foreach=None, fused=None: the defaults): "
                      + ", ".join(f"{variant} {impl}" for variant, impl in impls))
+    ours = sorted({(r.spec.label, r.optimizer_impl) for r in ok if r.optimizer_impl and r.spec.framework == "deepstep"})
+    if ours:
+        notes.append("deepstep's update ran: " + ", ".join(f"{label} {impl}" for label, impl in ours))
     starts = {(r.spec.label, r.spec.dtype): r.first_cost for r in ok if r.spec.baseline}
     gaps: dict[str, float] = {}
     for r in ok:

@@ -68,8 +68,8 @@ def test_the_compiled_loop_gives_the_numpy_kernels_bits(name, dtype, special, rn
 def test_a_run_with_the_compiled_loops_equals_one_without(optimizer, dtype, batch_size, monkeypatch):
     X, Y = make_moons(200, noise=0.2, rng=0)
     runs = []
-    for threshold in (10**30, 1):  # never, always
-        monkeypatch.setattr(compiled, "MIN_UPDATES", threshold)
+    for start in (1e30, -1.0):  # never, always
+        monkeypatch.setattr(compiled, "START_S", start)
         net = ds.DeepNetwork([2, 16, 8, 1], rng=3, dtype=dtype)
         history = net.fit(X, Y, 0.01, 6, batch_size=batch_size, optimizer=optimizer, signals=False)
         runs.append((history, net))
@@ -81,30 +81,44 @@ def test_a_run_with_the_compiled_loops_equals_one_without(optimizer, dtype, batc
         np.testing.assert_array_equal(net_c.optimizer.state_arrays()[name], a, err_msg=name)
 
 
-def test_a_run_uses_the_compiled_loops_where_its_updates_repay_starting_numba(monkeypatch):
+def test_a_run_uses_the_compiled_loops_where_the_passes_they_save_repay_starting_numba(monkeypatch):
     calls = []
-    update_flat = type(get_optimizer("adam")).update_flat
+    adam = type(get_optimizer("adam"))
+    update_flat = adam.update_flat
 
     def spy(self, *args):
         calls.append(1)
         return update_flat(self, *args)
 
-    monkeypatch.setattr(type(get_optimizer("adam")), "update_flat", spy)
+    monkeypatch.setattr(adam, "update_flat", spy)
+    monkeypatch.setattr(compiled, "_COMPILED", {})  # nothing loaded in this process yet
     rng = np.random.default_rng(0)
     X, Y = rng.standard_normal((2, 64)), (rng.random((1, 64)) < 0.5).astype(float)
     net = ds.DeepNetwork([2, 8, 1], rng=0)
-    net.fit(X, Y, 0.01, 3, batch_size=16, optimizer="adam", signals=False)  # 33 values x 12 updates
+    saved = 33 * 12 * 13 * 8 * compiled.BYTE_PASS_S  # 33 values x 12 updates x 13 passes saved x 8 bytes
+    monkeypatch.setattr(compiled, "START_S", saved * 1.01)
+    net.fit(X, Y, 0.01, 3, batch_size=16, optimizer="adam", signals=False)
     assert calls == []
-    monkeypatch.setattr(compiled, "MIN_UPDATES", 33 * 12)
+    monkeypatch.setattr(compiled, "START_S", saved * 0.99)
     net.fit(X, Y, 0.01, 3, batch_size=16, optimizer="adam", signals=False)
     assert len(calls) == 12
+    monkeypatch.setattr(compiled, "START_S", 1e30)  # once loaded, starting costs nothing more
+    net.fit(X, Y, 0.01, 3, batch_size=16, optimizer="adam", signals=False)
+    assert len(calls) == 24
     monkeypatch.setattr(compiled, "ENABLED", False)
     net.fit(X, Y, 0.01, 3, batch_size=16, optimizer="adam", signals=False)
-    assert len(calls) == 12
+    assert len(calls) == 24
 
 
-def test_pays_counts_values_times_updates(monkeypatch):
-    assert compiled.pays(10**6, compiled.MIN_UPDATES // 10**6)
-    assert not compiled.pays(10**6, compiled.MIN_UPDATES // 10**6 - 1)
+def test_pays_weighs_the_passes_saved_against_starting_numba(monkeypatch):
+    monkeypatch.setattr(compiled, "_COMPILED", {})
+    one_second = int(1 / (13 * 4 * compiled.BYTE_PASS_S))  # value-updates whose 13 saved float32 passes take 1 s
+    assert compiled.pays(one_second, 1, passes=14, itemsize=4) == (1.0 > compiled.START_S)
+    assert not compiled.pays(one_second // 10, 1, passes=14, itemsize=4)
+    assert compiled.pays(one_second // 10, 1, passes=14, itemsize=8) == (0.2 > compiled.START_S)
+    assert not compiled.pays(10**12, 1, passes=1, itemsize=8)  # a kernel of one pass: nothing to save
+    loop = OPTIMIZERS["adam"].loop
+    monkeypatch.setattr(compiled, "_COMPILED", {loop: loop})
+    assert compiled.pays(1000, 1, passes=14, itemsize=4, loop=loop)  # already loaded: any saving pays
     monkeypatch.setattr(compiled, "_AVAILABLE", False)
     assert not compiled.pays(10**9, 10**9)  # without numba: never

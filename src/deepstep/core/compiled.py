@@ -9,15 +9,15 @@ numba without fast-math (no fused multiply-add, no reassociation), it gives the 
 writing each array once; ``tests/core/test_compiled.py`` holds the two equal bit for bit.
 
 Importing numba and loading the compiled loops from its cache takes about half a second in a fresh process
-(compiling them the first time about a second), so a run uses them only where its updates are enough work to
-repay that (:func:`pays`); elsewhere, and without numba, the NumPy kernels run.  Either way the result is the same.
+(compiling them the first time about a second), so a run uses them only where the passes they save repay that
+(:func:`pays`); elsewhere, and without numba, the NumPy kernels run.  Either way the result is the same.
 
 Examples
 --------
 >>> from deepstep.core.compiled import pays
->>> pays(235_146, 469)          # one epoch of an MNIST-shaped network in batches of 128: not worth starting numba
+>>> pays(235_146, 469, passes=14, itemsize=4)   # Adam, one float32 epoch of an MNIST-shaped network in batches of 128
 False
->>> pays(235_146, 10 * 469)     # ten epochs
+>>> pays(235_146, 2 * 469, passes=14, itemsize=4)   # two epochs repay starting numba
 True
 """
 
@@ -29,12 +29,15 @@ from typing import Any
 
 from ..extras import require
 
-__all__ = ["available", "pays", "kernel", "MIN_UPDATES", "ENABLED"]
+__all__ = ["available", "pays", "kernel", "START_S", "BYTE_PASS_S", "ENABLED"]
 
-#: A run uses the compiled loops where (values updated) x (updates) reaches this: at the 2-6 ns a value-update the
-#: one-pass loop saves (Adam, float32 and float64, measured), about a second saved against half a second to a second
-#: of starting numba.
-MIN_UPDATES = 3 * 10**8
+#: Seconds to start the compiled loops in a process: importing numba and loading them from its cache (measured 0.5-0.65
+#: s; compiling them the first time, about a second more).  Once a loop is loaded the process pays nothing again.
+START_S = 0.6
+#: Seconds a pass over one byte costs the NumPy kernels (one operation on arrays larger than the caches: Adam's
+#: fourteen passes over 235,146 values took 1.0 ms in float32 and 2.2 ms in float64, measured) -- what the one-pass
+#: loop saves per pass it does not make.
+BYTE_PASS_S = 6e-11
 
 #: False turns the compiled loops off (the NumPy kernels always run); tests set it to compare the two.
 ENABLED = True
@@ -51,10 +54,16 @@ def available() -> bool:
     return _AVAILABLE
 
 
-def pays(values: int, updates: int) -> bool:
-    """Whether a run that updates ``values`` numbers ``updates`` times should use the compiled loops: numba is
-    installed, :data:`ENABLED`, and ``values * updates >= MIN_UPDATES``."""
-    return ENABLED and int(values) * int(updates) >= MIN_UPDATES and available()
+def pays(values: int, updates: int, passes: int = 14, itemsize: int = 4, loop: Callable[..., Any] | None = None
+         ) -> bool:
+    """Whether a run that updates ``values`` numbers of ``itemsize`` bytes ``updates`` times should use the compiled
+    loop of a NumPy kernel that makes ``passes`` passes over memory: numba is installed, :data:`ENABLED`, and the
+    passes saved, ``values * updates * (passes - 1) * itemsize * BYTE_PASS_S`` seconds, exceed :data:`START_S` (or
+    ``loop`` is already loaded in this process)."""
+    if not (ENABLED and available()):
+        return False
+    saved = int(values) * int(updates) * max(int(passes) - 1, 0) * int(itemsize) * BYTE_PASS_S
+    return saved > (0.0 if loop is not None and loop in _COMPILED else START_S)
 
 
 def kernel(loop: Callable[..., Any]) -> Callable[..., Any]:

@@ -277,6 +277,8 @@ class Optimizer:
 
     #: The kernel as one loop over flat arrays (``adam_loop`` ...) for :meth:`update_flat`; None: NumPy kernel only.
     loop: ClassVar[Callable[..., None] | None] = None
+    #: How many passes over memory the NumPy kernel makes (what the one-pass loop saves: deepstep.core.compiled.pays).
+    passes: ClassVar[int] = 1
 
     def loop_scalars(self, lr: float) -> tuple[float, ...]:
         """The scalars :attr:`loop` takes after the arrays, as the NumPy kernel forms them (Python floats)."""
@@ -344,6 +346,7 @@ class GradientDescent(Optimizer):
     equations = (("P", "{P} := {P} - alpha d{P}"),)
 
     loop = staticmethod(gd_loop)
+    passes = 2
 
     def update_arrays(self, P: Any, dP: Any, state: dict[str, Any], lr: float) -> None:
         gd_kernel(P, dP, lr)
@@ -365,6 +368,7 @@ class Momentum(Optimizer):
         return {"beta": self.beta}
 
     loop = staticmethod(momentum_loop)
+    passes = 5
 
     def loop_scalars(self, lr: float) -> tuple[float, ...]:
         return (self.beta, 1.0 - self.beta, lr)
@@ -390,6 +394,7 @@ class RMSprop(Optimizer):
         return {"beta2": self.beta2, "epsilon": self.epsilon}
 
     loop = staticmethod(rmsprop_loop)
+    passes = 9
 
     def loop_scalars(self, lr: float) -> tuple[float, ...]:
         return (self.beta2, 1.0 - self.beta2, self.epsilon, lr)
@@ -421,6 +426,7 @@ class Adam(Optimizer):
         return {"beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
 
     loop = staticmethod(adam_loop)
+    passes = 14
 
     def loop_scalars(self, lr: float) -> tuple[float, ...]:
         t = self.t

@@ -347,9 +347,10 @@ class Run:
         self._live = self._state_values()  # updated in place during the run: listed once
         self.every = checkpoint_every(net.layer_dims, self.m, self.minibatch, callbacks)
         steps = epochs * (-(-self.m // batch_size) if self.minibatch else 1)
-        #: the flat arrays' update runs the optimizer's compiled loop (the same bits) where the run's updates repay
+        #: the flat arrays' update runs the optimizer's compiled loop (the same bits) where the passes it saves repay
         #: starting numba
-        self.compiled = compiled.pays(self.flat.size, steps)
+        self.compiled = optimizer.loop is not None and compiled.pays(self.flat.size, steps, optimizer.passes,
+                                                                     self.flat.itemsize, optimizer.loop)
         self._good: _Snapshot | None = None
         self._pending: _Snapshot | None = None
         self._spare: _Snapshot | None = None
