@@ -93,8 +93,8 @@ def test_float32_stays_float32(method, rng):
 
 
 def test_a_float32_gram_form_keeps_its_factors_in_float64(rng, monkeypatch):
-    """dZ[1] comes in float32; G, K and T X are float64, so that the updates of W[1] add up without float32's
-    rounding of every entry of W[1] (the cat pictures' run otherwise ends far from the plain path's: below)."""
+    """dZ[1] comes in float32, G and the product of an update are float32 (as the plain path's products); K and T X,
+    where the updates add up, are float64 (the cat pictures' run otherwise ends far from the plain path's: below)."""
     seen = []
     gradient = gram.GramBasis.gradient
 
@@ -107,7 +107,7 @@ def test_a_float32_gram_form_keeps_its_factors_in_float64(rng, monkeypatch):
     X, Y = problem(rng)
     train([N0, 5, 3, 1], "tanh", "sigmoid", X.astype(np.float32), Y, "gram", iterations=5, dtype=np.float32)
     f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
-    assert seen == [(f32, f64, f64, f64)] * 5
+    assert seen == [(f32, f32, f64, f64)] * 5
 
 
 @pytest.mark.parametrize("method", ["gram", "plain"])
