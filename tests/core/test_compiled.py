@@ -122,3 +122,28 @@ def test_pays_weighs_the_passes_saved_against_starting_numba(monkeypatch):
     assert compiled.pays(1000, 1, passes=14, itemsize=4, loop=loop)  # already loaded: any saving pays
     monkeypatch.setattr(compiled, "_AVAILABLE", False)
     assert not compiled.pays(10**9, 10**9)  # without numba: never
+
+
+def test_a_loop_numba_cannot_compile_gives_way_to_the_numpy_kernel(monkeypatch, rng):
+    def broken(loop):
+        raise RuntimeError("no cache locator")
+
+    monkeypatch.setattr(compiled, "kernel", broken)
+    monkeypatch.setattr(compiled, "_AVAILABLE", True)
+    monkeypatch.setattr(compiled, "FAILED", None)
+    P, dP = rng.standard_normal(50), rng.standard_normal(50)
+    state = {"v": rng.standard_normal(50), "s": rng.random(50)}
+    expected = P.copy(), {k: v.copy() for k, v in state.items()}
+    reference = get_optimizer("adam")
+    reference.step({}, {}, 0.1, (expected[0], dP.copy(), expected[1]))
+    adam = get_optimizer("adam")
+    adam.step({}, {}, 0.1, (P, dP.copy(), state), compiled=True)
+    np.testing.assert_array_equal(P, expected[0])
+    assert compiled.FAILED == "RuntimeError: no cache locator" and not compiled.available()
+
+
+def test_arrays_the_loop_cannot_take_go_to_the_numpy_kernel(rng):
+    adam = get_optimizer("adam")
+    P, dP = rng.standard_normal(50), rng.standard_normal(50)
+    with pytest.raises(ValueError):  # NumPy's own broadcasting error, not a read past the end of s
+        adam.step({}, {}, 0.1, (P, dP, {"v": np.zeros(50), "s": np.zeros(10)}), compiled=True)

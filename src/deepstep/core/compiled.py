@@ -29,7 +29,7 @@ from typing import Any
 
 from ..extras import require
 
-__all__ = ["available", "pays", "kernel", "START_S", "BYTE_PASS_S", "ENABLED"]
+__all__ = ["available", "pays", "kernel", "unavailable", "START_S", "BYTE_PASS_S", "ENABLED", "FAILED"]
 
 #: Seconds to start the compiled loops in a process: importing numba and loading them from its cache (measured 0.5-0.65
 #: s; compiling them the first time, about a second more).  Once a loop is loaded the process pays nothing again.
@@ -44,6 +44,8 @@ ENABLED = True
 
 _COMPILED: dict[Callable[..., Any], Callable[..., Any]] = {}
 _AVAILABLE: bool | None = None
+#: Why the compiled loops stopped being used in this process (numba failed to compile or load one), or None.
+FAILED: str | None = None
 
 
 def available() -> bool:
@@ -64,6 +66,13 @@ def pays(values: int, updates: int, passes: int = 14, itemsize: int = 4, loop: C
         return False
     saved = int(values) * int(updates) * max(int(passes) - 1, 0) * int(itemsize) * BYTE_PASS_S
     return saved > (0.0 if loop is not None and loop in _COMPILED else START_S)
+
+
+def unavailable(exc: BaseException) -> None:
+    """numba failed (compiling or loading a loop): the NumPy kernels run from now on in this process (the same bits),
+    and :data:`FAILED` says why."""
+    global _AVAILABLE, FAILED
+    _AVAILABLE, FAILED = False, f"{type(exc).__name__}: {exc}"
 
 
 def kernel(loop: Callable[..., Any]) -> Callable[..., Any]:

@@ -287,10 +287,19 @@ class Optimizer:
     def update_flat(self, P: Array, dP: Array, state: dict[str, Array], lr: float) -> None:
         """:meth:`update_arrays` of flat float arrays by the compiled :attr:`loop` (the same bits): its scalars
         rounded to the arrays' dtype first, as NumPy rounds a Python float it combines with them."""
-        from .compiled import kernel
+        from . import compiled
 
+        arrays = (P, dP, *(state[slot] for slot in self.slots))
+        if any(a.shape != P.shape or a.dtype != P.dtype or a.ndim != 1 for a in arrays):  # (the loop reads unchecked)
+            self.update_arrays(P, dP, state, lr)
+            return
         f = P.dtype.type
-        kernel(self.loop)(P, dP, *(state[slot] for slot in self.slots), *(f(x) for x in self.loop_scalars(lr)))
+        try:
+            loop = compiled.kernel(self.loop)
+            loop(*arrays, *(f(x) for x in self.loop_scalars(lr)))
+        except Exception as exc:  # numba could not compile or load it here (it fails before running: nothing moved)
+            compiled.unavailable(exc)
+            self.update_arrays(P, dP, state, lr)
 
     def update_one(self, key: str, P: Any, dP: Any, lr: float) -> None:
         """Update one parameter with its own state."""
