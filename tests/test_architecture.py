@@ -15,7 +15,7 @@ from deepstep._aliases import OLD_PATHS
 
 SRC = Path(deepstep.__file__).parent
 LAYERS = {"base": 0, "core": 1, "data": 2, "training": 3, "model": 4, "report": 5, "apps": 6}
-BASE = {"errors", "limits", "extras", "_version"}
+BASE = {"errors", "limits", "extras", "atomic", "_version"}
 TOP = {"__init__", "__main__", "_aliases"}  # the package's front door: may import every part
 
 

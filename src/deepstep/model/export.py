@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic import atomic_path
 from ..core.activations import ACTIVATIONS
 from ..core.layers import layers_of
 from ..errors import DeepstepError
 from ..extras import require
-from .files import atomic_path
 
 __all__ = ["ONNX_OPSET", "ONNX_ACTIVATIONS", "to_onnx", "export_onnx"]
 

@@ -27,12 +27,9 @@ True
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from .. import limits
+from ..atomic import atomic_path
 from ..core.initialization import DTYPES
 from ..errors import DeepstepError
 from ..limits import read_npy_header
@@ -54,41 +52,6 @@ FORMAT_VERSION = 2
 
 class ModelFileError(DeepstepError):
     """A model file is missing, damaged, or not a deepstep model of a known format."""
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step.
-
-    A crash or error while writing leaves ``path`` as it was (old file or none)
-    and removes the temporary file.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=target.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a file written in place would get 0666 - umask
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _umask() -> int:
-    """The process's umask, read without changing it where Linux tells it (os.umask can only set it)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)  # elsewhere: set and put back at once
-    os.umask(mask)
-    return mask
 
 
 def write_json(path: str | os.PathLike, data: Any) -> None:

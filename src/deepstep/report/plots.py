@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..atomic import atomic_path
 from ..core.tasks import task_for
 from ..errors import DeepstepError, check_number, check_X
 from ..extras import MissingExtra
 from ..limits import parameter_count
-from ..model.files import atomic_path
 from ..training.loop import register_figure
 
 if TYPE_CHECKING:

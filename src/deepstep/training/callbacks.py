@@ -35,7 +35,6 @@ True
 from __future__ import annotations
 
 import math
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -44,6 +43,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ..atomic import atomic_path
 from ..errors import DeepstepError, _describe, check_number, check_positive_int
 from . import signals as _signals
 
@@ -524,9 +524,8 @@ class CSVLogger(Callback):
             dropped = {str(epoch) for epoch, _ in self._rows if epoch >= kept}
             out = io.StringIO()
             csv.writer(out).writerows(line for line in lines if not (line and line[0] in dropped))
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            tmp.write_text(out.getvalue(), encoding="utf-8")
-            os.replace(tmp, self.path)  # a valid log replaced by a valid log
+            with atomic_path(self.path) as tmp:  # a valid log replaced by a valid log
+                tmp.write_text(out.getvalue(), encoding="utf-8")
 
     def cleanup(self, run: Run) -> None:
         if self._file is not None:

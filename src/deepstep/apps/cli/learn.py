@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from ...atomic import atomic_path
 from ...core.activations import hidden_activation_names
 from ...errors import DeepstepError
-from ...model.files import atomic_path
 from ...training.settings import SETTINGS
 from .common import (
     DEFAULT_PRESET,

@@ -42,9 +42,10 @@ from typing import Any
 
 import numpy as np
 
+from ...atomic import atomic_path
 from ...core.tasks import TASKS
 from ...errors import DeepstepError
-from ...model.files import atomic_path, write_json
+from ...model.files import write_json
 from ...model.network import DeepNetwork
 from ...training.loop import History
 from ...training.settings import SETTINGS as TABLE_ROWS

@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from ...atomic import atomic_path
 from ...core.activations import get_hidden_activation
 from ...data.split import VALIDATION_RULE
 from ...errors import DeepstepError
-from ...model.files import atomic_path, write_json
+from ...model.files import write_json
 from ...model.network import DeepNetwork
 from ...training.callbacks import Callback, CSVLogger, EarlyStopping, ModelCheckpoint, ProgressBar, TensorBoard
 from ...training.loop import TrainingDiverged
