@@ -9,8 +9,9 @@ numba without fast-math (no fused multiply-add, no reassociation), it gives the 
 writing each array once; ``tests/core/test_compiled.py`` holds the two equal bit for bit.
 
 Importing numba and loading the compiled loops from its cache takes about half a second in a fresh process
-(compiling them the first time about a second), so a run uses them only where the passes they save repay that
-(:func:`pays`); elsewhere, and without numba, the NumPy kernels run.  Either way the result is the same.
+(compiling them the first time about a second) and about 150 MiB of memory, once; so a run uses them only where the
+passes they save repay that time (:func:`pays`); elsewhere, and without numba, the NumPy kernels run.  Either way
+the result is the same.
 
 Examples
 --------
@@ -29,7 +30,7 @@ from typing import Any
 
 from ..extras import require
 
-__all__ = ["available", "pays", "kernel", "unavailable", "START_S", "BYTE_PASS_S", "ENABLED", "FAILED"]
+__all__ = ["available", "pays", "kernel", "use", "unavailable", "START_S", "BYTE_PASS_S", "ENABLED", "FAILED"]
 
 #: Seconds to start the compiled loops in a process: importing numba and loading them from its cache (measured 0.5-0.65
 #: s; compiling them the first time, about a second more).  Once a loop is loaded the process pays nothing again.
@@ -39,7 +40,7 @@ START_S = 0.6
 #: loop saves per pass it does not make.
 BYTE_PASS_S = 6e-11
 
-#: False turns the compiled loops off (the NumPy kernels always run); tests set it to compare the two.
+#: False turns the compiled loops off in this process (the NumPy kernels always run): :func:`use`.
 ENABLED = True
 
 _COMPILED: dict[Callable[..., Any], Callable[..., Any]] = {}
@@ -66,6 +67,14 @@ def pays(values: int, updates: int, passes: int = 14, itemsize: int = 4, loop: C
         return False
     saved = int(values) * int(updates) * max(int(passes) - 1, 0) * int(itemsize) * BYTE_PASS_S
     return saved > (0.0 if loop is not None and loop in _COMPILED else START_S)
+
+
+def use(enabled: bool) -> None:
+    """Let runs in this process take the compiled loops where they pay (True), or never (False): the playground's
+    server says False -- a request trains for a bounded second or two, and numba's start (0.6 s or more, about
+    150 MiB of memory once) would spend that bound and the server's memory."""
+    global ENABLED
+    ENABLED = bool(enabled)
 
 
 def unavailable(exc: BaseException) -> None:

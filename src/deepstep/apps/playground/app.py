@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ...core import compiled
 from ...errors import DeepstepError, _describe, check_number
 from .budget import _Budget, _Interrupted
 from .session import Session, Sessions
@@ -597,6 +598,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, ready: Any = None) -> None:
     from ...extras import require
 
     uvicorn = require("uvicorn", "playground", "the playground")
+    compiled.use(False)  # a request trains for a bounded time: never spend it, and memory, starting numba
     sock = listen(host, port)
     warning = exposure_warning(sock)
     names: tuple[str, ...] = (host,)
