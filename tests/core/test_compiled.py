@@ -67,18 +67,76 @@ def test_the_compiled_loop_gives_the_numpy_kernels_bits(name, dtype, special, rn
                           ("gd", np.float64, 20)])
 def test_a_run_with_the_compiled_loops_equals_one_without(optimizer, dtype, batch_size, monkeypatch):
     X, Y = make_moons(200, noise=0.2, rng=0)
+    calls = []
+    update_flat = OPTIMIZERS[optimizer].update_flat
+    monkeypatch.setattr(OPTIMIZERS[optimizer], "update_flat", lambda self, *a: calls.append(1) or update_flat(self, *a))
+    monkeypatch.setattr(compiled, "START_S", -1.0)  # always, where enabled
     runs = []
-    for start in (1e30, -1.0):  # never, always
-        monkeypatch.setattr(compiled, "START_S", start)
+    for enabled in (False, True):
+        monkeypatch.setattr(compiled, "ENABLED", enabled)
         net = ds.DeepNetwork([2, 16, 8, 1], rng=3, dtype=dtype)
         history = net.fit(X, Y, 0.01, 6, batch_size=batch_size, optimizer=optimizer, signals=False)
-        runs.append((history, net))
-    (h_n, net_n), (h_c, net_c) = runs
+        runs.append((history, net, len(calls)))
+    (h_n, net_n, calls_n), (h_c, net_c, calls_c) = runs
+    assert calls_n == 0 and calls_c == net_c.optimizer.t == net_n.optimizer.t  # the one run NumPy's, the other compiled
     assert h_c.cost == h_n.cost
     for key, P in net_n.parameters.items():
         np.testing.assert_array_equal(net_c.parameters[key], P, err_msg=key)
     for name, a in net_n.optimizer.state_arrays().items():
         np.testing.assert_array_equal(net_c.optimizer.state_arrays()[name], a, err_msg=name)
+
+
+def spy_kernel(monkeypatch):
+    """Count the compiled loops' calls."""
+    calls = []
+    kernel = compiled.kernel
+
+    def counting(loop):
+        fn = kernel(loop)
+        return lambda *args: calls.append(1) or fn(*args)
+
+    monkeypatch.setattr(compiled, "kernel", counting)
+    return calls
+
+
+def test_a_numpy_learning_rate_gives_the_numpy_kernels_bits(monkeypatch, rng):
+    """A schedule of the caller's may return a NumPy float64: NumPy then computes a float32 update in float64, so the
+    loop (whose scalars are rounded to float32 first) gives way to the kernel."""
+    calls = spy_kernel(monkeypatch)
+    for name in sorted(OPTIMIZERS):
+        P = values(rng, 300, np.float32, False)
+        state = {slot: np.abs(values(rng, 300, np.float32, False)) for slot in get_optimizer(name).slots}
+        dP = values(rng, 300, np.float32, False)
+        out = []
+        for use in (False, True):
+            P_, state_ = P.copy(), {k: v.copy() for k, v in state.items()}
+            get_optimizer(name).step({}, {}, np.float64(0.0123456789), (P_, dP.copy(), state_), compiled=use)
+            out.append(P_)
+        np.testing.assert_array_equal(bits(out[1]), bits(out[0]), err_msg=name)
+    assert calls == []
+
+
+def test_a_subclass_with_its_own_update_does_not_inherit_its_parents_loop(monkeypatch, rng):
+    calls = spy_kernel(monkeypatch)
+
+    class Nesterov(type(get_optimizer("momentum"))):
+        def update_arrays(self, P, dP, state, lr):
+            v = state["v"]
+            v *= self.beta
+            v += dP
+            P -= lr * (dP + self.beta * v)
+
+    P, dP, v = rng.standard_normal(100), rng.standard_normal(100), rng.standard_normal(100)
+    out = []
+    for use in (False, True):
+        P_, v_ = P.copy(), v.copy()
+        Nesterov().step({}, {}, 0.1, (P_, dP.copy(), {"v": v_}), compiled=use)
+        out.append(P_)
+    np.testing.assert_array_equal(out[1], out[0])
+    assert calls == []
+    P_ = P.copy()
+    get_optimizer("momentum").step({}, {}, 0.1, (P_, dP.copy(), {"v": v.copy()}), compiled=True)
+    assert calls == [1]  # (its parent's own does use it)
 
 
 def test_a_run_uses_the_compiled_loops_where_the_passes_they_save_repay_starting_numba(monkeypatch):
@@ -125,8 +183,11 @@ def test_pays_weighs_the_passes_saved_against_starting_numba(monkeypatch):
     assert not compiled.pays(10**9, 10**9)  # without numba: never
 
 
-def test_a_loop_numba_cannot_compile_gives_way_to_the_numpy_kernel(monkeypatch, rng):
+def test_a_loop_numba_cannot_compile_gives_way_to_the_numpy_kernel_once_for_all(monkeypatch, rng):
+    tries = []
+
     def broken(loop):
+        tries.append(1)
         raise RuntimeError("no cache locator")
 
     monkeypatch.setattr(compiled, "kernel", broken)
@@ -135,16 +196,29 @@ def test_a_loop_numba_cannot_compile_gives_way_to_the_numpy_kernel(monkeypatch, 
     P, dP = rng.standard_normal(50), rng.standard_normal(50)
     state = {"v": rng.standard_normal(50), "s": rng.random(50)}
     expected = P.copy(), {k: v.copy() for k, v in state.items()}
-    reference = get_optimizer("adam")
-    reference.step({}, {}, 0.1, (expected[0], dP.copy(), expected[1]))
-    adam = get_optimizer("adam")
-    adam.step({}, {}, 0.1, (P, dP.copy(), state), compiled=True)
+    reference, adam = get_optimizer("adam"), get_optimizer("adam")
+    for _ in range(3):
+        reference.step({}, {}, 0.1, (expected[0], dP.copy(), expected[1]))
+        adam.step({}, {}, 0.1, (P, dP.copy(), state), compiled=True)
     np.testing.assert_array_equal(P, expected[0])
     assert compiled.FAILED == "RuntimeError: no cache locator" and not compiled.available()
+    assert tries == [1]  # not tried again at every step
 
 
-def test_arrays_the_loop_cannot_take_go_to_the_numpy_kernel(rng):
+def test_arrays_the_loop_cannot_take_go_to_the_numpy_kernel(monkeypatch, rng):
+    calls = spy_kernel(monkeypatch)
     adam = get_optimizer("adam")
     P, dP = rng.standard_normal(50), rng.standard_normal(50)
     with pytest.raises(ValueError):  # NumPy's own broadcasting error, not a read past the end of s
         adam.step({}, {}, 0.1, (P, dP, {"v": np.zeros(50), "s": np.zeros(10)}), compiled=True)
+    read_only = rng.standard_normal(50)
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError):  # NumPy's refusal to write into it, as without the loop
+        get_optimizer("gd").step({}, {}, 0.1, (rng.standard_normal(50), read_only, {}), compiled=True)
+    swapped = rng.standard_normal(50).astype(">f8")
+    P_ = rng.standard_normal(50).astype(">f8")
+    expected = P_.copy()
+    get_optimizer("gd").step({}, {}, 0.1, (expected, swapped.copy(), {}))
+    get_optimizer("gd").step({}, {}, 0.1, (P_, swapped.copy(), {}), compiled=True)
+    np.testing.assert_array_equal(P_, expected)
+    assert calls == [] and compiled.FAILED is None

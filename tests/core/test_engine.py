@@ -152,3 +152,4 @@ def test_only_dense_networks_with_an_in_place_activation_are_unrolled():
     assert Engine([3, 4, 1], get_activation("relu"), sig, f64, [1.0]).unrolled
     assert not Engine([3, 4, 1], get_activation("leaky_relu:-0.1"), sig, f64, [1.0]).unrolled
     assert not Engine([3, 4, 4, 1], get_activation("relu"), sig, f64, [1.0, 1.0], batch_norm=[2]).unrolled
+    assert not Engine([3, 4, 1], get_activation("relu"), sig, f64, [1.0, 0.5]).unrolled  # dropout on the output

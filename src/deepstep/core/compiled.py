@@ -6,7 +6,10 @@ is most of a mini-batch step that is not a matrix product.  Each optimizer also 
 loop (``gd_loop``, ``adam_loop`` ... beside the NumPy kernel in ``optimizers.py``): the same IEEE operations in the
 same order on the same dtype, its scalars rounded to the arrays' dtype first as NumPy rounds them.  Compiled by
 numba without fast-math (no fused multiply-add, no reassociation), it gives the NumPy kernel's bits while reading and
-writing each array once; ``tests/core/test_compiled.py`` holds the two equal bit for bit.
+writing each array once; ``tests/core/test_compiled.py`` holds the two equal bit for bit (zeros' signs, subnormal and
+huge values, inf and NaN; the one freedom IEEE leaves, which payload the sum of two different NaNs carries, may
+differ).  Where the loop would not give the kernel's bits (a NumPy scalar learning rate, a subclass's own update) or
+cannot run, the NumPy kernel runs (:meth:`deepstep.core.optimizers.Optimizer.update_flat`).
 
 Importing numba and loading the compiled loops from its cache takes about half a second in a fresh process
 (compiling them the first time about a second) and about 150 MiB of memory, once; so a run uses them only where the

@@ -195,7 +195,8 @@ class Engine:
         #: unrolled passes (:meth:`_forward_dense`, :meth:`_backward_dense`) -- the same kernels in the same order
         #: as the layers' ``forward_`` / ``backward_``, without the per-layer dispatch (``unrolled=False``: the
         #: traversal; ``tests/core/test_engine.py`` holds the two equal bit for bit)
-        self.unrolled = bool(unrolled) and hidden.in_place and all(layer.kind == "dense" for layer in self.layers)
+        self.unrolled = (bool(unrolled) and hidden.in_place and all(layer.kind == "dense" for layer in self.layers)
+                         and self.keep_prob[self.L] == 1.0)  # (no dropout on the output: fit never asks for it)
 
     def _buffers_for(self, m: int) -> list:
         if m not in self._buffers:

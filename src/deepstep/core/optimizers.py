@@ -286,20 +286,40 @@ class Optimizer:
 
     def update_flat(self, P: Array, dP: Array, state: dict[str, Array], lr: float) -> None:
         """:meth:`update_arrays` of flat float arrays by the compiled :attr:`loop` (the same bits): its scalars
-        rounded to the arrays' dtype first, as NumPy rounds a Python float it combines with them."""
+        rounded to the arrays' dtype first, as NumPy rounds a Python float it combines with them.
+
+        The NumPy kernel runs instead wherever the loop would not give its bits or could not run: a class whose
+        :meth:`update_arrays` is not the one its :attr:`loop` was written beside (a subclass's own rule), a scalar
+        that is not a Python float (a NumPy float64 learning rate from a schedule of the caller's: NumPy then
+        computes a float32 update in float64), arrays of other shapes or dtypes, read-only or foreign-endian ones,
+        and numba unavailable or failed."""
         from . import compiled
 
         arrays = (P, dP, *(state[slot] for slot in self.slots))
-        if any(a.shape != P.shape or a.dtype != P.dtype or a.ndim != 1 for a in arrays):  # (the loop reads unchecked)
+        scalars = self.loop_scalars(lr)
+        if not (self._loop_is_the_kernels() and compiled.available()
+                and all(type(x) is float for x in scalars)
+                and all(type(a) is np.ndarray and a.shape == P.shape and a.dtype == P.dtype and a.ndim == 1
+                        and a.dtype.isnative and a.flags.writeable for a in arrays)
+                and P.dtype in (np.float32, np.float64)):
             self.update_arrays(P, dP, state, lr)
             return
         f = P.dtype.type
         try:
             loop = compiled.kernel(self.loop)
-            loop(*arrays, *(f(x) for x in self.loop_scalars(lr)))
+            loop(*arrays, *(f(x) for x in scalars))
         except Exception as exc:  # numba could not compile or load it here (it fails before running: nothing moved)
             compiled.unavailable(exc)
             self.update_arrays(P, dP, state, lr)
+
+    @classmethod
+    def _loop_is_the_kernels(cls) -> bool:
+        """Whether :attr:`loop`, :meth:`loop_scalars` and :meth:`update_arrays` come from the same class (a subclass
+        that writes its own update_arrays does not inherit its parent's loop)."""
+        def owner(name: str) -> type:
+            return next(k for k in cls.__mro__ if name in vars(k))
+
+        return owner("loop") is owner("update_arrays") and owner("loop_scalars") in (owner("loop"), Optimizer)
 
     def update_one(self, key: str, P: Any, dP: Any, lr: float) -> None:
         """Update one parameter with its own state."""
