@@ -380,6 +380,9 @@ def test_a_port_in_use_is_one_line(capsys):
         taken.close()
     err = capsys.readouterr().err
     assert status == 2 and err.count("\n") == 1 and "--port: cannot listen on 127.0.0.1 port" in err
+    from deepstep.core import compiled
+
+    assert compiled.ENABLED  # the server turns numba's loops off only while it serves
 
 
 def test_without_the_extra_the_message_names_the_pip_install(monkeypatch):
@@ -440,3 +443,4 @@ def test_a_host_that_is_not_this_machine_is_named(capsys):
     status = cli.main(["playground", "--host", "192.0.2.1", "--port", "0"])  # TEST-NET-1: never ours
     err = capsys.readouterr().err
     assert status == 2 and err.count("\n") == 1 and "--host: cannot listen on 192.0.2.1" in err
+

@@ -15,6 +15,15 @@ from deepstep.data.toys import make_moons
 
 pytest.importorskip("numba")
 
+
+@pytest.fixture(autouse=True)
+def _compiled_as_a_fresh_process_has_it(monkeypatch):
+    """Each test starts from what a process starts with (whatever ran before in this one: a server that turned the
+    loops off, a test that made numba fail)."""
+    monkeypatch.setattr(compiled, "ENABLED", True)
+    monkeypatch.setattr(compiled, "_AVAILABLE", None)
+    monkeypatch.setattr(compiled, "FAILED", None)
+
 SETTINGS = {"gd": {}, "momentum": {"beta": 0.85}, "rmsprop": {"beta2": 0.99, "epsilon": 1e-7},
             "adam": {"beta1": 0.8, "beta2": 0.995, "epsilon": 1e-6}}
 

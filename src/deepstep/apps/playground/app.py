@@ -598,7 +598,6 @@ def serve(host: str = "127.0.0.1", port: int = 8000, ready: Any = None) -> None:
     from ...extras import require
 
     uvicorn = require("uvicorn", "playground", "the playground")
-    compiled.use(False)  # a request trains for a bounded time: never spend it, and memory, starting numba
     sock = listen(host, port)
     warning = exposure_warning(sock)
     names: tuple[str, ...] = (host,)
@@ -620,7 +619,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, ready: Any = None) -> None:
                                    timeout_graceful_shutdown=STOP_SECONDS))
     if ready is not None:
         ready(url_of(sock))
+    enabled = compiled.ENABLED
+    compiled.use(False)  # a request trains for a bounded time: never spend it, and memory, starting numba
     try:
         server.run(sockets=[sock])
     finally:
         sock.close()
+        compiled.use(enabled)
