@@ -588,7 +588,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, ready: Any = None) -> None:
     host, port
         As :func:`listen` takes them.
     ready : callable, optional
-        ``ready(url)``, called once the socket listens.
+        ``ready(url)``, called once the server serves (and handles Ctrl-C itself).
 
     Raises
     ------
@@ -607,6 +607,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, ready: Any = None) -> None:
     app = create_app(hosts=names)
 
     class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets=sockets)
+            if ready is not None and self.started:  # only now: Ctrl-C is the server's to handle (its signal handlers
+                ready(url_of(sock))                  # are in place), and the page is served
+
         def handle_exit(self, sig: int, frame: Any) -> None:
             # Ctrl-C or SIGTERM: every request's work stops at its next check (within one update), so that
             # uvicorn's wait for the requests at work ends at once
@@ -617,8 +622,6 @@ def serve(host: str = "127.0.0.1", port: int = 8000, ready: Any = None) -> None:
     # requests still at work STOP_SECONDS after Ctrl-C are cancelled)
     server = Server(uvicorn.Config(app, log_level="warning", lifespan="off", limit_concurrency=MAX_CONNECTIONS,
                                    timeout_graceful_shutdown=STOP_SECONDS))
-    if ready is not None:
-        ready(url_of(sock))
     enabled = compiled.ENABLED
     compiled.use(False)  # a request trains for a bounded time: never spend it, and memory, starting numba
     try:
