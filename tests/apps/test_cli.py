@@ -293,3 +293,18 @@ def test_a_reader_that_goes_away_stops_the_command_quietly(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGPIPE
     assert err == b""
+
+
+def test_a_broken_pipe_of_something_else_is_an_error_line(monkeypatch, capsys):
+    """Only a reader of standard output that went away is quiet: a broken pipe to something else (a worker) is one
+    line and status 2, as any error."""
+    import deepstep.apps.cli.gradcheck as gradcheck_module
+
+    def broken(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(gradcheck_module, "cmd_info", broken)
+    parser_main = main
+    status = parser_main(["info", "--layers", "2,3,1"])
+    err = capsys.readouterr().err
+    assert status == 2 and err.count("\n") == 1 and "Broken pipe" in err

@@ -137,7 +137,6 @@ def adam_kernel(
     P -= tmp
 
 
-
 # -- the same kernels as one loop over flat arrays (compiled by deepstep.core.compiled: the ``fast`` extra) ---------
 # Each loop makes, element by element, the operations of the NumPy kernel above it in the same order on the same dtype
 # (its scalars given already rounded to the arrays' dtype, as NumPy rounds a Python float it combines with a float32

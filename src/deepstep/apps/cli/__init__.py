@@ -101,7 +101,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = args.func(args)
         sys.stdout.flush()  # (here, where a reader that went away is caught below, not at the interpreter's exit)
         return status
-    except BrokenPipeError:  # the reader of our output went away (deepstep evaluate | head): stop quietly, as cat does
+    except BrokenPipeError as exc:
+        if not _stdout_gone():  # a pipe of ours to something else (a worker): an error like any other
+            print(error_line(f"deepstep {args.command}", str(exc)), end="", file=sys.stderr)
+            return 2
+        # the reader of our output went away (deepstep evaluate | head): stop quietly, as cat does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # what is still buffered goes nowhere
         return 128 + signal.SIGPIPE
     except (DeepstepError, OSError) as exc:
@@ -110,6 +114,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # outside a training loop (loading, evaluating, plotting)
         print(f"\ndeepstep {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _stdout_gone() -> bool:
+    """Whether standard output is a pipe whose reader has closed it."""
+    try:
+        import select
+
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poll.poll(0))
+    except (AttributeError, OSError, ValueError):  # (no poll on this platform, no file descriptor)
+        return False
 
 
 if __name__ == "__main__":  # pragma: no cover
