@@ -33,7 +33,7 @@ def train(dims, hidden, output, X, Y, method, iterations=150, learning_rate=0.1,
     return net, history
 
 
-def assert_same_training(plain, gram_, rtol=1e-8):
+def assert_same_training(plain, gram_, rtol=1e-12):
     (net_p, h_p), (net_g, h_g) = plain, gram_
     assert h_p.method == "plain" and h_g.method == "gram"
     cost_p, cost_g = np.array(h_p.cost), np.array(h_g.cost)
