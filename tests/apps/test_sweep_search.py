@@ -115,6 +115,13 @@ def test_a_mistyped_range_is_refused(text, tmp_path, capsys):
         Range("a", 1.0, "lin")
 
 
+@pytest.mark.parametrize(("flag", "text"), [("--batch-size", "log:16..256"), ("--iterations", "10..20"),
+                                           ("--hidden-activation", "lin:1..2")])
+def test_a_range_for_a_setting_that_is_not_a_real_number_says_so(flag, text, tmp_path, capsys):
+    code, _, err = command(capsys, "sweep", flag, text, "--samples", "2", "--out", tmp_path / "s")
+    assert code == 2 and flag in err and "ranges" in err and len(err.strip().splitlines()) == 1
+
+
 def test_a_sweep_without_hold_out_resumes(tmp_path, capsys):
     argv = ["sweep", "--dataset", "moons", "--hidden", "4", "--learning-rate", "log:1e-3..1", "--samples", "2",
             "--iterations", "5", "--no-hold-out", "--out", tmp_path / "s"]

@@ -349,6 +349,10 @@ def _list_type(setting: Setting) -> Callable[[str], list]:
         values: list = []
         seen: set = set()
         for item in items:
+            if setting.kind is not float and (item.partition(":")[0] in Range.SCALES or ".." in item):
+                raise argparse.ArgumentTypeError(
+                    f"ranges ({item!r}) are for settings of real numbers such as --learning-rate or --l2; give this "
+                    "one a comma-separated list of values")
             try:
                 drawn = Range.parse(item) if setting.kind is float else None  # log:1e-4..1, lin:A..B, 1-log:A..B
                 values.append(setting.from_text(item) if drawn is None else check_range(setting.name, drawn,
