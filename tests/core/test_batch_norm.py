@@ -252,6 +252,27 @@ def test_the_command_takes_the_plain_path_on_wide_data_with_batch_norm(tmp_path,
     assert ds.DeepNetwork.load(tmp_path / "run" / "model.npz").history.method == "plain"
 
 
+def test_the_estimators_take_one_choice_per_hidden_layer_as_the_network_does(rng):
+    from sklearn.base import clone
+
+    from deepstep.sklearn import DeepClassifier, DeepRegressor
+
+    X = rng.standard_normal((120, 3))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    clf = DeepClassifier(hidden_layer_sizes=(8, 6), batch_norm=(False, True), random_state=0, num_iterations=20)
+    clf.fit(X, y)
+    assert clf.network_.batch_norm == [2] and sorted(k for k in clf.network_.parameters if "gamma" in k) == ["gamma2"]
+    same = ds.DeepNetwork([3, 8, 6, 2], output_activation="softmax", batch_norm=[False, True], rng=0)
+    assert sorted(same.parameters) == sorted(clf.network_.parameters)
+    assert clone(clf).get_params()["batch_norm"] == (False, True)
+    clf.set_params(batch_norm=(True, False), warm_start=True)  # another layer than the fitted network's
+    with pytest.raises(ds.DeepstepError, match="^batch_norm: .*hidden layers \\[2\\]"):
+        clf.fit(X, y)
+    for wrong, named in (((True,), "batch_norm"), ((True, "yes"), "batch_norm")):
+        with pytest.raises(ds.DeepstepError, match=f"^{named}: "):
+            DeepRegressor(hidden_layer_sizes=(4, 4), batch_norm=wrong).fit(X, X[:, 0])
+
+
 def test_a_lone_last_example_joins_the_batch_before_it(rng):
     """m = 65 in batches of 32: 32 and 33 (not 32, 32 and 1, whose variance would be 0): two steps an epoch, as the
     optimizer's step count shows; without batch normalization, three."""

@@ -51,7 +51,7 @@ from ..data.columns import TableEncoder  # noqa: E402
 from ..data.labels import balanced_class_weights  # noqa: E402
 from ..data.standardize import Standardizer  # noqa: E402
 from ..errors import DeepstepError, as_dtype_checked, check_sample_weight  # noqa: E402
-from ..model.network import DeepNetwork  # noqa: E402
+from ..model.network import DeepNetwork, _batch_norm_layers  # noqa: E402
 from ..training.callbacks import CSVLogger, EarlyStopping, TensorBoard  # noqa: E402
 from ..training.loop import History  # noqa: E402
 from ..training.settings import SETTINGS as TABLE_ROWS  # noqa: E402
@@ -216,7 +216,7 @@ class _DeepEstimator(BaseEstimator):
         dtype: Any = np.float64,
         verbose: bool = False,
         warm_start: bool = False,
-        batch_norm: bool = False,
+        batch_norm: bool | Sequence[bool] = False,
         standardize: bool = True,
         encode: bool = True,
         n_threads: int | str = "auto",
@@ -352,9 +352,10 @@ class _DeepEstimator(BaseEstimator):
         if as_dtype(self.dtype) != net.dtype:
             raise DeepstepError(f"dtype: {how} goes on from the fitted network, which computes in "
                                 f"{net.dtype.name}, got {np.dtype(self.dtype).name}; {again}")
-        if bool(self.batch_norm) != bool(net.batch_norm) and len(hidden) > 0:
-            has = "has" if net.batch_norm else "has no"
-            raise DeepstepError(f"batch_norm: {how} goes on from the fitted network, which {has} batch "
+        asked = _batch_norm_layers(self.batch_norm, len(hidden) + 1) if len(hidden) > 0 else []
+        if asked != list(net.batch_norm):
+            has = f"on hidden layers {list(net.batch_norm)}" if net.batch_norm else "no"
+            raise DeepstepError(f"batch_norm: {how} goes on from the fitted network, which has {has} batch "
                                 f"normalization, got {self.batch_norm!r}; {again}")
         if before is not None:
             (n_before, names_before), (n_now, names_now) = before, self._features_seen()
@@ -416,6 +417,11 @@ class _DeepEstimator(BaseEstimator):
             if key == "optimizer" and not isinstance(value, str):
                 continue
             if key == "num_iterations" and isinstance(value, str) and value == "auto":
+                continue
+            if key == "batch_norm" and isinstance(value, (list, tuple)):  # one per hidden layer, as DeepNetwork takes
+                if not all(isinstance(b, (bool, np.bool_)) for b in value):
+                    raise DeepstepError(f"batch_norm: expected True, False or one True/False per hidden layer, got "
+                                        f"{value!r}")
                 continue
             TABLE_ROWS[key].check(value, key)
         TABLE_ROWS["early_stopping"].check(self.patience, "patience")
@@ -487,9 +493,10 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
         The network's dtype; probabilities come back in it.
     verbose : bool, default False
         A progress bar with the cost on stderr.
-    batch_norm : bool, default False
-        Batch normalization on every hidden layer (:class:`deepstep.core.layers.BatchNorm`): gamma and beta replace
-        b, the mini-batch's statistics in training, their running averages in prediction.
+    batch_norm : bool or sequence of bool, default False
+        Batch normalization on every hidden layer (:class:`deepstep.core.layers.BatchNorm`), or on those whose entry
+        is True (one per hidden layer, as :class:`deepstep.DeepNetwork` takes it): gamma and beta replace b, the
+        mini-batch's statistics in training, their running averages in prediction.
     standardize : bool, default True
         Learn each feature's mean and standard deviation on fit's X and standardize every X inside (the network's
         :class:`deepstep.data.standardize.Standardizer`, saved with it); False takes X as it is.
@@ -571,7 +578,7 @@ class DeepClassifier(ClassifierMixin, _DeepEstimator):
         dtype: Any = np.float64,
         verbose: bool = False,
         warm_start: bool = False,
-        batch_norm: bool = False,
+        batch_norm: bool | Sequence[bool] = False,
         standardize: bool = True,
         encode: bool = True,
         class_weight: Any = None,
@@ -765,7 +772,7 @@ class DeepRegressor(RegressorMixin, _DeepEstimator):
         dtype: Any = np.float64,
         verbose: bool = False,
         warm_start: bool = False,
-        batch_norm: bool = False,
+        batch_norm: bool | Sequence[bool] = False,
         standardize: bool = True,
         encode: bool = True,
         n_threads: int | str = "auto",
