@@ -149,6 +149,47 @@ def test_a_weight_column_is_repeated_rows_and_never_a_feature(tmp_path, capsys, 
     assert code == 2 and "weight_column" in err
 
 
+def test_evaluate_weighs_the_examples_as_the_model_trained_weighted(tmp_path, capsys, rng):
+    """A model trained with --weight-column W is scored with each example counted W times: deepstep evaluate of the
+    weighted file equals the same model scored on the file with those rows repeated (whole files: neither is the
+    data it trained on), and metrics.json's reports of the run are weighted too; --unweighted counts each once."""
+    X = rng.standard_normal((80, 2))
+    y = (X[:, 0] + 0.5 * rng.standard_normal(80) > 0).astype(int)
+    w = rng.integers(1, 5, 80)
+    rows = np.repeat(np.arange(80), w)
+    frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "w": w, "label": y})
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    frame.to_csv(tmp_path / "weighted.csv", index=False)
+    frame.iloc[rows].drop(columns="w").to_csv(tmp_path / "repeated.csv", index=False)
+    frame.drop(columns="w").to_csv(tmp_path / "plain.csv", index=False)
+    code, _, err = command(capsys, "train", "--dataset", tmp_path / "train.csv", "--weight-column", "w",
+                           "--iterations", "30", "--layers", "2,3,1", "--test-fraction", "0.25", "--out",
+                           tmp_path / "m", "--quiet")
+    assert code == 0, err
+    model = tmp_path / "m" / "model.npz"
+    reports = {}
+    for name, extra in (("weighted", []), ("repeated", []), ("plain", []), ("weighted", ["--unweighted"])):
+        code, out, err = command(capsys, "evaluate", model, "--dataset", tmp_path / f"{name}.csv", "--json",
+                                 tmp_path / "r.json", *extra)
+        assert code == 0, err
+        reports[(name, bool(extra))] = json.loads((tmp_path / "r.json").read_text())
+    weighted, repeated = reports[("weighted", False)], reports[("repeated", False)]
+    assert weighted["weighted_by"] == "w" and repeated["weighted_by"] is None
+    assert weighted["confusion_matrix"] == repeated["confusion_matrix"]
+    for key in ("accuracy",):
+        np.testing.assert_allclose(weighted[key], repeated[key], rtol=1e-12)
+    for how in ("macro", "weighted"):
+        for key in ("precision", "recall", "f1"):
+            np.testing.assert_allclose(weighted[how][key], repeated[how][key], rtol=1e-12)
+    unweighted, plain = reports[("weighted", True)], reports[("plain", False)]
+    assert unweighted["weighted_by"] is None and unweighted["confusion_matrix"] == plain["confusion_matrix"]
+    assert plain["weighted_by"] is None  # the model's weight column is not in that file: every example once
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert metrics["weighted_by"] == {"train": "w", "test": "w"}
+    C = np.array(metrics["test"]["confusion_matrix"])
+    assert metrics["test"]["m"] == 20 and C.sum() > 20  # the 20 test rows' weights (1 to 4) summed, not counted
+
+
 def test_class_weight_balanced_lifts_the_minority_f1_on_the_command_line(tmp_path, capsys):
     from sklearn.datasets import make_classification
 

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import limits
-from ..errors import DeepstepError, _describe, as_array, check_positive_int
+from ..errors import DeepstepError, _describe, as_array, check_positive_int, check_sample_weight
 
 __all__ = ["confusion_matrix", "precision_recall_f1", "classification_report", "r2_score", "mean_absolute_error",
            "root_mean_squared_error", "regression_report"]
@@ -70,34 +70,47 @@ def _check_n_classes(n_classes: object) -> int:
     return k
 
 
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int | None = None) -> np.ndarray:
+def _weights(sample_weight: object, m: int) -> np.ndarray | None:
+    """(m,) float64 weights checked (m numbers >= 0, not all 0), or None."""
+    w = check_sample_weight(sample_weight, m)
+    return None if w is None else w[0]
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int | None = None,
+                     sample_weight: object = None) -> np.ndarray:
     """C[i, j] = number of examples of true class i predicted as class j; shape (n_classes, n_classes).
 
     Without ``n_classes`` the classes are 0 .. max(label) (at least 0 and 1).  Class indices and ``n_classes``
-    are at most :data:`deepstep.limits.MAX_CLASSES` (the matrix has n_classes**2 entries).
+    are at most :data:`deepstep.limits.MAX_CLASSES` (the matrix has n_classes**2 entries).  With
+    ``sample_weight`` (m numbers >= 0), C[i, j] sums the weights of those examples (float64).
     """
     if n_classes is not None:
         n_classes = _check_n_classes(n_classes)
     t, p = _labels(y_true, y_pred, n_classes)
+    w = _weights(sample_weight, t.size)
     k = n_classes or int(max(t.max(), p.max(), 1)) + 1
-    C = np.zeros((k, k), dtype=np.int64)
-    np.add.at(C, (t, p), 1)
+    C = np.zeros((k, k), dtype=np.int64 if w is None else np.float64)
+    np.add.at(C, (t, p), 1 if w is None else w)
     return C
 
 
-def precision_recall_f1(y_true: np.ndarray, y_pred: np.ndarray, positive: int = 1) -> tuple[float, float, float]:
-    """Precision TP/(TP+FP), recall TP/(TP+FN) and F1 = 2PR/(P+R) of class ``positive`` (0 where undefined)."""
+def precision_recall_f1(y_true: np.ndarray, y_pred: np.ndarray, positive: int = 1,
+                        sample_weight: object = None) -> tuple[float, float, float]:
+    """Precision TP/(TP+FP), recall TP/(TP+FN) and F1 = 2PR/(P+R) of class ``positive`` (0 where undefined); with
+    ``sample_weight``, TP, FP and FN sum the examples' weights."""
     t, p = _labels(y_true, y_pred)
     if isinstance(positive, (bool, np.bool_)) or not isinstance(positive, (int, np.integer)) or positive < 0 \
             or positive >= limits.MAX_CLASSES:
         raise DeepstepError(f"positive: expected a class index (an integer >= 0), got {_describe(positive)}")
-    tp = int(np.sum((p == positive) & (t == positive)))
-    fp = int(np.sum((p == positive) & (t != positive)))
-    fn = int(np.sum((p != positive) & (t == positive)))
+    w = _weights(sample_weight, t.size)
+    count = np.count_nonzero if w is None else (lambda mask: float(np.dot(mask, w)))
+    tp = count((p == positive) & (t == positive))
+    fp = count((p == positive) & (t != positive))
+    fn = count((p != positive) & (t == positive))
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
+    return float(precision), float(recall), float(f1)
 
 
 def _check_classes(classes: object) -> list[str]:
@@ -114,9 +127,12 @@ def _check_classes(classes: object) -> list[str]:
     return list(classes)
 
 
-def classification_report(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str] | None = None) -> dict:
+def classification_report(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str] | None = None,
+                          sample_weight: object = None) -> dict:
     """Accuracy, confusion matrix, per-class precision, recall and F1, and their averages over the classes
-    (``macro``: each class alike; ``weighted``: by support), as plain JSON data.
+    (``macro``: each class alike; ``weighted``: by support), as plain JSON data.  With ``sample_weight`` every
+    count is a sum of the examples' weights (support and the confusion matrix too), as scikit-learn's metrics take
+    ``sample_weight``.
 
     ``classes`` names the classes 0, 1, ... (labels must be below its length); None names them "0", "1", ...
     up to the largest label (at least "0" and "1").
@@ -131,18 +147,22 @@ def classification_report(y_true: np.ndarray, y_pred: np.ndarray, classes: Seque
     else:
         names = _check_classes(classes)
         t, p = _labels(y_true, y_pred, len(names))
-    C = confusion_matrix(t, p, len(names))
+    w = _weights(sample_weight, t.size)
+    C = confusion_matrix(t, p, len(names), w)
     per_class = {}
     for k, name in enumerate(names):
-        precision, recall, f1 = precision_recall_f1(t, p, positive=k)
-        per_class[name] = {"precision": precision, "recall": recall, "f1": f1, "support": int(C[k].sum())}
+        precision, recall, f1 = precision_recall_f1(t, p, positive=k, sample_weight=w)
+        support = C[k].sum()
+        per_class[name] = {"precision": precision, "recall": recall, "f1": f1,
+                           "support": int(support) if w is None else float(support)}
     support = np.array([r["support"] for r in per_class.values()], dtype=np.float64)
     averages = {}
     for how, weights in (("macro", np.ones_like(support)), ("weighted", support)):
         total = weights.sum()
         averages[how] = {key: float(np.dot([r[key] for r in per_class.values()], weights) / total) if total else 0.0
                          for key in ("precision", "recall", "f1")}
-    return {"accuracy": float(np.mean(t == p)), "confusion_matrix": C.tolist(), "classes": per_class, **averages}
+    accuracy = float(np.mean(t == p)) if w is None else float(np.dot(t == p, w) / w.sum())
+    return {"accuracy": accuracy, "confusion_matrix": C.tolist(), "classes": per_class, **averages}
 
 
 # -- regression ------------------------------------------------------------------------------------------
@@ -159,47 +179,62 @@ def _values(Y: np.ndarray, A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return Y, A
 
 
-def r2_score(Y: np.ndarray, A: np.ndarray) -> float:
+def r2_score(Y: np.ndarray, A: np.ndarray, sample_weight: object = None) -> float:
     """R^2 = 1 - sum (Y - A)^2 / sum (Y - mean(Y))^2 per output (row), averaged over the outputs.
 
     1 is a perfect fit, 0 is no better than predicting the mean; a constant row scores 1 when predicted exactly,
-    else 0 (as scikit-learn's ``r2_score``).
+    else 0 (as scikit-learn's ``r2_score``).  With ``sample_weight`` w: the sums weigh each example by w_j and
+    mean(Y) is the weighted mean.
     """
     from ..core.tasks import r2_score as r2
 
     Y, A = _values(Y, A)
+    w = _weights(sample_weight, Y.shape[1])
     with np.errstate(over="ignore", invalid="ignore"):
-        value = r2(A, Y)
+        if w is None:
+            value = r2(A, Y)
+        else:
+            mean = (Y @ w / w.sum())[:, np.newaxis]
+            residual, total = ((Y - A) ** 2) @ w, ((Y - mean) ** 2) @ w
+            exact = total == 0
+            per = np.where(exact, (residual == 0).astype(np.float64), 1 - residual / np.where(exact, 1, total))
+            value = float(np.mean(per))
     if not np.isfinite(value):
         raise DeepstepError("Y: expected values whose squares are finite, got values beyond the float range")
     return value
 
 
-def mean_absolute_error(Y: np.ndarray, A: np.ndarray) -> float:
-    """MAE = (1 / (n[L] m)) sum |Y - A|."""
+def mean_absolute_error(Y: np.ndarray, A: np.ndarray, sample_weight: object = None) -> float:
+    """MAE = (1 / (n[L] m)) sum |Y - A| (with ``sample_weight`` w: sum_j w_j |Y - A| / (n[L] sum w))."""
     Y, A = _values(Y, A)
+    w = _weights(sample_weight, Y.shape[1])
     with np.errstate(over="ignore", invalid="ignore"):
-        value = 2 * float(np.mean(np.abs(Y / 2 - A / 2)))  # halves: Y - A of +-1e308 does not overflow
+        E = np.abs(Y / 2 - A / 2)  # halves: Y - A of +-1e308 does not overflow
+        value = 2 * float(np.mean(E) if w is None else np.mean(E @ w) / w.sum())
     if not np.isfinite(value):
         raise DeepstepError("Y: expected values whose differences are finite, got values beyond the float range")
     return value
 
 
-def root_mean_squared_error(Y: np.ndarray, A: np.ndarray) -> float:
-    """RMSE = sqrt((1 / (n[L] m)) sum (Y - A)^2)."""
+def root_mean_squared_error(Y: np.ndarray, A: np.ndarray, sample_weight: object = None) -> float:
+    """RMSE = sqrt((1 / (n[L] m)) sum (Y - A)^2) (with ``sample_weight`` w: the mean weighs example j by w_j)."""
     Y, A = _values(Y, A)
+    w = _weights(sample_weight, Y.shape[1])
     D = Y / 2 - A / 2  # halves: Y - A of +-1e308 does not overflow
     scale = float(np.max(np.abs(D))) if Y.size else 0.0
     if scale == 0:
         return 0.0
     with np.errstate(over="ignore", under="ignore"):
-        value = 2 * scale * float(np.sqrt(np.mean((D / scale) ** 2)))  # scaled: no overflow of the squares
+        squares = (D / scale) ** 2  # scaled: no overflow of the squares
+        mean = np.mean(squares) if w is None else np.mean(squares @ w) / w.sum()
+        value = 2 * scale * float(np.sqrt(mean))
     if not np.isfinite(value):
         raise DeepstepError("Y: expected values whose differences are finite, got values beyond the float range")
     return value
 
 
-def regression_report(Y: np.ndarray, A: np.ndarray) -> dict:
-    """R^2, MAE and RMSE of predictions A against true values Y, and m."""
-    return {"r2": r2_score(Y, A), "mae": mean_absolute_error(Y, A), "rmse": root_mean_squared_error(Y, A),
-            "m": int(np.atleast_2d(as_array(Y, "Y")).shape[1])}
+def regression_report(Y: np.ndarray, A: np.ndarray, sample_weight: object = None) -> dict:
+    """R^2, MAE and RMSE of predictions A against true values Y (weighted by ``sample_weight`` where given), and
+    m."""
+    return {"r2": r2_score(Y, A, sample_weight), "mae": mean_absolute_error(Y, A, sample_weight),
+            "rmse": root_mean_squared_error(Y, A, sample_weight), "m": int(np.atleast_2d(as_array(Y, "Y")).shape[1])}

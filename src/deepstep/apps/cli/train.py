@@ -97,6 +97,10 @@ def add_parser(sub: Any) -> None:
                    help="which split of the model's own data to score (default test); another data set is scored "
                         "whole")
     e.add_argument("--json", help="also write the report to this JSON file")
+    e.add_argument("--weight-column", metavar="NAME",
+                   help="weigh each example's part in every metric by this column of the data (default: the "
+                        "--weight-column the model was trained with, where the data has it)")
+    e.add_argument("--unweighted", action="store_true", help="every example counts once, whatever the weights")
     e.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("predict", help="label pictures or table rows with a trained model",
@@ -315,7 +319,7 @@ def cmd_train(args: argparse.Namespace) -> int:
               "command and --resume", file=sys.stderr)
         return 128 + stop.asked
     seconds = time.perf_counter() - start
-    metrics = _evaluate(net, data)
+    metrics = _evaluate(net, data, args.weight_column)
     h = net.history
     metrics.update(seconds=round(seconds, 3), iterations=len(h.cost), final_cost=h.cost[-1] if h.cost else None,
                    layer_dims=net.layer_dims, dataset=str(name), optimizer=optimizer.config(),
@@ -371,26 +375,33 @@ def _early_stopped(net: DeepNetwork) -> bool:
     return state is not None and state[0].get("stopped_epoch") is not None
 
 
-def report_of(net: DeepNetwork, X: np.ndarray, Y: np.ndarray, classes: Any = None) -> dict[str, Any] | None:
+def report_of(net: DeepNetwork, X: np.ndarray, Y: np.ndarray, classes: Any = None,
+              weights: np.ndarray | None = None) -> dict[str, Any] | None:
     """Every metric of a split (``deepstep evaluate``'s report): a classifier's accuracy, confusion matrix, per-class
-    and averaged precision, recall and F1; a regressor's R^2, MAE and RMSE; with ``m``.  None for no examples."""
+    and averaged precision, recall and F1; a regressor's R^2, MAE and RMSE; with ``m``; each example counted by its
+    weight where ``weights`` (m,) are given.  None for no examples."""
     from ...report.metrics import classification_report, regression_report
 
     if X.shape[1] == 0:
         return None
     if net.task.is_classification:
-        report = classification_report(Y, net.predict(X), list(classes) if classes is not None else None)
+        report = classification_report(Y, net.predict(X), list(classes) if classes is not None else None, weights)
     else:
-        report = regression_report(Y, net.predict(X))
+        report = regression_report(Y, net.predict(X), weights)
     return {"m": int(X.shape[1]), **report}
 
 
-def _evaluate(net: DeepNetwork, data) -> dict[str, Any]:
+def _evaluate(net: DeepNetwork, data, weight_column: str | None = None) -> dict[str, Any]:
     """metrics.json's reports, one layout for every task: ``task``, ``train`` and ``test`` (None without a test set,
-    --test-fraction 0), each a :func:`report_of`; a classifier's ``train_accuracy`` and ``test_accuracy`` beside."""
+    --test-fraction 0), each a :func:`report_of` (weighted by the examples' weights where the run was weighted:
+    ``weighted_by`` names the column); a classifier's ``train_accuracy`` and ``test_accuracy`` beside."""
+    train_w = data.train_weights if weight_column else None
+    test_w = data.test_weights if weight_column else None
     result: dict[str, Any] = {"task": net.task.name,
-                              "train": report_of(net, data.train_X, data.train_Y, data.classes),
-                              "test": report_of(net, data.test_X, data.test_Y, data.classes)}
+                              "train": report_of(net, data.train_X, data.train_Y, data.classes, train_w),
+                              "test": report_of(net, data.test_X, data.test_Y, data.classes, test_w),
+                              "weighted_by": {"train": weight_column if train_w is not None else None,
+                                              "test": weight_column if test_w is not None else None}}
     if net.task.is_classification:  # (the two figures of every run, kept where 0.2 wrote them)
         result["train_accuracy"] = result["train"]["accuracy"]
         result["test_accuracy"] = None if result["test"] is None else result["test"]["accuracy"]
@@ -451,14 +462,30 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     label_column = training.get("label_column") or net.metadata.get("label")
     if not str(name).lower().endswith((".csv", ".parquet")):
         label_column = None
-    data = load_dataset(name, rng=training.get("seed"), test_fraction=test_fraction,
-                        image_size=training.get("image_size") or (64, 64), label_column=label_column,
-                        channels=training.get("channels") or 3 if Path(str(name)).is_dir() else None,
-                        task=net.task.name if str(name).lower().endswith((".csv", ".npz", ".parquet")) else "auto",
-                        delimiter=training.get("delimiter") or ",",
-                        test_data=training.get("test_data") if not args.dataset else None,
-                        encoder=columns if str(name).lower().endswith((".csv", ".parquet")) else None)
+    table = str(name).lower().endswith((".csv", ".parquet"))
+    weight_column = None if args.unweighted or not table else args.weight_column or training.get("weight_column")
+    if args.weight_column and not table:
+        raise UsageError(f"--weight-column: expected a .csv or .parquet table to take the weights from, got {name}")
+
+    def load(weights: str | None) -> Any:
+        return load_dataset(name, rng=training.get("seed"), test_fraction=test_fraction,
+                            image_size=training.get("image_size") or (64, 64), label_column=label_column,
+                            channels=training.get("channels") or 3 if Path(str(name)).is_dir() else None,
+                            task=net.task.name if str(name).lower().endswith((".csv", ".npz", ".parquet")) else "auto",
+                            delimiter=training.get("delimiter") or ",",
+                            test_data=training.get("test_data") if not args.dataset else None,
+                            encoder=columns if table else None, weight_column=weights)
+
+    try:
+        data = load(weight_column)
+    except DeepstepError as exc:  # the model's weight column, which this data does not have: every example once
+        if weight_column is None or args.weight_column or not str(exc).startswith("weight_column"):
+            raise
+        print(f"note: {name} has no column {weight_column!r} (the model's weights): every example counts once",
+              file=sys.stderr)
+        weight_column, data = None, load(None)
     X, Y = (data.test_X, data.test_Y) if split == "test" else (data.train_X, data.train_Y)
+    weights = (data.test_weights if split == "test" else data.train_weights) if weight_column else None
     features = net.metadata.get("features")
     if columns is not None and not str(name).lower().endswith((".csv", ".parquet")):
         raise UsageError(f"--dataset: expected a .csv with the model's columns {list(features or [])}, got {name}")
@@ -485,8 +512,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
              "test": (f"the test file {training['test_data']}" if training.get("test_data") and not args.dataset
                       else f"the test split of {data.name} ({test_fraction:g} of it, drawn with seed "
                            f"{training.get('seed')}; the model trained on the rest)")}[split]
-    report = report_of(net, X, Y, classes)
-    print(f"{which}: m = {X.shape[1]}")
+    report = report_of(net, X, Y, classes, weights)
+    print(f"{which}: m = {X.shape[1]}" + (f", each example weighted by its {weight_column!r}" if weights is not None
+                                          else ""))
     if not net.task.is_classification:
         print(f"R^2   {report['r2']:.4f}\nMAE   {report['mae']:.6g}\nRMSE  {report['rmse']:.6g}")
     else:
@@ -495,15 +523,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print("confusion matrix (rows: true, columns: predicted)")
         print(" " * width + "".join(f"{c:>{width}}" for c in classes))
         for c, row in zip(classes, report["confusion_matrix"], strict=True):
-            print(f"{c:>{width}}" + "".join(f"{v:>{width}}" for v in row))
+            print(f"{c:>{width}}" + "".join(f"{v:>{width}.6g}" if isinstance(v, float) else f"{v:>{width}}"
+                                            for v in row))
         print(f"{'class':>{width}} {'precision':>10} {'recall':>10} {'f1':>10} {'support':>8}")
         for c, r in report["classes"].items():
-            print(f"{c:>{width}} {r['precision']:>10.3f} {r['recall']:>10.3f} {r['f1']:>10.3f} {r['support']:>8}")
+            print(f"{c:>{width}} {r['precision']:>10.3f} {r['recall']:>10.3f} {r['f1']:>10.3f} {r['support']:>8g}")
         for how in ("macro", "weighted"):
             r = report[how]
             print(f"{how:>{width}} {r['precision']:>10.3f} {r['recall']:>10.3f} {r['f1']:>10.3f} {X.shape[1]:>8}")
     if args.json:
-        write_json(args.json, {"dataset": str(data.name), "split": split, "task": net.task.name, **report})
+        write_json(args.json, {"dataset": str(data.name), "split": split, "task": net.task.name,
+                               "weighted_by": weight_column if weights is not None else None, **report})
     return 0
 
 
