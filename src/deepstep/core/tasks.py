@@ -44,10 +44,15 @@ def column_classes(A: Array) -> Array:
     return (A[0] > 0.5) if A.shape[0] == 1 else A.argmax(axis=0)
 
 
-def _sums_of_squares(AL: Array, Y: Array) -> Array:
-    """sum_j (A[k, j] - Y[k, j])^2 for each output k, shape (n[L],)."""
+def _sums_of_squares(AL: Array, Y: Array, weights: Array | None = None) -> Array:
+    """sum_j (A[k, j] - Y[k, j])^2 for each output k, shape (n[L],) (each term times w_j with ``weights`` (m,))."""
     D = AL - Y
-    return np.einsum("kj,kj->k", D, D)
+    return np.einsum("kj,kj->k", D, D) if weights is None else np.einsum("kj,kj,j->k", D, D, weights)
+
+
+def _mean(Y: Array, weights: Array | None = None) -> Array:
+    """Each output's mean over the examples, (n[L], 1) (weighted by ``weights`` (m,) where given)."""
+    return Y.mean(axis=1, keepdims=True) if weights is None else (Y @ weights / weights.sum())[:, np.newaxis]
 
 
 def _r2_from(residual: Array, total: Array) -> float:
@@ -57,8 +62,9 @@ def _r2_from(residual: Array, total: Array) -> float:
     return float(per.mean())
 
 
-def r2_score(AL: Array, Y: Array) -> float:
-    """R^2 = 1 - sum (Y - A)^2 / sum (Y - mean(Y))^2 per output, averaged over the n[L] outputs.
+def r2_score(AL: Array, Y: Array, weights: Array | None = None) -> float:
+    """R^2 = 1 - sum (Y - A)^2 / sum (Y - mean(Y))^2 per output, averaged over the n[L] outputs (with ``weights``
+    (m,): each example's terms times its weight, the weighted mean).
 
     R^2 does not change when Y and A are scaled together, so each output is first divided by a power of two near
     its largest magnitude (exact): targets near 1e308 or 1e-200 score as targets near 1 do, never inf or NaN.
@@ -66,11 +72,11 @@ def r2_score(AL: Array, Y: Array) -> float:
     with np.errstate(over="ignore", invalid="ignore"):
         peak = np.maximum(np.abs(Y).max(axis=1, keepdims=True), np.abs(AL).max(axis=1, keepdims=True))
     if not np.isfinite(peak).all():
-        return _r2_from(_sums_of_squares(AL, Y), _sums_of_squares(Y.mean(axis=1, keepdims=True), Y))
+        return _r2_from(_sums_of_squares(AL, Y, weights), _sums_of_squares(_mean(Y, weights), Y, weights))
     _, exponent = np.frexp(peak)
     with np.errstate(under="ignore"):
         A1, Y1 = np.ldexp(AL, -exponent), np.ldexp(Y, -exponent)
-    return _r2_from(_sums_of_squares(A1, Y1), _sums_of_squares(Y1.mean(axis=1, keepdims=True), Y1))
+    return _r2_from(_sums_of_squares(A1, Y1, weights), _sums_of_squares(_mean(Y1, weights), Y1, weights))
 
 
 @dataclass(frozen=True)

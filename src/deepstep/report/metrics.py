@@ -191,14 +191,7 @@ def r2_score(Y: np.ndarray, A: np.ndarray, sample_weight: object = None) -> floa
     Y, A = _values(Y, A)
     w = _weights(sample_weight, Y.shape[1])
     with np.errstate(over="ignore", invalid="ignore"):
-        if w is None:
-            value = r2(A, Y)
-        else:
-            mean = (Y @ w / w.sum())[:, np.newaxis]
-            residual, total = ((Y - A) ** 2) @ w, ((Y - mean) ** 2) @ w
-            exact = total == 0
-            per = np.where(exact, (residual == 0).astype(np.float64), 1 - residual / np.where(exact, 1, total))
-            value = float(np.mean(per))
+        value = r2(A, Y, w)
     if not np.isfinite(value):
         raise DeepstepError("Y: expected values whose squares are finite, got values beyond the float range")
     return value
