@@ -208,16 +208,16 @@ class GramBasis:
         if narrow:
             self._narrow = (np.empty((self.n1, self.m), self.dtype), np.empty((self.n1, self.m), self.dtype))
         self.B = [np.array(B, dtype=self.dtype) for B in anchors]  # copies: the anchors must not move
+        Bw = [B.astype(wide, copy=False) for B in self.B]  # (the products with them in float64)
         Xw = X.astype(wide, copy=False)
-        self.BX = [B.astype(wide, copy=False) @ Xw for B in self.B]
+        self.BX = [B @ Xw for B in Bw]
         k = len(self.B)
-        self.M = np.array([[float(np.vdot(self.B[i].astype(wide, copy=False), self.B[j].astype(wide, copy=False)))
-                            for j in range(k)] for i in range(k)]).reshape(k, k)
+        self.M = np.array([[float(np.vdot(Bw[i], Bw[j])) for j in range(k)] for i in range(k)]).reshape(k, k)
         self.H = self.BXv = None
         if X_val is not None:
             self.H = gram_matrix(X, X_val, dtype=wide)
             Xv = X_val.astype(wide, copy=False)
-            self.BXv = [B.astype(wide, copy=False) @ Xv for B in self.B]
+            self.BXv = [B @ Xv for B in Bw]
 
     def anchor(self, i: int) -> GramTensor:
         """The tensor equal to anchor B_i."""
