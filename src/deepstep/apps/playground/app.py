@@ -527,6 +527,24 @@ async def _in_thread(f: Any, *args: Any) -> Any:
     return await run_in_threadpool(f, *args)
 
 
+#: Blocks at least this large are mapped on their own and given back to the system when freed (glibc's mallopt
+#: M_MMAP_THRESHOLD; its default rises after the first such block is freed, up to 32 MiB, after which a session's
+#: activations stay in the heap and the server's memory keeps what its largest request once needed).
+MMAP_THRESHOLD = 1 << 20
+
+
+def _return_large_blocks() -> None:
+    """Fix glibc's mmap threshold at :data:`MMAP_THRESHOLD` for this process (the server's), where glibc is the C
+    library; elsewhere nothing."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
 def listen(host: str = "127.0.0.1", port: int = 8000) -> socket.socket:
     """A listening socket on (host, port).
 
@@ -598,6 +616,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, ready: Any = None) -> None:
     from ...extras import require
 
     uvicorn = require("uvicorn", "playground", "the playground")
+    _return_large_blocks()
     sock = listen(host, port)
     warning = exposure_warning(sock)
     names: tuple[str, ...] = (host,)
