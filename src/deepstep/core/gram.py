@@ -147,6 +147,9 @@ class GramFirstLayer:
         self.W = basis.anchor(0)  # W[1], as the loop and the optimizer see it
         self._dense_W1 = W1  # the network's own array: W[1] is formed into it at the end
         self._g = basis.zeros()  # dW[1]'s tensor, reused every iteration
+        self._formed: tuple[int, Array] | None = None  # (version, W[1] formed at it)
+        #: bumped by whoever moves W[1] or the state (:meth:`moved`): a formed W[1] is reused until then
+        self.version = 0
 
     def Z1(self, b1: Array, out: Array) -> Array:
         """Z[1] = W[1] X + b[1] into ``out`` (n[1], m): ``T X + b[1]``, no product with X."""
@@ -165,9 +168,16 @@ class GramFirstLayer:
         Z += b1
         return Z.astype(self.basis.dtype, copy=False)
 
+    def moved(self) -> None:
+        """Note that W[1] changed (an update, a state put back): :meth:`W1` forms it anew."""
+        self.version += 1
+
     def W1(self) -> Array:
-        """W[1] as a matrix (formed now)."""
-        return np.asarray(self.W)
+        """W[1] as a matrix: formed now, or the one formed since W[1] last :meth:`moved` (a run's last epoch's
+        signals and its end read the same W[1]: it is formed once)."""
+        if self._formed is None or self._formed[0] != self.version:
+            self._formed = (self.version, np.asarray(self.W))
+        return self._formed[1]
 
     def finish(self) -> Array:
         """The optimizer's state as matrices again; returns the network's W[1] array (the caller fills it)."""

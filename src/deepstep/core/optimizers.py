@@ -259,6 +259,10 @@ class Optimizer:
             self.flush_subnormals(flat[2].values() if flat is not None else (),
                                   (self.state[slot]["d" + key] for slot in self.slots for key in parameters))
 
+    def count_step(self) -> None:
+        """Count one update made on this optimizer's behalf (the folded step: :mod:`deepstep.core.folded`)."""
+        self.t += 1
+
     @staticmethod
     def flush_subnormals(*groups: Any) -> None:
         """Set to 0 every state value below the smallest normal number of its dtype (in place).

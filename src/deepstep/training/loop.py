@@ -3,8 +3,9 @@
 One epoch is one full-batch iteration, or one pass over shuffled mini-batches.
 Each step is the engine's forward pass, the cost, the engine's backward pass
 (raw gradients) and the optimizer's update; the first layer may be handed to the
-Gram strategy (:mod:`deepstep.gram`).  Bookkeeping lives here, the maths in
-:mod:`deepstep.engine` and :mod:`deepstep.optimizers`.
+Gram strategy (:mod:`deepstep.gram`), and a gradient-descent run in Gram form to the
+folded step (:mod:`deepstep.core.folded`).  Bookkeeping lives here, the maths in
+:mod:`deepstep.engine`, :mod:`deepstep.core.folded` and :mod:`deepstep.optimizers`.
 
 Nothing is half-done: the loop keeps a copy of the state (parameters, optimizer
 state, random generator, history length) at the start of every epoch, so that
@@ -23,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .. import limits
-from ..core import compiled, gram
+from ..core import compiled, folded, gram
 from ..core.engine import Engine, forward_layers, forward_no_cache, l2_cost
 from ..core.optimizers import Optimizer, get_optimizer
 from ..core.tasks import column_classes
@@ -342,6 +343,10 @@ class Run:
         self.work = {key: params[key] for key in params}  # every parameter (W[1] the Gram form's under it)
         self.work["W1"] = self.W[1]
         self.grads = dict(self.engine.grads)
+        #: None where the folded step (core/folded.py: biases in the products, alpha/m in dZ[L]) trains this run,
+        #: else why not; it lays the flat arrays out as its blocks W~[l] = [W[l] b[l]]
+        self.why_not_folded = folded.applies(self.first is not None, optimizer, l2, self.dropout, weights is not None,
+                                             net.batch_norm, net.hidden, net.L)
         self._flatten()
         self.engine.params = self.work
         self._live = self._state_values()  # updated in place during the run: listed once
@@ -375,28 +380,38 @@ class Run:
         network's own arrays stay the ones in ``network.parameters``: they are refreshed from the views
         when read (:class:`deepstep.parameters.Parameters`) and when the run ends.
         """
-        keys = [k for k, v in self.work.items() if isinstance(v, np.ndarray) and k[0] == "W"]
-        self._n_W = sum(self.work[k].size for k in keys)  # the weights first: the L2 norm is one dot product
-        keys += [k for k, v in self.work.items() if isinstance(v, np.ndarray) and k[0] != "W"]  # b, gamma, beta
-        total = sum(self.work[k].size for k in keys)
         dt = self.network.dtype
+        # the blocks of the flat arrays: (shape, {key: the key's view of the block}); the weights first, so that the
+        # L2 norm is one dot product -- or the folded step's W~[l] = [W[l] b[l]] (it takes no L2)
+        whole = (slice(None), slice(None))
+        if self.why_not_folded is None:
+            layout = [(shape, {f"W{l}": (slice(None), slice(0, -1)), f"b{l}": (slice(None), slice(-1, None))}
+                       if l > 1 else {f"b{l}": whole}) for l, shape in folded.blocks(self.network.layer_dims)]
+        else:
+            keys = [k for k, v in self.work.items() if isinstance(v, np.ndarray) and k[0] == "W"]
+            keys += [k for k, v in self.work.items() if isinstance(v, np.ndarray) and k[0] != "W"]  # b, gamma, beta
+            layout = [(self.work[k].shape, {k: whole}) for k in keys]
+        self._n_W = sum(self.work[k].size for k in self.work if isinstance(self.work[k], np.ndarray) and k[0] == "W")
+        total = sum(math.prod(shape) for shape, _ in layout)
         self.flat, self.gflat = np.empty(total, dt), np.empty(total, dt)
         self.sflat = {slot: np.empty(total, dt) for slot in self.optimizer.slots}
         live = {}
+        self._blocks: list = []  # (block, its gradient's block) in the layout's order
         o = 0
-        for k in keys:
-            P = self.work[k]
-            n, shape = P.size, P.shape
-            view = self.flat[o : o + n].reshape(shape)
-            view[...] = P
-            self.work[k] = view
-            live[k] = view
-            gview = self.gflat[o : o + n].reshape(shape)
-            self.grads["d" + k] = gview
-            for slot in self.optimizer.slots:
-                sview = self.sflat[slot][o : o + n].reshape(shape)
-                sview[...] = self.optimizer.state[slot]["d" + k]
-                self.optimizer.state[slot]["d" + k] = sview
+        for shape, views in layout:
+            n = math.prod(shape)
+            block, gblock = self.flat[o : o + n].reshape(shape), self.gflat[o : o + n].reshape(shape)
+            sblocks = {slot: self.sflat[slot][o : o + n].reshape(shape) for slot in self.optimizer.slots}
+            self._blocks.append((block, gblock))
+            for k, at in views.items():
+                view = block[at]
+                view[...] = self.work[k]
+                self.work[k] = live[k] = view
+                self.grads["d" + k] = gblock[at]
+                for slot in self.optimizer.slots:
+                    sview = sblocks[slot][at]
+                    sview[...] = self.optimizer.state[slot]["d" + k]
+                    self.optimizer.state[slot]["d" + k] = sview
             o += n
         L = self.network.L
         for l in range(1, L + 1):
@@ -407,7 +422,11 @@ class Run:
         self.sparse = {k: v for k, v in self.work.items() if not isinstance(v, np.ndarray)}  # W[1] in Gram form
         self.network.parameters.go_live(live)
         self.flat_update = (self.flat, self.gflat, self.sflat)
-        self.flat_W = self.flat[: self._n_W]
+        self.flat_W = self.flat[: self._n_W] if self.why_not_folded else None  # (the folded step takes no L2)
+        self.folded = None if self.why_not_folded else folded.FoldedStep(
+            self.network.layer_dims, self.network.hidden, self.network.output, self.first,
+            [None] + [block for block, _ in self._blocks[-1:] + self._blocks[:-1]],
+            [None] + [gblock for _, gblock in self._blocks[-1:] + self._blocks[:-1]], self.flat, self.gflat, self.m)
 
     def _mark_pending(self) -> None:
         if self.first is not None:
@@ -448,6 +467,8 @@ class Run:
         for dst, src in zip(self._live, snap.values, strict=True):
             _copyto(dst, src)
         self.optimizer.t, self.optimizer.epoch = snap.t, snap.epoch
+        if self.first is not None:
+            self.first.moved()
         if snap.rng_state is not None:
             _rng_set(self.network._rng, snap.rng_state)
         self._mark_pending()
@@ -568,6 +589,13 @@ class Run:
               ) -> tuple[float, Any]:
         """Forward, cost, backward, update on one batch (``w`` its examples' weights, or None); returns (cost, the
         batch's tally of the score)."""
+        if self.folded is not None:  # (full batch: X, Y are the run's)
+            AL = self.folded.forward()
+            cost, right = self._cost(AL, Y, X.shape[1]), self.task.tally(AL, Y, labels)
+            self.folded.backward(AL, Y, lr)
+            self.optimizer.count_step()
+            self.first.moved()
+            return cost, right
         engine, first, m = self.engine, self.first, X.shape[1]
         rng = self.network._rng if self.dropout else None
         b1 = self.b[1]
@@ -585,6 +613,8 @@ class Run:
         if first is not None:
             self.grads["dW1"] = first.gradient(engine.dZ1, l2)
         self.optimizer.step(self.sparse, self.grads, lr, self.flat_update, self.compiled)
+        if first is not None:
+            first.moved()
         return cost, right
 
     def _epoch(self, lr: float, replay: bool = False) -> tuple[float, float]:
