@@ -71,10 +71,11 @@ def test_the_compiled_loop_gives_the_numpy_kernels_bits(name, dtype, special, rn
             np.testing.assert_array_equal(bits(s_c[slot]), bits(s_n[slot]), err_msg=slot)
 
 
-@pytest.mark.parametrize(("optimizer", "dtype", "batch_size"),
-                         [("adam", np.float32, 32), ("momentum", np.float64, 16), ("rmsprop", np.float32, None),
-                          ("gd", np.float64, 20)])
-def test_a_run_with_the_compiled_loops_equals_one_without(optimizer, dtype, batch_size, monkeypatch):
+@pytest.mark.parametrize(("optimizer", "dtype", "batch_size", "l2"),
+                         [("adam", np.float32, 32, 0.0), ("momentum", np.float64, 16, 0.0),
+                          ("rmsprop", np.float32, None, 0.0), ("gd", np.float64, 20, 0.1)])
+def test_a_run_with_the_compiled_loops_equals_one_without(optimizer, dtype, batch_size, l2, monkeypatch):
+    """(gd with L2: without, mini-batches of gd take the folded step, whose update is one pass already.)"""
     X, Y = make_moons(200, noise=0.2, rng=0)
     calls = []
     update_flat = OPTIMIZERS[optimizer].update_flat
@@ -84,7 +85,7 @@ def test_a_run_with_the_compiled_loops_equals_one_without(optimizer, dtype, batc
     for enabled in (False, True):
         monkeypatch.setattr(compiled, "ENABLED", enabled)
         net = ds.DeepNetwork([2, 16, 8, 1], rng=3, dtype=dtype)
-        history = net.fit(X, Y, 0.01, 6, batch_size=batch_size, optimizer=optimizer, signals=False)
+        history = net.fit(X, Y, 0.01, 6, batch_size=batch_size, optimizer=optimizer, signals=False, l2=l2)
         runs.append((history, net, len(calls)))
     (h_n, net_n, calls_n), (h_c, net_c, calls_c) = runs
     assert calls_n == 0 and calls_c == net_c.optimizer.t == net_n.optimizer.t  # the one run NumPy's, the other compiled

@@ -32,8 +32,9 @@ def targets(output, n_out, labels, rng):
     return labels[np.newaxis, :] if n_out == 1 else np.eye(n_out)[:, labels]
 
 
-def run(dims, hidden, output, X, Y, monkeypatch, fold, iterations=60, dtype=np.float64, lr=0.05):
-    """fit by the folded step (``fold``) or by the engine's Gram path; returns (network, history, folded steps)."""
+def run(dims, hidden, output, X, Y, monkeypatch, fold, iterations=60, dtype=np.float64, lr=0.05, batch_size=None):
+    """fit by the folded step (``fold``) or by the engine (the Gram form's first layer, or with ``batch_size`` a plain
+    one); returns (network, history, folded steps)."""
     steps = []
     backward = folded.FoldedStep.backward
 
@@ -46,7 +47,8 @@ def run(dims, hidden, output, X, Y, monkeypatch, fold, iterations=60, dtype=np.f
         if not fold:
             patch.setattr(folded, "applies", lambda *a: "turned off by the test")
         net = ds.DeepNetwork(dims, hidden, output, init="xavier", rng=np.random.default_rng(3), dtype=dtype)
-        history = net.fit(X, Y, learning_rate=lr, num_iterations=iterations, method="gram", signals=False)
+        history = net.fit(X, Y, learning_rate=lr, num_iterations=iterations, signals=False, batch_size=batch_size,
+                          method="gram" if batch_size is None else "plain")
     return net, history, len(steps)
 
 
@@ -65,6 +67,26 @@ def test_the_folded_step_trains_what_the_engines_gram_path_trains(dims, hidden, 
     for key, P in net_e.parameters.items():
         np.testing.assert_allclose(net_f.parameters[key], P, rtol=1e-12, atol=1e-12 * np.abs(P).max())
     assert net_f.optimizer.t == net_e.optimizer.t == 60
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softmax", "linear"])
+@pytest.mark.parametrize("hidden", ["relu", "tanh"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_mini_batches_by_the_folded_step_are_the_engines(dtype, hidden, output, rng, monkeypatch):
+    """Mini-batches of 5 (the last one of 2) of a plain first layer, 20 epochs: the same batches, costs and parameters
+    to 1e-12 relative in float64 (to float32 rounding in float32)."""
+    dims = [4, 6, 5, 3 if output == "softmax" else 1]
+    X = rng.standard_normal((4, M))
+    labels = rng.integers(0, max(dims[-1], 2), M)
+    Y = targets(output, dims[-1], labels, rng).astype(dtype)
+    net_f, h_f, n_f = run(dims, hidden, output, X.astype(dtype), Y, monkeypatch, True, 20, dtype, 0.1, batch_size=5)
+    net_e, h_e, n_e = run(dims, hidden, output, X.astype(dtype), Y, monkeypatch, False, 20, dtype, 0.1, batch_size=5)
+    assert (n_f, n_e) == (20 * 3, 0)
+    rtol = 1e-12 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(h_f.cost, h_e.cost, rtol=rtol)
+    for key, P in net_e.parameters.items():
+        assert net_f.parameters[key].dtype == dtype
+        np.testing.assert_allclose(net_f.parameters[key], P, rtol=rtol, atol=rtol * np.abs(P).max())
 
 
 @pytest.mark.parametrize("hidden", ["tanh", "relu"])
@@ -104,7 +126,7 @@ def test_a_float32_run_keeps_float32_and_the_gram_factors_in_float64(rng, monkey
 
     def spy(self, *a):
         backward(self, *a)
-        seen.append((self.U.dtype, self.first.basis.G.dtype, self.first.W.KT.dtype, self.flat.dtype))
+        seen.append((self._buf.U.dtype, self.first.basis.G.dtype, self.first.W.KT.dtype, self.flat.dtype))
 
     monkeypatch.setattr(folded.FoldedStep, "backward", spy)
     net = ds.DeepNetwork([N0, 5, 3, 1], "relu", init="xavier", rng=np.random.default_rng(3), dtype=np.float32)
@@ -137,7 +159,7 @@ def test_a_callback_reads_the_parameters_the_folded_step_trains(rng):
 
 
 @pytest.mark.parametrize(("change", "reason"), [
-    ({"gram_first": False}, "Gram form"),
+    ({"gram_first": False}, "full batch with a plain first layer"),
     ({"optimizer": Momentum()}, "not plain gradient descent"),
     ({"l2": 0.1}, "L2"),
     ({"dropout": True}, "dropout"),
@@ -168,5 +190,12 @@ def test_a_subclass_of_gradient_descent_keeps_its_own_update(rng):
         np.testing.assert_allclose(a.parameters[key], P, rtol=1e-12, atol=1e-14)
 
 
+def test_a_plain_first_layer_takes_the_folded_step_in_mini_batches_only():
+    ok = (GradientDescent(), 0.0, False, False, [], get_activation("relu"), 3)
+    assert folded.applies(False, *ok, minibatch=True) is None
+    assert "plain first layer" in folded.applies(False, *ok, minibatch=False)
+
+
 def test_blocks_lay_out_w_tilde_then_b1():
-    assert folded.blocks([12288, 20, 7, 5, 1]) == [(2, (7, 21)), (3, (5, 8)), (4, (1, 6)), (1, (20, 1))]
+    assert folded.blocks([12288, 20, 7, 5, 1], True) == [(2, (7, 21)), (3, (5, 8)), (4, (1, 6)), (1, (20, 1))]
+    assert folded.blocks([784, 256, 10], False) == [(1, (256, 785)), (2, (10, 257))]

@@ -54,17 +54,18 @@ def augmented(W: Array, b: Array) -> Array:
 
 
 def applies(gram_first: bool, optimizer: Any, l2: float, dropout: bool, weighted: bool, batch_norm: Any,
-            hidden: Activation, L: int) -> str | None:
-    """None where the folded step trains a full-batch run, else the reason it does not.
+            hidden: Activation, L: int, minibatch: bool = False) -> str | None:
+    """None where the folded step trains a run, else the reason it does not.
 
-    ``gram_first``: the first layer is in Gram form; ``optimizer``: the run's (gradient descent itself, not a
+    ``gram_first``: the first layer is in Gram form; ``minibatch``: the run is in mini-batches (a full-batch run
+    with a plain first layer keeps the engine's bits); ``optimizer``: the run's (gradient descent itself, not a
     subclass with its own update); ``l2``, ``dropout``, ``weighted`` (example weights), ``batch_norm`` (the
     normalized layers): all off; ``hidden``: an activation with an in-place pair; ``L`` layers, at least 2.
     """
     if L < 2:
         return "one layer (the folded step's hidden layers hold the biases' row of ones)"
-    if not gram_first:
-        return "the first layer is not in Gram form (the plain path keeps the engine's bits)"
+    if not (gram_first or minibatch):
+        return "a full batch with a plain first layer (that path keeps the engine's bits)"
     if type(optimizer) is not GradientDescent:
         return f"the {getattr(optimizer, 'name', optimizer)!r} update is not plain gradient descent"
     if l2:
@@ -80,15 +81,31 @@ def applies(gram_first: bool, optimizer: Any, l2: float, dropout: bool, weighted
     return None
 
 
-def blocks(layer_dims: list[int]) -> list[tuple[int, tuple[int, int]]]:
-    """The flat array's blocks under the folded step, in order: (l, shape) of W~[l] for l = 2 .. L, then
-    (1, (n[1], 1)): b[1] (W[1] is the Gram form's)."""
+def blocks(layer_dims: list[int], gram_first: bool) -> list[tuple[int, tuple[int, int]]]:
+    """The flat array's blocks under the folded step, in order: (l, shape) of W~[l] = [W[l] b[l]] for each l; with
+    the first layer in Gram form, W~[2] .. W~[L] and then (1, (n[1], 1)): b[1] alone (W[1] is the Gram form's)."""
     d = layer_dims
+    if not gram_first:
+        return [(l, (d[l], d[l - 1] + 1)) for l in range(1, len(d))]
     return [(l, (d[l], d[l - 1] + 1)) for l in range(2, len(d))] + [(1, (d[1], 1))]
 
 
+class _Buffers:
+    """What one batch size writes: A~[l] = [A[l]; 1] (n[l] + 1, m) for l = 1 .. L-1 (the ones row written once),
+    Z[L], dA[l] (then dZ[l] over it), and under the Gram form U = [dZ[1] | dZ[1] G] (n[1], 2m), dA[1] its first
+    half (the update of the factors [K | T X] is then one subtraction)."""
+
+    def __init__(self, dims: list[int], m: int, dtype: np.dtype, gram: bool) -> None:
+        L = len(dims) - 1
+        self.A: list = [None] + [np.ones((dims[l] + 1, m), dtype) for l in range(1, L)]
+        self.ZL = np.empty((dims[L], m), dtype)
+        self.U = np.empty((dims[1], 2 * m), dtype) if gram else None
+        dA1 = self.U[:, :m] if gram else np.empty((dims[1], m), dtype)
+        self.dA: list = [None, dA1] + [np.empty((dims[l], m), dtype) for l in range(2, L)]
+
+
 class FoldedStep:
-    """Forward, backward and gradient-descent update of a dense full-batch network, folded (see the module).
+    """Forward, backward and gradient-descent update of a dense network, folded (see the module).
 
     Parameters
     ----------
@@ -96,60 +113,71 @@ class FoldedStep:
         [n[0], ..., n[L]], L >= 2.
     hidden, output : Activation
         g[1..L-1] (with an in-place pair) and g[L].
-    first : GramFirstLayer
-        The first layer's Gram form (its tensor W[1] is updated in place).
+    first : GramFirstLayer or None
+        The first layer's Gram form (its tensor W[1] is updated in place), or None: W[1] is a matrix.
     Wb : list
-        ``Wb[l]`` = W~[l] (n[l], n[l-1] + 1) for l = 2 .. L (views into ``flat``); ``Wb[1]`` = b[1] (n[1], 1).
+        ``Wb[l]`` = W~[l] (n[l], n[l-1] + 1), views into ``flat``; under the Gram form ``Wb[1]`` = b[1] (n[1], 1).
     dWb : list
         Their gradients' buffers (views into ``dflat``), the same shapes.
     flat, dflat : ndarray (P,)
         Every dense parameter, and its gradient, as one flat array each (the blocks of :func:`blocks`).
-    m : int
-        The number of examples.
     """
 
-    def __init__(self, layer_dims: list[int], hidden: Activation, output: Activation, first: GramFirstLayer,
-                 Wb: list, dWb: list, flat: Array, dflat: Array, m: int) -> None:
+    def __init__(self, layer_dims: list[int], hidden: Activation, output: Activation, first: GramFirstLayer | None,
+                 Wb: list, dWb: list, flat: Array, dflat: Array) -> None:
+        self.dims = list(layer_dims)
         self.L = L = len(layer_dims) - 1
         self.hidden, self.output, self.first = hidden, output, first
         self.Wb, self.dWb, self.flat, self.dflat = Wb, dWb, flat, dflat
-        self.m = m
-        dtype = flat.dtype
-        self.dtype = dtype
-        #: A~[l] = [A[l]; 1] (n[l] + 1, m) for l = 1 .. L-1 (the ones row written once)
-        self.A: list = [None] + [np.ones((layer_dims[l] + 1, m), dtype) for l in range(1, L)]
-        self.ZL = np.empty((layer_dims[L], m), dtype)
-        #: [dZ[1] | dZ[1] G] (n[1], 2m): the Gram form's update of its factors [K | T X] in one subtraction
-        self.U = np.empty((layer_dims[1], 2 * m), dtype)
-        #: dA[l] (n[l], m), l = 1 .. L-1, then dZ[l] over it (dA[1] the first half of U)
-        self.dA: list = [None, self.U[:, :m]] + [np.empty((layer_dims[l], m), dtype) for l in range(2, L)]
-        self._W = [None, None] + [Wb[l][:, :-1] for l in range(2, L + 1)]  # W[l]: views of W~[l]
+        self.dtype = flat.dtype
+        lo = 2 if first is not None else 1
+        self._W = [None] * lo + [Wb[l][:, :-1] for l in range(lo, L + 1)]  # W[l]: views of W~[l]
+        self._b1 = Wb[1] if first is not None else Wb[1][:, -1:]
+        self._buffers: dict[int, _Buffers] = {}
+        self._X: Array | None = None
+        self._buf: _Buffers | None = None
 
-    def forward(self) -> Array:
-        """A[L] (n[L], m): ``Z[1] = T X + b[1]``, ``A~[l] = [g(Z[l]); 1]``, ``Z[l] = W~[l] A~[l-1]``,
-        ``A[L] = g[L](Z[L])`` (a new array: the caller's cost reads it, :meth:`backward` writes dZ[L] over it)."""
-        A, L, g_ = self.A, self.L, self.hidden.forward_
-        self.first.Z1(self.Wb[1], out=A[1][:-1])
-        g_(A[1][:-1])
+    def forward(self, X: Array) -> Array:
+        """A[L] (n[L], m) of the batch X (n[0], m): ``Z[1] = W[1] X + b[1]`` (T X + b[1] under the Gram form, whose X
+        is the run's), ``A~[l] = [g(Z[l]); 1]``, ``Z[l] = W~[l] A~[l-1]``, ``A[L] = g[L](Z[L])`` (a new array: the
+        caller's cost reads it, :meth:`backward` writes dZ[L] over it)."""
+        m = X.shape[1]
+        buf = self._buffers.get(m)
+        if buf is None:
+            buf = self._buffers[m] = _Buffers(self.dims, m, self.dtype, self.first is not None)
+        self._X, self._buf = X, buf
+        A, L, g_ = buf.A, self.L, self.hidden.forward_
+        Z1 = A[1][:-1]
+        if self.first is not None:
+            self.first.Z1(self._b1, out=Z1)
+        else:
+            np.matmul(self._W[1], X, out=Z1)
+            Z1 += self._b1
+        g_(Z1)
         for l in range(2, L):
-            Z = np.matmul(self.Wb[l], A[l - 1], out=A[l][:-1])
-            g_(Z)
-        np.matmul(self.Wb[L], A[L - 1], out=self.ZL)
-        return self.output.g(self.ZL)
+            g_(np.matmul(self.Wb[l], A[l - 1], out=A[l][:-1]))
+        np.matmul(self.Wb[L], A[L - 1], out=buf.ZL)
+        return self.output.g(buf.ZL)
 
     def backward(self, AL: Array, Y: Array, lr: float) -> None:
         """The update from A[L] (overwritten): ``dZ[L] = (alpha/m) (A[L] - Y)``; for l = L .. 2
-        ``dW~[l] = dZ[l] A~[l-1]^T`` and ``dZ[l-1] = (W[l]^T dZ[l]) * g'(Z[l-1])``; ``db[1] = sum(dZ[1])``, the Gram
-        form's ``K -= dZ[1]`` and ``T X -= dZ[1] G`` (one subtraction); then every dense parameter
-        ``P := P - dP`` in one pass."""
-        A, dA, g_back = self.A, self.dA, self.hidden.backward_
+        ``dW~[l] = dZ[l] A~[l-1]^T`` and ``dZ[l-1] = (W[l]^T dZ[l]) * g'(Z[l-1])``; ``dW[1] = dZ[1] X^T``,
+        ``db[1] = sum(dZ[1])`` (under the Gram form ``K -= dZ[1]`` and ``T X -= dZ[1] G`` instead of dW[1], one
+        subtraction); then every dense parameter ``P := P - dP`` in one pass."""
+        buf, X = self._buf, self._X
+        A, dA, g_back = buf.A, buf.dA, self.hidden.backward_
         dZ = output_delta(AL, Y, out=AL)
-        dZ *= self.dtype.type(lr / self.m)
+        dZ *= self.dtype.type(lr / X.shape[1])
         for l in range(self.L, 1, -1):
             np.matmul(dZ, A[l - 1].T, out=self.dWb[l])
             dA_prev = np.matmul(self._W[l].T, dZ, out=dA[l - 1])
             dZ = g_back(dA_prev, A[l - 1][:-1])  # A[l-1]'s last use (it may be overwritten)
-        np.add.reduce(dZ, axis=1, keepdims=True, out=self.dWb[1])
-        np.matmul(dZ, self.first.basis.G, out=self.U[:, self.m:])
-        self.first.W.KT -= self.U  # [K | T X] -= [dZ[1] | dZ[1] G]
+        if self.first is None:
+            np.matmul(dZ, X.T, out=self.dWb[1][:, :-1])
+            np.add.reduce(dZ, axis=1, keepdims=True, out=self.dWb[1][:, -1:])
+        else:
+            np.add.reduce(dZ, axis=1, keepdims=True, out=self.dWb[1])
+            m = X.shape[1]
+            np.matmul(dZ, self.first.basis.G, out=buf.U[:, m:])
+            self.first.W.KT -= buf.U  # [K | T X] -= [dZ[1] | dZ[1] G]
         np.subtract(self.flat, self.dflat, out=self.flat)

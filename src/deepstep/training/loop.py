@@ -346,16 +346,16 @@ class Run:
         #: None where the folded step (core/folded.py: biases in the products, alpha/m in dZ[L]) trains this run,
         #: else why not; it lays the flat arrays out as its blocks W~[l] = [W[l] b[l]]
         self.why_not_folded = folded.applies(self.first is not None, optimizer, l2, self.dropout, weights is not None,
-                                             net.batch_norm, net.hidden, net.L)
+                                             net.batch_norm, net.hidden, net.L, self.minibatch)
         self._flatten()
         self.engine.params = self.work
         self._live = self._state_values()  # updated in place during the run: listed once
         self.every = checkpoint_every(net.layer_dims, self.m, self.minibatch, callbacks)
         steps = epochs * (-(-self.m // batch_size) if self.minibatch else 1)
         #: the flat arrays' update runs the optimizer's compiled loop (the same bits) where the passes it saves repay
-        #: starting numba
-        self.compiled = optimizer.loop is not None and compiled.pays(self.flat.size, steps, optimizer.passes,
-                                                                     self.flat.itemsize, optimizer.loop)
+        #: starting numba (the folded step's update is one pass already)
+        self.compiled = self.folded is None and optimizer.loop is not None and compiled.pays(
+            self.flat.size, steps, optimizer.passes, self.flat.itemsize, optimizer.loop)
         self._good: _Snapshot | None = None
         self._pending: _Snapshot | None = None
         self._spare: _Snapshot | None = None
@@ -385,24 +385,25 @@ class Run:
         # L2 norm is one dot product -- or the folded step's W~[l] = [W[l] b[l]] (it takes no L2)
         whole = (slice(None), slice(None))
         if self.why_not_folded is None:
-            layout = [(shape, {f"W{l}": (slice(None), slice(0, -1)), f"b{l}": (slice(None), slice(-1, None))}
-                       if l > 1 else {f"b{l}": whole}) for l, shape in folded.blocks(self.network.layer_dims)]
+            layout = [(l, shape, {f"W{l}": (slice(None), slice(0, -1)), f"b{l}": (slice(None), slice(-1, None))}
+                       if l > 1 or self.first is None else {f"b{l}": whole})
+                      for l, shape in folded.blocks(self.network.layer_dims, self.first is not None)]
         else:
             keys = [k for k, v in self.work.items() if isinstance(v, np.ndarray) and k[0] == "W"]
             keys += [k for k, v in self.work.items() if isinstance(v, np.ndarray) and k[0] != "W"]  # b, gamma, beta
-            layout = [(self.work[k].shape, {k: whole}) for k in keys]
+            layout = [(0, self.work[k].shape, {k: whole}) for k in keys]
         self._n_W = sum(self.work[k].size for k in self.work if isinstance(self.work[k], np.ndarray) and k[0] == "W")
-        total = sum(math.prod(shape) for shape, _ in layout)
+        total = sum(math.prod(shape) for _, shape, _ in layout)
         self.flat, self.gflat = np.empty(total, dt), np.empty(total, dt)
         self.sflat = {slot: np.empty(total, dt) for slot in self.optimizer.slots}
         live = {}
-        self._blocks: list = []  # (block, its gradient's block) in the layout's order
+        Wb, dWb = [None] * (self.network.L + 1), [None] * (self.network.L + 1)  # the folded step's blocks by layer
         o = 0
-        for shape, views in layout:
+        for l, shape, views in layout:
             n = math.prod(shape)
             block, gblock = self.flat[o : o + n].reshape(shape), self.gflat[o : o + n].reshape(shape)
             sblocks = {slot: self.sflat[slot][o : o + n].reshape(shape) for slot in self.optimizer.slots}
-            self._blocks.append((block, gblock))
+            Wb[l], dWb[l] = block, gblock
             for k, at in views.items():
                 view = block[at]
                 view[...] = self.work[k]
@@ -424,9 +425,8 @@ class Run:
         self.flat_update = (self.flat, self.gflat, self.sflat)
         self.flat_W = self.flat[: self._n_W] if self.why_not_folded else None  # (the folded step takes no L2)
         self.folded = None if self.why_not_folded else folded.FoldedStep(
-            self.network.layer_dims, self.network.hidden, self.network.output, self.first,
-            [None] + [block for block, _ in self._blocks[-1:] + self._blocks[:-1]],
-            [None] + [gblock for _, gblock in self._blocks[-1:] + self._blocks[:-1]], self.flat, self.gflat, self.m)
+            self.network.layer_dims, self.network.hidden, self.network.output, self.first, Wb, dWb, self.flat,
+            self.gflat)
 
     def _mark_pending(self) -> None:
         if self.first is not None:
@@ -589,12 +589,13 @@ class Run:
               ) -> tuple[float, Any]:
         """Forward, cost, backward, update on one batch (``w`` its examples' weights, or None); returns (cost, the
         batch's tally of the score)."""
-        if self.folded is not None:  # (full batch: X, Y are the run's)
-            AL = self.folded.forward()
+        if self.folded is not None:
+            AL = self.folded.forward(X)
             cost, right = self._cost(AL, Y, X.shape[1]), self.task.tally(AL, Y, labels)
             self.folded.backward(AL, Y, lr)
             self.optimizer.count_step()
-            self.first.moved()
+            if self.first is not None:
+                self.first.moved()
             return cost, right
         engine, first, m = self.engine, self.first, X.shape[1]
         rng = self.network._rng if self.dropout else None
