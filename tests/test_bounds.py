@@ -192,6 +192,34 @@ def test_training_that_cannot_fit_in_memory_is_refused_before_anything_changes(m
     assert net.history.cost == [] and all(np.array_equal(before[k], net.parameters[k]) for k in before)
 
 
+@pytest.mark.parametrize("loaded", [False, True])
+def test_the_memory_check_counts_starting_the_compiled_loops_once_per_process(loaded, monkeypatch):
+    """A run that takes the compiled loops (deepstep.core.compiled: Adam over many updates) adds numba's ~150 MiB
+    where numba is not yet imported in the process; the same run with the loops off, or in a process that holds
+    numba already, fits in what is left."""
+    from deepstep.core import compiled
+
+    net = ds.DeepNetwork([2, 64, 64, 1], rng=0)
+    X, Y = ds.datasets.make_planar(m=400, rng=1)
+    held = sum(limits.training_bytes(net.layer_dims, 400, 4, 8, 2, m_signals=400))
+    # room for the run and a third of numba: the check's fraction of the memory "available"
+    monkeypatch.setattr(limits, "available_memory",
+                        lambda: int((held + compiled.START_BYTES / 3) / limits.MEMORY_FRACTION))
+    monkeypatch.setattr(compiled, "start_bytes", lambda: 0 if loaded else compiled.START_BYTES)
+    monkeypatch.setattr(compiled, "START_S", 0.0)  # (any saving pays: the loops are taken where enabled)
+    fit = dict(learning_rate=0.01, num_iterations=1, batch_size=4, optimizer="adam")
+    before = {k: v.copy() for k, v in net.parameters.items()}
+    if loaded or not compiled.available():
+        net.fit(X, Y, **fit)
+        return
+    with pytest.raises(DeepstepError) as e:
+        net.fit(X, Y, **fit)
+    assert str(e.value).startswith("layer_dims:")
+    assert net.history.cost == [] and all(np.array_equal(before[k], net.parameters[k]) for k in before)
+    monkeypatch.setattr(compiled, "ENABLED", False)
+    net.fit(X, Y, **fit)  # without the loops it fits
+
+
 def test_activations_that_cannot_fit_name_the_examples(monkeypatch):
     monkeypatch.setattr(limits, "available_memory", lambda: 2**20)
     X = np.zeros((2, 20_000))

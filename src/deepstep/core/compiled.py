@@ -28,16 +28,21 @@ True
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from ..extras import require
 
-__all__ = ["available", "pays", "kernel", "use", "unavailable", "START_S", "BYTE_PASS_S", "ENABLED", "FAILED"]
+__all__ = ["available", "pays", "start_bytes", "kernel", "use", "unavailable", "START_S", "START_BYTES", "BYTE_PASS_S",
+           "ENABLED", "FAILED"]
 
 #: Seconds to start the compiled loops in a process: importing numba and loading them from its cache (measured 0.5-0.65
 #: s; compiling them the first time, about a second more).  Once a loop is loaded the process pays nothing again.
 START_S = 0.6
+#: Bytes of memory starting them takes in a process (numba, llvmlite and the loaded loops: +147 MiB measured in a
+#: fresh process), which the training run's memory check counts (:func:`start_bytes`).
+START_BYTES = 150 * 2**20
 #: Seconds a pass over one byte costs the NumPy kernels (one operation on arrays larger than the caches: Adam's
 #: fourteen passes over 235,146 values took 1.0 ms in float32 and 2.2 ms in float64, measured) -- what the one-pass
 #: loop saves per pass it does not make.
@@ -70,6 +75,12 @@ def pays(values: int, updates: int, passes: int = 14, itemsize: int = 4, loop: C
         return False
     saved = int(values) * int(updates) * max(int(passes) - 1, 0) * int(itemsize) * BYTE_PASS_S
     return saved > (0.0 if loop is not None and loop in _COMPILED else START_S)
+
+
+def start_bytes() -> int:
+    """The memory a run that takes the compiled loops adds: :data:`START_BYTES` until numba is imported in this process,
+    then 0."""
+    return 0 if "numba" in sys.modules else START_BYTES
 
 
 def use(enabled: bool) -> None:

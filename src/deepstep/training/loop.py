@@ -806,6 +806,10 @@ def train(net: Trainee, X: np.ndarray, Y: np.ndarray, validation: tuple[np.ndarr
     held_params, held_acts = limits.training_bytes(net.layer_dims, m, batch, net.dtype.itemsize, len(opt.slots),
                                                    0 if validation is None else validation[0].shape[1],
                                                    method == "gram", signal_sample(net.layer_dims, m) if signals else 0)
+    steps = epochs * (1 if full_batch else -(-m // batch))
+    if opt.loop is not None and compiled.pays(limits.parameter_count(net.layer_dims), steps, opt.passes,
+                                              net.dtype.itemsize, opt.loop):
+        held_params += compiled.start_bytes()  # numba, once per process (the run's own rule decides: Run.compiled)
     limits.check_memory(held_params + held_acts,
                         "layer_dims" if held_params >= held_acts else "batch_size" if batch else "X",
                         f"training a network {list(net.layer_dims)} on m = {m} examples")
