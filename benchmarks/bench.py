@@ -282,6 +282,15 @@ def run_deepstep(spec: Spec, data: Data) -> Outcome:
         impl = "compiled loops (numba)" if compiled._COMPILED else "NumPy kernels"
     except ImportError:
         impl = None
+    try:  # or the folded step's one pass (gradient descent: deepstep.core.folded's rule, asked as the loop asks it)
+        from deepstep.core import folded
+
+        minibatch = data.batch_size is not None and data.batch_size < data.X.shape[1]
+        if folded.applies(getattr(history, "method", None) == "gram", net.optimizer, spec.l2 or 0.0, False, False,
+                          net.batch_norm, net.hidden, net.L, minibatch) is None:
+            impl = "the folded step (one pass)"
+    except ImportError:
+        pass
     return Outcome(times, first, history.cost[-1], net.parameters, getattr(history, "method", None), history.cost,
                    epoch_s=epochs, optimizer_impl=impl)
 
@@ -893,9 +902,13 @@ def explain(results: list[Result]) -> list[str]:
     if impls:
         notes.append("torch.optim ran (foreach=None, fused=None: the defaults): "
                      + ", ".join(f"{variant} {impl}" for variant, impl in impls))
-    ours = sorted({(r.spec.label, r.optimizer_impl) for r in ok if r.optimizer_impl and r.spec.framework == "deepstep"})
+    ours: dict[str, list[str]] = {}
+    for r in ok:
+        if r.optimizer_impl and r.spec.framework == "deepstep":
+            ours.setdefault(r.optimizer_impl, []).append(f"{r.spec.label} / {r.spec.variant} / {r.spec.dtype}")
     if ours:
-        notes.append("deepstep's update ran: " + ", ".join(f"{label} {impl}" for label, impl in ours))
+        notes.append("deepstep's update ran: " + "; ".join(f"{impl}: {', '.join(rows)}"
+                                                           for impl, rows in sorted(ours.items())))
     starts = {(r.spec.label, r.spec.dtype): r.first_cost for r in ok if r.spec.baseline}
     gaps: dict[str, float] = {}
     for r in ok:
