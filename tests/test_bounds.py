@@ -218,6 +218,12 @@ def test_the_memory_check_counts_starting_the_compiled_loops_once_per_process(lo
     assert net.history.cost == [] and all(np.array_equal(before[k], net.parameters[k]) for k in before)
     monkeypatch.setattr(compiled, "ENABLED", False)
     net.fit(X, Y, **fit)  # without the loops it fits
+    monkeypatch.setattr(compiled, "ENABLED", True)
+    # gradient descent in mini-batches takes the folded step (its update one pass already): no numba counted; with L2
+    # it takes the flat update, and the compiled loop where it pays
+    ds.DeepNetwork([2, 64, 64, 1], rng=0).fit(X, Y, 0.01, 1, batch_size=4)
+    with pytest.raises(DeepstepError, match="^layer_dims:"):
+        ds.DeepNetwork([2, 64, 64, 1], rng=0).fit(X, Y, 0.01, 1, batch_size=4, l2=0.1)
 
 
 def test_activations_that_cannot_fit_name_the_examples(monkeypatch):

@@ -317,6 +317,21 @@ def test_a_request_beyond_its_work_seconds_is_503_and_keeps_nothing(make_server,
     assert grids == [] and len(server.sessions) == 1 and session.net is net
 
 
+@pytest.mark.parametrize("optimizer", ["gd", "momentum", "adam"])
+def test_a_client_gone_before_the_first_update_trains_nothing(optimizer):
+    """The cancel check runs before every update of a mini-batch epoch, whichever step trains it (gradient descent's
+    folded step steps aside for it): a request whose client has gone trains no epoch and moves nothing."""
+    session = playground.Session.create(playground.check_settings({"points": 400, "hidden": [8], "batch_size": 10,
+                                                                   "optimizer": optimizer}))
+    before = session.net.parameters.copy()
+    gone = threading.Event()
+    gone.set()
+    assert session.train_for(50, None, gone) == 0
+    assert len(session.net.history) == 0
+    for key, P in before.items():
+        np.testing.assert_array_equal(session.net.parameters[key], P)
+
+
 def test_an_interrupted_epoch_leaves_no_memory_held():
     """The epoch a budget cuts is undone, and its activations (a hundred MiB here) are freed at once, not when the
     cyclic garbage collector next runs: the server's memory after a cut train request is what it was."""

@@ -199,3 +199,38 @@ def test_a_plain_first_layer_takes_the_folded_step_in_mini_batches_only():
 def test_blocks_lay_out_w_tilde_then_b1():
     assert folded.blocks([12288, 20, 7, 5, 1], True) == [(2, (7, 21)), (3, (5, 8)), (4, (1, 6)), (1, (20, 1))]
     assert folded.blocks([784, 256, 10], False) == [(1, (256, 785)), (2, (10, 257))]
+
+
+def test_a_float32_learning_rate_of_a_callers_schedule_is_divided_by_m_in_float64(rng, monkeypatch):
+    """alpha/m is formed from the float32 alpha's exact value, as the engine uses it (alpha / m rounded to float32
+    first moved a float64 run's parameters by 3e-8 relative)."""
+    from deepstep.core.schedules import Schedule
+
+    class Float32Decay(Schedule):
+        name = "float32_decay"
+
+        def __call__(self, learning_rate, epoch):
+            return np.float32(learning_rate) / np.float32(1 + 0.01 * epoch)
+
+    X = rng.standard_normal((40, 20))
+    Y = rng.integers(0, 2, (1, 20))
+    runs = []
+    for fold in (True, False):
+        with monkeypatch.context() as patch:
+            if not fold:
+                patch.setattr(folded, "applies", lambda *a: "turned off by the test")
+            net = ds.DeepNetwork([40, 8, 4, 1], "tanh", init="xavier", rng=np.random.default_rng(3))
+            net.fit(X, Y, 0.1, 50, method="gram", signals=False, optimizer=GradientDescent(schedule=Float32Decay()))
+            runs.append(net)
+    for key, P in runs[1].parameters.items():
+        np.testing.assert_allclose(runs[0].parameters[key], P, rtol=1e-12, atol=1e-13, err_msg=key)
+
+
+def test_an_optimizer_whose_step_a_caller_replaced_keeps_the_engines_path():
+    """A hook on the object's step (the playground's budget and cancel check) runs at each update: the folded step,
+    which does not call it, steps aside."""
+    opt = GradientDescent()
+    ok = (0.0, False, False, [], get_activation("relu"), 3)
+    assert folded.applies(True, opt, *ok) is None
+    opt.step = lambda *a: None
+    assert "replaced" in folded.applies(True, opt, *ok)

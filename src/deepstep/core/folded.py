@@ -59,7 +59,8 @@ def applies(gram_first: bool, optimizer: Any, l2: float, dropout: bool, weighted
 
     ``gram_first``: the first layer is in Gram form; ``minibatch``: the run is in mini-batches (a full-batch run
     with a plain first layer keeps the engine's bits); ``optimizer``: the run's (gradient descent itself, not a
-    subclass with its own update); ``l2``, ``dropout``, ``weighted`` (example weights), ``batch_norm`` (the
+    subclass with its own update, nor an object whose ``step`` a caller replaced: the playground's budget is such a
+    hook); ``l2``, ``dropout``, ``weighted`` (example weights), ``batch_norm`` (the
     normalized layers): all off; ``hidden``: an activation with an in-place pair; ``L`` layers, at least 2.
     """
     if L < 2:
@@ -68,6 +69,8 @@ def applies(gram_first: bool, optimizer: Any, l2: float, dropout: bool, weighted
         return "a full batch with a plain first layer (that path keeps the engine's bits)"
     if type(optimizer) is not GradientDescent:
         return f"the {getattr(optimizer, 'name', optimizer)!r} update is not plain gradient descent"
+    if "step" in vars(optimizer):
+        return "the optimizer's step is replaced on the object (a caller's hook runs at each update)"
     if l2:
         return "L2 regularization (the biases are not decayed: they cannot share W's update)"
     if dropout:
@@ -167,7 +170,7 @@ class FoldedStep:
         buf, X = self._buf, self._X
         A, dA, g_back = buf.A, buf.dA, self.hidden.backward_
         dZ = output_delta(AL, Y, out=AL)
-        dZ *= self.dtype.type(lr / X.shape[1])
+        dZ *= self.dtype.type(float(lr) / X.shape[1])  # (a float32 alpha of a schedule divided in float64 first)
         for l in range(self.L, 1, -1):
             np.matmul(dZ, A[l - 1].T, out=self.dWb[l])
             dA_prev = np.matmul(self._W[l].T, dZ, out=dA[l - 1])

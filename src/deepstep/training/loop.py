@@ -289,6 +289,22 @@ def checkpoint_every(layer_dims: Sequence[int], m: int, minibatch: bool, callbac
     return CHECK_EVERY if work * (CHECK_EVERY - 1) <= REPLAY_MULTIPLY_ADDS else 1
 
 
+def why_not_folded(net: Trainee, optimizer: Optimizer, method: str, l2: float, keep_prob: Sequence[float],
+                   weighted: bool, minibatch: bool) -> str | None:
+    """None where the folded step (:mod:`deepstep.core.folded`) trains a run of these settings, else why not (the
+    run and the memory check before it ask the same)."""
+    return folded.applies(method == "gram", optimizer, l2, any(p < 1 for p in keep_prob), weighted, net.batch_norm,
+                          net.hidden, net.L, minibatch)
+
+
+def takes_compiled(optimizer: Optimizer, values: int, steps: int, itemsize: int, why_not_folded: str | None) -> bool:
+    """Whether a run's flat update takes the optimizer's compiled loop: not under the folded step (one pass already),
+    not for a class whose update is not its loop's, and where the passes saved repay starting numba
+    (:func:`deepstep.core.compiled.pays`)."""
+    return (why_not_folded is not None and optimizer.loop is not None and optimizer._loop_is_the_kernels()
+            and compiled.pays(values, steps, optimizer.passes, itemsize, optimizer.loop))
+
+
 class Run:
     """One call of :meth:`deepstep.DeepNetwork.fit`: what callbacks see and may act on.
 
@@ -345,8 +361,7 @@ class Run:
         self.grads = dict(self.engine.grads)
         #: None where the folded step (core/folded.py: biases in the products, alpha/m in dZ[L]) trains this run,
         #: else why not; it lays the flat arrays out as its blocks W~[l] = [W[l] b[l]]
-        self.why_not_folded = folded.applies(self.first is not None, optimizer, l2, self.dropout, weights is not None,
-                                             net.batch_norm, net.hidden, net.L, self.minibatch)
+        self.why_not_folded = why_not_folded(net, optimizer, method, l2, keep_prob, weights is not None, self.minibatch)
         self._flatten()
         self.engine.params = self.work
         self._live = self._state_values()  # updated in place during the run: listed once
@@ -354,8 +369,7 @@ class Run:
         steps = epochs * (-(-self.m // batch_size) if self.minibatch else 1)
         #: the flat arrays' update runs the optimizer's compiled loop (the same bits) where the passes it saves repay
         #: starting numba (the folded step's update is one pass already)
-        self.compiled = self.folded is None and optimizer.loop is not None and compiled.pays(
-            self.flat.size, steps, optimizer.passes, self.flat.itemsize, optimizer.loop)
+        self.compiled = takes_compiled(optimizer, self.flat.size, steps, self.flat.itemsize, self.why_not_folded)
         self._good: _Snapshot | None = None
         self._pending: _Snapshot | None = None
         self._spare: _Snapshot | None = None
@@ -807,9 +821,9 @@ def train(net: Trainee, X: np.ndarray, Y: np.ndarray, validation: tuple[np.ndarr
                                                    0 if validation is None else validation[0].shape[1],
                                                    method == "gram", signal_sample(net.layer_dims, m) if signals else 0)
     steps = epochs * (1 if full_batch else -(-m // batch))
-    if opt.loop is not None and compiled.pays(limits.parameter_count(net.layer_dims), steps, opt.passes,
-                                              net.dtype.itemsize, opt.loop):
-        held_params += compiled.start_bytes()  # numba, once per process (the run's own rule decides: Run.compiled)
+    if takes_compiled(opt, limits.parameter_count(net.layer_dims), steps, net.dtype.itemsize,
+                      why_not_folded(net, opt, method, plan.l2, plan.keep_prob, weights is not None, not full_batch)):
+        held_params += compiled.start_bytes()  # numba, once per process (the rule Run.compiled takes)
     limits.check_memory(held_params + held_acts,
                         "layer_dims" if held_params >= held_acts else "batch_size" if batch else "X",
                         f"training a network {list(net.layer_dims)} on m = {m} examples")
