@@ -84,6 +84,19 @@ def test_serial_two_processes_and_a_local_cluster_give_the_same_runs(client, ser
     assert_same_runs(expected, two)
 
 
+def test_a_weighted_sweep_gives_the_same_runs_serially_in_two_processes_and_on_a_cluster(client):
+    """The weights go with the data to the workers and the tasks (deepstep.sweep(sample_weight=...))."""
+    X, Y = PLANAR
+    w = np.random.default_rng(4).uniform(0.2, 3.0, X.shape[1])
+    Xv, Yv = ds.datasets.make_planar(m=40, rng=5)
+    kwargs = dict(fixed=FIXED, validation_data=(Xv, Yv, np.linspace(0.5, 2.0, 40)), seed=3, sample_weight=w)
+    expected = sweep(X, Y, GRID, **kwargs)
+    assert_same_runs(expected, sweep(X, Y, GRID, client=client, **kwargs))
+    assert_same_runs(expected, sweep(X, Y, GRID, n_jobs=2, **kwargs))
+    unweighted = sweep(X, Y, GRID, fixed=FIXED, validation_data=(Xv, Yv), seed=3)
+    assert [r["val_accuracy"] for r in unweighted.rows] != [r["val_accuracy"] for r in expected.rows]
+
+
 def test_the_data_is_scattered_once_and_not_sent_with_each_task(client, monkeypatch, serial):
     expected, validation = serial
     scattered, submitted = [], []

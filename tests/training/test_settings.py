@@ -28,7 +28,8 @@ NOT_SETTINGS_OF_TRAIN = {"--dataset", "--layers", "--out", "--test-fraction", "-
 """The flags of ``deepstep train`` that are not run settings (the data, the files, the output)."""
 NOT_SETTINGS_OF_SWEEP = {"--dataset", "--samples", "--keep", "--test-fraction", "--test-data", "--task",
                          "--label-column", "--delimiter", "--image-size", "--out", "--jobs", "--scheduler",
-                         "--connect-timeout", "--resume", "--quiet", "--help", "--columns", "--drop-columns"}
+                         "--connect-timeout", "--resume", "--quiet", "--help", "--columns", "--drop-columns",
+                         "--weight-column", "--class-weight"}
 
 
 def subparser(name: str) -> argparse.ArgumentParser:

@@ -29,7 +29,7 @@ from ..core.engine import forward_no_cache
 from ..core.initialization import DTYPES, RngLike, as_dtype, as_rng, initialize_parameters
 from ..core.optimizers import Optimizer
 from ..core.parameters import Parameters
-from ..core.tasks import Task, column_classes, task_for
+from ..core.tasks import Task, column_classes, r2_score, task_for
 from ..data.split import validation_split
 from ..data.standardize import Standardizer
 from ..errors import (
@@ -436,21 +436,28 @@ class DeepNetwork:
             return _predicted_labels(A)
         return A if self.target_standardizer is None else self.target_standardizer.inverse_transform(A)
 
-    def accuracy(self, X: np.ndarray, Y: np.ndarray) -> float:
-        """Fraction of the m examples whose predicted label equals Y's, in [0, 1] (classifiers only)."""
+    def accuracy(self, X: np.ndarray, Y: np.ndarray, sample_weight: Any = None) -> float:
+        """Fraction of the m examples whose predicted label equals Y's, in [0, 1] (classifiers only); with
+        ``sample_weight`` (m numbers >= 0) the weighted fraction sum_j w_j [right_j] / sum_j w_j."""
         if not self.task.is_classification:
             raise DeepstepError("accuracy: is for classifiers; this network does regression (a linear output): "
                                 "use score (R^2) or deepstep.metrics (mean_absolute_error, root_mean_squared_error)")
         A = self.predict_proba(X)  # (X is standardized there, once)
         Y = self._targets(Y, A.shape[1])
-        return float(np.mean(column_classes(A) == column_classes(Y)))
+        right = column_classes(A) == column_classes(Y)
+        w = check_sample_weight(sample_weight, A.shape[1])
+        return float(np.mean(right)) if w is None else float(np.dot(w[0], right) / w[0].sum())
 
-    def score(self, X: np.ndarray, Y: np.ndarray) -> float:
-        """The task's score on (X, Y): accuracy for a classifier, R^2 (averaged over the outputs) for regression."""
+    def score(self, X: np.ndarray, Y: np.ndarray, sample_weight: Any = None) -> float:
+        """The task's score on (X, Y): accuracy for a classifier, R^2 (averaged over the outputs) for regression;
+        with ``sample_weight`` (m numbers >= 0) each example counts w_j times (an integer weight: a repeated
+        example)."""
         if self.task.is_classification:
-            return self.accuracy(X, Y)
+            return self.accuracy(X, Y, sample_weight)
         A = self.predict_proba(X)  # R^2 is the same of standardized targets and predictions
-        return self.task.score(A, self._targets(Y, A.shape[1]))
+        Y = self._targets(Y, A.shape[1])
+        w = check_sample_weight(sample_weight, A.shape[1])
+        return self.task.score(A, Y) if w is None else r2_score(A, Y, w[0])
 
     def cost(self, X: np.ndarray, Y: np.ndarray) -> float:
         """The cost J on (X, Y) with the current parameters: cross-entropy, or the squared error for regression."""

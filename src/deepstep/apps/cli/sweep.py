@@ -61,9 +61,9 @@ from ..sweep import (
     best_row,
     check_run_count,
     check_setting,
-    data_key,
     settings_key,
     sweep,
+    sweep_key,
 )
 from .common import (
     DEFAULT_PRESET,
@@ -71,9 +71,10 @@ from .common import (
     UsageError,
     _dataset_key,
     _flag,
-    _hold_out,
+    _held_out,
     _load_data,
     _output_folder,
+    _split_held,
     _standardizes,
     add_setting_flags,
     delimiter_arg,
@@ -83,6 +84,7 @@ from .common import (
     seed_arg,
     setting_type,
     size_arg,
+    training_weights,
 )
 
 JOURNAL = "runs.jsonl"
@@ -153,6 +155,11 @@ def add_parser(sub: Any) -> None:
     w.add_argument("--columns", metavar="A,B,...", help="the feature columns of a CSV file to take")
     w.add_argument("--drop-columns", metavar="A,B,...", help="feature columns of a CSV file to leave out")
     w.add_argument("--delimiter", type=delimiter_arg, default=",")
+    w.add_argument("--weight-column", metavar="NAME", help="a CSV column of per-example weights (numbers >= 0; not "
+                   "a feature): each run trains with them, and the scores count each example that many times")
+    w.add_argument("--class-weight", metavar="balanced|CLASS=W,...", help="weigh each class in every run's cost: "
+                   "balanced (class c: m / (k m_c), scikit-learn's rule) or weights by class name; times "
+                   "--weight-column's (the scores are weighted by the weight column only, as train's)")
     w.add_argument("--image-size", type=size_arg, metavar="HxW",
                    help="size a folder's pictures are resized to (default: their own, or the most common)")
     w.add_argument("--out", help="output folder (default runs/sweep-DATASET)")
@@ -616,10 +623,15 @@ def _sweep_into(out: Path, args: argparse.Namespace, name: Any, data: Any, n_run
         args.validation_fraction = CHOOSING_FRACTION
         held_note = (f"no --validation-fraction: {CHOOSING_FRACTION:g} of the training set is held out (per class, "
                      "--seed) to choose the best run on; the test score is reported, never used to choose")
-    train_X, train_Y, validation = _hold_out(args, data)
-    test = (data.test_X, data.test_Y)
+    held = _held_out(args, data)
+    train_X, train_Y, validation = _split_held(data, held)
+    weights = training_weights(args, data, held)  # (--weight-column's times --class-weight's)
+    column_weights = data.train_weights  # the scores': the weight column's alone, as train's metrics
+    if validation is not None and column_weights is not None:
+        validation = (*validation, column_weights[held])
+    test = (data.test_X, data.test_Y) if data.test_weights is None else (data.test_X, data.test_Y, data.test_weights)
     score_name, column = _score_names(data, validation)
-    key = data_key(train_X, train_Y, *(validation or (None, None)), *test)
+    key = sweep_key(train_X, train_Y, validation, test, weights)
     jobs = _jobs(args)
     previous = None
     if args.resume:
@@ -635,7 +647,8 @@ def _sweep_into(out: Path, args: argparse.Namespace, name: Any, data: Any, n_run
              "channels": data.image_shape[2] if data.image_shape else None,
              "label_column": args.label_column, "delimiter": args.delimiter,
              "test_data": str(Path(args.test_data).resolve()) if args.test_data else None,
-             "validation_fraction": args.validation_fraction}
+             "validation_fraction": args.validation_fraction, "weight_column": args.weight_column,
+             "class_weight": args.class_weight}
     metadata = dict(classes=list(data.classes) if data.classes else None, dataset=_dataset_key(name),
                     kind=data.kind, image_shape=list(data.image_shape) if data.image_shape else None,
                     task=data.task, features=data.features, label=getattr(data, "label", None), training=split)
@@ -668,7 +681,7 @@ def _sweep_into(out: Path, args: argparse.Namespace, name: Any, data: Any, n_run
             print(held_note, flush=True)
         result = sweep(train_X, train_Y, grid, samples=args.samples, fixed=fixed, validation_data=validation,
                        hold_out=None, test_data=test, seed=args.seed, n_jobs=jobs, keep="all", client=args.scheduler,
-                       connect_timeout=args.connect_timeout, previous=previous, on_run=on_run)
+                       connect_timeout=args.connect_timeout, previous=previous, on_run=on_run, sample_weight=weights)
     except SweepInterrupted as exc:
         result, interrupted = exc.result, True
     except KeyboardInterrupt:  # before the first run started

@@ -133,6 +133,7 @@ from .result import (  # noqa: F401
     _reused,
     best_row,
     data_key,
+    sweep_key,
 )
 from .runs import (  # noqa: F401
     _TEST_CRASH,
@@ -161,7 +162,7 @@ from .settings import (  # noqa: F401
 )
 
 __all__ = ["DEFAULTS", "MAX_RUNS", "Range", "SETTINGS", "STATUSES", "SweepInterrupted", "SweepResult", "best_row",
-           "check_run_count", "check_setting", "data_key", "run_seed", "settings_key", "sweep"]
+           "check_run_count", "check_setting", "data_key", "run_seed", "settings_key", "sweep", "sweep_key"]
 
 MAX_RUNS = 10_000
 """The most runs one sweep makes (the grid's combinations, or ``samples``); read at call time, so a program may
@@ -249,6 +250,7 @@ def sweep(
     connect_timeout: float = 10.0,
     previous: SweepResult | None = None,
     on_run: Callable[[dict, dict, DeepNetwork | None, bool], Any] | None = None,
+    sample_weight: Any = None,
 ) -> SweepResult:
     """Train one network per combination of settings and compare them.
 
@@ -266,10 +268,11 @@ def sweep(
         ``np.random.default_rng(seed)``, and run them in grid order.
     fixed : dict, optional
         Settings common to every run; :data:`DEFAULTS` for the ones neither gives.
-    validation_data, test_data : (X, Y), optional
+    validation_data, test_data : (X, Y) or (X, Y, sample_weight), optional
         Scored at the end of each run (the validation data after every iteration too: the history's
-        ``val_cost``).  Runs are compared by the validation score, else by the training one; the test score is
-        reported, never used to choose (that would tune on the test set).
+        ``val_cost``, unweighted as ``fit``'s).  Runs are compared by the validation score, else by the training
+        one; the test score is reported, never used to choose (that would tune on the test set).  With weights, a
+        set's score counts each example that many times (as Keras takes them).
     hold_out : float or None
         Without validation_data, this share of (X, Y) is held out (per class, drawn from ``seed`` by
         :func:`deepstep.data.split.validation_split`) to choose the best run on, and the result says so
@@ -294,6 +297,10 @@ def sweep(
         ``on_run(row, history, network, best)`` after each run finishes, in this process, in the order they
         finish (not for runs taken from ``previous``): its row, its history, its network (None when it
         failed) and whether it is now the best run.  The command line writes model files with it.
+    sample_weight : array of m numbers >= 0, optional
+        The weights of X's examples: each run trains with them (``fit``'s ``sample_weight``: an integer weight is
+        the example repeated), and the training score (and the score of the examples ``hold_out`` keeps back, with
+        their weights) counts each example that many times.
 
     Returns
     -------
@@ -334,7 +341,8 @@ def sweep(
     validation = _pair(validation_data, "validation_data")
     test = _pair(test_data, "test_data")
     outputs = sorted({c["output_activation"] for c in combos})
-    Y = _check_data(X, Y, validation, test, outputs, sorted({c["dtype"] for c in combos}))
+    Y, weights, validation, test = _check_data(X, Y, validation, test, outputs, sorted({c["dtype"] for c in combos}),
+                                               sample_weight)
     notes: list[str] = []
     if validation is None and hold_out is not None:  # choose on examples no run trained on
         from ...data.split import validation_split
@@ -346,6 +354,11 @@ def sweep(
         groups = np.zeros(Y.shape[1]) if linear else (Y[0] if Y.shape[0] == 1 else np.argmax(Y, axis=0))
         held = validation_split(groups, fraction, seed, "hold_out")
         X, Y, validation = X[:, ~held], Y[:, ~held], (X[:, held], Y[:, held])
+        if weights is not None:
+            weights, validation = weights[~held], (*validation, weights[held])
+            if not weights.any():
+                raise DeepstepError("sample_weight: every example left to train on has weight 0 (the others are held "
+                                    "out by hold_out)")
         notes.append(f"no validation_data: {fraction:g} of X ({int(held.sum())} examples, per class, seed {seed}) "
                      "is held out to choose the best run on; the runs train on the rest")
     resolved = {o: _output(Y, o)[0] for o in outputs}
@@ -363,7 +376,11 @@ def sweep(
             check_parameter_count([np.shape(X)[0], *hidden, _output(Y, name)[1]], where)
     if validation is None and any(r["early_stopping"] is not None for r in runs):
         raise DeepstepError("early_stopping: watches the validation cost; give validation_data too")
-    key = data_key(check_X(X, name="X"), Y, *(validation or (None, None)), *(test or (None, None)))
+    key = sweep_key(check_X(X, name="X"), Y, validation, test, weights)
+    if weights is not None:
+        notes.append("sample_weight: every run trains with the weights of X's examples, and the training score "
+                     "counts each example that many times"
+                     + (" (the held-out examples' score too)" if validation_data is None and validation else ""))
     reused = _reused(previous, runs, key, seed)
 
     rows: list[dict] = [{"run": i, **r, "status": "cancelled", "message": "not run: the sweep was interrupted"}
@@ -405,7 +422,7 @@ def sweep(
         return SweepResult(rows, histories, networks, score_name, column, seed, retried, key, tuple(notes))
 
     todo = [i for i in range(len(runs)) if i not in reused]
-    data = (X, Y, validation, test)
+    data = (X, Y, validation, test, weights)
     retried: tuple[int, ...] = ()
     try:
         if client is not None:
@@ -422,7 +439,7 @@ def sweep(
                 work = [_pool.run_work(runs[i], n0, n_out, m) for i in todo]
                 estimate, rest = None, todo
                 if work[0] < _pool.POOL_START_S:  # a short first run, here: what it took tells whether the others
-                    out = _runs._train_one(X, Y, runs[todo[0]], seed, validation, test)  # pay for starting workers
+                    out = _runs._train_one(X, Y, runs[todo[0]], seed, validation, test, weights)  # (pay for the pool)
                     done(todo[0], out)
                     estimate, rest = _pool.serial_pays(out["seconds"] or 0.0, work[0], work[1:], n_jobs), todo[1:]
                 if estimate is None:
@@ -433,7 +450,7 @@ def sweep(
                                  f"less than starting {min(n_jobs, len(rest))} worker processes saves (about "
                                  f"{_pool.POOL_START_S:g} s to start)")
             for i in serial:
-                done(i, _runs._train_one(X, Y, runs[i], seed, validation, test))
+                done(i, _runs._train_one(X, Y, runs[i], seed, validation, test, weights))
     except KeyboardInterrupt:
         raise SweepInterrupted(result()) from None
     return result(retried)

@@ -114,8 +114,8 @@ def _sigint_ignored() -> Iterator[None]:
 
 def _worker_run(index: int, settings: dict[str, Any], seed: int) -> dict[str, Any]:
     _crash_for_test(index)
-    X, Y, validation, test = _WORKER_DATA
-    return _runs._train_one(X, Y, settings, seed, validation, test)
+    X, Y, validation, test, weights = _WORKER_DATA
+    return _runs._train_one(X, Y, settings, seed, validation, test, weights)
 
 
 def _cores() -> int:

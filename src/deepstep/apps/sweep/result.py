@@ -242,6 +242,14 @@ def data_key(*arrays: Any) -> str:
     return digest.hexdigest()
 
 
+def sweep_key(X: Any, Y: Any, validation: tuple | None, test: tuple | None, weights: Any = None) -> str:
+    """:func:`data_key` of a sweep's data: X, Y, the validation and test pairs, and, where any set has weights, the
+    weights of X and of each set (without weights, the key earlier versions wrote: their journals resume)."""
+    pairs = [(None, None) if pair is None else tuple(pair[:2]) for pair in (validation, test)]
+    set_weights = [weights] + [pair[2] if pair is not None and len(pair) == 3 else None for pair in (validation, test)]
+    return data_key(X, Y, *pairs[0], *pairs[1], *(set_weights if any(w is not None for w in set_weights) else ()))
+
+
 def _reused(previous: Any, runs: list[dict], key: str, seed: int) -> dict[int, tuple[dict, dict, Any]]:
     """The runs ``previous`` finished (status not "cancelled") that this sweep has too, by settings:
     run index -> (row, history, network)."""

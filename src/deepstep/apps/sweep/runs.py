@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import DeepstepError, _describe, as_array, check_X
+from ...errors import DeepstepError, _describe, as_array, check_sample_weight, check_X
 from ...model.network import DeepNetwork
 from ...training.callbacks import EarlyStopping
 from ...training.loop import TrainingDiverged
@@ -49,17 +49,22 @@ def _output(Y: np.ndarray, output_activation: str) -> tuple[str, int]:
     return output_activation, Y.shape[0]
 
 
-def _pair(data: Any, name: str) -> tuple[Any, Any] | None:
+def _pair(data: Any, name: str) -> tuple[Any, ...] | None:
+    """(X, Y) or (X, Y, sample_weight) as given (the weights are checked with the data: :func:`_check_data`)."""
     if data is None:
         return None
-    if not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise DeepstepError(f"{name}: expected a pair (X, Y), got {_describe(data)}")
+    if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+        raise DeepstepError(f"{name}: expected a pair (X, Y) or (X, Y, sample_weight), got {_describe(data)}")
+    if len(data) == 3 and data[2] is not None:
+        return data[0], data[1], data[2]
     return data[0], data[1]
 
 
-def _check_data(X: Any, Y: Any, validation: Any, test: Any, outputs: list[str], dtypes: list[str]) -> np.ndarray:
-    """Every data set checked against every output activation and dtype of the sweep (before any run); returns Y
-    as an array."""
+def _check_data(X: Any, Y: Any, validation: Any, test: Any, outputs: list[str], dtypes: list[str],
+                sample_weight: Any = None) -> tuple[np.ndarray, np.ndarray | None, Any, Any]:
+    """Every data set checked against every output activation and dtype of the sweep (before any run), and every
+    set's weights against its examples; returns Y as an array, the weights as (m,) float64 (or None), and the
+    validation and test sets with their weights so (a pair where none were given)."""
     n_x = check_X(X, name="X").shape[0]
     Y = as_array(Y, "Y")
     if Y.ndim != 2:
@@ -68,12 +73,23 @@ def _check_data(X: Any, Y: Any, validation: Any, test: Any, outputs: list[str], 
         name, n_out = _output(Y, output)
         for dtype in dtypes:
             probe = DeepNetwork([n_x, n_out], output_activation=name, init="zeros", rng=0, dtype=dtype)
-            sets = [(X, Y, "X", "Y")] + [(*pair, f"{label}[0]", f"{label}[1]") for pair, label in
+            sets = [(X, Y, "X", "Y")] + [(*pair[:2], f"{label}[0]", f"{label}[1]") for pair, label in
                                           ((validation, "validation_data"), (test, "test_data")) if pair is not None]
             for A, B, a_name, b_name in sets:
                 A = probe._inputs(A, a_name)
                 probe._targets(B, A.shape[1], b_name)
-    return Y
+
+    def weights(w: Any, m: int, name: str) -> np.ndarray | None:
+        checked = check_sample_weight(w, m, name)
+        return None if checked is None else checked[0]
+
+    w = weights(sample_weight, Y.shape[1], "sample_weight")
+    checked = []
+    for pair, label in ((validation, "validation_data"), (test, "test_data")):
+        if pair is not None and len(pair) == 3:
+            pair = (*pair[:2], weights(pair[2], np.shape(pair[0])[1], f"{label}[2]"))
+        checked.append(pair)
+    return Y, w, checked[0], checked[1]
 
 
 # -- one run -----------------------------------------------------------------------------------------------
@@ -82,7 +98,8 @@ def _one_line(exc: BaseException) -> str:
     return text if isinstance(exc, DeepstepError) else f"{type(exc).__name__}: {text}"
 
 
-def _score(net: DeepNetwork, data: tuple[Any, Any] | None) -> float | None:
+def _score(net: DeepNetwork, data: tuple[Any, ...] | None) -> float | None:
+    """The network's score on (X, Y) or (X, Y, weights) (weighted), None without data or where it overflows."""
     if data is None:
         return None
     try:
@@ -97,9 +114,11 @@ def _finite(values: list) -> list:
     return [v if v is None or not isinstance(v, float) or math.isfinite(v) else None for v in values]
 
 
-def _train_one(X: Any, Y: np.ndarray, settings: dict[str, Any], seed: int, validation: Any, test: Any
-               ) -> dict[str, Any]:
-    """Train one run; its outcome as plain data (parameters, history, scores, timing, status)."""
+def _train_one(X: Any, Y: np.ndarray, settings: dict[str, Any], seed: int, validation: Any, test: Any,
+               weights: np.ndarray | None = None) -> dict[str, Any]:
+    """Train one run (each example's loss times its weight where ``weights`` (m,) are given); its outcome as plain
+    data (parameters, history, scores -- each set's weighted by its own weights, where it has them --, timing,
+    status)."""
     out: dict[str, Any] = {"status": "ok", "message": "", "state": None, "history": {},
                            "cost": None, "train": None, "val": None, "test": None, "iterations": 0}
     start = time.perf_counter()
@@ -113,7 +132,8 @@ def _train_one(X: Any, Y: np.ndarray, settings: dict[str, Any], seed: int, valid
                           settings["standardize"], batch_norm=bool(settings.get("batch_norm")))
         net.fit(X, Y, settings["learning_rate"], settings["num_iterations"], batch_size=settings["batch_size"],
                 optimizer=optimizer, l2=settings["l2"], keep_prob=settings["keep_prob"],
-                validation_data=validation, callbacks=callbacks, method=settings["method"])
+                validation_data=None if validation is None else validation[:2], callbacks=callbacks,
+                method=settings["method"], sample_weight=weights)
     except TrainingDiverged as exc:
         out.update(status="diverged", message=_one_line(exc))
     except Exception as exc:  # a bad combination (DeepstepError), or anything else: this run only
@@ -127,7 +147,8 @@ def _train_one(X: Any, Y: np.ndarray, settings: dict[str, Any], seed: int, valid
     out["cost"] = out["history"]["cost"][-1] if net.history.cost else None
     if out["status"] != "failed":
         out["state"] = net.state_dict()  # the network as its parts give it: what a model file holds
-        out["train"], out["val"], out["test"] = _score(net, (X, Y)), _score(net, validation), _score(net, test)
+        train = (X, Y) if weights is None else (X, Y, weights)
+        out["train"], out["val"], out["test"] = _score(net, train), _score(net, validation), _score(net, test)
     return out
 
 
