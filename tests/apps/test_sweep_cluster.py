@@ -115,8 +115,8 @@ def test_the_data_is_scattered_once_and_not_sent_with_each_task(client, monkeypa
     monkeypatch.setattr(client, "submit", checking_submit)
     result = sweep(*PLANAR, GRID, fixed=FIXED, validation_data=validation, seed=3, client=client)
     assert len(scattered) == 1 and len(submitted) == 6
-    X, Y, (Xv, Yv), test = scattered[0][0]
-    assert X is PLANAR[0] and Xv is validation[0] and test is None
+    X, Y, (Xv, Yv), test, weights, score_weights = scattered[0][0]
+    assert X is PLANAR[0] and Xv is validation[0] and test is weights is score_weights is None
     assert_same_runs(expected, result)
 
 

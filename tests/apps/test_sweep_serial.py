@@ -35,7 +35,7 @@ def handing_to(handed):
     def run_parallel(todo, runs, data, seed, n_jobs, done):
         handed.extend(todo)
         for i in todo:  # as a pool would: each run trained, handed back
-            done(i, pool._runs._train_one(*data[:2], runs[i], seed, data[2], data[3], data[4]))
+            done(i, pool._runs._train_one(*data[:2], runs[i], seed, *data[2:]))
         return ()
     return run_parallel
 

@@ -85,6 +85,32 @@ def test_weighted_r2_of_a_regression_sweep_counts_each_example_its_weight(rng):
     same_rows(weighted, rows, ["cost", "train_r2", "test_r2"])
 
 
+def test_class_weight_trains_as_repeated_rows_and_leaves_the_scores_unweighted():
+    X, Y = moons(60, 1)
+    w = np.where(Y[0] == 1, 3, 1)
+    weighted = sweep(X, Y, GRID, fixed=FIXED, class_weight={1: 3}, hold_out=None, test_data=(X, Y))
+    rows = sweep(*repeated(X, Y, w), GRID, fixed=FIXED, hold_out=None)
+    same_rows(weighted, rows, ["cost"])
+    for row, net in zip(weighted.rows, weighted.networks, strict=True):
+        assert row["train_accuracy"] == row["test_accuracy"] == pytest.approx(net.score(X, Y), abs=1e-15)
+    balanced = sweep(X, Y, GRID, fixed=FIXED, class_weight="balanced", sample_weight=np.full(60, 2.0), hold_out=None)
+    assert [r["status"] for r in balanced.rows] == ["ok"] * 4
+    with pytest.raises(ds.DeepstepError, match="^class_weight"):
+        sweep(X, Y, GRID, fixed={**FIXED, "output_activation": "linear"}, class_weight="balanced")
+    with pytest.raises(ds.DeepstepError, match=r"^class_weight"):
+        sweep(X, Y, GRID, fixed=FIXED, class_weight={2: 1.0})
+
+
+def test_held_out_examples_all_of_weight_zero_are_refused_before_any_run(monkeypatch):
+    from deepstep.apps.sweep import runs
+
+    monkeypatch.setattr(runs, "_train_one", lambda *a: pytest.fail("a run started"))
+    X, Y = moons(80, 4)
+    held = validation_split(Y[0], 0.25, 0, "hold_out")
+    with pytest.raises(ds.DeepstepError, match="^sample_weight: every example hold_out keeps back"):
+        sweep(X, Y, GRID, fixed=FIXED, sample_weight=np.where(held, 0.0, 1.0), hold_out=0.25, seed=0)
+
+
 @pytest.mark.parametrize(("kwargs", "name"), [
     ({"sample_weight": np.ones(59)}, "sample_weight"),
     ({"sample_weight": -np.ones(60)}, "sample_weight"),
@@ -171,6 +197,25 @@ def test_the_command_line_class_weight_trains_each_class_its_weight(tmp_path, ca
     for a, b in zip(runs["c"], runs["r"], strict=True):
         assert a["cost"] == pytest.approx(b["cost"], rel=1e-12)
         assert a["test_accuracy"] == pytest.approx(b["test_accuracy"], rel=1e-12)
+    for row in runs["c"]:  # the training score is the plain one: the class weights train, they do not score
+        net = ds.load_model(tmp_path / "c" / f"run-{row['run']}.npz")
+        assert row["train_accuracy"] == pytest.approx(net.score(X, Y), abs=1e-15)
+
+
+def test_weights_the_command_line_cannot_take_are_refused_naming_the_flag(tmp_path, capsys):
+    status, out, err = command(capsys, "sweep", "--dataset", "planar", "--weight-column", "w", "--iterations", "5",
+                               "--out", tmp_path / "p")
+    assert status == 2 and err.count("\n") == 1 and "--weight-column" in err, err
+    status, out, err = command(capsys, "train", "--dataset", "planar", "--weight-column", "w", "--iterations", "5",
+                               "--out", tmp_path / "t")
+    assert status == 2 and err.count("\n") == 1 and "--weight-column" in err, err
+    X, Y = moons(40, 8)
+    zero = np.where(np.arange(40) % 2 == 0, 1, 0)  # half the rows weigh nothing; a test file of only those
+    write_csv(tmp_path / "d.csv", X, Y, zero + 1)
+    write_csv(tmp_path / "t.csv", X, Y, 0 * zero)
+    status, out, err = command(capsys, *SWEEP, "--dataset", tmp_path / "d.csv", "--test-data", tmp_path / "t.csv",
+                               "--weight-column", "w", "--out", tmp_path / "z")
+    assert status == 2 and err.count("\n") == 1 and "--weight-column:" in err, err
 
 
 def test_class_weight_on_a_regression_sweep_is_refused_in_one_line(tmp_path, capsys):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from ..errors import _describe
+from ..errors import DeepstepError, _describe, check_number
 from .common import DatasetError
 
 # -- your own data: labels -------------------------------------------------------------
@@ -159,3 +159,23 @@ def balanced_class_weights(indices: np.ndarray, n_classes: int) -> np.ndarray:
     """
     counts = np.bincount(indices, minlength=n_classes).astype(np.float64)
     return np.where(counts > 0, indices.size / (n_classes * np.maximum(counts, 1)), 0.0)
+
+
+def class_weights(spec: Any, indices: np.ndarray, n_classes: int, name: str = "class_weight") -> np.ndarray:
+    """The weight of each of ``n_classes`` classes, shape (n_classes,): ``spec`` "balanced"
+    (:func:`balanced_class_weights` of the examples' class ``indices``) or a dict class index -> weight >= 0 (the
+    others 1).
+
+    >>> class_weights({1: 3.0}, np.array([0, 1, 1]), 2).tolist()
+    [1.0, 3.0]
+    """
+    if isinstance(spec, str) and spec == "balanced":
+        return balanced_class_weights(indices, n_classes)
+    if not isinstance(spec, Mapping):
+        raise DeepstepError(f"{name}: expected 'balanced' or a dict class -> weight, got {_describe(spec)}")
+    out = np.ones(n_classes)
+    for key, w in spec.items():
+        if isinstance(key, bool) or not isinstance(key, (int, np.integer)) or not 0 <= key < n_classes:
+            raise DeepstepError(f"{name}: expected classes 0 .. {n_classes - 1} as keys, got {key!r}")
+        out[int(key)] = check_number(w, f"{name}[{key!r}]", low=0, expected="a weight >= 0")
+    return out

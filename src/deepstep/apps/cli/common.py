@@ -238,6 +238,9 @@ def _load_data(args: argparse.Namespace, name: Any) -> Any:
     load alike."""
     from ...data.datasets import load_dataset
 
+    weight_column = getattr(args, "weight_column", None)
+    if weight_column is not None and not str(name).lower().endswith((".csv", ".parquet")):
+        raise UsageError(f"--weight-column: expected a .csv or .parquet table to take the weights from, got {name}")
     return load_dataset(name, rng=args.seed, test_fraction=args.test_fraction, image_size=args.image_size,
                         label_column=args.label_column, task=args.task, delimiter=args.delimiter,
                         test_data=args.test_data, columns=getattr(args, "columns", None),
@@ -273,40 +276,47 @@ def _held_out(args: argparse.Namespace, data: Any, rule: int | None = None) -> n
         raise UsageError(str(exc)) from None
 
 
+def class_weight_of(args: argparse.Namespace, data: Any) -> str | dict[int, float] | None:
+    """--class-weight as :func:`deepstep.data.labels.class_weights` takes it: "balanced" (class c: m / (k m_c) over the
+    examples trained on, scikit-learn's rule), or class index -> weight from NAME=W,... by class name; None without
+    it."""
+    spec = getattr(args, "class_weight", None)
+    if spec is None:
+        return None
+    if data.task != "classification":
+        raise UsageError("--class-weight: weighs classes; this data set's task is regression")
+    if spec == "balanced":
+        return "balanced"
+    per_class: dict[int, float] = {}
+    for item in spec.split(","):
+        name, _, value = item.partition("=")
+        name = name.strip()
+        if name not in data.classes:
+            raise UsageError(f"--class-weight: expected 'balanced' or CLASS=WEIGHT,... with classes among "
+                             f"{list(data.classes)}, got {name!r}")
+        try:
+            w = float(value)
+        except ValueError:
+            w = -1.0
+        if not np.isfinite(w) or w < 0:
+            raise UsageError(f"--class-weight: expected a weight >= 0 for class {name!r}, got {value!r}")
+        per_class[data.classes.index(name)] = w
+    return per_class
+
+
 def training_weights(args: argparse.Namespace, data: Any, held: np.ndarray | None) -> np.ndarray | None:
     """The weights of the examples a run trains on (the training set less ``held``, the mask :func:`_held_out`
-    gave): --weight-column's, times --class-weight's (balanced: class c gets m / (k m_c) over the examples
-    trained on, as scikit-learn's rule; or NAME=W,... by class name)."""
+    gave): --weight-column's, times --class-weight's (:func:`class_weight_of`)."""
+    from ...data.labels import class_weights
+
     weights = data.train_weights
     if weights is not None and held is not None:
         weights = weights[~held]
-    spec = getattr(args, "class_weight", None)
+    spec = class_weight_of(args, data)
     if spec is None:
         return weights
-    if data.task != "classification":
-        raise UsageError("--class-weight: weighs classes; this data set's task is regression")
     labels = data.train_Y[0] if held is None else data.train_Y[0][~held]
-    k = len(data.classes)
-    if spec == "balanced":
-        from ...data.labels import balanced_class_weights
-
-        per_class = balanced_class_weights(labels, k)
-    else:
-        per_class = np.ones(k)
-        for item in spec.split(","):
-            name, _, value = item.partition("=")
-            name = name.strip()
-            if name not in data.classes:
-                raise UsageError(f"--class-weight: expected 'balanced' or CLASS=WEIGHT,... with classes among "
-                                 f"{list(data.classes)}, got {name!r}")
-            try:
-                w = float(value)
-            except ValueError:
-                w = -1.0
-            if not np.isfinite(w) or w < 0:
-                raise UsageError(f"--class-weight: expected a weight >= 0 for class {name!r}, got {value!r}")
-            per_class[data.classes.index(name)] = w
-    out = per_class[labels]
+    out = class_weights(spec, labels, len(data.classes))[labels]
     return out if weights is None else out * weights
 
 

@@ -61,6 +61,7 @@ from ..sweep import (
     best_row,
     check_run_count,
     check_setting,
+    class_weighted,
     settings_key,
     sweep,
     sweep_key,
@@ -77,6 +78,7 @@ from .common import (
     _split_held,
     _standardizes,
     add_setting_flags,
+    class_weight_of,
     delimiter_arg,
     fraction_arg,
     positive_float,
@@ -84,7 +86,6 @@ from .common import (
     seed_arg,
     setting_type,
     size_arg,
-    training_weights,
 )
 
 JOURNAL = "runs.jsonl"
@@ -625,13 +626,18 @@ def _sweep_into(out: Path, args: argparse.Namespace, name: Any, data: Any, n_run
                      "--seed) to choose the best run on; the test score is reported, never used to choose")
     held = _held_out(args, data)
     train_X, train_Y, validation = _split_held(data, held)
-    weights = training_weights(args, data, held)  # (--weight-column's times --class-weight's)
-    column_weights = data.train_weights  # the scores': the weight column's alone, as train's metrics
-    if validation is not None and column_weights is not None:
-        validation = (*validation, column_weights[held])
+    # the weight column's weights train the runs (times --class-weight's) and weigh every score, as train's metrics
+    column_weights = data.train_weights if held is None or data.train_weights is None else data.train_weights[~held]
+    if validation is not None and data.train_weights is not None:
+        validation = (*validation, data.train_weights[held])
     test = (data.test_X, data.test_Y) if data.test_weights is None else (data.test_X, data.test_Y, data.test_weights)
+    class_weight = class_weight_of(args, data)
     score_name, column = _score_names(data, validation)
-    key = sweep_key(train_X, train_Y, validation, test, weights)
+    try:
+        key = sweep_key(train_X, train_Y, validation, test, class_weighted(train_Y, column_weights, class_weight),
+                        column_weights)
+    except DeepstepError as exc:
+        raise UsageError(_flagged(str(exc))) from None
     jobs = _jobs(args)
     previous = None
     if args.resume:
@@ -681,7 +687,8 @@ def _sweep_into(out: Path, args: argparse.Namespace, name: Any, data: Any, n_run
             print(held_note, flush=True)
         result = sweep(train_X, train_Y, grid, samples=args.samples, fixed=fixed, validation_data=validation,
                        hold_out=None, test_data=test, seed=args.seed, n_jobs=jobs, keep="all", client=args.scheduler,
-                       connect_timeout=args.connect_timeout, previous=previous, on_run=on_run, sample_weight=weights)
+                       connect_timeout=args.connect_timeout, previous=previous, on_run=on_run,
+                       sample_weight=column_weights, class_weight=class_weight)
     except SweepInterrupted as exc:
         result, interrupted = exc.result, True
     except KeyboardInterrupt:  # before the first run started
@@ -719,7 +726,8 @@ def _flagged(message: str) -> str:
     head, sep, rest = message.partition(": ")
     setting = re.match(r"^(?:grid|fixed)\['(\w+)'\](?:\[\d+\])?$", head)
     flags = {"client": "--scheduler", "previous": "--resume", "samples": "--samples", "n_jobs": "--jobs",
-             **_SETTING_FLAGS}
+             "sample_weight": "--weight-column", "validation_data[2]": "--weight-column",
+             "test_data[2]": "--weight-column", "class_weight": "--class-weight", **_SETTING_FLAGS}
     key = setting.group(1) if setting else head
     return f"{flags[key]}: {rest}" if sep and key in flags else message
 

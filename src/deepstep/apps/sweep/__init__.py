@@ -147,6 +147,7 @@ from .runs import (  # noqa: F401
     _pair,
     _score,
     _train_one,
+    class_weighted,
 )
 from .settings import (  # noqa: F401
     CHOOSING_FRACTION,
@@ -251,6 +252,7 @@ def sweep(
     previous: SweepResult | None = None,
     on_run: Callable[[dict, dict, DeepNetwork | None, bool], Any] | None = None,
     sample_weight: Any = None,
+    class_weight: Any = None,
 ) -> SweepResult:
     """Train one network per combination of settings and compare them.
 
@@ -301,6 +303,9 @@ def sweep(
         The weights of X's examples: each run trains with them (``fit``'s ``sample_weight``: an integer weight is
         the example repeated), and the training score (and the score of the examples ``hold_out`` keeps back, with
         their weights) counts each example that many times.
+    class_weight : "balanced" or dict of class index -> weight, optional
+        Weighs each class in every run's cost, times ``sample_weight`` ("balanced": class c gets m / (k m_c) over the
+        examples the runs train on, scikit-learn's rule); the scores are not weighted by it (classification only).
 
     Returns
     -------
@@ -356,9 +361,9 @@ def sweep(
         X, Y, validation = X[:, ~held], Y[:, ~held], (X[:, held], Y[:, held])
         if weights is not None:
             weights, validation = weights[~held], (*validation, weights[held])
-            if not weights.any():
-                raise DeepstepError("sample_weight: every example left to train on has weight 0 (the others are held "
-                                    "out by hold_out)")
+            if not weights.any() or not validation[2].any():
+                which = "left to train on" if not weights.any() else "hold_out keeps back to choose on"
+                raise DeepstepError(f"sample_weight: every example {which} has weight 0")
         notes.append(f"no validation_data: {fraction:g} of X ({int(held.sum())} examples, per class, seed {seed}) "
                      "is held out to choose the best run on; the runs train on the rest")
     resolved = {o: _output(Y, o)[0] for o in outputs}
@@ -376,7 +381,11 @@ def sweep(
             check_parameter_count([np.shape(X)[0], *hidden, _output(Y, name)[1]], where)
     if validation is None and any(r["early_stopping"] is not None for r in runs):
         raise DeepstepError("early_stopping: watches the validation cost; give validation_data too")
-    key = sweep_key(check_X(X, name="X"), Y, validation, test, weights)
+    score_weights = weights  # the training score's: sample_weight's alone
+    if class_weight is not None and score_name != "accuracy":
+        raise DeepstepError("class_weight: weighs classes; these runs do regression (a linear output)")
+    weights = class_weighted(Y, weights, class_weight)
+    key = sweep_key(check_X(X, name="X"), Y, validation, test, weights, score_weights)
     if weights is not None:
         notes.append("sample_weight: every run trains with the weights of X's examples, and the training score "
                      "counts each example that many times"
@@ -422,7 +431,7 @@ def sweep(
         return SweepResult(rows, histories, networks, score_name, column, seed, retried, key, tuple(notes))
 
     todo = [i for i in range(len(runs)) if i not in reused]
-    data = (X, Y, validation, test, weights)
+    data = (X, Y, validation, test, weights, score_weights)
     retried: tuple[int, ...] = ()
     try:
         if client is not None:
@@ -439,7 +448,7 @@ def sweep(
                 work = [_pool.run_work(runs[i], n0, n_out, m) for i in todo]
                 estimate, rest = None, todo
                 if work[0] < _pool.POOL_START_S:  # a short first run, here: what it took tells whether the others
-                    out = _runs._train_one(X, Y, runs[todo[0]], seed, validation, test, weights)  # (pay for the pool)
+                    out = _runs._train_one(*data[:2], runs[todo[0]], seed, *data[2:])  # (pays for the pool?)
                     done(todo[0], out)
                     estimate, rest = _pool.serial_pays(out["seconds"] or 0.0, work[0], work[1:], n_jobs), todo[1:]
                 if estimate is None:
@@ -450,7 +459,7 @@ def sweep(
                                  f"less than starting {min(n_jobs, len(rest))} worker processes saves (about "
                                  f"{_pool.POOL_START_S:g} s to start)")
             for i in serial:
-                done(i, _runs._train_one(X, Y, runs[i], seed, validation, test, weights))
+                done(i, _runs._train_one(*data[:2], runs[i], seed, *data[2:]))
     except KeyboardInterrupt:
         raise SweepInterrupted(result()) from None
     return result(retried)

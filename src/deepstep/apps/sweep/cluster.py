@@ -103,8 +103,8 @@ def _fresh(data: Any) -> Any:
 def _dask_run(index: int, settings: dict[str, Any], seed: int, data: tuple) -> dict[str, Any]:
     """One run as a Dask task (``data`` scattered once to the workers)."""
     _crash_for_test(index)
-    X, Y, validation, test, weights = _fresh(data)
-    return _runs._train_one(X, Y, settings, seed, validation, test, weights)
+    X, Y, *rest = _fresh(data)
+    return _runs._train_one(X, Y, settings, seed, *rest)  # validation, test, weights, score weights
 
 
 SCATTER_TIMEOUT = 60

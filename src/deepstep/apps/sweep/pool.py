@@ -114,8 +114,8 @@ def _sigint_ignored() -> Iterator[None]:
 
 def _worker_run(index: int, settings: dict[str, Any], seed: int) -> dict[str, Any]:
     _crash_for_test(index)
-    X, Y, validation, test, weights = _WORKER_DATA
-    return _runs._train_one(X, Y, settings, seed, validation, test, weights)
+    X, Y, *rest = _WORKER_DATA
+    return _runs._train_one(X, Y, settings, seed, *rest)  # validation, test, weights, score weights
 
 
 def _cores() -> int:

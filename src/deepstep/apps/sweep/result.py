@@ -242,11 +242,15 @@ def data_key(*arrays: Any) -> str:
     return digest.hexdigest()
 
 
-def sweep_key(X: Any, Y: Any, validation: tuple | None, test: tuple | None, weights: Any = None) -> str:
+def sweep_key(X: Any, Y: Any, validation: tuple | None, test: tuple | None, weights: Any = None,
+              score_weights: Any = None) -> str:
     """:func:`data_key` of a sweep's data: X, Y, the validation and test pairs, and, where any set has weights, the
-    weights of X and of each set (without weights, the key earlier versions wrote: their journals resume)."""
+    weights the runs train with, those of each set, and the training score's where they differ from the training
+    ones (class weights); without weights, the key earlier versions wrote: their journals resume."""
     pairs = [(None, None) if pair is None else tuple(pair[:2]) for pair in (validation, test)]
     set_weights = [weights] + [pair[2] if pair is not None and len(pair) == 3 else None for pair in (validation, test)]
+    if score_weights is not None and not (weights is not None and np.array_equal(score_weights, weights)):
+        set_weights.append(score_weights)
     return data_key(X, Y, *pairs[0], *pairs[1], *(set_weights if any(w is not None for w in set_weights) else ()))
 
 
@@ -260,7 +264,8 @@ def _reused(previous: Any, runs: list[dict], key: str, seed: int) -> dict[int, t
     if previous.seed != seed:
         raise DeepstepError(f"previous: was swept with seed {previous.seed}, got seed {seed}")
     if previous.data_key != key:
-        raise DeepstepError("previous: was a sweep of other data (X, Y, validation_data or test_data differ)")
+        raise DeepstepError("previous: was a sweep of other data (X, Y, validation_data, test_data, sample_weight or "
+                            "class_weight differ)")
     index = {settings_key(r): i for i, r in enumerate(runs)}
     reused = {}
     for row, history, net in zip(previous.rows, previous.histories, previous.networks, strict=True):

@@ -92,6 +92,23 @@ def _check_data(X: Any, Y: Any, validation: Any, test: Any, outputs: list[str], 
     return Y, w, checked[0], checked[1]
 
 
+def class_weighted(Y: np.ndarray, sample_weight: np.ndarray | None, class_weight: Any) -> np.ndarray | None:
+    """The weights the runs train with: ``sample_weight`` (m,) times each example's class weight
+    (:func:`deepstep.data.labels.class_weights` of ``class_weight``, over the classes of Y: (1, m) labels or one-hot
+    columns); ``sample_weight`` itself without class weights."""
+    if class_weight is None:
+        return sample_weight
+    from ...data.labels import class_weights
+
+    labels = Y[0].astype(np.int64) if Y.shape[0] == 1 else np.argmax(Y, axis=0)
+    k = _class_count(Y, "class_weight") if Y.shape[0] == 1 else Y.shape[0]
+    per_class = class_weights(class_weight, labels, k)[labels]
+    weights = per_class if sample_weight is None else per_class * sample_weight
+    if not weights.any():
+        raise DeepstepError("class_weight: every example left to train on has weight 0")
+    return weights
+
+
 # -- one run -----------------------------------------------------------------------------------------------
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
@@ -115,10 +132,10 @@ def _finite(values: list) -> list:
 
 
 def _train_one(X: Any, Y: np.ndarray, settings: dict[str, Any], seed: int, validation: Any, test: Any,
-               weights: np.ndarray | None = None) -> dict[str, Any]:
+               weights: np.ndarray | None = None, score_weights: np.ndarray | None = None) -> dict[str, Any]:
     """Train one run (each example's loss times its weight where ``weights`` (m,) are given); its outcome as plain
-    data (parameters, history, scores -- each set's weighted by its own weights, where it has them --, timing,
-    status)."""
+    data (parameters, history, scores -- the training score weighted by ``score_weights`` (sample_weight without
+    the class weights), the other sets' by their own weights, where they have them --, timing, status)."""
     out: dict[str, Any] = {"status": "ok", "message": "", "state": None, "history": {},
                            "cost": None, "train": None, "val": None, "test": None, "iterations": 0}
     start = time.perf_counter()
@@ -147,7 +164,7 @@ def _train_one(X: Any, Y: np.ndarray, settings: dict[str, Any], seed: int, valid
     out["cost"] = out["history"]["cost"][-1] if net.history.cost else None
     if out["status"] != "failed":
         out["state"] = net.state_dict()  # the network as its parts give it: what a model file holds
-        train = (X, Y) if weights is None else (X, Y, weights)
+        train = (X, Y) if score_weights is None else (X, Y, score_weights)
         out["train"], out["val"], out["test"] = _score(net, train), _score(net, validation), _score(net, test)
     return out
 
