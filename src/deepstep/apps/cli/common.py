@@ -233,14 +233,24 @@ def _flag(key: str) -> str:
     return "--" + key.replace("_", "-")
 
 
+def _is_table(name: Any) -> bool:
+    """Whether the data set ``name`` is a .csv or .parquet table: one with named columns (a label, weight or feature
+    column chosen by name)."""
+    return str(name).lower().endswith((".csv", ".parquet"))
+
+
+def check_weight_column(weight_column: str | None, name: Any) -> None:
+    """--weight-column takes the weights from a column of a table: refused by name for any other data set."""
+    if weight_column is not None and not _is_table(name):
+        raise UsageError(f"--weight-column: expected a .csv or .parquet table to take the weights from, got {name}")
+
+
 def _load_data(args: argparse.Namespace, name: Any) -> Any:
     """The data set the flags name, split as --seed and --test-fraction (or --test-data) say: what train and sweep
     load alike."""
     from ...data.datasets import load_dataset
 
-    weight_column = getattr(args, "weight_column", None)
-    if weight_column is not None and not str(name).lower().endswith((".csv", ".parquet")):
-        raise UsageError(f"--weight-column: expected a .csv or .parquet table to take the weights from, got {name}")
+    check_weight_column(getattr(args, "weight_column", None), name)
     return load_dataset(name, rng=args.seed, test_fraction=args.test_fraction, image_size=args.image_size,
                         label_column=args.label_column, task=args.task, delimiter=args.delimiter,
                         test_data=args.test_data, columns=getattr(args, "columns", None),

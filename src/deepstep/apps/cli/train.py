@@ -28,12 +28,14 @@ from .common import (
     _dataset_key,
     _default_out,
     _held_out,
+    _is_table,
     _load_data,
     _output_folder,
     _outputs,
     _split_held,
     _standardizes,
     add_data_flags,
+    check_weight_column,
     delimiter_arg,
     error_rate_arg,
     optimizer_of,
@@ -212,7 +214,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     name = resolve_name(args.dataset)
     preset = PRESETS.get(name, DEFAULT_PRESET)
-    if args.label_column is not None and not str(name).lower().endswith((".csv", ".parquet")):
+    if args.label_column is not None and not _is_table(name):
         raise UsageError(f"--label-column: only a .csv data set has label columns, got --dataset {name}")
     if args.delimiter != "," and not str(name).lower().endswith(".csv"):
         raise UsageError(f"--delimiter: only a .csv data set has a delimiter, got --dataset {name}")
@@ -458,14 +460,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if split == "test" and test_fraction == 0 and not training.get("test_data"):
         raise UsageError(f"--split: {args.model} was trained on all of {name} (--test-fraction 0), so it has no test "
                          "examples; give --dataset FILE of other data, or --split train")
+    table = _is_table(name)
     # the label column the model was trained with, by name (recorded since 0.3; else the flag it was given)
-    label_column = training.get("label_column") or net.metadata.get("label")
-    if not str(name).lower().endswith((".csv", ".parquet")):
-        label_column = None
-    table = str(name).lower().endswith((".csv", ".parquet"))
+    label_column = (training.get("label_column") or net.metadata.get("label")) if table else None
+    check_weight_column(args.weight_column, name)
     weight_column = None if args.unweighted or not table else args.weight_column or training.get("weight_column")
-    if args.weight_column and not table:
-        raise UsageError(f"--weight-column: expected a .csv or .parquet table to take the weights from, got {name}")
 
     def load(weights: str | None) -> Any:
         return load_dataset(name, rng=training.get("seed"), test_fraction=test_fraction,
@@ -487,7 +486,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     X, Y = (data.test_X, data.test_Y) if split == "test" else (data.train_X, data.train_Y)
     weights = (data.test_weights if split == "test" else data.train_weights) if weight_column else None
     features = net.metadata.get("features")
-    if columns is not None and not str(name).lower().endswith((".csv", ".parquet")):
+    if columns is not None and not table:
         raise UsageError(f"--dataset: expected a .csv with the model's columns {list(features or [])}, got {name}")
     if features and not data.features:
         raise UsageError(f"--dataset: expected a .csv with the model's named columns {list(features)}, got "
