@@ -40,7 +40,7 @@ import numpy as np
 
 from .activations import Activation
 from .gram import GramFirstLayer
-from .kernels import output_delta
+from .kernels import linear, output_delta
 from .optimizers import GradientDescent
 
 __all__ = ["FoldedStep", "applies", "augmented", "blocks"]
@@ -154,8 +154,7 @@ class FoldedStep:
         if self.first is not None:
             self.first.Z1(self._b1, out=Z1)
         else:
-            np.matmul(self._W[1], X, out=Z1)
-            Z1 += self._b1
+            linear(self._W[1], X, self._b1, out=Z1)
         g_(Z1)
         for l in range(2, L):
             g_(np.matmul(self.Wb[l], A[l - 1], out=A[l][:-1]))

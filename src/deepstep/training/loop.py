@@ -603,14 +603,22 @@ class Run:
               ) -> tuple[float, Any]:
         """Forward, cost, backward, update on one batch (``w`` its examples' weights, or None); returns (cost, the
         batch's tally of the score)."""
-        if self.folded is not None:
-            AL = self.folded.forward(X)
-            cost, right = self._cost(AL, Y, X.shape[1]), self.task.tally(AL, Y, labels)
-            self.folded.backward(AL, Y, lr)
-            self.optimizer.count_step()
-            if self.first is not None:
-                self.first.moved()
-            return cost, right
+        cost, right = (self._engine_step if self.folded is None else self._folded_step)(X, Y, labels, lr, w)
+        if self.first is not None:
+            self.first.moved()  # (W[1] formed from here on is this update's)
+        return cost, right
+
+    def _folded_step(self, X: np.ndarray, Y: np.ndarray, labels: np.ndarray, lr: float, w: None) -> tuple[float, Any]:
+        """:meth:`_step` by the folded step (:mod:`deepstep.core.folded`: no example weights)."""
+        AL = self.folded.forward(X)
+        cost, right = self._cost(AL, Y, X.shape[1]), self.task.tally(AL, Y, labels)
+        self.folded.backward(AL, Y, lr)
+        self.optimizer.count_step()
+        return cost, right
+
+    def _engine_step(self, X: np.ndarray, Y: np.ndarray, labels: np.ndarray, lr: float, w: np.ndarray | None
+                     ) -> tuple[float, Any]:
+        """:meth:`_step` by the engine's passes and the optimizer's update."""
         engine, first, m = self.engine, self.first, X.shape[1]
         rng = self.network._rng if self.dropout else None
         b1 = self.b[1]
@@ -628,8 +636,6 @@ class Run:
         if first is not None:
             self.grads["dW1"] = first.gradient(engine.dZ1, l2)
         self.optimizer.step(self.sparse, self.grads, lr, self.flat_update, self.compiled)
-        if first is not None:
-            first.moved()
         return cost, right
 
     def _epoch(self, lr: float, replay: bool = False) -> tuple[float, float]:
