@@ -282,12 +282,12 @@ def run_deepstep(spec: Spec, data: Data) -> Outcome:
         impl = "compiled loops (numba)" if compiled._COMPILED else "NumPy kernels"
     except ImportError:
         impl = None
-    try:  # or the folded step's one pass (gradient descent: deepstep.core.folded's rule, asked as the loop asks it)
-        from deepstep.core import folded
+    try:  # or the folded step's one pass (gradient descent): the loop's own rule, asked of this run's settings
+        from deepstep.training.loop import why_not_folded
 
         minibatch = data.batch_size is not None and data.batch_size < data.X.shape[1]
-        if folded.applies(getattr(history, "method", None) == "gram", net.optimizer, spec.l2 or 0.0, False, False,
-                          net.batch_norm, net.hidden, net.L, minibatch) is None:
+        if why_not_folded(net, net.optimizer, getattr(history, "method", None), spec.l2 or 0.0, [], False,
+                          minibatch) is None:
             impl = "the folded step (one pass)"
     except ImportError:
         pass

@@ -448,7 +448,7 @@ def sweep(
                 work = [_pool.run_work(runs[i], n0, n_out, m) for i in todo]
                 estimate, rest = None, todo
                 if work[0] < _pool.POOL_START_S:  # a short first run, here: what it took tells whether the others
-                    out = _runs._train_one(*data[:2], runs[todo[0]], seed, *data[2:])  # (pays for the pool?)
+                    out = _runs._train_one(*data[:2], runs[todo[0]], seed, *data[2:])  # pay for starting workers
                     done(todo[0], out)
                     estimate, rest = _pool.serial_pays(out["seconds"] or 0.0, work[0], work[1:], n_jobs), todo[1:]
                 if estimate is None:
