@@ -95,15 +95,15 @@ def blocks(layer_dims: list[int], gram_first: bool) -> list[tuple[int, tuple[int
 
 class _Buffers:
     """What one batch size writes: A~[l] = [A[l]; 1] (n[l] + 1, m) for l = 1 .. L-1 (the ones row written once),
-    Z[L], dA[l] (then dZ[l] over it), and under the Gram form U = [dZ[1] | dZ[1] G] (n[1], 2m), dA[1] its first
-    half (the update of the factors [K | T X] is then one subtraction)."""
+    Z[L], dA[l] (then dZ[l] over it), and under the Gram form U = [dZ[1]; dZ[1] G] (2, n[1], m), dA[1] its first
+    half (the update of the factors [K; T X] is then one subtraction)."""
 
     def __init__(self, dims: list[int], m: int, dtype: np.dtype, gram: bool) -> None:
         L = len(dims) - 1
         self.A: list = [None] + [np.ones((dims[l] + 1, m), dtype) for l in range(1, L)]
         self.ZL = np.empty((dims[L], m), dtype)
-        self.U = np.empty((dims[1], 2 * m), dtype) if gram else None
-        dA1 = self.U[:, :m] if gram else np.empty((dims[1], m), dtype)
+        self.U = np.empty((2, dims[1], m), dtype) if gram else None
+        dA1 = self.U[0] if gram else np.empty((dims[1], m), dtype)
         self.dA: list = [None, dA1] + [np.empty((dims[l], m), dtype) for l in range(2, L)]
 
 
@@ -157,8 +157,8 @@ class FoldedStep:
             linear(self._W[1], X, self._b1, out=Z1)
         g_(Z1)
         for l in range(2, L):
-            g_(np.matmul(self.Wb[l], A[l - 1], out=A[l][:-1]))
-        np.matmul(self.Wb[L], A[L - 1], out=buf.ZL)
+            g_(np.dot(self.Wb[l], A[l - 1], out=A[l][:-1]))
+        np.dot(self.Wb[L], A[L - 1], out=buf.ZL)
         return self.output.g(buf.ZL)
 
     def backward(self, AL: Array, Y: Array, lr: float) -> None:
@@ -171,15 +171,14 @@ class FoldedStep:
         dZ = output_delta(AL, Y, out=AL)
         dZ *= self.dtype.type(float(lr) / X.shape[1])  # (a float32 alpha of a schedule divided in float64 first)
         for l in range(self.L, 1, -1):
-            np.matmul(dZ, A[l - 1].T, out=self.dWb[l])
-            dA_prev = np.matmul(self._W[l].T, dZ, out=dA[l - 1])
+            np.dot(dZ, A[l - 1].T, out=self.dWb[l])
+            dA_prev = np.dot(self._W[l].T, dZ, out=dA[l - 1])
             dZ = g_back(dA_prev, A[l - 1][:-1])  # A[l-1]'s last use (it may be overwritten)
         if self.first is None:
             np.matmul(dZ, X.T, out=self.dWb[1][:, :-1])
             np.add.reduce(dZ, axis=1, keepdims=True, out=self.dWb[1][:, -1:])
         else:
             np.add.reduce(dZ, axis=1, keepdims=True, out=self.dWb[1])
-            m = X.shape[1]
-            np.matmul(dZ, self.first.basis.G, out=buf.U[:, m:])
-            self.first.W.KT -= buf.U  # [K | T X] -= [dZ[1] | dZ[1] G]
+            np.dot(dZ, self.first.basis.G, out=buf.U[1])
+            self.first.W.KT -= buf.U  # [K; T X] -= [dZ[1]; dZ[1] G]
         np.subtract(self.flat, self.dflat, out=self.flat)

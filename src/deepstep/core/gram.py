@@ -237,7 +237,7 @@ class GramBasis:
         return T
 
     def zeros(self) -> GramTensor:
-        return GramTensor(self, np.zeros(len(self.B)), np.zeros((self.n1, 2 * self.m), self.wide))
+        return GramTensor(self, np.zeros(len(self.B)), np.zeros((2, self.n1, self.m), self.wide))
 
     def gradient(self, dZ1: Array, out: GramTensor | None = None) -> GramTensor:
         """dW[1] = (1/m) dZ[1] X^T, as a tensor: K = dZ[1] / m, T X = dZ[1] G / m (into ``out``'s arrays when given)."""
@@ -258,8 +258,8 @@ class GramBasis:
 class GramTensor:
     """T = sum_i a_i B_i + K X^T, held as (a, K, T X); see the module docstring.
 
-    K and T X sit side by side in one (n[1], 2m) array ``KT`` (``K = KT[:, :m]``,
-    ``TX = KT[:, m:]``), so that each linear operation is two NumPy calls.  Supports
+    K and T X are the two halves of one (2, n[1], m) array ``KT`` (``K = KT[0]``, ``TX = KT[1]``, each
+    C-contiguous: a product writes into either), so that each linear operation is two NumPy calls.  Supports
     ``T *= s``, ``T += U``, ``T -= U``, ``s * T``, ``np.asarray(T)`` (forms the
     (n[1], n[0]) matrix), :meth:`sq_norm` and :meth:`times_val`.
     """
@@ -268,8 +268,7 @@ class GramTensor:
 
     def __init__(self, basis: GramBasis, a: Array, KT: Array) -> None:
         self.basis, self.a, self.KT = basis, a, KT
-        m = basis.m
-        self.K, self.TX = KT[:, :m], KT[:, m:]
+        self.K, self.TX = KT[0], KT[1]
 
     @property
     def shape(self) -> tuple[int, int]:
