@@ -303,7 +303,9 @@ class GramTensor:
         basis = self.basis
         T = self.K @ basis.X.T.astype(basis.wide, copy=False)
         for ai, B in zip(self.a, basis.B, strict=True):
-            if ai:
+            if ai == 1.0:  # (W[1]'s anchor, the usual case: 1 * B is B, without the temporary)
+                T += B
+            elif ai:
                 T += ai * B
         return T.astype(basis.dtype if dtype is None else dtype, copy=False)
 
