@@ -24,9 +24,8 @@ The plain path keeps the engine's own bits, which model files of deepstep 0.2 re
 Examples
 --------
 >>> import numpy as np
->>> from deepstep.core.folded import augmented
 >>> W, b = np.array([[1.0, 2.0]]), np.array([[0.5]])
->>> Wb = augmented(W, b)            # W~ = [W b]
+>>> Wb = np.hstack([W, b])          # W~ = [W b]
 >>> A = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])   # A~ = [A; 1]: the row of ones under the examples
 >>> Wb @ A                          # W A + b
 array([[1.5, 2.5]])
@@ -43,14 +42,9 @@ from .gram import GramFirstLayer
 from .kernels import linear, output_delta
 from .optimizers import GradientDescent
 
-__all__ = ["FoldedStep", "applies", "augmented", "blocks"]
+__all__ = ["FoldedStep", "applies", "blocks"]
 
 Array = np.ndarray
-
-
-def augmented(W: Array, b: Array) -> Array:
-    """W~ = [W b], (n[l], n[l-1] + 1): W (n[l], n[l-1]) with the bias b (n[l], 1) as its last column."""
-    return np.hstack([W, b])
 
 
 def applies(gram_first: bool, optimizer: Any, l2: float, dropout: bool, weighted: bool, batch_norm: Any,
