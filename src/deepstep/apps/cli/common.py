@@ -314,14 +314,19 @@ def class_weight_of(args: argparse.Namespace, data: Any) -> str | dict[int, floa
     return per_class
 
 
+def weight_column_of(data: Any, held: np.ndarray | None) -> np.ndarray | None:
+    """--weight-column's weights of the examples a run trains on (the training set less ``held``, the mask
+    :func:`_held_out` gave), or None without the column."""
+    weights = data.train_weights
+    return weights if weights is None or held is None else weights[~held]
+
+
 def training_weights(args: argparse.Namespace, data: Any, held: np.ndarray | None) -> np.ndarray | None:
     """The weights of the examples a run trains on (the training set less ``held``, the mask :func:`_held_out`
-    gave): --weight-column's, times --class-weight's (:func:`class_weight_of`)."""
+    gave): --weight-column's (:func:`weight_column_of`), times --class-weight's (:func:`class_weight_of`)."""
     from ...data.labels import class_weights
 
-    weights = data.train_weights
-    if weights is not None and held is not None:
-        weights = weights[~held]
+    weights = weight_column_of(data, held)
     spec = class_weight_of(args, data)
     if spec is None:
         return weights

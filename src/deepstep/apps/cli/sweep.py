@@ -86,6 +86,7 @@ from .common import (
     seed_arg,
     setting_type,
     size_arg,
+    weight_column_of,
 )
 
 JOURNAL = "runs.jsonl"
@@ -627,7 +628,7 @@ def _sweep_into(out: Path, args: argparse.Namespace, name: Any, data: Any, n_run
     held = _held_out(args, data)
     train_X, train_Y, validation = _split_held(data, held)
     # the weight column's weights train the runs (times --class-weight's) and weigh every score, as train's metrics
-    column_weights = data.train_weights if held is None or data.train_weights is None else data.train_weights[~held]
+    column_weights = weight_column_of(data, held)
     if validation is not None and data.train_weights is not None:
         validation = (*validation, data.train_weights[held])
     test = (data.test_X, data.test_Y) if data.test_weights is None else (data.test_X, data.test_Y, data.test_weights)
