@@ -197,13 +197,19 @@ def r2_score(Y: np.ndarray, A: np.ndarray, sample_weight: object = None) -> floa
     return value
 
 
+def _mean(E: np.ndarray, w: np.ndarray | None) -> float:
+    """The mean of E (n[L], m) over its entries, example j counted w_j times where ``w`` (m,) is given:
+    mean_k (sum_j w_j E[k, j] / sum_j w_j)."""
+    return float(np.mean(E) if w is None else np.mean(E @ w) / w.sum())
+
+
 def mean_absolute_error(Y: np.ndarray, A: np.ndarray, sample_weight: object = None) -> float:
     """MAE = (1 / (n[L] m)) sum |Y - A| (with ``sample_weight`` w: sum_j w_j |Y - A| / (n[L] sum w))."""
     Y, A = _values(Y, A)
     w = _weights(sample_weight, Y.shape[1])
     with np.errstate(over="ignore", invalid="ignore"):
         E = np.abs(Y / 2 - A / 2)  # halves: Y - A of +-1e308 does not overflow
-        value = 2 * float(np.mean(E) if w is None else np.mean(E @ w) / w.sum())
+        value = 2 * _mean(E, w)
     if not np.isfinite(value):
         raise DeepstepError("Y: expected values whose differences are finite, got values beyond the float range")
     return value
@@ -219,8 +225,7 @@ def root_mean_squared_error(Y: np.ndarray, A: np.ndarray, sample_weight: object 
         return 0.0
     with np.errstate(over="ignore", under="ignore"):
         squares = (D / scale) ** 2  # scaled: no overflow of the squares
-        mean = np.mean(squares) if w is None else np.mean(squares @ w) / w.sum()
-        value = 2 * scale * float(np.sqrt(mean))
+        value = 2 * scale * float(np.sqrt(_mean(squares, w)))
     if not np.isfinite(value):
         raise DeepstepError("Y: expected values whose differences are finite, got values beyond the float range")
     return value
