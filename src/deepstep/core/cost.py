@@ -107,6 +107,20 @@ def cross_entropy(AL: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = No
     return float(-total / m)
 
 
+def cross_entropies(ALs: np.ndarray, Y: np.ndarray) -> list[float]:
+    """:func:`cross_entropy` of each A[L] in a stack ``ALs`` (k, n[L], m) against one Y (n[L], m): the same floats
+    (each A[L]'s sums are the ones cross_entropy makes, on its own row), the clipping and logarithms done once for
+    the stack (the training loop's costs of several full-batch epochs in one pass)."""
+    m = ALs.shape[2]
+    A = _clip(ALs)
+    if ALs.shape[1] == 1:
+        log_A, log_1mA = np.log(A)[:, 0], np.log1p(-A)[:, 0]
+        y, not_y = Y[0], 1 - Y[0]
+        return [float(-(np.dot(log_A[i], y) + np.dot(log_1mA[i], not_y)) / m) for i in range(len(A))]
+    P = Y * np.log(A)
+    return [float(-np.sum(P[i]) / m) for i in range(len(A))]
+
+
 def compute_cost_with_regularization(AL: np.ndarray, Y: np.ndarray, parameters: dict, lambd: float) -> float:
     """J + (lambd / 2m) sum_l ||W[l]||_F^2: the cross-entropy cost with the L2 term.
 
@@ -166,6 +180,14 @@ def mean_squared_error(AL: np.ndarray, Y: np.ndarray, weights: np.ndarray | None
     if weights is not None:
         return float(np.dot(np.einsum("kj,kj->j", D, D), weights[0])) / (2 * m)
     return float(np.vdot(D, D)) / (2 * m)
+
+
+def mean_squared_errors(ALs: np.ndarray, Y: np.ndarray) -> list[float]:
+    """:func:`mean_squared_error` of each A[L] in a stack ``ALs`` (k, n[L], m) against one Y: the same floats, the
+    differences taken once for the stack."""
+    m = ALs.shape[2]
+    D = ALs - Y
+    return [float(np.vdot(D[i], D[i])) / (2 * m) for i in range(len(D))]
 
 
 def compute_squared_error_cost(AL: np.ndarray, Y: np.ndarray) -> float:

@@ -31,7 +31,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import DeepstepError, check_real_targets, check_Y
-from .cost import cost_derivative, cross_entropy, mean_squared_error, squared_error_derivative
+from .cost import (
+    cost_derivative,
+    cross_entropies,
+    cross_entropy,
+    mean_squared_error,
+    mean_squared_errors,
+    squared_error_derivative,
+)
 
 __all__ = ["Task", "TASKS", "task_for", "r2_score", "column_classes"]
 
@@ -40,8 +47,8 @@ Array = np.ndarray
 
 def column_classes(A: Array) -> Array:
     """The class of each column, (m,): A > 0.5 for one row (a sigmoid output or 0/1 labels), else the row of the
-    largest entry (softmax outputs or one-hot labels)."""
-    return (A[0] > 0.5) if A.shape[0] == 1 else A.argmax(axis=0)
+    largest entry (softmax outputs or one-hot labels); of a stack A (k, n[L], m), each one's, (k, m)."""
+    return (A[..., 0, :] > 0.5) if A.shape[-2] == 1 else A.argmax(axis=-2)
 
 
 def _sums_of_squares(AL: Array, Y: Array, weights: Array | None = None) -> Array:
@@ -103,6 +110,10 @@ class Task:
         ``weights`` s (1, m) (mean 1), each example's loss counts s_j times."""
         return cross_entropy(AL, Y, weights) if self.is_classification else mean_squared_error(AL, Y, weights)
 
+    def costs(self, ALs: Array, Y: Array) -> list[float]:
+        """:meth:`cost` of each A[L] in a stack ``ALs`` (k, n[L], m), the same floats, in one pass."""
+        return cross_entropies(ALs, Y) if self.is_classification else mean_squared_errors(ALs, Y)
+
     def derivative(self, AL: Array, Y: Array) -> Array:
         """dA[L] = m dJ/dA[L] (the 1/m is dW's): -(Y/A - (1 - Y)/(1 - A)) for cross-entropy, A - Y for squared error."""
         return cost_derivative(AL, Y) if self.is_classification else squared_error_derivative(AL, Y)
@@ -113,6 +124,13 @@ class Task:
         if self.is_classification:
             return int(np.count_nonzero(column_classes(AL) == labels))
         return _sums_of_squares(AL, Y)
+
+    def tallies(self, ALs: Array, Y: Array, labels: Array | None) -> list:
+        """:meth:`tally` of each A[L] in a stack ``ALs`` (k, n[L], m), the same values (the classes of the whole
+        stack in one pass)."""
+        if self.is_classification:
+            return [int(n) for n in np.count_nonzero(column_classes(ALs) == labels, axis=1)]
+        return [_sums_of_squares(AL, Y) for AL in ALs]
 
     def score_of(self, tally: Any, m: int, reference: Any) -> float:
         """The epoch's score from the summed tallies: accuracy = right / m, or R^2 against ``reference``."""

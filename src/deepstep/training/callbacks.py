@@ -92,6 +92,15 @@ class Callback:
         """After mini-batch ``batch`` (0-based) of the epoch's ``batches``; the loop calls it only on callbacks that
         override it (a call per mini-batch costs)."""
 
+    def reads_state_after(self, run: Run, k: int) -> bool:
+        """Whether :meth:`on_epoch_end` of the run's epoch ``k`` (counted from 0 in this run) reads the run's state
+        (its parameters, the optimizer's) or changes it.  Where no callback does, a full-batch run whose callbacks
+        are deepstep's read-only ones (those that keep its checkpoints 16 epochs apart) trains up to a checkpoint's
+        epochs before calling on_epoch_end for each of them, in order, with their logs (their costs then take one
+        pass).  True unless a callback says otherwise: one that only reads the logs returns False, LayerSignals
+        names the epochs it measures."""
+        return True
+
     def on_train_end(self, run: Run) -> None:
         pass
 
@@ -250,6 +259,9 @@ class DivergenceGuard(Callback):
     def on_train_begin(self, run: Run) -> None:
         self.first: float | None = None
 
+    def reads_state_after(self, run: Run, k: int) -> bool:
+        return False  # the logs; the run's checkpoints are the run's (confirm_good and diverge go by its history)
+
     def on_epoch_end(self, run: Run, epoch: int, logs: dict[str, float]) -> None:
         cost = logs["cost"]
         if self.first is None and math.isfinite(cost):
@@ -315,6 +327,9 @@ class ProgressBar(Callback):
             self.bar.write(text, file=sys.stdout)
         else:
             print(text, file=self.file or sys.stdout, flush=True)
+
+    def reads_state_after(self, run: Run, k: int) -> bool:
+        return False  # the logs only
 
     def on_epoch_end(self, run: Run, epoch: int, logs: dict[str, float]) -> None:
         figures = {"cost": f"{logs['cost']:.6f}"}
@@ -401,6 +416,10 @@ class LayerSignals(Callback):
         self._k = 0  # this run's epochs seen
         self._at = self._next_due(0, run.epochs_planned)  # the next epoch to record after
         self._before = self._weights(run) if self._at == 0 else None
+
+    def reads_state_after(self, run: Any, k: int) -> bool:
+        """The weights before the epoch recorded (read at the end of the one before) and after it."""
+        return k in (self._at - 1, self._at)
 
     def _next_due(self, k: int, planned: int) -> int:
         """The first epoch from this run's epoch k on to record after: every ``period`` epochs, and the last; the

@@ -8,9 +8,12 @@ folded step (:mod:`deepstep.core.folded`).  Bookkeeping lives here, the maths in
 :mod:`deepstep.engine`, :mod:`deepstep.core.folded` and :mod:`deepstep.optimizers`.
 
 Nothing is half-done: the loop keeps a copy of the state (parameters, optimizer
-state, random generator, history length) at the start of every epoch, so that
-an interruption inside an epoch (Ctrl-C) leaves the network as it was at the
-epoch's start, and the divergence guard can put back the last sound state.
+state, random generator, history length) every few epochs and replays the epochs
+since (:meth:`Run._land`), so that an interruption inside an epoch (Ctrl-C) leaves
+the network as it was at the epoch's start, and the divergence guard can put back
+the last sound state.  Where the callbacks only read the logs, a full-batch run
+trains the epochs up to its next checkpoint before handing them on to the callbacks
+(:meth:`Run._deferred`): their costs and scores then take one pass, the same floats.
 """
 
 from __future__ import annotations
@@ -55,6 +58,9 @@ METHODS = ("auto", "plain", "gram")
 CHECK_EVERY = 16
 #: ... so long as replaying CHECK_EVERY - 1 epochs (a divergence, Ctrl-C) costs at most this many multiply-adds
 REPLAY_MULTIPLY_ADDS = 2**33
+#: A full-batch run trains up to a checkpoint's epochs before handing them on to the callbacks (their costs in one
+#: pass) where their A[L] take at most this many bytes together
+DEFER_BYTES = 2**24
 VALIDATION_SPLIT_SEED = 0  # validation_fraction: the same shuffle on every call, so a resumed fit holds out the same
 
 
@@ -167,6 +173,9 @@ class History(Callback):
     def on_epoch_end(self, run: Any, epoch: int, logs: Mapping[str, float]) -> None:
         """A History is a callback: the loop records an epoch by handing it the epoch's logs, as any callback."""
         self.append(logs)
+
+    def reads_state_after(self, run: Any, k: int) -> bool:
+        return False  # the logs only
 
     def append(self, logs: Mapping[str, float]) -> None:
         self.cost.append(logs["cost"])
@@ -374,6 +383,13 @@ class Run:
         self._pending: _Snapshot | None = None
         self._spare: _Snapshot | None = None
         self.task = net.task
+        #: where the run may train several epochs before handing them on (:meth:`_deferred`), their A[L], one row
+        #: each (at most one checkpoint's epochs apart), measured in one pass; else None
+        defer = not (self.minibatch or validation is not None or weights is not None or l2 or self.every == 1)
+        out_bytes = self.every * net.layer_dims[-1] * self.m * net.dtype.itemsize
+        self._stack = np.empty((self.every, net.layer_dims[-1], self.m), net.dtype) if (
+            defer and out_bytes <= DEFER_BYTES) else None
+        self._into: np.ndarray | None = None  # the row of the stack an epoch's A[L] goes into, or None: measured now
         self.labels = column_classes(Y) if self.task.is_classification else np.zeros(0)  # (indexable; unused)
         self.reference = self.task.reference(Y)  # R^2's sum (Y - mean Y)^2 over the whole training set
         if validation is not None:
@@ -608,10 +624,19 @@ class Run:
             self.first.moved()  # (W[1] formed from here on is this update's)
         return cost, right
 
+    def _measure(self, AL: np.ndarray, Y: np.ndarray, labels: np.ndarray, m: int, s: np.ndarray | None = None,
+                 m_w: float | None = None) -> tuple[float | None, Any]:
+        """The batch's cost and score tally; within deferred epochs (:meth:`_deferred`), A[L] kept in its row of the
+        stack instead, for :meth:`run` to measure with the others in one pass, and (None, None)."""
+        if self._into is not None:
+            np.copyto(self._into, AL)
+            return None, None
+        return self._cost(AL, Y, m, s, m_w), self.task.tally(AL, Y, labels)
+
     def _folded_step(self, X: np.ndarray, Y: np.ndarray, labels: np.ndarray, lr: float, w: None) -> tuple[float, Any]:
         """:meth:`_step` by the folded step (:mod:`deepstep.core.folded`: no example weights)."""
         AL = self.folded.forward(X)
-        cost, right = self._cost(AL, Y, X.shape[1]), self.task.tally(AL, Y, labels)
+        cost, right = self._measure(AL, Y, labels, X.shape[1])
         self.folded.backward(AL, Y, lr)
         self.optimizer.count_step()
         return cost, right
@@ -629,8 +654,7 @@ class Run:
             m_w = float(w.sum())
             s = w * w.dtype.type(m / m_w)
             l2 = self.l2 * m / m_w
-        cost = self._cost(AL, Y, m, s, m_w)
-        right = self.task.tally(AL, Y, labels)
+        cost, right = self._measure(AL, Y, labels, m, s, m_w)
         engine.lambd = l2
         engine.backward(Y, self.W, skip_first=first is not None, weights=s)
         if first is not None:
@@ -641,7 +665,7 @@ class Run:
     def _epoch(self, lr: float, replay: bool = False) -> tuple[float, float]:
         if not self.minibatch:
             cost, right = self._step(self.X, self.Y, self.labels, lr, self.weights)
-            return cost, self.task.score_of(right, self.m, self.reference)
+            return cost, None if right is None else self.task.score_of(right, self.m, self.reference)
         m, batch = self.m, self.batch_size
         perm = self.network._rng.permutation(m)
         total = right = 0
@@ -682,30 +706,38 @@ class Run:
                 for cb in self.callbacks:
                     cb.on_train_begin(self)
                 self._start = self._take(None) if self.first is not None else None  # see diverge()
-                for _ in range(self.epochs_planned):
+                left = self.epochs_planned
+                while left > 0 and not self.stop_training:
                     done = len(self.history.cost)
                     if done % self.every == 0:  # a checkpoint (the divergence guard confirms it at the epoch's end)
                         self._pending = self._take(self._spare)
                         self._spare = None
-                    epoch = self.optimizer.epoch
-                    lr = self.optimizer.learning_rate(self.learning_rate)
+                    n = self._deferred(done, left)
+                    trained = []  # (epoch, learning rate, cost, score) of the epochs trained, not yet handed on
                     try:
-                        cost, acc = self._epoch(lr)
-                    except BaseException:  # inside an epoch (Ctrl-C): back to the epoch's start
-                        self._land(done)
+                        for i in range(n):
+                            epoch = self.optimizer.epoch
+                            lr = self.optimizer.learning_rate(self.learning_rate)
+                            self._into = self._stack[i] if n > 1 else None
+                            cost, acc = self._epoch(lr)
+                            self.optimizer.epoch += 1
+                            trained.append((epoch, lr, cost, acc))
+                    except BaseException:  # inside an epoch (Ctrl-C): the epochs done are kept, the state goes back
+                        self._into = None  # to the start of the one interrupted
+                        try:
+                            self._hand_on(self._measured(trained))
+                        finally:
+                            if not self.diverged:
+                                self._land(len(self.history.cost))
                         raise
-                    self.optimizer.epoch += 1
+                    self._into = None
                     self._mark_pending()
-                    score = self.task.score_name
-                    logs = {"cost": cost, score: acc, "learning_rate": lr}
-                    if self.has_validation:
-                        logs["val_cost"], logs["val_" + score] = self._validate()
-                    for cb in (self.history, net.history, *self.callbacks):  # the histories record first
-                        cb.on_epoch_end(self, epoch, logs)
-                        if self.diverged:
-                            break
-                    if self.stop_training:
-                        break
+                    try:
+                        left -= self._hand_on(self._measured(trained))
+                    except BaseException:  # (a callback's error: the state goes back to the epoch it was handed)
+                        if n > 1 and not self.diverged:
+                            self._land(len(self.history.cost))
+                        raise
                 if not self.diverged and self.history.cost and not (self.parameters_finite()
                                                                     and _values_finite(self._live)):
                     # the last update broke the parameters or the optimizer's or layers' state (a NaN shows in the
@@ -746,6 +778,47 @@ class Run:
         self._train_end()
         self.sync_state()
         return self.history
+
+    def _deferred(self, done: int, left: int) -> int:
+        """How many epochs to train before handing them on to the callbacks: 1, or, in a run whose epochs' costs
+        are their A[L]'s alone (a full batch without validation, example weights or L2), up to the next checkpoint,
+        stopping at the first epoch at whose end a callback reads the run's state (see
+        :meth:`deepstep.training.callbacks.Callback.reads_state_after`)."""
+        if self._stack is None:
+            return 1
+        n = min(left, self.every - done % self.every)
+        callbacks = (self.history, self.network.history, *self.callbacks)
+        for i in range(n):
+            if any(cb.reads_state_after(self, done + i) for cb in callbacks):
+                return i + 1
+        return n
+
+    def _measured(self, trained: list[tuple]) -> list[tuple]:
+        """(epoch, learning rate, cost, score) of epochs trained; those whose A[L] went into the stack (their cost
+        None) measured now, in one pass: the floats each epoch's own measure gives."""
+        k = sum(1 for _, _, cost, _ in trained if cost is None)
+        if not k:
+            return trained
+        A = self._stack[:k]
+        measured = zip(self.task.costs(A, self.Y), self.task.tallies(A, self.Y, self.labels), strict=True)
+        return [(epoch, lr, cost, self.task.score_of(right, self.m, self.reference))
+                for (epoch, lr, _, _), (cost, right) in zip(trained, measured, strict=True)]
+
+    def _hand_on(self, trained: list[tuple]) -> int:
+        """Each epoch's logs to the histories (first) and the callbacks, in order (the validation figures measured
+        now), until one stops the run; returns how many were handed on."""
+        score = self.task.score_name
+        for n, (epoch, lr, cost, acc) in enumerate(trained, 1):
+            logs = {"cost": cost, score: acc, "learning_rate": lr}
+            if self.has_validation:
+                logs["val_cost"], logs["val_" + score] = self._validate()
+            for cb in (self.history, self.network.history, *self.callbacks):  # the histories record first
+                cb.on_epoch_end(self, epoch, logs)
+                if self.diverged:
+                    break
+            if self.stop_training:
+                return n
+        return len(trained)
 
     def _train_end(self) -> None:
         """Every callback's on_train_end: after the last epoch, a stop, a divergence (``run.diverged`` says why) or
