@@ -94,23 +94,21 @@ def compute_cost(AL: np.ndarray, Y: np.ndarray) -> float:
 def cross_entropy(AL: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None) -> float:
     """:func:`compute_cost` without the input checks (the trainer's, once per iteration; NaN in, NaN out); with
     ``weights`` s (1, m) each example's loss counts s_j times: -(1/m) sum_j s_j L_j."""
+    if weights is None:
+        return cross_entropies(AL[np.newaxis], Y)[0]
     m = AL.shape[1]
     A = _clip(AL)
-    if weights is not None:
-        per = (np.log(A)[0] * Y[0] + np.log1p(-A)[0] * (1 - Y[0])) if AL.shape[0] == 1 else \
-            np.einsum("kj,kj->j", Y, np.log(A))
-        return float(-np.dot(per, weights[0]) / m)
-    if AL.shape[0] == 1:
-        total = np.dot(np.log(A)[0], Y[0]) + np.dot(np.log1p(-A)[0], 1 - Y[0])
-    else:
-        total = np.sum(Y * np.log(A))
-    return float(-total / m)
+    per = (np.log(A)[0] * Y[0] + np.log1p(-A)[0] * (1 - Y[0])) if AL.shape[0] == 1 else \
+        np.einsum("kj,kj->j", Y, np.log(A))
+    return float(-np.dot(per, weights[0]) / m)
 
 
 def cross_entropies(ALs: np.ndarray, Y: np.ndarray) -> list[float]:
-    """:func:`cross_entropy` of each A[L] in a stack ``ALs`` (k, n[L], m) against one Y (n[L], m): the same floats
-    (each A[L]'s sums are the ones cross_entropy makes, on its own row), the clipping and logarithms done once for
-    the stack (the training loop's costs of several full-batch epochs in one pass)."""
+    """:func:`cross_entropy` (unweighted) of each A[L] in a stack ``ALs`` (k, n[L], m) against one Y (n[L], m):
+    -(1/m) (log A . Y + log(1 - A) . (1 - Y)) for n[L] = 1, -(1/m) sum(Y log A) otherwise.  Each A[L]'s sums are
+    made on its own row, so each float is the one a stack of that A[L] alone gives (cross_entropy's); the clipping
+    and logarithms are done once for the stack (the training loop's costs of several full-batch epochs in one
+    pass)."""
     m = ALs.shape[2]
     A = _clip(ALs)
     if ALs.shape[1] == 1:
@@ -175,16 +173,17 @@ def cost_derivative(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:
 def mean_squared_error(AL: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = None) -> float:
     """J = (1/2m) sum_j ||A[:, j] - Y[:, j]||^2 on checked arrays (the training loop's form); dZ[L] = A[L] - Y.  With
     ``weights`` s (1, m): (1/2m) sum_j s_j ||A[:, j] - Y[:, j]||^2."""
+    if weights is None:
+        return mean_squared_errors(AL[np.newaxis], Y)[0]
     m = AL.shape[1]
     D = AL - Y
-    if weights is not None:
-        return float(np.dot(np.einsum("kj,kj->j", D, D), weights[0])) / (2 * m)
-    return float(np.vdot(D, D)) / (2 * m)
+    return float(np.dot(np.einsum("kj,kj->j", D, D), weights[0])) / (2 * m)
 
 
 def mean_squared_errors(ALs: np.ndarray, Y: np.ndarray) -> list[float]:
-    """:func:`mean_squared_error` of each A[L] in a stack ``ALs`` (k, n[L], m) against one Y: the same floats, the
-    differences taken once for the stack."""
+    """:func:`mean_squared_error` (unweighted) of each A[L] in a stack ``ALs`` (k, n[L], m) against one Y: each
+    (1/2m) ||A[L] - Y||^2 summed on its own (the float a stack of that A[L] alone gives), the differences taken once
+    for the stack."""
     m = ALs.shape[2]
     D = ALs - Y
     return [float(np.vdot(D[i], D[i])) / (2 * m) for i in range(len(D))]
