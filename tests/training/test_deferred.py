@@ -211,3 +211,14 @@ def test_an_interrupt_in_a_callback_inside_deferred_epochs_leaves_the_epochs_han
     assert net.history.cost == h.cost
     for key, P in ref.parameters.items():
         np.testing.assert_array_equal(net.parameters[key], P, err_msg=key)
+
+
+def test_the_memory_check_counts_the_stack_of_deferred_epochs(monkeypatch):
+    asked = []
+    monkeypatch.setattr(loop.limits, "check_memory", lambda n, *args: asked.append(n))
+    X, Y = _data("softmax", m=50)
+    for l2 in (0.0, 1e-9):  # L2 needs each epoch's weights: no deferral, nothing else changes in the estimate
+        ds.DeepNetwork([4, 6, 3], output_activation="softmax", rng=0).fit(X, Y, 0.1, 3, l2=l2)
+    assert asked[0] - asked[1] == loop.CHECK_EVERY * 3 * 50 * 8  # 16 epochs' A[L], 3 x 50 float64 values
+    assert loop.deferred_bytes([4, 6, 3], 50, 8, False, False, False, 0.0) == loop.CHECK_EVERY * 3 * 50 * 8
+    assert loop.deferred_bytes([4, 6, 3], 10**6, 8, False, False, False, 0.0) == 0  # beyond DEFER_BYTES: none

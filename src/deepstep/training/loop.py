@@ -298,6 +298,21 @@ def checkpoint_every(layer_dims: Sequence[int], m: int, minibatch: bool, callbac
     return CHECK_EVERY if work * (CHECK_EVERY - 1) <= REPLAY_MULTIPLY_ADDS else 1
 
 
+def deferred_bytes(layer_dims: Sequence[int], m: int, itemsize: int, minibatch: bool, validation: bool,
+                   weighted: bool, l2: float, every: int = CHECK_EVERY) -> int:
+    """The bytes of the stack a run keeps its deferred epochs' A[L] in (:meth:`Run._deferred`): ``every`` epochs
+    of n[L] x m values, where the epochs' costs are their A[L]'s alone (a full batch without validation, example
+    weights or L2, checkpoints more than an epoch apart) and the stack fits :data:`DEFER_BYTES`; else 0 (none).
+
+    >>> deferred_bytes([12288, 20, 7, 5, 1], 209, 8, False, False, False, 0.0)   # the cat model: 16 x 209 floats
+    26752
+    """
+    if minibatch or validation or weighted or l2 or every == 1:
+        return 0
+    n = every * layer_dims[-1] * m * itemsize
+    return n if n <= DEFER_BYTES else 0
+
+
 def why_not_folded(net: Trainee, optimizer: Optimizer, method: str, l2: float, keep_prob: Sequence[float],
                    weighted: bool, minibatch: bool) -> str | None:
     """None where the folded step (:mod:`deepstep.core.folded`) trains a run of these settings, else why not (the
@@ -385,10 +400,9 @@ class Run:
         self.task = net.task
         #: where the run may train several epochs before handing them on (:meth:`_deferred`), their A[L], one row
         #: each (at most one checkpoint's epochs apart), measured in one pass; else None
-        defer = not (self.minibatch or validation is not None or weights is not None or l2 or self.every == 1)
-        out_bytes = self.every * net.layer_dims[-1] * self.m * net.dtype.itemsize
-        self._stack = np.empty((self.every, net.layer_dims[-1], self.m), net.dtype) if (
-            defer and out_bytes <= DEFER_BYTES) else None
+        self._stack = np.empty((self.every, net.layer_dims[-1], self.m), net.dtype) if deferred_bytes(
+            net.layer_dims, self.m, net.dtype.itemsize, self.minibatch, validation is not None, weights is not None,
+            l2, self.every) else None
         self._into: np.ndarray | None = None  # the row of the stack an epoch's A[L] goes into, or None: measured now
         self.labels = column_classes(Y) if self.task.is_classification else np.zeros(0)  # (indexable; unused)
         self.reference = self.task.reference(Y)  # R^2's sum (Y - mean Y)^2 over the whole training set
@@ -903,6 +917,8 @@ def train(net: Trainee, X: np.ndarray, Y: np.ndarray, validation: tuple[np.ndarr
     if takes_compiled(opt, limits.parameter_count(net.layer_dims), steps, net.dtype.itemsize,
                       why_not_folded(net, opt, method, plan.l2, plan.keep_prob, weights is not None, not full_batch)):
         held_params += compiled.start_bytes()  # numba, once per process (the rule Run.compiled takes)
+    held_acts += deferred_bytes(net.layer_dims, m, net.dtype.itemsize, not full_batch, validation is not None,
+                                weights is not None, plan.l2)  # (at most: its checkpoints may come every epoch)
     limits.check_memory(held_params + held_acts,
                         "layer_dims" if held_params >= held_acts else "batch_size" if batch else "X",
                         f"training a network {list(net.layer_dims)} on m = {m} examples")
