@@ -166,3 +166,30 @@ def test_export_from_the_command_line(cancer, tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)
     status, out, err = deepstep(capsys, "export", model, tmp_path / "other.onnx")
     assert status == 2 and "pip install 'deepstep[onnx]'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_sweep_whose_training_rows_lack_the_last_class_counts_every_class_as_train_does(tmp_path, capsys):
+    """Wine's class 2 only in the test file: train builds one softmax unit per class of the data set (3); the sweep
+    counted labels 0 .. max + 1 (2) and refused the test labels and a class weight naming class 2."""
+    X, y = datasets.load_wine(return_X_y=True)
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(y))
+    train = [i for i in order[:120] if y[i] != 2]
+    test = order[120:]
+    assert 2 in y[test]
+    write_csv(tmp_path / "train.csv", X[train], y[train])
+    write_csv(tmp_path / "test.csv", X[test], y[test])
+    common = ["--dataset", tmp_path / "train.csv", "--test-data", tmp_path / "test.csv", "--iterations", "200",
+              "--quiet"]
+    status, _, err = deepstep(capsys, "train", *common, "--out", tmp_path / "train")
+    assert status == 0, err
+    trained = ds.load_model(tmp_path / "train" / "model.npz")
+    status, _, err = deepstep(capsys, "sweep", *common, "--hidden", "4", "--learning-rate", "0.5",
+                              "--class-weight", "2=3", "--out", tmp_path / "sweep")
+    assert status == 0, err
+    net = ds.load_model(tmp_path / "sweep" / "run-0.npz")
+    assert net.layer_dims[-1] == trained.layer_dims[-1] == 3
+    row = json.loads((tmp_path / "sweep" / "results.json").read_text())["rows"][0]
+    # the test score is the model's own on the test rows (no test example of class 2 can be right: none trained it)
+    assert row["test_accuracy"] == pytest.approx(net.accuracy(X[test].T, y[test][None]))
+    assert row["test_accuracy"] <= np.mean(y[test] != 2) + 1e-12

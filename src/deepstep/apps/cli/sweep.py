@@ -46,7 +46,7 @@ from ...atomic import atomic_path
 from ...core.tasks import TASKS
 from ...errors import DeepstepError
 from ...model.files import write_json
-from ...model.network import DeepNetwork
+from ...model.network import DeepNetwork, one_hot
 from ...training.loop import History
 from ...training.settings import SETTINGS as TABLE_ROWS
 from ...training.settings import TABLE, Setting, optimizer_from
@@ -607,6 +607,23 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return _sweep_into(out, args, name, data, n_runs)
 
 
+def _every_class(data: Any, train_Y: np.ndarray, validation: tuple | None, test: tuple) -> tuple:
+    """The sets' labels as one-hot columns of every class of the data set where the examples trained on lack its
+    last ones (the sweep counts labels 0 .. max + 1; ``train`` counts the data set's classes): one softmax unit per
+    class, as ``train`` builds, and the test and validation labels of those classes in range.  Elsewhere the labels
+    as they are (the sweep's data key, and so ``--resume`` of a journal, unchanged)."""
+    k = len(data.classes) if data.task == "classification" and data.classes is not None else 0
+    if k <= 2 or train_Y.shape[0] != 1 or not train_Y.size or int(train_Y.max()) + 1 >= k:
+        return train_Y, validation, test
+
+    def columns(pair: tuple | None) -> tuple | None:
+        if pair is None:
+            return None
+        return (pair[0], one_hot(np.asarray(pair[1][0], dtype=np.int64), k), *pair[2:])
+
+    return columns((None, train_Y))[1], columns(validation), columns(test)
+
+
 def _sweep_into(out: Path, args: argparse.Namespace, name: Any, data: Any, n_runs: int) -> int:
     """The sweep, into ``out`` (locked by this process)."""
     preset = PRESETS.get(name, DEFAULT_PRESET)
@@ -632,6 +649,7 @@ def _sweep_into(out: Path, args: argparse.Namespace, name: Any, data: Any, n_run
     if validation is not None and data.train_weights is not None:
         validation = (*validation, data.train_weights[held])
     test = (data.test_X, data.test_Y) if data.test_weights is None else (data.test_X, data.test_Y, data.test_weights)
+    train_Y, validation, test = _every_class(data, train_Y, validation, test)
     class_weight = class_weight_of(args, data)
     score_name, column = _score_names(data, validation)
     try:
