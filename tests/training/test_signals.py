@@ -6,6 +6,7 @@ import pytest
 
 import deepstep as ds
 from deepstep.training import signals as sig
+from deepstep.training.callbacks import LayerSignals
 
 
 def moons(m=200, seed=0):
@@ -260,3 +261,37 @@ def test_saturation_is_advised_on_where_the_network_starts_saturated_not_where_t
     trained.fit(X2, Y2, 1.2, 2000, signals=200)  # the course's flower: its units end up saturated, as they should
     d = trained.diagnosis()
     assert d["saturated"]["1"] >= 0.5 and not any(line.startswith("saturated") for line in d["advice"])
+
+
+@pytest.mark.parametrize(("dtype", "rel"), [("float64", 1e-9), ("float32", 2e-3)])
+@pytest.mark.parametrize("sample", [2048, 25], ids=["every example", "a sample"])
+def test_a_record_of_a_first_layer_in_gram_form_is_the_dense_record_without_forming_W1(monkeypatch, dtype, rel,
+                                                                                         sample):
+    """Under the Gram form a record of every example measures layer 1 from the tensors (Z[1] = T X + b[1],
+    ||dW[1]||^2 = <dZ[1] G, dZ[1]> / m^2, the update's norm from a copy of the tensor); the same run trained plain
+    records densely, the hand-checked computation above.  Of a sample, the record is dense in both."""
+    from deepstep.core import gram
+
+    gen = np.random.default_rng(3)
+    X = gen.standard_normal((300, 40))  # more features than examples: the Gram form applies
+    Y = (X[:1] + 0.5 * X[1:2] > 0) * 1.0
+    formed = []
+    real = gram.GramTensor.__array__
+    monkeypatch.setattr(gram.GramTensor, "__array__", lambda T, *a, **k: formed.append(1) or real(T, *a, **k))
+    runs = {}
+    for method in ("gram", "plain"):
+        formed.clear()
+        net = ds.DeepNetwork([300, 6, 4, 1], hidden_activation="tanh", rng=2, dtype=dtype)
+        recorder = LayerSignals(every=5, sample=sample)
+        h = net.fit(X, Y, 0.05, 23, method=method, callbacks=[recorder], signals=False)
+        assert h.method == method
+        runs[method] = (h.signals, recorder.latest_grads["dW1"], len(formed))
+    (got, dW1, n_formed), (want, dW1_plain, _) = runs["gram"], runs["plain"]
+    assert got["epoch"] == want["epoch"] == [0, 5, 10, 15, 20, 22]
+    for name in sig.SIGNALS:
+        for g, w in zip(got[name], want[name], strict=True):  # (a record per epoch, a figure per layer)
+            assert (g == w) if None in g + w else g == pytest.approx(w, rel=rel, abs=1e-12), name
+    assert dW1.shape == (6, 300) and dW1.dtype == dtype  # (formed from dZ[1] when read: the TensorBoard histogram)
+    np.testing.assert_allclose(dW1, dW1_plain, rtol=rel, atol=1e-12)
+    # W[1] formed once, at the end; a sample's dense records form it before and at each record
+    assert n_formed == 1 if sample > 40 else n_formed > 6

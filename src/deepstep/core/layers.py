@@ -419,13 +419,14 @@ def forward_layers(A: Array | None, parameters: Any, layers: list, start: int = 
 
 
 def backward_layers(dZL: Array, caches: list, layers: list, lambd: float = 0.0,
-                    keep_dZ: bool = False, dA0: bool = True) -> dict[str, Array]:
-    """Back-propagate from dZ[L] down to layer 1, each layer's own backward: grads "dW{l}", "db{l}", "dA{l-1}"
-    (and "dZ{l}" with ``keep_dZ``; without ``dA0``, no "dA0": the gradient of the inputs is not formed)."""
+                    keep_dZ: bool = False, dA0: bool = True, stop: int = 1) -> dict[str, Array]:
+    """Back-propagate from dZ[L] down to layer ``stop`` (1: every layer), each layer's own backward: grads "dW{l}",
+    "db{l}", "dA{l-1}" (and "dZ{l}" with ``keep_dZ``; without ``dA0``, no "dA0": the gradient of the inputs is not
+    formed); from ``stop`` = 2, dA[1] is the last ("dA1": a first layer in Gram form takes it from there)."""
     grads: dict[str, Array] = {}
     L = len(caches)
     dA = None
-    for l in range(L, 0, -1):
+    for l in range(L, stop - 1, -1):
         dA = layers[l - 1].backward(dA, caches[l - 1], l, grads, lambd, dZ=dZL if l == L else None,
                                     keep_dZ=keep_dZ, input_grad=l > 1 or dA0)
     return grads

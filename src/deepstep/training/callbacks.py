@@ -399,7 +399,17 @@ class LayerSignals(Callback):
             every = int(check_number(every, "every", low=1, integer=True, expected="'auto' or a number of epochs >= 1"))
         self.every = every
         self.sample = int(check_number(sample, "sample", low=1, integer=True, expected="a number of examples >= 1"))
-        self.latest_grads: dict[str, np.ndarray] = {}  # dW[l] of the last record (the TensorBoard callback draws them)
+        self._grads: dict[str, np.ndarray] = {}
+        self._first: Any = None  # the run's first layer in Gram form, where a record measures its examples
+
+    @property
+    def latest_grads(self) -> dict[str, np.ndarray]:
+        """dW[l] of the last record (the TensorBoard callback draws them); a record of a first layer in Gram form
+        keeps dZ[1], and dW[1] = (1/m) dZ[1] X^T is formed here, on first read."""
+        dZ1 = self._grads.pop("dZ1", None)
+        if dZ1 is not None:
+            self._grads["dW1"] = (dZ1 @ self._X.T) / self._X.dtype.type(self._X.shape[1])
+        return self._grads
 
     def on_train_begin(self, run: Any) -> None:
         net = run.network
@@ -415,6 +425,7 @@ class LayerSignals(Callback):
                         if self.every == "auto" else self.every)
         self._k = 0  # this run's epochs seen
         self._at = self._next_due(0, run.epochs_planned)  # the next epoch to record after
+        self._grads = {}
         self._before = self._weights(run) if self._at == 0 else None
 
     def reads_state_after(self, run: Any, k: int) -> bool:
@@ -428,19 +439,25 @@ class LayerSignals(Callback):
             return 0
         return min(-(-max(k, 1) // self._period) * self._period, planned - 1)
 
-    @staticmethod
-    def _weights(run: Any) -> dict[str, np.ndarray]:
-        params = run.network.parameters
-        return {f"W{l}": np.array(params[f"W{l}"]) for l in range(1, run.network.L + 1)}
+    def _gram(self, run: Any) -> Any:
+        """The run's first layer in Gram form where a record measures the run's own examples, else None."""
+        first = getattr(run, "first", None)
+        return first if first is not None and self._X is first.basis.X else None
+
+    def _weights(self, run: Any) -> dict[str, Any]:
+        """W[l] before the epoch recorded: copies (of the Gram form's tensor for W[1], without forming it)."""
+        params, first = run.network.parameters, self._gram(run)
+        return {f"W{l}": first.W.copy() if l == 1 and first is not None else np.array(params[f"W{l}"])
+                for l in range(1, run.network.L + 1)}
 
     def on_epoch_end(self, run: Any, epoch: int, logs: dict[str, float]) -> None:
         k = self._k
         self._k += 1
         if k == self._at or run.stop_training:
             net = run.network
-            self.latest_grads = {}
+            self._grads = {}
             record = _signals.layer_signals(net.parameters, net.hidden, net.output, self._X, self._Y, self._before,
-                                            net.layer_state, self.latest_grads)
+                                            net.layer_state, self._grads, self._gram(run))
             for history, at in ((run.history, len(run.history.cost) - 1), (net.history, len(net.history.cost) - 1)):
                 history.add_signals(at, record)
             self._at = self._next_due(self._k, run.epochs_planned)

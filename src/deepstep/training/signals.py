@@ -76,8 +76,8 @@ def _norm(A: np.ndarray) -> float:
 
 
 def layer_signals(parameters: Mapping[str, np.ndarray], hidden: Any, output: Any, X: np.ndarray, Y: np.ndarray,
-                  before: Mapping[str, np.ndarray] | None = None, state: Any = None,
-                  grads_out: dict | None = None) -> dict[str, list]:
+                  before: Mapping[str, Any] | None = None, state: Any = None,
+                  grads_out: dict | None = None, first: Any = None) -> dict[str, list]:
     """One record of the per-layer signals, measured on the examples X (n[0], m), Y (n[L], m).
 
     Parameters
@@ -93,7 +93,14 @@ def layer_signals(parameters: Mapping[str, np.ndarray], hidden: Any, output: Any
     state : mapping, optional
         Batch normalization's running averages (not used: the examples' own statistics are, as in training).
     grads_out : dict, optional
-        Receives the gradients measured ("dW1", ...).
+        Receives the gradients measured ("dW1", ...; with ``first``, "dZ1" instead of "dW1", which is
+        ``dZ1 @ X.T / m``).
+    first : GramFirstLayer, optional
+        The run's first layer in Gram form (:class:`deepstep.core.gram.GramFirstLayer`), X being its examples:
+        layer 1 is then measured from its tensors, without forming W[1] or a product with X (n[1] n[0] m
+        multiply-adds each way): ``Z[1] = T X + b[1]``, ``||W[1]||^2`` by
+        :meth:`~deepstep.core.gram.GramTensor.sq_norm`, ``||dW[1]||^2 = <dZ[1] G, dZ[1]> / m^2`` with G = X^T X,
+        and the update's norm from ``before["W1"]``, a copy of the tensor (:meth:`~deepstep.core.gram.GramTensor.copy`).
 
     Returns
     -------
@@ -108,19 +115,26 @@ def layer_signals(parameters: Mapping[str, np.ndarray], hidden: Any, output: Any
     L = len(layers)
     caches: list = []
     with np.errstate(all="ignore"):
-        AL = forward_layers(X, parameters, layers, caches=caches, state=state, training=True)
-        grads = backward_layers(AL - Y, caches, layers, dA0=False)
+        if first is None:
+            AL = forward_layers(X, parameters, layers, caches=caches, state=state, training=True)
+            grads = backward_layers(AL - Y, caches, layers, dA0=False)
+        else:
+            AL, grads = _gram_passes(parameters, layers, X, Y, first, caches, state)
         if grads_out is not None:
-            grads_out.update({k: v for k, v in grads.items() if k.startswith("dW")})
+            grads_out.update({k: v for k, v in grads.items() if k.startswith("dW") or k == "dZ1"})
         out: dict[str, list] = {name: [] for name in SIGNALS}
         for l in range(1, L + 1):
-            W = parameters[f"W{l}"]
             Z = caches[l - 1][1]
             A = AL if l == L else caches[l][0][0]
-            w, dw = _norm(W), _norm(grads[f"dW{l}"])
+            if l == 1 and first is not None:
+                w, dw, up = _gram_norms(first, grads["dZ1"], None if before is None else before["W1"])
+            else:
+                W = parameters[f"W{l}"]
+                w, dw = _norm(W), _norm(grads[f"dW{l}"])
+                up = None if before is None else _norm(W - before[f"W{l}"])
             out["W_norm"].append(_finite(w))
             out["dW_norm"].append(_finite(dw))
-            up = None if before is None else _finite(_norm(W - before[f"W{l}"]))
+            up = None if up is None else _finite(up)
             out["update_norm"].append(up)
             out["update_ratio"].append(None if up is None or not w else _finite(up / w))
             for name, V in (("Z", Z), ("A", A)):
@@ -137,6 +151,35 @@ def layer_signals(parameters: Mapping[str, np.ndarray], hidden: Any, output: Any
     return out
 
 
+def _gram_passes(parameters: Mapping[str, np.ndarray], layers: list, X: np.ndarray, Y: np.ndarray, first: Any,
+                 caches: list, state: Any) -> tuple[np.ndarray, dict]:
+    """The record's forward and backward passes with layer 1 in Gram form: ``Z[1] = T X + b[1]`` (W[1] is never
+    read: the network's mapping would form it), layers 2 .. L as usual, then ``dZ[1] = dA[1] * g'(Z[1])``
+    (grads "dZ1" in place of "dW1")."""
+    b1 = parameters["b1"]
+    Z1 = first.Z1(b1, out=np.empty((b1.shape[0], X.shape[1]), b1.dtype))
+    own = {k: (None if k == "W1" else parameters[k]) for k in parameters}  # (layer 1's cache holds no W[1])
+    AL = forward_layers(X, own, layers, Z_start=Z1, caches=caches, state=state, training=True)
+    if len(layers) == 1:  # (the output layer: dZ[1] = A[1] - Y)
+        return AL, {"dZ1": AL - Y}
+    grads = backward_layers(AL - Y, caches, layers, stop=2)
+    grads["dZ1"] = layers[0].g.backward(grads.pop("dA1"), Z1)
+    return AL, grads
+
+
+def _gram_norms(first: Any, dZ1: np.ndarray, before: Any) -> tuple[float, float, float | None]:
+    """||W[1]||, ||dW[1]|| = sqrt(<dZ[1] G, dZ[1]>) / m and ||W[1] - before|| from the Gram form's tensors (each
+    square root of a sum that rounding may take a hair below 0 taken of at least 0)."""
+    W, basis = first.W, first.basis
+    w = math.sqrt(max(W.sq_norm(), 0.0))
+    dw = math.sqrt(max(float(np.vdot(dZ1 @ basis.G, dZ1)), 0.0)) / basis.m
+    if before is None:
+        return w, dw, None
+    D = W.copy()
+    D -= before
+    return w, dw, math.sqrt(max(D.sq_norm(), 0.0))
+
+
 def signal_sample(layer_dims: Sequence[int], m: int, sample: int = SAMPLE) -> int:
     """The examples a record measures: at most ``sample``, and at most :data:`SAMPLE_VALUES` / the widest layer.
 
@@ -149,8 +192,11 @@ def signal_sample(layer_dims: Sequence[int], m: int, sample: int = SAMPLE) -> in
 def signal_every(layer_dims: Sequence[int], m: int, batch_size: int | None, sample: int, gram: bool = False) -> int:
     """Epochs between records, so that a record (a forward and a backward pass over ``sample`` examples) costs at
     most :data:`BUDGET` of the epochs between: counted in multiply-adds, with :data:`STEP_MULTIPLY_ADDS` for each
-    step's fixed cost.  Under the Gram form (``gram``) an epoch's first layer costs n[1] m^2, and a record forms
-    W[1] twice (2 n[1] n[0] m).
+    step's fixed cost.  Under the Gram form (``gram``) an epoch's first layer costs n[1] m^2, and a record is
+    counted as one that forms W[1] twice (2 n[1] n[0] m): a record of a sample does; one of every example measures
+    layer 1 from the form's tensors instead (:func:`layer_signals`), far cheaper, but keeps the period so counted --
+    as rare as the cheapest runs (the course's cat pictures: one record, at the end, about 1% of the run) can
+    afford; ``signals=N`` records more.
 
     Examples
     --------
