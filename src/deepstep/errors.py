@@ -455,6 +455,16 @@ def check_sample_weight(value: Any, m: int, name: str = "sample_weight") -> np.n
     return w[np.newaxis, :]
 
 
+def check_weight_row(value: Any, m: int, name: str = "sample_weight") -> np.ndarray | None:
+    """:func:`check_sample_weight`'s weights as one (m,) float64 row (the form sums and dot products take), or None.
+
+    >>> check_weight_row([[1, 2.5]], 2).tolist(), check_weight_row(None, 2)
+    ([1.0, 2.5], None)
+    """
+    w = check_sample_weight(value, m, name)
+    return None if w is None else w[0]
+
+
 def check_fraction(value: Any, name: str) -> float:
     return check_number(value, name, low=0, high=1, low_inclusive=False, high_inclusive=False,
                         expected=f"a number with 0 < {name} < 1 such as 0.2")

@@ -50,7 +50,7 @@ from ..core.initialization import as_dtype  # noqa: E402
 from ..data.columns import TableEncoder  # noqa: E402
 from ..data.labels import balanced_class_weights  # noqa: E402
 from ..data.standardize import Standardizer  # noqa: E402
-from ..errors import DeepstepError, as_dtype_checked, check_sample_weight  # noqa: E402
+from ..errors import DeepstepError, as_dtype_checked, check_weight_row  # noqa: E402
 from ..model.network import DeepNetwork, _batch_norm_layers  # noqa: E402
 from ..training.callbacks import CSVLogger, EarlyStopping, TensorBoard  # noqa: E402
 from ..training.loop import History  # noqa: E402
@@ -330,7 +330,7 @@ class _DeepEstimator(BaseEstimator):
         return epochs
 
     def _weights(self, sample_weight: Any, m: int) -> np.ndarray | None:
-        return None if sample_weight is None else check_sample_weight(sample_weight, m)[0]
+        return check_weight_row(sample_weight, m)
 
     def _features_seen(self) -> tuple[int | None, list[str] | None]:
         names = getattr(self, "feature_names_in_", None)

@@ -42,6 +42,7 @@ from ..errors import (
     check_parameters,
     check_real_targets,
     check_sample_weight,
+    check_weight_row,
     check_X,
     check_Y,
     plain_parameters,
@@ -445,8 +446,8 @@ class DeepNetwork:
         A = self.predict_proba(X)  # (X is standardized there, once)
         Y = self._targets(Y, A.shape[1])
         right = column_classes(A) == column_classes(Y)
-        w = check_sample_weight(sample_weight, A.shape[1])
-        return float(np.mean(right)) if w is None else float(np.dot(w[0], right) / w[0].sum())
+        w = check_weight_row(sample_weight, A.shape[1])
+        return float(np.mean(right)) if w is None else float(np.dot(w, right) / w.sum())
 
     def score(self, X: np.ndarray, Y: np.ndarray, sample_weight: Any = None) -> float:
         """The task's score on (X, Y): accuracy for a classifier, R^2 (averaged over the outputs) for regression;
@@ -456,8 +457,8 @@ class DeepNetwork:
             return self.accuracy(X, Y, sample_weight)
         A = self.predict_proba(X)  # R^2 is the same of standardized targets and predictions
         Y = self._targets(Y, A.shape[1])
-        w = check_sample_weight(sample_weight, A.shape[1])
-        return self.task.score(A, Y) if w is None else r2_score(A, Y, w[0])
+        w = check_weight_row(sample_weight, A.shape[1])
+        return self.task.score(A, Y) if w is None else r2_score(A, Y, w)
 
     def cost(self, X: np.ndarray, Y: np.ndarray) -> float:
         """The cost J on (X, Y) with the current parameters: cross-entropy, or the squared error for regression."""

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import limits
-from ..errors import DeepstepError, _describe, as_array, check_positive_int, check_sample_weight
+from ..errors import DeepstepError, _describe, as_array, check_positive_int, check_weight_row
 
 __all__ = ["confusion_matrix", "precision_recall_f1", "classification_report", "r2_score", "mean_absolute_error",
            "root_mean_squared_error", "regression_report"]
@@ -70,12 +70,6 @@ def _check_n_classes(n_classes: object) -> int:
     return k
 
 
-def _weights(sample_weight: object, m: int) -> np.ndarray | None:
-    """(m,) float64 weights checked (m numbers >= 0, not all 0), or None."""
-    w = check_sample_weight(sample_weight, m)
-    return None if w is None else w[0]
-
-
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int | None = None,
                      sample_weight: object = None) -> np.ndarray:
     """C[i, j] = number of examples of true class i predicted as class j; shape (n_classes, n_classes).
@@ -87,7 +81,7 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int | No
     if n_classes is not None:
         n_classes = _check_n_classes(n_classes)
     t, p = _labels(y_true, y_pred, n_classes)
-    w = _weights(sample_weight, t.size)
+    w = check_weight_row(sample_weight, t.size)
     k = n_classes or int(max(t.max(), p.max(), 1)) + 1
     C = np.zeros((k, k), dtype=np.int64 if w is None else np.float64)
     np.add.at(C, (t, p), 1 if w is None else w)
@@ -102,7 +96,7 @@ def precision_recall_f1(y_true: np.ndarray, y_pred: np.ndarray, positive: int = 
     if isinstance(positive, (bool, np.bool_)) or not isinstance(positive, (int, np.integer)) or positive < 0 \
             or positive >= limits.MAX_CLASSES:
         raise DeepstepError(f"positive: expected a class index (an integer >= 0), got {_describe(positive)}")
-    w = _weights(sample_weight, t.size)
+    w = check_weight_row(sample_weight, t.size)
     count = np.count_nonzero if w is None else (lambda mask: float(np.dot(mask, w)))
     tp = count((p == positive) & (t == positive))
     fp = count((p == positive) & (t != positive))
@@ -147,7 +141,7 @@ def classification_report(y_true: np.ndarray, y_pred: np.ndarray, classes: Seque
     else:
         names = _check_classes(classes)
         t, p = _labels(y_true, y_pred, len(names))
-    w = _weights(sample_weight, t.size)
+    w = check_weight_row(sample_weight, t.size)
     C = confusion_matrix(t, p, len(names), w)
     per_class = {}
     for k, name in enumerate(names):
@@ -189,7 +183,7 @@ def r2_score(Y: np.ndarray, A: np.ndarray, sample_weight: object = None) -> floa
     from ..core.tasks import r2_score as r2
 
     Y, A = _values(Y, A)
-    w = _weights(sample_weight, Y.shape[1])
+    w = check_weight_row(sample_weight, Y.shape[1])
     with np.errstate(over="ignore", invalid="ignore"):
         value = r2(A, Y, w)
     if not np.isfinite(value):
@@ -206,7 +200,7 @@ def _mean(E: np.ndarray, w: np.ndarray | None) -> float:
 def mean_absolute_error(Y: np.ndarray, A: np.ndarray, sample_weight: object = None) -> float:
     """MAE = (1 / (n[L] m)) sum |Y - A| (with ``sample_weight`` w: sum_j w_j |Y - A| / (n[L] sum w))."""
     Y, A = _values(Y, A)
-    w = _weights(sample_weight, Y.shape[1])
+    w = check_weight_row(sample_weight, Y.shape[1])
     with np.errstate(over="ignore", invalid="ignore"):
         E = np.abs(Y / 2 - A / 2)  # halves: Y - A of +-1e308 does not overflow
         value = 2 * _mean(E, w)
@@ -218,7 +212,7 @@ def mean_absolute_error(Y: np.ndarray, A: np.ndarray, sample_weight: object = No
 def root_mean_squared_error(Y: np.ndarray, A: np.ndarray, sample_weight: object = None) -> float:
     """RMSE = sqrt((1 / (n[L] m)) sum (Y - A)^2) (with ``sample_weight`` w: the mean weighs example j by w_j)."""
     Y, A = _values(Y, A)
-    w = _weights(sample_weight, Y.shape[1])
+    w = check_weight_row(sample_weight, Y.shape[1])
     D = Y / 2 - A / 2  # halves: Y - A of +-1e308 does not overflow
     scale = float(np.max(np.abs(D))) if Y.size else 0.0
     if scale == 0:

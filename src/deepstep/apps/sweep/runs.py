@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import DeepstepError, _describe, as_array, check_sample_weight, check_X
+from ...errors import DeepstepError, _describe, as_array, check_weight_row, check_X
 from ...model.network import DeepNetwork
 from ...training.callbacks import EarlyStopping
 from ...training.loop import TrainingDiverged
@@ -79,15 +79,11 @@ def _check_data(X: Any, Y: Any, validation: Any, test: Any, outputs: list[str], 
                 A = probe._inputs(A, a_name)
                 probe._targets(B, A.shape[1], b_name)
 
-    def weights(w: Any, m: int, name: str) -> np.ndarray | None:
-        checked = check_sample_weight(w, m, name)
-        return None if checked is None else checked[0]
-
-    w = weights(sample_weight, Y.shape[1], "sample_weight")
+    w = check_weight_row(sample_weight, Y.shape[1])
     checked = []
     for pair, label in ((validation, "validation_data"), (test, "test_data")):
         if pair is not None and len(pair) == 3:
-            pair = (*pair[:2], weights(pair[2], np.shape(pair[0])[1], f"{label}[2]"))
+            pair = (*pair[:2], check_weight_row(pair[2], np.shape(pair[0])[1], f"{label}[2]"))
         checked.append(pair)
     return Y, w, checked[0], checked[1]
 
