@@ -333,6 +333,118 @@ def run_numpy_floor(spec: Spec, data: Data) -> Outcome:
     return Outcome(times, None, None, None)
 
 
+def run_numpy_step(spec: Spec, data: Data) -> Outcome:
+    """The workload's whole step in bare NumPy: the maths deepstep's default makes, with nothing of a trainer around
+    it (no cost, history, callbacks, checks, snapshots or input checks), in as few calls as it allows -- the floor
+    a NumPy trainer's step stands on, which the products-only floor leaves out (activations, biases, the update,
+    the batch gathers).
+
+    Full batch (workload 1): the first layer in Gram form, made in the timing (G = X^T X, W[1] X), then per
+    iteration ``Z[1] = T X + b[1]``, the other biases folded into their products (``A~ = [A; 1]``), ReLU hidden
+    layers, the sigmoid output, A[L] kept (as deepstep keeps it for the cost), ``dZ[L] = (alpha/m)(A[L] - Y)``,
+    ``T X -= dZ[1] G`` and every other parameter ``P -= dP``.  Its final cost (the last A[L] kept) is measured
+    after the timing: the check that it trains as deepstep does.  Mini-batches (workload 2): per batch, the gather
+    from an example-major copy, ``Z = W A + b``, ReLU, a softmax output, ``dZ[L] = (alpha/m)(A[L] - Y)``, dW, db,
+    dA, the ReLU mask and ``P -= dP`` per layer (no cost)."""
+    init, _ = initial_parameters(data, spec.dtype)
+    L = len(data.dims) - 1
+    if data.batch_size:
+        return _numpy_minibatch_step(spec, data, init, L)
+    dt, X, Y, d = np.dtype(spec.dtype), data.X, data.Y, data.dims
+    m = X.shape[1]
+    alpha_m = dt.type(data.lr / m)
+    times = []
+    for _ in range(spec.repeats):
+        Wb = [None, None] + [np.hstack([init[f"W{l}"], init[f"b{l}"]]).astype(dt) for l in range(2, L + 1)]
+        W = [None, None] + [Wb[l][:, :-1] for l in range(2, L + 1)]
+        b1 = init["b1"].astype(dt)
+        A = [None] + [np.ones((d[l] + 1, m), dt) for l in range(1, L)]
+        U = np.empty((2, d[1], m), dt)
+        dA = [None, U[0]] + [np.empty((d[l], m), dt) for l in range(2, L)]
+        dWb = [None, np.empty((d[1], 1), dt)] + [np.empty_like(Wb[l]) for l in range(2, L + 1)]
+        ZL, E, kept = (np.empty((d[L], m), dt) for _ in range(3))
+        start = time.perf_counter()
+        G = X.T @ X
+        KT = np.zeros((2, d[1], m), dt)
+        np.dot(init["W1"].astype(dt), X, out=KT[1])
+        for _ in range(spec.iterations):
+            Z1 = A[1][:-1]
+            np.add(KT[1], b1, out=Z1)
+            np.maximum(Z1, 0, out=Z1)
+            for l in range(2, L):
+                Zl = np.dot(Wb[l], A[l - 1], out=A[l][:-1])
+                np.maximum(Zl, 0, out=Zl)
+            np.dot(Wb[L], A[L - 1], out=ZL)
+            np.abs(ZL, out=E)  # sigma(Z) = where(Z >= 0, 1, e) / (1 + e), e = exp(-|Z|): no overflow
+            np.negative(E, out=E)
+            np.exp(E, out=E)
+            AL = np.where(ZL >= 0, dt.type(1), E)
+            np.add(E, 1, out=E)
+            np.divide(AL, E, out=AL)
+            np.copyto(kept, AL)
+            dZ = np.subtract(AL, Y, out=AL)
+            dZ *= alpha_m
+            for l in range(L, 1, -1):
+                np.dot(dZ, A[l - 1].T, out=dWb[l])
+                dZ = np.dot(W[l].T, dZ, out=dA[l - 1])
+                np.multiply(dZ, A[l - 1][:-1] > 0, out=dZ)
+            np.add.reduce(dZ, axis=1, keepdims=True, out=dWb[1])
+            np.dot(dZ, G, out=U[1])
+            KT -= U
+            for l in range(2, L + 1):
+                Wb[l] -= dWb[l]
+            b1 -= dWb[1]
+        times.append(time.perf_counter() - start)
+    final = None
+    if dt == np.float64:  # (a float32 run's last cost drifts from deepstep's, whose Gram factors are float64)
+        a = np.clip(kept[0], 1e-300, 1 - 1e-16)
+        final = float(-(np.dot(np.log(a), Y[0]) + np.dot(np.log1p(-a), 1 - Y[0])) / m)
+    return Outcome(times, None, final, None)
+
+
+def _numpy_minibatch_step(spec: Spec, data: Data, init: dict[str, np.ndarray], L: int) -> Outcome:
+    """:func:`run_numpy_step` of a mini-batch workload: epochs of shuffled batches, times only."""
+    dt, batch = np.dtype(spec.dtype), data.batch_size
+    XT, YT = np.ascontiguousarray(data.X.T), np.ascontiguousarray(data.Y.T)
+    m = XT.shape[0]
+    rng = np.random.default_rng(SEED)
+    times = []
+    for _ in range(spec.repeats):
+        W = [None] + [init[f"W{l}"].astype(dt) for l in range(1, L + 1)]
+        b = [None] + [init[f"b{l}"].astype(dt) for l in range(1, L + 1)]
+        dW = [None] + [np.empty_like(W[l]) for l in range(1, L + 1)]
+        db = [None] + [np.empty_like(b[l]) for l in range(1, L + 1)]
+        start = time.perf_counter()
+        for _ in range(spec.iterations):
+            perm = rng.permutation(m)
+            for k in range(0, m, batch):
+                idx = perm[k : k + batch]
+                A = [XT[idx].T]
+                for l in range(1, L + 1):
+                    Z = np.dot(W[l], A[-1])
+                    Z += b[l]
+                    if l < L:
+                        np.maximum(Z, 0, out=Z)
+                    A.append(Z)
+                AL = A[L]
+                AL -= AL.max(axis=0)
+                np.exp(AL, out=AL)
+                AL /= AL.sum(axis=0)
+                dZ = np.subtract(AL, YT[idx].T, out=AL)
+                dZ *= dt.type(data.lr / idx.size)
+                for l in range(L, 0, -1):
+                    np.dot(dZ, A[l - 1].T, out=dW[l])
+                    np.add.reduce(dZ, axis=1, keepdims=True, out=db[l])
+                    if l > 1:
+                        dZ = np.dot(W[l].T, dZ)
+                        np.multiply(dZ, A[l - 1] > 0, out=dZ)
+                for l in range(1, L + 1):
+                    W[l] -= dW[l]
+                    b[l] -= db[l]
+        times.append(time.perf_counter() - start)
+    return Outcome(times, None, None, None)
+
+
 def run_torch_full_batch(spec: Spec, data: Data) -> Outcome:
     """PyTorch autograd on explicit matmuls in deepstep's orientation (Z = W A + b, examples as columns).
 
@@ -570,7 +682,7 @@ def run_variant(spec: Spec, data: Data) -> Outcome:
     if spec.framework == "sklearn":
         return run_sklearn(spec, data)
     if spec.framework == "numpy":
-        return run_numpy_floor(spec, data)
+        return run_numpy_step(spec, data) if spec.update == "step" else run_numpy_floor(spec, data)
     raise ValueError(f"unknown framework {spec.framework!r}")
 
 
@@ -727,6 +839,7 @@ def plan(
                 specs.append(Spec(framework="sklearn", variant="sklearn MLP", **common))
             if workload == 1:
                 specs.append(Spec(framework="numpy", variant="numpy floor (products)", **common))
+                specs.append(Spec(framework="numpy", variant="numpy bare step", update="step", **common))
 
     if 1 in workloads:
         cats(1, WORKLOADS[1])
@@ -741,6 +854,7 @@ def plan(
         if have_torch:
             specs.append(Spec(framework="torch", variant="torch nn+optim.SGD", update="sgd", **common))
         specs.append(Spec(framework="numpy", variant="numpy floor (products)", **common))
+        specs.append(Spec(framework="numpy", variant="numpy bare step", update="step", **common))
     if 4 in workloads:
         # float32 is the workload (as workload 2); float64 is the check that both run the same Adam on the same
         # batches: their epoch costs agree to rounding there (float32 rounding alone moves them by ~1e-6)
@@ -929,6 +1043,10 @@ def explain(results: list[Result]) -> list[str]:
                          f"{1 / r.ratio - 1:+.1%} of the run (deepstep against deepstep signals=False)")
     floors = [r for r in ok if r.spec.framework == "numpy" and r.ratio]
     for r in floors:
+        if r.spec.update == "step":
+            notes.append(f"numpy bare step: {r.spec.label} / {r.spec.dtype}: deepstep's default takes "
+                         f"{1 / r.ratio:.2f}x the time of the same maths in bare NumPy (no cost, history or checks)")
+            continue
         gram = " (the plain products: the Gram form does fewer)" if r.spec.workload in CAT_WORKLOADS else ""
         notes.append(f"numpy floor: {r.spec.label} / {r.spec.dtype}: deepstep's default takes {1 / r.ratio:.2f}x the "
                      f"time of its matrix products alone{gram}")

@@ -26,4 +26,7 @@ def test_bench_runs_and_writes_its_table_as_json(tmp_path):
     auto, plain = (next(r for r in cats64 if r["spec"]["variant"] == v) for v in ("deepstep", "deepstep plain"))
     assert len(auto["cost_history"]) == 3 and plain["history_rel_diff"] < 1e-8  # the fast path's history
     assert auto["method_used"] == "plain"  # 3 iterations do not repay G = X^T X
-    assert "ratio" in done.stdout and "final cost" in done.stdout
+    # the bare NumPy step (the floor of a NumPy trainer's step) trains as deepstep does: the same final cost
+    bare = next(r for r in cats64 if r["spec"]["variant"] == "numpy bare step")
+    assert bare["cost_reference"] == "deepstep plain" and bare["cost_rel_diff"] < 1e-12
+    assert "ratio" in done.stdout and "final cost" in done.stdout and "numpy bare step:" in done.stdout
