@@ -84,6 +84,30 @@ def test_the_costs_and_tallies_of_a_stack_are_each_outputs_own_bit_for_bit(outpu
         np.testing.assert_array_equal(tallies[i], task.tally(one, Y, labels))
 
 
+def _row_by_row(output, A, Y):
+    """Each output's cost as deepstep 0.2 summed it, one np.dot (np.sum, np.vdot) per output."""
+    m = A.shape[2]
+    if output == "linear":
+        return [float(np.vdot(a - Y, a - Y)) / (2 * m) for a in A]
+    clipped = np.clip(A, np.finfo(A.dtype).tiny, 1 - np.finfo(A.dtype).epsneg)
+    if output == "sigmoid":
+        return [float(-(np.dot(np.log(a[0]), Y[0]) + np.dot(np.log1p(-a[0]), 1 - Y[0])) / m) for a in clipped]
+    return [float(-np.sum(Y * np.log(a)) / m) for a in clipped]
+
+
+@settings(max_examples=60, deadline=None)
+@given(output=st.sampled_from(["sigmoid", "softmax", "linear"]), k=st.integers(1, 16), m=st.integers(1, 257),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**32 - 1), vecdot=st.booleans())
+def test_the_costs_of_a_stack_in_one_call_are_the_row_by_row_sums_bit_for_bit(output, k, m, dtype, seed, vecdot):
+    """NumPy 2's np.vecdot (one call for the stack) and the row-by-row fallback of earlier NumPy both give the
+    floats of one np.dot per output: the costs model files of 0.2 resume with."""
+    A, Y = _stack(np.random.default_rng(seed), output, k, 1 if output == "sigmoid" else 3, m, dtype, 30.0)
+    with pytest.MonkeyPatch.context() as patch:
+        if not vecdot:
+            patch.delattr(np, "vecdot", raising=False)
+        assert TASKS[output].costs(A, Y) == _row_by_row(output, A, Y)
+
+
 def test_the_cost_of_a_stack_of_one_sigmoid_output_is_worked_out_by_hand():
     A = np.array([[[0.8, 0.4]], [[0.5, 0.5]]])  # two outputs of two examples
     Y = np.array([[1.0, 0.0]])

@@ -103,6 +103,15 @@ def cross_entropy(AL: np.ndarray, Y: np.ndarray, weights: np.ndarray | None = No
     return float(-np.dot(per, weights[0]) / m)
 
 
+def _row_dots(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """np.dot of each row of A (k, m) with B (m,), or with B's own row (B (k, m)): (k,).  NumPy 2's np.vecdot makes
+    them in one call, each the same BLAS dot as np.dot of the row alone (so the stack's floats are a row's own);
+    before NumPy 2, row by row."""
+    if hasattr(np, "vecdot"):
+        return np.vecdot(A, B)
+    return np.array([np.dot(a, b) for a, b in zip(A, np.broadcast_to(B, A.shape), strict=True)], dtype=A.dtype)
+
+
 def cross_entropies(ALs: np.ndarray, Y: np.ndarray) -> list[float]:
     """:func:`cross_entropy` (unweighted) of each A[L] in a stack ``ALs`` (k, n[L], m) against one Y (n[L], m):
     -(1/m) (log A . Y + log(1 - A) . (1 - Y)) for n[L] = 1, -(1/m) sum(Y log A) otherwise.  Each A[L]'s sums are
@@ -113,10 +122,9 @@ def cross_entropies(ALs: np.ndarray, Y: np.ndarray) -> list[float]:
     A = _clip(ALs)
     if ALs.shape[1] == 1:
         log_A, log_1mA = np.log(A)[:, 0], np.log1p(-A)[:, 0]
-        y, not_y = Y[0], 1 - Y[0]
-        return [float(-(np.dot(log_A[i], y) + np.dot(log_1mA[i], not_y)) / m) for i in range(len(A))]
+        return (-(_row_dots(log_A, Y[0]) + _row_dots(log_1mA, 1 - Y[0])) / m).tolist()
     P = Y * np.log(A)
-    return [float(-np.sum(P[i]) / m) for i in range(len(A))]
+    return (-P.reshape(len(P), -1).sum(axis=1) / m).tolist()  # (each row's np.sum: the same pairwise sum)
 
 
 def compute_cost_with_regularization(AL: np.ndarray, Y: np.ndarray, parameters: dict, lambd: float) -> float:
@@ -185,8 +193,8 @@ def mean_squared_errors(ALs: np.ndarray, Y: np.ndarray) -> list[float]:
     (1/2m) ||A[L] - Y||^2 summed on its own (the float a stack of that A[L] alone gives), the differences taken once
     for the stack."""
     m = ALs.shape[2]
-    D = ALs - Y
-    return [float(np.vdot(D[i], D[i])) / (2 * m) for i in range(len(D))]
+    D = (ALs - Y).reshape(len(ALs), -1)
+    return (_row_dots(D, D).astype(np.float64) / (2 * m)).tolist()
 
 
 def compute_squared_error_cost(AL: np.ndarray, Y: np.ndarray) -> float:
