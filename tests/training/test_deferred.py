@@ -246,3 +246,54 @@ def test_the_memory_check_counts_the_stack_of_deferred_epochs(monkeypatch):
     assert asked[0] - asked[1] == loop.CHECK_EVERY * 3 * 50 * 8  # 16 epochs' A[L], 3 x 50 float64 values
     assert loop.deferred_bytes([4, 6, 3], 50, 8, False, False, False, 0.0) == loop.CHECK_EVERY * 3 * 50 * 8
     assert loop.deferred_bytes([4, 6, 3], 10**6, 8, False, False, False, 0.0) == 0  # beyond DEFER_BYTES: none
+
+
+# -- mini-batches: the batches' costs measured at the epoch's end -------------------------------------------------
+
+BATCH_RUNS = [
+    dict(output="sigmoid", batch_size=16),  # 60 = 3 x 16 + 12: a last batch of its own size, measured at once
+    dict(output="sigmoid", batch_size=20, dtype="float32"),
+    dict(output="softmax", batch_size=16, optimizer="adam"),  # the engine's step (not the folded one)
+    dict(output="softmax", batch_size=16, batch_norm=True),
+    dict(output="linear", batch_size=16, optimizer="momentum"),
+    dict(output="sigmoid", batch_size=16, keep_prob=0.8),
+]
+
+
+@pytest.mark.parametrize("run", BATCH_RUNS, ids=lambda r: ",".join(f"{k}={v}" for k, v in r.items()))
+def test_batch_costs_measured_at_the_epochs_end_are_those_measured_batch_by_batch(run, monkeypatch):
+    """A mini-batch epoch keeps its full batches' A[L] and measures their costs and tallies in one pass at its end
+    (Y and the labels gathered once): the epochs' costs and scores, and the parameters, of measuring each batch at
+    once, bit for bit."""
+    measured = []
+    real = loop.Run._batch_measures
+    monkeypatch.setattr(loop.Run, "_batch_measures", lambda self, A, kept: measured.append(len(kept)) or
+                        real(self, A, kept))
+    kept, h = _fit(run, epochs=6)
+    assert measured == [60 // run["batch_size"]] * 6  # each epoch's full batches
+    measured.clear()
+    monkeypatch.setattr(loop, "DEFER_BYTES", 0)  # (no stack: each batch measured at once, as before)
+    each, h1 = _fit(run, epochs=6)
+    assert not measured
+    for name in ("cost", "accuracy", "r2"):
+        assert getattr(h, name) == getattr(h1, name), name
+    for key, P in each.parameters.items():
+        np.testing.assert_array_equal(kept.parameters[key], P, err_msg=key)
+
+
+@pytest.mark.parametrize("options", [dict(l2=0.01), dict(sample_weight=np.linspace(0.5, 2, 60))],
+                         ids=["l2", "example weights"])
+def test_no_batch_costs_kept_where_the_cost_needs_the_state_or_the_weights(options, monkeypatch):
+    monkeypatch.setattr(loop.Run, "_batch_measures", lambda *a: pytest.fail("kept batch costs"))
+    _fit(dict(output="sigmoid", batch_size=16), epochs=2, **options)
+
+
+def test_the_memory_check_counts_the_kept_batch_outputs(monkeypatch):
+    asked = []
+    monkeypatch.setattr(loop.limits, "check_memory", lambda n, *args: asked.append(n))
+    X, Y = _data("softmax", m=50)
+    for l2 in (0.0, 1e-9):
+        ds.DeepNetwork([4, 6, 3], output_activation="softmax", rng=0).fit(X, Y, 0.1, 1, batch_size=16, l2=l2)
+    assert asked[0] - asked[1] == 3 * 16 * 3 * 8  # three full batches' A[L], 3 x 16 float64 values each
+    assert loop.deferred_bytes([4, 6, 3], 50, 8, True, True, False, 0.0, batch=16) == 3 * 16 * 3 * 8
+    assert loop.deferred_bytes([4, 6, 3], 10**6, 8, True, False, False, 0.0, batch=100) == 0  # beyond DEFER_BYTES

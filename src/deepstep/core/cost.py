@@ -113,16 +113,17 @@ def _row_dots(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 
 def cross_entropies(ALs: np.ndarray, Y: np.ndarray) -> list[float]:
-    """:func:`cross_entropy` (unweighted) of each A[L] in a stack ``ALs`` (k, n[L], m) against one Y (n[L], m):
-    -(1/m) (log A . Y + log(1 - A) . (1 - Y)) for n[L] = 1, -(1/m) sum(Y log A) otherwise.  Each A[L]'s sums are
-    made on its own row, so each float is the one a stack of that A[L] alone gives (cross_entropy's); the clipping
-    and logarithms are done once for the stack (the training loop's costs of several full-batch epochs in one
-    pass)."""
+    """:func:`cross_entropy` (unweighted) of each A[L] in a stack ``ALs`` (k, n[L], m) against one Y (n[L], m), or
+    each against its own (Y (k, n[L], m)): -(1/m) (log A . Y + log(1 - A) . (1 - Y)) for n[L] = 1, -(1/m)
+    sum(Y log A) otherwise.  Each A[L]'s sums are made on its own row, so each float is the one a stack of that A[L]
+    alone gives (cross_entropy's); the clipping and logarithms are done once for the stack (the training loop's
+    costs of several full-batch epochs, or of an epoch's mini-batches, in one pass)."""
     m = ALs.shape[2]
     A = _clip(ALs)
     if ALs.shape[1] == 1:
         log_A, log_1mA = np.log(A)[:, 0], np.log1p(-A)[:, 0]
-        return (-(_row_dots(log_A, Y[0]) + _row_dots(log_1mA, 1 - Y[0])) / m).tolist()
+        y = Y[..., 0, :]  # (m,), or (k, m): each A[L]'s own Y
+        return (-(_row_dots(log_A, y) + _row_dots(log_1mA, 1 - y)) / m).tolist()
     P = Y * np.log(A)
     return (-P.reshape(len(P), -1).sum(axis=1) / m).tolist()  # (each row's np.sum: the same pairwise sum)
 
@@ -189,7 +190,8 @@ def mean_squared_error(AL: np.ndarray, Y: np.ndarray, weights: np.ndarray | None
 
 
 def mean_squared_errors(ALs: np.ndarray, Y: np.ndarray) -> list[float]:
-    """:func:`mean_squared_error` (unweighted) of each A[L] in a stack ``ALs`` (k, n[L], m) against one Y: each
+    """:func:`mean_squared_error` (unweighted) of each A[L] in a stack ``ALs`` (k, n[L], m) against one Y (or each
+    against its own, Y (k, n[L], m)): each
     (1/2m) ||A[L] - Y||^2 summed on its own (the float a stack of that A[L] alone gives), the differences taken once
     for the stack."""
     m = ALs.shape[2]

@@ -111,7 +111,8 @@ class Task:
         return cross_entropy(AL, Y, weights) if self.is_classification else mean_squared_error(AL, Y, weights)
 
     def costs(self, ALs: Array, Y: Array) -> list[float]:
-        """:meth:`cost` of each A[L] in a stack ``ALs`` (k, n[L], m), the same floats, in one pass."""
+        """:meth:`cost` of each A[L] in a stack ``ALs`` (k, n[L], m) against Y (n[L], m) or each its own (Y (k, n[L],
+        m)): the same floats, in one pass."""
         return cross_entropies(ALs, Y) if self.is_classification else mean_squared_errors(ALs, Y)
 
     def derivative(self, AL: Array, Y: Array) -> Array:
@@ -126,11 +127,11 @@ class Task:
         return _sums_of_squares(AL, Y)
 
     def tallies(self, ALs: Array, Y: Array, labels: Array | None) -> list:
-        """:meth:`tally` of each A[L] in a stack ``ALs`` (k, n[L], m), the same values (the classes of the whole
-        stack in one pass)."""
+        """:meth:`tally` of each A[L] in a stack ``ALs`` (k, n[L], m) against Y and ``labels`` (m,), or each against
+        its own (Y (k, n[L], m), labels (k, m)): the same values (the classes of the whole stack in one pass)."""
         if self.is_classification:
             return [int(n) for n in np.count_nonzero(column_classes(ALs) == labels, axis=1)]
-        return [_sums_of_squares(AL, Y) for AL in ALs]
+        return [_sums_of_squares(AL, y) for AL, y in zip(ALs, np.broadcast_to(Y, ALs.shape), strict=True)]
 
     def score_of(self, tally: Any, m: int, reference: Any) -> float:
         """The epoch's score from the summed tallies: accuracy = right / m, or R^2 against ``reference``."""

@@ -14,12 +14,13 @@ the network as it was at the epoch's start, and the divergence guard can put bac
 the last sound state.  Where the callbacks only read the logs, a full-batch run
 trains the epochs up to its next checkpoint before handing them on to the callbacks
 (:meth:`Run._deferred`): their costs and scores then take one pass, the same floats.
+A mini-batch epoch so measures its batches' costs at its end (:meth:`Run._epoch`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -59,7 +60,8 @@ CHECK_EVERY = 16
 #: ... so long as replaying CHECK_EVERY - 1 epochs (a divergence, Ctrl-C) costs at most this many multiply-adds
 REPLAY_MULTIPLY_ADDS = 2**33
 #: A full-batch run trains up to a checkpoint's epochs before handing them on to the callbacks (their costs in one
-#: pass) where their A[L] take at most this many bytes together
+#: pass), and a mini-batch epoch measures its batches' costs at its end (in one pass), where their A[L] take at most
+#: this many bytes together
 DEFER_BYTES = 2**24
 VALIDATION_SPLIT_SEED = 0  # validation_fraction: the same shuffle on every call, so a resumed fit holds out the same
 
@@ -299,17 +301,25 @@ def checkpoint_every(layer_dims: Sequence[int], m: int, minibatch: bool, callbac
 
 
 def deferred_bytes(layer_dims: Sequence[int], m: int, itemsize: int, minibatch: bool, validation: bool,
-                   weighted: bool, l2: float, every: int = CHECK_EVERY) -> int:
-    """The bytes of the stack a run keeps its deferred epochs' A[L] in (:meth:`Run._deferred`): ``every`` epochs
-    of n[L] x m values, where the epochs' costs are their A[L]'s alone (a full batch without validation, example
-    weights or L2, checkpoints more than an epoch apart) and the stack fits :data:`DEFER_BYTES`; else 0 (none).
+                   weighted: bool, l2: float, every: int = CHECK_EVERY, batch: int | None = None) -> int:
+    """The bytes of the stack a run keeps the A[L] whose costs it measures later in, where the costs are the A[L]'s
+    alone (no example weights or L2) and the stack fits :data:`DEFER_BYTES`; else 0 (none).  A full batch
+    (:meth:`Run._deferred`): ``every`` epochs of n[L] x m values (without validation, checkpoints more than an epoch
+    apart).  Mini-batches (:meth:`Run._epoch`): the epoch's batches of ``batch`` examples, n[L] x batch values each.
 
     >>> deferred_bytes([12288, 20, 7, 5, 1], 209, 8, False, False, False, 0.0)   # the cat model: 16 x 209 floats
     26752
+    >>> deferred_bytes([784, 256, 128, 10], 60000, 4, True, False, False, 0.0, batch=128)   # 468 batches of 128
+    2396160
     """
-    if minibatch or validation or weighted or l2 or every == 1:
+    if weighted or l2:
         return 0
-    n = every * layer_dims[-1] * m * itemsize
+    if minibatch:
+        n = layer_dims[-1] * (m // batch) * batch * itemsize
+    elif validation or every == 1:
+        return 0
+    else:
+        n = every * layer_dims[-1] * m * itemsize
     return n if n <= DEFER_BYTES else 0
 
 
@@ -400,9 +410,14 @@ class Run:
         self.task = net.task
         #: where the run may train several epochs before handing them on (:meth:`_deferred`), their A[L], one row
         #: each (at most one checkpoint's epochs apart), measured in one pass; else None
-        self._stack = np.empty((self.every, net.layer_dims[-1], self.m), net.dtype) if deferred_bytes(
-            net.layer_dims, self.m, net.dtype.itemsize, self.minibatch, validation is not None, weights is not None,
-            l2, self.every) else None
+        deferring = deferred_bytes(net.layer_dims, self.m, net.dtype.itemsize, self.minibatch, validation is not None,
+                                   weights is not None, l2, self.every, batch_size)
+        self._stack = np.empty((self.every, net.layer_dims[-1], self.m), net.dtype) if deferring and not \
+            self.minibatch else None
+        #: where a mini-batch epoch measures its batches' costs at its end (in one pass: :meth:`_epoch`), the A[L] of
+        #: its batches of ``batch_size`` examples, one row each; else None
+        self._batch_stack = np.empty((self.m // batch_size, net.layer_dims[-1], batch_size), net.dtype) if \
+            deferring and self.minibatch else None
         self._into: np.ndarray | None = None  # the row of the stack an epoch's A[L] goes into, or None: measured now
         self.labels = column_classes(Y) if self.task.is_classification else np.zeros(0)  # (indexable; unused)
         self.reference = self.task.reference(Y)  # R^2's sum (Y - mean Y)^2 over the whole training set
@@ -640,8 +655,9 @@ class Run:
 
     def _measure(self, AL: np.ndarray, Y: np.ndarray, labels: np.ndarray, m: int, s: np.ndarray | None = None,
                  m_w: float | None = None) -> tuple[float | None, Any]:
-        """The batch's cost and score tally; within deferred epochs (:meth:`_deferred`), A[L] kept in its row of the
-        stack instead, for :meth:`run` to measure with the others in one pass, and (None, None)."""
+        """The batch's cost and score tally; within deferred epochs (:meth:`_deferred`) or a mini-batch epoch that
+        keeps its batches' A[L] (:meth:`_epoch`), A[L] kept in its row of the stack instead, to be measured with the
+        others in one pass, and (None, None)."""
         if self._into is not None:
             np.copyto(self._into, AL)
             return None, None
@@ -682,20 +698,41 @@ class Run:
             return cost, None if right is None else self.task.score_of(right, self.m, self.reference)
         m, batch = self.m, self.batch_size
         perm = self.network._rng.permutation(m)
-        total = right = 0
         starts = range(0, m, batch)
         if self.network.batch_norm and m % batch == 1:  # a lone last example joins the batch before it (the
             starts = range(0, m - 1, batch)              # variance of one example is 0: nothing to normalize by)
         tell = [] if replay else self._batch_callbacks
+        stack, kept = self._batch_stack, []  # (the batches whose A[L] went into the stack, their costs measured below)
+        measured = []  # (cost, tally, examples) of each batch, in order; (None, None, idx) where kept
         for i, k in enumerate(starts):
             idx = perm[k : k + batch] if i < len(starts) - 1 else perm[k:]
+            self._into = stack[len(kept)] if stack is not None and idx.size == batch else None
             c, r = self._step(self.XT[idx].T, self.YT[idx].T, self.labels[idx] if self.labels.size else None, lr,
                               None if self.weights is None else self.weights[:, idx])
-            total += c * idx.size
-            right = right + r
+            if c is None:
+                kept.append(idx)
+            measured.append((c, r, idx))
             for cb in tell:
                 cb.on_batch_end(self, i, len(starts))
+        self._into = None
+        if kept:
+            costs, tallies = self._batch_measures(stack[: len(kept)], kept)
+            measured = [(next(costs), next(tallies), idx) if c is None else (c, r, idx) for c, r, idx in measured]
+        total = right = 0
+        for c, r, idx in measured:  # (the epoch's sums in batch order, as batch by batch)
+            total += c * idx.size
+            right = right + r
         return total / m, self.task.score_of(right, m, self.reference)
+
+    def _batch_measures(self, A: np.ndarray, kept: list[np.ndarray]) -> tuple[Iterator, Iterator]:
+        """The costs and tallies of the batches of examples ``kept`` (each ``batch_size``) whose A[L] are the rows of
+        ``A`` (k, n[L], batch), in one pass: their Y and labels gathered once, the floats each batch's own measure
+        gives (the same sums)."""
+        rows = np.concatenate(kept)
+        k, n, batch = A.shape
+        Y = np.ascontiguousarray(self.YT[rows].reshape(k, batch, n).transpose(0, 2, 1))
+        labels = self.labels[rows].reshape(k, batch) if self.labels.size else None
+        return iter(self.task.costs(A, Y)), iter(self.task.tallies(A, Y, labels))
 
     def _validate(self) -> tuple[float, float]:
         Xv, Yv = self.validation
@@ -918,7 +955,8 @@ def train(net: Trainee, X: np.ndarray, Y: np.ndarray, validation: tuple[np.ndarr
                       why_not_folded(net, opt, method, plan.l2, plan.keep_prob, weights is not None, not full_batch)):
         held_params += compiled.start_bytes()  # numba, once per process (the rule Run.compiled takes)
     held_acts += deferred_bytes(net.layer_dims, m, net.dtype.itemsize, not full_batch, validation is not None,
-                                weights is not None, plan.l2)  # (at most: its checkpoints may come every epoch)
+                                weights is not None, plan.l2, batch=batch)  # (at most: its checkpoints may come
+    #                                                                          every epoch)
     limits.check_memory(held_params + held_acts,
                         "layer_dims" if held_params >= held_acts else "batch_size" if batch else "X",
                         f"training a network {list(net.layer_dims)} on m = {m} examples")
