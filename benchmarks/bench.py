@@ -822,16 +822,19 @@ def plan(
         for dtype in ("float64", "float32"):
             common = {"workload": workload, "label": label, "dtype": dtype, "iterations": n, "repeats": r,
                       **training}
+            # deepstep's and NumPy's rows take well under a second: best of 3 (one run moves by up to 10% on a
+            # shared machine), the peers' runs of seconds once
+            own = {**common, "repeats": repeats or 3}
             if workload == 1 or has_optimizers:
                 if has_method:
                     specs.append(Spec(framework="deepstep", variant="deepstep", method="auto", baseline=True,
-                                      **common))
+                                      **own))
                     specs.append(Spec(framework="deepstep", variant="deepstep plain", method="plain", **common))
                     if workload == 1 and fit_has_signals():
                         specs.append(Spec(framework="deepstep", variant="deepstep signals=False", method="auto",
-                                          signals=False, **common))
+                                          signals=False, **own))
                 else:
-                    specs.append(Spec(framework="deepstep", variant="deepstep", baseline=True, **common))
+                    specs.append(Spec(framework="deepstep", variant="deepstep", baseline=True, **own))
             if have_torch:
                 specs.append(Spec(framework="torch", variant="torch autograd", update="manual", **common))
                 specs.append(Spec(framework="torch", variant="torch optim.SGD", update="sgd", **common))
@@ -839,7 +842,7 @@ def plan(
                 specs.append(Spec(framework="sklearn", variant="sklearn MLP", **common))
             if workload == 1:
                 specs.append(Spec(framework="numpy", variant="numpy floor (products)", **common))
-                specs.append(Spec(framework="numpy", variant="numpy bare step", update="step", **common))
+                specs.append(Spec(framework="numpy", variant="numpy bare step", update="step", **own))
 
     if 1 in workloads:
         cats(1, WORKLOADS[1])
@@ -1102,7 +1105,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="comma-separated subset of " + ", ".join(f"{n} ({label})" for n, label in WORKLOADS.items())
                    + " (default: all)")
     p.add_argument("--iterations", type=int, help="iterations of workloads 1 and 5, and of each timing of workload 3")
-    p.add_argument("--repeats", type=int, help="timed repeats per row (default: 1 for 2500-iteration runs, else 2-3)")
+    p.add_argument("--repeats", type=int,
+                   help="timed repeats per row (default: for the cat model's 2500 iterations, 3 for deepstep's "
+                   "default rows and the bare NumPy step, 1 for the others; else 2-5)")
     p.add_argument("--quick", action="store_true", help="a smoke run of about a minute: fewer iterations and points")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT,
                    help=f"JSON file (default: {DEFAULT_OUT.relative_to(ROOT)})")
