@@ -109,7 +109,7 @@ def _row_dots(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     before NumPy 2, row by row."""
     if hasattr(np, "vecdot"):
         return np.vecdot(A, B)
-    return np.array([np.dot(a, b) for a, b in zip(A, np.broadcast_to(B, A.shape), strict=True)], dtype=A.dtype)
+    return np.array([np.dot(a, b) for a, b in zip(A, np.broadcast_to(B, A.shape), strict=True)])
 
 
 def cross_entropies(ALs: np.ndarray, Y: np.ndarray) -> list[float]:
