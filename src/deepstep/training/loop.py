@@ -63,6 +63,9 @@ REPLAY_MULTIPLY_ADDS = 2**33
 #: pass), and a mini-batch epoch measures its batches' costs at its end (in one pass), where their A[L] take at most
 #: this many bytes together
 DEFER_BYTES = 2**24
+#: ... and measuring the stack makes at most this many more arrays its size at once (the clipped A[L], log A, -A and
+#: log(1 - A) of one output; for mini-batches Y gathered and made contiguous, then Y beside the cross-entropy's)
+MEASURE_COPIES = 4
 VALIDATION_SPLIT_SEED = 0  # validation_fraction: the same shuffle on every call, so a resumed fit holds out the same
 
 
@@ -302,15 +305,16 @@ def checkpoint_every(layer_dims: Sequence[int], m: int, minibatch: bool, callbac
 
 def deferred_bytes(layer_dims: Sequence[int], m: int, itemsize: int, minibatch: bool, validation: bool,
                    weighted: bool, l2: float, every: int = CHECK_EVERY, batch: int | None = None) -> int:
-    """The bytes of the stack a run keeps the A[L] whose costs it measures later in, where the costs are the A[L]'s
-    alone (no example weights or L2) and the stack fits :data:`DEFER_BYTES`; else 0 (none).  A full batch
+    """The bytes of the stack a run keeps the A[L] whose costs it measures later in, and of measuring it
+    (:data:`MEASURE_COPIES` arrays its size, one more for mini-batches' Y), where the costs are the A[L]'s alone (no
+    example weights or L2) and the stack fits :data:`DEFER_BYTES`; else 0 (none).  A full batch
     (:meth:`Run._deferred`): ``every`` epochs of n[L] x m values (without validation, checkpoints more than an epoch
     apart).  Mini-batches (:meth:`Run._epoch`): the epoch's batches of ``batch`` examples, n[L] x batch values each.
 
-    >>> deferred_bytes([12288, 20, 7, 5, 1], 209, 8, False, False, False, 0.0)   # the cat model: 16 x 209 floats
-    26752
-    >>> deferred_bytes([784, 256, 128, 10], 60000, 4, True, False, False, 0.0, batch=128)   # 468 batches of 128
-    2396160
+    >>> deferred_bytes([12288, 20, 7, 5, 1], 209, 8, False, False, False, 0.0)   # the cat model: 16 x 209 floats, x 5
+    133760
+    >>> deferred_bytes([784, 256, 128, 10], 60000, 4, True, False, False, 0.0, batch=128)   # 468 batches of 128, x 6
+    14376960
     """
     if weighted or l2:
         return 0
@@ -320,7 +324,7 @@ def deferred_bytes(layer_dims: Sequence[int], m: int, itemsize: int, minibatch: 
         return 0
     else:
         n = every * layer_dims[-1] * m * itemsize
-    return n if n <= DEFER_BYTES else 0
+    return n * (1 + MEASURE_COPIES + minibatch) if n <= DEFER_BYTES else 0
 
 
 def why_not_folded(net: Trainee, optimizer: Optimizer, method: str, l2: float, keep_prob: Sequence[float],
