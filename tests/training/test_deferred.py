@@ -95,13 +95,18 @@ def _row_by_row(output, A, Y):
     return [float(-np.sum(Y * np.log(a)) / m) for a in clipped]
 
 
-@settings(max_examples=60, deadline=None)
-@given(output=st.sampled_from(["sigmoid", "softmax", "linear"]), k=st.integers(1, 16), m=st.integers(1, 257),
-       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**32 - 1), vecdot=st.booleans())
-def test_the_costs_of_a_stack_in_one_call_are_the_row_by_row_sums_bit_for_bit(output, k, m, dtype, seed, vecdot):
+@pytest.mark.parametrize("vecdot", [True, False], ids=["vecdot", "row by row"])
+@pytest.mark.parametrize(("dtype", "y_dtype"), [(np.float32, None), (np.float32, np.float64), (np.float32, np.int64),
+                                                (np.float64, None), (np.float64, np.int64)])
+@pytest.mark.parametrize("output", ["sigmoid", "softmax", "linear"])
+@settings(max_examples=8, deadline=None)
+@given(k=st.integers(1, 16), m=st.integers(1, 257), seed=st.integers(0, 2**32 - 1))
+def test_the_costs_of_a_stack_in_one_call_are_the_row_by_row_sums_bit_for_bit(output, dtype, y_dtype, vecdot, k, m,
+                                                                                 seed):
     """NumPy 2's np.vecdot (one call for the stack) and the row-by-row fallback of earlier NumPy both give the
-    floats of one np.dot per output: the costs model files of 0.2 resume with."""
+    floats of one np.dot per output: the costs model files of 0.2 resume with (Y in A[L]'s dtype or another)."""
     A, Y = _stack(np.random.default_rng(seed), output, k, 1 if output == "sigmoid" else 3, m, dtype, 30.0)
+    Y = Y if y_dtype is None else np.round(Y).astype(y_dtype)
     with pytest.MonkeyPatch.context() as patch:
         if not vecdot:
             patch.delattr(np, "vecdot", raising=False)
@@ -243,8 +248,9 @@ def test_the_memory_check_counts_the_stack_of_deferred_epochs(monkeypatch):
     X, Y = _data("softmax", m=50)
     for l2 in (0.0, 1e-9):  # L2 needs each epoch's weights: no deferral, nothing else changes in the estimate
         ds.DeepNetwork([4, 6, 3], output_activation="softmax", rng=0).fit(X, Y, 0.1, 3, l2=l2)
-    assert asked[0] - asked[1] == loop.CHECK_EVERY * 3 * 50 * 8  # 16 epochs' A[L], 3 x 50 float64 values
-    assert loop.deferred_bytes([4, 6, 3], 50, 8, False, False, False, 0.0) == loop.CHECK_EVERY * 3 * 50 * 8
+    stack = loop.CHECK_EVERY * 3 * 50 * 8  # 16 epochs' A[L], 3 x 50 float64 values
+    assert asked[0] - asked[1] == stack * (1 + loop.MEASURE_COPIES)  # (and measuring them)
+    assert loop.deferred_bytes([4, 6, 3], 50, 8, False, False, False, 0.0) == stack * (1 + loop.MEASURE_COPIES)
     assert loop.deferred_bytes([4, 6, 3], 10**6, 8, False, False, False, 0.0) == 0  # beyond DEFER_BYTES: none
 
 
@@ -273,10 +279,20 @@ def test_batch_costs_measured_at_the_epochs_end_are_those_measured_batch_by_batc
     assert measured == [60 // run["batch_size"]] * 6  # each epoch's full batches
     measured.clear()
     monkeypatch.setattr(loop, "DEFER_BYTES", 0)  # (no stack: each batch measured at once, as before)
+    batches = []  # (cost, examples) of each batch measured at once
+    once = loop.Run._measure
+    monkeypatch.setattr(loop.Run, "_measure", lambda self, AL, Y, labels, m, *a: batches.append((
+        (out := once(self, AL, Y, labels, m, *a))[0], m)) or out)
     each, h1 = _fit(run, epochs=6)
     assert not measured
     for name in ("cost", "accuracy", "r2"):
         assert getattr(h, name) == getattr(h1, name), name
+    per_epoch = len(batches) // 6
+    for e in range(6):  # each epoch's cost: its batches' costs times their examples, added in batch order, over m
+        total = 0.0
+        for c, n in batches[e * per_epoch : (e + 1) * per_epoch]:
+            total += c * n
+        assert h.cost[e] == total / 60
     for key, P in each.parameters.items():
         np.testing.assert_array_equal(kept.parameters[key], P, err_msg=key)
 
@@ -294,6 +310,7 @@ def test_the_memory_check_counts_the_kept_batch_outputs(monkeypatch):
     X, Y = _data("softmax", m=50)
     for l2 in (0.0, 1e-9):
         ds.DeepNetwork([4, 6, 3], output_activation="softmax", rng=0).fit(X, Y, 0.1, 1, batch_size=16, l2=l2)
-    assert asked[0] - asked[1] == 3 * 16 * 3 * 8  # three full batches' A[L], 3 x 16 float64 values each
-    assert loop.deferred_bytes([4, 6, 3], 50, 8, True, True, False, 0.0, batch=16) == 3 * 16 * 3 * 8
+    stack = 3 * 16 * 3 * 8  # three full batches' A[L], 3 x 16 float64 values each
+    assert asked[0] - asked[1] == stack * (2 + loop.MEASURE_COPIES)  # (measuring them, with their Y)
+    assert loop.deferred_bytes([4, 6, 3], 50, 8, True, True, False, 0.0, batch=16) == stack * (2 + loop.MEASURE_COPIES)
     assert loop.deferred_bytes([4, 6, 3], 10**6, 8, True, False, False, 0.0, batch=100) == 0  # beyond DEFER_BYTES
