@@ -400,7 +400,6 @@ class LayerSignals(Callback):
         self.every = every
         self.sample = int(check_number(sample, "sample", low=1, integer=True, expected="a number of examples >= 1"))
         self._grads: dict[str, np.ndarray] = {}
-        self._first: Any = None  # the run's first layer in Gram form, where a record measures its examples
 
     @property
     def latest_grads(self) -> dict[str, np.ndarray]:
@@ -410,6 +409,10 @@ class LayerSignals(Callback):
         if dZ1 is not None:
             self._grads["dW1"] = (dZ1 @ self._X.T) / self._X.dtype.type(self._X.shape[1])
         return self._grads
+
+    @latest_grads.setter
+    def latest_grads(self, grads: dict[str, np.ndarray]) -> None:
+        self._grads = grads
 
     def on_train_begin(self, run: Any) -> None:
         net = run.network
