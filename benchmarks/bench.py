@@ -822,8 +822,8 @@ def plan(
         for dtype in ("float64", "float32"):
             common = {"workload": workload, "label": label, "dtype": dtype, "iterations": n, "repeats": r,
                       **training}
-            # deepstep's and NumPy's rows take well under a second: best of 3 (one run moves by up to 10% on a
-            # shared machine), the peers' runs of seconds once
+            # the rows the goals compare (deepstep's default, PyTorch, the bare NumPy step): best of 3 (a run of a few
+            # tenths of a second moves by up to 10% on a shared machine); the others, runs of 7-30 s, once
             own = {**common, "repeats": repeats or 3}
             if workload == 1 or has_optimizers:
                 if has_method:
@@ -836,8 +836,8 @@ def plan(
                 else:
                     specs.append(Spec(framework="deepstep", variant="deepstep", baseline=True, **own))
             if have_torch:
-                specs.append(Spec(framework="torch", variant="torch autograd", update="manual", **common))
-                specs.append(Spec(framework="torch", variant="torch optim.SGD", update="sgd", **common))
+                specs.append(Spec(framework="torch", variant="torch autograd", update="manual", **own))
+                specs.append(Spec(framework="torch", variant="torch optim.SGD", update="sgd", **own))
             if have_sklearn:
                 specs.append(Spec(framework="sklearn", variant="sklearn MLP", **common))
             if workload == 1:
@@ -1107,7 +1107,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--iterations", type=int, help="iterations of workloads 1 and 5, and of each timing of workload 3")
     p.add_argument("--repeats", type=int,
                    help="timed repeats per row (default: for the cat model's 2500 iterations, 3 for deepstep's "
-                   "default rows and the bare NumPy step, 1 for the others; else 2-5)")
+                   "default rows, PyTorch's and the bare NumPy step, 1 for the others; else 2-5)")
     p.add_argument("--quick", action="store_true", help="a smoke run of about a minute: fewer iterations and points")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT,
                    help=f"JSON file (default: {DEFAULT_OUT.relative_to(ROOT)})")
