@@ -842,10 +842,12 @@ class Run:
         if self._stack is None:
             return 1
         n = min(left, self.every - done % self.every)
-        callbacks = (self.history, self.network.history, *self.callbacks)
-        for i in range(n):
-            if any(cb.reads_state_after(self, done + i) for cb in callbacks):
-                return i + 1
+        for cb in (self.history, self.network.history, *self.callbacks):  # (the span ends at the first read)
+            reads = cb.reads_state_after
+            for i in range(n):
+                if reads(self, done + i):
+                    n = i + 1
+                    break
         return n
 
     def _measured(self, trained: list[tuple]) -> list[tuple]:
@@ -863,11 +865,12 @@ class Run:
         """Each epoch's logs to the histories (first) and the callbacks, in order (the validation figures measured
         now), until one stops the run; returns how many were handed on."""
         score = self.task.score_name
+        callbacks = (self.history, self.network.history, *self.callbacks)  # the histories record first
         for n, (epoch, lr, cost, acc) in enumerate(trained, 1):
             logs = {"cost": cost, score: acc, "learning_rate": lr}
             if self.has_validation:
                 logs["val_cost"], logs["val_" + score] = self._validate()
-            for cb in (self.history, self.network.history, *self.callbacks):  # the histories record first
+            for cb in callbacks:
                 cb.on_epoch_end(self, epoch, logs)
                 if self.diverged:
                     break
