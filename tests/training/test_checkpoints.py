@@ -10,6 +10,14 @@ from deepstep.callbacks import DivergenceGuard
 from deepstep.training import loop
 
 
+@pytest.fixture(autouse=True)
+def checkpoints_16_apart(monkeypatch):
+    """These tests place divergences, interrupts and reads against checkpoints CHECK_EVERY (16) epochs apart: the
+    runs' checkpoints are held there (checkpoint_every would space these small runs' up to CHECK_EVERY_MAX;
+    ``test_checkpoints_are_spaced_by_the_replay_and_the_bytes_of_a_span`` holds that rule)."""
+    monkeypatch.setattr(loop, "CHECK_EVERY_MAX", loop.CHECK_EVERY)
+
+
 def regression(seed=0, m=40):
     gen = np.random.default_rng(seed)
     X = gen.standard_normal((3, m))
@@ -145,5 +153,54 @@ def test_a_second_interrupt_during_the_replay_leaves_a_state_that_agrees_with_it
     ref = network()
     h = ref.fit(X, Y, 0.01, k, method="plain")
     assert net.history.cost == h.cost
+    for key, P in ref.parameters.items():
+        np.testing.assert_array_equal(net.parameters[key], P, err_msg=key)
+
+
+@pytest.mark.parametrize(
+    ("dims", "m", "itemsize", "expected"),
+    [
+        # the cat model: an epoch's plain products 3 x 209 x 245,940 = 154,204,380 multiply-adds; a replay of at most
+        # 2**33 // 154,204,380 = 55 epochs; 98,304 // (1 x 209 x 8) = 58 epochs' A[L] fit SPAN_BYTES: 56
+        ([12288, 20, 7, 5, 1], 209, 8, 56),
+        ([12288, 20, 7, 5, 1], 209, 4, 56),  # (float32: 117 fit; the replay still bounds it)
+        ([2, 4, 1], 400, 8, 30),  # the planar model: 98,304 // 3,200 = 30
+        ([3, 8, 1], 40, 8, 64),  # 307 fit: CHECK_EVERY_MAX
+        ([3, 8, 1], 20000, 8, 16),  # not even one epoch's A[L] fits (160,000 bytes): CHECK_EVERY
+        ([4096, 4096, 1], 4096, 8, 1),  # replaying 15 epochs would cost 15 x 2e11 multiply-adds
+    ],
+)
+def test_checkpoints_are_spaced_by_the_replay_and_the_bytes_of_a_span(monkeypatch, dims, m, itemsize, expected):
+    monkeypatch.setattr(loop, "CHECK_EVERY_MAX", 64)  # (the module's fixture holds it at 16 for the other tests)
+    assert loop.SPAN_BYTES == 98_304 and loop.REPLAY_MULTIPLY_ADDS == 2**33
+    assert loop.checkpoint_every(dims, m, False, [DivergenceGuard()], itemsize) == expected
+
+
+def test_a_run_with_checkpoints_64_epochs_apart_is_the_run_of_epochs_one_by_one_and_its_replays_too(monkeypatch):
+    """Spans of 64 deferred epochs give an unbroken run's history and parameters, bit for bit; a divergence at
+    epoch 50 (inside the first span) puts back the state of an unbroken run of 49 epochs (replayed from epoch 0)."""
+    monkeypatch.setattr(loop, "CHECK_EVERY_MAX", 64)
+    X, Y = regression()
+    spans = []
+    deferred = loop.Run._deferred
+    monkeypatch.setattr(loop.Run, "_deferred", lambda self, done, left: spans.append(deferred(self, done, left))
+                        or spans[-1])
+    net, h = network(), None
+    h = net.fit(X, Y, 0.01, 150, method="gram")
+    assert spans[:2] == [64, 64]
+    ref = network()
+    h1 = ref.fit(X, Y, 0.01, 150, method="gram", callbacks=[lambda epoch, logs: None])  # epochs one by one
+    assert h.cost == h1.cost
+    for key, P in ref.parameters.items():
+        np.testing.assert_array_equal(net.parameters[key], P, err_msg=key)
+    _, costs = unbroken_run(dict(method="gram", learning_rate=1.5), 60)
+    factor = max(costs[:51]) / costs[0] * (1 - 1e-9)
+    exploded = next(i for i, c in enumerate(costs) if c > factor * costs[0])
+    assert 16 < exploded <= 50
+    net = network()
+    with pytest.raises(ds.TrainingDiverged):
+        net.fit(X, Y, num_iterations=60, learning_rate=1.5, method="gram", callbacks=[DivergenceGuard(factor=factor)])
+    ref, ref_costs = unbroken_run(dict(method="gram", learning_rate=1.5), exploded - 1)
+    assert net.history.cost == ref_costs
     for key, P in ref.parameters.items():
         np.testing.assert_array_equal(net.parameters[key], P, err_msg=key)

@@ -28,6 +28,14 @@ class ReadsState(Callback):
             self.seen[k] = {key: np.array(P) for key, P in run.network.parameters.items()}
 
 
+@pytest.fixture(autouse=True)
+def checkpoints_16_apart(monkeypatch):
+    """These tests place divergences, interrupts and reads against checkpoints CHECK_EVERY (16) epochs apart: the
+    runs' checkpoints are held there (checkpoint_every would space these small runs' up to CHECK_EVERY_MAX;
+    ``test_checkpoints_are_spaced_by_the_replay_and_the_bytes_of_a_span`` holds that rule)."""
+    monkeypatch.setattr(loop, "CHECK_EVERY_MAX", loop.CHECK_EVERY)
+
+
 @pytest.fixture
 def spans(monkeypatch):
     """The lengths of the spans of epochs the loop trains before handing them on."""

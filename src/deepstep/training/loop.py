@@ -55,10 +55,19 @@ from .signals import check_signals, signal_sample
 __all__ = ["History", "Run", "TrainingDiverged", "METHODS"]
 
 METHODS = ("auto", "plain", "gram")
-#: A full-batch run's checkpoints are this many epochs apart (where the epochs are small: see checkpoint_every)
+#: A full-batch run's checkpoints are at least this many epochs apart (where the epochs are small: see
+#: checkpoint_every) ...
 CHECK_EVERY = 16
 #: ... so long as replaying CHECK_EVERY - 1 epochs (a divergence, Ctrl-C) costs at most this many multiply-adds
 REPLAY_MULTIPLY_ADDS = 2**33
+#: ... and up to this many, where the replay stays within that bound and that many epochs' A[L] within
+#: SPAN_BYTES: a span of deferred epochs ends at a checkpoint, and each span's measuring and bookkeeping cost the
+#: same (the cat model's run: 0.248 s with 16, 0.238 s with 58, in one process)
+CHECK_EVERY_MAX = 64
+#: The bytes of A[L] a span of deferred epochs aims under: measuring a larger stack makes temporaries above
+#: malloc's mmap threshold (128 KiB), which cost several times more per value (the planar model's 64 epochs of
+#: 400 float64 outputs, 200 KB: 66 ms of measuring against 36 ms in spans of 16)
+SPAN_BYTES = 96 * 2**10
 #: A full-batch run trains up to a checkpoint's epochs before handing them on to the callbacks (their costs in one
 #: pass), and a mini-batch epoch measures its batches' costs at its end (in one pass), where their A[L] take at most
 #: this many bytes together
@@ -281,26 +290,33 @@ def _rng_set(rng: Any, state: Any) -> None:
         rng.set_state(state)
 
 
-def checkpoint_every(layer_dims: Sequence[int], m: int, minibatch: bool, callbacks: Sequence[Callback]) -> int:
+def checkpoint_every(layer_dims: Sequence[int], m: int, minibatch: bool, callbacks: Sequence[Callback],
+                     itemsize: int = 8) -> int:
     """How many epochs apart a run's checkpoints are (the state it can go back to: :meth:`Run._land` replays the
-    epochs between).
+    epochs between; a span of deferred epochs ends at one).
 
-    :data:`CHECK_EVERY` for full-batch runs whose replay of ``CHECK_EVERY - 1`` epochs stays within
-    :data:`REPLAY_MULTIPLY_ADDS` and whose callbacks are deepstep's own (they only read the run, so a replay
-    need not call them); else 1: a mini-batch epoch is long next to its checkpoint, and a callback of the
-    caller's might change what a replay would have to repeat.
+    For full-batch runs whose replay of ``CHECK_EVERY - 1`` epochs stays within :data:`REPLAY_MULTIPLY_ADDS` and
+    whose callbacks are deepstep's own (they only read the run, so a replay need not call them): as many epochs as
+    the replay bound allows and whose A[L] (n[L] x m values of ``itemsize`` bytes each) fit :data:`SPAN_BYTES`,
+    from :data:`CHECK_EVERY` to :data:`CHECK_EVERY_MAX`.  Else 1: a mini-batch epoch is long next to its
+    checkpoint, and a callback of the caller's might change what a replay would have to repeat.
 
     Examples
     --------
-    >>> checkpoint_every([12288, 20, 7, 5, 1], 209, False, [])   # the cat model
-    16
+    >>> checkpoint_every([12288, 20, 7, 5, 1], 209, False, [])   # the cat model: a replay of 55 epochs at most
+    56
+    >>> checkpoint_every([2, 4, 1], 400, False, [])   # the course's planar model: 30 x 400 float64 outputs
+    30
     >>> checkpoint_every([784, 256, 128, 10], 60000, True, [])   # mini-batches
     1
     """
     if minibatch or any(type(cb) not in _READ_ONLY for cb in callbacks):
         return 1
     work = 3 * m * sum(limits.weight_products(layer_dims))
-    return CHECK_EVERY if work * (CHECK_EVERY - 1) <= REPLAY_MULTIPLY_ADDS else 1
+    if work * (CHECK_EVERY - 1) > REPLAY_MULTIPLY_ADDS:
+        return 1
+    fit = SPAN_BYTES // (layer_dims[-1] * m * itemsize)
+    return max(CHECK_EVERY, min(CHECK_EVERY_MAX, fit, 1 + REPLAY_MULTIPLY_ADDS // work))
 
 
 def deferred_bytes(layer_dims: Sequence[int], m: int, itemsize: int, minibatch: bool, validation: bool,
@@ -403,7 +419,7 @@ class Run:
         self._flatten()
         self.engine.params = self.work
         self._live = self._state_values()  # updated in place during the run: listed once
-        self.every = checkpoint_every(net.layer_dims, self.m, self.minibatch, callbacks)
+        self.every = checkpoint_every(net.layer_dims, self.m, self.minibatch, callbacks, net.dtype.itemsize)
         steps = epochs * (-(-self.m // batch_size) if self.minibatch else 1)
         #: the flat arrays' update runs the optimizer's compiled loop (the same bits) where the passes it saves repay
         #: starting numba (the folded step's update is one pass already)
@@ -961,9 +977,10 @@ def train(net: Trainee, X: np.ndarray, Y: np.ndarray, validation: tuple[np.ndarr
     if takes_compiled(opt, limits.parameter_count(net.layer_dims), steps, net.dtype.itemsize,
                       why_not_folded(net, opt, method, plan.l2, plan.keep_prob, weights is not None, not full_batch)):
         held_params += compiled.start_bytes()  # numba, once per process (the rule Run.compiled takes)
+    every = checkpoint_every(net.layer_dims, m, not full_batch, [], net.dtype.itemsize)  # (at most: 1 with a
+    #                                                                                         caller's callback)
     held_acts += deferred_bytes(net.layer_dims, m, net.dtype.itemsize, not full_batch, validation is not None,
-                                weights is not None, plan.l2, batch=batch)  # (at most: its checkpoints may come
-    #                                                                          every epoch)
+                                weights is not None, plan.l2, every, batch)
     limits.check_memory(held_params + held_acts,
                         "layer_dims" if held_params >= held_acts else "batch_size" if batch else "X",
                         f"training a network {list(net.layer_dims)} on m = {m} examples")
