@@ -44,6 +44,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..atomic import atomic_path
+from ..core.kernels import weight_gradients
 from ..errors import DeepstepError, _describe, check_number, check_positive_int
 from . import signals as _signals
 
@@ -95,7 +96,7 @@ class Callback:
     def reads_state_after(self, run: Run, k: int) -> bool:
         """Whether :meth:`on_epoch_end` of the run's epoch ``k`` (counted from 0 in this run) reads the run's state
         (its parameters, the optimizer's) or changes it.  Where no callback does, a full-batch run whose callbacks
-        are deepstep's read-only ones (those that keep its checkpoints 16 epochs apart) trains up to a checkpoint's
+        are deepstep's read-only ones (those that keep its checkpoints 16-64 epochs apart) trains up to a checkpoint's
         epochs before calling on_epoch_end for each of them, in order, with their logs (their costs then take one
         pass).  True unless a callback says otherwise: one that only reads the logs returns False, LayerSignals
         names the epochs it measures."""
@@ -404,10 +405,10 @@ class LayerSignals(Callback):
     @property
     def latest_grads(self) -> dict[str, np.ndarray]:
         """dW[l] of the last record (the TensorBoard callback draws them); a record of a first layer in Gram form
-        keeps dZ[1], and dW[1] = (1/m) dZ[1] X^T is formed here, on first read."""
+        keeps dZ[1], and dW[1] = (1/m) dZ[1] X^T is formed here, on first read (as the dense record forms it)."""
         dZ1 = self._grads.pop("dZ1", None)
         if dZ1 is not None:
-            self._grads["dW1"] = (dZ1 @ self._X.T) / self._X.dtype.type(self._X.shape[1])
+            self._grads["dW1"] = weight_gradients(dZ1, self._X)[0]
         return self._grads
 
     @latest_grads.setter
