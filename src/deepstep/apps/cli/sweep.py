@@ -616,12 +616,13 @@ def _every_class(data: Any, train_Y: np.ndarray, validation: tuple | None, test:
     if k <= 2 or train_Y.shape[0] != 1 or not train_Y.size or int(train_Y.max()) + 1 >= k:
         return train_Y, validation, test
 
-    def columns(pair: tuple | None) -> tuple | None:
-        if pair is None:
-            return None
-        return (pair[0], one_hot(np.asarray(pair[1][0], dtype=np.int64), k), *pair[2:])
+    def columns(Y: np.ndarray) -> np.ndarray:
+        return one_hot(np.asarray(Y[0], dtype=np.int64), k)
 
-    return columns((None, train_Y))[1], columns(validation), columns(test)
+    def pair_of(pair: tuple | None) -> tuple | None:
+        return None if pair is None else (pair[0], columns(pair[1]), *pair[2:])
+
+    return columns(train_Y), pair_of(validation), pair_of(test)
 
 
 def _sweep_into(out: Path, args: argparse.Namespace, name: Any, data: Any, n_runs: int) -> int:
