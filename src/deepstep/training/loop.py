@@ -327,8 +327,8 @@ def deferred_bytes(layer_dims: Sequence[int], m: int, itemsize: int, minibatch: 
     (:meth:`Run._deferred`): ``every`` epochs of n[L] x m values (without validation, checkpoints more than an epoch
     apart).  Mini-batches (:meth:`Run._epoch`): the epoch's batches of ``batch`` examples, n[L] x batch values each.
 
-    >>> deferred_bytes([12288, 20, 7, 5, 1], 209, 8, False, False, False, 0.0)   # the cat model: 16 x 209 floats, x 5
-    133760
+    >>> deferred_bytes([12288, 20, 7, 5, 1], 209, 8, False, False, False, 0.0, 56)   # the cat model: 56 x 209, x 5
+    468160
     >>> deferred_bytes([784, 256, 128, 10], 60000, 4, True, False, False, 0.0, batch=128)   # 468 batches of 128, x 6
     14376960
     """
@@ -977,8 +977,8 @@ def train(net: Trainee, X: np.ndarray, Y: np.ndarray, validation: tuple[np.ndarr
     if takes_compiled(opt, limits.parameter_count(net.layer_dims), steps, net.dtype.itemsize,
                       why_not_folded(net, opt, method, plan.l2, plan.keep_prob, weights is not None, not full_batch)):
         held_params += compiled.start_bytes()  # numba, once per process (the rule Run.compiled takes)
-    every = checkpoint_every(net.layer_dims, m, not full_batch, [], net.dtype.itemsize)  # (at most: 1 with a
-    #                                                                                         caller's callback)
+    # the run's checkpoints at most this far apart (a caller's callback makes them 1: no stack)
+    every = checkpoint_every(net.layer_dims, m, not full_batch, [], net.dtype.itemsize)
     held_acts += deferred_bytes(net.layer_dims, m, net.dtype.itemsize, not full_batch, validation is not None,
                                 weights is not None, plan.l2, every, batch)
     limits.check_memory(held_params + held_acts,
